@@ -1,0 +1,96 @@
+/**
+ * Formatting of quantities for tables: the value is scaled to the prefix that puts
+ * it in [1, 1000) and printed with a fixed number of significant digits.
+ *
+ * @example
+ * import { formatBytes } from '@meshplan/units'
+ * formatBytes()(137.96e9)              // '138 GB'
+ * formatBytes({ binary: true })(2**36) // '64 GiB'
+ */
+import type { Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds } from './quantity'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** How to print a quantity. */
+export interface FormatOptions {
+  /** Significant digits (default 4); trailing zeros are dropped. */
+  readonly digits?: number
+  /** Use binary prefixes (KiB, MiB, GiB) for sizes and bandwidths (default false). */
+  readonly binary?: boolean
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+const siSteps = ['', 'k', 'M', 'G', 'T', 'P', 'E'] as const
+const binarySteps = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'] as const
+
+const significant = (value: number, digits: number): string => {
+  if (value === 0) return '0'
+  const text = value.toPrecision(digits)
+  const plain = Number(text).toString()
+  return plain.includes('e') ? text : plain
+}
+
+const scaled = (value: number, unit: string, options: FormatOptions): string => {
+  const digits = options.digits ?? 4
+  if (!Number.isFinite(value)) return `${value} ${unit}`
+  const base = options.binary === true ? 1024 : 1000
+  const steps = options.binary === true ? binarySteps : siSteps
+  let magnitude = Math.abs(value)
+  let step = 0
+  while (magnitude >= base && step < steps.length - 1) {
+    magnitude /= base
+    step += 1
+  }
+  // rounding may carry into the next prefix (999.96 GB -> 1000 GB): move up once more
+  if (Number(magnitude.toPrecision(digits)) >= base && step < steps.length - 1) {
+    magnitude /= base
+    step += 1
+  }
+  const sign = value < 0 ? '-' : ''
+  return `${sign}${significant(magnitude, digits)} ${steps[step]}${unit}`
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** `137.96e9` -> `'138 GB'`; with `binary`, `2**36` -> `'64 GiB'`. */
+export const formatBytes =
+  (options: FormatOptions = {}) =>
+  (value: Bytes | number): string =>
+    scaled(value, 'B', options)
+
+/** `4.5e9` -> `'4.5 GB/s'`. */
+export const formatByteRate =
+  (options: FormatOptions = {}) =>
+  (value: BytesPerSecond | number): string =>
+    scaled(value, 'B/s', options)
+
+/** `9.894e14` -> `'989.4 TFLOP/s'`. */
+export const formatFlopRate =
+  (options: FormatOptions = {}) =>
+  (value: FlopsPerSecond | number): string =>
+    scaled(value, 'FLOP/s', { ...options, binary: false })
+
+/** `3.2e15` -> `'3.2 PFLOP'`. */
+export const formatFlops =
+  (options: FormatOptions = {}) =>
+  (value: Flops | number): string =>
+    scaled(value, 'FLOP', { ...options, binary: false })
+
+/** Durations in ns, µs, ms or s, whichever puts the value in [1, 1000): `2.5e-5` -> `'25 µs'`. */
+export const formatSeconds =
+  (options: FormatOptions = {}) =>
+  (value: Seconds | number): string => {
+    const digits = options.digits ?? 4
+    if (!Number.isFinite(value)) return `${value} s`
+    const magnitude = Math.abs(value)
+    const [factor, unit] =
+      magnitude === 0 || magnitude >= 1 ? [1, 's'] : magnitude >= 1e-3 ? [1e3, 'ms'] : magnitude >= 1e-6 ? [1e6, '\u00b5s'] : [1e9, 'ns']
+    return `${significant(value * factor, digits)} ${unit}`
+  }
