@@ -133,7 +133,8 @@ export const closed = <P extends t.Props, O extends t.Props = Record<string, nev
           })),
         )
       }
-      return inner.validate(u, c) as t.Validation<A>
+      // an unnamed step in the context, so that reporting sees the intersection's branch indices as such
+      return inner.validate(u, [...c, { key: '', type: inner, actual: u }]) as t.Validation<A>
     },
     (a) => a,
   )
@@ -168,7 +169,7 @@ export const decodeIssues = (root: string, errors: t.Errors): ReadonlyArray<Deco
         expected = undefined
         break
       }
-      if (isBranching(parent.type)) continue
+      if (isBranching(parent.type) || entry.key === '') continue
       path = appendKey(path, entry.key)
     }
     if (expected === undefined) {

@@ -1,0 +1,63 @@
+/**
+ * The laws of the algebra as plain predicates over numbers, shared by `validate`
+ * (which turns a false one into a violation with a suggestion) and `enumerate`
+ * (which only walks degrees that satisfy them), so the two can never disagree.
+ * Sources are given in `validate.ts`.
+ *
+ * @example
+ * import { tpSplitsAttention } from '@meshplan/parallelism'
+ * tpSplitsAttention(models['llama-2-70b'])(16) // true: 64 heads split, 8 KV heads replicated twice
+ */
+import { denseLayerCount, type Architecture } from '@meshplan/model'
+import { divides } from './arithmetic'
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** `tp` divides the query heads and, for MHA/GQA, the KV heads divide `tp` or are divided by it. */
+export const tpSplitsAttention =
+  (model: Architecture) =>
+  (tp: number): boolean => {
+    const attention = model.attention
+    if (!divides(tp, attention.heads)) return false
+    return attention.kind === 'mla' || divides(tp, attention.kvHeads) || divides(attention.kvHeads, tp)
+  }
+
+/** `tp` divides the dense FFN size (when there are dense layers) and the shared experts' FFN size. */
+export const tpSplitsMlp =
+  (model: Architecture) =>
+  (tp: number): boolean => {
+    if (denseLayerCount(model) > 0 && !divides(tp, model.mlp.ffn)) return false
+    const moe = model.moe
+    return moe === undefined || moe.sharedExperts === 0 || divides(tp, moe.sharedExperts * moe.sharedExpertFfn)
+  }
+
+/** `pp * virtualStages` divides the layers, and interleaving has more than one stage. */
+export const ppSplitsLayers =
+  (model: Architecture) =>
+  (pp: number, virtualStages: number): boolean =>
+    divides(pp * virtualStages, model.layers) && (virtualStages === 1 || pp > 1)
+
+/** `ep` divides the routed experts (a dense model allows only 1). */
+export const epSplitsExperts =
+  (model: Architecture) =>
+  (ep: number): boolean =>
+    model.moe === undefined ? ep === 1 : divides(ep, model.moe.experts)
+
+/** `etp` divides the expert FFN size (a dense model allows only 1). */
+export const etpSplitsExpert =
+  (model: Architecture) =>
+  (etp: number): boolean =>
+    model.moe === undefined ? etp === 1 : divides(etp, model.moe.expertFfn)
+
+/** MoE layers re-fold a stage of `stageWidth = tp * dp * cp` GPUs as `ep * etp * edp`. */
+export const expertsFold = (stageWidth: number, ep: number, etp: number): boolean => divides(ep * etp, stageWidth)
+
+/** Load-balanced causal context parallelism cuts the sequence into `2 * cp` equal chunks. */
+export const cpSplitsSequence = (sequenceLength: number | undefined, cp: number): boolean =>
+  cp === 1 || sequenceLength === undefined || divides(2 * cp, sequenceLength)
+
+/** Sequence parallelism needs `tp > 1` and, with a known length, `tp` dividing each GPU's tokens. */
+export const spFits = (sequenceLength: number | undefined, tp: number, cp: number, sequenceParallel: boolean): boolean =>
+  !sequenceParallel || (tp > 1 && (sequenceLength === undefined || divides(tp, sequenceLength / cp)))

@@ -1,0 +1,224 @@
+/**
+ * Rank layout: which GPUs form each process group, in Megatron-LM's order-based
+ * scheme (Megatron-Core `parallel_state.RankGenerator`). An order such as
+ * `tp-cp-ep-dp-pp` (the default) lists the dimensions from fastest- to
+ * slowest-varying: rank = tp + TP * (cp + CP * (ep + EP * (dp + DP * pp))). Dense
+ * and attention layers use the order with ep = 1; MoE layers use the same order
+ * with tp -> etp, cp -> 1, ep -> ep and dp -> edp (Megatron's expert rank
+ * generator). Both must agree on the pipeline stages, which holds when pp is the
+ * slowest dimension.
+ *
+ * For every group the layout says how it spans the cluster's tiers (inside one
+ * node, or N per node across M nodes): the collective model prices exactly this.
+ *
+ * @example
+ * import { layout, strategy } from '@meshplan/parallelism'
+ * const l = layout(cluster)(strategy({ tp: 2, dp: 64, ep: 64, etp: 2 }))
+ * // right({ groups: { tp: { groups: [[0, 1], [2, 3], ...] }, ep: { groups: [[0, 2, 4, ...], [1, 3, ...]] }, ... } })
+ */
+import * as E from 'fp-ts/Either'
+import { spanOf, worldSize, type Cluster, type GroupSpan } from '@meshplan/topology'
+import { expertDataParallel, worldOf, type Strategy } from './strategy'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** The dimensions an order arranges. */
+export const dimensions = ['tp', 'cp', 'ep', 'dp', 'pp'] as const
+export type Dimension = (typeof dimensions)[number]
+
+/** Dimensions from fastest- to slowest-varying. */
+export type Order = ReadonlyArray<Dimension>
+
+/** Megatron-LM's default order. */
+export const defaultOrder: Order = ['tp', 'cp', 'ep', 'dp', 'pp']
+
+/**
+ * The process groups a layout defines. Dense/attention layers: `tp`, `cp`, `dp`, `pp`,
+ * `tp-cp` (TP and CP together), `dp-cp` (the gradient reduction group), `tp-pp` (model
+ * parallel). MoE layers: `ep`, `etp`, `edp`, `etp-ep` (expert tensor and expert
+ * parallel together).
+ */
+export const groupKinds = ['tp', 'cp', 'dp', 'pp', 'tp-cp', 'dp-cp', 'tp-pp', 'ep', 'etp', 'edp', 'etp-ep'] as const
+export type GroupKind = (typeof groupKinds)[number]
+
+/** All groups of one kind and how they lie on the cluster. */
+export interface GroupSet {
+  readonly kind: GroupKind
+  /** Ranks per group. */
+  readonly size: number
+  /** The groups; every rank is in exactly one. */
+  readonly groups: ReadonlyArray<ReadonlyArray<number>>
+  /** The distinct spans of the groups, with how many groups have each. */
+  readonly spans: ReadonlyArray<{ readonly span: GroupSpan; readonly groups: number }>
+  /** The span crossing the outermost tier (the one a synchronous collective waits for). */
+  readonly widest: GroupSpan
+}
+
+/** A rank's position in every dimension. */
+export interface Coordinates {
+  readonly tp: number
+  readonly cp: number
+  readonly dp: number
+  readonly pp: number
+  readonly ep: number
+  readonly etp: number
+  readonly edp: number
+}
+
+/** Every process group of a strategy on a cluster. */
+export interface Layout {
+  readonly order: Order
+  readonly world: number
+  readonly groups: Readonly<Record<GroupKind, GroupSet>>
+  /** The coordinates of `rank`. */
+  readonly coordinates: (rank: number) => Coordinates
+}
+
+/** Why a layout cannot be made. */
+export interface LayoutError {
+  readonly code: 'order' | 'world-size' | 'expert-fold' | 'pipeline-mismatch'
+  readonly message: string
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** Parses `tp-cp-ep-dp-pp`: a permutation of the five dimensions, separated by `-`. */
+export const parseOrder = (text: string): E.Either<LayoutError, Order> => {
+  const parts = text.split('-')
+  const isPermutation =
+    parts.length === dimensions.length && dimensions.every((d) => parts.includes(d))
+  return isPermutation
+    ? E.right(parts as ReadonlyArray<Dimension>)
+    : E.left({ code: 'order', message: `order "${text}": expected the five dimensions tp, cp, ep, dp, pp in some order, joined by "-" (e.g. "tp-cp-ep-dp-pp")` })
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+type Sizes = Readonly<Record<Dimension, number>>
+
+const stridesOf = (order: Order, sizes: Sizes): Readonly<Record<Dimension, number>> => {
+  const strides = { tp: 1, cp: 1, ep: 1, dp: 1, pp: 1 }
+  let stride = 1
+  for (const d of order) {
+    strides[d] = stride
+    stride *= sizes[d]
+  }
+  return strides
+}
+
+/**
+ * The groups over the `members` dimensions: ranks that differ only in those. Groups
+ * are listed by the other dimensions' index and ranks inside a group by the members'
+ * index, both fastest-first (Megatron's `generate_masked_orthogonal_rank_groups`).
+ */
+const rankGroups = (order: Order, sizes: Sizes, members: ReadonlyArray<Dimension>): number[][] => {
+  const strides = stridesOf(order, sizes)
+  const inner = order.filter((d) => members.includes(d))
+  const outer = order.filter((d) => !members.includes(d))
+  const count = (ds: ReadonlyArray<Dimension>) => ds.reduce((n, d) => n * sizes[d], 1)
+  const offsetOf = (ds: ReadonlyArray<Dimension>, index: number): number => {
+    let rest = index
+    let offset = 0
+    for (const d of ds) {
+      offset += (rest % sizes[d]) * strides[d]
+      rest = Math.floor(rest / sizes[d])
+    }
+    return offset
+  }
+  const groups: number[][] = []
+  for (let g = 0; g < count(outer); g++) {
+    const base = offsetOf(outer, g)
+    const group: number[] = []
+    for (let r = 0; r < count(inner); r++) group.push(base + offsetOf(inner, r))
+    groups.push(group)
+  }
+  return groups
+}
+
+const groupSet = (cluster: Cluster, kind: GroupKind, groups: number[][]): GroupSet => {
+  const span = spanOf(cluster)
+  const byKey = new Map<string, { span: GroupSpan; groups: number }>()
+  for (const group of groups) {
+    const s = span(group)
+    const k = JSON.stringify(s)
+    const slot = byKey.get(k)
+    if (slot === undefined) byKey.set(k, { span: s, groups: 1 })
+    else slot.groups += 1
+  }
+  const spans = [...byKey.values()]
+  const widest = spans.reduce((a, b) => (b.span.outermost > a.span.outermost ? b : a)).span
+  return { kind, size: groups[0]?.length ?? 0, groups, spans, widest }
+}
+
+const samePartition = (a: ReadonlyArray<ReadonlyArray<number>>, b: ReadonlyArray<ReadonlyArray<number>>): boolean => {
+  const keys = (groups: ReadonlyArray<ReadonlyArray<number>>) => new Set(groups.map((g) => [...g].sort((x, y) => x - y).join(',')))
+  const ka = keys(a)
+  const kb = keys(b)
+  return ka.size === kb.size && [...ka].every((k) => kb.has(k))
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/**
+ * The process groups of `s` on the first `tp * pp * dp * cp` GPUs of `cluster`,
+ * in `order` (default `tp-cp-ep-dp-pp`).
+ */
+export const layout =
+  (cluster: Cluster, order: Order = defaultOrder) =>
+  (s: Strategy): E.Either<LayoutError, Layout> => {
+    const world = worldOf(s)
+    if (world > worldSize(cluster)) {
+      return E.left({ code: 'world-size', message: `the strategy uses ${world} GPUs, the cluster has ${worldSize(cluster)}` })
+    }
+    const edp = expertDataParallel(s)
+    if (!Number.isInteger(edp)) {
+      return E.left({ code: 'expert-fold', message: `ep * etp = ${s.ep * s.etp} does not divide tp * dp * cp = ${s.tp * s.dp * s.cp}` })
+    }
+    const dense: Sizes = { tp: s.tp, cp: s.cp, ep: 1, dp: s.dp, pp: s.pp }
+    const expert: Sizes = { tp: s.etp, cp: 1, ep: s.ep, dp: edp, pp: s.pp }
+    const densePp = rankGroups(order, dense, ['pp'])
+    const expertPp = rankGroups(order, expert, ['pp'])
+    if (!samePartition(densePp, expertPp)) {
+      return E.left({
+        code: 'pipeline-mismatch',
+        message: `in order ${order.join('-')} the MoE layers' pipeline stages differ from the dense layers'; put pp last (e.g. tp-cp-ep-dp-pp)`,
+      })
+    }
+    const make = (kind: GroupKind, sizes: Sizes, members: ReadonlyArray<Dimension>) =>
+      groupSet(cluster, kind, rankGroups(order, sizes, members))
+    const groups: Record<GroupKind, GroupSet> = {
+      tp: make('tp', dense, ['tp']),
+      cp: make('cp', dense, ['cp']),
+      dp: make('dp', dense, ['dp']),
+      pp: groupSet(cluster, 'pp', densePp),
+      'tp-cp': make('tp-cp', dense, ['tp', 'cp']),
+      'dp-cp': make('dp-cp', dense, ['dp', 'cp']),
+      'tp-pp': make('tp-pp', dense, ['tp', 'pp']),
+      ep: make('ep', expert, ['ep']),
+      etp: make('etp', expert, ['tp']),
+      edp: make('edp', expert, ['dp']),
+      'etp-ep': make('etp-ep', expert, ['tp', 'ep']),
+    }
+    const denseStrides = stridesOf(order, dense)
+    const expertStrides = stridesOf(order, expert)
+    const coordinate = (rank: number, d: Dimension, sizes: Sizes, strides: Readonly<Record<Dimension, number>>) =>
+      Math.floor(rank / strides[d]) % sizes[d]
+    const coordinates = (rank: number): Coordinates => ({
+      tp: coordinate(rank, 'tp', dense, denseStrides),
+      cp: coordinate(rank, 'cp', dense, denseStrides),
+      dp: coordinate(rank, 'dp', dense, denseStrides),
+      pp: coordinate(rank, 'pp', dense, denseStrides),
+      ep: coordinate(rank, 'ep', expert, expertStrides),
+      etp: coordinate(rank, 'tp', expert, expertStrides),
+      edp: coordinate(rank, 'dp', expert, expertStrides),
+    })
+    return E.right({ order, world, groups, coordinates })
+  }

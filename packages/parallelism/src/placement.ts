@@ -1,0 +1,108 @@
+/**
+ * Placement facts per GPU: which layers a rank holds, which experts of each MoE layer
+ * (and what fraction of each under expert tensor parallelism), its share of the
+ * attention heads, and whether it holds the embedding or the LM head.
+ *
+ * Layer assignment follows Megatron-LM's interleaved schedule (Narayanan et al. 2021,
+ * section 2.2): the layers are cut into `pp * virtualStages` equal chunks, and
+ * pipeline rank r holds chunks r, r + pp, r + 2pp, ... The first stage holds the
+ * embedding and the last the LM head (with tied embeddings and pp > 1 the last stage
+ * keeps its own copy of the shared matrix, as Megatron-LM does).
+ *
+ * @example
+ * import { layout, placementOf, strategy } from '@meshplan/parallelism'
+ * const s = strategy({ tp: 2, dp: 64, ep: 64, etp: 2 })
+ * // with l = layout(cluster)(s) (a Right):
+ * placementOf(model, s, l)(0).experts // { perLayer: 1, fraction: 0.5, shards: 16, wholeEquivalent: 8, ... }
+ */
+import { isMoeLayer, type Architecture } from '@meshplan/model'
+import type { Coordinates, Layout } from './layout'
+import type { Strategy } from './strategy'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** The routed experts one GPU holds. */
+export interface ExpertPlacement {
+  /** Expert ids held in each MoE layer (the same ids in every MoE layer). */
+  readonly ids: ReadonlyArray<number>
+  /** Experts held per MoE layer: routed experts / ep. */
+  readonly perLayer: number
+  /** The share of each held expert's weights on this GPU: 1 / etp. */
+  readonly fraction: number
+  /** Expert shards held in all: MoE layers held x experts per layer. */
+  readonly shards: number
+  /** The same in whole experts' worth of parameters: shards x fraction. */
+  readonly wholeEquivalent: number
+}
+
+/** What one GPU holds. */
+export interface Placement {
+  readonly rank: number
+  readonly coordinates: Coordinates
+  /** Global indices (0-based) of the layers held, ascending. */
+  readonly layers: ReadonlyArray<number>
+  /** How many of those layers are MoE layers. */
+  readonly moeLayers: number
+  /** Query heads per GPU: heads / tp. */
+  readonly attentionHeads: number
+  /**
+   * KV heads per GPU: kvHeads / tp, or 1 (replicated) when tp exceeds them; for MLA,
+   * the one shared latent, held whole by every GPU of the TP group.
+   */
+  readonly kvHeads: number
+  readonly experts: ExpertPlacement
+  readonly holdsEmbedding: boolean
+  readonly holdsLmHead: boolean
+  /** Vocabulary rows of the embedding or LM head on this GPU: ceil(vocab / tp); 0 when it holds neither. */
+  readonly vocabRows: number
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Global layer indices held by pipeline rank `ppRank` (interleaved chunks). */
+export const layersOfStage =
+  (model: Architecture, s: Strategy) =>
+  (ppRank: number): ReadonlyArray<number> => {
+    const chunks = s.pp * s.virtualStages
+    const chunkSize = model.layers / chunks
+    const layers: number[] = []
+    for (let v = 0; v < s.virtualStages; v++) {
+      const chunk = v * s.pp + ppRank
+      for (let i = 0; i < chunkSize; i++) layers.push(chunk * chunkSize + i)
+    }
+    return layers
+  }
+
+/** What GPU `rank` holds under `s`, laid out by `l`. Assumes `s` is valid for `model`. */
+export const placementOf =
+  (model: Architecture, s: Strategy, l: Layout) =>
+  (rank: number): Placement => {
+    const coordinates = l.coordinates(rank)
+    const layers = layersOfStage(model, s)(coordinates.pp)
+    const moeLayers = layers.filter(isMoeLayer(model)).length
+    const moe = model.moe
+    const perLayer = moe === undefined ? 0 : moe.experts / s.ep
+    const ids = Array.from({ length: perLayer }, (_, i) => coordinates.ep * perLayer + i)
+    const fraction = moe === undefined ? 0 : 1 / s.etp
+    const shards = moeLayers * perLayer
+    const attention = model.attention
+    const kvHeads = attention.kind === 'mla' ? 1 : Math.max(1, attention.kvHeads / s.tp)
+    const holdsEmbedding = coordinates.pp === 0
+    const holdsLmHead = coordinates.pp === s.pp - 1
+    return {
+      rank,
+      coordinates,
+      layers,
+      moeLayers,
+      attentionHeads: attention.heads / s.tp,
+      kvHeads,
+      experts: { ids, perLayer, fraction, shards, wholeEquivalent: shards * fraction },
+      holdsEmbedding,
+      holdsLmHead,
+      vocabRows: holdsEmbedding || holdsLmHead ? Math.ceil(model.vocab / s.tp) : 0,
+    }
+  }

@@ -1,0 +1,106 @@
+/**
+ * A parallel strategy: how one model is split over a set of GPUs.
+ *
+ * Semantics follow Megatron-LM's MoE "parallel folding" (Liu et al. 2025, "MoE
+ * Parallel Folding", arXiv:2504.14960; Megatron-Core `parallel_state.py`): attention
+ * and dense layers use `tp * pp * dp * cp = world`; inside each pipeline stage the
+ * MoE layers re-fold the same `tp * dp * cp` GPUs as `ep * etp * edp`, where `edp` is
+ * the expert data-parallel degree. Attention data parallelism with expert
+ * parallelism across it (the DeepSeek-V3 and SGLang serving layout) is
+ * `tp = 1, dp = N, ep = N`.
+ *
+ * @example
+ * import { strategy, worldOf, expertDataParallel, describe } from '@meshplan/parallelism'
+ * const s = strategy({ tp: 2, dp: 64, ep: 64, etp: 2 })
+ * worldOf(s)            // 128
+ * expertDataParallel(s) // 1
+ * describe(s)           // 'TP2 DP64 EP64 ETP2'
+ */
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** The integer degrees of a strategy. */
+export const degreeNames = ['tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'virtualStages'] as const
+export type DegreeName = (typeof degreeNames)[number]
+
+/** A parallel strategy. Every degree is a positive integer. */
+export interface Strategy {
+  /** Tensor parallel degree of attention and dense layers. */
+  readonly tp: number
+  /** Pipeline parallel degree (stages). */
+  readonly pp: number
+  /** Data parallel degree of attention and dense layers. */
+  readonly dp: number
+  /** Context parallel degree (the sequence split across GPUs). */
+  readonly cp: number
+  /** Expert parallel degree of MoE layers (experts split across GPUs). */
+  readonly ep: number
+  /** Tensor parallel degree inside each expert. */
+  readonly etp: number
+  /** Megatron sequence parallelism (norms and dropout split along the sequence over the TP group). */
+  readonly sequenceParallel: boolean
+  /** Model chunks per pipeline rank (interleaved 1F1B); 1 without interleaving. */
+  readonly virtualStages: number
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** A strategy from the degrees given; the others are 1 (sequence parallelism off). */
+export const strategy = (degrees: Partial<Strategy>): Strategy => ({
+  tp: degrees.tp ?? 1,
+  pp: degrees.pp ?? 1,
+  dp: degrees.dp ?? 1,
+  cp: degrees.cp ?? 1,
+  ep: degrees.ep ?? 1,
+  etp: degrees.etp ?? 1,
+  sequenceParallel: degrees.sequenceParallel ?? false,
+  virtualStages: degrees.virtualStages ?? 1,
+})
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** GPUs the strategy uses: `tp * pp * dp * cp`. */
+export const worldOf = (s: Strategy): number => s.tp * s.pp * s.dp * s.cp
+
+/** GPUs in one pipeline stage: `tp * dp * cp`, re-folded by MoE layers as `ep * etp * edp`. */
+export const stageWidth = (s: Strategy): number => s.tp * s.dp * s.cp
+
+/**
+ * Expert data-parallel degree `edp = tp * dp * cp / (ep * etp)`: how many copies of
+ * each expert shard a stage holds. Not an integer when `ep * etp` does not divide the
+ * stage (a violation `validate` reports).
+ */
+export const expertDataParallel = (s: Strategy): number => stageWidth(s) / (s.ep * s.etp)
+
+/** A stable identifier, e.g. `tp2-pp1-dp64-cp1-ep64-etp2-sp0-vp1`. */
+export const key = (s: Strategy): string =>
+  `tp${s.tp}-pp${s.pp}-dp${s.dp}-cp${s.cp}-ep${s.ep}-etp${s.etp}-sp${s.sequenceParallel ? 1 : 0}-vp${s.virtualStages}`
+
+/** The degrees above 1, the way practitioners write them: `TP2 DP64 EP64 ETP2`. */
+export const describe = (s: Strategy): string => {
+  const parts = [
+    ['TP', s.tp],
+    ['PP', s.pp],
+    ['VP', s.virtualStages],
+    ['CP', s.cp],
+    ['DP', s.dp],
+    ['EP', s.ep],
+    ['ETP', s.etp],
+  ] as const
+  const shown = parts.filter(([, degree]) => degree > 1).map(([name, degree]) => `${name}${degree}`)
+  if (s.sequenceParallel) shown.push('SP')
+  return shown.length === 0 ? 'single GPU' : shown.join(' ')
+}
+
+// -------------------------------------------------------------------------------------
+// instances
+// -------------------------------------------------------------------------------------
+
+/** Structural equality of strategies. */
+export const equals = (a: Strategy, b: Strategy): boolean => key(a) === key(b)

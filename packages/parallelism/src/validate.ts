@@ -1,0 +1,383 @@
+/**
+ * The laws a strategy must satisfy for a model on a cluster, checked all at once.
+ * `validate` returns every violation (fp-ts validation over a non-empty-array
+ * semigroup), each with a code, the numbers involved and a suggestion naming the
+ * nearest valid degrees; a strategy that passes comes back with notes (warnings and
+ * facts worth knowing, e.g. KV heads replicated across the TP group).
+ *
+ * The laws (Megatron-LM parallel_state.py and arguments.py; Shoeybi et al. 2019 for
+ * TP; Narayanan et al. 2021 for PP and interleaving; MoE Parallel Folding for EP):
+ * - `tp * pp * dp * cp` equals the GPUs used;
+ * - `tp` divides the attention heads and the dense FFN size; KV heads divide `tp`
+ *   or are divided by it (when `tp` exceeds them they are replicated);
+ * - `pp * virtualStages` divides the layers; interleaving needs `pp > 1`;
+ * - `ep` divides the routed experts, `ep * etp` divides `tp * dp * cp`, `etp`
+ *   divides the expert FFN size; a dense model has `ep = etp = 1`;
+ * - sequence parallelism needs `tp > 1`; with a known sequence length, `2 * cp`
+ *   divides it (load-balanced causal chunks, Megatron context parallelism).
+ *
+ * @example
+ * import { validate, strategy } from '@meshplan/parallelism'
+ * validate({ model, cluster })(strategy({ tp: 3, dp: 40 }))
+ * // left([{ code: 'world-size', ... }, { code: 'heads-tp', ... }, ...])
+ */
+import * as A from 'fp-ts/Array'
+import * as E from 'fp-ts/Either'
+import * as NEA from 'fp-ts/NonEmptyArray'
+import { pipe } from 'fp-ts/function'
+import { denseLayerCount, type Architecture } from '@meshplan/model'
+import { scaleUpDomainSize, worldSize, type Cluster } from '@meshplan/topology'
+import { divides, listOr, nearestDivisors } from './arithmetic'
+import { cpSplitsSequence, epSplitsExperts, etpSplitsExpert, expertsFold, ppSplitsLayers, spFits } from './laws'
+import { degreeNames, expertDataParallel, stageWidth, worldOf, type Strategy } from './strategy'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** What a strategy is validated against. */
+export interface Target {
+  readonly model: Architecture
+  readonly cluster: Cluster
+  /** GPUs the strategy must use (default: every GPU of the cluster). */
+  readonly gpus?: number
+  /** Tokens per sequence, when known; context parallelism is checked against it. */
+  readonly sequenceLength?: number
+}
+
+/** The laws a strategy can break. */
+export type ViolationCode =
+  | 'degree-not-positive-integer'
+  | 'gpus-exceed-cluster'
+  | 'world-size'
+  | 'heads-tp'
+  | 'kv-heads-tp'
+  | 'ffn-tp'
+  | 'shared-expert-ffn-tp'
+  | 'layers-pp'
+  | 'virtual-stages-without-pp'
+  | 'experts-without-moe'
+  | 'experts-ep'
+  | 'expert-fold'
+  | 'expert-ffn-etp'
+  | 'sequence-parallel-without-tp'
+  | 'sequence-cp'
+  | 'sequence-tp'
+
+/** A broken law. */
+export interface Violation {
+  readonly code: ViolationCode
+  /** One sentence, with the numbers. */
+  readonly message: string
+  /** The numbers involved, by name. */
+  readonly values: Readonly<Record<string, number>>
+  /** The nearest valid degrees, or what to change. */
+  readonly suggestion: string
+}
+
+/** Facts about a valid strategy worth a user's attention. */
+export type NoteCode =
+  | 'tp-beyond-scale-up'
+  | 'kv-heads-replicated'
+  | 'latent-cache-replicated'
+  | 'vocab-padded'
+  | 'expert-replicas'
+  | 'gpus-unused'
+
+export interface Note {
+  readonly code: NoteCode
+  /** A warning may cost a lot (TP over the scale-out network); info is a fact. */
+  readonly severity: 'warning' | 'info'
+  readonly message: string
+  readonly values: Readonly<Record<string, number>>
+}
+
+/** A strategy that satisfies every law, with its notes. */
+export interface ValidStrategy {
+  readonly strategy: Strategy
+  readonly notes: ReadonlyArray<Note>
+}
+
+// -------------------------------------------------------------------------------------
+// checks
+// -------------------------------------------------------------------------------------
+
+type Check = E.Either<NEA.NonEmptyArray<Violation>, void>
+
+const Validation = E.getApplicativeValidation(NEA.getSemigroup<Violation>())
+
+const ok: Check = E.right(undefined)
+
+const law = (holds: boolean, violation: () => Violation): Check => (holds ? ok : E.left([violation()]))
+
+const divisorSuggestion = (name: string, of: string, n: number, x: number): string =>
+  `${name} must divide ${of} (${n}); nearest: ${name} = ${listOr(nearestDivisors(n)(x))}`
+
+/** GPUs the strategy must use. */
+export const targetGpus = (target: Target): number => target.gpus ?? worldSize(target.cluster)
+
+const degreeLaws = (s: Strategy): ReadonlyArray<Check> =>
+  degreeNames.map((name) =>
+    law(Number.isInteger(s[name]) && s[name] >= 1, () => ({
+      code: 'degree-not-positive-integer',
+      message: `${name} is ${s[name]}; every degree is a positive integer`,
+      values: { [name]: s[name] },
+      suggestion: `set ${name} to a positive integer (1 disables it)`,
+    })),
+  )
+
+const worldLaws = (target: Target, s: Strategy): ReadonlyArray<Check> => {
+  const gpus = targetGpus(target)
+  const available = worldSize(target.cluster)
+  const world = worldOf(s)
+  const modelParallel = s.tp * s.pp * s.cp
+  return [
+    law(gpus <= available, () => ({
+      code: 'gpus-exceed-cluster',
+      message: `${gpus} GPUs asked for, the cluster has ${available}`,
+      values: { gpus, available },
+      suggestion: `use at most ${available} GPUs`,
+    })),
+    law(world === gpus, () => ({
+      code: 'world-size',
+      message: `tp * pp * dp * cp = ${s.tp} * ${s.pp} * ${s.dp} * ${s.cp} = ${world}, but ${gpus} GPUs are to be used`,
+      values: { tp: s.tp, pp: s.pp, dp: s.dp, cp: s.cp, product: world, gpus },
+      suggestion: divides(modelParallel, gpus)
+        ? `dp = ${gpus} / (tp * pp * cp) = ${gpus / modelParallel}`
+        : `tp * pp * cp (${modelParallel}) must divide ${gpus}; nearest: ${listOr(nearestDivisors(gpus)(modelParallel))}`,
+    })),
+  ]
+}
+
+const attentionLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
+  const attention = model.attention
+  const heads = attention.heads
+  const checks: Check[] = [
+    law(divides(s.tp, heads), () => ({
+      code: 'heads-tp',
+      message: `${heads} attention heads cannot be split evenly over tp = ${s.tp}`,
+      values: { heads, tp: s.tp },
+      suggestion: divisorSuggestion('tp', 'the attention heads', heads, s.tp),
+    })),
+  ]
+  if (attention.kind !== 'mla') {
+    const kv = attention.kvHeads
+    checks.push(
+      law(divides(s.tp, kv) || divides(kv, s.tp), () => ({
+        code: 'kv-heads-tp',
+        message: `${kv} KV heads and tp = ${s.tp}: neither divides the other, so KV heads can be neither split nor replicated evenly`,
+        values: { kvHeads: kv, tp: s.tp },
+        suggestion: `tp must divide ${kv} or be a multiple of it; nearest: tp = ${listOr(nearestDivisors(kv)(s.tp))} (split) or ${Math.ceil(s.tp / kv) * kv} (replicated)`,
+      })),
+    )
+  }
+  return checks
+}
+
+const mlpLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
+  const checks: Check[] = []
+  if (denseLayerCount(model) > 0) {
+    const ffn = model.mlp.ffn
+    checks.push(
+      law(divides(s.tp, ffn), () => ({
+        code: 'ffn-tp',
+        message: `the dense FFN size ${ffn} cannot be split evenly over tp = ${s.tp}`,
+        values: { ffn, tp: s.tp },
+        suggestion: divisorSuggestion('tp', 'the FFN size', ffn, s.tp),
+      })),
+    )
+  }
+  const moe = model.moe
+  if (moe !== undefined && moe.sharedExperts > 0) {
+    const shared = moe.sharedExperts * moe.sharedExpertFfn
+    checks.push(
+      law(divides(s.tp, shared), () => ({
+        code: 'shared-expert-ffn-tp',
+        message: `the shared experts' FFN size ${shared} cannot be split evenly over tp = ${s.tp}`,
+        values: { sharedExpertFfn: shared, tp: s.tp },
+        suggestion: divisorSuggestion('tp', "the shared experts' FFN size", shared, s.tp),
+      })),
+    )
+  }
+  return checks
+}
+
+const pipelineLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
+  const chunks = s.pp * s.virtualStages
+  return [
+    law(ppSplitsLayers(model)(chunks, 1), () => ({
+      code: 'layers-pp',
+      message: `${model.layers} layers cannot be split evenly into pp * virtualStages = ${s.pp} * ${s.virtualStages} = ${chunks} chunks`,
+      values: { layers: model.layers, pp: s.pp, virtualStages: s.virtualStages, chunks },
+      suggestion: divisorSuggestion('pp * virtualStages', 'the layers', model.layers, chunks),
+    })),
+    law(s.virtualStages === 1 || s.pp > 1, () => ({
+      code: 'virtual-stages-without-pp',
+      message: `virtualStages = ${s.virtualStages} interleaves pipeline stages, but pp = 1`,
+      values: { pp: s.pp, virtualStages: s.virtualStages },
+      suggestion: 'set virtualStages = 1, or use pp > 1',
+    })),
+  ]
+}
+
+const expertLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
+  const moe = model.moe
+  if (moe === undefined) {
+    return [
+      law(s.ep === 1 && s.etp === 1, () => ({
+        code: 'experts-without-moe',
+        message: `ep = ${s.ep} and etp = ${s.etp}, but ${model.name} has no experts`,
+        values: { ep: s.ep, etp: s.etp },
+        suggestion: 'set ep = 1 and etp = 1 for a dense model',
+      })),
+    ]
+  }
+  const width = stageWidth(s)
+  const fold = s.ep * s.etp
+  return [
+    law(epSplitsExperts(model)(s.ep), () => ({
+      code: 'experts-ep',
+      message: `${moe.experts} routed experts cannot be split evenly over ep = ${s.ep}`,
+      values: { experts: moe.experts, ep: s.ep },
+      suggestion: divisorSuggestion('ep', 'the routed experts', moe.experts, s.ep),
+    })),
+    law(expertsFold(width, s.ep, s.etp), () => ({
+      code: 'expert-fold',
+      message: `MoE layers re-fold each stage's tp * dp * cp = ${width} GPUs as ep * etp * edp, but ep * etp = ${s.ep} * ${s.etp} = ${fold} does not divide ${width}`,
+      values: { ep: s.ep, etp: s.etp, stageWidth: width },
+      suggestion: `ep * etp must divide ${width}; nearest: ep * etp = ${listOr(nearestDivisors(width)(fold))}`,
+    })),
+    law(etpSplitsExpert(model)(s.etp), () => ({
+      code: 'expert-ffn-etp',
+      message: `the expert FFN size ${moe.expertFfn} cannot be split evenly over etp = ${s.etp}`,
+      values: { expertFfn: moe.expertFfn, etp: s.etp },
+      suggestion: divisorSuggestion('etp', 'the expert FFN size', moe.expertFfn, s.etp),
+    })),
+  ]
+}
+
+const sequenceLaws = (target: Target, s: Strategy): ReadonlyArray<Check> => {
+  const checks: Check[] = [
+    law(spFits(undefined, s.tp, s.cp, s.sequenceParallel), () => ({
+      code: 'sequence-parallel-without-tp',
+      message: 'sequence parallelism splits activations over the TP group, but tp = 1',
+      values: { tp: s.tp },
+      suggestion: 'turn sequence parallelism off, or use tp > 1',
+    })),
+  ]
+  const sequence = target.sequenceLength
+  if (sequence !== undefined) {
+    checks.push(
+      law(cpSplitsSequence(sequence, s.cp), () => ({
+        code: 'sequence-cp',
+        message: `a sequence of ${sequence} tokens cannot be cut into 2 * cp = ${2 * s.cp} equal chunks (load-balanced causal context parallelism)`,
+        values: { sequenceLength: sequence, cp: s.cp },
+        suggestion: `2 * cp must divide ${sequence}; nearest: cp = ${listOr(nearestDivisors(sequence)(2 * s.cp).map((d) => d / 2).filter(Number.isInteger))}`,
+      })),
+      law(!s.sequenceParallel || s.tp === 1 || spFits(sequence, s.tp, s.cp, true), () => ({
+        code: 'sequence-tp',
+        message: `sequence parallelism splits each GPU's ${sequence / s.cp} tokens over tp = ${s.tp}, which does not divide them`,
+        values: { sequenceLength: sequence, cp: s.cp, tp: s.tp },
+        suggestion: `tp must divide ${sequence / s.cp}, or turn sequence parallelism off`,
+      })),
+    )
+  }
+  return checks
+}
+
+// -------------------------------------------------------------------------------------
+// notes
+// -------------------------------------------------------------------------------------
+
+/** Facts about a strategy that satisfies the laws. */
+export const notesOf =
+  (target: Target) =>
+  (s: Strategy): ReadonlyArray<Note> => {
+    const { model, cluster } = target
+    const notes: Note[] = []
+    const domain = scaleUpDomainSize(cluster)
+    if (s.tp > domain) {
+      notes.push({
+        code: 'tp-beyond-scale-up',
+        severity: 'warning',
+        message: `tp = ${s.tp} exceeds the ${domain}-GPU scale-up domain: its per-layer collectives cross the scale-out network`,
+        values: { tp: s.tp, scaleUpDomain: domain },
+      })
+    }
+    const attention = model.attention
+    if (attention.kind !== 'mla' && s.tp > attention.kvHeads) {
+      notes.push({
+        code: 'kv-heads-replicated',
+        severity: 'info',
+        message: `tp = ${s.tp} exceeds the ${attention.kvHeads} KV heads: each KV head is replicated on ${s.tp / attention.kvHeads} GPUs`,
+        values: { tp: s.tp, kvHeads: attention.kvHeads, replicas: s.tp / attention.kvHeads },
+      })
+    }
+    if (attention.kind === 'mla' && s.tp > 1) {
+      notes.push({
+        code: 'latent-cache-replicated',
+        severity: 'info',
+        message: `MLA caches one latent per token shared by all heads: every GPU of the tp = ${s.tp} group holds the full latent cache`,
+        values: { tp: s.tp },
+      })
+    }
+    if (!divides(s.tp, model.vocab)) {
+      // Megatron-LM pads the vocabulary to a multiple of make-vocab-size-divisible-by (128) * tp
+      const padded = Math.ceil(model.vocab / (128 * s.tp)) * 128 * s.tp
+      notes.push({
+        code: 'vocab-padded',
+        severity: 'info',
+        message: `the vocabulary of ${model.vocab} is padded to ${padded} to split over tp = ${s.tp}`,
+        values: { vocab: model.vocab, padded, tp: s.tp },
+      })
+    }
+    if (model.moe !== undefined && expertDataParallel(s) > 1) {
+      notes.push({
+        code: 'expert-replicas',
+        severity: 'info',
+        message: `each expert shard is held by edp = ${expertDataParallel(s)} GPUs of a stage`,
+        values: { edp: expertDataParallel(s) },
+      })
+    }
+    const unused = worldSize(cluster) - targetGpus(target)
+    if (unused > 0) {
+      notes.push({
+        code: 'gpus-unused',
+        severity: 'info',
+        message: `${unused} of the cluster's ${worldSize(cluster)} GPUs are not used`,
+        values: { unused, available: worldSize(cluster) },
+      })
+    }
+    return notes
+  }
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Every violation of `s` against `target`, or `s` with its notes. */
+export const validate =
+  (target: Target) =>
+  (s: Strategy): E.Either<NEA.NonEmptyArray<Violation>, ValidStrategy> => {
+    const degrees = pipe([...degreeLaws(s)], A.sequence(Validation))
+    if (E.isLeft(degrees)) return degrees
+    const checks = [
+      ...worldLaws(target, s),
+      ...attentionLaws(target.model, s),
+      ...mlpLaws(target.model, s),
+      ...pipelineLaws(target.model, s),
+      ...expertLaws(target.model, s),
+      ...sequenceLaws(target, s),
+    ]
+    return pipe(
+      checks,
+      A.sequence(Validation),
+      E.map(() => ({ strategy: s, notes: notesOf(target)(s) })),
+    )
+  }
+
+/** Whether `s` satisfies every law. */
+export const isValid =
+  (target: Target) =>
+  (s: Strategy): boolean =>
+    E.isRight(validate(target)(s))

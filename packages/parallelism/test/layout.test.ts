@@ -1,0 +1,138 @@
+import * as E from 'fp-ts/Either'
+import fc from 'fast-check'
+import { worldSize } from '@meshplan/topology'
+import { enumerate } from '../src/enumerate'
+import { groupKinds, layout, parseOrder, type Layout } from '../src/layout'
+import { expertDataParallel, strategy, type Strategy } from '../src/strategy'
+import { clusterOf, referenceCluster, referenceModel, smallCluster, smallModel } from './fixtures'
+
+const right = (l: E.Either<unknown, Layout>): Layout => {
+  if (E.isLeft(l)) throw new Error(`expected a layout, got ${JSON.stringify(l.left)}`)
+  return l.right
+}
+
+const expectedSize = (s: Strategy, kind: (typeof groupKinds)[number]): number => {
+  const edp = expertDataParallel(s)
+  const sizes = { tp: s.tp, cp: s.cp, dp: s.dp, pp: s.pp, 'tp-cp': s.tp * s.cp, 'dp-cp': s.dp * s.cp, 'tp-pp': s.tp * s.pp, ep: s.ep, etp: s.etp, edp, 'etp-ep': s.etp * s.ep }
+  return sizes[kind]
+}
+
+describe('layout: Megatron-LM worked example', () => {
+  // Megatron-Core parallel_state.initialize_model_parallel docstring: 16 GPUs, tp 2, pp 4, dp 2
+  const l = right(layout(clusterOf(8, 2))(strategy({ tp: 2, pp: 4, dp: 2 })))
+
+  it('puts consecutive ranks in a TP group', () => {
+    expect(l.groups.tp.groups).toEqual([[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11], [12, 13], [14, 15]])
+  })
+
+  it('strides DP groups by tp', () => {
+    expect(l.groups.dp.groups).toEqual([[0, 2], [1, 3], [4, 6], [5, 7], [8, 10], [9, 11], [12, 14], [13, 15]])
+  })
+
+  it('strides pipeline groups by tp * dp', () => {
+    expect(l.groups.pp.groups).toEqual([[0, 4, 8, 12], [1, 5, 9, 13], [2, 6, 10, 14], [3, 7, 11, 15]])
+  })
+
+  it('says the pipeline groups cross the 2 nodes, 2 ranks per node', () => {
+    expect(l.groups.pp.widest.outermost).toBe(1)
+    expect(l.groups.pp.widest.levels.map((v) => v.width)).toEqual([2, 2])
+    expect(l.groups.tp.widest.outermost).toBe(0)
+  })
+})
+
+describe('layout: the reference plan', () => {
+  const s = strategy({ tp: 2, dp: 64, ep: 64, etp: 2 })
+  const l = right(layout(referenceCluster)(s))
+
+  it('pairs GPUs 2k and 2k+1 as the TP group and as the expert-TP group of expert k', () => {
+    expect(l.groups.tp.groups[0]).toEqual([0, 1])
+    expect(l.groups.tp.groups[63]).toEqual([126, 127])
+    expect(l.groups.etp.groups).toEqual(l.groups.tp.groups)
+  })
+
+  it('runs the all-to-all over 2 EP groups of 64, each 4 GPUs per node across all 16 nodes', () => {
+    expect(l.groups.ep.groups.length).toBe(2)
+    expect(l.groups.ep.groups[0]).toEqual(Array.from({ length: 64 }, (_, i) => 2 * i))
+    expect(l.groups.ep.spans).toHaveLength(1)
+    expect(l.groups.ep.widest.levels.map((v) => v.width)).toEqual([4, 16])
+  })
+
+  it('has expert data parallelism of 1: every expert shard is held once', () => {
+    expect(l.groups.edp.size).toBe(1)
+    expect(l.groups.edp.groups.length).toBe(128)
+  })
+
+  it('gives each rank its coordinates', () => {
+    // rank 37 = tp 1 + 2 * dp 18; in the expert fold: etp 1 + 2 * ep 18
+    expect(l.coordinates(37)).toEqual({ tp: 1, cp: 0, dp: 18, pp: 0, ep: 18, etp: 1, edp: 0 })
+  })
+})
+
+describe('layout: orders', () => {
+  it('parses a permutation and rejects anything else', () => {
+    expect(parseOrder('tp-dp-cp-ep-pp')).toEqual(E.right(['tp', 'dp', 'cp', 'ep', 'pp']))
+    expect(E.isLeft(parseOrder('tp-cp-dp-pp'))).toBe(true)
+    expect(E.isLeft(parseOrder('tp-tp-ep-dp-pp'))).toBe(true)
+  })
+
+  it('lays DP fastest when asked', () => {
+    const l = right(layout(clusterOf(4, 1), ['dp', 'tp', 'cp', 'ep', 'pp'])(strategy({ tp: 2, dp: 2 })))
+    expect(l.groups.dp.groups).toEqual([[0, 1], [2, 3]])
+    expect(l.groups.tp.groups).toEqual([[0, 2], [1, 3]])
+  })
+
+  it('refuses an order whose MoE pipeline stages differ from the dense ones', () => {
+    // order tp-pp-cp-ep-dp: dense pp stride = tp = 2 -> stages {0, 2}, {1, 3}, ...;
+    // expert pp stride = etp = 1 -> stages {0, 1}, {2, 3}, ...: the two folds disagree
+    const result = layout(clusterOf(8, 1), ['tp', 'pp', 'cp', 'ep', 'dp'])(strategy({ pp: 2, tp: 2, dp: 2, ep: 4 }))
+    expect(E.isLeft(result) && result.left.code).toBe('pipeline-mismatch')
+  })
+
+  it('refuses a strategy larger than the cluster', () => {
+    expect(E.isLeft(layout(clusterOf(8, 1))(strategy({ tp: 16 })))).toBe(true)
+  })
+})
+
+describe('layout: laws', () => {
+  it('partitions the world in every dimension: every rank in exactly one group of the right size', () => {
+    fc.assert(
+      fc.property(smallModel, smallCluster, fc.nat(), (model, cluster, pick) => {
+        const all = [...enumerate({ model, cluster })()]
+        fc.pre(all.length > 0)
+        const s = all[pick % all.length] as Strategy
+        const l = right(layout(cluster)(s))
+        const world = worldSize(cluster)
+        for (const kind of groupKinds) {
+          const seen = new Array<number>(world).fill(0)
+          for (const group of l.groups[kind].groups) {
+            expect(group.length).toBe(expectedSize(s, kind))
+            for (const rank of group) seen[rank] = (seen[rank] ?? 0) + 1
+          }
+          expect(seen.every((n) => n === 1)).toBe(true)
+        }
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('gives ranks of one TP group equal coordinates except tp', () => {
+    fc.assert(
+      fc.property(smallModel, smallCluster, fc.nat(), (model, cluster, pick) => {
+        const all = [...enumerate({ model, cluster })()]
+        fc.pre(all.length > 0)
+        const s = all[pick % all.length] as Strategy
+        const l = right(layout(cluster)(s))
+        for (const group of l.groups.tp.groups) {
+          const coordinates = group.map((rank) => l.coordinates(rank))
+          expect(coordinates.map((c) => c.tp)).toEqual(Array.from({ length: s.tp }, (_, i) => i))
+          expect(new Set(coordinates.map((c) => `${c.cp},${c.dp},${c.pp}`)).size).toBe(1)
+        }
+      }),
+      { numRuns: 100 },
+    )
+  })
+})
+
+it('layout of the reference model is consistent with its placement fixture', () => {
+  expect(referenceModel.moe?.experts).toBe(64)
+})

@@ -1,0 +1,62 @@
+import * as E from 'fp-ts/Either'
+import fc from 'fast-check'
+import * as t from 'io-ts'
+import { closed, decodeWith, describeIssue, nonNegativeInt, oneOf, positiveInt, quantity, type DecodeIssue } from '../src/codec'
+
+const Gpu = closed({ memory: quantity('bytes'), count: positiveInt }, { latency: quantity('seconds', 'nonNegative'), kind: oneOf(['sxm', 'pcie']) }, 'a GPU')
+const decode = decodeWith(Gpu, 'cluster.gpu')
+const issues = (u: unknown): ReadonlyArray<DecodeIssue> => {
+  const r = decode(u)
+  return E.isLeft(r) ? r.left : []
+}
+
+describe('quantity codecs', () => {
+  it('accept strings with units and numbers in base units', () => {
+    expect(decode({ memory: '80GiB', count: 8 })).toEqual(E.right({ memory: 80 * 2 ** 30, count: 8 }))
+    expect(decode({ memory: 64e9, count: 1, latency: '2us', kind: 'sxm' })).toEqual(E.right({ memory: 64e9, count: 1, latency: 2e-6, kind: 'sxm' }))
+  })
+
+  it('name the path, the value and what was expected', () => {
+    const found = issues({ memory: 'eighty', count: 8 })
+    expect(found).toHaveLength(1)
+    expect(describeIssue(found[0] as DecodeIssue)).toBe('cluster.gpu.memory: expected a size like "80GiB" or "141GB", got "eighty"')
+  })
+
+  it('reject zero, negative and non-finite sizes', () => {
+    expect(issues({ memory: 0, count: 1 }).map((i) => i.path)).toEqual(['cluster.gpu.memory'])
+    expect(issues({ memory: -5, count: 1 })[0]?.expected).toContain('non-negative')
+    expect(issues({ memory: Number.NaN, count: 1 })[0]?.path).toBe('cluster.gpu.memory')
+    // a latency may be zero
+    expect(E.isRight(decode({ memory: 1, count: 1, latency: 0 }))).toBe(true)
+  })
+
+  it('report a missing field as missing', () => {
+    expect(describeIssue(issues({ memory: '1GB' })[0] as DecodeIssue)).toBe('cluster.gpu.count: expected a positive integer, got nothing (the field is missing)')
+  })
+
+  it('report every problem at once, and unknown fields by name', () => {
+    const found = issues({ memory: '1GB', count: 0, kind: 'nvl', memroy: 3 })
+    expect(found.map((i) => i.path).sort()).toEqual(['cluster.gpu.memroy'])
+    const fields = issues({ memory: '1GB', count: 0, kind: 'nvl' })
+    expect(fields.map((i) => i.path).sort()).toEqual(['cluster.gpu.count', 'cluster.gpu.kind'])
+    expect(fields.find((i) => i.path === 'cluster.gpu.kind')?.expected).toBe('one of "sxm", "pcie"')
+  })
+
+  it('paths into arrays use brackets', () => {
+    const List = t.array(t.type({ n: nonNegativeInt }))
+    const r = decodeWith(List, 'tiers')([{ n: 1 }, { n: -1 }])
+    expect(E.isLeft(r) && r.left[0]?.path).toBe('tiers[1].n')
+  })
+
+  it('never throw on arbitrary input, and every issue is rooted', () => {
+    fc.assert(
+      fc.property(fc.anything(), (u) => {
+        const r = decode(u)
+        if (E.isLeft(r)) {
+          expect(r.left.length).toBeGreaterThan(0)
+          for (const issue of r.left) expect(issue.path.startsWith('cluster.gpu')).toBe(true)
+        }
+      }),
+    )
+  })
+})

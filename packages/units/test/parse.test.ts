@@ -1,0 +1,89 @@
+import * as E from 'fp-ts/Either'
+import fc from 'fast-check'
+import { parseByteRate, parseBytes, parseFlopRate, parseFlops, parseQuantity, parseSeconds } from '../src/parse'
+
+const value = <A>(result: E.Either<unknown, A>): A | undefined => (E.isRight(result) ? result.right : undefined)
+
+describe('parseBytes', () => {
+  it('keeps binary and SI prefixes distinct', () => {
+    expect(value(parseBytes('80GiB'))).toBe(80 * 1024 ** 3) // 85,899,345,920
+    expect(value(parseBytes('141GB'))).toBe(141e9)
+    expect(value(parseBytes('64 GB'))).toBe(64e9)
+    expect(value(parseBytes('512MiB'))).toBe(512 * 1024 ** 2)
+    expect(value(parseBytes('1.5TiB'))).toBe(1.5 * 2 ** 40)
+    expect(value(parseBytes('2kB'))).toBe(2000)
+  })
+
+  it('takes a bare number as bytes', () => {
+    expect(value(parseBytes('4096'))).toBe(4096)
+    expect(value(parseBytes('1e9'))).toBe(1e9)
+  })
+
+  it('rejects bits, other kinds, negatives and words, saying why', () => {
+    const reason = (text: string) => {
+      const r = parseBytes(text)
+      return E.isLeft(r) ? r.left.reason : 'accepted'
+    }
+    expect(reason('80Gb')).toContain('in bits')
+    expect(reason('80GB/s')).toContain('another kind')
+    expect(reason('-1GB')).toContain('non-negative')
+    expect(reason('eighty')).toContain('a size like "80GiB"')
+    expect(reason('80XB')).toContain('unknown unit "XB"')
+  })
+})
+
+describe('parseByteRate', () => {
+  it('reads bytes and bits per second', () => {
+    expect(value(parseByteRate('3.35TB/s'))).toBe(3.35e12)
+    expect(value(parseByteRate('450GB/s'))).toBe(450e9)
+    // a 400 Gb/s NIC moves 400e9 / 8 = 50e9 bytes per second
+    expect(value(parseByteRate('400Gb/s'))).toBe(50e9)
+    expect(value(parseByteRate('200Gbps'))).toBe(25e9)
+  })
+})
+
+describe('parseSeconds', () => {
+  it('reads ns, us, µs, ms and s', () => {
+    expect(value(parseSeconds('25us'))).toBeCloseTo(25e-6, 15)
+    expect(value(parseSeconds('25\u00b5s'))).toBeCloseTo(25e-6, 15)
+    expect(value(parseSeconds('1.5ms'))).toBeCloseTo(1.5e-3, 15)
+    expect(value(parseSeconds('800ns'))).toBeCloseTo(8e-7, 15)
+    expect(value(parseSeconds('2s'))).toBe(2)
+  })
+})
+
+describe('parseFlopRate and parseFlops', () => {
+  it('reads compute rates and counts', () => {
+    expect(value(parseFlopRate('989TFLOPS'))).toBe(989e12)
+    expect(value(parseFlopRate('1.979PFLOP/s'))).toBeCloseTo(1.979e15, 0)
+    expect(value(parseFlopRate('624TOPS'))).toBe(624e12)
+    expect(value(parseFlops('3.2PFLOP'))).toBeCloseTo(3.2e15, 0)
+  })
+
+  it('does not take a rate for a count', () => {
+    expect(E.isLeft(parseFlops('989TFLOPS'))).toBe(true)
+  })
+})
+
+describe('parseQuantity: laws', () => {
+  it('scales linearly with the number for every prefix it knows', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom('k', 'M', 'G', 'T', 'Ki', 'Mi', 'Gi'), (n, prefix) => {
+        const one = value(parseBytes(`1${prefix}B`)) ?? NaN
+        expect(value(parseBytes(`${n}${prefix}B`))).toBeCloseTo(n * one, -1)
+      }),
+    )
+  })
+
+  it('never throws, and a success is a finite non-negative number', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.constantFrom('bytes', 'seconds', 'flops', 'flopRate', 'byteRate' as const), (text, kind) => {
+        const r = parseQuantity(kind)(text)
+        if (E.isRight(r)) {
+          expect(Number.isFinite(r.right)).toBe(true)
+          expect(r.right).toBeGreaterThanOrEqual(0)
+        }
+      }),
+    )
+  })
+})
