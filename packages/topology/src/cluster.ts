@@ -7,8 +7,8 @@
  * so ranks 0..7 share node 0 on an 8-GPU-per-node cluster.
  *
  * @example
- * import { clusterOf, coordinatesOf, worldSize } from '@meshplan/topology'
- * const c = clusterOf('dgx-h100', 16)
+ * import { coordinatesOf, unsafeClusterOf, worldSize } from '@meshplan/topology'
+ * const c = unsafeClusterOf('dgx-h100', 16) // or clusterOf(...): Either<TopologyError, Cluster>
  * worldSize(c)          // 128
  * coordinatesOf(c)(13)  // [5, 1]: device 5 of node 1
  */

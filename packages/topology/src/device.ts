@@ -4,7 +4,7 @@
  *
  * @example
  * import { devices, peakFlops } from '@meshplan/topology'
- * peakFlops('bf16')(devices.h100Sxm) // some(989e12)
+ * peakFlops('bf16')(devices['h100-sxm']) // some(989.4e12)
  */
 import * as O from 'fp-ts/Option'
 import type { Bytes, BytesPerSecond, Dtype, FlopsPerSecond } from '@meshplan/units'

@@ -4,8 +4,8 @@
  * over 16 nodes").
  *
  * @example
- * import { clusterOf, spanOf, describeSpan } from '@meshplan/topology'
- * const c = clusterOf('dgx-h100', 16)
+ * import { describeSpan, spanOf, unsafeClusterOf } from '@meshplan/topology'
+ * const c = unsafeClusterOf('dgx-h100', 16)
  * describeSpan(c)(spanOf(c)([0, 8, 16, 24])) // '4 ranks: 1 per node x 4 nodes'
  */
 import type { Cluster } from './cluster'
@@ -72,7 +72,10 @@ export const spanOf =
     return { size: ranks.length, levels, outermost, regular }
   }
 
-/** `'8 ranks in 1 node'`, `'16 ranks: 8 per node x 2 nodes'`. */
+/**
+ * `'8 ranks in 1 node'`, `'16 ranks: 8 per node x 2 nodes'`,
+ * `'2 ranks: 1 per node x 1 node per domain x 2 domains'`.
+ */
 export const describeSpan =
   (cluster: Cluster) =>
   (span: GroupSpan): string => {
@@ -80,7 +83,8 @@ export const describeSpan =
     if (span.outermost <= 0) return `${span.size} rank${span.size === 1 ? '' : 's'} in 1 ${unitName(0)}`
     const parts = span.levels.slice(0, span.outermost + 1).map((level, index) => {
       if (index === 0) return `${level.width} per ${unitName(0)}`
-      return `${level.width} ${unitName(index - 1)}s${index < span.outermost ? ` per ${unitName(index)}` : ''}`
+      const units = `${level.width} ${unitName(index - 1)}${level.width === 1 ? '' : 's'}`
+      return `${units}${index < span.outermost ? ` per ${unitName(index)}` : ''}`
     })
     return `${span.size} ranks: ${parts.join(' x ')}${span.regular ? '' : ' (irregular)'}`
   }

@@ -106,35 +106,50 @@ export const oneOf = <const S extends string>(values: ReadonlyArray<S>): t.Type<
   return new t.Type<S, S, unknown>(name, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c)), (a) => a)
 }
 
+const hasOwn = (u: object, k: string): boolean => Object.prototype.hasOwnProperty.call(u, k)
+
 /**
- * An object codec that also rejects fields it does not know, so that a typo in a
- * user's file (`memroy`) is reported instead of silently ignored.
+ * An object codec with required and optional fields that also rejects fields it does
+ * not know, so that a typo in a user's file (`memroy`) is reported instead of silently
+ * ignored. Every problem of the object is reported at once: unknown fields, missing
+ * ones and invalid values. An optional field given as `undefined` counts as absent.
  */
-export const closed = <P extends t.Props, O extends t.Props = Record<string, never>>(
+export const closed = <P extends t.Props, Q extends t.Props = Record<string, never>>(
   required: P,
-  optional?: O,
+  optional?: Q,
   name?: string,
-): t.Type<t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<O>>>, unknown, unknown> => {
-  const known = [...Object.keys(required), ...Object.keys(optional ?? {})]
-  const inner = optional === undefined ? t.type(required) : t.intersection([t.type(required), t.partial(optional)])
-  type A = t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<O>>>
+): t.Type<t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<Q>>>, unknown, unknown> => {
+  type A = t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<Q>>>
+  const optionalFields: t.Props = optional ?? {}
+  const known = [...Object.keys(required), ...Object.keys(optionalFields)]
+  const isObject = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u)
   return new t.Type<A, unknown, unknown>(
     name ?? `an object with fields ${known.join(', ')}`,
-    (u): u is A => inner.is(u),
+    (u): u is A =>
+      isObject(u) &&
+      Object.keys(u).every((k) => known.includes(k)) &&
+      Object.entries(required).every(([k, codec]) => codec.is(u[k])) &&
+      Object.entries(optionalFields).every(([k, codec]) => !hasOwn(u, k) || u[k] === undefined || codec.is(u[k])),
     (u, c) => {
-      if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, 'expected an object')
-      const unknownKeys = Object.keys(u).filter((k) => !known.includes(k))
-      if (unknownKeys.length > 0) {
-        return t.failures(
-          unknownKeys.map((k) => ({
-            value: (u as Record<string, unknown>)[k],
-            context: [...c, { key: k, type: t.never, actual: (u as Record<string, unknown>)[k] }],
-            message: `no field "${k}" here (known fields: ${known.join(', ')})`,
-          })),
-        )
+      if (!isObject(u)) return t.failure(u, c, 'expected an object')
+      const errors: t.ValidationError[] = []
+      for (const k of Object.keys(u)) {
+        if (known.includes(k)) continue
+        errors.push({
+          value: u[k],
+          context: [...c, { key: k, type: t.never, actual: u[k] }],
+          message: `no field "${k}" here (known fields: ${known.join(', ')})`,
+        })
       }
-      // an unnamed step in the context, so that reporting sees the intersection's branch indices as such
-      return inner.validate(u, [...c, { key: '', type: inner, actual: u }]) as t.Validation<A>
+      const out: Record<string, unknown> = {}
+      const field = (k: string, codec: t.Mixed): void => {
+        const result = codec.validate(u[k], t.appendContext(c, k, codec, u[k]))
+        if (E.isLeft(result)) errors.push(...result.left)
+        else out[k] = result.right
+      }
+      for (const [k, codec] of Object.entries(required)) field(k, codec)
+      for (const [k, codec] of Object.entries(optionalFields)) if (hasOwn(u, k) && u[k] !== undefined) field(k, codec)
+      return errors.length > 0 ? t.failures(errors) : t.success(out as A)
     },
     (a) => a,
   )
@@ -149,7 +164,8 @@ const isBranching = (type: t.Decoder<unknown, unknown>): boolean => {
   return tag === 'UnionType' || tag === 'IntersectionType'
 }
 
-const appendKey = (path: string, key: string): string => (/^\d+$/.test(key) ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`)
+const appendKey = (path: string, key: string, inArray: boolean): string =>
+  inArray ? `${path}[${key}]` : path === '' ? key : /^[A-Za-z_$][\w$-]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
 
 /** Turns io-ts errors into issues with a JSON path, rooted at `root` (e.g. `cluster`). */
 export const decodeIssues = (root: string, errors: t.Errors): ReadonlyArray<DecodeIssue> => {
@@ -170,7 +186,7 @@ export const decodeIssues = (root: string, errors: t.Errors): ReadonlyArray<Deco
         break
       }
       if (isBranching(parent.type) || entry.key === '') continue
-      path = appendKey(path, entry.key)
+      path = appendKey(path, entry.key, Array.isArray(parent.actual))
     }
     if (expected === undefined) {
       const last = [...context].reverse().find((entry) => entry.actual === value) ?? context[context.length - 1]
@@ -194,7 +210,9 @@ const show = (value: unknown): string => {
 
 /** `cluster.device.memory: expected a size like "80GiB", got "eighty"`. */
 export const describeIssue = (issue: DecodeIssue): string =>
-  `${issue.path}: ${issue.expected.includes(', got') ? issue.expected : `expected ${issue.expected}, got ${show(issue.value)}`}`
+  issue.expected.startsWith('no field ')
+    ? `${issue.path}: ${issue.expected}`
+    : `${issue.path}: expected ${issue.expected}, got ${show(issue.value)}`
 
 /** Decodes `u` with `codec`, reporting failures as issues rooted at `root`. Never throws. */
 export const decodeWith =

@@ -36,10 +36,19 @@ describe('quantity codecs', () => {
 
   it('report every problem at once, and unknown fields by name', () => {
     const found = issues({ memory: '1GB', count: 0, kind: 'nvl', memroy: 3 })
-    expect(found.map((i) => i.path).sort()).toEqual(['cluster.gpu.memroy'])
-    const fields = issues({ memory: '1GB', count: 0, kind: 'nvl' })
-    expect(fields.map((i) => i.path).sort()).toEqual(['cluster.gpu.count', 'cluster.gpu.kind'])
-    expect(fields.find((i) => i.path === 'cluster.gpu.kind')?.expected).toBe('one of "sxm", "pcie"')
+    expect(found.map((i) => i.path).sort()).toEqual(['cluster.gpu.count', 'cluster.gpu.kind', 'cluster.gpu.memroy'])
+    expect(found.find((i) => i.path === 'cluster.gpu.kind')?.expected).toBe('one of "sxm", "pcie"')
+    expect(describeIssue(found.find((i) => i.path === 'cluster.gpu.memroy') as DecodeIssue)).toBe(
+      'cluster.gpu.memroy: no field "memroy" here (known fields: memory, count, latency, kind)',
+    )
+  })
+
+  it('write keys that are not identifiers, and numeric keys of objects, as quoted brackets', () => {
+    const Peaks = t.record(t.string, positiveInt)
+    const r = decodeWith(Peaks, 'peak')({ '0': 1, 'fp 8': -1 })
+    expect(E.isLeft(r) && r.left.map((i) => i.path)).toEqual(['peak["fp 8"]'])
+    const n = decodeWith(Peaks, 'peak')({ '7': 0 })
+    expect(E.isLeft(n) && n.left.map((i) => i.path)).toEqual(['peak["7"]'])
   })
 
   it('paths into arrays use brackets', () => {
