@@ -6,7 +6,7 @@
 'use strict'
 const fs = require('node:fs')
 
-const file = process.argv[2] ?? '.reports/jest.json'
+const file = process.argv[2] ?? '.test-report.json'
 let report
 try {
   report = JSON.parse(fs.readFileSync(file, 'utf8'))

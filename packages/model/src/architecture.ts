@@ -7,7 +7,7 @@
  *
  * @example
  * import { models, moeLayerCount } from '@meshplan/model'
- * moeLayerCount(models.deepseekV3) // 58: layers 3..60 (the first 3 are dense)
+ * moeLayerCount(models['deepseek-v3']) // 58: layers 3..60 (the first 3 are dense)
  */
 
 // -------------------------------------------------------------------------------------

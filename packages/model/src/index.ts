@@ -1,1 +1,5 @@
 export * from './architecture'
+export * from './parameters'
+export * from './flops'
+export * from './huggingface'
+export * from './presets'

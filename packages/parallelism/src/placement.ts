@@ -106,3 +106,28 @@ export const placementOf =
       vocabRows: holdsEmbedding || holdsLmHead ? Math.ceil(model.vocab / s.tp) : 0,
     }
   }
+
+/** A set of ranks that hold the same kind of share (the same layers and the same numbers of everything). */
+export interface PlacementClass {
+  /** The placement of the lowest rank of the class. */
+  readonly example: Placement
+  /** Every rank of the class, ascending. */
+  readonly ranks: ReadonlyArray<number>
+}
+
+/**
+ * The ranks of `l` grouped by what they hold, ignoring which expert ids and which
+ * coordinates: on the reference plan all 128 GPUs form one class; with pp 4, four.
+ */
+export const placementClasses = (model: Architecture, s: Strategy, l: Layout): ReadonlyArray<PlacementClass> => {
+  const place = placementOf(model, s, l)
+  const classes = new Map<string, { example: Placement; ranks: number[] }>()
+  for (let rank = 0; rank < l.world; rank++) {
+    const p = place(rank)
+    const signature = JSON.stringify([p.layers, p.attentionHeads, p.kvHeads, p.experts.perLayer, p.experts.fraction, p.holdsEmbedding, p.holdsLmHead, p.vocabRows])
+    const slot = classes.get(signature)
+    if (slot === undefined) classes.set(signature, { example: p, ranks: [rank] })
+    else slot.ranks.push(rank)
+  }
+  return [...classes.values()]
+}

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { enumerate } from '../src/enumerate'
 import { layout, type Layout } from '../src/layout'
-import { layersOfStage, placementOf } from '../src/placement'
+import { layersOfStage, placementClasses, placementOf } from '../src/placement'
 import { strategy, type Strategy } from '../src/strategy'
 import { clusterOf, mlaModel, referenceCluster, referenceModel, smallCluster, smallModel } from './fixtures'
 
@@ -89,5 +89,19 @@ describe('placement: laws', () => {
       }),
       { numRuns: 150 },
     )
+  })
+})
+
+describe('placementClasses', () => {
+  it('finds one class on the reference plan and one per stage under pp 4', () => {
+    const s = strategy({ tp: 2, dp: 64, ep: 64, etp: 2 })
+    const classes = placementClasses(referenceModel, s, right(layout(referenceCluster)(s)))
+    expect(classes).toHaveLength(1)
+    expect(classes[0]?.ranks).toHaveLength(128)
+    const piped = strategy({ tp: 2, dp: 16, pp: 4, ep: 32 })
+    const stages = placementClasses(referenceModel, piped, right(layout(referenceCluster)(piped)))
+    // 4 stages of 32 GPUs; stage 0 holds the embedding, stage 3 the LM head, stages 1 and 2 neither: each its own class
+    expect(stages.map((c) => c.ranks.length)).toEqual([32, 32, 32, 32])
+    expect(stages.map((c) => c.example.layers[0])).toEqual([0, 4, 8, 12])
   })
 })

@@ -1,0 +1,73 @@
+/**
+ * Resolving what the user named on the command line (a preset name or a file) into
+ * domain values. Every failure is a message for stderr; nothing here throws.
+ */
+import * as fs from 'node:fs'
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+import { fromHuggingFace, modelPreset, type Architecture } from '@meshplan/model'
+import { strategy, type Strategy } from '@meshplan/parallelism'
+import { clusterOf, readClusterFile, type Cluster } from '@meshplan/topology'
+import { describeIssue, parseDocument, type DecodeIssue } from '@meshplan/units'
+
+/** A message for the user; the command exits 2. */
+export type InputError = string
+
+const looksLikeFile = (name: string): boolean => /\.(json|ya?ml)$/i.test(name) || name.includes('/')
+
+const readText = (file: string): E.Either<InputError, string> => {
+  try {
+    return E.right(fs.readFileSync(file, 'utf8'))
+  } catch (error) {
+    return E.left(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+  }
+}
+
+const issuesMessage = (file: string) => (issues: ReadonlyArray<DecodeIssue>): InputError =>
+  [`${file} is not valid:`, ...issues.map((issue) => `  ${describeIssue(issue)}`)].join('\n')
+
+/** A model preset name, or the path of a Hugging Face config.json. */
+export const resolveModel = (name: string): E.Either<InputError, Architecture> =>
+  looksLikeFile(name)
+    ? pipe(
+        readText(name),
+        E.chain((text) => pipe(parseDocument(text, name), E.mapLeft((e) => e.message))),
+        E.chain((config) => pipe(fromHuggingFace(config, name), E.mapLeft(issuesMessage(name)))),
+      )
+    : pipe(
+        modelPreset(name),
+        E.mapLeft((e) => e.message),
+      )
+
+/** A system preset name with a node count, or the path of a cluster file (JSON or YAML). */
+export const resolveCluster = (name: string, nodes: number | undefined): E.Either<InputError, Cluster> =>
+  looksLikeFile(name)
+    ? pipe(
+        readText(name),
+        E.chain((text) => pipe(readClusterFile(text, name), E.mapLeft(issuesMessage(name)))),
+      )
+    : pipe(
+        clusterOf(name as never, nodes ?? 1),
+        E.mapLeft((e) => e.message),
+      )
+
+/** Reads a positive whole number from a flag. */
+export const positiveFlag = (flag: string, text: string | undefined): E.Either<InputError, number | undefined> => {
+  if (text === undefined) return E.right(undefined)
+  const n = Number(text)
+  return Number.isInteger(n) && n >= 1 ? E.right(n) : E.left(`--${flag}: expected a positive integer, got "${text}"`)
+}
+
+/** The strategy given by --tp, --pp, --dp, --cp, --ep, --etp, --vp and --sp. */
+export const strategyFromFlags = (flags: Readonly<Record<string, string | boolean | undefined>>): E.Either<InputError, Strategy> => {
+  const names = ['tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'vp'] as const
+  const degrees: Partial<Record<(typeof names)[number], number>> = {}
+  for (const name of names) {
+    const value = flags[name]
+    const parsed = positiveFlag(name, typeof value === 'string' ? value : undefined)
+    if (E.isLeft(parsed)) return parsed
+    if (parsed.right !== undefined) degrees[name] = parsed.right
+  }
+  const { vp, ...rest } = degrees
+  return E.right(strategy({ ...rest, ...(vp === undefined ? {} : { virtualStages: vp }), sequenceParallel: flags['sp'] === true }))
+}

@@ -1,0 +1,167 @@
+/**
+ * The `layout` report: whether a strategy satisfies the algebra's laws on a model
+ * and cluster, its process groups with how each spans the cluster, and what each GPU
+ * holds. Built as plain data (the `--json` output), then rendered as text.
+ */
+import * as E from 'fp-ts/Either'
+import type { Architecture } from '@meshplan/model'
+import {
+  describe,
+  encodeStrategy,
+  expertDataParallel,
+  groupKinds,
+  layout,
+  placementClasses,
+  stageWidth,
+  validate,
+
+  type Note,
+  type Order,
+  type Strategy,
+  type Violation,
+} from '@meshplan/parallelism'
+import { describeSpan, worldSize, type Cluster } from '@meshplan/topology'
+import { ranges, table } from './table'
+
+/** One row of the process-group table. */
+export interface GroupRow {
+  readonly kind: string
+  readonly size: number
+  readonly groups: number
+  /** How the widest group lies on the cluster. */
+  readonly span: string
+  /** The tier whose link the widest group crosses (`node`, `network`, ...), or null for groups of one. */
+  readonly crosses: string | null
+}
+
+/** What the GPUs of one placement class hold. */
+export interface PlacementRow {
+  readonly ranks: string
+  readonly count: number
+  readonly layers: string
+  readonly layerCount: number
+  readonly moeLayers: number
+  readonly attentionHeads: number
+  readonly kvHeads: number
+  readonly expertsPerLayer: number
+  readonly expertFraction: number
+  readonly expertShards: number
+  readonly wholeExperts: number
+  readonly embedding: boolean
+  readonly lmHead: boolean
+  readonly vocabRows: number
+}
+
+/** The `--json` schema of `meshplan layout`. */
+export interface LayoutReport {
+  readonly model: string
+  readonly cluster: string
+  readonly gpus: number
+  readonly clusterGpus: number
+  readonly strategy: ReturnType<typeof encodeStrategy> & { readonly edp: number; readonly summary: string }
+  readonly valid: boolean
+  readonly violations: ReadonlyArray<Violation>
+  readonly notes: ReadonlyArray<Note>
+  readonly groups: ReadonlyArray<GroupRow>
+  readonly placements: ReadonlyArray<PlacementRow>
+}
+
+/** Builds the report; groups and placements only when the strategy is valid. */
+export const layoutReport = (model: Architecture, cluster: Cluster, s: Strategy, order: Order, gpus?: number): LayoutReport => {
+  const target = gpus === undefined ? { model, cluster } : { model, cluster, gpus }
+  const verdict = validate(target)(s)
+  const base = {
+    model: model.name,
+    cluster: cluster.name,
+    gpus: gpus ?? worldSize(cluster),
+    clusterGpus: worldSize(cluster),
+    strategy: { ...encodeStrategy(s), edp: expertDataParallel(s), summary: describe(s) },
+  }
+  if (E.isLeft(verdict)) return { ...base, valid: false, violations: verdict.left, notes: [], groups: [], placements: [] }
+  const laid = layout(cluster, order)(s)
+  if (E.isLeft(laid)) {
+    const violation: Violation = { code: 'world-size', message: laid.left.message, values: {}, suggestion: 'use the default order tp-cp-ep-dp-pp' }
+    return { ...base, valid: false, violations: [violation], notes: verdict.right.notes, groups: [], placements: [] }
+  }
+  const l = laid.right
+  const span = describeSpan(cluster)
+  const groups = groupKinds
+    .filter((kind) => model.moe !== undefined || !['ep', 'etp', 'edp', 'etp-ep'].includes(kind))
+    .map((kind): GroupRow => {
+      const set = l.groups[kind]
+      return {
+        kind,
+        size: set.size,
+        groups: set.groups.length,
+        span: span(set.widest),
+        crosses: set.widest.outermost < 0 ? null : (cluster.tiers[set.widest.outermost]?.name ?? null),
+      }
+    })
+  const placements = placementClasses(model, s, l).map(({ example: p, ranks }): PlacementRow => ({
+    ranks: ranges(ranks),
+    count: ranks.length,
+    layers: ranges(p.layers),
+    layerCount: p.layers.length,
+    moeLayers: p.moeLayers,
+    attentionHeads: p.attentionHeads,
+    kvHeads: p.kvHeads,
+    expertsPerLayer: p.experts.perLayer,
+    expertFraction: p.experts.fraction,
+    expertShards: p.experts.shards,
+    wholeExperts: p.experts.wholeEquivalent,
+    embedding: p.holdsEmbedding,
+    lmHead: p.holdsLmHead,
+    vocabRows: p.vocabRows,
+  }))
+  return { ...base, valid: true, violations: [], notes: verdict.right.notes, groups, placements }
+}
+
+const fractionText = (f: number): string => (f === 1 ? 'whole' : `1/${Math.round(1 / f)} of each`)
+
+/** The report as text for a terminal. */
+export const renderLayout = (r: LayoutReport, model: Architecture): string => {
+  const s = r.strategy
+  const product = s.tp * s.pp * s.dp * s.cp
+  const lines = [
+    `${r.model} on ${r.cluster}: ${s.summary}`,
+    `  tp ${s.tp} x pp ${s.pp} x dp ${s.dp} x cp ${s.cp} = ${product} GPUs; ${r.gpus} to be used (the cluster has ${r.clusterGpus})`,
+  ]
+  if (model.moe !== undefined) {
+    const width = stageWidth({ ...s, sequenceParallel: s.sequence_parallel, virtualStages: s.virtual_pipeline })
+    lines.push(`  MoE layers re-fold each stage's ${width} GPUs: ep ${s.ep} x etp ${s.etp} x edp ${Number.isInteger(s.edp) ? s.edp : s.edp.toFixed(3)}`)
+  }
+  lines.push('')
+  if (!r.valid) {
+    lines.push(`INVALID: ${r.violations.length} law${r.violations.length === 1 ? '' : 's'} broken`)
+    for (const v of r.violations) lines.push(`  [${v.code}] ${v.message}`, `      suggestion: ${v.suggestion}`)
+    return lines.join('\n')
+  }
+  lines.push('valid: every law of the algebra holds')
+  for (const n of r.notes) lines.push(`  ${n.severity}: ${n.message}`)
+  lines.push('', 'process groups (of more than one GPU)')
+  lines.push(
+    table(
+      ['kind', 'size', 'groups', 'widest group'],
+      r.groups.filter((g) => g.size > 1).map((g) => [g.kind, String(g.size), String(g.groups), g.span]),
+    )
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  )
+  lines.push('', 'what each GPU holds')
+  for (const p of r.placements) {
+    lines.push(`  GPUs ${p.ranks} (${p.count}):`)
+    lines.push(`    layers ${p.layers} (${p.layerCount}, of which ${p.moeLayers} MoE)`)
+    lines.push(`    attention: ${p.attentionHeads} of ${model.attention.heads} query heads, ${p.kvHeads} KV head${p.kvHeads === 1 ? '' : 's'}`)
+    if (model.moe !== undefined) {
+      lines.push(
+        `    experts: ${p.expertsPerLayer} of ${model.moe.experts} per MoE layer, ${fractionText(p.expertFraction)}: ` +
+          `${p.expertShards} expert shard${p.expertShards === 1 ? '' : 's'} = the parameters of ${p.wholeExperts} whole expert${p.wholeExperts === 1 ? '' : 's'}`,
+      )
+    }
+    const vocab = `${p.vocabRows} of ${model.vocab} vocabulary rows`
+    lines.push(`    embedding: ${p.embedding ? `yes (${vocab})` : 'no'}; LM head: ${p.lmHead ? `yes (${vocab})` : 'no'}`)
+  }
+  return lines.join('\n')
+}
+

@@ -1,0 +1,131 @@
+// End-to-end: spawn the built `meshplan` binary as a user would and read what it prints.
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+const binary = path.join(__dirname, '..', 'dist', 'main.js')
+
+const meshplan = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [binary, ...args], { encoding: 'utf8' })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+const tempFile = (name: string, text: string): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplan-'))
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, text)
+  return file
+}
+
+describe('meshplan example', () => {
+  const r = meshplan('example')
+
+  it('succeeds and shows the degree product of the reference plan', () => {
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toContain('tp 2 x pp 1 x dp 64 x cp 1 = 128 GPUs; 128 to be used')
+    expect(r.stdout).toContain('ep 64 x etp 2 x edp 1')
+  })
+
+  it('shows that each GPU holds half of one expert in each of 16 layers: 16 shards, 8 whole experts, not 1', () => {
+    expect(r.stdout).toContain('experts: 1 of 64 per MoE layer, 1/2 of each: 16 expert shards = the parameters of 8 whole experts')
+    expect(r.stdout).toContain('"1 expert per GPU": does not hold')
+    expect(r.stdout).toContain('"128 of 128 GPUs used": holds')
+  })
+
+  it('prints the same facts as JSON', () => {
+    const json = JSON.parse(meshplan('example', '--json').stdout) as {
+      valid: boolean
+      placements: Array<{ count: number; expertShards: number; wholeExperts: number; expertFraction: number }>
+      groups: Array<{ kind: string; size: number; span: string; crosses: string | null }>
+      claims: string[]
+    }
+    expect(json.valid).toBe(true)
+    expect(json.placements).toHaveLength(1)
+    expect(json.placements[0]).toMatchObject({ count: 128, expertShards: 16, wholeExperts: 8, expertFraction: 0.5 })
+    // the EP all-to-all group: 64 GPUs, every second one, 4 per 8-GPU node, over the 16 nodes
+    expect(json.groups.find((g) => g.kind === 'ep')).toMatchObject({ size: 64, span: '64 ranks: 4 per node x 16 nodes', crosses: 'network' })
+    expect(json.groups.find((g) => g.kind === 'tp')).toMatchObject({ size: 2, crosses: 'node' })
+    expect(json.claims).toHaveLength(2)
+  })
+})
+
+describe('meshplan layout', () => {
+  it('exits 1 and lists every broken law with a suggestion', () => {
+    const r = meshplan('layout', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '3', '--pp', '2')
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('INVALID: 4 laws broken')
+    expect(r.stdout).toContain('[world-size] tp * pp * dp * cp = 3 * 2 * 1 * 1 = 6, but 16 GPUs are to be used')
+    expect(r.stdout).toContain('suggestion: tp must divide the attention heads (64); nearest: tp = 2 or 4')
+  })
+
+  it('exits 0 for a valid strategy and shows pipeline stages', () => {
+    const r = meshplan('layout', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '8', '--pp', '2')
+    expect(r.code).toBe(0)
+    // 80 layers over 2 stages: 0-39 and 40-79
+    expect(r.stdout).toContain('GPUs 0-7 (8):')
+    expect(r.stdout).toContain('layers 0-39 (40, of which 0 MoE)')
+    expect(r.stdout).toContain('layers 40-79 (40, of which 0 MoE)')
+  })
+
+  it('reads a cluster file in YAML', () => {
+    const file = tempFile('cluster.yaml', 'system: dgx-h100\nnodes: 4\n')
+    const r = meshplan('layout', '--model', 'llama-2-70b', '--cluster', file, '--tp', '8', '--dp', '4', '--json')
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ gpus: 32, valid: true })
+  })
+})
+
+describe('meshplan: bad input exits 2 with a clear message and no stack trace', () => {
+  const expectClean = (r: ReturnType<typeof meshplan>) => {
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
+  }
+
+  it('suggests the closest preset names', () => {
+    const r = meshplan('layout', '--model', 'lama-2-70b', '--cluster', 'dgx-h10')
+    expectClean(r)
+    expect(r.stderr).toContain('did you mean "llama-2-70b"?')
+    expect(r.stderr).toContain('did you mean "dgx-h100"?')
+  })
+
+  it('rejects a degree that is not a positive integer, and unknown flags', () => {
+    const r = meshplan('layout', '--tp', 'two')
+    expectClean(r)
+    expect(r.stderr).toContain('--tp: expected a positive integer, got "two"')
+    expectClean(meshplan('layout', '--tpp', '2'))
+    expectClean(meshplan('frobnicate'))
+  })
+
+  it('names the JSON path of a bad field in a cluster file', () => {
+    const file = tempFile('cluster.json', JSON.stringify({ system: 'dgx-h100', nodes: 2, scaleOut: { bandwidth: 'fast' } }))
+    const r = meshplan('layout', '--cluster', file)
+    expectClean(r)
+    expect(r.stderr).toContain('cluster.scaleOut.bandwidth: expected a bandwidth like "3.35TB/s" or "400Gb/s", got "fast"')
+  })
+
+  it('names the missing field of a Hugging Face config', () => {
+    const file = tempFile('config.json', JSON.stringify({ model_type: 'llama', hidden_size: 4096, num_hidden_layers: 32, vocab_size: 32000, intermediate_size: 11008 }))
+    const r = meshplan('layout', '--model', file, '--cluster', 'dgx-h100')
+    expectClean(r)
+    expect(r.stderr).toContain('num_attention_heads')
+  })
+
+  it('reports an unreadable file and an invalid order', () => {
+    expectClean(meshplan('layout', '--model', '/nonexistent/config.json'))
+    const r = meshplan('layout', '--order', 'tp-pp')
+    expectClean(r)
+    expect(r.stderr).toContain('expected the five dimensions tp, cp, ep, dp, pp')
+  })
+})
+
+describe('meshplan --help', () => {
+  it('prints usage with examples and exits 0', () => {
+    const r = meshplan('--help')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('examples:')
+    expect(meshplan('layout', '--help').code).toBe(0)
+  })
+})
