@@ -1,9 +1,13 @@
 // Hand-built models and clusters for the algebra's tests, independent of the presets
 // of @meshplan/model and @meshplan/topology, plus fast-check arbitraries of small ones.
+import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import type { Architecture, Moe } from '@meshplan/model'
 import type { Cluster, Link } from '@meshplan/topology'
 import { bytes, bytesPerSecond, flopsPerSecond, seconds } from '@meshplan/units'
+import { enumerate } from '../src/enumerate'
+import { layout, type Layout, type Order } from '../src/layout'
+import type { Strategy } from '../src/strategy'
 
 const link = (gbps: number): Link => ({ bandwidth: bytesPerSecond(gbps * 1e9), latency: seconds(1e-6), inNetworkReduction: false })
 
@@ -118,3 +122,18 @@ export const smallModel: fc.Arbitrary<Architecture> = fc
 export const smallCluster: fc.Arbitrary<Cluster> = fc
   .record({ perNode: fc.constantFrom(1, 2, 4, 8), nodes: fc.integer({ min: 1, max: 6 }) })
   .map(({ perNode, nodes }) => clusterOf(perNode, nodes))
+
+/** A small random model and cluster with one of its valid strategies picked at random (none when the space is empty). */
+export const smallCase: fc.Arbitrary<{ readonly model: Architecture; readonly cluster: Cluster; readonly strategy: Strategy | undefined }> = fc
+  .tuple(smallModel, smallCluster, fc.nat())
+  .map(([model, cluster, pick]) => {
+    const all = [...enumerate({ model, cluster })()]
+    return { model, cluster, strategy: all[pick % Math.max(1, all.length)] }
+  })
+
+/** The layout of a strategy known to be valid. */
+export const layoutOf = (cluster: Cluster, s: Strategy, order?: Order): Layout => {
+  const l = layout(cluster, order)(s)
+  if (E.isLeft(l)) throw new Error(`expected a layout, got ${JSON.stringify(l.left)}`)
+  return l.right
+}

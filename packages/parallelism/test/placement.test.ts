@@ -1,19 +1,12 @@
-import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
-import { enumerate } from '../src/enumerate'
-import { layout, type Layout } from '../src/layout'
 import { layersOfStage, placementClasses, placementOf } from '../src/placement'
-import { strategy, type Strategy } from '../src/strategy'
-import { clusterOf, mlaModel, referenceCluster, referenceModel, smallCluster, smallModel } from './fixtures'
+import { strategy } from '../src/strategy'
+import { clusterOf, layoutOf, mlaModel, referenceCluster, referenceModel, smallCase } from './fixtures'
 
-const right = (l: E.Either<unknown, Layout>): Layout => {
-  if (E.isLeft(l)) throw new Error('expected a layout')
-  return l.right
-}
 
 describe('placement: the reference plan', () => {
   const s = strategy({ tp: 2, dp: 64, ep: 64, etp: 2 })
-  const place = placementOf(referenceModel, s, right(layout(referenceCluster)(s)))
+  const place = placementOf(referenceModel, s, layoutOf(referenceCluster, s))
 
   it('gives every GPU half of one expert in each of the 16 layers: 16 shards, 8 whole experts, not 1', () => {
     for (const rank of [0, 1, 64, 127]) {
@@ -54,7 +47,7 @@ describe('placement: pipelines', () => {
   it('counts MoE layers per stage when the first layers are dense', () => {
     // DeepSeek-V3 shape, 61 layers over pp 61: stage 0..2 hold a dense layer, stage 3 the first MoE layer
     const s = strategy({ pp: 61, ep: 1 })
-    const l = right(layout(clusterOf(61, 1))(s))
+    const l = layoutOf(clusterOf(61, 1), s)
     const place = placementOf(mlaModel, s, l)
     expect(place(2).moeLayers).toBe(0)
     expect(place(3).moeLayers).toBe(1)
@@ -70,11 +63,9 @@ describe('placement: pipelines', () => {
 describe('placement: laws', () => {
   it('covers every layer exactly once along a pipeline group and every expert exactly once along an EP group', () => {
     fc.assert(
-      fc.property(smallModel, smallCluster, fc.nat(), (model, cluster, pick) => {
-        const all = [...enumerate({ model, cluster })()]
-        fc.pre(all.length > 0)
-        const s = all[pick % all.length] as Strategy
-        const l = right(layout(cluster)(s))
+      fc.property(smallCase, ({ model, cluster, strategy: s }) => {
+        if (s === undefined) return
+        const l = layoutOf(cluster, s)
         const place = placementOf(model, s, l)
         for (const group of l.groups.pp.groups) {
           const layers = group.flatMap((rank) => place(rank).layers).sort((a, b) => a - b)
@@ -95,11 +86,11 @@ describe('placement: laws', () => {
 describe('placementClasses', () => {
   it('finds one class on the reference plan and one per stage under pp 4', () => {
     const s = strategy({ tp: 2, dp: 64, ep: 64, etp: 2 })
-    const classes = placementClasses(referenceModel, s, right(layout(referenceCluster)(s)))
+    const classes = placementClasses(referenceModel, s, layoutOf(referenceCluster, s))
     expect(classes).toHaveLength(1)
     expect(classes[0]?.ranks).toHaveLength(128)
     const piped = strategy({ tp: 2, dp: 16, pp: 4, ep: 32 })
-    const stages = placementClasses(referenceModel, piped, right(layout(referenceCluster)(piped)))
+    const stages = placementClasses(referenceModel, piped, layoutOf(referenceCluster, piped))
     // 4 stages of 32 GPUs; stage 0 holds the embedding, stage 3 the LM head, stages 1 and 2 neither: each its own class
     expect(stages.map((c) => c.ranks.length)).toEqual([32, 32, 32, 32])
     expect(stages.map((c) => c.example.layers[0])).toEqual([0, 4, 8, 12])
