@@ -1,0 +1,209 @@
+/**
+ * Collective cases of a measured-case file (`meshplan-cases/1`, see the validation
+ * FORMAT.md): decoding them at the boundary, turning a case's `hardware` object into a
+ * cluster and the group of its `num_gpus` ranks, predicting the measured metric
+ * (`busbw_gbps` or `time_us`) and summarising the errors,
+ * `(predicted - measured) / measured`, as a markdown table.
+ *
+ * @example
+ * import { calibrationTable, defaultCollectiveModel, predictCaseFile } from '@meshplan/collectives'
+ * const results = predictCaseFile(defaultCollectiveModel)(JSON.parse(text))
+ * console.log(calibrationTable(results)) // | id | metric | predicted | measured | error | ...
+ */
+import * as E from 'fp-ts/Either'
+import * as t from 'io-ts'
+import type { Cluster, GroupSpan, Link, Tier } from '@meshplan/topology'
+import { latencies, spanOf } from '@meshplan/topology'
+import { bytes, bytesPerSecond, decodeWith, describeIssue, dtypes, flopsPerSecond, oneOf, positiveInt, seconds } from '@meshplan/units'
+import type { Dtype, FlopsPerSecond } from '@meshplan/units'
+import { estimate, type CollectiveModel } from './model'
+import { collectiveOps } from './op'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+const numberWhere = (name: string, test: (n: number) => boolean): t.Type<number, number, unknown> =>
+  new t.Type<number, number, unknown>(
+    name,
+    (u): u is number => typeof u === 'number' && test(u),
+    (u, c) => (typeof u === 'number' && test(u) ? t.success(u) : t.failure(u, c)),
+    (a) => a,
+  )
+
+const positive = numberWhere('a finite number above zero', (n) => Number.isFinite(n) && n > 0)
+const nonNegative = numberWhere('a finite number, zero or more', (n) => Number.isFinite(n) && n >= 0)
+
+/** A link of a case's hardware: GB/s (1e9 B/s) per GPU per direction, µs per hop. */
+export const HardwareLink = t.intersection([
+  t.type({ bandwidth_gbps: positive }),
+  t.partial({ latency_us: nonNegative, in_network_reduction: t.boolean }),
+])
+export type HardwareLink = t.TypeOf<typeof HardwareLink>
+
+/** A case's `hardware` object (the fields the collective model reads). */
+export const Hardware = t.intersection([
+  t.type({ num_gpus: positiveInt, gpus_per_node: positiveInt, scale_up: HardwareLink, scale_out: HardwareLink }),
+  t.partial({
+    gpu: t.partial({ name: t.string, memory_gib: nonNegative, tflops: t.record(t.string, nonNegative), hbm_tbps: nonNegative }),
+  }),
+])
+export type Hardware = t.TypeOf<typeof Hardware>
+
+/** A case whose workload is a collective. */
+export const CollectiveCase = t.intersection([
+  t.type({
+    id: t.string,
+    hardware: Hardware,
+    workload: t.intersection([t.type({ kind: t.literal('collective'), op: oneOf(collectiveOps), bytes: positive }), t.partial({ algorithm: t.string })]),
+    measured: t.type({ metric: oneOf(['busbw_gbps', 'time_us'] as const), value: positive }),
+  }),
+  t.partial({ source: t.string, notes: t.string }),
+])
+export type CollectiveCase = t.TypeOf<typeof CollectiveCase>
+
+/** One case predicted, or the reason it could not be. */
+export interface CaseResult {
+  readonly id: string
+  readonly metric: string
+  readonly measured: number
+  /** In the metric's unit (GB/s or µs); null when the case could not be predicted. */
+  readonly predicted: number | null
+  /** (predicted - measured) / measured; null with `predicted`. */
+  readonly error: number | null
+  /** `algorithm/protocol` that won, or the reason there is no prediction. */
+  readonly note: string
+}
+
+/** The absolute errors of the predicted cases. */
+export interface ErrorSummary {
+  readonly predicted: number
+  readonly median: number
+  readonly mean: number
+  readonly worst: { readonly id: string; readonly error: number } | undefined
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * Latency of a link when a case does not give one: topology's presets (`latencies`),
+ * 1 µs for a scale-up fabric, 5 µs for the network.
+ */
+export const defaultHardwareLatency = { scaleUp: latencies.nvlink, scaleOut: latencies.network } as const
+
+const linkOf = (spec: HardwareLink, fallback: number): Link => ({
+  bandwidth: bytesPerSecond(spec.bandwidth_gbps * 1e9),
+  latency: seconds(spec.latency_us === undefined ? fallback : spec.latency_us * 1e-6),
+  inNetworkReduction: spec.in_network_reduction ?? false,
+})
+
+/**
+ * A case's hardware as a cluster: a `node` tier (scale-up, `gpus_per_node` wide) and a
+ * `network` tier (scale-out, enough nodes for `num_gpus`). Bandwidths are GB/s
+ * (1e9 B/s), latencies µs; missing latencies take `defaultHardwareLatency`.
+ */
+export const clusterFromHardware = (hardware: Hardware): Cluster => {
+  const gpu = hardware.gpu ?? {}
+  const peak: Partial<Record<Dtype, FlopsPerSecond>> = {}
+  for (const dtype of dtypes) {
+    const tflops = gpu.tflops?.[dtype]
+    if (tflops !== undefined) peak[dtype] = flopsPerSecond(tflops * 1e12)
+  }
+  const tiers: ReadonlyArray<Tier> = [
+    { name: 'node', kind: 'scale-up', fanout: hardware.gpus_per_node, link: linkOf(hardware.scale_up, defaultHardwareLatency.scaleUp) },
+    {
+      name: 'network',
+      kind: 'scale-out',
+      fanout: Math.ceil(hardware.num_gpus / hardware.gpus_per_node),
+      link: linkOf(hardware.scale_out, defaultHardwareLatency.scaleOut),
+    },
+  ]
+  return {
+    name: `${hardware.num_gpus} x ${gpu.name ?? 'GPU'}`,
+    device: {
+      name: gpu.name ?? 'GPU',
+      memory: bytes((gpu.memory_gib ?? 0) * 2 ** 30),
+      memoryBandwidth: bytesPerSecond((gpu.hbm_tbps ?? 0) * 1e12),
+      peak,
+      source: 'a measured case (hardware object)',
+    },
+    tiers,
+  }
+}
+
+/** The group of a case: ranks 0 .. num_gpus - 1 of `clusterFromHardware(hardware)`. */
+export const groupOfHardware = (hardware: Hardware): { readonly cluster: Cluster; readonly span: GroupSpan } => {
+  const cluster = clusterFromHardware(hardware)
+  return { cluster, span: spanOf(cluster)(Array.from({ length: hardware.num_gpus }, (_, rank) => rank)) }
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Predicts one collective case: bus bandwidth in GB/s or time in µs, as measured. */
+export const predictCase =
+  (model: CollectiveModel) =>
+  (c: CollectiveCase): CaseResult => {
+    const { cluster, span } = groupOfHardware(c.hardware)
+    const options = c.workload.algorithm === undefined ? undefined : { algorithm: c.workload.algorithm }
+    const result = estimate(model)(cluster)(c.workload.op, c.workload.bytes, span, options)
+    const base = { id: c.id, metric: c.measured.metric, measured: c.measured.value }
+    if (E.isLeft(result)) return { ...base, predicted: null, error: null, note: result.left.message }
+    const predicted = c.measured.metric === 'busbw_gbps' ? result.right.busbw / 1e9 : result.right.seconds * 1e6
+    return { ...base, predicted, error: (predicted - c.measured.value) / c.measured.value, note: `${result.right.algorithm}/${result.right.protocol}` }
+  }
+
+const isCollectiveWorkload = (u: unknown): boolean =>
+  typeof u === 'object' && u !== null && (u as { readonly workload?: { readonly kind?: unknown } }).workload?.kind === 'collective'
+
+/**
+ * Predicts every collective case of a decoded case file (`{ cases: [...] }`), in file
+ * order; other cases are skipped. A case that does not decode gets `predicted: null`
+ * and the decoding issues as its note.
+ */
+export const predictCaseFile =
+  (model: CollectiveModel) =>
+  (file: unknown): ReadonlyArray<CaseResult> => {
+    const cases = typeof file === 'object' && file !== null ? (file as { readonly cases?: unknown }).cases : undefined
+    if (!Array.isArray(cases)) return []
+    return cases.filter(isCollectiveWorkload).map((u: unknown, index) => {
+      const decoded = decodeWith(CollectiveCase, `cases[${index}]`)(u)
+      if (E.isRight(decoded)) return predictCase(model)(decoded.right)
+      const id = (u as { readonly id?: unknown }).id
+      return { id: typeof id === 'string' ? id : `#${index}`, metric: '', measured: 0, predicted: null, error: null, note: decoded.left.map(describeIssue).join('; ') }
+    })
+  }
+
+/** Median, mean and worst of the absolute errors of the predicted cases. */
+export const summarize = (results: ReadonlyArray<CaseResult>): ErrorSummary => {
+  const errors = results.flatMap((r) => (r.error === null ? [] : [{ id: r.id, error: r.error }]))
+  const absolute = errors.map((e) => Math.abs(e.error)).sort((a, b) => a - b)
+  const count = absolute.length
+  const middle = Math.floor(count / 2)
+  const median = count === 0 ? 0 : count % 2 === 1 ? (absolute[middle] ?? 0) : ((absolute[middle - 1] ?? 0) + (absolute[middle] ?? 0)) / 2
+  const mean = count === 0 ? 0 : absolute.reduce((s, e) => s + e, 0) / count
+  const worst = errors.reduce<{ id: string; error: number } | undefined>((w, e) => (w === undefined || Math.abs(e.error) > Math.abs(w.error) ? e : w), undefined)
+  return { predicted: count, median, mean, worst }
+}
+
+const percent = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
+const figure = (x: number): string => (x >= 100 ? x.toFixed(1) : x.toPrecision(4))
+
+/** The results as a markdown table, followed by the median and worst absolute error. */
+export const calibrationTable = (results: ReadonlyArray<CaseResult>): string => {
+  const rows = results.map(
+    (r) =>
+      `| ${r.id} | ${r.metric} | ${r.predicted === null ? '—' : figure(r.predicted)} | ${figure(r.measured)} | ${r.error === null ? '—' : percent(r.error)} | ${r.note} |`,
+  )
+  const s = summarize(results)
+  return [
+    '| id | metric | predicted | measured | error | algorithm / note |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Median absolute error ${(s.median * 100).toFixed(1)}% over ${s.predicted} cases; worst ${s.worst === undefined ? '—' : `${percent(s.worst.error)} (${s.worst.id})`}.`,
+  ].join('\n')
+}

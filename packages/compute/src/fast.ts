@@ -1,0 +1,138 @@
+/**
+ * The fast path for a planner's inner loop. `precompute` does everything that depends
+ * only on (model, strategy, precision, device) once: it checks the deployment, picks
+ * the compute format and its peak, and builds each operator's coefficients on the
+ * per-step quantities (see {@link OperatorForm}). The time of a step is then plain
+ * arithmetic over those constants — fill a preallocated vector of seven quantities,
+ * and per operator a few dot products, the efficiency calls and a max — with no
+ * allocation, no Either and no closure per call.
+ *
+ * The answers equal {@link phaseTime}'s `seconds` for the same phase (a decode step at
+ * one context length for every sequence), which the tests check as a property.
+ * Contract: the arguments are positive finite numbers (tokens, sequence and batch
+ * integers); nothing is checked here, so check once at the boundary (`prefill`,
+ * `decode`, `training` do). An efficiency function answering outside (0, 1] is clamped
+ * to [1e-6, 1] here, where {@link operatorTime} reports it as an error.
+ *
+ * @example
+ * import { precompute, decodeSeconds, prefillSeconds, defaultComputeModel } from '@meshplan/compute'
+ * const step = precompute(defaultComputeModel, deployment, devices['h100-sxm'])
+ * if (E.isRight(step)) {
+ *   for (let batch = 1; batch <= 256; batch *= 2) decodeSeconds(step.right, batch, 4096) // no allocation
+ *   prefillSeconds(step.right, 2048, 1)
+ * }
+ */
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+import type { Device } from '@meshplan/topology'
+import type { Dtype } from '@meshplan/units'
+import { checkDevice, peakOf, type ComputeModel } from './computeModel'
+import { clampEfficiency, type Efficiency } from './efficiency'
+import type { ComputeError } from './error'
+import { evaluate, fillQuantities, gemmM, operatorForms, Quantity, recomputes, type Deployment, type OperatorForm, type OperatorForms } from './operators'
+import type { Recompute } from './phase'
+import { computeEfficiencyOf, computeTerm, memoryTerm } from './roofline'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** What `precompute` keeps: the forms, the device's numbers and a scratch vector for the quantities. */
+export interface StepConstants {
+  readonly forms: OperatorForms
+  readonly device: Device
+  readonly efficiency: Efficiency
+  readonly dtype: Dtype
+  /** The device's dense peak in `dtype`, FLOP/s. */
+  readonly peak: number
+  /** The device's memory bandwidth, B/s. */
+  readonly bandwidth: number
+  /** Overwritten by every call (JavaScript runs one call at a time). */
+  readonly scratch: Float64Array
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** The constants of `deployment` on `device`, or why it has none (degrees that do not fit, a format the device lacks). */
+export const precompute = (model: ComputeModel, deployment: Deployment, device: Device): E.Either<ComputeError, StepConstants> =>
+  pipe(
+    checkDevice(device),
+    E.chain(() => operatorForms(model, deployment)),
+    E.chain((forms) =>
+      pipe(
+        peakOf(device, forms.dtype),
+        E.map((peak) => ({
+          forms,
+          device,
+          efficiency: model.efficiency,
+          dtype: forms.dtype,
+          peak,
+          bandwidth: device.memoryBandwidth,
+          scratch: new Float64Array(Object.keys(Quantity).length),
+        })),
+      ),
+    ),
+  )
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Roofline seconds of one instance of `form` at the quantities in `c.scratch`. */
+const instanceSeconds = (c: StepConstants, form: OperatorForm): number => {
+  const q = c.scratch
+  const flops = evaluate(form.flops, q)
+  const bytes = evaluate(form.bytes, q)
+  let compute = 0
+  if (flops > 0) {
+    const tokens = q[Quantity.tokens] ?? 0
+    const g = form.gemm
+    const e =
+      g === undefined
+        ? computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, 0, 0, 0, tokens, (q[Quantity.pairs] ?? 0) / tokens)
+        : computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, gemmM(form, q), g.n, g.k, 0, 0)
+    compute = computeTerm(flops, c.peak, clampEfficiency(e))
+  }
+  const memory = bytes > 0 ? memoryTerm(bytes, c.bandwidth, clampEfficiency(c.efficiency.memory(bytes, c.device))) : 0
+  return compute > memory ? compute : memory
+}
+
+/** Sum over `forms` of count × instance time. */
+const sumForms = (c: StepConstants, forms: ReadonlyArray<OperatorForm>): number => {
+  let seconds = 0
+  for (let i = 0; i < forms.length; i++) {
+    const form = forms[i]
+    if (form !== undefined) seconds += form.count * instanceSeconds(c, form)
+  }
+  return seconds
+}
+
+/** Seconds of a prefill of `tokens` tokens for each of `batch` sequences on one GPU. */
+export const prefillSeconds = (c: StepConstants, tokens: number, batch: number): number => {
+  fillQuantities(c.scratch, c.forms.shape, 'prefill', batch, tokens, 0)
+  return sumForms(c, c.forms.prefill)
+}
+
+/** Seconds of a decode step of `batch` sequences each attending to `context` keys (the new token included) on one GPU. */
+export const decodeSeconds = (c: StepConstants, batch: number, context: number): number => {
+  fillQuantities(c.scratch, c.forms.shape, 'decode', batch, 0, batch * Math.min(context, c.forms.shape.window))
+  return sumForms(c, c.forms.decode)
+}
+
+/**
+ * Seconds of the forward and backward pass of `batch` sequences of `sequence` tokens on
+ * one GPU: each operator 1 (forward) + 2 (backward) times, plus 1 when `recompute`
+ * re-runs it.
+ */
+export const trainingSeconds = (c: StepConstants, sequence: number, batch: number, recompute: Recompute): number => {
+  fillQuantities(c.scratch, c.forms.shape, 'training', batch, sequence, 0)
+  const forms = c.forms.training
+  let seconds = 0
+  for (let i = 0; i < forms.length; i++) {
+    const form = forms[i]
+    if (form !== undefined) seconds += (recomputes(recompute, form) ? 4 : 3) * form.count * instanceSeconds(c, form)
+  }
+  return seconds
+}

@@ -1,0 +1,278 @@
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+import fc from 'fast-check'
+import { attentionFlopsPerToken, matmulFlopsPerToken, modelNames, models } from '@meshplan/model'
+import { defaultComputeModel, withMoeImbalance } from '../src/computeModel'
+import { operators, type Operator, type OperatorName } from '../src/operators'
+import { causalPairs, type Phase } from '../src/phase'
+import { arbitraryDeployment, arbitraryPhase, deploymentOf, right } from './fixtures'
+
+const opsOf = (deployment: Parameters<typeof operators>[1], phase: Phase): ReadonlyArray<Operator> =>
+  right(operators(defaultComputeModel, deployment)(phase))
+
+const named = (ops: ReadonlyArray<Operator>, name: OperatorName, pass: Operator['pass'] = 'forward'): Operator => {
+  const op = ops.find((o) => o.name === name && o.pass === pass)
+  if (op === undefined) throw new Error(`no ${pass} ${name}`)
+  return op
+}
+
+const total = (ops: ReadonlyArray<Operator>, pick: (o: Operator) => number, keep: (o: Operator) => boolean = () => true): number =>
+  ops.filter(keep).reduce((sum, o) => sum + o.count * pick(o), 0)
+
+describe('Llama-2-7B prefill of 2048 tokens, one GPU: FLOPs per layer by hand', () => {
+  const ops = opsOf(deploymentOf('llama-2-7b'), { kind: 'prefill', tokens: 2048, batch: 1 })
+
+  it('each GEMM is 2·m·n·k with m = 2048 tokens', () => {
+    // Q, K, V: 4096 → 3 × 32 heads × 128
+    expect(named(ops, 'qkv').flops).toBe(2 * 2048 * 4096 * 12288) // 206,158,430,208
+    expect(named(ops, 'qkv').gemm).toEqual({ m: 2048, n: 12288, k: 4096, batch: 1 })
+    expect(named(ops, 'output').flops).toBe(2 * 2048 * 4096 * 4096) // 68,719,476,736
+    // SwiGLU: gate and up fused (2 × 11008), then down
+    expect(named(ops, 'mlp-up').flops).toBe(2 * 2048 * 4096 * 22016) // 369,367,187,456
+    expect(named(ops, 'mlp-down').flops).toBe(2 * 2048 * 11008 * 4096) // 184,683,593,728
+    expect(named(ops, 'qkv').count).toBe(32)
+  })
+
+  it('causal attention: 2048·2049/2 pairs × 32 heads × 2 × (128 + 128)', () => {
+    const pairs = (2048 * 2049) / 2 // 2,098,176
+    expect(named(ops, 'attention').flops).toBe(pairs * 32 * 2 * 256) // 34,376,515,584
+    // mean keys per query: (n + 1)/2
+    expect(named(ops, 'attention').attention).toEqual({ queries: 2048, keys: 1024.5 })
+  })
+
+  it('a layer\'s matmuls sum to 2 × 2048 × its 4·4096² + 3·4096·11008 weights', () => {
+    const layerGemms = ['qkv', 'output', 'mlp-up', 'mlp-down'] as const
+    const sum = layerGemms.reduce((s, n) => s + named(ops, n).flops, 0)
+    expect(sum).toBe(2 * 2048 * (4 * 4096 * 4096 + 3 * 4096 * 11008)) // 828,928,688,128
+  })
+
+  it('norms, residual adds and the SwiGLU are element-wise, counted per element', () => {
+    expect(named(ops, 'attention-norm').flops).toBe(4 * 4096 * 2048) // RMSNorm: 4 per element
+    expect(named(ops, 'residual').flops).toBe(2 * 4096 * 2048) // two adds per layer
+    expect(named(ops, 'mlp-activation').flops).toBe(5 * 11008 * 2048)
+    expect(named(ops, 'attention-norm').kind).toBe('elementwise')
+  })
+
+  it('inference computes logits for the last token of each sequence only', () => {
+    expect(named(ops, 'lm-head').gemm).toEqual({ m: 1, n: 32000, k: 4096, batch: 1 })
+    expect(named(ops, 'lm-head').group).toBe('lm_head')
+  })
+
+  it('bytes: the qkv GEMM reads its bf16 weights and input, writes its output', () => {
+    const qkv = named(ops, 'qkv')
+    expect(qkv.weightBytes).toBe(4096 * 12288 * 2)
+    expect(qkv.activationBytes).toBe(2048 * (4096 + 12288) * 2)
+    // the attention writes K and V of the 2048 tokens to the cache: 32 heads × 2 × 128 × 2 bytes each
+    expect(named(ops, 'attention').kvCacheBytes).toBe(2048 * 32 * 2 * 128 * 2)
+  })
+})
+
+describe('Llama-2-70B decode on TP8', () => {
+  const deployment = deploymentOf('llama-2-70b', { tp: 8 })
+  const batch1 = opsOf(deployment, { kind: 'decode', batch: 1, context: 4096 })
+
+  it('reads 138 GB / 8 of weights per GPU per step, by hand', () => {
+    // per layer per GPU: Q 8192·1024, K and V 8192·128 each (8 KV heads / 8), O 1024·8192, MLP 3·8192·3584;
+    // LM head 4000·8192 (32000 / 8); bf16
+    const perLayer = 8192 * 1024 + 8192 * 256 + 1024 * 8192 + 3 * 8192 * 3584 // 106,954,752
+    const gemmWeights = 2 * (80 * perLayer + 4000 * 8192)
+    expect(gemmWeights).toBe(17_178_296_320)
+    // the whole model's 68.71e9 matmul weights in bf16 (137.4 GB), an eighth each
+    expect(gemmWeights).toBe((2 * (80 * (2 * 8192 * 8192 + 2 * 8192 * 1024 + 3 * 8192 * 28672) + 32000 * 8192)) / 8)
+    expect(total(batch1, (o) => o.weightBytes, (o) => o.kind === 'gemm')).toBe(gemmWeights)
+  })
+
+  it('reads the KV cache of 4096 keys: one KV head per GPU, 80 layers, and writes the new token\'s', () => {
+    // 4096 keys × 80 layers × (1 head × 2 × 128 × 2 bytes) + the new token
+    expect(total(batch1, (o) => o.kvCacheBytes)).toBe(80 * 4097 * 512)
+  })
+
+  it('heads split over TP: 8 query heads and 1 KV head per GPU', () => {
+    expect(named(batch1, 'qkv').gemm).toEqual({ m: 1, n: (8 + 2) * 128, k: 8192, batch: 1 })
+  })
+})
+
+describe('training: backward is twice the forward, recomputation adds a forward', () => {
+  const deployment = deploymentOf('llama-2-7b', { tp: 2 })
+  const phase = (recompute: 'none' | 'selective' | 'full'): Phase => ({ kind: 'training', sequence: 4096, batch: 2, recompute })
+  const flops = (ops: ReadonlyArray<Operator>, pass: Operator['pass']) => total(ops, (o) => o.flops, (o) => o.pass === pass)
+
+  it('backward = 2 × forward, operator by operator', () => {
+    const ops = opsOf(deployment, phase('none'))
+    const forward = ops.filter((o) => o.pass === 'forward')
+    for (const f of forward) {
+      const b = named(ops, f.name, 'backward')
+      expect(b.count * b.flops).toBe(2 * f.count * f.flops)
+      expect(b.count * b.bytes).toBe(2 * f.count * f.bytes)
+    }
+    expect(flops(ops, 'backward')).toBe(2 * flops(ops, 'forward'))
+    expect(flops(ops, 'recompute')).toBe(0)
+  })
+
+  it('selective recomputation adds the attention core\'s forward; full adds every layer operator\'s', () => {
+    const none = opsOf(deployment, phase('none'))
+    const attention = named(none, 'attention')
+    expect(flops(opsOf(deployment, phase('selective')), 'recompute')).toBe(attention.count * attention.flops)
+    const layerForward = total(none, (o) => o.flops, (o) => o.pass === 'forward' && !['embedding', 'final-norm', 'lm-head', 'loss'].includes(o.name))
+    expect(flops(opsOf(deployment, phase('full')), 'recompute')).toBe(layerForward)
+  })
+
+  it('GPT-3 175B with full recomputation: the GEMMs do Narayanan et al.\'s 96·B·s·l·h²·(1 + V/16lh)', () => {
+    const s = 2048
+    const l = 96
+    const h = 12288
+    const V = 50257
+    const ops = opsOf(deploymentOf('gpt3-175b'), { kind: 'training', sequence: s, batch: 1, recompute: 'full' })
+    const gemms = total(ops, (o) => o.flops, (o) => o.kind === 'gemm')
+    expect(gemms / (96 * s * l * h * h * (1 + V / (16 * l * h))) - 1).toBeCloseTo(0, 12)
+    // and the causal attention core: 4 passes × 96 layers × 96 heads × 2 × 256 per pair
+    expect(total(ops, (o) => o.flops, (o) => o.name === 'attention')).toBe(4 * l * 96 * 2 * 256 * causalPairs(s))
+  })
+})
+
+describe('MoE', () => {
+  it('Mixtral on one GPU: each token goes to 2 of 8 experts; expected experts touched by 1 token is 2', () => {
+    const ops = opsOf(deploymentOf('mixtral-8x7b'), { kind: 'decode', batch: 1, context: 100 })
+    const up = named(ops, 'expert-up')
+    expect(up.gemm?.batch).toBeCloseTo(2, 12) // 8 · (1 − 6/8)
+    expect(up.gemm?.m).toBeCloseTo(1, 12) // 2 assignments over 2 experts
+    // weights read only for the 2 experts touched: 2 × 4096 × 2·14336 in bf16
+    expect(up.weightBytes).toBeCloseTo(2 * 4096 * 2 * 14336 * 2, 0)
+    expect(named(ops, 'router').flops).toBe(2 * 4096 * 8)
+    expect(up.group).toBe('moe')
+  })
+
+  it('EP splits the experts: reference-moe on EP8 × 8 replicas, 32 tokens each', () => {
+    // 64 experts, top-2; EP8 over DP8 (edp = 1): the group routes 8 × 32 = 256 tokens, 256 · 2 / 8 = 64
+    // assignments per GPU, over its 8 experts; each is touched with probability 1 − (62/64)^256
+    const ops = opsOf(deploymentOf('reference-moe', { dp: 8, ep: 8 }), { kind: 'decode', batch: 32, context: 100 })
+    const up = named(ops, 'expert-up')
+    const touched = 8 * (1 - Math.pow(62 / 64, 256))
+    expect(up.gemm?.batch).toBeCloseTo(touched, 12)
+    expect(up.gemm?.m).toBeCloseTo(64 / touched, 12)
+    expect(up.flops).toBeCloseTo(64 * 2 * 1024 * 2 * 4096, 0)
+  })
+
+  it('the load imbalance scales the busiest GPU\'s routed work', () => {
+    const deployment = deploymentOf('reference-moe', { dp: 8, ep: 8 })
+    const phase: Phase = { kind: 'prefill', tokens: 512, batch: 1 }
+    const balanced = named(opsOf(deployment, phase), 'expert-down')
+    const skewed = named(right(operators(withMoeImbalance(1.5)(defaultComputeModel), deployment)(phase)), 'expert-down')
+    expect(skewed.flops / balanced.flops).toBeCloseTo(1.5, 12)
+  })
+})
+
+describe('DeepSeek-V3 MLA decode, weight-absorbed, by hand', () => {
+  const ops = opsOf(deploymentOf('deepseek-v3'), { kind: 'decode', batch: 1, context: 1000 })
+  it('attends over the cached latent (512 + 64), shared by the 128 heads', () => {
+    const attention = named(ops, 'attention')
+    // scores over kvLoraRank + rope = 576, context over kvLoraRank = 512, per head per key
+    expect(attention.flops).toBe(1000 * 2 * 128 * (576 + 512))
+    // reads 1000 cached latents and writes the new one, bf16
+    expect(attention.kvCacheBytes).toBe(1001 * 576 * 2)
+    expect(attention.count).toBe(61)
+  })
+  it('folds W_UK into the query and W_UV into the output: 128 small GEMMs each', () => {
+    expect(named(ops, 'q-absorb').gemm).toEqual({ m: 1, n: 512, k: 128, batch: 128 })
+    expect(named(ops, 'q-absorb').flops).toBe(2 * 128 * 128 * 512)
+    expect(named(ops, 'v-absorb').gemm).toEqual({ m: 1, n: 128, k: 512, batch: 128 })
+    // together they read kv_b's weights: 512 × 128 × (128 + 128)
+    expect(named(ops, 'q-absorb').weightBytes + named(ops, 'v-absorb').weightBytes).toBe(2 * 512 * 128 * 256)
+    expect(ops.map((o) => o.name)).not.toContain('kv-up')
+  })
+})
+
+describe('weight-only quantization reads fewer weight bytes', () => {
+  it('int4 weights are half a byte each, in bf16 compute', () => {
+    const ops = opsOf(deploymentOf('llama-2-7b', {}, { weights: 'int4', activations: 'bf16', kvCache: 'bf16' }), { kind: 'decode', batch: 1, context: 10 })
+    expect(named(ops, 'qkv').weightBytes).toBe(4096 * 12288 * 0.5)
+    expect(named(ops, 'qkv').dtype).toBe('bf16')
+  })
+})
+
+describe('pipeline stages', () => {
+  it('the first stage looks up the embedding, the last runs the LM head; each its share of the layers', () => {
+    const first = opsOf({ ...deploymentOf('llama-2-7b', { pp: 4 }), ppRank: 0 }, { kind: 'prefill', tokens: 16, batch: 1 })
+    const last = opsOf(deploymentOf('llama-2-7b', { pp: 4 }), { kind: 'prefill', tokens: 16, batch: 1 })
+    expect(first.map((o) => o.name)).toContain('embedding')
+    expect(first.map((o) => o.name)).not.toContain('lm-head')
+    expect(last.map((o) => o.name)).toContain('lm-head')
+    expect(named(first, 'qkv').count).toBe(8)
+  })
+})
+
+describe('bad deployments are errors with a code', () => {
+  const phase: Phase = { kind: 'prefill', tokens: 16, batch: 1 }
+  const code = (e: E.Either<{ readonly code: string }, unknown>) => (E.isLeft(e) ? e.left.code : 'none')
+  it('degrees that do not fit', () => {
+    expect(code(operators(defaultComputeModel, deploymentOf('llama-2-7b', { tp: 3 }))(phase))).toBe('invalid-degree')
+    expect(code(operators(defaultComputeModel, deploymentOf('llama-2-7b', { pp: 5 }))(phase))).toBe('invalid-degree')
+    expect(code(operators(defaultComputeModel, deploymentOf('llama-2-7b', { ep: 2 }))(phase))).toBe('invalid-degree')
+    expect(code(operators(defaultComputeModel, deploymentOf('mixtral-8x7b', { ep: 8 }))(phase))).toBe('invalid-degree') // 8 does not divide 1
+    expect(code(operators(defaultComputeModel, deploymentOf('llama-2-7b', { tp: 0 }))(phase))).toBe('invalid-degree')
+    expect(code(operators(defaultComputeModel, deploymentOf('llama-2-7b', { tp: Number.NaN }))(phase))).toBe('invalid-degree')
+  })
+  it('a pipeline rank outside the pipeline, a bad phase, a bad imbalance', () => {
+    expect(code(operators(defaultComputeModel, { ...deploymentOf('llama-2-7b', { pp: 2 }), ppRank: 2 })(phase))).toBe('invalid-stage')
+    expect(code(operators(defaultComputeModel, deploymentOf('llama-2-7b'))({ kind: 'decode', batch: -1, context: 3 }))).toBe('invalid-size')
+    expect(code(operators(withMoeImbalance(0)(defaultComputeModel), deploymentOf('llama-2-7b'))(phase))).toBe('invalid-size')
+  })
+  it('a model with a zero size', () => {
+    const arch = { ...models['llama-2-7b'], hidden: 0 }
+    expect(code(operators(defaultComputeModel, { ...deploymentOf('llama-2-7b'), arch })(phase))).toBe('invalid-model')
+  })
+})
+
+describe('laws', () => {
+  it('every operator of a valid deployment and phase is finite and non-negative', () => {
+    fc.assert(
+      fc.property(arbitraryDeployment, arbitraryPhase, (deployment, phase) => {
+        for (const o of opsOf(deployment, phase)) {
+          for (const v of [o.flops, o.bytes, o.weightBytes, o.activationBytes, o.kvCacheBytes, o.count]) {
+            expect(Number.isFinite(v)).toBe(true)
+            expect(v).toBeGreaterThanOrEqual(0)
+          }
+          if (o.gemm !== undefined) for (const v of Object.values(o.gemm)) expect(Number.isFinite(v) && v > 0).toBe(true)
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('on one GPU, a training forward does the FLOPs of @meshplan/model: tokens × matmul FLOPs + causal attention', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...modelNames), fc.integer({ min: 1, max: 8192 }), fc.integer({ min: 1, max: 4 }), (name, s, batch) => {
+        const arch = models[name]
+        const ops = opsOf(deploymentOf(name), { kind: 'training', sequence: s, batch, recompute: 'none' })
+        const forward = (o: Operator) => o.pass === 'forward'
+        const gemms = total(ops, (o) => o.flops, (o) => forward(o) && o.kind === 'gemm')
+        expect(gemms / (batch * s * matmulFlopsPerToken(arch)) - 1).toBeCloseTo(0, 9)
+        // attentionFlopsPerToken(c) is linear in the keys c (capped at the window): per key, times the causal pairs
+        const perKey = attentionFlopsPerToken(1)(arch)
+        const attention = total(ops, (o) => o.flops, (o) => forward(o) && o.kind === 'attention')
+        expect(attention / (batch * perKey * causalPairs(s, arch.slidingWindow)) - 1).toBeCloseTo(0, 9)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('TP divides the per-GPU FLOPs of a dense layer by tp (when it divides the KV heads)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('llama-2-7b' as const, 'llama-2-70b' as const, 'qwen2.5-72b' as const), fc.constantFrom(2, 4, 8), fc.integer({ min: 1, max: 4096 }), (name, tp, tokens) => {
+        const phase: Phase = { kind: 'prefill', tokens, batch: 1 }
+        const layer = (ops: ReadonlyArray<Operator>) => total(ops, (o) => o.flops, (o) => o.kind !== 'elementwise' && o.group !== 'lm_head')
+        const one = layer(opsOf(deploymentOf(name), phase))
+        const split = layer(opsOf(deploymentOf(name, { tp }), phase))
+        expect((split * tp) / one - 1).toBeCloseTo(0, 9)
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  it('the operators of a phase do not depend on how it was built', () => {
+    const deployment = deploymentOf('llama-2-7b')
+    const a = opsOf(deployment, { kind: 'decode', batch: 2, context: 100 })
+    const b = opsOf(deployment, { kind: 'decode', batch: 2, context: [100, 100] })
+    expect(pipe(a, (x) => x.map((o) => o.flops))).toEqual(b.map((o) => o.flops))
+  })
+})

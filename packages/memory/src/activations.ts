@@ -1,0 +1,169 @@
+/**
+ * Activation memory of training, per transformer layer and micro-batch, after
+ * Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
+ * Models", section 4: with 2-byte activations, 1-byte dropout masks and no
+ * parallelism a layer stores `s·b·h·(34 + 5·a·s/h)` bytes: attention `11·sbh + 5·a·s²·b`
+ * (QKV input 2, Q and K 4, V 2, output-projection input 2, dropout mask 1; softmax
+ * output 2, its dropout mask 1 and output 2 per score), MLP `19·sbh` (input 2, GELU
+ * input 8, GELU output 8, dropout mask 1), two layer norms `4·sbh`. Tensor
+ * parallelism divides everything but the `10·sbh` outside the TP region (eq. 2);
+ * sequence parallelism divides that too (eq. 3); selective recomputation drops the
+ * `5·a·s²·b` score term (eq. 4), as FlashAttention-style kernels do, which keep only
+ * the fp32 softmax statistics (Dao et al. 2022, section 3.1); full recomputation keeps
+ * each layer's input, `2·sbh` (/t with SP) (section 4.1).
+ *
+ * Generalised here, term by term, to GQA (K and V of `kvHeads` heads, replicated when
+ * `tp` exceeds them), SwiGLU (gate, up and their product: `3·f` per token instead of
+ * GELU's `2·f`), any activation format, models trained without dropout, context
+ * parallelism (each GPU holds `s / cp` tokens; scores against all `s` keys) and MoE
+ * layers (each GPU processes `topK` expert inputs per token of its share, the
+ * balanced-routing expectation, with each expert's intermediate split over `etp`).
+ *
+ * @example
+ * import { models } from '@meshplan/model'
+ * import { strategy } from '@meshplan/parallelism'
+ * import { layerActivationBytes } from '@meshplan/memory'
+ * // GPT-3 175B, s = 2048, b = 1, no parallelism: 2048 · 12288 · (34 + 5 · 96 · 2048 / 12288) bytes
+ * layerActivationBytes({ model: models['gpt3-175b'], strategy: strategy({}), sequenceLength: 2048, microBatch: 1 })(false)
+ */
+import { bytesPerElement, bytes, type Bytes, type Dtype } from '@meshplan/units'
+import type { Architecture } from '@meshplan/model'
+import type { Strategy } from '@meshplan/parallelism'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** What the activation formulas depend on. */
+export interface ActivationInput {
+  readonly model: Architecture
+  readonly strategy: Strategy
+  /** Tokens per sequence. */
+  readonly sequenceLength: number
+  /** Sequences per micro-batch. */
+  readonly microBatch: number
+  /** Activation format (default bf16). */
+  readonly dtype?: Dtype
+  /** Whether the model trains with dropout (default true, as in Korthikanti et al.'s GPT models). */
+  readonly dropout?: boolean
+  /** FlashAttention-style attention that never stores the score matrix (default false). */
+  readonly flashAttention?: boolean
+}
+
+/** What a layer keeps for its backward pass. */
+export type Recompute = 'none' | 'selective' | 'full'
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Bytes of the score terms of one layer on one GPU: softmax output, and with dropout its mask and output. */
+const scoreBytes = (input: ActivationInput, tokens: number): number => {
+  const { model, strategy: s, microBatch: b, sequenceLength } = input
+  const A = bytesPerElement(input.dtype ?? 'bf16')
+  const perScore = (input.dropout ?? true) ? 2 * A + 1 : A
+  return perScore * (model.attention.heads / s.tp) * tokens * sequenceLength * b
+}
+
+/** FlashAttention keeps the fp32 softmax log-sum-exp per query and head (Dao et al. 2022, algorithm 2). */
+const softmaxStatisticsBytes = (input: ActivationInput, tokens: number): number =>
+  4 * (input.model.attention.heads / input.strategy.tp) * tokens * input.microBatch
+
+/**
+ * What a layer keeps of its attention scores: the score matrices (`'matrix'`), only the
+ * softmax statistics of a FlashAttention-style kernel (`'statistics'`), or nothing,
+ * when the core attention is recomputed (`'none'`, selective recomputation).
+ */
+export type ScoreStorage = 'matrix' | 'statistics' | 'none'
+
+/**
+ * Bytes one GPU stores for one layer and one micro-batch, without recomputation of the
+ * rest of the layer; `scores` says what is kept of the attention scores (by default the
+ * matrices, or the statistics when the input says FlashAttention).
+ */
+export const layerActivationBytes =
+  (input: ActivationInput) =>
+  (isMoe: boolean, scores: ScoreStorage = (input.flashAttention ?? false) ? 'statistics' : 'matrix'): Bytes => {
+    const { model, strategy: s, microBatch: b } = input
+    const A = bytesPerElement(input.dtype ?? 'bf16')
+    const mask = (input.dropout ?? true) ? 1 : 0
+    const tokens = input.sequenceLength / s.cp
+    const h = model.hidden
+    const outsideTp = s.sequenceParallel ? s.tp : 1
+    // outside the TP region: 2 layer-norm inputs, the QKV input, the MLP input (A each), 2 dropout masks
+    const replicated = (tokens * b * h * (4 * A + 2 * mask)) / outsideTp
+    const a = model.attention
+    const attentionWidths =
+      a.kind === 'mla'
+        ? // queries and keys of nope + rope dims, values and output of v dims, all split over heads
+          (a.heads * (2 * (a.qkNopeHeadDim + a.qkRopeHeadDim) + 2 * a.vHeadDim)) / s.tp
+        : (2 * a.heads * a.headDim) / s.tp + 2 * Math.max(1, a.kvHeads / s.tp) * a.headDim
+    const attention = tokens * b * A * attentionWidths
+    let mlp: number
+    const moe = model.moe
+    if (isMoe && moe !== undefined) {
+      // each GPU receives topK expert inputs per token of its share: input and output (h each) and the SwiGLU intermediates (3 · expertFfn / etp)
+      const expertTokens = (tokens * b * moe.topK) / outsideTp
+      const routed = expertTokens * A * (2 * h + (3 * moe.expertFfn) / s.etp)
+      const shared = moe.sharedExperts > 0 ? tokens * b * A * ((3 * moe.sharedExperts * moe.sharedExpertFfn) / s.tp) : 0
+      const routerLogits = (tokens * b * 4 * moe.experts) / outsideTp
+      mlp = routed + shared + routerLogits
+    } else {
+      const intermediates = model.mlp.kind === 'swiglu' ? 3 : 2
+      mlp = tokens * b * A * ((intermediates * model.mlp.ffn) / s.tp)
+    }
+    const kept = scores === 'matrix' ? scoreBytes(input, tokens) : scores === 'statistics' ? softmaxStatisticsBytes(input, tokens) : 0
+    return bytes(replicated + attention + mlp + kept)
+  }
+
+/** Bytes one GPU keeps per layer and micro-batch under full recomputation: the layer's input (Korthikanti section 4.1). */
+export const layerInputBytes = (input: ActivationInput): Bytes => {
+  const A = bytesPerElement(input.dtype ?? 'bf16')
+  const s = input.strategy
+  return bytes(((input.sequenceLength / s.cp) * input.microBatch * input.model.hidden * A) / (s.sequenceParallel ? s.tp : 1))
+}
+
+/** Bytes per layer and micro-batch kept under `recompute`. */
+export const storedLayerBytes =
+  (input: ActivationInput, recompute: Recompute) =>
+  (isMoe: boolean): Bytes => {
+    switch (recompute) {
+      case 'none':
+        return layerActivationBytes(input)(isMoe)
+      case 'selective':
+        return layerActivationBytes(input)(isMoe, 'none')
+      case 'full':
+        return layerInputBytes(input)
+    }
+  }
+
+/**
+ * Micro-batches' worth of a stage's layers that pipeline rank `ppRank` holds at its
+ * peak, from Megatron-LM's schedules (`schedules.py`): under 1F1B rank i runs
+ * `p - i - 1` warm-up forwards before its first backward, so it holds `min(p - i, m)`
+ * micro-batches; interleaved with v chunks it runs `2·(p - i - 1) + (v - 1)·p` warm-up
+ * chunk-forwards, holding that plus one chunk's activations, each chunk `1/v` of the
+ * stage's layers: for the first stage `p + (p - 1)/v`, i.e. `L·(1 + (p - 1)/(p·v))`
+ * layers' worth, Korthikanti et al. section 4.2.3. `m` micro-batches per step cap it.
+ */
+export const microBatchesInFlight = (pp: number, virtualStages: number, microBatches: number, ppRank: number): number => {
+  if (virtualStages === 1) return Math.min(pp - ppRank, microBatches)
+  const chunks = 2 * (pp - ppRank - 1) + (virtualStages - 1) * pp + 1
+  return Math.min(chunks, microBatches * virtualStages) / virtualStages
+}
+
+/**
+ * Activations outside the layers (Korthikanti section 4.3): the first stage keeps the
+ * embedding's dropout mask per micro-batch in flight; the last stage the output
+ * layer's, `4·s·b·h/t·(1 + V/h)` bytes at 2-byte activations (layer norm, logits and
+ * the cross-entropy's fp32 copies), for the one micro-batch whose loss it computes.
+ */
+export const edgeActivationBytes = (input: ActivationInput, ppRank: number, inFlight: number): Bytes => {
+  const s = input.strategy
+  const tokens = input.sequenceLength / s.cp
+  const h = input.model.hidden
+  const A = bytesPerElement(input.dtype ?? 'bf16')
+  const embedding = ppRank === 0 && (input.dropout ?? true) ? (tokens * input.microBatch * h * inFlight) / (s.sequenceParallel ? s.tp : 1) : 0
+  const output = ppRank === s.pp - 1 ? ((4 * tokens * input.microBatch * h) / s.tp) * (1 + input.model.vocab / h) * (A / 2) : 0
+  return bytes(embedding + output)
+}

@@ -1,0 +1,46 @@
+/**
+ * The KV cache: bytes one token adds to one GPU.
+ *
+ * - MHA and GQA: keys and values, `2 · kvHeads · headDim` elements per layer (Pope et al.
+ *   2022, "Efficiently Scaling Transformer Inference", section 2; GQA: Ainslie et al.
+ *   2023). Over `tp` the KV heads split; when `tp` exceeds them each GPU keeps one
+ *   (replicated `tp / kvHeads` times).
+ * - MLA: the compressed latent and the shared rotary key, `kvLoraRank + qkRopeHeadDim`
+ *   elements per layer (DeepSeek-V2 paper, section 2.1.2 and table 1), one vector per
+ *   token for all heads, so every GPU of the TP group holds it whole.
+ * - A pipeline stage holds its layers' cache; context parallelism spreads a sequence's
+ *   tokens over `cp` GPUs.
+ *
+ * @example
+ * import { models } from '@meshplan/model'
+ * import { kvBytesPerToken } from '@meshplan/memory'
+ * kvBytesPerToken(models['llama-2-70b'], 'bf16')  // 2 · 80 · 8 · 128 · 2 = 327,680
+ * kvBytesPerToken(models['deepseek-v3'], 'bf16')  // 61 · (512 + 64) · 2 = 70,272
+ */
+import { bytesPerElement, bytes, type Bytes, type Dtype } from '@meshplan/units'
+import type { Architecture } from '@meshplan/model'
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Cached elements per token per layer on one GPU of a TP group of `tp`. */
+export const kvElementsPerLayer =
+  (model: Architecture) =>
+  (tp: number): number => {
+    const a = model.attention
+    if (a.kind === 'mla') return a.kvLoraRank + a.qkRopeHeadDim
+    return 2 * Math.max(1, a.kvHeads / tp) * a.headDim
+  }
+
+/** KV bytes of one token over all layers of the whole model, unsharded. */
+export const kvBytesPerToken = (model: Architecture, dtype: Dtype): Bytes =>
+  bytes(model.layers * kvElementsPerLayer(model)(1) * bytesPerElement(dtype))
+
+/** KV bytes one token of a sequence adds to one GPU holding `layers` layers in a TP group of `tp`, with `cp` context parallelism. */
+export const kvBytesPerTokenPerGpu = (model: Architecture, dtype: Dtype, layers: number, tp: number, cp: number): Bytes =>
+  bytes((layers * kvElementsPerLayer(model)(tp) * bytesPerElement(dtype)) / cp)
+
+/** Tokens of a sequence of `contextTokens` that stay in the cache: all, or the sliding window when the model has one. */
+export const cachedTokens = (model: Architecture, contextTokens: number): number =>
+  model.slidingWindow === undefined ? contextTokens : Math.min(contextTokens, model.slidingWindow)

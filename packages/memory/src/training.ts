@@ -1,0 +1,180 @@
+/**
+ * Bytes each GPU holds when training with mixed-precision Adam: parameters, gradients
+ * and optimizer state, sharded by ZeRO over the data-parallel group (expert parameters
+ * over the expert data-parallel group), and the activations of the micro-batches in
+ * flight on its pipeline stage. Reported per stage; the first stage holds the most
+ * activations under 1F1B.
+ *
+ * ZeRO (Rajbhandari et al. 2020, "ZeRO: Memory Optimizations Toward Training Trillion
+ * Parameter Models", section 5 and figure 1), for Ψ parameters, K bytes of optimizer
+ * state per parameter and a group of N_d GPUs, with 2-byte weights and gradients:
+ * stage 0 `(2 + 2 + K)·Ψ`; stage 1 (optimizer states) `(2 + 2)·Ψ + K·Ψ/N_d`; stage 2
+ * (+ gradients) `2·Ψ + (2 + K)·Ψ/N_d`; stage 3 (+ parameters) `(2 + 2 + K)·Ψ/N_d`.
+ *
+ * @example
+ * import { zeroStateBytes } from '@meshplan/memory'
+ * zeroStateBytes(7.5e9, 64, 1, 2, 2, 12).total // 31.4e9: the ZeRO paper's example, stage 1
+ */
+import * as E from 'fp-ts/Either'
+import * as O from 'fp-ts/Option'
+import { bytes, bytesPerElement, type Bytes } from '@meshplan/units'
+import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
+import { expertDataParallel, layersOfStage, type Strategy } from '@meshplan/parallelism'
+import type { Device } from '@meshplan/topology'
+import type { ActivationInput, Recompute } from './activations'
+import { checkPositiveInteger, checkStrategy, firstError, type MemoryError } from './errors'
+import { defaultMemoryModel, type MemoryModel } from './model'
+import type { StageParameters } from './weights'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** ZeRO stages: 0 none, 1 optimizer states, 2 and gradients, 3 and parameters. */
+export type ZeroStage = 0 | 1 | 2 | 3
+
+/** What a training memory estimate depends on. */
+export interface TrainingInput {
+  readonly model: Architecture
+  readonly strategy: Strategy
+  /** `weights` is the format of the working weights and gradients (bf16 usually); `activations` of the stored activations. */
+  readonly precision: Precision
+  readonly device: Device
+  readonly sequenceLength: number
+  /** Sequences per micro-batch. */
+  readonly microBatch: number
+  /** Micro-batches per optimizer step on each pipeline: global batch / (micro-batch · dp). */
+  readonly microBatches: number
+  readonly recompute: Recompute
+  readonly zeroStage: ZeroStage
+  /** FlashAttention-style attention (default true: no stored score matrix). */
+  readonly flashAttention?: boolean
+  /** Dropout in the model (default false, as in current LLM recipes; Korthikanti et al.'s GPT runs used it). */
+  readonly dropout?: boolean
+  /** Bytes per gradient element (default: the weight format's; Megatron-LM accumulates in fp32: 4). */
+  readonly gradientBytes?: number
+}
+
+/** Parameter, gradient and optimizer bytes of one GPU. */
+export interface StateBytes {
+  readonly weights: Bytes
+  readonly gradients: Bytes
+  readonly optimizer: Bytes
+  readonly total: Bytes
+}
+
+/** One GPU of a pipeline stage. */
+export interface TrainingStage {
+  readonly ppRank: number
+  readonly parameters: StageParameters
+  readonly weights: Bytes
+  readonly gradients: Bytes
+  readonly optimizer: Bytes
+  /** Micro-batches' worth of the stage's layers held at the peak. */
+  readonly microBatchesInFlight: number
+  readonly activations: Bytes
+  readonly reserve: Bytes
+  readonly total: Bytes
+  readonly capacity: Bytes
+  readonly fits: boolean
+}
+
+/** The training memory of a configuration. */
+export interface TrainingMemory {
+  readonly stages: ReadonlyArray<TrainingStage>
+  /** The stage with the largest total. */
+  readonly peak: TrainingStage
+  readonly fits: boolean
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/**
+ * Weights, gradients and optimizer state of `parameters` sharded by ZeRO `stage` over
+ * a group of `group` GPUs (Rajbhandari et al. 2020, section 5).
+ */
+export const zeroStateBytes = (
+  parameters: number,
+  group: number,
+  stage: ZeroStage,
+  weightBytes: number,
+  gradientBytes: number,
+  optimizerBytes: number,
+): StateBytes => {
+  const weights = (parameters * weightBytes) / (stage >= 3 ? group : 1)
+  const gradients = (parameters * gradientBytes) / (stage >= 2 ? group : 1)
+  const optimizer = (parameters * optimizerBytes) / (stage >= 1 ? group : 1)
+  return { weights: bytes(weights), gradients: bytes(gradients), optimizer: bytes(optimizer), total: bytes(weights + gradients + optimizer) }
+}
+
+/** The training memory of `input` under `memoryModel` (default: {@link defaultMemoryModel}). */
+export const trainingMemory =
+  (memoryModel: MemoryModel = defaultMemoryModel) =>
+  (input: TrainingInput): E.Either<MemoryError, TrainingMemory> => {
+    const { model, strategy: s, precision, device } = input
+    const zeroError: O.Option<MemoryError> = [0, 1, 2, 3].includes(input.zeroStage)
+      ? O.none
+      : O.some({ code: 'invalid-input', field: 'zeroStage', message: `zeroStage: expected 0, 1, 2 or 3, got ${input.zeroStage}` })
+    const error = firstError([
+      checkPositiveInteger('sequenceLength', input.sequenceLength),
+      checkPositiveInteger('microBatch', input.microBatch),
+      checkPositiveInteger('microBatches', input.microBatches),
+      zeroError,
+      checkStrategy(model, s, device),
+      input.sequenceLength % s.cp === 0
+        ? O.none
+        : O.some({ code: 'invalid-input', field: 'sequenceLength', message: `sequenceLength: ${input.sequenceLength} tokens cannot be split over cp = ${s.cp}` }),
+    ])
+    if (O.isSome(error)) return E.left(error.value)
+    const weightBytes = bytesPerElement(precision.weights)
+    const gradientBytes = input.gradientBytes ?? weightBytes
+    const activation: ActivationInput = {
+      model,
+      strategy: s,
+      sequenceLength: input.sequenceLength,
+      microBatch: input.microBatch,
+      dtype: precision.activations,
+      dropout: input.dropout ?? false,
+      flashAttention: input.flashAttention ?? true,
+    }
+    const stored = memoryModel.storedLayerBytes(activation, input.recompute)
+    const moeLayer = isMoeLayer(model)
+    const reserve = memoryModel.reserve(device)
+    const stages = Array.from({ length: s.pp }, (_, ppRank): TrainingStage => {
+      const parameters = memoryModel.stageParameters(model, s)(ppRank)
+      const dense = zeroStateBytes(parameters.denseTotal, s.dp * s.cp, input.zeroStage, weightBytes, gradientBytes, memoryModel.optimizerBytesPerParameter)
+      const expert = zeroStateBytes(parameters.expertTotal, expertDataParallel(s), input.zeroStage, weightBytes, gradientBytes, memoryModel.optimizerBytesPerParameter)
+      const layers = layersOfStage(model, s)(ppRank)
+      let perMicroBatch = 0
+      let largestLayer = 0
+      for (const layer of layers) {
+        perMicroBatch += stored(moeLayer(layer))
+        largestLayer = Math.max(largestLayer, memoryModel.storedLayerBytes(activation, 'none')(moeLayer(layer)))
+      }
+      const inFlight = memoryModel.microBatchesInFlight(s.pp, s.virtualStages, input.microBatches, ppRank)
+      // full recomputation rebuilds one layer's activations at a time during the backward pass
+      const recomputeBuffer = input.recompute === 'full' ? largestLayer : 0
+      const activations = bytes(perMicroBatch * inFlight + recomputeBuffer + memoryModel.edgeActivationBytes(activation, ppRank, inFlight))
+      const weights = bytes(dense.weights + expert.weights)
+      const gradients = bytes(dense.gradients + expert.gradients)
+      const optimizer = bytes(dense.optimizer + expert.optimizer)
+      const total = bytes(weights + gradients + optimizer + activations + reserve)
+      return {
+        ppRank,
+        parameters,
+        weights,
+        gradients,
+        optimizer,
+        microBatchesInFlight: inFlight,
+        activations,
+        reserve,
+        total,
+        capacity: device.memory,
+        fits: total <= device.memory,
+      }
+    })
+    const peak = stages.reduce((a, b) => (b.total > a.total ? b : a))
+    return E.right({ stages, peak, fits: stages.every((stage) => stage.fits) })
+  }
