@@ -45,18 +45,7 @@
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
-import {
-  epSplitsExperts,
-  etpSplitsExpert,
-  expertDataParallel,
-  expertsFold,
-  layersOfStage,
-  ppSplitsLayers,
-  stageWidth,
-  tpSplitsAttention,
-  tpSplitsMlp,
-  type Strategy,
-} from '@meshplan/parallelism'
+import { expertDataParallel, layersOfStage, validateForModel, type Strategy } from '@meshplan/parallelism'
 import { bytes as toBytes, bytesPerElement, flops as toFlops, type Bytes, type Dtype, type Flops } from '@meshplan/units'
 import type { ComputeModel } from './computeModel'
 import { computeError, type ComputeError } from './error'
@@ -278,23 +267,10 @@ export const shardShape = (model: ComputeModel, deployment: Deployment): E.Eithe
   if (arch.slidingWindow !== undefined && !positiveSize(arch.slidingWindow)) {
     return E.left(computeError('invalid-model', `${arch.name}: slidingWindow must be a positive integer, got ${arch.slidingWindow}`, { slidingWindow: arch.slidingWindow }))
   }
-  for (const name of ['tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'virtualStages'] as const) {
-    if (!positiveSize(s[name])) {
-      return E.left(computeError('invalid-degree', `${name} must be a positive integer, got ${s[name]}`, { [name]: s[name] }))
-    }
-  }
-  const misfit = (message: string, values: Record<string, number>) => E.left(computeError('invalid-degree', message, values))
-  if (!tpSplitsAttention(arch)(s.tp)) {
-    return misfit(`tp = ${s.tp} does not split ${arch.name}'s ${a.heads} attention heads${a.kind === 'mla' ? '' : ` and ${a.kvHeads} KV heads`}`, { tp: s.tp, heads: a.heads })
-  }
-  if (!tpSplitsMlp(arch)(s.tp)) return misfit(`tp = ${s.tp} does not divide ${arch.name}'s FFN size`, { tp: s.tp, ffn: arch.mlp.ffn })
-  if (!ppSplitsLayers(arch)(s.pp, s.virtualStages)) {
-    return misfit(`pp × virtual stages = ${s.pp * s.virtualStages} does not divide ${arch.name}'s ${arch.layers} layers`, { pp: s.pp, virtualStages: s.virtualStages, layers: arch.layers })
-  }
-  if (!epSplitsExperts(arch)(s.ep)) return misfit(`ep = ${s.ep} does not divide ${arch.name}'s ${arch.moe?.experts ?? 0} routed experts (1 for a dense model)`, { ep: s.ep })
-  if (!etpSplitsExpert(arch)(s.etp)) return misfit(`etp = ${s.etp} does not divide ${arch.name}'s expert FFN size (1 for a dense model)`, { etp: s.etp })
-  if (!expertsFold(stageWidth(s), s.ep, s.etp)) {
-    return misfit(`ep × etp = ${s.ep * s.etp} does not divide tp × dp × cp = ${stageWidth(s)}`, { ep: s.ep, etp: s.etp, stageWidth: stageWidth(s) })
+  const misfit = validateForModel({ model: arch })(s)
+  if (E.isLeft(misfit)) {
+    const [first] = misfit.left
+    return E.left(computeError('invalid-degree', misfit.left.map((v) => v.message).join('; '), { ...first.values }))
   }
   const ppRank = deployment.ppRank ?? s.pp - 1
   if (!(Number.isSafeInteger(ppRank) && ppRank >= 0 && ppRank < s.pp)) {

@@ -5,11 +5,11 @@
  * import { checkPositiveInteger } from '@meshplan/memory'
  * checkPositiveInteger('contextTokens', 0) // some({ code: 'invalid-input', ... })
  */
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
 import * as O from 'fp-ts/Option'
 import type { Architecture } from '@meshplan/model'
-import { isValid, type Strategy } from '@meshplan/parallelism'
-import type { Cluster, Device } from '@meshplan/topology'
-import { bytesPerSecond, seconds } from '@meshplan/units'
+import { validateForModel, type Strategy } from '@meshplan/parallelism'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -30,16 +30,15 @@ export interface MemoryError {
 export const checkPositiveInteger = (field: string, value: number): O.Option<MemoryError> =>
   Number.isInteger(value) && value >= 1 ? O.none : O.some({ code: 'invalid-input', field, message: `${field}: expected a positive integer, got ${value}` })
 
-/** An error when `s` breaks a law of the algebra for `model` (on a cluster just large enough for it). */
-export const checkStrategy = (model: Architecture, s: Strategy, device: Device): O.Option<MemoryError> => {
-  const world = s.tp * s.pp * s.dp * s.cp
-  // the laws that concern memory do not depend on the interconnect: any cluster of exactly the strategy's size will do
-  const link = { bandwidth: bytesPerSecond(1), latency: seconds(0), inNetworkReduction: false }
-  const cluster: Cluster = { name: 'check', device, tiers: [{ name: 'node', kind: 'scale-up', fanout: world, link }] }
-  return isValid({ model, cluster })(s)
-    ? O.none
-    : O.some({ code: 'invalid-strategy', field: 'strategy', message: `strategy: it breaks a law of the algebra for ${model.name}; run validate for the list` })
-}
+/** An error when `s` breaks a law of the algebra for `model` (those that do not depend on the cluster). */
+export const checkStrategy = (model: Architecture, s: Strategy): O.Option<MemoryError> =>
+  pipe(
+    validateForModel({ model })(s),
+    E.match(
+      (violations) => O.some({ code: 'invalid-strategy' as const, field: 'strategy', message: `strategy: ${violations.map((v) => v.message).join('; ')}` }),
+      () => O.none,
+    ),
+  )
 
 /** The first error of `checks`, if any. */
 export const firstError = (checks: ReadonlyArray<O.Option<MemoryError>>): O.Option<MemoryError> => {

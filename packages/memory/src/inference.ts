@@ -96,7 +96,7 @@ export const inferenceMemory =
       checkPositiveInteger('contextTokens', input.contextTokens),
       checkPositiveInteger('prefillChunkTokens', chunk),
       input.sequences === undefined ? O.none : checkPositiveInteger('sequences', input.sequences),
-      checkStrategy(model, s, device),
+      checkStrategy(model, s),
     ])
     if (O.isSome(error)) return E.left(error.value)
     const tokensPerSequence = cachedTokens(model, input.contextTokens)

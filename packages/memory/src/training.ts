@@ -122,7 +122,7 @@ export const trainingMemory =
       checkPositiveInteger('microBatch', input.microBatch),
       checkPositiveInteger('microBatches', input.microBatches),
       zeroError,
-      checkStrategy(model, s, device),
+      checkStrategy(model, s),
       input.sequenceLength % s.cp === 0
         ? O.none
         : O.some({ code: 'invalid-input', field: 'sequenceLength', message: `sequenceLength: ${input.sequenceLength} tokens cannot be split over cp = ${s.cp}` }),

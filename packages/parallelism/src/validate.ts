@@ -256,7 +256,7 @@ const expertLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
   ]
 }
 
-const sequenceLaws = (target: Target, s: Strategy): ReadonlyArray<Check> => {
+const sequenceLaws = (target: ModelTarget, s: Strategy): ReadonlyArray<Check> => {
   const checks: Check[] = [
     law(spFits(undefined, s.tp, s.cp, s.sequenceParallel), () => ({
       code: 'sequence-parallel-without-tp',
@@ -355,26 +355,46 @@ export const notesOf =
 // operations
 // -------------------------------------------------------------------------------------
 
+/** What the laws of a model alone are checked against: no cluster, no GPU count. */
+export type ModelTarget = Pick<Target, 'model' | 'sequenceLength'>
+
+const modelLaws = (target: ModelTarget, s: Strategy): ReadonlyArray<Check> => [
+  ...attentionLaws(target.model, s),
+  ...mlpLaws(target.model, s),
+  ...pipelineLaws(target.model, s),
+  ...expertLaws(target.model, s),
+  ...sequenceLaws(target, s),
+]
+
+/** The degree laws first; only when every degree is a positive integer, the `laws` (their numbers would mean nothing otherwise). */
+const checkAll = (laws: () => ReadonlyArray<Check>, s: Strategy): E.Either<NEA.NonEmptyArray<Violation>, Strategy> => {
+  const degrees = pipe([...degreeLaws(s)], A.sequence(Validation))
+  if (E.isLeft(degrees)) return degrees
+  return pipe(
+    [...laws()],
+    A.sequence(Validation),
+    E.map(() => s),
+  )
+}
+
+/**
+ * Every violation of the laws that concern the model alone: degrees, heads, FFN sizes,
+ * layers, experts and sequence, but not the GPU count or the cluster. What a cost model
+ * needs before it splits a model, without a cluster at hand.
+ */
+export const validateForModel =
+  (target: ModelTarget) =>
+  (s: Strategy): E.Either<NEA.NonEmptyArray<Violation>, Strategy> =>
+    checkAll(() => modelLaws(target, s), s)
+
 /** Every violation of `s` against `target`, or `s` with its notes. */
 export const validate =
   (target: Target) =>
-  (s: Strategy): E.Either<NEA.NonEmptyArray<Violation>, ValidStrategy> => {
-    const degrees = pipe([...degreeLaws(s)], A.sequence(Validation))
-    if (E.isLeft(degrees)) return degrees
-    const checks = [
-      ...worldLaws(target, s),
-      ...attentionLaws(target.model, s),
-      ...mlpLaws(target.model, s),
-      ...pipelineLaws(target.model, s),
-      ...expertLaws(target.model, s),
-      ...sequenceLaws(target, s),
-    ]
-    return pipe(
-      checks,
-      A.sequence(Validation),
+  (s: Strategy): E.Either<NEA.NonEmptyArray<Violation>, ValidStrategy> =>
+    pipe(
+      checkAll(() => [...worldLaws(target, s), ...modelLaws(target, s)], s),
       E.map(() => ({ strategy: s, notes: notesOf(target)(s) })),
     )
-  }
 
 /** Whether `s` satisfies every law. */
 export const isValid =

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either'
 import { strategy, type Strategy } from '../src/strategy'
-import { validate, type Target, type Violation } from '../src/validate'
+import { validate, validateForModel, type Target, type Violation } from '../src/validate'
 import { clusterOf, gqaModel, mlaModel, referenceCluster, referenceModel } from './fixtures'
 
 const violations = (target: Target, s: Strategy): ReadonlyArray<Violation> => {
@@ -145,5 +145,27 @@ describe('validate: sequence', () => {
   it('rejects sequence parallelism whose tp does not divide the tokens per GPU', () => {
     // 1000 tokens over cp 1, tp 16 with SP: 1000 / 16 is not whole
     expect(codes({ model: gqaModel, cluster: clusterOf(8, 2), sequenceLength: 1000 }, strategy({ tp: 16, sequenceParallel: true }))).toEqual(['sequence-tp'])
+  })
+})
+
+describe('validateForModel: the laws of the model alone', () => {
+  it('ignores the GPU count but keeps every model law', () => {
+    // tp 2 dp 64 would need 128 GPUs: no cluster here, so no world-size violation
+    expect(E.isRight(validateForModel({ model: referenceModel })(strategy({ tp: 2, dp: 64, ep: 64, etp: 2 })))).toBe(true)
+    const found = validateForModel({ model: referenceModel })(strategy({ tp: 3, pp: 3 }))
+    expect(E.isLeft(found) && found.left.map((v) => v.code).sort()).toEqual(['heads-tp', 'kv-heads-tp', 'layers-pp'])
+  })
+
+  it('agrees with validate on every law but the world size', () => {
+    const s = strategy({ tp: 3, dp: 40, ep: 8 })
+    const all = violations(reference, s).map((v) => v.code).filter((c) => c !== 'world-size' && c !== 'gpus-exceed-cluster')
+    const modelOnly = validateForModel({ model: referenceModel })(s)
+    expect(E.isLeft(modelOnly) && modelOnly.left.map((v) => v.code)).toEqual(all)
+  })
+
+  it('checks the sequence when it is given, and the degrees first', () => {
+    expect(E.isLeft(validateForModel({ model: gqaModel, sequenceLength: 1000 })(strategy({ cp: 8 })))).toBe(true)
+    const degrees = validateForModel({ model: gqaModel })(strategy({ tp: Number.NaN }))
+    expect(E.isLeft(degrees) && degrees.left.map((v) => v.code)).toEqual(['degree-not-positive-integer'])
   })
 })
