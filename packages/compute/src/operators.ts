@@ -45,7 +45,7 @@
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
-import { expertDataParallel, layersOfStage, validateForModel, type Strategy } from '@meshplan/parallelism'
+import { expertDataParallel, kvHeadsPerGpu, layersOfStage, validateForModel, type Strategy } from '@meshplan/parallelism'
 import { bytes as toBytes, bytesPerElement, flops as toFlops, type Bytes, type Dtype, type Flops } from '@meshplan/units'
 import type { ComputeModel } from './computeModel'
 import { computeError, type ComputeError } from './error'
@@ -419,7 +419,7 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
     // MHA/GQA (Vaswani et al. 2017 section 3.2.2; Ainslie et al. 2023): TP splits query heads;
     // KV heads split too, or are replicated (one per GPU) when tp exceeds them.
     const d = a.headDim
-    const kvHeads = Math.max(1, a.kvHeads / tp)
+    const kvHeads = kvHeadsPerGpu(arch)(tp)
     gemm('qkv', 'attention', layers, (heads + 2 * kvHeads) * d, h)
     const perTokenCache = kvHeads * 2 * d * kvb
     add('attention', 'attention', 'attention', layers, {

@@ -28,7 +28,7 @@
  */
 import { bytesPerElement, bytes, type Bytes, type Dtype } from '@meshplan/units'
 import type { Architecture } from '@meshplan/model'
-import type { Strategy } from '@meshplan/parallelism'
+import { kvHeadsPerGpu, type Strategy } from '@meshplan/parallelism'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -56,6 +56,21 @@ export type Recompute = 'none' | 'selective' | 'full'
 // -------------------------------------------------------------------------------------
 // operations
 // -------------------------------------------------------------------------------------
+
+/**
+ * Elements per token one GPU keeps of a layer's attention projections: Q and the
+ * attention output split over `tp`, K and V of the KV heads it holds (Korthikanti's
+ * `Q, K 4sbh + V 2sbh + output-projection input 2sbh` at 2 bytes). For MLA, queries and
+ * keys of `nope + rope` dims and values and output of `v` dims, per head, split over `tp`.
+ */
+export const attentionActivationWidth =
+  (model: Architecture) =>
+  (tp: number): number => {
+    const a = model.attention
+    return a.kind === 'mla'
+      ? (a.heads * (2 * (a.qkNopeHeadDim + a.qkRopeHeadDim) + 2 * a.vHeadDim)) / tp
+      : (2 * a.heads * a.headDim) / tp + 2 * kvHeadsPerGpu(model)(tp) * a.headDim
+  }
 
 /** Bytes of the score terms of one layer on one GPU: softmax output, and with dropout its mask and output. */
 const scoreBytes = (input: ActivationInput, tokens: number): number => {
@@ -92,13 +107,7 @@ export const layerActivationBytes =
     const outsideTp = s.sequenceParallel ? s.tp : 1
     // outside the TP region: 2 layer-norm inputs, the QKV input, the MLP input (A each), 2 dropout masks
     const replicated = (tokens * b * h * (4 * A + 2 * mask)) / outsideTp
-    const a = model.attention
-    const attentionWidths =
-      a.kind === 'mla'
-        ? // queries and keys of nope + rope dims, values and output of v dims, all split over heads
-          (a.heads * (2 * (a.qkNopeHeadDim + a.qkRopeHeadDim) + 2 * a.vHeadDim)) / s.tp
-        : (2 * a.heads * a.headDim) / s.tp + 2 * Math.max(1, a.kvHeads / s.tp) * a.headDim
-    const attention = tokens * b * A * attentionWidths
+    const attention = tokens * b * A * attentionActivationWidth(model)(s.tp)
     let mlp: number
     const moe = model.moe
     if (isMoe && moe !== undefined) {

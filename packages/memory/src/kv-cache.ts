@@ -19,6 +19,7 @@
  */
 import { bytesPerElement, bytes, type Bytes, type Dtype } from '@meshplan/units'
 import type { Architecture } from '@meshplan/model'
+import { kvHeadsPerGpu } from '@meshplan/parallelism'
 
 // -------------------------------------------------------------------------------------
 // operations
@@ -30,7 +31,7 @@ export const kvElementsPerLayer =
   (tp: number): number => {
     const a = model.attention
     if (a.kind === 'mla') return a.kvLoraRank + a.qkRopeHeadDim
-    return 2 * Math.max(1, a.kvHeads / tp) * a.headDim
+    return 2 * kvHeadsPerGpu(model)(tp) * a.headDim
   }
 
 /** KV bytes of one token over all layers of the whole model, unsharded. */

@@ -12,7 +12,7 @@
 import { bytes, type Bytes } from '@meshplan/units'
 import type { Architecture } from '@meshplan/model'
 import type { Strategy } from '@meshplan/parallelism'
-import { edgeActivationBytes, microBatchesInFlight, storedLayerBytes, type ActivationInput, type Recompute } from './activations'
+import { attentionActivationWidth, edgeActivationBytes, microBatchesInFlight, storedLayerBytes, type ActivationInput, type Recompute } from './activations'
 import { kvBytesPerTokenPerGpu } from './kv-cache'
 import { defaultReserve, type Reserve } from './reserve'
 import { stageParameters, type StageParameters } from './weights'
@@ -69,10 +69,8 @@ export const inferenceWorkspace = (input: WorkspaceInput): Bytes => {
   const tokens = input.chunkTokens / s.cp
   const h = model.hidden
   const a = model.attention
-  const attention =
-    a.kind === 'mla'
-      ? (a.heads * (2 * (a.qkNopeHeadDim + a.qkRopeHeadDim) + 2 * a.vHeadDim)) / s.tp + a.kvLoraRank + a.qkRopeHeadDim
-      : (2 * a.heads * a.headDim) / s.tp + 2 * Math.max(1, a.kvHeads / s.tp) * a.headDim
+  // the projections, and for MLA the latent it writes to the cache
+  const attention = attentionActivationWidth(model)(s.tp) + (a.kind === 'mla' ? a.kvLoraRank + a.qkRopeHeadDim : 0)
   const moe = model.moe
   const denseMlp = ((model.mlp.kind === 'swiglu' ? 2 : 1) * model.mlp.ffn) / s.tp
   const moeMlp = moe === undefined ? 0 : moe.topK * ((2 * moe.expertFfn) / s.etp + h) + (2 * moe.sharedExperts * moe.sharedExpertFfn) / s.tp

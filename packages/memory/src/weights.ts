@@ -32,7 +32,7 @@ import {
   sharedExpertParameters,
   type Architecture,
 } from '@meshplan/model'
-import { layersOfStage, type Strategy } from '@meshplan/parallelism'
+import { kvHeadsPerGpu, layersOfStage, type Strategy } from '@meshplan/parallelism'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -76,7 +76,7 @@ export const attentionParametersPerGpu =
       const output = a.heads * a.vHeadDim * h
       return queryDown + keyValueDown + (queryUp + keyValueUp + output) / tp
     }
-    const kvPerGpu = Math.max(1, a.kvHeads / tp)
+    const kvPerGpu = kvHeadsPerGpu(model)(tp)
     const query = (h * a.heads * a.headDim) / tp
     const keyValue = 2 * h * kvPerGpu * a.headDim
     const output = (a.heads * a.headDim * h) / tp

@@ -61,3 +61,13 @@ export const cpSplitsSequence = (sequenceLength: number | undefined, cp: number)
 /** Sequence parallelism needs `tp > 1` and, with a known length, `tp` dividing each GPU's tokens. */
 export const spFits = (sequenceLength: number | undefined, tp: number, cp: number, sequenceParallel: boolean): boolean =>
   !sequenceParallel || (tp > 1 && (sequenceLength === undefined || divides(tp, sequenceLength / cp)))
+
+/**
+ * KV heads one GPU of a TP group of `tp` holds: `kvHeads / tp` when `tp` splits them,
+ * one (replicated `tp / kvHeads` times) when `tp` exceeds them (Megatron-LM GQA). For
+ * MLA, the one latent shared by all heads, held whole: 1.
+ */
+export const kvHeadsPerGpu =
+  (model: Architecture) =>
+  (tp: number): number =>
+    model.attention.kind === 'mla' ? 1 : Math.max(1, model.attention.kvHeads / tp)

@@ -16,6 +16,7 @@
  * placementOf(model, s, l)(0).experts // { perLayer: 1, fraction: 0.5, shards: 16, wholeEquivalent: 8, ... }
  */
 import { isMoeLayer, type Architecture } from '@meshplan/model'
+import { kvHeadsPerGpu } from './laws'
 import type { Coordinates, Layout } from './layout'
 import type { Strategy } from './strategy'
 
@@ -90,7 +91,7 @@ export const placementOf =
     const fraction = moe === undefined ? 0 : 1 / s.etp
     const shards = moeLayers * perLayer
     const attention = model.attention
-    const kvHeads = attention.kind === 'mla' ? 1 : Math.max(1, attention.kvHeads / s.tp)
+    const kvHeads = kvHeadsPerGpu(model)(s.tp)
     const holdsEmbedding = coordinates.pp === 0
     const holdsLmHead = coordinates.pp === s.pp - 1
     return {
