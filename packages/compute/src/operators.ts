@@ -495,13 +495,24 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
 export const operatorForms = (model: ComputeModel, deployment: Deployment): E.Either<ComputeError, OperatorForms> =>
   pipe(
     shardShape(model, deployment),
-    E.map((shape) => ({
-      shape,
-      dtype: model.computeDtype(deployment.precision),
-      prefill: formsOf(deployment, shape, 'prefill'),
-      decode: formsOf(deployment, shape, 'decode'),
-      training: formsOf(deployment, shape, 'training'),
-    })),
+    E.map((shape) => {
+      // each phase's forms are built on first use: an inference planner never pays for training's
+      const built: Partial<Record<PhaseKind, ReadonlyArray<OperatorForm>>> = {}
+      const once = (kind: PhaseKind): ReadonlyArray<OperatorForm> => (built[kind] ??= formsOf(deployment, shape, kind))
+      return {
+        shape,
+        dtype: model.computeDtype(deployment.precision),
+        get prefill() {
+          return once('prefill')
+        },
+        get decode() {
+          return once('decode')
+        },
+        get training() {
+          return once('training')
+        },
+      }
+    }),
   )
 
 // -------------------------------------------------------------------------------------

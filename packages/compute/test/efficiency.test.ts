@@ -8,6 +8,7 @@ import {
   gemmTable,
   GEMM_HALF_DIMENSION,
   GEMM_PEAK_EFFICIENCY,
+  FP8_GEMM_PEAK_EFFICIENCY,
   KERNEL_RAMP_SECONDS,
   MEMORY_PEAK_EFFICIENCY,
 } from '../src/efficiency'
@@ -34,12 +35,29 @@ describe('default GEMM efficiency', () => {
   })
 })
 
+describe('fp8 GEMMs and attention with narrow activations', () => {
+  it('an fp8 GEMM has the 0.5 ceiling: 0.5 · 8192/(8192 + 128) = 0.49231', () => {
+    expect(FP8_GEMM_PEAK_EFFICIENCY).toBe(0.5)
+    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'fp8', h100)).toBeCloseTo((0.5 * 8192) / 8320, 12)
+    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'fp8', h100)).toBeCloseTo(0.49231, 5)
+    // bf16 keeps 0.75 · 8192/8320 = 0.73846
+    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', h100)).toBeCloseTo(0.73846, 5)
+  })
+
+  it('attention with fp8 activations runs at the 16-bit rate: 0.6 · 4096/4352 · 989.4/1978.9 = 0.28234 of the fp8 peak', () => {
+    const sixteen = (0.6 * 4096) / (4096 + 256) // 0.56471
+    expect(defaultEfficiency.attention(4096, 4096, 'bf16', h100)).toBeCloseTo(sixteen, 12)
+    expect(defaultEfficiency.attention(4096, 4096, 'fp8', h100)).toBeCloseTo((sixteen * 989.4) / 1978.9, 12)
+    expect(defaultEfficiency.attention(4096, 4096, 'fp8', h100)).toBeCloseTo(0.28235, 4)
+  })
+})
+
 describe('default memory efficiency', () => {
-  it('0.85 · b / (b + bandwidth · 2 µs): a 6.7 MB kernel on an H100 runs at half the ceiling', () => {
-    const ramp = 3.35e12 * KERNEL_RAMP_SECONDS // 6.7e6 bytes
-    expect(ramp).toBeCloseTo(6.7e6, 0)
-    expect(defaultEfficiency.memory(6.7e6, h100)).toBeCloseTo(MEMORY_PEAK_EFFICIENCY / 2, 12)
-    expect(defaultEfficiency.memory(1e12, h100)).toBeCloseTo(0.85 * (1e12 / (1e12 + 6.7e6)), 12)
+  it('0.85 · b / (b + bandwidth · 4 µs): a 13.4 MB kernel on an H100 runs at half the ceiling', () => {
+    const ramp = 3.35e12 * KERNEL_RAMP_SECONDS // 13.4e6 bytes
+    expect(ramp).toBeCloseTo(13.4e6, 0)
+    expect(defaultEfficiency.memory(13.4e6, h100)).toBeCloseTo(MEMORY_PEAK_EFFICIENCY / 2, 12)
+    expect(defaultEfficiency.memory(1e12, h100)).toBeCloseTo(0.85 * (1e12 / (1e12 + 13.4e6)), 12)
   })
 })
 

@@ -141,19 +141,67 @@ const rankGroups = (order: Order, sizes: Sizes, members: ReadonlyArray<Dimension
   return groups
 }
 
-const groupSet = (cluster: Cluster, kind: GroupKind, groups: number[][]): GroupSet => {
+const spansOf = (cluster: Cluster, groups: ReadonlyArray<ReadonlyArray<number>>): ReadonlyArray<{ readonly span: GroupSpan; readonly groups: number }> => {
   const span = spanOf(cluster)
   const byKey = new Map<string, { span: GroupSpan; groups: number }>()
   for (const group of groups) {
     const s = span(group)
-    const k = JSON.stringify(s)
+    let k = `${s.size}/${s.outermost}/${s.regular}`
+    for (const level of s.levels) k += `/${level.tier}:${level.width}`
     const slot = byKey.get(k)
     if (slot === undefined) byKey.set(k, { span: s, groups: 1 })
     else slot.groups += 1
   }
-  const spans = [...byKey.values()]
-  const widest = spans.reduce((a, b) => (b.span.outermost > a.span.outermost ? b : a)).span
-  return { kind, size: groups[0]?.length ?? 0, groups, spans, widest }
+  return [...byKey.values()]
+}
+
+/**
+ * A group set whose groups and spans are computed on first use, then kept: a planner
+ * that prices four kinds of collective never pays for the other seven, and a large
+ * cluster's rank lists are built only when someone reads them.
+ */
+type Spans = ReadonlyArray<{ readonly span: GroupSpan; readonly groups: number }>
+
+/**
+ * Spans already computed, per cluster, by partition: the groups over some dimensions
+ * are the same set of rank sets whenever the world size and each member dimension's
+ * size and stride are the same, whatever the other dimensions are (a group is
+ * `base + Σ index_d · stride_d`, bases running over the ranks whose member indices are
+ * 0). A search lays out thousands of strategies that share most of their partitions.
+ */
+const spanCache = new WeakMap<Cluster, Map<string, Spans>>()
+
+const groupSet = (cluster: Cluster, kind: GroupKind, size: number, partition: string, make: () => number[][]): GroupSet => {
+  let groups: number[][] | undefined
+  let spans: Spans | undefined
+  const groupsOnce = (): number[][] => (groups ??= make())
+  const spansOnce = (): Spans => {
+    if (spans !== undefined) return spans
+    let known = spanCache.get(cluster)
+    if (known === undefined) {
+      known = new Map()
+      spanCache.set(cluster, known)
+    }
+    spans = known.get(partition)
+    if (spans === undefined) {
+      spans = spansOf(cluster, groupsOnce())
+      known.set(partition, spans)
+    }
+    return spans
+  }
+  return {
+    kind,
+    size,
+    get groups() {
+      return groupsOnce()
+    },
+    get spans() {
+      return spansOnce()
+    },
+    get widest() {
+      return spansOnce().reduce((a, b) => (b.span.outermost > a.span.outermost ? b : a)).span
+    },
+  }
 }
 
 const samePartition = (a: ReadonlyArray<ReadonlyArray<number>>, b: ReadonlyArray<ReadonlyArray<number>>): boolean => {
@@ -184,21 +232,24 @@ export const layout =
     }
     const dense: Sizes = { tp: s.tp, cp: s.cp, ep: 1, dp: s.dp, pp: s.pp }
     const expert: Sizes = { tp: s.etp, cp: 1, ep: s.ep, dp: edp, pp: s.pp }
-    const densePp = rankGroups(order, dense, ['pp'])
-    const expertPp = rankGroups(order, expert, ['pp'])
-    if (!samePartition(densePp, expertPp)) {
+    // with pp the slowest dimension both folds give pp-major blocks of the same ranks: nothing to compare
+    const ppLast = order[order.length - 1] === 'pp'
+    if (!ppLast && !samePartition(rankGroups(order, dense, ['pp']), rankGroups(order, expert, ['pp']))) {
       return E.left({
         code: 'pipeline-mismatch',
         message: `in order ${order.join('-')} the MoE layers' pipeline stages differ from the dense layers'; put pp last (e.g. tp-cp-ep-dp-pp)`,
       })
     }
-    const make = (kind: GroupKind, sizes: Sizes, members: ReadonlyArray<Dimension>) =>
-      groupSet(cluster, kind, rankGroups(order, sizes, members))
+    const make = (kind: GroupKind, sizes: Sizes, members: ReadonlyArray<Dimension>) => {
+      const strides = stridesOf(order, sizes)
+      const partition = `${world}|${members.map((d) => `${sizes[d]}x${strides[d]}`).join(',')}`
+      return groupSet(cluster, kind, members.reduce((n, d) => n * sizes[d], 1), partition, () => rankGroups(order, sizes, members))
+    }
     const groups: Record<GroupKind, GroupSet> = {
       tp: make('tp', dense, ['tp']),
       cp: make('cp', dense, ['cp']),
       dp: make('dp', dense, ['dp']),
-      pp: groupSet(cluster, 'pp', densePp),
+      pp: make('pp', dense, ['pp']),
       'tp-cp': make('tp-cp', dense, ['tp', 'cp']),
       'dp-cp': make('dp-cp', dense, ['dp', 'cp']),
       'tp-pp': make('tp-pp', dense, ['tp', 'pp']),

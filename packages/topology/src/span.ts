@@ -50,17 +50,16 @@ export const spanOf =
     // unit ids at the level below: initially the ranks themselves
     let ids: ReadonlyArray<number> = ranks
     for (const tier of cluster.tiers) {
-      const children = new Map<number, Set<number>>()
+      // ids are distinct at every level (ranks, then the units found below), so counting them per unit is enough
+      const children = new Map<number, number>()
       for (const id of ids) {
         const unit = Math.floor(id / tier.fanout)
-        const set = children.get(unit) ?? new Set<number>()
-        set.add(id)
-        children.set(unit, set)
+        children.set(unit, (children.get(unit) ?? 0) + 1)
       }
       let width = 0
-      for (const set of children.values()) {
-        if (width !== 0 && set.size !== width) regular = false
-        width = Math.max(width, set.size)
+      for (const count of children.values()) {
+        if (width !== 0 && count !== width) regular = false
+        width = Math.max(width, count)
       }
       levels.push({ tier: tier.name, width })
       ids = [...children.keys()]

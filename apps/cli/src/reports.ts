@@ -1,0 +1,248 @@
+/**
+ * Text renderings of the planner's answers (estimate, search, audit, case report) and
+ * their JSON forms. The JSON of every command is an object with `schema`
+ * (`meshplan/<command>/1`, documented in apps/cli/README.md) and plain numbers in base
+ * units (seconds, bytes, tokens/s, FLOP/s); a field is added, never renamed or removed,
+ * within a schema version.
+ */
+import { groups } from '@meshplan/compute'
+import { encodeStrategy } from '@meshplan/parallelism'
+import { claimMetrics, type Audit, type CaseReport, type ClaimVerdict, type ErrorStats, type InferenceEstimate, type PlanResult } from '@meshplan/planner'
+import { formatBytes, formatFlopRate, formatSeconds } from '@meshplan/units'
+import { table } from './table'
+
+const bytesText = formatBytes()
+const secondsText = formatSeconds({ digits: 3 })
+const rateText = formatFlopRate({ digits: 3 })
+const count = (n: number): string => Math.round(n).toLocaleString('en-US')
+const rate = (n: number): string => (n >= 100 ? count(n) : n.toPrecision(3))
+const percent = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
+
+// -------------------------------------------------------------------------------------
+// estimate
+// -------------------------------------------------------------------------------------
+
+/** The JSON of an estimate (schema `meshplan/estimate/1`, also the elements of `plan`'s `top`). */
+export const estimateJson = (e: InferenceEstimate) => ({
+  strategy: encodeStrategy(e.strategy),
+  description: e.description,
+  gpus: e.gpus,
+  mode: e.mode,
+  batch: e.batch,
+  ttftSeconds: e.ttft,
+  tpotSeconds: e.tpot,
+  requestLatencySeconds: e.requestLatency,
+  outputTokensPerSecond: e.tokensPerSecond.total,
+  outputTokensPerSecondPerGpu: e.tokensPerSecond.perGpu,
+  outputTokensPerSecondPerUser: e.tokensPerSecond.perUser,
+  memory: {
+    perGpuBytes: e.memory.perGpu,
+    capacityBytes: e.memory.capacity,
+    weightsBytes: e.memory.weights,
+    kvCacheBytes: e.memory.kvCache,
+    workspaceBytes: e.memory.workspace,
+    reserveBytes: e.memory.reserve,
+    maxBatch: e.memory.maxBatch,
+    fits: e.memory.fits,
+  },
+  breakdown: e.breakdown,
+})
+
+const breakdownRows = (e: InferenceEstimate): ReadonlyArray<ReadonlyArray<string>> =>
+  (['prefill', 'decode'] as const).map((phase) => {
+    const b = e.breakdown[phase]
+    const comm = b.communication
+    return [
+      phase,
+      secondsText(b.seconds),
+      ...groups.map((g) => (b.compute[g] > 0 ? secondsText(b.compute[g]) : '-')),
+      `${secondsText(b.exposedCommunication)} (tp ${secondsText(comm.tp)}, ep ${secondsText(comm.ep)}, pp ${secondsText(comm.pp)}, cp ${secondsText(comm.cp)})`,
+      b.bottleneck,
+    ]
+  })
+
+/** An estimate as text: figures, memory, and where a step's time goes. */
+export const renderEstimate = (e: InferenceEstimate, workload: { readonly inputTokens: number; readonly outputTokens: number }): string =>
+  [
+    `${e.description} on ${e.gpus} GPUs: ${e.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens, batch ${e.batch} per data-parallel rank`,
+    `  TTFT ${secondsText(e.ttft)}   TPOT ${secondsText(e.tpot)}   request ${secondsText(e.requestLatency)}`,
+    `  output tokens/s: ${count(e.tokensPerSecond.total)} in total, ${rate(e.tokensPerSecond.perGpu)} per GPU, ${rate(e.tokensPerSecond.perUser)} per user`,
+    `  memory per GPU: ${bytesText(e.memory.perGpu)} of ${bytesText(e.memory.capacity)} (weights ${bytesText(e.memory.weights)}, KV cache ${bytesText(e.memory.kvCache)}, workspace ${bytesText(e.memory.workspace)}, reserve ${bytesText(e.memory.reserve)}); at most ${count(e.memory.maxBatch)} sequences per data-parallel rank fit`,
+    '',
+    '  where a step of the slowest pipeline stage goes (one micro-batch):',
+    table(['  phase', 'step', ...groups, 'exposed communication', 'bound by'], breakdownRows(e).map(([first, ...rest]) => [`  ${first ?? ''}`, ...rest])),
+  ].join('\n')
+
+// -------------------------------------------------------------------------------------
+// plan
+// -------------------------------------------------------------------------------------
+
+export const planJson = (r: PlanResult) => ({
+  schema: 'meshplan/plan/1',
+  gpuCounts: r.gpuCounts,
+  strategies: r.strategies,
+  candidates: r.candidates,
+  feasible: r.feasible,
+  rejected: r.rejected,
+  top: r.top.map(estimateJson),
+  pareto: r.pareto.map((p) => ({ ...p, strategy: encodeStrategy(p.strategy) })),
+})
+
+/** The search as text: counts, the ranked strategies, the Pareto front. */
+export const renderPlan = (r: PlanResult, seconds?: number): string => {
+  const rejected = Object.entries(r.rejected)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${count(n)} ${reason}`)
+  const lines = [
+    `searched ${count(r.strategies)} valid strategies on ${r.gpuCounts.join(', ')} GPUs, ${count(r.candidates)} (strategy, batch) candidates${seconds === undefined ? '' : ` in ${secondsText(seconds)}`}: ${count(r.feasible)} feasible${rejected.length > 0 ? `; rejected: ${rejected.join(', ')}` : ''}`,
+  ]
+  if (r.top.length === 0) return [...lines, 'no strategy meets the objectives'].join('\n')
+  lines.push(
+    '',
+    'best strategies by output tokens/s per GPU:',
+    table(
+      ['  #', 'strategy', 'GPUs', 'batch', 'tok/s/GPU', 'tok/s/user', 'tok/s total', 'TTFT', 'TPOT', 'memory/GPU', 'decode bound by'],
+      r.top.map((e, i) => [
+        `  ${i + 1}`,
+        e.description,
+        String(e.gpus),
+        String(e.batch),
+        rate(e.tokensPerSecond.perGpu),
+        rate(e.tokensPerSecond.perUser),
+        count(e.tokensPerSecond.total),
+        secondsText(e.ttft),
+        secondsText(e.tpot),
+        bytesText(e.memory.perGpu),
+        e.breakdown.decode.bottleneck,
+      ]),
+    ),
+    '',
+    `Pareto front, tokens/s per GPU against tokens/s per user (${r.pareto.length} points${r.pareto.length > 12 ? ', 12 shown, evenly spaced' : ''}):`,
+    table(
+      ['  strategy', 'batch', 'tok/s/GPU', 'tok/s/user', 'TTFT', 'TPOT'],
+      spaced(r.pareto, 12).map((p) => [`  ${p.description}`, String(p.batch), rate(p.tokensPerSecondPerGpu), rate(p.tokensPerSecondPerUser), secondsText(p.ttft), secondsText(p.tpot)]),
+    ),
+  )
+  return lines.join('\n')
+}
+
+/** At most `n` elements of `xs`, evenly spaced, first and last included. */
+const spaced = <A>(xs: ReadonlyArray<A>, n: number): ReadonlyArray<A> => {
+  if (xs.length <= n) return xs
+  const out: A[] = []
+  for (let i = 0; i < n; i++) {
+    const x = xs[Math.round((i * (xs.length - 1)) / (n - 1))]
+    if (x !== undefined) out.push(x)
+  }
+  return out
+}
+
+// -------------------------------------------------------------------------------------
+// check
+// -------------------------------------------------------------------------------------
+
+const valueText = (metric: keyof typeof claimMetrics, v: number): string => {
+  switch (claimMetrics[metric]) {
+    case 'bytes':
+      return bytesText(v)
+    case 'seconds':
+      return secondsText(v)
+    case 'flopRate':
+      return rateText(v)
+    case 'count':
+      return count(v)
+    default:
+      return v >= 1000 ? count(v) : Number(v.toPrecision(3)).toString()
+  }
+}
+
+const comparatorText = { equals: '=', about: '≈', at_most: '≤', at_least: '≥' } as const
+
+const verdictLine = (v: ClaimVerdict): string => {
+  const c = v.claim
+  const claimed = `${c.metric} ${comparatorText[c.comparator]} ${valueText(c.metric, c.value)}${c.comparator === 'about' ? ` (±${Math.round(c.tolerance * 100)}%)` : ''}`
+  const computed = v.computed === null ? 'cannot be computed' : valueText(c.metric, v.computed)
+  const off = v.deviation === null || v.holds ? '' : `, ${Math.abs(v.deviation) >= 10 ? `${(v.computed ?? 0) / c.value >= 1 ? `${((v.computed ?? 0) / c.value).toFixed(1)}x` : `1/${(c.value / (v.computed ?? 1)).toFixed(1)}`} of the claim` : `${percent(v.deviation)} off`}`
+  return [
+    `  ${v.holds ? 'holds        ' : 'does not hold'}  ${claimed}: computed ${computed}${off}`,
+    ...(c.quote === undefined ? [] : [`                 "${c.quote}"`]),
+    `                 ${v.detail}`,
+  ].join('\n')
+}
+
+export const auditJson = (a: Audit) => ({
+  schema: 'meshplan/check/1',
+  plan: { name: a.plan.name, source: a.plan.source ?? null, model: a.plan.model.name, strategy: encodeStrategy(a.plan.strategy), gpus: a.gpus },
+  workload: a.plan.workload,
+  passes: a.passes,
+  violations: a.violations,
+  notes: a.notes,
+  problem: a.problem,
+  estimate: a.estimate === null ? null : estimateJson(a.estimate),
+  claims: a.claims.map((v) => ({
+    metric: v.claim.metric,
+    comparator: v.claim.comparator,
+    claimed: v.claim.value,
+    tolerance: v.claim.comparator === 'about' ? v.claim.tolerance : null,
+    quote: v.claim.quote ?? null,
+    computed: v.computed,
+    holds: v.holds,
+    deviation: v.deviation,
+    detail: v.detail,
+  })),
+  best: planJson(a.best),
+})
+
+/** The audit as text. */
+export const renderAudit = (a: Audit): string => {
+  const w = a.plan.workload
+  const held = a.claims.filter((c) => c.holds).length
+  const lines = [
+    `audit of ${a.plan.name}${a.plan.source === undefined ? '' : ` (${a.plan.source})`}`,
+    `  ${a.plan.model.name}, strategy tp ${a.plan.strategy.tp} x pp ${a.plan.strategy.pp} x dp ${a.plan.strategy.dp} x cp ${a.plan.strategy.cp} (ep ${a.plan.strategy.ep}, etp ${a.plan.strategy.etp}) = ${a.gpus} GPUs`,
+    `  workload: ${w.mode}, ${w.inputTokens} prompt + ${w.outputTokens} output tokens${w.batch === undefined ? '' : `, batch ${w.batch}`}`,
+    '',
+    a.violations.length === 0 ? 'algebra: every law holds' : `algebra: ${a.violations.length} law${a.violations.length === 1 ? '' : 's'} broken`,
+    ...a.violations.map((v) => `  ${v.code}: ${v.message} (${v.suggestion})`),
+    ...a.notes.map((n) => `  note (${n.severity}): ${n.message}`),
+  ]
+  if (a.problem !== null) lines.push(`  cannot be estimated: ${a.problem}`)
+  if (a.estimate !== null) lines.push('', 'estimate of the plan as written:', renderEstimate(a.estimate, w))
+  lines.push('', `claims: ${held} of ${a.claims.length} hold`, ...a.claims.map(verdictLine))
+  const best = a.best.top[0]
+  if (best !== undefined) {
+    const mine = a.estimate?.tokensPerSecond.perGpu
+    const gain = mine === undefined || mine <= 0 ? '' : ` (${(best.tokensPerSecond.perGpu / mine).toFixed(2)}x the plan's per-GPU throughput)`
+    lines.push(
+      '',
+      `best strategy the planner finds for the same model, cluster and workload: ${best.description}, batch ${best.batch}: ${rate(best.tokensPerSecond.perGpu)} output tokens/s per GPU${gain}, ${count(best.tokensPerSecond.total)} in total, TTFT ${secondsText(best.ttft)}, TPOT ${secondsText(best.tpot)}, ${bytesText(best.memory.perGpu)} per GPU`,
+    )
+  }
+  lines.push('', a.passes ? 'verdict: the plan holds up' : 'verdict: the plan does not hold up as written')
+  return lines.join('\n')
+}
+
+// -------------------------------------------------------------------------------------
+// validate
+// -------------------------------------------------------------------------------------
+
+export const validateJson = (r: CaseReport) => ({ schema: 'meshplan/validate/1', ...r })
+
+const statsText = (s: ErrorStats): string =>
+  s.predicted === 0
+    ? `${s.cases} cases, none predicted`
+    : `median ${((s.median ?? 0) * 100).toFixed(1)}%, mean ${((s.mean ?? 0) * 100).toFixed(1)}%, worst ${s.worst === null ? '-' : `${percent(s.worst.error)} (${s.worst.id})`} over ${s.predicted} of ${s.cases} cases`
+
+/** The case report as text: one row per case, then the absolute errors per kind and per metric. */
+export const renderCases = (r: CaseReport): string =>
+  [
+    table(
+      ['id', 'metric', 'predicted', 'measured', 'error', 'note'],
+      r.cases.map((c) => [c.id, c.metric, c.predicted === null ? '-' : Number(c.predicted.toPrecision(4)).toString(), String(c.measured), c.error === null ? '-' : percent(c.error), c.note]),
+    ),
+    '',
+    'absolute error per kind:',
+    ...Object.entries(r.summary.byKind).map(([k, s]) => `  ${k}: ${statsText(s)}`),
+    'absolute error per metric:',
+    ...Object.entries(r.summary.byMetric).map(([k, s]) => `  ${k}: ${statsText(s)}`),
+  ].join('\n')

@@ -1,0 +1,252 @@
+// End-to-end tests of the planner commands: spawn the built `meshplan` binary and read what it prints.
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+const binary = path.join(__dirname, '..', 'dist', 'main.js')
+const examplePlan = path.join(__dirname, '..', '..', '..', 'examples', 'reference-plan.yaml')
+const calibration = path.resolve(__dirname, '../../../../shared/validation/calibration.json')
+
+const meshplan = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [binary, ...args], { encoding: 'utf8' })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+const tempFile = (name: string, text: string): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplan-'))
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, text)
+  return file
+}
+
+const expectCleanFailure = (r: ReturnType<typeof meshplan>) => {
+  expect(r.code).toBe(2)
+  expect(r.stdout).toBe('')
+  expect(r.stderr).not.toBe('')
+  expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
+}
+
+interface CheckJson {
+  schema: string
+  passes: boolean
+  claims: Array<{ metric: string; holds: boolean; computed: number | null; claimed: number; deviation: number | null }>
+  estimate: { gpus: number; batch: number; memory: { weightsBytes: number } }
+  best: { top: Array<{ outputTokensPerSecondPerGpu: number }> }
+}
+
+describe('meshplan check of the reference plan', () => {
+  const text = meshplan('check', examplePlan)
+  const r = meshplan('check', examplePlan, '--json')
+  const audit = JSON.parse(r.stdout) as CheckJson
+  const verdict = (metric: string) => audit.claims.find((c) => c.metric === metric)
+
+  it('exits 1: some claims fail', () => {
+    expect(text.code).toBe(1)
+    expect(r.code).toBe(1)
+    expect(audit.schema).toBe('meshplan/check/1')
+    expect(audit.passes).toBe(false)
+  })
+
+  it('reports what holds as holding: 128 of 128 GPUs', () => {
+    expect(verdict('gpus_used')).toMatchObject({ holds: true, computed: 128 })
+    expect(text.stdout).toMatch(/holds\s+gpus_used = 128: computed 128/)
+  })
+
+  it('fails "1 expert per GPU": 1/2 of 1 expert in each of 16 MoE layers = 8 whole experts', () => {
+    // 64 experts / ep 64 = 1 per layer, 1/etp = 1/2 of it, 16 layers: 16 shards x 1/2 = 8
+    expect(verdict('experts_per_gpu')).toMatchObject({ holds: false, computed: 8, claimed: 1 })
+  })
+
+  it('fails "~69 MB per GPU": the parameters alone are 168,068,096 x 2 B = 336,136,192 B', () => {
+    // per GPU: embedding 16,000 x 1024 + LM head 16,000 x 1024 (vocab split by tp 2) = 32,768,000;
+    // per layer: attention 4 x 1024 x 1024 / 2 = 2,097,152, norms 2 x 1024 = 2,048, router 64 x 1024 = 65,536,
+    // one expert's half: 3 x 1024 x 4096 / 2 = 6,291,456; x 16 layers = 135,299,072; + final norm 1024
+    // 32,768,000 + 135,299,072 + 1,024 = 168,068,096 parameters
+    expect(audit.estimate.memory.weightsBytes).toBe(336_136_192)
+    expect(verdict('weight_memory_per_gpu')).toMatchObject({ holds: false, computed: 336_136_192 })
+  })
+
+  it('judges every claim of the document: TFLOPS, throughput, TPOT and load balance', () => {
+    for (const metric of ['flops_per_gpu', 'output_tokens_per_s', 'tpot', 'load_imbalance']) {
+      const v = verdict(metric)
+      expect(v).toBeDefined()
+      expect(typeof v?.computed).toBe('number')
+    }
+    expect(audit.claims).toHaveLength(7)
+  })
+
+  it('names the best strategy for the same model, cluster and workload', () => {
+    expect(audit.best.top.length).toBeGreaterThan(0)
+    expect(text.stdout).toContain('best strategy the planner finds for the same model, cluster and workload')
+  })
+
+  it('takes workload overrides from flags', () => {
+    const static32 = JSON.parse(meshplan('check', examplePlan, '--json', '--mode', 'static', '--batch', '32').stdout) as CheckJson
+    expect(static32.estimate.batch).toBe(32)
+  })
+})
+
+describe('meshplan example', () => {
+  const r = meshplan('example')
+
+  it('runs the audit, then the plan, and exits 0', () => {
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toContain('audit of EP64 x TP2 reference deployment')
+    expect(r.stdout).toContain('best strategies by output tokens/s per GPU:')
+    expect(r.stdout).toContain('Pareto front')
+  })
+})
+
+describe('meshplan plan', () => {
+  type PlanJson = { schema: string; top: Array<{ strategy: { tp: number; dp: number } }>; candidates: number; feasible: number; rejected: Record<string, number> }
+
+  it('finds many small replicas for a small model on a large cluster', () => {
+    // at a fixed batch of 32 per replica, Llama-2-7B on one H100 per replica avoids every collective: 16 replicas win
+    const fixed = meshplan('plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--nodes', '2', '--batch', '32', '--json')
+    expect(fixed.code).toBe(0)
+    const plan = JSON.parse(fixed.stdout) as PlanJson
+    expect(plan.schema).toBe('meshplan/plan/1')
+    expect(plan.top[0]?.strategy).toMatchObject({ tp: 1, dp: 16 })
+    expect(plan.feasible + Object.values(plan.rejected).reduce((a, b) => a + b, 0)).toBe(plan.candidates)
+    // with the batch free, memory decides: the winner is still made of at least 8 replicas
+    const free = JSON.parse(meshplan('plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--nodes', '2', '--json').stdout) as PlanJson
+    expect(free.top[0]?.strategy.dp).toBeGreaterThanOrEqual(8)
+  })
+
+  it('exits 1 when no strategy meets the objectives, and counts why', () => {
+    const r = meshplan('plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--max-tpot', '0.001', '--json')
+    expect(r.code).toBe(1)
+    const plan = JSON.parse(r.stdout) as { top: unknown[]; rejected: Record<string, number> }
+    expect(plan.top).toHaveLength(0)
+    expect(plan.rejected['tpot']).toBeGreaterThan(0)
+  })
+
+  it('rejects bad objectives with exit 2', () => {
+    const r = meshplan('plan', '--max-tpot', 'soon')
+    expectCleanFailure(r)
+    expect(r.stderr).toContain('--max-tpot: expected milliseconds above 0, got "soon"')
+  })
+})
+
+describe('meshplan estimate', () => {
+  it('prints the figures and the breakdown of one strategy', () => {
+    const r = meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '16')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('TP8 on 8 GPUs')
+    expect(r.stdout).toContain('TTFT')
+    expect(r.stdout).toContain('where a step of the slowest pipeline stage goes')
+  })
+
+  it('exits 1 with every broken law for an invalid strategy', () => {
+    const r = meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '3')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('tp')
+  })
+
+  it('exits 2 when the workload does not fit in memory', () => {
+    const r = meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '100000')
+    expectCleanFailure(r)
+    expect(r.stderr).toContain('does not fit')
+  })
+
+  it('exits 2 when the weights alone do not fit', () => {
+    const r = meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-a100-40gb')
+    expectCleanFailure(r)
+    expect(r.stderr).toContain('leave no room for one sequence')
+  })
+})
+
+describe('meshplan dag', () => {
+  it('writes the reference plan as mermaid, dot and json', () => {
+    const mermaid = meshplan('dag', examplePlan)
+    expect(mermaid.code).toBe(0)
+    expect(mermaid.stdout.startsWith('flowchart')).toBe(true)
+    expect(mermaid.stdout).toContain('EP all-to-all dispatch')
+    expect(meshplan('dag', examplePlan, '--format', 'dot').stdout.startsWith('digraph')).toBe(true)
+    const json = JSON.parse(meshplan('dag', examplePlan, '--format', 'json').stdout) as { format: string }
+    expect(json.format).toBe('meshplan-dag/1')
+  })
+
+  it('rejects an unknown format', () => {
+    expectCleanFailure(meshplan('dag', examplePlan, '--format', 'png'))
+  })
+})
+
+describe('meshplan validate', () => {
+  const r = meshplan('validate', calibration, '--json')
+  const cases = (JSON.parse(fs.readFileSync(calibration, 'utf8')) as { cases: Array<{ id: string; workload: { kind: string } }> }).cases
+
+  it('predicts every inference and collective case, in file order', () => {
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.stdout) as { schema: string; cases: Array<{ id: string; predicted: number | null; measured: number; metric: string }> }
+    expect(report.schema).toBe('meshplan/validate/1')
+    expect(report.cases.map((c) => c.id)).toEqual(cases.map((c) => c.id))
+    report.cases.forEach((c, i) => {
+      if (cases[i]?.workload.kind !== 'training') expect(typeof c.predicted).toBe('number')
+    })
+  })
+
+  it('prints a table and the summaries as text', () => {
+    const text = meshplan('validate', calibration)
+    expect(text.stdout).toContain('absolute error per kind:')
+    expect(text.stdout).toMatch(/inference: median \d+\.\d%/)
+  })
+
+  it('names the path of a malformed case', () => {
+    const file = tempFile('cases.json', JSON.stringify({ format: 'meshplan-cases/1', cases: [{ id: 'x', workload: { kind: 'inference' } }] }))
+    const bad = meshplan('validate', file)
+    expectCleanFailure(bad)
+    expect(bad.stderr).toContain('cases[0]')
+  })
+})
+
+describe('meshplan presets', () => {
+  it('lists models, devices and systems', () => {
+    const r = meshplan('presets')
+    expect(r.code).toBe(0)
+    for (const name of ['llama-2-70b', 'deepseek-v3', 'h100-sxm', 'dgx-h100', 'reference']) expect(r.stdout).toContain(name)
+    const json = JSON.parse(meshplan('presets', 'models', '--json').stdout) as { models: Array<{ name: string }> }
+    expect(json.models.map((m) => m.name)).toContain('reference-moe')
+  })
+})
+
+describe('plan files: bad input exits 2 with the JSON path', () => {
+  it('names every bad field of a plan', () => {
+    const file = tempFile(
+      'plan.yaml',
+      ['format: meshplan-plan/1', 'model: lama-2-70b', 'cluster: { system: dgx-h100, nodes: 1 }', 'parallelism: { tp: two }', 'workload: { input_tokens: 0, output_tokens: 10 }', 'claims: [{ metric: speed, equals: 1 }]'].join('\n'),
+    )
+    const r = meshplan('check', file)
+    expectCleanFailure(r)
+    expect(r.stderr).toContain('plan.model')
+    expect(r.stderr).toContain('did you mean "llama-2-70b"?')
+    expect(r.stderr).toContain('plan.parallelism.tp')
+    expect(r.stderr).toContain('plan.workload.input_tokens')
+    expect(r.stderr).toContain('plan.claims[0].metric')
+  })
+
+  it('requires exactly one comparator per claim', () => {
+    const file = tempFile(
+      'plan.json',
+      JSON.stringify({ format: 'meshplan-plan/1', model: 'llama-2-7b', cluster: { system: 'dgx-h100', nodes: 1 }, parallelism: {}, workload: { input_tokens: 10, output_tokens: 10 }, claims: [{ metric: 'tpot', at_most: '2ms', at_least: '1ms' }] }),
+    )
+    const r = meshplan('check', file)
+    expectCleanFailure(r)
+    expect(r.stderr).toContain('plan.claims[0]: expected exactly one of equals, about, at_most, at_least')
+  })
+
+  it('reports a missing plan argument and a malformed YAML file', () => {
+    expectCleanFailure(meshplan('check'))
+    expectCleanFailure(meshplan('check', tempFile('plan.yaml', 'format: [unclosed')))
+  })
+})
+
+describe('every command has --help with examples', () => {
+  it.each(['plan', 'estimate', 'check', 'dag', 'validate', 'presets', 'layout', 'example'])('%s --help', (command) => {
+    const r = meshplan(command, '--help')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(command === 'example' ? 'built-in example' : 'examples:')
+  })
+})

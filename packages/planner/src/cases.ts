@@ -1,0 +1,201 @@
+/**
+ * Measured cases (`meshplan-cases/1`, `shared/validation/FORMAT.md`) predicted with the
+ * planner's models: each inference case becomes a deployment (its Hugging Face model,
+ * a cluster built from its hardware numbers, its strategy, precision and workload)
+ * and is estimated; each collective case is priced by @meshplan/collectives; the
+ * measured metric is compared with the prediction, `(predicted − measured) / measured`.
+ * Training cases are reported as not supported yet, with `predicted: null`.
+ *
+ * The file is decoded at the boundary: a file that is not a case file, or a case whose
+ * fields are malformed, is a list of issues (JSON path, value, expectation), never a
+ * partial report. A well-formed case the models cannot predict (a format the GPU has no
+ * peak for, a batch that does not fit) gets `predicted: null` and the reason.
+ *
+ * @example
+ * import { predictCases, defaultPlannerModels } from '@meshplan/planner'
+ * const report = predictCases(defaultPlannerModels)(JSON.parse(text))
+ * // right({ cases: [{ id, kind, metric, predicted, measured, error, note }], summary: { byKind, byMetric } })
+ */
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+import * as t from 'io-ts'
+import { clusterFromHardware, CollectiveCase, Hardware, predictCase } from '@meshplan/collectives'
+import { decodePrecision, defaultPrecision, fromHuggingFace, type Precision } from '@meshplan/model'
+import { decodeStrategy } from '@meshplan/parallelism'
+import { decodeWith, type DecodeIssue } from '@meshplan/units'
+import { estimateInference, type InferenceEstimate } from './estimate'
+import type { InferenceInput } from './fast'
+import type { PlannerModels } from './models'
+import { decodeInferenceWorkload } from './workload'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+export const caseKinds = ['inference', 'training', 'collective'] as const
+export type CaseKind = (typeof caseKinds)[number]
+
+/** One case predicted, or why not. */
+export interface CaseResult {
+  readonly id: string
+  readonly kind: CaseKind
+  readonly metric: string
+  readonly measured: number
+  /** In the metric's unit; null when the case cannot be predicted. */
+  readonly predicted: number | null
+  /** (predicted − measured) / measured; null with `predicted`. */
+  readonly error: number | null
+  /** What the prediction rests on (strategy, batch, algorithm), or the reason there is none. */
+  readonly note: string
+}
+
+/** Absolute errors of a set of predicted cases. */
+export interface ErrorStats {
+  readonly cases: number
+  readonly predicted: number
+  readonly median: number | null
+  readonly mean: number | null
+  readonly worst: { readonly id: string; readonly error: number } | null
+}
+
+export interface CaseReport {
+  readonly format: 'meshplan-validate/1'
+  readonly cases: ReadonlyArray<CaseResult>
+  readonly summary: {
+    readonly byKind: Readonly<Partial<Record<CaseKind, ErrorStats>>>
+    readonly byMetric: Readonly<Record<string, ErrorStats>>
+  }
+}
+
+const Envelope = t.type({ format: t.literal('meshplan-cases/1'), cases: t.array(t.unknown) }, 'a case file { format: "meshplan-cases/1", cases: [...] }')
+
+const CaseHead = t.type(
+  {
+    id: t.string,
+    workload: t.type({ kind: t.keyof({ inference: null, training: null, collective: null }) }),
+    measured: t.type({ metric: t.string, value: t.number }),
+  },
+  'a case with id, workload.kind and measured { metric, value }',
+)
+
+const InferenceCase = t.type({
+  model: t.UnknownRecord,
+  hardware: Hardware,
+  parallelism: t.UnknownRecord,
+})
+
+/** Metrics an inference case can measure, and how to read each off an estimate. */
+const inferenceMetrics: Readonly<Record<string, (e: InferenceEstimate, input: InferenceInput) => number>> = {
+  output_tokens_per_s: (e) => e.tokensPerSecond.total,
+  output_tokens_per_s_per_gpu: (e) => e.tokensPerSecond.perGpu,
+  input_tokens_per_s_per_gpu: (e, i) => (e.batch * i.strategy.dp * i.workload.inputTokens) / e.ttft / e.gpus,
+  ttft_ms: (e) => e.ttft * 1e3,
+  tpot_ms: (e) => e.tpot * 1e3,
+  request_latency_ms: (e) => e.requestLatency * 1e3,
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** The deployment an inference case describes, or the issues of its fields. */
+export const inferenceInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, InferenceInput> =>
+  pipe(
+    decodeWith(InferenceCase, path)(u),
+    E.chain((c) => {
+      const raw = u as { readonly precision?: unknown; readonly workload: unknown }
+      const model = fromHuggingFace(c.model, `${path}.model`)
+      const precision: E.Either<ReadonlyArray<DecodeIssue>, Precision> =
+        raw.precision === undefined ? E.right(defaultPrecision) : decodePrecision(raw.precision, `${path}.precision`)
+      const s = decodeStrategy(c.parallelism, `${path}.parallelism`)
+      const workload = decodeInferenceWorkload(raw.workload, `${path}.workload`)
+      const issues = [model, precision, s, workload].flatMap((r) => (E.isLeft(r) ? r.left : []))
+      if (E.isLeft(model) || E.isLeft(precision) || E.isLeft(s) || E.isLeft(workload) || issues.length > 0) return E.left(issues)
+      return E.right({ model: model.right, cluster: clusterFromHardware(c.hardware), strategy: s.right, precision: precision.right, workload: workload.right })
+    }),
+  )
+
+const predictInference = (models: PlannerModels, u: unknown, path: string, head: t.TypeOf<typeof CaseHead>): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> =>
+  pipe(
+    inferenceInputOfCase(u, path),
+    E.map((input) => {
+      const base = { id: head.id, kind: 'inference' as const, metric: head.measured.metric, measured: head.measured.value }
+      const read = inferenceMetrics[head.measured.metric]
+      if (read === undefined) return { ...base, predicted: null, error: null, note: `metric ${head.measured.metric} is not an inference metric` }
+      const estimate = estimateInference(models)(input)
+      if (E.isLeft(estimate)) return { ...base, predicted: null, error: null, note: estimate.left.message }
+      const e = estimate.right
+      const predicted = read(e, input)
+      const fit = e.memory.fits ? '' : `; batch ${e.batch} does not fit (at most ${e.memory.maxBatch})`
+      return { ...base, predicted, error: (predicted - base.measured) / base.measured, note: `${e.description}, batch ${e.batch}, ${e.breakdown.decode.bottleneck} decode${fit}` }
+    }),
+  )
+
+const predictOne =
+  (models: PlannerModels) =>
+  (u: unknown, index: number): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> => {
+    const path = `cases[${index}]`
+    return pipe(
+      decodeWith(CaseHead, path)(u),
+      E.chain((head): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> => {
+        switch (head.workload.kind) {
+          case 'inference':
+            return predictInference(models, u, path, head)
+          case 'collective':
+            return pipe(
+              decodeWith(CollectiveCase, path)(u),
+              E.map((c) => ({ ...predictCase(models.collectives)(c), kind: 'collective' as const })),
+            )
+          case 'training':
+            return E.right({
+              id: head.id,
+              kind: 'training',
+              metric: head.measured.metric,
+              measured: head.measured.value,
+              predicted: null,
+              error: null,
+              note: 'training cases are not supported yet',
+            })
+        }
+      }),
+    )
+  }
+
+/** Median, mean and worst absolute error of `results`. */
+export const errorStats = (results: ReadonlyArray<CaseResult>): ErrorStats => {
+  const errors = results.flatMap((r) => (r.error === null ? [] : [{ id: r.id, error: r.error }]))
+  const absolute = errors.map((e) => Math.abs(e.error)).sort((a, b) => a - b)
+  const n = absolute.length
+  const middle = Math.floor(n / 2)
+  const median = n === 0 ? null : n % 2 === 1 ? (absolute[middle] ?? 0) : ((absolute[middle - 1] ?? 0) + (absolute[middle] ?? 0)) / 2
+  const mean = n === 0 ? null : absolute.reduce((s, e) => s + e, 0) / n
+  const worst = errors.reduce<{ id: string; error: number } | null>((w, e) => (w === null || Math.abs(e.error) > Math.abs(w.error) ? e : w), null)
+  return { cases: results.length, predicted: n, median, mean, worst }
+}
+
+const groupBy = <K extends string>(results: ReadonlyArray<CaseResult>, key: (r: CaseResult) => K): Record<K, ErrorStats> => {
+  const groups = new Map<K, CaseResult[]>()
+  for (const r of results) groups.set(key(r), [...(groups.get(key(r)) ?? []), r])
+  const out = {} as Record<K, ErrorStats>
+  for (const [k, rs] of groups) out[k] = errorStats(rs)
+  return out
+}
+
+/** Predicts every case of a case file, in file order, or lists every malformed field. */
+export const predictCases =
+  (models: PlannerModels) =>
+  (file: unknown): E.Either<ReadonlyArray<DecodeIssue>, CaseReport> =>
+    pipe(
+      decodeWith(Envelope, 'file')(file),
+      E.chain(({ cases }) => {
+        const results = cases.map(predictOne(models))
+        const issues = results.flatMap((r) => (E.isLeft(r) ? r.left : []))
+        if (issues.length > 0) return E.left(issues)
+        const ok = results.flatMap((r) => (E.isRight(r) ? [r.right] : []))
+        return E.right({
+          format: 'meshplan-validate/1' as const,
+          cases: ok,
+          summary: { byKind: groupBy(ok, (r) => r.kind), byMetric: groupBy(ok, (r) => r.metric) },
+        })
+      }),
+    )

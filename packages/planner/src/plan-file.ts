@@ -1,0 +1,168 @@
+/**
+ * A plan file (`meshplan-plan/1`, JSON or YAML): a deployment someone proposes, with
+ * the claims they make for it, so that `check` can audit it. Decoded once, at the
+ * boundary; every malformed field is reported with its path, the value found and what
+ * was expected.
+ *
+ *     format: meshplan-plan/1
+ *     name?: string            source?: string          notes?: string
+ *     model: <model preset name> | <Hugging Face config.json object>
+ *     cluster: <cluster object: { system, nodes, ... } as in a cluster file>
+ *     precision?: { weights?, activations?, kv_cache? }         (default bf16)
+ *     parallelism: { tp?, pp?, dp?, cp?, ep?, etp?, sequence_parallel?, virtual_pipeline? }
+ *     workload: { mode?, input_tokens, output_tokens, batch?, max_batch? }
+ *     claims?: [ { metric, quote?, equals? | about? | at_most? | at_least?, tolerance? } ]
+ *
+ * A claim states one figure of the plan: `equals` (exact for counts, within 1e-9
+ * otherwise), `about` (within `tolerance`, a fraction, default {@link defaultTolerance}),
+ * `at_most` or `at_least`. Values are numbers in the metric's base unit or quantity
+ * strings (`"69MB"`, `"2ms"`, `"0.09TFLOPS"`). `quote` keeps the plan's own words.
+ *
+ * @example
+ * import { decodePlan } from '@meshplan/planner'
+ * decodePlan(parseDocumentResult) // right({ model, cluster, strategy, precision, workload, claims })
+ */
+import * as E from 'fp-ts/Either'
+import * as t from 'io-ts'
+import { decodePrecision, defaultPrecision, fromHuggingFace, modelPreset, type Architecture, type Precision } from '@meshplan/model'
+import { decodeStrategy, type Strategy } from '@meshplan/parallelism'
+import { decodeClusterFile, type Cluster } from '@meshplan/topology'
+import { closed, decodeWith, oneOf, quantity, type DecodeIssue, type QuantityKind } from '@meshplan/units'
+import { decodeInferenceWorkload, type InferenceWorkload } from './workload'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** What a claim can be about, and the kind of value it takes. */
+export const claimMetrics = {
+  /** GPUs the strategy uses (tp · pp · dp · cp). */
+  gpus_used: 'count',
+  /** Routed experts' worth of parameters one GPU holds, over all its MoE layers. */
+  experts_per_gpu: 'number',
+  /** Parameter bytes on the fullest GPU. */
+  weight_memory_per_gpu: 'bytes',
+  /** Weights, KV cache at the workload's batch, workspace and reserve on the fullest GPU. */
+  memory_per_gpu: 'bytes',
+  /** Model FLOP/s one GPU performs while serving the workload (forward FLOPs of every prompt and output token). */
+  flops_per_gpu: 'flopRate',
+  output_tokens_per_s: 'number',
+  output_tokens_per_s_per_gpu: 'number',
+  ttft: 'seconds',
+  tpot: 'seconds',
+  request_latency: 'seconds',
+  /** Routed tokens on the busiest GPU of an MoE layer over the mean (1: perfectly balanced). */
+  load_imbalance: 'number',
+} as const satisfies Readonly<Record<string, 'count' | 'number' | QuantityKind>>
+export type ClaimMetric = keyof typeof claimMetrics
+
+export const comparators = ['equals', 'about', 'at_most', 'at_least'] as const
+export type Comparator = (typeof comparators)[number]
+
+export interface Claim {
+  readonly metric: ClaimMetric
+  readonly comparator: Comparator
+  readonly value: number
+  /** For `about`: the largest relative deviation that still holds. */
+  readonly tolerance: number
+  /** The plan's own words, when given. */
+  readonly quote?: string
+}
+
+/** A decoded plan. */
+export interface Plan {
+  readonly name: string
+  readonly source?: string
+  readonly notes?: string
+  readonly model: Architecture
+  readonly cluster: Cluster
+  readonly precision: Precision
+  readonly strategy: Strategy
+  readonly workload: InferenceWorkload
+  readonly claims: ReadonlyArray<Claim>
+}
+
+/** `about` holds within ±20% unless the claim says otherwise: a "~" in a plan is an estimate, not a figure to three digits. */
+export const defaultTolerance = 0.2
+
+const metricNames = Object.keys(claimMetrics) as ReadonlyArray<ClaimMetric>
+
+const ClaimHead = closed(
+  { metric: oneOf(metricNames) },
+  { quote: t.string, equals: t.unknown, about: t.unknown, at_most: t.unknown, at_least: t.unknown, tolerance: t.number },
+  'a claim { metric, quote?, equals? | about? | at_most? | at_least?, tolerance? }',
+)
+
+const PlanHead = closed(
+  { format: t.literal('meshplan-plan/1'), model: t.unknown, cluster: t.unknown, parallelism: t.unknown, workload: t.unknown },
+  { name: t.string, source: t.string, notes: t.string, precision: t.unknown, claims: t.array(t.unknown) },
+  'a plan { format: "meshplan-plan/1", model, cluster, parallelism, workload, precision?, claims? }',
+)
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+const valueCodec = (metric: ClaimMetric): t.Type<number, unknown, unknown> => {
+  const kind = claimMetrics[metric]
+  if (kind === 'count' || kind === 'number') {
+    return new t.Type<number, unknown, unknown>(
+      kind === 'count' ? 'a whole number' : 'a finite number',
+      (u): u is number => typeof u === 'number',
+      (u, c) => (typeof u === 'number' && Number.isFinite(u) && u >= 0 && (kind === 'number' || Number.isInteger(u)) ? t.success(u) : t.failure(u, c)),
+      (a) => a,
+    )
+  }
+  return quantity(kind, 'nonNegative') as unknown as t.Type<number, unknown, unknown>
+}
+
+const decodeClaim = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, Claim> => {
+  const head = decodeWith(ClaimHead, path)(u)
+  if (E.isLeft(head)) return head
+  const h = head.right
+  const given = comparators.filter((k) => h[k] !== undefined)
+  const [comparator] = given
+  if (given.length !== 1 || comparator === undefined) {
+    return E.left([{ path, value: u, expected: `exactly one of ${comparators.join(', ')} (found ${given.length === 0 ? 'none' : given.join(', ')})` }])
+  }
+  const value = decodeWith(valueCodec(h.metric), `${path}.${comparator}`)(h[comparator])
+  if (E.isLeft(value)) return value
+  const tolerance = h.tolerance ?? defaultTolerance
+  if (!(tolerance >= 0 && Number.isFinite(tolerance))) return E.left([{ path: `${path}.tolerance`, value: h.tolerance, expected: 'a fraction, 0 or more (0.2 = ±20%)' }])
+  return E.right({ metric: h.metric, comparator, value: value.right, tolerance, ...(h.quote === undefined ? {} : { quote: h.quote }) })
+}
+
+/** A model preset name, or a Hugging Face config.json object. */
+const decodeModel = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, Architecture> => {
+  if (typeof u === 'string') {
+    const preset = modelPreset(u)
+    return E.isRight(preset) ? preset : E.left([{ path, value: u, expected: `a model preset name or a Hugging Face config object (${preset.left.message})` }])
+  }
+  return fromHuggingFace(u, path)
+}
+
+/** Decodes a parsed plan document (`root` names it in errors, default `plan`). */
+export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<DecodeIssue>, Plan> => {
+  const head = decodeWith(PlanHead, root)(u)
+  if (E.isLeft(head)) return head
+  const h = head.right
+  const model = decodeModel(h.model, `${root}.model`)
+  const cluster = E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => issues.map((i) => ({ ...i, path: i.path.replace(/^cluster/, `${root}.cluster`) })))(decodeClusterFile(h.cluster))
+  const precision = h.precision === undefined ? E.right(defaultPrecision) : decodePrecision(h.precision, `${root}.precision`)
+  const strategy = decodeStrategy(h.parallelism, `${root}.parallelism`)
+  const workload = decodeInferenceWorkload(h.workload, `${root}.workload`)
+  const claims = (h.claims ?? []).map((c, i) => decodeClaim(c, `${root}.claims[${i}]`))
+  const issues = [model, cluster, precision, strategy, workload, ...claims].flatMap((r) => (E.isLeft(r) ? r.left : []))
+  if (issues.length > 0 || E.isLeft(model) || E.isLeft(cluster) || E.isLeft(precision) || E.isLeft(strategy) || E.isLeft(workload)) return E.left(issues)
+  return E.right({
+    name: h.name ?? model.right.name,
+    ...(h.source === undefined ? {} : { source: h.source }),
+    ...(h.notes === undefined ? {} : { notes: h.notes }),
+    model: model.right,
+    cluster: cluster.right,
+    precision: precision.right,
+    strategy: strategy.right,
+    workload: workload.right,
+    claims: claims.flatMap((c) => (E.isRight(c) ? [c.right] : [])),
+  })
+}
