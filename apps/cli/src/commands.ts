@@ -20,6 +20,7 @@ import {
   toDot,
   toJson,
   toMermaid,
+  type Audit,
   type Plan,
 } from '@meshplan/planner'
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
@@ -227,18 +228,24 @@ examples:
 
 exit codes: 0 every claim holds and no law is broken, 1 something fails, 2 invalid input`
 
-export const checkCommand = (args: ReadonlyArray<string>): Output => {
-  const parsed = parse('check', args, {})
-  if (E.isLeft(parsed)) return parsed.left
-  if (parsed.right.values['help'] === true) return ok(checkHelp)
-  const d = deploymentFrom('check', parsed.right, true)
-  if (E.isLeft(d)) return d.left
+/** The audit the arguments ask for, or the output that says why there is none. */
+const auditOf = (command: string, args: ReadonlyArray<string>): E.Either<Output, { readonly audit: Audit; readonly json: boolean }> => {
+  const parsed = parse(command, args, {})
+  if (E.isLeft(parsed)) return parsed
+  if (parsed.right.values['help'] === true) return E.left(ok(command === 'example' ? exampleHelp : checkHelp))
+  const d = deploymentFrom(command, parsed.right, true)
+  if (E.isLeft(d)) return d
   const base = d.right.plan
-  if (base === undefined) return fail('check', 'expected a plan file')
+  if (base === undefined) return E.left(fail(command, 'expected a plan file'))
   const { model, cluster, strategy, precision, workload } = d.right
-  const audit = checkPlan(defaultPlannerModels)({ ...base, model, cluster, strategy, precision, workload })
-  const code = audit.passes ? 0 : 1
-  return ok(parsed.right.values['json'] === true ? json(auditJson(audit)) : renderAudit(audit), code)
+  return E.right({ audit: checkPlan(defaultPlannerModels)({ ...base, model, cluster, strategy, precision, workload }), json: parsed.right.values['json'] === true })
+}
+
+export const checkCommand = (args: ReadonlyArray<string>): Output => {
+  const r = auditOf('check', args)
+  if (E.isLeft(r)) return r.left
+  const { audit, json: asJson } = r.right
+  return ok(asJson ? json(auditJson(audit)) : renderAudit(audit), audit.passes ? 0 : 1)
 }
 
 // -------------------------------------------------------------------------------------
@@ -394,13 +401,13 @@ strategies for the same model, cluster and workload. Exits 0 whenever it runs: i
 demonstrates an audit, whatever the verdicts.`
 
 export const exampleCommand = (args: ReadonlyArray<string>): Output => {
-  const parsed = parse('example', args, {})
-  if (E.isLeft(parsed)) return parsed.left
-  if (parsed.right.values['help'] === true) return ok(exampleHelp)
-  const checked = checkCommand([examplePlanFile, ...args])
-  if (checked.code === 2) return checked
-  const planned = planCommand([examplePlanFile, ...args])
-  if (planned.code === 2) return planned
-  if (parsed.right.values['json'] === true) return ok(json({ schema: 'meshplan/example/1', check: JSON.parse(checked.stdout) as unknown, plan: JSON.parse(planned.stdout) as unknown }))
-  return ok([checked.stdout, '', '—'.repeat(40), '', planned.stdout].join('\n'))
+  if (args.includes('--help') || args.includes('-h')) return ok(exampleHelp)
+  const r = auditOf('example', [examplePlanFile, ...args])
+  if (E.isLeft(r)) return r.left
+  // the audit searched the same model, cluster and workload (batch free): that search is the plan
+  const { audit, json: asJson } = r.right
+  if (asJson) return ok(json({ schema: 'meshplan/example/1', check: auditJson(audit), plan: planJson(audit.best) }))
+  const w = audit.plan.workload
+  const header = `plan for ${audit.plan.model.name} on ${audit.plan.cluster.name}: ${w.mode}, ${w.inputTokens} prompt + ${w.outputTokens} output tokens`
+  return ok([renderAudit(audit), '', '—'.repeat(40), '', header, renderPlan(audit.best)].join('\n'))
 }

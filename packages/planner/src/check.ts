@@ -181,7 +181,7 @@ export const checkPlan =
     })
     // the search chooses the batch: the plan's own batch is a choice of the plan, not of the workload
     const { batch: _planBatch, ...free } = workload
-    const best = planInference(models)({ model, cluster, precision, workload: free, top: 3 })
+    const best = planInference(models)({ model, cluster, precision, workload: free, top: 5 })
     return {
       plan,
       gpus,
