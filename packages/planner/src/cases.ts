@@ -19,7 +19,7 @@
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
-import { clusterFromHardware, CollectiveCase, Hardware, predictCase } from '@meshplan/collectives'
+import { clusterFromHardware, CollectiveCase, Hardware, predictCase, summarize } from '@meshplan/collectives'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Precision } from '@meshplan/model'
 import { decodeStrategy } from '@meshplan/parallelism'
 import { decodeWith, type DecodeIssue } from '@meshplan/units'
@@ -69,11 +69,19 @@ export interface CaseReport {
 
 const Envelope = t.type({ format: t.literal('meshplan-cases/1'), cases: t.array(t.unknown) }, 'a case file { format: "meshplan-cases/1", cases: [...] }')
 
+/** A measurement: a finite number above zero (an error is relative to it). */
+const positiveNumber = new t.Type<number, number, unknown>(
+  'a finite number above zero',
+  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u > 0,
+  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u > 0 ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+)
+
 const CaseHead = t.type(
   {
     id: t.string,
     workload: t.type({ kind: t.keyof({ inference: null, training: null, collective: null }) }),
-    measured: t.type({ metric: t.string, value: t.number }),
+    measured: t.type({ metric: t.string, value: positiveNumber }),
   },
   'a case with id, workload.kind and measured { metric, value }',
 )
@@ -104,7 +112,10 @@ export const inferenceInputOfCase = (u: unknown, path: string): E.Either<Readonl
     decodeWith(InferenceCase, path)(u),
     E.chain((c) => {
       const raw = u as { readonly precision?: unknown; readonly workload: unknown }
-      const model = fromHuggingFace(c.model, `${path}.model`)
+      // fromHuggingFace roots its issue paths at `config`: re-root them at this case's model
+      const model = E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => issues.map((i) => ({ ...i, path: i.path.replace(/^config/, `${path}.model`) })))(
+        fromHuggingFace(c.model),
+      )
       const precision: E.Either<ReadonlyArray<DecodeIssue>, Precision> =
         raw.precision === undefined ? E.right(defaultPrecision) : decodePrecision(raw.precision, `${path}.precision`)
       const s = decodeStrategy(c.parallelism, `${path}.parallelism`)
@@ -161,16 +172,11 @@ const predictOne =
     )
   }
 
-/** Median, mean and worst absolute error of `results`. */
+/** Median, mean and worst absolute error of `results` (@meshplan/collectives' `summarize`, null where nothing was predicted). */
 export const errorStats = (results: ReadonlyArray<CaseResult>): ErrorStats => {
-  const errors = results.flatMap((r) => (r.error === null ? [] : [{ id: r.id, error: r.error }]))
-  const absolute = errors.map((e) => Math.abs(e.error)).sort((a, b) => a - b)
-  const n = absolute.length
-  const middle = Math.floor(n / 2)
-  const median = n === 0 ? null : n % 2 === 1 ? (absolute[middle] ?? 0) : ((absolute[middle - 1] ?? 0) + (absolute[middle] ?? 0)) / 2
-  const mean = n === 0 ? null : absolute.reduce((s, e) => s + e, 0) / n
-  const worst = errors.reduce<{ id: string; error: number } | null>((w, e) => (w === null || Math.abs(e.error) > Math.abs(w.error) ? e : w), null)
-  return { cases: results.length, predicted: n, median, mean, worst }
+  const s = summarize(results)
+  const none = s.predicted === 0
+  return { cases: results.length, predicted: s.predicted, median: none ? null : s.median, mean: none ? null : s.mean, worst: s.worst ?? null }
 }
 
 const groupBy = <K extends string>(results: ReadonlyArray<CaseResult>, key: (r: CaseResult) => K): Record<K, ErrorStats> => {

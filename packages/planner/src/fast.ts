@@ -37,7 +37,7 @@ import type { Cluster, GroupSpan } from '@meshplan/topology'
 import { bytesPerElement } from '@meshplan/units'
 import { costModelError, plannerError, type PlannerError } from './error'
 import type { Overlap, PlannerModels } from './models'
-import { contextTokens, defaultMaxBatch, type InferenceWorkload } from './workload'
+import { contextTokens, defaultMaxBatch, inferenceWorkload, type InferenceWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -153,6 +153,8 @@ export const prepareInference =
   (models: PlannerModels, cache?: GroupCache) =>
   (input: InferenceInput): E.Either<PlannerError, InferenceConstants> => {
     const { model, cluster, strategy: s, precision, workload } = input
+    const checked = inferenceWorkload(workload)
+    if (E.isLeft(checked)) return checked
     const valid = validate({ model, cluster, gpus: worldOf(s), sequenceLength: workload.inputTokens })(s)
     if (E.isLeft(valid)) {
       return E.left(plannerError('invalid-strategy', valid.left.map((v) => v.message).join('; '), valid.left))
@@ -313,7 +315,8 @@ export const stageSeconds = (c: InferenceConstants, k: StageClass, decode: boole
  * prefill form (fill and drain) over the steady decode cycle.
  */
 const cycleSeconds = (c: InferenceConstants, decode: boolean, batch: number, context: number, fill: boolean): number => {
-  const micro = c.pp < batch ? c.pp : batch
+  // fewer than one sequence (a max_throughput cycle's share of a prompt) is one micro-batch of that fraction
+  const micro = batch < 1 ? 1 : c.pp < batch ? c.pp : batch
   const each = batch / micro
   let sum = 0
   let max = 0

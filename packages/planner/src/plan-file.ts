@@ -138,7 +138,8 @@ const decodeModel = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIss
     const preset = modelPreset(u)
     return E.isRight(preset) ? preset : E.left([{ path, value: u, expected: `a model preset name or a Hugging Face config object (${preset.left.message})` }])
   }
-  return fromHuggingFace(u, path)
+  // fromHuggingFace roots its issue paths at `config`: re-root them at the plan's model
+  return E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => issues.map((i) => ({ ...i, path: i.path.replace(/^config/, path) })))(fromHuggingFace(u))
 }
 
 /** Decodes a parsed plan document (`root` names it in errors, default `plan`). */

@@ -122,3 +122,11 @@ describe('checkPlan on a plan that breaks the algebra', () => {
     expect(audit.passes).toBe(false)
   })
 })
+
+describe('decodePlan: a Hugging Face model inline', () => {
+  it('names a bad field of the inline config at plan.model.<field>', () => {
+    const r = decodePlan({ ...reference(), model: { model_type: 'llama', hidden_size: 'x', num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 8, vocab_size: 10 } })
+    const paths = E.isLeft(r) ? r.left.map((i) => i.path) : []
+    expect(paths).toContain('plan.model.hidden_size')
+  })
+})

@@ -1,0 +1,330 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import * as E from 'fp-ts/Either'
+import fc from 'fast-check'
+import { CollectiveCase, defaultCollectiveModel, predictCase } from '@meshplan/collectives'
+import { defaultPrecision } from '@meshplan/model'
+import type { DecodeIssue } from '@meshplan/units'
+import { errorStats, inferenceInputOfCase, predictCases, type CaseReport, type CaseResult } from '../src/cases'
+import { estimateInference, type InferenceEstimate } from '../src/estimate'
+import type { InferenceInput } from '../src/fast'
+import { defaultPlannerModels } from '../src/models'
+
+// -------------------------------------------------------------------------------------
+// fixtures
+// -------------------------------------------------------------------------------------
+
+/** The fields of a case this test reads (the file is `unknown` to the code under test). */
+interface RawCase {
+  readonly id: string
+  readonly workload: { readonly kind: 'inference' | 'training' | 'collective'; readonly [key: string]: unknown }
+  readonly measured: { readonly metric: string; readonly value: number }
+  readonly [key: string]: unknown
+}
+interface RawFile {
+  readonly format: string
+  readonly cases: ReadonlyArray<RawCase>
+}
+
+const calibrationPath = path.resolve(__dirname, '../../../../shared/validation/calibration.json')
+const calibration = JSON.parse(fs.readFileSync(calibrationPath, 'utf8')) as RawFile
+
+/** A deep copy of the calibration file, to break. */
+const copy = (): { format: string; cases: Array<Record<string, unknown>> } => JSON.parse(JSON.stringify(calibration))
+
+const caseById = (id: string): Record<string, unknown> => {
+  const found = copy().cases.find((c) => c['id'] === id)
+  if (found === undefined) throw new Error(`no case ${id} in the calibration file`)
+  return found
+}
+
+const fileOf = (...cases: ReadonlyArray<unknown>) => ({ format: 'meshplan-cases/1', cases })
+
+const rightOf = <L, R>(r: E.Either<L, R>): R => {
+  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
+  return r.right
+}
+const leftOf = <L, R>(r: E.Either<L, R>): L => {
+  if (E.isRight(r)) throw new Error('expected a Left')
+  return r.left
+}
+
+const predict = (file: unknown) => predictCases(defaultPlannerModels)(file)
+const onlyResult = (report: CaseReport): CaseResult => {
+  expect(report.cases).toHaveLength(1)
+  return report.cases[0] as CaseResult
+}
+
+const estimateOfCase = (raw: unknown): { input: InferenceInput; estimate: InferenceEstimate } => {
+  const input = rightOf(inferenceInputOfCase(raw, 'cases[0]'))
+  const estimate = estimateInference(defaultPlannerModels)(input)
+  if (E.isLeft(estimate)) throw new Error(estimate.left.message)
+  return { input, estimate: estimate.right }
+}
+
+const result = (id: string, error: number | null): CaseResult => ({
+  id,
+  kind: 'inference',
+  metric: 'ttft_ms',
+  measured: 1,
+  predicted: error === null ? null : 1 + error,
+  error,
+  note: '',
+})
+
+const pathsOf = (issues: ReadonlyArray<DecodeIssue>): ReadonlyArray<string> => issues.map((i) => i.path)
+
+// -------------------------------------------------------------------------------------
+// the calibration file
+// -------------------------------------------------------------------------------------
+
+describe('predictCases on shared/validation/calibration.json', () => {
+  const report = rightOf(predict(calibration))
+  const count = (kind: RawCase['workload']['kind']): number => calibration.cases.filter((c) => c.workload.kind === kind).length
+
+  it('is a meshplan-validate/1 report with one result per case, in file order', () => {
+    expect(report.format).toBe('meshplan-validate/1')
+    expect(report.cases.map((r) => r.id)).toEqual(calibration.cases.map((c) => c.id))
+    report.cases.forEach((r, i) => {
+      const c = calibration.cases[i] as RawCase
+      expect(r.kind).toBe(c.workload.kind)
+      expect(r.metric).toBe(c.measured.metric)
+      expect(r.measured).toBe(c.measured.value)
+    })
+  })
+
+  it('predicts every inference and collective case with a finite number, and error = (predicted − measured) / measured', () => {
+    const predicted = report.cases.filter((r) => r.kind !== 'training')
+    expect(predicted).toHaveLength(count('inference') + count('collective'))
+    for (const r of predicted) {
+      expect(typeof r.predicted).toBe('number')
+      expect(Number.isFinite(r.predicted)).toBe(true)
+      expect(r.predicted as number).toBeGreaterThan(0)
+      expect(r.error).toBe(((r.predicted as number) - r.measured) / r.measured)
+    }
+  })
+
+  it('reports training cases as not supported yet, with predicted and error null', () => {
+    const training = report.cases.filter((r) => r.kind === 'training')
+    expect(training).toHaveLength(count('training'))
+    expect(training.length).toBeGreaterThan(0)
+    for (const r of training) {
+      expect(r.predicted).toBeNull()
+      expect(r.error).toBeNull()
+      expect(r.note).toContain('not supported yet')
+    }
+  })
+
+  it('summarises by kind: every inference and collective case predicted, no training case', () => {
+    const { byKind } = report.summary
+    expect(byKind.inference?.cases).toBe(count('inference'))
+    expect(byKind.inference?.predicted).toBe(count('inference'))
+    expect(byKind.collective?.cases).toBe(count('collective'))
+    expect(byKind.collective?.predicted).toBe(count('collective'))
+    expect(byKind.training).toMatchObject({ cases: count('training'), predicted: 0, median: null, mean: null, worst: null })
+    // (the file today holds 30 inference, 6 collective and 8 training cases)
+    expect(count('inference') + count('collective') + count('training')).toBe(calibration.cases.length)
+  })
+
+  it('summarises by metric: one entry per metric of the file, each counting its cases', () => {
+    const metrics = new Set(calibration.cases.map((c) => c.measured.metric))
+    expect(new Set(Object.keys(report.summary.byMetric))).toEqual(metrics)
+    for (const m of metrics) {
+      expect(report.summary.byMetric[m]?.cases).toBe(calibration.cases.filter((c) => c.measured.metric === m).length)
+    }
+  })
+
+  it('an inference case is the estimate of the deployment it describes: a TTFT case reads ttft x 1000', () => {
+    const id = 'trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft'
+    const raw = caseById(id)
+    const { input, estimate } = estimateOfCase(raw)
+    // the case: Llama-2-7B on 1 of 8 H100s (79.6 GiB), fp8, TP1, static 128 + 1 tokens, batch 1
+    expect(input.strategy).toMatchObject({ tp: 1, pp: 1, dp: 1 })
+    expect(input.workload).toEqual({ mode: 'static', inputTokens: 128, outputTokens: 1, batch: 1 })
+    expect(input.precision).toEqual({ weights: 'fp8', activations: 'fp8', kvCache: 'fp8' })
+    expect(input.cluster.device.memory).toBe(79.6 * 2 ** 30)
+    const r = report.cases.find((x) => x.id === id)
+    expect(r?.predicted).toBe(estimate.ttft * 1e3)
+    // measured 6.3 ms
+    expect(r?.error).toBe((estimate.ttft * 1e3 - 6.3) / 6.3)
+  })
+
+  it('a collective case is priced by @meshplan/collectives', () => {
+    calibration.cases.forEach((raw, i) => {
+      if (raw.workload.kind !== 'collective') return
+      const expected = predictCase(defaultCollectiveModel)(rightOf(CollectiveCase.decode(raw)))
+      expect(report.cases[i]).toEqual({ ...expected, kind: 'collective' })
+    })
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// metrics read off an estimate
+// -------------------------------------------------------------------------------------
+
+describe('predictCases: each inference metric', () => {
+  // Llama-2-70B TP4 on 4 A100 80 GB, fp16, static 128 + 1 tokens, batch 1 (measured TTFT 45.6 ms)
+  const base = caseById('trtllm-v0.9-a100-80-llama2-70b-tp4-b1-128-ttft')
+  const { estimate } = estimateOfCase(base)
+  const withMetric = (metric: string): CaseResult =>
+    onlyResult(rightOf(predict(fileOf({ ...base, measured: { metric, value: 10 } }))))
+
+  it('ttft_ms, tpot_ms and request_latency_ms are seconds x 1000', () => {
+    expect(withMetric('ttft_ms').predicted).toBe(estimate.ttft * 1e3)
+    expect(withMetric('tpot_ms').predicted).toBe(estimate.tpot * 1e3)
+    expect(withMetric('request_latency_ms').predicted).toBe(estimate.requestLatency * 1e3)
+  })
+
+  it('output_tokens_per_s and output_tokens_per_s_per_gpu are the total and per-GPU tokens/s', () => {
+    expect(withMetric('output_tokens_per_s').predicted).toBe(estimate.tokensPerSecond.total)
+    expect(withMetric('output_tokens_per_s_per_gpu').predicted).toBe(estimate.tokensPerSecond.perGpu)
+  })
+
+  it('input_tokens_per_s_per_gpu: batch 1 x dp 1 x 128 prompt tokens over TTFT, on 4 GPUs', () => {
+    const r = withMetric('input_tokens_per_s_per_gpu')
+    expect(r.predicted as number).toBeCloseTo((1 * 1 * 128) / estimate.ttft / 4, 9)
+    // measured 10 (set above): error = (predicted − 10) / 10
+    expect(r.error as number).toBeCloseTo(((r.predicted as number) - 10) / 10, 12)
+  })
+
+  it('a metric that is not an inference metric gets predicted null and a note naming it', () => {
+    const r = withMetric('mfu')
+    expect(r).toMatchObject({ predicted: null, error: null, note: 'metric mfu is not an inference metric' })
+  })
+
+  it('a case the models cannot predict gets predicted null and the reason (Llama-2-70B fp16 on one A100)', () => {
+    const r = onlyResult(rightOf(predict(fileOf({ ...base, parallelism: { tp: 1 } }))))
+    expect(r.predicted).toBeNull()
+    expect(r.error).toBeNull()
+    // 137,953,296,384 B of weights on a GPU of 80 GiB = 85,899,345,920 B
+    expect(r.note).toContain('weights 138 GB')
+    expect(r.note).toContain('GPU of 85.9 GB')
+  })
+
+  it('a case without precision is estimated in bf16', () => {
+    const { precision, ...rest } = caseById('trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
+    expect(precision).toBeDefined()
+    expect(rightOf(inferenceInputOfCase(rest, 'cases[0]')).precision).toEqual(defaultPrecision)
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// errorStats
+// -------------------------------------------------------------------------------------
+
+describe('errorStats', () => {
+  it('median, mean and worst of the absolute errors: [0.1, −0.3, 0.2] -> median 0.2, mean 0.2, worst −0.3', () => {
+    const s = errorStats([result('a', 0.1), result('b', -0.3), result('c', 0.2)])
+    expect(s.cases).toBe(3)
+    expect(s.predicted).toBe(3)
+    // |errors| sorted: 0.1, 0.2, 0.3; the middle one
+    expect(s.median).toBe(0.2)
+    // (0.1 + 0.3 + 0.2) / 3 = 0.2
+    expect(s.mean).toBeCloseTo(0.2, 15)
+    expect(s.worst).toEqual({ id: 'b', error: -0.3 })
+  })
+
+  it('an even count takes the mean of the two middle values: [0.1, 0.4, −0.2, 0.3] -> (0.2 + 0.3) / 2 = 0.25', () => {
+    const s = errorStats([result('a', 0.1), result('b', 0.4), result('c', -0.2), result('d', 0.3)])
+    expect(s.median).toBeCloseTo(0.25, 15)
+    // (0.1 + 0.4 + 0.2 + 0.3) / 4 = 0.25
+    expect(s.mean).toBeCloseTo(0.25, 15)
+    expect(s.worst).toEqual({ id: 'b', error: 0.4 })
+  })
+
+  it('counts unpredicted cases but leaves them out of the statistics', () => {
+    const s = errorStats([result('a', null), result('b', -0.5), result('c', null)])
+    expect(s).toEqual({ cases: 3, predicted: 1, median: 0.5, mean: 0.5, worst: { id: 'b', error: -0.5 } })
+  })
+
+  it('nothing predicted: null statistics', () => {
+    expect(errorStats([])).toEqual({ cases: 0, predicted: 0, median: null, mean: null, worst: null })
+    expect(errorStats([result('a', null)])).toEqual({ cases: 1, predicted: 0, median: null, mean: null, worst: null })
+  })
+
+  it('law: the median and mean lie between the smallest and largest absolute error, the worst is the largest', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 30 }), (errors) => {
+        const s = errorStats(errors.map((e, i) => result(`case-${i}`, e)))
+        const absolute = errors.map(Math.abs)
+        const lo = Math.min(...absolute)
+        const hi = Math.max(...absolute)
+        for (const v of [s.median as number, s.mean as number]) {
+          expect(v).toBeGreaterThanOrEqual(lo - 1e-12)
+          expect(v).toBeLessThanOrEqual(hi + 1e-12)
+        }
+        expect(Math.abs(s.worst?.error ?? Number.NaN)).toBe(hi)
+      }),
+    )
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// malformed files
+// -------------------------------------------------------------------------------------
+
+describe('predictCases: a malformed file is a list of issues at their JSON paths', () => {
+  it('a wrong format string', () => {
+    const issues = leftOf(predict({ ...copy(), format: 'meshplan-cases/2' }))
+    expect(issues).toEqual([expect.objectContaining({ path: 'file.format', value: 'meshplan-cases/2' })])
+  })
+
+  it('not a case file at all, and cases that are not a list', () => {
+    expect(pathsOf(leftOf(predict('text')))).toEqual(['file'])
+    expect(pathsOf(leftOf(predict({ format: 'meshplan-cases/1', cases: {} })))).toEqual(['file.cases'])
+  })
+
+  it('an empty list of cases is an empty report', () => {
+    expect(rightOf(predict(fileOf()))).toEqual({ format: 'meshplan-validate/1', cases: [], summary: { byKind: {}, byMetric: {} } })
+  })
+
+  it('an inference case with parallelism.tp "two", and a case missing measured: both reported, each at its place', () => {
+    const file = copy()
+    const first = file.cases[0] as { parallelism: Record<string, unknown> }
+    first.parallelism['tp'] = 'two'
+    delete (file.cases[1] as Record<string, unknown>)['measured']
+    const issues = leftOf(predict(file))
+    expect(pathsOf(issues)).toEqual(['cases[0].parallelism.tp', 'cases[1].measured'])
+    expect(issues[0]?.value).toBe('two')
+  })
+
+  it('a bad workload, precision, hardware or kind of a case is named at its path', () => {
+    const ttft = () => caseById('trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
+    const badInput = ttft()
+    badInput['workload'] = { kind: 'inference', mode: 'static', input_tokens: 0, output_tokens: 1, batch: 1 }
+    const badPrecision = { ...ttft(), precision: { weights: 'fp7', activations: 'bf16', kv_cache: 'bf16' } }
+    const { hardware: _hardware, ...noHardware } = ttft()
+    const badKind = { ...ttft(), workload: { kind: 'serving' } }
+    const badOp = caseById('nccl-allreduce-8xa100-8g')
+    badOp['workload'] = { kind: 'collective', op: 'all_sum', bytes: 1024 }
+    const issues = leftOf(predict(fileOf(badInput, badPrecision, noHardware, badKind, badOp)))
+    expect(pathsOf(issues)).toEqual([
+      'cases[0].workload.input_tokens',
+      'cases[1].precision.weights',
+      'cases[2].hardware',
+      'cases[3].workload.kind',
+      'cases[4].workload.op',
+    ])
+  })
+
+  // Regression (found by these tests, fixed): inferenceInputOfCase passes `${path}.model` as the second argument of
+  // @meshplan/model's fromHuggingFace, which is the model's *name*, not the root of the
+  // issue paths. A case with "hidden_size": "x" is reported at "config.hidden_size"
+  // instead of "cases[0].model.hidden_size" (and a valid case's model is named
+  // "cases[0].model" instead of its _name_or_path).
+  it('a malformed model field is named at cases[i].model.<field>', () => {
+    const raw = caseById('trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
+    raw['model'] = { ...(raw['model'] as Record<string, unknown>), hidden_size: 'x' }
+    expect(pathsOf(leftOf(predict(fileOf(raw))))).toEqual(['cases[0].model.hidden_size'])
+  })
+
+  // Regression (found by these tests, fixed): an inference (or training) case's measured.value is decoded as any number, so a
+  // case measured at 0 is accepted and its error (predicted − 0) / 0 is Infinity, which
+  // makes the summary's median, mean and worst Infinity (TTFT case measured 0: predicted
+  // 4.38 ms, error Infinity). Collective cases already require a value above zero.
+  it('a measured value of 0 is rejected at cases[i].measured.value', () => {
+    const raw = caseById('trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
+    raw['measured'] = { metric: 'ttft_ms', value: 0 }
+    expect(pathsOf(leftOf(predict(fileOf(raw))))).toEqual(['cases[0].measured.value'])
+  })
+})
