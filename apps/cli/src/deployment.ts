@@ -12,8 +12,8 @@ import type { Cluster } from '@meshplan/topology'
 import { parseDocument, type DecodeIssue } from '@meshplan/units'
 import { positiveFlag, resolveCluster, resolveModel, type InputError } from './inputs'
 
-/** Flags every deployment command accepts (values as parseArgs gives them). */
-export const deploymentOptions = {
+/** Flags naming a model, a cluster and a strategy (`layout` and every deployment command). */
+export const strategyOptions = {
   model: { type: 'string' },
   cluster: { type: 'string' },
   nodes: { type: 'string' },
@@ -25,6 +25,13 @@ export const deploymentOptions = {
   etp: { type: 'string' },
   vp: { type: 'string' },
   sp: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** Flags every deployment command accepts (values as parseArgs gives them). */
+export const deploymentOptions = {
+  ...strategyOptions,
   precision: { type: 'string' },
   weights: { type: 'string' },
   activations: { type: 'string' },
@@ -34,8 +41,6 @@ export const deploymentOptions = {
   'output-tokens': { type: 'string' },
   batch: { type: 'string' },
   'max-batch': { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const
 
 export type Flags = Readonly<Record<string, string | boolean | undefined>>

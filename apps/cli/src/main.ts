@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import { defaultOrder, parseOrder } from '@meshplan/parallelism'
 import * as O from 'fp-ts/Option'
 import { closestName } from '@meshplan/units'
+import { strategyOptions } from './deployment'
 import { checkCommand, dagCommand, estimateCommand, exampleCommand, planCommand, presetsCommand, validateCommand, type Output } from './commands'
 import { positiveFlag, resolveCluster, resolveModel, strategyFromFlags } from './inputs'
 import { layoutReport, renderLayout } from './layout-report'
@@ -112,23 +113,7 @@ const parseLayoutFlags = (args: ReadonlyArray<string>) =>
     args: [...args],
     allowPositionals: true,
     strict: true,
-    options: {
-      model: { type: 'string' },
-      cluster: { type: 'string' },
-      nodes: { type: 'string' },
-      gpus: { type: 'string' },
-      tp: { type: 'string' },
-      pp: { type: 'string' },
-      dp: { type: 'string' },
-      cp: { type: 'string' },
-      ep: { type: 'string' },
-      etp: { type: 'string' },
-      vp: { type: 'string' },
-      sp: { type: 'boolean' },
-      order: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: { ...strategyOptions, gpus: { type: 'string' }, order: { type: 'string' } },
   })
 
 export { run }

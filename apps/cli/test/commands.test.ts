@@ -1,24 +1,10 @@
 // End-to-end tests of the planner commands: spawn the built `meshplan` binary and read what it prints.
-import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
+import { meshplan, tempFile } from './spawn'
 
-const binary = path.join(__dirname, '..', 'dist', 'main.js')
 const examplePlan = path.join(__dirname, '..', '..', '..', 'examples', 'reference-plan.yaml')
 const calibration = path.resolve(__dirname, '../../../../shared/validation/calibration.json')
-
-const meshplan = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [binary, ...args], { encoding: 'utf8' })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
-
-const tempFile = (name: string, text: string): string => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplan-'))
-  const file = path.join(dir, name)
-  fs.writeFileSync(file, text)
-  return file
-}
 
 const expectCleanFailure = (r: ReturnType<typeof meshplan>) => {
   expect(r.code).toBe(2)

@@ -1,22 +1,6 @@
 // End-to-end: spawn the built `meshplan` binary as a user would and read what it prints.
-import { spawnSync } from 'node:child_process'
-import * as fs from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
+import { meshplan, tempFile } from './spawn'
 
-const binary = path.join(__dirname, '..', 'dist', 'main.js')
-
-const meshplan = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [binary, ...args], { encoding: 'utf8' })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
-
-const tempFile = (name: string, text: string): string => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplan-'))
-  const file = path.join(dir, name)
-  fs.writeFileSync(file, text)
-  return file
-}
 
 describe('meshplan layout of the reference plan (tp 2, dp 64, ep 64, etp 2 on 128 GPUs)', () => {
   const reference = ['--model', 'reference-moe', '--cluster', 'reference', '--nodes', '16', '--tp', '2', '--dp', '64', '--ep', '64', '--etp', '2']
