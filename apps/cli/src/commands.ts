@@ -4,7 +4,6 @@
  * exit code: 0 success (check: every claim holds), 1 a law or a claim fails, 2 invalid
  * input (the message on stderr, never a stack trace).
  */
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/Either'
@@ -24,9 +23,9 @@ import {
   type Plan,
 } from '@meshplan/planner'
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
-import { describeIssue, formatBytes, parseDocument } from '@meshplan/units'
+import { formatBytes, parseDocument } from '@meshplan/units'
 import { deploymentHelp, deploymentOf, deploymentOptions, readPlan, type Deployment, type Flags } from './deployment'
-import { positiveFlag } from './inputs'
+import { issuesMessage, positiveFlag, readText } from './inputs'
 import { auditJson, estimateJson, planJson, renderAudit, renderCases, renderEstimate, renderPlan, validateJson } from './reports'
 import { table } from './table'
 
@@ -329,16 +328,12 @@ export const validateCommand = (args: ReadonlyArray<string>): Output => {
   const [file, ...extra] = parsed.positionals
   if (file === undefined) return fail('validate', 'expected a case file (meshplan validate FILE)')
   if (extra.length > 0) return fail('validate', `unexpected argument "${extra[0]}"`)
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    return fail('validate', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
-  }
-  const doc = parseDocument(text, file)
+  const text = readText(file)
+  if (E.isLeft(text)) return fail('validate', text.left)
+  const doc = parseDocument(text.right, file)
   if (E.isLeft(doc)) return fail('validate', doc.left.message)
   const report = predictCases(defaultPlannerModels)(doc.right)
-  if (E.isLeft(report)) return fail('validate', [`${file} is not a valid case file:`, ...report.left.map((i) => `  ${describeIssue(i)}`)])
+  if (E.isLeft(report)) return fail('validate', issuesMessage(file)(report.left))
   return ok(parsed.values['json'] === true ? json(validateJson(report.right)) : renderCases(report.right))
 }
 

@@ -3,14 +3,13 @@
  * precision and workload) and flags that override any of them, or flags alone.
  * Every failure is a message for stderr (the command exits 2); nothing here throws.
  */
-import * as fs from 'node:fs'
 import * as E from 'fp-ts/Either'
 import { precision as makePrecision, storageDtypes, type Architecture, type Precision, type StorageDtype } from '@meshplan/model'
 import { strategy, type Strategy } from '@meshplan/parallelism'
 import { decodePlan, inferenceModes, inferenceWorkload, type InferenceMode, type InferenceWorkload, type Plan } from '@meshplan/planner'
 import type { Cluster } from '@meshplan/topology'
-import { parseDocument, type DecodeIssue } from '@meshplan/units'
-import { positiveFlag, resolveCluster, resolveModel, type InputError } from './inputs'
+import { parseDocument } from '@meshplan/units'
+import { issuesMessage, positiveFlag, readText, resolveCluster, resolveModel, type InputError } from './inputs'
 
 /** Flags naming a model, a cluster and a strategy (`layout` and every deployment command). */
 export const strategyOptions = {
@@ -67,17 +66,6 @@ export interface Deployment {
   readonly plan?: Plan
 }
 
-const readText = (file: string): E.Either<InputError, string> => {
-  try {
-    return E.right(fs.readFileSync(file, 'utf8'))
-  } catch (error) {
-    return E.left(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
-  }
-}
-
-const issuesText = (file: string, issues: ReadonlyArray<DecodeIssue>): InputError =>
-  [`${file} is not a valid plan:`, ...issues.map((i) => `  ${i.path}: expected ${i.expected}, got ${JSON.stringify(i.value)}`)].join('\n')
-
 /** Reads and decodes a plan file. */
 export const readPlan = (file: string): E.Either<InputError, Plan> => {
   const text = readText(file)
@@ -85,7 +73,7 @@ export const readPlan = (file: string): E.Either<InputError, Plan> => {
   const doc = parseDocument(text.right, file)
   if (E.isLeft(doc)) return E.left(doc.left.message)
   const plan = decodePlan(doc.right)
-  return E.isLeft(plan) ? E.left(issuesText(file, plan.left)) : plan
+  return E.isLeft(plan) ? E.left(issuesMessage(file)(plan.left)) : plan
 }
 
 const dtypeFlag = (flag: string, value: string | boolean | undefined): E.Either<InputError, StorageDtype | undefined> =>

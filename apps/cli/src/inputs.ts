@@ -15,7 +15,8 @@ export type InputError = string
 
 const looksLikeFile = (name: string): boolean => /\.(json|ya?ml)$/i.test(name) || name.includes('/')
 
-const readText = (file: string): E.Either<InputError, string> => {
+/** The text of `file`, or why it cannot be read. */
+export const readText = (file: string): E.Either<InputError, string> => {
   try {
     return E.right(fs.readFileSync(file, 'utf8'))
   } catch (error) {
@@ -23,7 +24,8 @@ const readText = (file: string): E.Either<InputError, string> => {
   }
 }
 
-const issuesMessage = (file: string) => (issues: ReadonlyArray<DecodeIssue>): InputError =>
+/** The issues of `file`, one per line under a heading. */
+export const issuesMessage = (file: string) => (issues: ReadonlyArray<DecodeIssue>): InputError =>
   [`${file} is not valid:`, ...issues.map((issue) => `  ${describeIssue(issue)}`)].join('\n')
 
 /** A model preset name, or the path of a Hugging Face config.json. */

@@ -22,7 +22,7 @@ import * as t from 'io-ts'
 import { clusterFromHardware, CollectiveCase, Hardware, predictCase, summarize } from '@meshplan/collectives'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Precision } from '@meshplan/model'
 import { decodeStrategy } from '@meshplan/parallelism'
-import { decodeWith, type DecodeIssue } from '@meshplan/units'
+import { decodeWith, rerootIssues, type DecodeIssue } from '@meshplan/units'
 import { estimateInference, type InferenceEstimate } from './estimate'
 import type { InferenceInput } from './fast'
 import type { PlannerModels } from './models'
@@ -112,10 +112,7 @@ export const inferenceInputOfCase = (u: unknown, path: string): E.Either<Readonl
     decodeWith(InferenceCase, path)(u),
     E.chain((c) => {
       const raw = u as { readonly precision?: unknown; readonly workload: unknown }
-      // fromHuggingFace roots its issue paths at `config`: re-root them at this case's model
-      const model = E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => issues.map((i) => ({ ...i, path: i.path.replace(/^config/, `${path}.model`) })))(
-        fromHuggingFace(c.model),
-      )
+      const model = E.mapLeft(rerootIssues('config', `${path}.model`))(fromHuggingFace(c.model))
       const precision: E.Either<ReadonlyArray<DecodeIssue>, Precision> =
         raw.precision === undefined ? E.right(defaultPrecision) : decodePrecision(raw.precision, `${path}.precision`)
       const s = decodeStrategy(c.parallelism, `${path}.parallelism`)

@@ -19,7 +19,7 @@ import { describe, type Strategy } from '@meshplan/parallelism'
 import { bytes, formatBytes, type Bytes } from '@meshplan/units'
 import { costModelError, plannerError, type PlannerError } from './error'
 import { Comm, evaluateInference, exposedComm, Figure, prepareInference, stageComm, stageSeconds, type InferenceConstants, type InferenceInput, type StageClass } from './fast'
-import { commKinds, type CommKind, type PlannerModels } from './models'
+import type { CommKind, PlannerModels } from './models'
 import type { InferenceMode } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -203,5 +203,3 @@ export const estimateInference =
       E.chain((c) => estimateFrom(c)),
     )
 
-/** The communication kinds, re-exported for report writers. */
-export { commKinds }

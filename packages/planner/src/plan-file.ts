@@ -27,7 +27,7 @@ import * as t from 'io-ts'
 import { decodePrecision, defaultPrecision, fromHuggingFace, modelPreset, type Architecture, type Precision } from '@meshplan/model'
 import { decodeStrategy, type Strategy } from '@meshplan/parallelism'
 import { decodeClusterFile, type Cluster } from '@meshplan/topology'
-import { closed, decodeWith, oneOf, quantity, type DecodeIssue, type QuantityKind } from '@meshplan/units'
+import { closed, decodeWith, oneOf, quantity, rerootIssues, type DecodeIssue, type QuantityKind } from '@meshplan/units'
 import { decodeInferenceWorkload, type InferenceWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -138,8 +138,7 @@ const decodeModel = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIss
     const preset = modelPreset(u)
     return E.isRight(preset) ? preset : E.left([{ path, value: u, expected: `a model preset name or a Hugging Face config object (${preset.left.message})` }])
   }
-  // fromHuggingFace roots its issue paths at `config`: re-root them at the plan's model
-  return E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => issues.map((i) => ({ ...i, path: i.path.replace(/^config/, path) })))(fromHuggingFace(u))
+  return E.mapLeft(rerootIssues('config', path))(fromHuggingFace(u))
 }
 
 /** Decodes a parsed plan document (`root` names it in errors, default `plan`). */
@@ -148,7 +147,7 @@ export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<De
   if (E.isLeft(head)) return head
   const h = head.right
   const model = decodeModel(h.model, `${root}.model`)
-  const cluster = E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => issues.map((i) => ({ ...i, path: i.path.replace(/^cluster/, `${root}.cluster`) })))(decodeClusterFile(h.cluster))
+  const cluster = E.mapLeft(rerootIssues('cluster', `${root}.cluster`))(decodeClusterFile(h.cluster))
   const precision = h.precision === undefined ? E.right(defaultPrecision) : decodePrecision(h.precision, `${root}.precision`)
   const strategy = decodeStrategy(h.parallelism, `${root}.parallelism`)
   const workload = decodeInferenceWorkload(h.workload, `${root}.workload`)

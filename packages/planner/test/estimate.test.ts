@@ -4,9 +4,9 @@ import { groups } from '@meshplan/compute'
 import { defaultPrecision, models, type Architecture } from '@meshplan/model'
 import { strategy, type Strategy } from '@meshplan/parallelism'
 import { spanOf, unsafeClusterOf, type Cluster } from '@meshplan/topology'
-import { batchOf, commKinds, estimateFrom, estimateInference, type InferenceEstimate, type StepBreakdown } from '../src/estimate'
+import { batchOf, estimateFrom, estimateInference, type InferenceEstimate, type StepBreakdown } from '../src/estimate'
 import { prepareInference, stageSeconds, type InferenceConstants, type InferenceInput, type StageClass } from '../src/fast'
-import { defaultPlannerModels } from '../src/models'
+import { commKinds, defaultPlannerModels } from '../src/models'
 import type { InferenceWorkload } from '../src/workload'
 
 // -------------------------------------------------------------------------------------

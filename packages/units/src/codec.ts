@@ -214,6 +214,16 @@ export const describeIssue = (issue: DecodeIssue): string =>
     ? `${issue.path}: ${issue.expected}`
     : `${issue.path}: expected ${issue.expected}, got ${show(issue.value)}`
 
+/**
+ * `issues` with the root `from` of their paths replaced by `to`: for a decoder that roots
+ * its paths itself (`config`, `cluster`) used on a part of a larger file.
+ * `rerootIssues('config', 'plan.model')` turns `config.hidden_size` into `plan.model.hidden_size`.
+ */
+export const rerootIssues =
+  (from: string, to: string) =>
+  (issues: ReadonlyArray<DecodeIssue>): ReadonlyArray<DecodeIssue> =>
+    issues.map((i) => (i.path === from || i.path.startsWith(`${from}.`) || i.path.startsWith(`${from}[`) ? { ...i, path: to + i.path.slice(from.length) } : i))
+
 /** Decodes `u` with `codec`, reporting failures as issues rooted at `root`. Never throws. */
 export const decodeWith =
   <A, O>(codec: t.Type<A, O, unknown>, root: string) =>

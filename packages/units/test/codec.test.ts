@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import * as t from 'io-ts'
-import { closed, decodeWith, describeIssue, nonNegativeInt, oneOf, positiveInt, quantity, type DecodeIssue } from '../src/codec'
+import { closed, decodeWith, describeIssue, nonNegativeInt, oneOf, positiveInt, quantity, rerootIssues, type DecodeIssue } from '../src/codec'
 
 const Gpu = closed({ memory: quantity('bytes'), count: positiveInt }, { latency: quantity('seconds', 'nonNegative'), kind: oneOf(['sxm', 'pcie']) }, 'a GPU')
 const decode = decodeWith(Gpu, 'cluster.gpu')
@@ -67,5 +67,17 @@ describe('quantity codecs', () => {
         }
       }),
     )
+  })
+})
+
+describe('rerootIssues', () => {
+  it('moves config.* and config[...] under the new root and leaves other paths alone', () => {
+    const issues = [
+      { path: 'config', value: 1, expected: 'an object' },
+      { path: 'config.hidden_size', value: 'x', expected: 'a positive integer' },
+      { path: 'config[0]', value: 2, expected: 'a number' },
+      { path: 'configuration.x', value: 3, expected: 'a number' },
+    ]
+    expect(rerootIssues('config', 'plan.model')(issues).map((i) => i.path)).toEqual(['plan.model', 'plan.model.hidden_size', 'plan.model[0]', 'configuration.x'])
   })
 })
