@@ -54,4 +54,6 @@ const lines = [
 fs.writeFileSync(out, lines.join('\n'))
 const inf = summary.byKind.inference
 const col = summary.byKind.collective
+const tr = summary.byKind.training
+console.log(`training median ${((tr?.median ?? 0) * 100).toFixed(1)}% over ${tr?.predicted ?? 0} cases`)
 console.log(`wrote ${path.relative(process.cwd(), out)}: inference median ${((inf?.median ?? 0) * 100).toFixed(1)}% over ${inf?.predicted ?? 0} cases, collective median ${((col?.median ?? 0) * 100).toFixed(1)}% over ${col?.predicted ?? 0}`)

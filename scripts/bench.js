@@ -1,16 +1,29 @@
 #!/usr/bin/env node
-// `npm run bench`: the speed of the inference search, measured, not asserted.
+// `npm run bench`: the speed of the searches, measured, not asserted; prints the figures
+// and writes them to docs/performance.md.
+// Inference:
 // 1. The inner loop: (strategy, batch) evaluations per second on one core, over every
 //    valid strategy of the built-in example (reference-moe on 128 GPUs), prepared once.
 // 2. The whole search (enumerate, prepare, evaluate, rank) in-process.
 // 3. The wall time of the built-in `meshplan plan` and `meshplan example`, as a user runs them.
+// Training (Korthikanti et al. 2022's 1T GPT on 4,096 H100 SXM, 512 nodes of 8, global batch 3,072):
+// 4. The inner loop: candidate evaluations per second on one core over the whole space, prepared once.
+// 5. The whole search on one thread and on two worker threads: candidates, how many fit, the best plan.
 'use strict'
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { enumerate } = require('../packages/parallelism/dist')
-const { models, defaultPrecision } = require('../packages/model/dist')
+const fs = require('node:fs')
+const os = require('node:os')
+const { enumerate, divisors, describe } = require('../packages/parallelism/dist')
+const { models, defaultPrecision, fromHuggingFace } = require('../packages/model/dist')
 const { unsafeClusterOf } = require('../packages/topology/dist')
-const { defaultPlannerModels, prepareInference, evaluateInference, batchLadder, Figure, planInference } = require('../packages/planner/dist')
+const planner = require('../packages/planner/dist')
+const { defaultPlannerModels, prepareInference, evaluateInference, batchLadder, Figure, planInference } = planner
+const report = []
+const say = (line) => {
+  console.log(line)
+  report.push(line)
+}
 
 const root = path.resolve(__dirname, '..')
 const model = models['reference-moe']
@@ -40,7 +53,7 @@ for (let r = 0; r < 5; r++) {
   pass()
   rates.push(candidates.length / (Number(process.hrtime.bigint() - t0) / 1e9))
 }
-console.log(`inner loop: ${Math.round(median(rates)).toLocaleString('en-US')} candidate evaluations/s on one core (median of 5 passes over ${candidates.length.toLocaleString('en-US')} (strategy, batch) candidates of reference-moe on 128 GPUs; target 100,000)`)
+say(`inference inner loop: ${Math.round(median(rates)).toLocaleString('en-US')} candidate evaluations/s on one core (median of 5 passes over ${candidates.length.toLocaleString('en-US')} (strategy, batch) candidates of reference-moe on 128 GPUs; target 100,000)`)
 
 // 2. whole search in-process
 const times = []
@@ -51,7 +64,7 @@ for (let r = 0; r < 3; r++) {
   times.push(Number(process.hrtime.bigint() - t0) / 1e9)
 }
 const t = median(times)
-console.log(`whole search: ${result.strategies.toLocaleString('en-US')} strategies, ${result.candidates.toLocaleString('en-US')} candidates in ${(t * 1e3).toFixed(0)} ms (median of 3), ${Math.round(result.candidates / t).toLocaleString('en-US')} candidates/s end to end, setup included`)
+say(`inference whole search: ${result.strategies.toLocaleString('en-US')} strategies, ${result.candidates.toLocaleString('en-US')} candidates in ${(t * 1e3).toFixed(0)} ms (median of 3), ${Math.round(result.candidates / t).toLocaleString('en-US')} candidates/s end to end, setup included`)
 
 // 3. the command as a user runs it
 const wall = (args) => {
@@ -66,6 +79,84 @@ const wall = (args) => {
 }
 const plan = wall(['plan', path.join(root, 'examples/reference-plan.yaml')])
 const example = wall(['example'])
-console.log(`meshplan plan examples/reference-plan.yaml: ${plan.toFixed(2)} s wall (median of 3; target under 2 s)`)
-console.log(`meshplan example (check, then plan): ${example.toFixed(2)} s wall (median of 3)`)
-if (!Number.isFinite(sink)) console.log('(sink)')
+say(`meshplan plan examples/reference-plan.yaml: ${plan.toFixed(2)} s wall (median of 3; target under 2 s)`)
+say(`meshplan example (check, then plan): ${example.toFixed(2)} s wall (median of 3)`)
+
+// 4. training inner loop
+const trainingMain = async () => {
+  const gpt1t = fromHuggingFace(
+    { model_type: 'gpt_neox', hidden_size: 25600, num_hidden_layers: 128, num_attention_heads: 160, intermediate_size: 102400, vocab_size: 51200, max_position_embeddings: 2048, tie_word_embeddings: true },
+    'GPT 1T (Korthikanti et al. 2022)',
+  ).right
+  const h100s = unsafeClusterOf('dgx-h100', 512)
+  const globalBatch = 3072
+  const sequenceLength = 2048
+  const c = planner.trainingContext(defaultPlannerModels, { model: gpt1t, cluster: h100s, precision: defaultPrecision, sequenceLength }).right
+  const jobs = []
+  const t0 = process.hrtime.bigint()
+  for (const s of enumerate({ model: gpt1t, cluster: h100s, sequenceLength })({})) {
+    if (globalBatch % s.dp !== 0) continue
+    const k = planner.strategyConstants(c, s).right
+    for (const mb of divisors(globalBatch / s.dp)) {
+      if (s.virtualStages > 1 && (globalBatch / s.dp / mb) % s.pp !== 0) continue
+      const u = planner.microConstants(c, k, s, mb).right
+      for (const rc of planner.recomputeModes) {
+        const a = planner.activationConstants(c, s, mb, rc)
+        for (const z of planner.zeroStages) jobs.push([k, u, a, mb, rc, z])
+      }
+    }
+  }
+  const prepared = Number(process.hrtime.bigint() - t0) / 1e9
+  const tout = new Float64Array(planner.TrainFigure.count)
+  const trainPass = () => {
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i]
+      sink += planner.evaluateTraining(c, j[0], j[1], j[2], globalBatch, j[3], j[4], j[5], tout)[0]
+    }
+  }
+  for (let i = 0; i < 3; i++) trainPass()
+  const trainRates = []
+  for (let r = 0; r < 5; r++) {
+    const t1 = process.hrtime.bigint()
+    trainPass()
+    trainRates.push(jobs.length / (Number(process.hrtime.bigint() - t1) / 1e9))
+  }
+  say(
+    `training inner loop: ${Math.round(median(trainRates)).toLocaleString('en-US')} candidate evaluations/s on one core (median of 5 passes over ${jobs.length.toLocaleString('en-US')} candidates of GPT 1T on 4,096 H100; their constants prepared once in ${prepared.toFixed(2)} s; target 1,000,000)`,
+  )
+
+  // 5. training whole search
+  const input = { model: gpt1t, cluster: h100s, precision: defaultPrecision, globalBatch, sequenceLength }
+  for (const workers of [1, 2]) {
+    const r = await planner.planTraining(defaultPlannerModels)(input, {}, { workers, top: 1 })
+    if (r._tag === 'Left') throw new Error(r.left.message)
+    const p = r.right
+    const best = p.best[0]
+    const rej = p.rejected
+    say(
+      `training whole search, ${p.workers} thread${p.workers === 1 ? '' : 's'}: ${p.candidates.toLocaleString('en-US')} candidates from ${p.strategies.toLocaleString('en-US')} strategies in ${p.seconds.toFixed(2)} s (${Math.round(p.candidates / p.seconds).toLocaleString('en-US')} candidates/s end to end; target under 60 s); ${p.fit.toLocaleString('en-US')} fit; rejected ${rej.memory.toLocaleString('en-US')} for memory, ${rej.interleaving.toLocaleString('en-US')} for interleaving, ${rej.batch} strategies for the batch`,
+    )
+    if (workers === 1 && best !== undefined) {
+      say(
+        `training best plan: ${best.description}, micro-batch ${best.workload.microBatch}, ${best.workload.recompute} recomputation, ZeRO ${best.workload.zeroStage}: ${best.iterationSeconds.toFixed(2)} s per step, ${Math.round(best.tokensPerSecondPerGpu)} tokens/s per GPU, MFU ${(best.mfu * 100).toFixed(1)}%, ${(best.memoryPerGpu / 1e9).toFixed(1)} GB on the fullest GPU`,
+      )
+    }
+  }
+  if (!Number.isFinite(sink)) console.log('(sink)')
+  const doc = [
+    '# Performance',
+    '',
+    `Generated by \`npm run bench\` (scripts/bench.js) on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}); do not edit by hand. Figures are measured, never asserted in tests.`,
+    '',
+    ...report.map((line) => `- ${line}`),
+    '',
+    fs.readFileSync(path.join(__dirname, 'performance-notes.md'), 'utf8').trimEnd(),
+    '',
+  ]
+  fs.writeFileSync(path.join(root, 'docs', 'performance.md'), doc.join('\n'))
+  console.log('wrote docs/performance.md')
+}
+trainingMain().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})

@@ -28,6 +28,7 @@ import { deploymentHelp, deploymentOf, deploymentOptions, readPlan, type Deploym
 import { issuesMessage, positiveFlag, readText } from './inputs'
 import { auditJson, estimateJson, planJson, renderAudit, renderCases, renderEstimate, renderPlan, validateJson } from './reports'
 import { table } from './table'
+import { caseInput, estimateTrainingOutput, planTrainingOutput, trainingFlags, trainingHelp, trainingInputOf, trainingOptions, wantsTraining } from './training'
 
 export type Output = { readonly code: number; readonly stdout: string; readonly stderr: string }
 
@@ -74,24 +75,51 @@ const deploymentFrom = (command: string, parsed: Parsed, needPlan: boolean): E.E
 
 export const estimateHelp = `meshplan estimate [PLAN] [options]: the figures of one deployment
 
-TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user), memory per GPU
-with the largest batch that fits, and where a step's time goes (per operator group,
-compute- or memory-bound, and exposed communication per kind).
+Inference: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user),
+memory per GPU with the largest batch that fits, and where a step's time goes (per
+operator group, compute- or memory-bound, and exposed communication per kind).
+Training (--train, or a training case with --case): iteration time, tokens/s and model
+FLOP/s per GPU, MFU, the step's breakdown (compute, bubble, exposed communication per
+kind, optimizer), and per pipeline stage one micro-batch's times and a GPU's memory.
 
 ${deploymentHelp}
-  --json                  print meshplan/estimate/1 JSON
+${trainingHelp}
+  --case ID               with a case file (meshplan-cases/1) as PLAN: estimate that training case
+  --json                  print meshplan/estimate/1 JSON (training: meshplan/estimate-training/1)
 
 examples:
   meshplan estimate --model llama-2-70b --cluster dgx-h100 --tp 8 --batch 32
   meshplan estimate --model mixtral-8x7b --cluster dgx-a100-80gb --tp 2 --etp 2 --mode max_throughput
   meshplan estimate examples/reference-plan.yaml --batch 8
+  meshplan estimate --train --model gpt3-175b --cluster dgx-a100-80gb --nodes 8 --tp 8 --pp 8 --vp 3 --sp \
+      --global-batch 64 --seq-len 2048 --recompute selective
+  meshplan estimate ../shared/validation/calibration.json --case korthikanti22-175b-a100-seqpar-selective
 
 exit codes: 0 estimated, 1 the strategy breaks a law, 2 invalid input or it does not fit in memory`
 
 export const estimateCommand = (args: ReadonlyArray<string>): Output => {
-  const parsed = parse('estimate', args, {})
+  const parsed = parse('estimate', args, trainingOptions)
   if (E.isLeft(parsed)) return parsed.left
-  if (parsed.right.values['help'] === true) return ok(estimateHelp)
+  const flags = parsed.right.values
+  if (flags['help'] === true) return ok(estimateHelp)
+  const caseId = flags['case']
+  if (typeof caseId === 'string') {
+    const [file, ...extra] = parsed.right.positionals
+    if (file === undefined) return fail('estimate', '--case: expected a case file (meshplan estimate FILE --case ID)')
+    if (extra.length > 0) return fail('estimate', `unexpected argument "${extra[0]}"`)
+    const input = caseInput(file, caseId)
+    if (E.isLeft(input)) return fail('estimate', input.left)
+    return estimateTrainingOutput(input.right, input.right.model.name, flags['json'] === true)
+  }
+  if (wantsTraining(flags)) {
+    const t = trainingFlags(flags)
+    const d = deploymentFrom('estimate', parsed.right, false)
+    if (E.isLeft(t)) return fail('estimate', t.left)
+    if (E.isLeft(d)) return d.left
+    const input = trainingInputOf(d.right, t.right)
+    if (E.isLeft(input)) return fail('estimate', input.left)
+    return estimateTrainingOutput(input.right, d.right.model.name, flags['json'] === true)
+  }
   const d = deploymentFrom('estimate', parsed.right, false)
   if (E.isLeft(d)) return d.left
   const { model, cluster, strategy, precision, workload } = d.right
@@ -114,6 +142,7 @@ export const estimateCommand = (args: ReadonlyArray<string>): Output => {
 // -------------------------------------------------------------------------------------
 
 const planOptions = {
+  ...trainingOptions,
   'max-gpus': { type: 'string' },
   'max-ttft': { type: 'string' },
   'max-tpot': { type: 'string' },
@@ -136,12 +165,19 @@ objectives:
   --memory-headroom F                   fraction of GPU memory to leave free (e.g. 0.1)
   --max-gpus N                          use at most N GPUs
   --top N                               strategies to list (default 5)
-  --json                                print meshplan/plan/1 JSON
+  --json                                print meshplan/plan/1 JSON (training: meshplan/plan-training/1)
+${trainingHelp}
+  --workers N                           search threads (default: the cores, when the space is large)
+  With --train, every valid (tp, pp, dp, cp, ep, etp, vp, sp), micro-batch, recomputation and
+  ZeRO stage on all GPUs of the cluster is evaluated (degrees, --micro-batch, --recompute and
+  --zero given as flags narrow it) and ranked by iteration time; a progress bar goes to stderr
+  when it is a terminal.
 
 examples:
   meshplan plan --model llama-3.1-8b --cluster dgx-h100 --nodes 4
   meshplan plan --model llama-2-70b --cluster dgx-h100 --nodes 2 --max-tpot 50 --mode max_throughput
   meshplan plan examples/reference-plan.yaml --max-tpot 20
+  meshplan plan --train --model gpt3-175b --cluster dgx-h100 --nodes 128 --global-batch 1536 --seq-len 2048
 
 exit codes: 0 a strategy meets the objectives, 1 none does, 2 invalid input`
 
@@ -151,12 +187,25 @@ const numberFlag = (flag: string, value: string | boolean | undefined, test: (n:
   return value.trim() !== '' && Number.isFinite(n) && test(n) ? E.right(n) : E.left(`--${flag}: expected ${expected}, got "${value}"`)
 }
 
-export const planCommand = (args: ReadonlyArray<string>): Output => {
+export const planCommand = (args: ReadonlyArray<string>): Output | Promise<Output> => {
   const parsed = parse('plan', args, planOptions)
   if (E.isLeft(parsed)) return parsed.left
   const f = parsed.right.values
   if (f['help'] === true) return ok(planHelp)
   const d = deploymentFrom('plan', parsed.right, false)
+  if (wantsTraining(f)) {
+    const t = trainingFlags(f)
+    const top = positiveFlag('top', typeof f['top'] === 'string' ? f['top'] : undefined)
+    const errors = [...(E.isLeft(t) ? t.left : []), ...(E.isLeft(top) ? [top.left] : [])]
+    if (errors.length > 0 || E.isLeft(t) || E.isLeft(top)) return fail('plan', errors)
+    if (E.isLeft(d)) return d.left
+    const only: Record<string, ReadonlyArray<number>> = {}
+    for (const name of ['tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'vp'] as const) {
+      const given = positiveFlag(name, typeof f[name] === 'string' ? f[name] : undefined)
+      if (E.isRight(given) && given.right !== undefined) only[name === 'vp' ? 'virtualStages' : name] = [given.right]
+    }
+    return planTrainingOutput(d.right, t.right, { only, ...(f['sp'] === true ? { sequenceParallel: true } : {}) }, top.right ?? 10, f['json'] === true, d.right.model.name)
+  }
   if (E.isLeft(d)) return d.left
   const positive = (n: number) => n > 0
   const flags = {

@@ -58,7 +58,7 @@ examples:
 
 exit codes: 0 valid, 1 a law fails, 2 invalid input`
 
-const commands: Readonly<Record<string, (args: ReadonlyArray<string>) => Output>> = {
+const commands: Readonly<Record<string, (args: ReadonlyArray<string>) => Output | Promise<Output>>> = {
   plan: planCommand,
   estimate: estimateCommand,
   check: checkCommand,
@@ -69,7 +69,7 @@ const commands: Readonly<Record<string, (args: ReadonlyArray<string>) => Output>
 }
 
 
-const run = (argv: ReadonlyArray<string>): Output => {
+const run = (argv: ReadonlyArray<string>): Output | Promise<Output> => {
   const [command, ...rest] = argv
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     return { code: command === undefined ? 2 : 0, stdout: command === undefined ? '' : usage, stderr: command === undefined ? usage : '' }
@@ -119,8 +119,9 @@ const parseLayoutFlags = (args: ReadonlyArray<string>) =>
 export { run }
 
 if (require.main === module) {
-  const output = run(process.argv.slice(2))
-  if (output.stdout !== '') process.stdout.write(`${output.stdout}\n`)
-  if (output.stderr !== '') process.stderr.write(`${output.stderr}\n`)
-  process.exitCode = output.code
+  void Promise.resolve(run(process.argv.slice(2))).then((output) => {
+    if (output.stdout !== '') process.stdout.write(`${output.stdout}\n`)
+    if (output.stderr !== '') process.stderr.write(`${output.stderr}\n`)
+    process.exitCode = output.code
+  })
 }

@@ -164,14 +164,14 @@ describe('meshplan validate', () => {
   const r = meshplan('validate', calibration, '--json')
   const cases = (JSON.parse(fs.readFileSync(calibration, 'utf8')) as { cases: Array<{ id: string; workload: { kind: string } }> }).cases
 
-  it('predicts every inference and collective case, in file order', () => {
+  it('predicts every case, training included, in file order', () => {
     expect(r.code).toBe(0)
     const report = JSON.parse(r.stdout) as { schema: string; cases: Array<{ id: string; predicted: number | null; measured: number; metric: string }> }
     expect(report.schema).toBe('meshplan/validate/1')
     expect(report.cases.map((c) => c.id)).toEqual(cases.map((c) => c.id))
-    report.cases.forEach((c, i) => {
-      if (cases[i]?.workload.kind !== 'training') expect(typeof c.predicted).toBe('number')
-    })
+    expect(cases.some((c) => c.workload.kind === 'training')).toBe(true)
+    for (const c of report.cases) expect(typeof c.predicted).toBe('number')
+    expect(r.stdout).not.toContain('not supported')
   })
 
   it('prints a table and the summaries as text', () => {
@@ -185,6 +185,100 @@ describe('meshplan validate', () => {
     const bad = meshplan('validate', file)
     expectCleanFailure(bad)
     expect(bad.stderr).toContain('cases[0]')
+  })
+})
+
+describe('meshplan estimate --train and plan --train', () => {
+  const case175b = ['estimate', calibration, '--case', 'korthikanti22-175b-a100-seqpar-selective']
+
+  it('estimates the 175B case of the calibration file with a step breakdown and a row per stage class', () => {
+    const r = meshplan(...case175b)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('TP8 PP8 VP3 SP')
+    expect(r.stdout).toContain('64 micro-batches of 1')
+    expect(r.stdout).toContain('where the step goes')
+    expect(r.stdout).toContain('pipeline bubble')
+    expect(r.stdout).toContain('exposed TP communication')
+    // the first and last stages hold the embedding and the LM head; the six in between are one class
+    expect(r.stdout).toMatch(/^0 +12 +embedding/m)
+    expect(r.stdout).toMatch(/^1-6 \(6\) +12 +-/m)
+    expect(r.stdout).toMatch(/^7 +12 +lm_head/m)
+  })
+
+  it('--json: the parts of the step add up to the iteration, and the bubble is about (p−1)/(m·v) = 7/192', () => {
+    const r = meshplan(...case175b, '--json')
+    expect(r.code).toBe(0)
+    const e = JSON.parse(r.stdout) as {
+      schema: string
+      iterationSeconds: number
+      bubbleFraction: number
+      breakdown: { compute: number; bubble: number; optimizer: number; exposed: Record<string, number> }
+    }
+    expect(e.schema).toBe('meshplan/estimate-training/1')
+    const b = e.breakdown
+    const sum = b.compute + b.bubble + b.optimizer + Object.values(b.exposed).reduce((a, x) => a + x, 0)
+    expect(sum / e.iterationSeconds).toBeCloseTo(1, 9)
+    // equal stages would give exactly 7/192 = 3.65%; the first and last stages are slightly slower
+    expect(e.bubbleFraction).toBeGreaterThan(0.03)
+    expect(e.bubbleFraction).toBeLessThan(0.045)
+  })
+
+  it('the same step from flags (preset model and cluster) comes within 15% of the case (its own vocabulary and hardware numbers)', () => {
+    const fromCase = JSON.parse(meshplan(...case175b, '--json').stdout) as { iterationSeconds: number }
+    const flags = ['--train', '--model', 'gpt3-175b', '--cluster', 'dgx-a100-80gb', '--nodes', '8', '--tp', '8', '--pp', '8', '--vp', '3', '--sp', '--global-batch', '64', '--seq-len', '2048', '--recompute', 'selective']
+    const r = meshplan('estimate', ...flags, '--json')
+    expect(r.code).toBe(0)
+    const fromFlags = JSON.parse(r.stdout) as { iterationSeconds: number; gpus: number }
+    expect(fromFlags.gpus).toBe(64)
+    // a preset GPT-3 (vocabulary 50257) on the dgx-a100-80gb preset, against the case's model (51200) and hardware numbers: close, not equal
+    expect(Math.abs(fromFlags.iterationSeconds / fromCase.iterationSeconds - 1)).toBeLessThan(0.15)
+  })
+
+  it('bad input names the flag and exits 2: ZeRO out of range, a global batch that does not split, a sequence that does not split over cp', () => {
+    const base = ['estimate', '--train', '--model', 'gpt3-175b', '--cluster', 'dgx-a100-80gb', '--nodes', '8', '--tp', '8', '--seq-len', '2048']
+    const zero = meshplan(...base, '--pp', '8', '--global-batch', '64', '--zero', '4')
+    expectCleanFailure(zero)
+    expect(zero.stderr).toContain('--zero: expected 0, 1, 2 or 3, got "4"')
+    const batch = meshplan(...base, '--pp', '4', '--dp', '2', '--global-batch', '63')
+    expectCleanFailure(batch)
+    expect(batch.stderr).toContain('--global-batch: 63 is not a multiple of micro_batch × dp = 1 × 2 = 2')
+    const sequence = meshplan(...base, '--pp', '4', '--cp', '2', '--global-batch', '64', '--seq-len', '2047')
+    expectCleanFailure(sequence)
+    expect(sequence.stderr).toContain('--seq-len: 2047 tokens cannot be split evenly over cp = 2')
+  })
+
+  it('a missing global batch, an unknown case and an inference case exit 2 with the reason', () => {
+    const missing = meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100')
+    expectCleanFailure(missing)
+    expect(missing.stderr).toContain('--global-batch: required for training')
+    const unknown = meshplan('estimate', calibration, '--case', 'no-such-case')
+    expectCleanFailure(unknown)
+    expect(unknown.stderr).toContain('no case "no-such-case"')
+    const inference = meshplan('estimate', calibration, '--case', 'trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
+    expectCleanFailure(inference)
+    expect(inference.stderr).toContain('is not a training case (it is inference)')
+  })
+
+  it('plan --train searches, ranks by iteration time, counts the rejections, and prints no progress when stderr is not a terminal', () => {
+    const r = meshplan('plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '64', '--seq-len', '2048', '--top', '3', '--json')
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('')
+    const p = JSON.parse(r.stdout) as {
+      schema: string
+      candidates: number
+      fit: number
+      rejected: { memory: number; interleaving: number; batch: number }
+      best: Array<{ iterationSeconds: number; workload: { globalBatch: number } }>
+    }
+    expect(p.schema).toBe('meshplan/plan-training/1')
+    expect(p.candidates).toBe(p.fit + p.rejected.memory + p.rejected.interleaving)
+    expect(p.best).toHaveLength(3)
+    expect(p.best.map((b) => b.iterationSeconds)).toEqual([...p.best.map((b) => b.iterationSeconds)].sort((a, b) => a - b))
+    expect(p.best.every((b) => b.workload.globalBatch === 64)).toBe(true)
+    const text = meshplan('plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '64', '--seq-len', '2048', '--tp', '2')
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/candidates from \d+ strategies/)
+    expect(text.stdout).toMatch(/^1 +TP2/m)
   })
 })
 

@@ -136,3 +136,54 @@ export const trainingSeconds = (c: StepConstants, sequence: number, batch: numbe
   }
   return seconds
 }
+
+/** Indices of the parts {@link trainingParts} writes. */
+export const TrainingPart = {
+  /** The forward of the operators every transformer layer has (norms, attention block, residual adds). */
+  layer: 0,
+  /** The forward of a dense MLP block (dense layers only). */
+  dense: 1,
+  /** The forward of an MoE block (MoE layers only). */
+  moe: 2,
+  /** The forward of the attention core alone (what selective recomputation re-runs); part of `layer`. */
+  core: 3,
+  /** The forward of the embedding lookup (the first pipeline stage). */
+  first: 4,
+  /** The forward of the final norm, LM head and loss (the last pipeline stage). */
+  last: 5,
+  count: 6,
+} as const
+
+/**
+ * The forward seconds of one instance of each part of a training micro-batch of
+ * `batch` sequences of `sequence` tokens, written into `out` (indexed by
+ * {@link TrainingPart}). A pipeline stage of `L` layers (`Ld` dense, `Lm` MoE) then
+ * takes `3·(L·layer + Ld·dense + Lm·moe + first + last)` forward and backward (the
+ * backward costs twice the forward, operator by operator), plus `L·core` under selective
+ * recomputation or `L·layer + Ld·dense + Lm·moe` under full: exactly
+ * {@link trainingSeconds} of that stage. A planner keeps these per micro-batch shape and
+ * composes any stage split from them without calling the compute model again. `c` must
+ * hold every part: precompute it for a stage that is both first and last (pp = 1).
+ */
+export const trainingParts = (c: StepConstants, sequence: number, batch: number, out: Float64Array): Float64Array => {
+  fillQuantities(c.scratch, c.forms.shape, 'training', batch, sequence, 0)
+  out.fill(0)
+  const forms = c.forms.training
+  for (let i = 0; i < forms.length; i++) {
+    const form = forms[i]
+    if (form === undefined) continue
+    const t = instanceSeconds(c, form)
+    const part = !form.inLayer
+      ? form.name === 'embedding'
+        ? TrainingPart.first
+        : TrainingPart.last
+      : form.group === 'mlp'
+        ? TrainingPart.dense
+        : form.group === 'moe'
+          ? TrainingPart.moe
+          : TrainingPart.layer
+    out[part] = (out[part] ?? 0) + t
+    if (form.name === 'attention') out[TrainingPart.core] = (out[TrainingPart.core] ?? 0) + t
+  }
+  return out
+}

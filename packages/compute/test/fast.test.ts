@@ -2,7 +2,9 @@ import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { devices } from '@meshplan/topology'
 import { defaultComputeModel, withEfficiency } from '../src/computeModel'
-import { decodeSeconds, precompute, prefillSeconds, trainingSeconds, type StepConstants } from '../src/fast'
+import { decodeSeconds, precompute, prefillSeconds, TrainingPart, trainingParts, trainingSeconds, type StepConstants } from '../src/fast'
+import { layersOfStage } from '@meshplan/parallelism'
+import { isMoeLayer } from '@meshplan/model'
 import type { Deployment } from '../src/operators'
 import type { Phase } from '../src/phase'
 import { phaseTime } from '../src/roofline'
@@ -55,6 +57,56 @@ describe('the fast path', () => {
     expect(none).toBeLessThan(selective)
     expect(selective).toBeLessThan(full)
     expect(full).toBeLessThan((4 / 3) * none)
+  })
+
+  it('training parts compose every stage of every deployment into what trainingSeconds answers', () => {
+    fc.assert(
+      fc.property(
+        arbitraryDeployment,
+        fc.integer({ min: 1, max: 8192 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.constantFrom('none' as const, 'selective' as const, 'full' as const),
+        (deployment, sequence, batch, recompute) => {
+          const s = deployment.strategy
+          fc.pre(sequence % s.cp === 0)
+          const stage = right(precompute(defaultComputeModel, deployment, h100))
+          const whole = right(precompute(defaultComputeModel, { ...deployment, strategy: { ...s, pp: 1, virtualStages: 1 }, ppRank: 0 }, h100))
+          const parts = trainingParts(whole, sequence, batch, new Float64Array(TrainingPart.count))
+          const rank = deployment.ppRank ?? s.pp - 1
+          const layers = layersOfStage(deployment.arch, s)(rank)
+          const moe = layers.filter(isMoeLayer(deployment.arch)).length
+          const p = (k: number): number => parts[k] ?? Number.NaN
+          const forward =
+            layers.length * p(TrainingPart.layer) +
+            (layers.length - moe) * p(TrainingPart.dense) +
+            moe * p(TrainingPart.moe) +
+            (rank === 0 ? p(TrainingPart.first) : 0) +
+            (rank === s.pp - 1 ? p(TrainingPart.last) : 0)
+          const extra =
+            recompute === 'selective'
+              ? layers.length * p(TrainingPart.core)
+              : recompute === 'full'
+                ? layers.length * p(TrainingPart.layer) + (layers.length - moe) * p(TrainingPart.dense) + moe * p(TrainingPart.moe)
+                : 0
+          expect((3 * forward + extra) / trainingSeconds(stage, sequence, batch, recompute) - 1).toBeCloseTo(0, 10)
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
+  it('training parts by hand: the attention core is inside the layer part, the LM head only in the last', () => {
+    const c = right(precompute(defaultComputeModel, deploymentOf('gpt3-175b', { tp: 8 }), h100))
+    const parts = trainingParts(c, 2048, 1, new Float64Array(TrainingPart.count))
+    const p = (k: number): number => parts[k] ?? Number.NaN
+    expect(p(TrainingPart.core)).toBeGreaterThan(0)
+    expect(p(TrainingPart.core)).toBeLessThan(p(TrainingPart.layer))
+    expect(p(TrainingPart.moe)).toBe(0)
+    // the LM head GEMM: 2 · 2048 tokens · 12288 · ceil(50257/8) FLOPs at the gemm efficiency of that shape
+    const headFlops = 2 * 2048 * 12288 * Math.ceil(50257 / 8)
+    expect(p(TrainingPart.last)).toBeGreaterThan(headFlops / h100.peak.bf16!)
+    expect(p(TrainingPart.first)).toBeGreaterThan(0)
+    expect(p(TrainingPart.first)).toBeLessThan(p(TrainingPart.last))
   })
 
   it('checks the deployment once, up front', () => {

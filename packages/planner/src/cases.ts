@@ -4,7 +4,9 @@
  * a cluster built from its hardware numbers, its strategy, precision and workload)
  * and is estimated; each collective case is priced by @meshplan/collectives; the
  * measured metric is compared with the prediction, `(predicted − measured) / measured`.
- * Training cases are reported as not supported yet, with `predicted: null`.
+ * Each training case becomes a training step (its model, cluster, strategy, precision,
+ * global batch, micro-batch, recomputation and ZeRO stage) whose iteration time,
+ * tokens/s or MFU is estimated.
  *
  * The file is decoded at the boundary: a file that is not a case file, or a case whose
  * fields are malformed, is a list of issues (JSON path, value, expectation), never a
@@ -24,7 +26,10 @@ import { decodePrecision, defaultPrecision, fromHuggingFace, type Precision } fr
 import { decodeStrategy } from '@meshplan/parallelism'
 import { decodeWith, rerootIssues, type DecodeIssue } from '@meshplan/units'
 import { estimateInference, type InferenceEstimate } from './estimate'
+import { estimateTraining, type TrainingEstimate } from './estimate-training'
 import type { InferenceInput } from './fast'
+import type { TrainingInput } from './training'
+import { decodeTrainingWorkload } from './training-workload'
 import type { PlannerModels } from './models'
 import { decodeInferenceWorkload } from './workload'
 
@@ -102,6 +107,15 @@ const inferenceMetrics: Readonly<Record<string, (e: InferenceEstimate, input: In
   request_latency_ms: (e) => e.requestLatency * 1e3,
 }
 
+/** Metrics a training case can measure, and how to read each off an estimate. */
+const trainingMetrics: Readonly<Record<string, (e: TrainingEstimate) => number>> = {
+  iteration_time_s: (e) => e.iterationSeconds,
+  tokens_per_s: (e) => e.tokensPerSecond,
+  tokens_per_s_per_gpu: (e) => e.tokensPerSecondPerGpu,
+  mfu: (e) => e.mfu,
+  model_tflops_per_gpu: (e) => e.modelFlopsPerGpu / 1e12,
+}
+
 // -------------------------------------------------------------------------------------
 // operations
 // -------------------------------------------------------------------------------------
@@ -120,6 +134,46 @@ export const inferenceInputOfCase = (u: unknown, path: string): E.Either<Readonl
       const issues = [model, precision, s, workload].flatMap((r) => (E.isLeft(r) ? r.left : []))
       if (E.isLeft(model) || E.isLeft(precision) || E.isLeft(s) || E.isLeft(workload) || issues.length > 0) return E.left(issues)
       return E.right({ model: model.right, cluster: clusterFromHardware(c.hardware), strategy: s.right, precision: precision.right, workload: workload.right })
+    }),
+  )
+
+/** The training step a training case describes, or the issues of its fields. */
+export const trainingInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, TrainingInput> =>
+  pipe(
+    decodeWith(InferenceCase, path)(u),
+    E.chain((c) => {
+      const raw = u as { readonly precision?: unknown; readonly workload: unknown }
+      const model = E.mapLeft(rerootIssues('config', `${path}.model`))(fromHuggingFace(c.model))
+      const precision: E.Either<ReadonlyArray<DecodeIssue>, Precision> =
+        raw.precision === undefined ? E.right(defaultPrecision) : decodePrecision(raw.precision, `${path}.precision`)
+      const s = decodeStrategy(c.parallelism, `${path}.parallelism`)
+      const workload = decodeTrainingWorkload(raw.workload, `${path}.workload`)
+      if (E.isLeft(model) || E.isLeft(precision) || E.isLeft(s) || E.isLeft(workload)) {
+        return E.left([model, precision, s, workload].flatMap((r) => (E.isLeft(r) ? r.left : [])))
+      }
+      return E.right({ model: model.right, cluster: clusterFromHardware(c.hardware), strategy: s.right, precision: precision.right, workload: workload.right })
+    }),
+  )
+
+const predictTraining = (models: PlannerModels, u: unknown, path: string, head: t.TypeOf<typeof CaseHead>): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> =>
+  pipe(
+    trainingInputOfCase(u, path),
+    E.map((input) => {
+      const base = { id: head.id, kind: 'training' as const, metric: head.measured.metric, measured: head.measured.value }
+      const read = trainingMetrics[head.measured.metric]
+      if (read === undefined) return { ...base, predicted: null, error: null, note: `metric ${head.measured.metric} is not a training metric` }
+      const estimate = estimateTraining(models)(input)
+      if (E.isLeft(estimate)) return { ...base, predicted: null, error: null, note: estimate.left.message }
+      const e = estimate.right
+      const predicted = read(e)
+      const w = input.workload
+      const fit = e.memory.fits ? '' : '; does not fit in memory'
+      return {
+        ...base,
+        predicted,
+        error: (predicted - base.measured) / base.measured,
+        note: `${e.description}, ${e.microBatches} micro-batches of ${w.microBatch}, ${w.recompute} recomputation, MFU ${(e.mfu * 100).toFixed(1)}%${fit}`,
+      }
     }),
   )
 
@@ -155,15 +209,7 @@ const predictOne =
               E.map((c) => ({ ...predictCase(models.collectives)(c), kind: 'collective' as const })),
             )
           case 'training':
-            return E.right({
-              id: head.id,
-              kind: 'training',
-              metric: head.measured.metric,
-              measured: head.measured.value,
-              predicted: null,
-              error: null,
-              note: 'training cases are not supported yet',
-            })
+            return predictTraining(models, u, path, head)
         }
       }),
     )

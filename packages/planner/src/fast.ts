@@ -130,7 +130,8 @@ export type GroupCache = Map<string, PreparedGroup>
 
 const spanKey = (span: GroupSpan): string => `${span.size}/${span.regular}/${span.levels.map((l) => `${l.tier}:${l.width}`).join('/')}`
 
-const prepareGroup = (models: PlannerModels, cluster: Cluster, span: GroupSpan, cache: GroupCache | undefined): E.Either<PlannerError, PreparedGroup | undefined> => {
+/** The collective group of `span` priced once (undefined for one rank), shared through `cache`. */
+export const prepareGroup = (models: PlannerModels, cluster: Cluster, span: GroupSpan, cache: GroupCache | undefined): E.Either<PlannerError, PreparedGroup | undefined> => {
   if (span.size <= 1) return E.right(undefined)
   const key = spanKey(span)
   const known = cache?.get(key)

@@ -29,12 +29,39 @@ export type CommKind = (typeof commKinds)[number]
  */
 export type Overlap = Readonly<Record<CommKind, number>>
 
+/**
+ * What the training composition assumes beyond the cost models, each replaceable in
+ * `PlannerModels.training`:
+ * - `dpOverlap: 1`: the per-micro-batch ZeRO-2/3 traffic (gradient reduce-scatter,
+ *   parameter all-gathers) is bucketed and prefetched, so it runs concurrently with
+ *   the stage's compute (DeepSpeed's `overlap_comm` and prefetch bucket; PyTorch FSDP's
+ *   forward and backward prefetch). Hidden time is capped by the compute.
+ * - `bucketParameters(dp)`: gradient bucket size in parameters; Megatron-Core's default
+ *   `max(40,000,000, 1,000,000 · dp)` (`DistributedDataParallelConfig.bucket_size`).
+ * - `overlapGradReduce: true`: the end-of-step reduction overlaps the last micro-batch's
+ *   backward except the last bucket (`overlap_grad_reduce`); false exposes all of it.
+ */
+export interface TrainingAssumptions {
+  readonly dpOverlap: number
+  readonly bucketParameters: (dp: number) => number
+  readonly overlapGradReduce: boolean
+}
+
+/** Default training assumptions (see {@link TrainingAssumptions}). */
+export const defaultTrainingAssumptions: TrainingAssumptions = {
+  dpOverlap: 1,
+  bucketParameters: (dp) => Math.max(40_000_000, 1_000_000 * dp),
+  overlapGradReduce: true,
+}
+
 /** The models the planner composes. */
 export interface PlannerModels {
   readonly memory: MemoryModel
   readonly compute: ComputeModel
   readonly collectives: CollectiveModel
   readonly overlap: Overlap
+  /** Training's assumptions (default {@link defaultTrainingAssumptions}). */
+  readonly training?: TrainingAssumptions
 }
 
 // -------------------------------------------------------------------------------------
@@ -65,4 +92,5 @@ export const defaultPlannerModels: PlannerModels = {
   compute: defaultComputeModel,
   collectives: defaultCollectiveModel,
   overlap: defaultOverlap,
+  training: defaultTrainingAssumptions,
 }

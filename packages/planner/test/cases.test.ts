@@ -5,7 +5,8 @@ import fc from 'fast-check'
 import { CollectiveCase, defaultCollectiveModel, predictCase } from '@meshplan/collectives'
 import { defaultPrecision } from '@meshplan/model'
 import type { DecodeIssue } from '@meshplan/units'
-import { errorStats, inferenceInputOfCase, predictCases, type CaseReport, type CaseResult } from '../src/cases'
+import { errorStats, inferenceInputOfCase, predictCases, trainingInputOfCase, type CaseReport, type CaseResult } from '../src/cases'
+import { estimateTraining } from '../src/estimate-training'
 import { estimateInference, type InferenceEstimate } from '../src/estimate'
 import type { InferenceInput } from '../src/fast'
 import { defaultPlannerModels } from '../src/models'
@@ -93,9 +94,9 @@ describe('predictCases on shared/validation/calibration.json', () => {
     })
   })
 
-  it('predicts every inference and collective case with a finite number, and error = (predicted − measured) / measured', () => {
-    const predicted = report.cases.filter((r) => r.kind !== 'training')
-    expect(predicted).toHaveLength(count('inference') + count('collective'))
+  it('predicts every case with a finite number, and error = (predicted − measured) / measured', () => {
+    const predicted = report.cases
+    expect(predicted).toHaveLength(count('inference') + count('collective') + count('training'))
     for (const r of predicted) {
       expect(typeof r.predicted).toBe('number')
       expect(Number.isFinite(r.predicted)).toBe(true)
@@ -104,24 +105,38 @@ describe('predictCases on shared/validation/calibration.json', () => {
     }
   })
 
-  it('reports training cases as not supported yet, with predicted and error null', () => {
+  it('a training case is the estimate of the step it describes: iteration_time_s reads iterationSeconds', () => {
     const training = report.cases.filter((r) => r.kind === 'training')
     expect(training).toHaveLength(count('training'))
     expect(training.length).toBeGreaterThan(0)
-    for (const r of training) {
-      expect(r.predicted).toBeNull()
-      expect(r.error).toBeNull()
-      expect(r.note).toContain('not supported yet')
-    }
+    const id = 'korthikanti22-175b-a100-seqpar-selective'
+    const index = calibration.cases.findIndex((c) => c.id === id)
+    const input = trainingInputOfCase(calibration.cases[index], `cases[${index}]`)
+    if (E.isLeft(input)) throw new Error(JSON.stringify(input.left))
+    // the case as written: TP8 PP8 VP3 with sequence parallelism, 64 micro-batches of 1, selective recomputation
+    expect(input.right.strategy).toMatchObject({ tp: 8, pp: 8, dp: 1, virtualStages: 3, sequenceParallel: true })
+    expect(input.right.workload).toEqual({ globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'selective', zeroStage: 0 })
+    const e = estimateTraining(defaultPlannerModels)(input.right)
+    if (E.isLeft(e)) throw new Error(e.left.message)
+    const r = training.find((c) => c.id === id)
+    expect(r?.predicted).toBe(e.right.iterationSeconds)
+    expect(r?.note).toContain('64 micro-batches of 1')
   })
 
-  it('summarises by kind: every inference and collective case predicted, no training case', () => {
+  it('a training case whose metric is not a training metric is reported, not guessed', () => {
+    const raw = { ...caseById('korthikanti22-22b-a100-full-recompute'), measured: { metric: 'ttft_ms', value: 1 } }
+    const r = predictCases(defaultPlannerModels)({ format: 'meshplan-cases/1', cases: [raw] })
+    if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
+    expect(r.right.cases[0]).toMatchObject({ predicted: null, error: null, note: 'metric ttft_ms is not a training metric' })
+  })
+
+  it('summarises by kind: every case predicted', () => {
     const { byKind } = report.summary
     expect(byKind.inference?.cases).toBe(count('inference'))
     expect(byKind.inference?.predicted).toBe(count('inference'))
     expect(byKind.collective?.cases).toBe(count('collective'))
     expect(byKind.collective?.predicted).toBe(count('collective'))
-    expect(byKind.training).toMatchObject({ cases: count('training'), predicted: 0, median: null, mean: null, worst: null })
+    expect(byKind.training).toMatchObject({ cases: count('training'), predicted: count('training') })
     // (the file today holds 30 inference, 6 collective and 8 training cases)
     expect(count('inference') + count('collective') + count('training')).toBe(calibration.cases.length)
   })

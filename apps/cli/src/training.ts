@@ -1,0 +1,304 @@
+/**
+ * Training on the command line: `meshplan estimate --train` (or `--case ID` of a case
+ * file) prints one step's figures and breakdown; `meshplan plan --train` searches the
+ * whole training space, with a progress bar on stderr when it is a terminal.
+ */
+import * as E from 'fp-ts/Either'
+import { encodeStrategy, type Constraints } from '@meshplan/parallelism'
+import {
+  defaultPlannerModels,
+  estimateTraining,
+  planTraining,
+  recomputeModes,
+  trainingInputOfCase,
+  type RecomputeMode,
+  type SearchProgress,
+  type TrainingCandidate,
+  type TrainingEstimate,
+  type TrainingInput,
+  type TrainingPlan,
+  type TrainingSpace,
+} from '@meshplan/planner'
+import type { ZeroStage } from '@meshplan/memory'
+import { formatBytes, formatFlopRate, formatSeconds, parseDocument } from '@meshplan/units'
+import type { Deployment, Flags } from './deployment'
+import { issuesMessage, positiveFlag, readText, type InputError } from './inputs'
+import { table } from './table'
+
+/** Flags of training (`estimate --train`, `plan --train`). */
+export const trainingOptions = {
+  train: { type: 'boolean' },
+  'global-batch': { type: 'string' },
+  'micro-batch': { type: 'string' },
+  'seq-len': { type: 'string' },
+  recompute: { type: 'string' },
+  zero: { type: 'string' },
+  case: { type: 'string' },
+  workers: { type: 'string' },
+} as const
+
+export const trainingHelp = `training (--train):
+  --global-batch N        sequences per optimizer step (required)
+  --micro-batch N         sequences per micro-batch (default 1; plan: every divisor)
+  --seq-len N             tokens per sequence (default 4096)
+  --recompute R           ${recomputeModes.join(', ')} (default none; plan: all)
+  --zero N                ZeRO stage 0-3 (default 0; plan: all)
+  --sp, --vp N            sequence parallelism, virtual pipeline stages (with the degrees)`
+
+/** Whether the flags ask for training. */
+export const wantsTraining = (flags: Flags): boolean =>
+  flags['train'] === true || ['global-batch', 'micro-batch', 'seq-len', 'recompute', 'zero'].some((f) => flags[f] !== undefined)
+
+/** Rewrites a planner message's workload field to the flag that sets it. */
+const flagNames = (message: string): string =>
+  message
+    .replace(/workload\.global_batch/g, '--global-batch')
+    .replace(/workload\.micro_batch/g, '--micro-batch')
+    .replace(/workload\.seq_len/g, '--seq-len')
+    .replace(/workload\.recompute/g, '--recompute')
+    .replace(/workload\.zero_stage/g, '--zero')
+
+const zeroFlag = (value: string | boolean | undefined): E.Either<InputError, ZeroStage | undefined> => {
+  if (typeof value !== 'string') return E.right(undefined)
+  return ['0', '1', '2', '3'].includes(value) ? E.right(Number(value) as ZeroStage) : E.left(`--zero: expected 0, 1, 2 or 3, got "${value}"`)
+}
+
+const recomputeFlag = (value: string | boolean | undefined): E.Either<InputError, RecomputeMode | undefined> => {
+  if (typeof value !== 'string') return E.right(undefined)
+  return (recomputeModes as ReadonlyArray<string>).includes(value)
+    ? E.right(value as RecomputeMode)
+    : E.left(`--recompute: expected one of ${recomputeModes.join(', ')}, got "${value}"`)
+}
+
+interface TrainingFlags {
+  readonly globalBatch: number | undefined
+  readonly microBatch: number | undefined
+  readonly sequenceLength: number | undefined
+  readonly recompute: RecomputeMode | undefined
+  readonly zeroStage: ZeroStage | undefined
+  readonly workers: number | undefined
+}
+
+/** The training flags, every problem at once. */
+export const trainingFlags = (flags: Flags): E.Either<ReadonlyArray<InputError>, TrainingFlags> => {
+  const str = (name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined)
+  const parts = {
+    globalBatch: positiveFlag('global-batch', str('global-batch')),
+    microBatch: positiveFlag('micro-batch', str('micro-batch')),
+    sequenceLength: positiveFlag('seq-len', str('seq-len')),
+    recompute: recomputeFlag(flags['recompute']),
+    zeroStage: zeroFlag(flags['zero']),
+    workers: positiveFlag('workers', str('workers')),
+  }
+  const errors = Object.values(parts).flatMap((r) => (E.isLeft(r) ? [r.left] : []))
+  if (errors.length > 0) return E.left(errors)
+  const get = <A>(r: E.Either<InputError, A>): A => (r as E.Right<A>).right
+  return E.right({
+    globalBatch: get(parts.globalBatch),
+    microBatch: get(parts.microBatch),
+    sequenceLength: get(parts.sequenceLength),
+    recompute: get(parts.recompute),
+    zeroStage: get(parts.zeroStage),
+    workers: get(parts.workers),
+  })
+}
+
+/** The training step of a case of a case file (`--case ID`). */
+export const caseInput = (file: string, id: string): E.Either<InputError, TrainingInput> => {
+  const text = readText(file)
+  if (E.isLeft(text)) return text
+  const doc = parseDocument(text.right, file)
+  if (E.isLeft(doc)) return E.left(doc.left.message)
+  const cases = (doc.right as { readonly cases?: unknown }).cases
+  if (!Array.isArray(cases)) return E.left(`${file}: expected a case file { format: "meshplan-cases/1", cases: [...] }`)
+  const index = cases.findIndex((c) => (c as { readonly id?: unknown } | null)?.id === id)
+  if (index < 0) return E.left(`--case: no case "${id}" in ${file}`)
+  const kind = (cases[index] as { readonly workload?: { readonly kind?: unknown } }).workload?.kind
+  if (kind !== 'training') return E.left(`--case: case "${id}" is not a training case (it is ${String(kind)}); --case estimates training cases, meshplan validate predicts every kind`)
+  return E.mapLeft(issuesMessage(file))(trainingInputOfCase(cases[index], `cases[${index}]`))
+}
+
+/** The training input of flags over a deployment (model, cluster, strategy, precision). */
+export const trainingInputOf = (d: Deployment, t: TrainingFlags): E.Either<InputError, TrainingInput> => {
+  if (t.globalBatch === undefined) return E.left('--global-batch: required for training (sequences per optimizer step)')
+  return E.right({
+    model: d.model,
+    cluster: d.cluster,
+    strategy: d.strategy,
+    precision: d.precision,
+    workload: { globalBatch: t.globalBatch, microBatch: t.microBatch ?? 1, sequenceLength: t.sequenceLength ?? 4096, recompute: t.recompute ?? 'none', zeroStage: t.zeroStage ?? 0 },
+  })
+}
+
+// -------------------------------------------------------------------------------------
+// estimate
+// -------------------------------------------------------------------------------------
+
+const bytesText = formatBytes()
+const secondsText = formatSeconds({ digits: 3 })
+const rateText = formatFlopRate({ digits: 3 })
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
+const count = (n: number): string => Math.round(n).toLocaleString('en-US')
+
+export type Result = { readonly code: number; readonly stdout: string; readonly stderr: string }
+
+/** The JSON of a training estimate (schema `meshplan/estimate-training/1`). */
+export const trainingEstimateJson = (e: TrainingEstimate) => ({
+  strategy: encodeStrategy(e.strategy),
+  description: e.description,
+  gpus: e.gpus,
+  workload: e.workload,
+  microBatches: e.microBatches,
+  iterationSeconds: e.iterationSeconds,
+  tokensPerSecond: e.tokensPerSecond,
+  tokensPerSecondPerGpu: e.tokensPerSecondPerGpu,
+  modelFlopsPerSecondPerGpu: e.modelFlopsPerGpu,
+  mfu: e.mfu,
+  bubbleFraction: e.bubbleFraction,
+  breakdown: e.breakdown,
+  stages: e.stages,
+  memory: { peakBytes: e.memory.peak, capacityBytes: e.memory.capacity, fits: e.memory.fits },
+})
+
+/** A training estimate as text: the figures, where the step goes, and each stage. */
+export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): string => {
+  const w = e.workload
+  const b = e.breakdown
+  const parts: Array<[string, number]> = [
+    ['compute (slowest stage, all micro-batches)', b.compute],
+    ['pipeline bubble', b.bubble],
+    ['exposed TP communication', b.exposed.tp],
+    ['exposed CP communication', b.exposed.cp],
+    ['exposed EP communication', b.exposed.ep],
+    ['exposed PP communication', b.exposed.pp],
+    ['exposed DP communication (gradients, ZeRO)', b.exposed.dp],
+    ['optimizer step', b.optimizer],
+  ]
+  const stageRows = e.stages.map((s) => [
+    s.ranks.length === 1 ? `${s.ranks[0]}` : `${s.ranks[0]}-${s.ranks[s.ranks.length - 1]} (${s.ranks.length})`,
+    `${s.layers}${s.moeLayers > 0 ? ` (${s.moeLayers} MoE)` : ''}`,
+    s.holds.join('+') || '-',
+    secondsText(s.microBatch.forward),
+    secondsText(s.microBatch.backward),
+    s.microBatch.recompute > 0 ? secondsText(s.microBatch.recompute) : '-',
+    secondsText(s.microBatch.communication.tp + s.microBatch.communication.cp + s.microBatch.communication.ep + s.microBatch.communication.pp + s.microBatch.communication.dp),
+    secondsText(s.microBatch.total),
+    bytesText(s.memory.total),
+    s.memory.fits ? 'yes' : 'NO',
+  ])
+  return [
+    `${modelName} on ${e.gpus} GPUs: ${e.description}`,
+    `step: ${count(w.globalBatch)} sequences of ${count(w.sequenceLength)} tokens, ${count(e.microBatches)} micro-batches of ${w.microBatch} per pipeline, ${w.recompute === "none" ? "no" : w.recompute} recomputation, ZeRO ${w.zeroStage}`,
+    '',
+    table(
+      ['figure', 'value'],
+      [
+        ['iteration time', secondsText(e.iterationSeconds)],
+        ['tokens/s per GPU', count(e.tokensPerSecondPerGpu)],
+        ['model FLOP/s per GPU', rateText(e.modelFlopsPerGpu)],
+        ['MFU (no recomputation counted)', pct(e.mfu)],
+        ['pipeline bubble / ideal', pct(e.bubbleFraction)],
+        ['memory, fullest GPU', `${bytesText(e.memory.peak)} of ${bytesText(e.memory.capacity)}${e.memory.fits ? '' : ' (does not fit)'}`],
+      ],
+    ),
+    '',
+    'where the step goes',
+    table(
+      ['part', 'seconds', 'share'],
+      parts.map(([name, s]) => [name, secondsText(s), pct(s / e.iterationSeconds)]),
+    ),
+    '',
+    'per pipeline stage (one micro-batch on one GPU)',
+    table(['ranks', 'layers', 'holds', 'forward', 'backward', 'recompute', 'comm', 'total', 'memory', 'fits'], stageRows),
+  ].join('\n')
+}
+
+/** `estimate --train`: the estimate of `input`, or the reason there is none (exit 1 for a broken law, 2 for bad input or memory). */
+export const estimateTrainingOutput = (input: TrainingInput, modelName: string, asJson: boolean): Result => {
+  const e = estimateTraining(defaultPlannerModels)(input)
+  if (E.isLeft(e)) {
+    const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [flagNames(e.left.message)]
+    return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: lines.map((l) => `meshplan estimate: ${l}`).join('\n') }
+  }
+  const stdout = asJson ? JSON.stringify({ schema: 'meshplan/estimate-training/1', ...trainingEstimateJson(e.right) }, null, 2) : renderTrainingEstimate(e.right, modelName)
+  if (!e.right.memory.fits) {
+    return { code: 2, stdout, stderr: `meshplan estimate: does not fit: ${bytesText(e.right.memory.peak)} on the fullest GPU of ${bytesText(e.right.memory.capacity)}` }
+  }
+  return { code: 0, stdout, stderr: '' }
+}
+
+// -------------------------------------------------------------------------------------
+// plan
+// -------------------------------------------------------------------------------------
+
+/** A progress bar for a terminal: done/total strategies, candidates/s and the best so far. */
+export const progressLine = (p: SearchProgress, width = 24): string => {
+  const done = p.totalStrategies > 0 ? p.strategies / p.totalStrategies : 1
+  const filled = Math.round(done * width)
+  const perSecond = p.seconds > 0 ? p.candidates / p.seconds : 0
+  const best = p.best === null ? 'none fits yet' : `best ${p.best.description} ${secondsText(p.best.iterationSeconds)}`
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(done * 100).toFixed(0)}% ${count(p.candidates)} candidates, ${count(perSecond)}/s, ${best}`
+}
+
+/** The JSON of a training search (schema `meshplan/plan-training/1`). */
+export const trainingPlanJson = (p: TrainingPlan) => ({
+  gpus: p.gpus,
+  strategies: p.strategies,
+  candidates: p.candidates,
+  fit: p.fit,
+  rejected: p.rejected,
+  seconds: p.seconds,
+  workers: p.workers,
+  best: p.best.map((c) => ({ ...c, strategy: encodeStrategy(c.strategy) })),
+})
+
+const candidateRow = (c: TrainingCandidate, i: number): ReadonlyArray<string> => [
+  `${i + 1}`,
+  c.description,
+  `${c.workload.microBatch}`,
+  c.workload.recompute,
+  `${c.workload.zeroStage}`,
+  secondsText(c.iterationSeconds),
+  count(c.tokensPerSecondPerGpu),
+  pct(c.mfu),
+  bytesText(c.memoryPerGpu),
+]
+
+export const renderTrainingPlan = (p: TrainingPlan, modelName: string): string =>
+  [
+    `${modelName} on ${p.gpus} GPUs: ${count(p.candidates)} candidates from ${count(p.strategies)} strategies in ${p.seconds.toFixed(2)} s (${p.workers} thread${p.workers === 1 ? '' : 's'}); ${count(p.fit)} fit`,
+    `rejected: ${count(p.rejected.memory)} do not fit in memory, ${count(p.rejected.interleaving)} interleaved without a multiple of pp micro-batches; ${count(p.rejected.batch)} strategies whose dp does not divide the global batch`,
+    '',
+    p.best.length === 0
+      ? 'nothing fits: more GPUs, a smaller micro-batch, recomputation or ZeRO may help'
+      : table(['#', 'strategy', 'micro', 'recompute', 'zero', 'iteration', 'tok/s/GPU', 'MFU', 'memory'], p.best.map(candidateRow)),
+  ].join('\n')
+
+/** `plan --train`: searches and prints the best candidates; progress on stderr when it is a terminal. */
+export const planTrainingOutput = async (
+  d: Deployment,
+  t: TrainingFlags,
+  constraints: Constraints,
+  top: number,
+  asJson: boolean,
+  modelName: string,
+): Promise<Result> => {
+  if (t.globalBatch === undefined) return { code: 2, stdout: '', stderr: 'meshplan plan: --global-batch: required for training (sequences per optimizer step)' }
+  const space: TrainingSpace = {
+    ...constraints,
+    ...(t.microBatch === undefined ? {} : { microBatches: [t.microBatch] }),
+    ...(t.recompute === undefined ? {} : { recompute: [t.recompute] }),
+    ...(t.zeroStage === undefined ? {} : { zeroStages: [t.zeroStage] }),
+  }
+  const tty = process.stderr.isTTY === true
+  const onProgress = tty ? (p: SearchProgress): void => void process.stderr.write(`\r${progressLine(p)}\u001b[K`) : undefined
+  const plan = await planTraining(defaultPlannerModels)(
+    { model: d.model, cluster: d.cluster, precision: d.precision, globalBatch: t.globalBatch, sequenceLength: t.sequenceLength ?? 4096 },
+    space,
+    { top, ...(t.workers === undefined ? {} : { workers: t.workers }), ...(onProgress === undefined ? {} : { onProgress }) },
+  )
+  if (tty) process.stderr.write('\r\u001b[K')
+  if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: `meshplan plan: ${flagNames(plan.left.message)}` }
+  const stdout = asJson ? JSON.stringify({ schema: 'meshplan/plan-training/1', ...trainingPlanJson(plan.right) }, null, 2) : renderTrainingPlan(plan.right, modelName)
+  return { code: 0, stdout, stderr: '' }
+}
