@@ -97,7 +97,7 @@ export interface TrainingEstimate {
   /** Model FLOP/s per GPU (no recomputation counted). */
   readonly modelFlopsPerGpu: number
   readonly mfu: number
-  /** The pipeline bubble over the ideal time, `(p − 1)/(m·v)` for equal stages. */
+  /** The pipeline bubble over the rest of the step (drain and optimizer included), so a little under `(p − 1)/(m·v)` for equal stages. */
   readonly bubbleFraction: number
   readonly breakdown: TrainingBreakdown
   readonly stages: ReadonlyArray<TrainingStageEstimate>

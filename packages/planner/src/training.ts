@@ -402,6 +402,7 @@ export const microConstants = (c: TrainingContext, k: StrategyConstants, s: Stra
   // Megatron-LM splits the tensor over the TP ranks, each sends its 1/tp (scatter-gather, on by default), and the receiver's TP group all-gathers it over the scale-up links
   out[Micro.pp] =
     g.pp === undefined ? 0 : g.pp.time('send_recv', layerBytes / s.tp) + (s.sequenceParallel || g.tp === undefined ? 0 : g.tp.time('all_gather', layerBytes))
+  c.micro.set(microKey, out)
   return E.right(out)
 }
 
