@@ -22,8 +22,9 @@ import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
 import { clusterFromHardware, CollectiveCase, Hardware, predictCase, summarize } from '@meshplan/collectives'
-import { decodePrecision, defaultPrecision, fromHuggingFace, type Precision } from '@meshplan/model'
-import { decodeStrategy } from '@meshplan/parallelism'
+import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, type Precision } from '@meshplan/model'
+import { decodeStrategy, type Strategy } from '@meshplan/parallelism'
+import type { Cluster } from '@meshplan/topology'
 import { decodeWith, rerootIssues, type DecodeIssue } from '@meshplan/units'
 import { estimateInference, type InferenceEstimate } from './estimate'
 import { estimateTraining, type TrainingEstimate } from './estimate-training'
@@ -120,8 +121,12 @@ const trainingMetrics: Readonly<Record<string, (e: TrainingEstimate) => number>>
 // operations
 // -------------------------------------------------------------------------------------
 
-/** The deployment an inference case describes, or the issues of its fields. */
-export const inferenceInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, InferenceInput> =>
+/** The model, cluster, strategy and precision of a case with its workload decoded by `workload`, or the issues of its fields. */
+const caseInput = <W>(
+  u: unknown,
+  path: string,
+  workload: (u: unknown, path: string) => E.Either<ReadonlyArray<DecodeIssue>, W>,
+): E.Either<ReadonlyArray<DecodeIssue>, { readonly model: Architecture; readonly cluster: Cluster; readonly strategy: Strategy; readonly precision: Precision; readonly workload: W }> =>
   pipe(
     decodeWith(InferenceCase, path)(u),
     E.chain((c) => {
@@ -130,30 +135,19 @@ export const inferenceInputOfCase = (u: unknown, path: string): E.Either<Readonl
       const precision: E.Either<ReadonlyArray<DecodeIssue>, Precision> =
         raw.precision === undefined ? E.right(defaultPrecision) : decodePrecision(raw.precision, `${path}.precision`)
       const s = decodeStrategy(c.parallelism, `${path}.parallelism`)
-      const workload = decodeInferenceWorkload(raw.workload, `${path}.workload`)
-      const issues = [model, precision, s, workload].flatMap((r) => (E.isLeft(r) ? r.left : []))
-      if (E.isLeft(model) || E.isLeft(precision) || E.isLeft(s) || E.isLeft(workload) || issues.length > 0) return E.left(issues)
-      return E.right({ model: model.right, cluster: clusterFromHardware(c.hardware), strategy: s.right, precision: precision.right, workload: workload.right })
+      const w = workload(raw.workload, `${path}.workload`)
+      if (E.isLeft(model) || E.isLeft(precision) || E.isLeft(s) || E.isLeft(w)) {
+        return E.left([model, precision, s, w].flatMap((r) => (E.isLeft(r) ? r.left : [])))
+      }
+      return E.right({ model: model.right, cluster: clusterFromHardware(c.hardware), strategy: s.right, precision: precision.right, workload: w.right })
     }),
   )
 
+/** The deployment an inference case describes, or the issues of its fields. */
+export const inferenceInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, InferenceInput> => caseInput(u, path, decodeInferenceWorkload)
+
 /** The training step a training case describes, or the issues of its fields. */
-export const trainingInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, TrainingInput> =>
-  pipe(
-    decodeWith(InferenceCase, path)(u),
-    E.chain((c) => {
-      const raw = u as { readonly precision?: unknown; readonly workload: unknown }
-      const model = E.mapLeft(rerootIssues('config', `${path}.model`))(fromHuggingFace(c.model))
-      const precision: E.Either<ReadonlyArray<DecodeIssue>, Precision> =
-        raw.precision === undefined ? E.right(defaultPrecision) : decodePrecision(raw.precision, `${path}.precision`)
-      const s = decodeStrategy(c.parallelism, `${path}.parallelism`)
-      const workload = decodeTrainingWorkload(raw.workload, `${path}.workload`)
-      if (E.isLeft(model) || E.isLeft(precision) || E.isLeft(s) || E.isLeft(workload)) {
-        return E.left([model, precision, s, workload].flatMap((r) => (E.isLeft(r) ? r.left : [])))
-      }
-      return E.right({ model: model.right, cluster: clusterFromHardware(c.hardware), strategy: s.right, precision: precision.right, workload: workload.right })
-    }),
-  )
+export const trainingInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, TrainingInput> => caseInput(u, path, decodeTrainingWorkload)
 
 const predictTraining = (models: PlannerModels, u: unknown, path: string, head: t.TypeOf<typeof CaseHead>): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> =>
   pipe(
