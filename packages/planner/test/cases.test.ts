@@ -10,6 +10,7 @@ import { estimateTraining } from '../src/estimate-training'
 import { estimateInference, type InferenceEstimate } from '../src/estimate'
 import type { InferenceInput } from '../src/fast'
 import { defaultPlannerModels } from '../src/models'
+import { leftOf, rightOf } from './helpers'
 
 // -------------------------------------------------------------------------------------
 // fixtures
@@ -40,15 +41,6 @@ const caseById = (id: string): Record<string, unknown> => {
 }
 
 const fileOf = (...cases: ReadonlyArray<unknown>) => ({ format: 'meshplan-cases/1', cases })
-
-const rightOf = <L, R>(r: E.Either<L, R>): R => {
-  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
-  return r.right
-}
-const leftOf = <L, R>(r: E.Either<L, R>): L => {
-  if (E.isRight(r)) throw new Error('expected a Left')
-  return r.left
-}
 
 const predict = (file: unknown) => predictCases(defaultPlannerModels)(file)
 const onlyResult = (report: CaseReport): CaseResult => {

@@ -8,6 +8,7 @@ import { batchOf, estimateFrom, estimateInference, type InferenceEstimate, type 
 import { prepareInference, stageSeconds, type InferenceConstants, type InferenceInput, type StageClass } from '../src/fast'
 import { commKinds, defaultPlannerModels } from '../src/models'
 import type { InferenceWorkload } from '../src/workload'
+import { expectClose, rightOf } from './helpers'
 
 // -------------------------------------------------------------------------------------
 // fixtures
@@ -24,18 +25,8 @@ const inputOf = (model: Architecture, s: Strategy, workload: InferenceWorkload =
   workload,
 })
 
-const rightOf = <L extends { readonly message: string }, R>(r: E.Either<L, R>): R => {
-  if (E.isLeft(r)) throw new Error(r.left.message)
-  return r.right
-}
-
 const constantsOf = (input: InferenceInput): InferenceConstants => rightOf(prepareInference(defaultPlannerModels)(input))
 const estimateOf = (input: InferenceInput): InferenceEstimate => rightOf(estimateInference(defaultPlannerModels)(input))
-
-const expectClose = (actual: number, expected: number, relative = 1e-12): void => {
-  expect(Number.isFinite(actual)).toBe(true)
-  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * Math.abs(expected))
-}
 
 const allReduceSeconds = (bytes: number, ranks: ReadonlyArray<number>): number =>
   rightOf(estimate(defaultCollectiveModel)(h100x8)('all_reduce', bytes, spanOf(h100x8)(ranks))).seconds

@@ -22,6 +22,7 @@ import {
 } from '../src/fast'
 import { defaultPlannerModels, type Overlap } from '../src/models'
 import type { InferenceWorkload } from '../src/workload'
+import { expectClose } from './helpers'
 
 // -------------------------------------------------------------------------------------
 // fixtures
@@ -67,11 +68,6 @@ const commOf = (c: InferenceConstants, k: StageClass, decode: boolean, tokens: n
 
 const figures = (c: InferenceConstants, batch: number): Float64Array => evaluateInference(c, batch, new Float64Array(Figure.count))
 const fig = (out: Float64Array, f: number): number => out[f] ?? Number.NaN
-
-const expectClose = (actual: number, expected: number, relative = 1e-12): void => {
-  expect(Number.isFinite(actual)).toBe(true)
-  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * Math.abs(expected))
-}
 
 const range = (from: number, to: number): ReadonlyArray<number> => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 

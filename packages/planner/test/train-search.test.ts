@@ -8,6 +8,7 @@ import { estimateTraining, type TrainingEstimate } from '../src/estimate-trainin
 import { defaultPlannerModels } from '../src/models'
 import { planTraining, searchTrainingSlice, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/train-search'
 import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from '../src/training-workload'
+import { expectClose, leftOf, rightOf } from './helpers'
 
 // The worker threads run packages/planner/dist/train-worker.js: build the planner (npx tsc -p tsconfig.build.json) before these tests.
 
@@ -18,21 +19,6 @@ import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload }
 const h100x8 = unsafeClusterOf('dgx-h100', 1)
 const h100x16 = unsafeClusterOf('dgx-h100', 2)
 const llama7b = models['llama-2-7b']
-
-const rightOf = <L extends { readonly message: string }, R>(r: E.Either<L, R>): R => {
-  if (E.isLeft(r)) throw new Error(r.left.message)
-  return r.right
-}
-
-const leftOf = <L, R>(r: E.Either<L, R>): L => {
-  if (E.isRight(r)) throw new Error('expected a Left')
-  return r.left
-}
-
-const expectClose = (actual: number, expected: number, relative = 1e-12): void => {
-  expect(Number.isFinite(actual)).toBe(true)
-  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * Math.abs(expected))
-}
 
 const search = async (input: TrainingSearchInput, space: TrainingSpace = {}, options: { top?: number; workers?: number } = {}): Promise<TrainingPlan> =>
   rightOf(await planTraining(defaultPlannerModels)(input, space, options))

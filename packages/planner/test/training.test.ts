@@ -1,4 +1,3 @@
-import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { defaultCollectiveModel, estimate, type CollectiveOp } from '@meshplan/collectives'
 import { defaultComputeModel, modelFlopsPerToken } from '@meshplan/compute'
@@ -26,25 +25,11 @@ import {
   type TrainingInput,
 } from '../src/training'
 import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from '../src/training-workload'
+import { expectClose, leftOf, rightOf } from './helpers'
 
 // -------------------------------------------------------------------------------------
 // fixtures
 // -------------------------------------------------------------------------------------
-
-const rightOf = <L extends { readonly message: string }, R>(r: E.Either<L, R>): R => {
-  if (E.isLeft(r)) throw new Error(r.left.message)
-  return r.right
-}
-
-const leftOf = <L, R>(r: E.Either<L, R>): L => {
-  if (E.isRight(r)) throw new Error('expected a Left')
-  return r.left
-}
-
-const expectClose = (actual: number, expected: number, relative = 1e-12): void => {
-  expect(Number.isFinite(actual)).toBe(true)
-  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * Math.abs(expected))
-}
 
 const h100x8 = unsafeClusterOf('dgx-h100', 1)
 const h100x64 = unsafeClusterOf('dgx-h100', 8)

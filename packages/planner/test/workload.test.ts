@@ -3,20 +3,11 @@ import fc from 'fast-check'
 import type { DecodeIssue } from '@meshplan/units'
 import type { PlannerError } from '../src/error'
 import { contextTokens, decodeInferenceWorkload, defaultMaxBatch, inferenceModes, inferenceWorkload, type InferenceWorkload } from '../src/workload'
+import { leftOf, rightOf } from './helpers'
 
 // -------------------------------------------------------------------------------------
 // helpers
 // -------------------------------------------------------------------------------------
-
-const leftOf = <L, R>(r: E.Either<L, R>): L => {
-  if (E.isRight(r)) throw new Error(`expected a Left, got ${JSON.stringify(r.right)}`)
-  return r.left
-}
-
-const rightOf = <L, R>(r: E.Either<L, R>): R => {
-  if (E.isLeft(r)) throw new Error(`expected a Right, got ${JSON.stringify(r.left)}`)
-  return r.right
-}
 
 const paths = (issues: ReadonlyArray<DecodeIssue>): ReadonlyArray<string> => issues.map((i) => i.path).sort()
 
