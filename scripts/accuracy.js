@@ -8,7 +8,7 @@ const path = require('node:path')
 const { defaultPlannerModels, predictCases } = require('../packages/planner/dist')
 
 const root = path.resolve(__dirname, '..')
-const casesFile = process.argv[2] ?? path.resolve(root, '..', 'shared', 'validation', 'calibration.json')
+const casesFile = process.argv[2] ?? path.resolve(root, 'validation', 'calibration.json')
 const out = process.argv[3] ?? path.join(root, 'docs', 'accuracy.md')
 
 const report = predictCases(defaultPlannerModels)(JSON.parse(fs.readFileSync(casesFile, 'utf8')))

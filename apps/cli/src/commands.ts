@@ -93,7 +93,7 @@ examples:
   meshplan estimate examples/reference-plan.yaml --batch 8
   meshplan estimate --train --model gpt3-175b --cluster dgx-a100-80gb --nodes 8 --tp 8 --pp 8 --vp 3 --sp \
       --global-batch 64 --seq-len 2048 --recompute selective
-  meshplan estimate ../shared/validation/calibration.json --case korthikanti22-175b-a100-seqpar-selective
+  meshplan estimate validation/calibration.json --case torchtitan-gt-h100-llama3.1-8b-fsdp8-bs2-seq8192-selac-bf16
 
 exit codes: 0 estimated, 1 the strategy breaks a law, 2 invalid input or it does not fit in memory`
 
@@ -355,13 +355,13 @@ export const dagCommand = (args: ReadonlyArray<string>): Output => {
 
 export const validateHelp = `meshplan validate FILE [--json]: predict measured cases and report the errors
 
-Reads a case file (meshplan-cases/1, shared/validation/FORMAT.md) and prints, per case,
+Reads a case file (meshplan-cases/1, validation/FORMAT.md) and prints, per case,
 the prediction, the measurement and the error, then the median, mean and worst absolute
 error per kind and per metric. Inference and collective cases are predicted; training
 cases are reported as not supported yet.
 
 examples:
-  meshplan validate ../shared/validation/calibration.json
+  meshplan validate validation/calibration.json
   meshplan validate cases.json --json
 
 exit codes: 0 the file was read and predicted, 2 invalid input`

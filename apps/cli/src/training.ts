@@ -10,7 +10,7 @@ import {
   estimateTraining,
   planTraining,
   recomputeModes,
-  trainingInputOfCase,
+  trainingCaseOf,
   type RecomputeMode,
   type SearchProgress,
   type TrainingCandidate,
@@ -115,7 +115,10 @@ export const caseInput = (file: string, id: string): E.Either<InputError, Traini
   if (index < 0) return E.left(`--case: no case "${id}" in ${file}`)
   const kind = (cases[index] as { readonly workload?: { readonly kind?: unknown } }).workload?.kind
   if (kind !== 'training') return E.left(`--case: case "${id}" is not a training case (it is ${String(kind)}); --case estimates training cases, meshplan validate predicts every kind`)
-  return E.mapLeft(issuesMessage(file))(trainingInputOfCase(cases[index], `cases[${index}]`))
+  const decoded = trainingCaseOf(cases[index], `cases[${index}]`)
+  if (E.isLeft(decoded)) return E.left(issuesMessage(file)(decoded.left))
+  if (decoded.right.unmodelled !== undefined) return E.left(`--case: case "${id}" cannot be estimated as written: ${decoded.right.unmodelled}`)
+  return E.right(decoded.right.input)
 }
 
 /** The training input of flags over a deployment (model, cluster, strategy, precision). */

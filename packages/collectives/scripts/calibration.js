@@ -5,7 +5,7 @@
 //
 //   node packages/collectives/scripts/calibration.js [path]
 //
-// `path` defaults to <repository>/../shared/validation/calibration.json.
+// `path` defaults to <repository>/validation/calibration.json.
 'use strict'
 const fs = require('node:fs')
 const path = require('node:path')
@@ -13,7 +13,7 @@ const { calibrationTable, defaultCollectiveModel, predictCaseFile } = require('.
 
 const file = process.argv[2] !== undefined
   ? path.resolve(process.cwd(), process.argv[2])
-  : path.resolve(__dirname, '../../../../shared/validation/calibration.json')
+  : path.resolve(__dirname, '../../../validation/calibration.json')
 
 if (!fs.existsSync(file)) {
   process.stderr.write(`no case file at ${file}\n`)

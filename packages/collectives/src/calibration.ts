@@ -14,7 +14,7 @@ import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import type { Cluster, GroupSpan, Link, Tier } from '@meshplan/topology'
 import { latencies, spanOf } from '@meshplan/topology'
-import { bytes, bytesPerSecond, decodeWith, describeIssue, dtypes, flopsPerSecond, oneOf, positiveInt, seconds } from '@meshplan/units'
+import { bytes, bytesPerSecond, closed, decodeWith, describeIssue, dtypes, flopsPerSecond, oneOf, positiveInt, seconds } from '@meshplan/units'
 import type { Dtype, FlopsPerSecond } from '@meshplan/units'
 import { estimate, type CollectiveModel } from './model'
 import { collectiveOps } from './op'
@@ -34,32 +34,87 @@ const numberWhere = (name: string, test: (n: number) => boolean): t.Type<number,
 const positive = numberWhere('a finite number above zero', (n) => Number.isFinite(n) && n > 0)
 const nonNegative = numberWhere('a finite number, zero or more', (n) => Number.isFinite(n) && n >= 0)
 
-/** A link of a case's hardware: GB/s (1e9 B/s) per GPU per direction, µs per hop. */
-export const HardwareLink = t.intersection([
-  t.type({ bandwidth_gbps: positive }),
-  t.partial({ latency_us: nonNegative, in_network_reduction: t.boolean }),
-])
+/** The scale-out link of a case's hardware: GB/s (1e9 B/s) per GPU per direction, µs per hop. */
+export const HardwareLink = closed(
+  { bandwidth_gbps: positive },
+  { latency_us: nonNegative, in_network_reduction: t.boolean },
+  'a link { bandwidth_gbps, latency_us?, in_network_reduction? }',
+)
 export type HardwareLink = t.TypeOf<typeof HardwareLink>
 
-/** A case's `hardware` object (the fields the collective model reads). */
-export const Hardware = t.intersection([
-  t.type({ num_gpus: positiveInt, gpus_per_node: positiveInt, scale_up: HardwareLink, scale_out: HardwareLink }),
-  t.partial({
-    gpu: t.partial({ name: t.string, memory_gib: nonNegative, tflops: t.record(t.string, nonNegative), hbm_tbps: nonNegative }),
-  }),
-])
+/** How the GPUs of a node are connected: through a switch (NVSwitch) or point to point (`full_mesh`, MI300X Infinity Fabric). */
+export const scaleUpTopologies = ['switch', 'full_mesh'] as const
+
+/** The scale-up link of a case's hardware: a link, and how the node's GPUs reach each other. */
+export const ScaleUpLink = closed(
+  { bandwidth_gbps: positive },
+  { latency_us: nonNegative, in_network_reduction: t.boolean, topology: oneOf(scaleUpTopologies), link_gbps: positive },
+  'a scale-up link { bandwidth_gbps, latency_us?, in_network_reduction?, topology?, link_gbps? }',
+)
+export type ScaleUpLink = t.TypeOf<typeof ScaleUpLink>
+
+/** Dense peak TFLOP/s per dtype, e.g. `{ "bf16": 989, "fp8": 1979 }`. */
+const Tflops = closed({}, Object.fromEntries(dtypes.map((d) => [d, nonNegative])) as Record<Dtype, typeof nonNegative>, `TFLOP/s per dtype { ${dtypes.join(', ')} }`)
+
+/** A case's GPU: memory in GiB, dense peak in TFLOP/s per dtype, memory bandwidth in TB/s. */
+export const HardwareGpu = closed(
+  {},
+  { name: t.string, memory_gib: nonNegative, tflops: Tflops, hbm_tbps: nonNegative },
+  'a gpu { name?, memory_gib?, tflops?, hbm_tbps? }',
+)
+
+/** A case's `hardware` object (the measured-case format's fields, no others). */
+export const Hardware = closed(
+  { num_gpus: positiveInt, gpus_per_node: positiveInt, scale_up: ScaleUpLink, scale_out: HardwareLink },
+  { gpu: HardwareGpu },
+  'a hardware object { num_gpus, gpus_per_node, gpu?, scale_up, scale_out }',
+)
 export type Hardware = t.TypeOf<typeof Hardware>
 
-/** A case whose workload is a collective. */
-export const CollectiveCase = t.intersection([
-  t.type({
-    id: t.string,
-    hardware: Hardware,
-    workload: t.intersection([t.type({ kind: t.literal('collective'), op: oneOf(collectiveOps), bytes: positive }), t.partial({ algorithm: t.string })]),
-    measured: t.type({ metric: oneOf(['busbw_gbps', 'time_us'] as const), value: positive }),
-  }),
-  t.partial({ source: t.string, notes: t.string }),
-])
+/** Collective algorithms a case may force. */
+export const caseAlgorithms = ['ring', 'tree', 'nvls', 'nvls_tree', 'collnet'] as const
+/** Wire protocols a case may force. */
+export const caseProtocols = ['ll', 'll128', 'simple'] as const
+
+/** The workload of a collective case: one operation of `bytes` (nccl-tests' convention). */
+export const CollectiveWorkload = closed(
+  { kind: t.literal('collective'), op: oneOf(collectiveOps), bytes: positive },
+  { algorithm: oneOf(caseAlgorithms), protocol: oneOf(caseProtocols), in_place: t.boolean },
+  'a collective workload { kind: "collective", op, bytes, algorithm?, protocol?, in_place? }',
+)
+export type CollectiveWorkload = t.TypeOf<typeof CollectiveWorkload>
+
+/** MoE token-exchange operations (DeepEP-style dispatch and combine). */
+export const moeExchangeOps = ['moe_dispatch', 'moe_combine'] as const
+
+/** The workload of an MoE token-exchange case. */
+export const MoeExchangeWorkload = closed(
+  {
+    kind: t.literal('collective'),
+    op: oneOf(moeExchangeOps),
+    tokens_per_rank: positiveInt,
+    hidden: positiveInt,
+    top_k: positiveInt,
+    num_experts: positiveInt,
+  },
+  { dtype: oneOf(dtypes), kernel: oneOf(['normal', 'low_latency'] as const) },
+  'an MoE exchange workload { kind: "collective", op, tokens_per_rank, hidden, top_k, num_experts, dtype?, kernel? }',
+)
+export type MoeExchangeWorkload = t.TypeOf<typeof MoeExchangeWorkload>
+
+/** What a collective case can measure. */
+export const collectiveMetrics = ['busbw_gbps', 'time_us'] as const
+
+/**
+ * The fields of a collective case this package reads: its id, hardware, collective
+ * workload and measurement (the rest of the case format is the planner's to check).
+ */
+export const CollectiveCase = t.type({
+  id: t.string,
+  hardware: Hardware,
+  workload: CollectiveWorkload,
+  measured: t.type({ metric: oneOf(collectiveMetrics), value: positive }),
+})
 export type CollectiveCase = t.TypeOf<typeof CollectiveCase>
 
 /** One case predicted, or the reason it could not be. */
@@ -133,6 +188,14 @@ export const clusterFromHardware = (hardware: Hardware): Cluster => {
   }
 }
 
+/**
+ * Why the model cannot honour a case's hardware as written, if it cannot: a
+ * point-to-point scale-up fabric (`full_mesh`) is not a topology the cluster model
+ * expresses (each GPU reaches each peer at one link's bandwidth, not the sum).
+ */
+export const unsupportedHardware = (hardware: Hardware): string | undefined =>
+  hardware.scale_up.topology === 'full_mesh' ? 'hardware.scale_up.topology "full_mesh" is not modelled yet (a switched scale-up fabric is)' : undefined
+
 /** The group of a case: ranks 0 .. num_gpus - 1 of `clusterFromHardware(hardware)`. */
 export const groupOfHardware = (hardware: Hardware): { readonly cluster: Cluster; readonly span: GroupSpan } => {
   const cluster = clusterFromHardware(hardware)
@@ -147,10 +210,13 @@ export const groupOfHardware = (hardware: Hardware): { readonly cluster: Cluster
 export const predictCase =
   (model: CollectiveModel) =>
   (c: CollectiveCase): CaseResult => {
-    const { cluster, span } = groupOfHardware(c.hardware)
-    const options = c.workload.algorithm === undefined ? undefined : { algorithm: c.workload.algorithm }
-    const result = estimate(model)(cluster)(c.workload.op, c.workload.bytes, span, options)
     const base = { id: c.id, metric: c.measured.metric, measured: c.measured.value }
+    const unsupported = unsupportedHardware(c.hardware)
+    if (unsupported !== undefined) return { ...base, predicted: null, error: null, note: unsupported }
+    const { cluster, span } = groupOfHardware(c.hardware)
+    const { algorithm, protocol } = c.workload
+    const options = { ...(algorithm === undefined ? {} : { algorithm }), ...(protocol === undefined ? {} : { protocol }) }
+    const result = estimate(model)(cluster)(c.workload.op, c.workload.bytes, span, options)
     if (E.isLeft(result)) return { ...base, predicted: null, error: null, note: result.left.message }
     const predicted = c.measured.metric === 'busbw_gbps' ? result.right.busbw / 1e9 : result.right.seconds * 1e6
     return { ...base, predicted, error: (predicted - c.measured.value) / c.measured.value, note: `${result.right.algorithm}/${result.right.protocol}` }

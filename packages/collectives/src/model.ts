@@ -51,6 +51,8 @@ export interface Candidate {
 export interface EstimateOptions {
   /** Force an algorithm by name (as `NCCL_ALGO` does); an error if it does not apply. */
   readonly algorithm?: string
+  /** Force a protocol by name, case-insensitively (as `NCCL_PROTO` does); an error if no applicable algorithm runs it. */
+  readonly protocol?: string
 }
 
 /** The price of one collective. */
@@ -283,10 +285,20 @@ export const estimate =
     }
     const priced = candidatesOf(model, shape, op, forced.right)
     if (E.isLeft(priced)) return priced
+    const wanted = options?.protocol?.toLowerCase()
     const considered = priced.right
+      .filter((c) => wanted === undefined || c.protocol.toLowerCase() === wanted)
       .map((c) => ({ algorithm: c.algorithm, protocol: c.protocol, seconds: seconds(c.latency + bytes * c.secondsPerByte) }))
       .sort((a, b) => a.seconds - b.seconds)
     const best = considered[0]
+    if (best === undefined && wanted !== undefined) {
+      return E.left({
+        code: 'not-applicable',
+        algorithm: options?.algorithm ?? 'any',
+        op,
+        message: `no ${options?.algorithm ?? ''}${options?.algorithm === undefined ? '' : ' '}algorithm of the model runs ${op} over ${describeShape(shape)} with protocol ${options?.protocol ?? ''} (protocols: ${model.protocols.map((p) => p.name).join(', ')})`,
+      })
+    }
     if (best === undefined) return E.left(noAlgorithm(op, shape))
     if (!Number.isFinite(best.seconds)) {
       return E.left({ code: 'invalid-size', bytes, message: `message size ${bytes} is too large to price in finite time` })

@@ -45,15 +45,41 @@ describe('predictCase', () => {
 
   it('predicts time in µs and honours a forced algorithm', () => {
     // ring/Simple: 22.4 µs + 1.75 x 2^30 / 360e9 = 5241.98 µs
-    const c = { ...base, workload: { ...base.workload, algorithm: 'ring' }, measured: { metric: 'time_us' as const, value: 5000 } }
+    const c = { ...base, workload: { ...base.workload, algorithm: 'ring' as const }, measured: { metric: 'time_us' as const, value: 5000 } }
     expect(predictCase(defaultCollectiveModel)(c).predicted).toBeCloseTo(5241.98, 1)
   })
 
   it('gives no number, with the reason, for an algorithm that does not apply', () => {
-    const c = { ...base, workload: { ...base.workload, algorithm: 'collnet' }, measured: { metric: 'time_us' as const, value: 5000 } }
+    const c = { ...base, workload: { ...base.workload, algorithm: 'collnet' as const }, measured: { metric: 'time_us' as const, value: 5000 } }
     const r = predictCase(defaultCollectiveModel)(c)
     expect(r.predicted).toBeNull()
     expect(r.note).toContain('not applicable')
+  })
+
+  it('honours a forced protocol: ring with LL pays LL\'s half bandwidth, so it is slower than ring with Simple at 1 GiB', () => {
+    const time = (protocol: 'll' | 'simple') =>
+      predictCase(defaultCollectiveModel)({ ...base, workload: { ...base.workload, algorithm: 'ring' as const, protocol }, measured: { metric: 'time_us' as const, value: 5000 } })
+    const simple = time('simple')
+    const ll = time('ll')
+    expect(simple.predicted).toBeCloseTo(5241.98, 1)
+    expect(simple.note).toBe('ring/Simple')
+    expect(ll.note).toBe('ring/LL')
+    expect(ll.predicted ?? 0).toBeGreaterThan(1.9 * (simple.predicted ?? 0))
+  })
+
+  it('gives no number, with the reason, for a protocol the model does not have (LL128) or a full-mesh node', () => {
+    const ll128 = predictCase(defaultCollectiveModel)({ ...base, workload: { ...base.workload, protocol: 'll128' as const }, measured: { metric: 'time_us' as const, value: 5000 } })
+    expect(ll128.predicted).toBeNull()
+    expect(ll128.note).toContain('protocol ll128')
+    const mesh = { ...base, hardware: { ...base.hardware, scale_up: { bandwidth_gbps: 448, topology: 'full_mesh' as const, link_gbps: 64 } }, measured: { metric: 'time_us' as const, value: 5000 } }
+    const r = predictCase(defaultCollectiveModel)(mesh)
+    expect(r.predicted).toBeNull()
+    expect(r.note).toContain('full_mesh')
+  })
+
+  it('refuses an unknown field of the hardware with its path', () => {
+    const bad = decodeWith(CollectiveCase, 'case')({ ...base, hardware: { ...base.hardware, scale_up: { bandwidth_gbps: 450, bandwith: 1 } }, measured: { metric: 'busbw_gbps', value: 1 } })
+    expect(E.isLeft(bad) && bad.left.map((i) => i.path)).toEqual(['case.hardware.scale_up.bandwith'])
   })
 
   it('decodes a case at the boundary with the path of a bad field', () => {
@@ -73,11 +99,10 @@ describe('summarize', () => {
   })
 })
 
-// The shared measured cases (outside this repository): predicted when present.
-const caseFile = path.resolve(__dirname, '../../../../shared/validation/calibration.json')
-const describeIfCases = fs.existsSync(caseFile) ? describe : describe.skip
+// The repository's copy of the measured cases (validation/calibration.json, refreshed by `npm run sync-cases`).
+const caseFile = path.resolve(__dirname, '../../../validation/calibration.json')
 
-describeIfCases('the collective cases of the shared calibration file', () => {
+describe('the collective cases of the calibration file', () => {
   const results = predictCaseFile(defaultCollectiveModel)(JSON.parse(fs.readFileSync(caseFile, 'utf8')))
 
   it('predicts every collective case', () => {

@@ -21,17 +21,18 @@
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
-import { clusterFromHardware, CollectiveCase, Hardware, predictCase, summarize } from '@meshplan/collectives'
+import { clusterFromHardware, collectiveMetrics, CollectiveWorkload, Hardware, MoeExchangeWorkload, moeExchangeOps, predictCase, summarize, unsupportedHardware } from '@meshplan/collectives'
+import { fractionReserve } from '@meshplan/memory'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, type Precision } from '@meshplan/model'
-import { decodeStrategy, type Strategy } from '@meshplan/parallelism'
+import { decodeStrategy, strategy, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
-import { decodeWith, rerootIssues, type DecodeIssue } from '@meshplan/units'
+import { closed, decodeWith, nonNegativeInt, oneOf, positiveInt, rerootIssues, type DecodeIssue } from '@meshplan/units'
 import { estimateInference, type InferenceEstimate } from './estimate'
 import { estimateTraining, type TrainingEstimate } from './estimate-training'
 import type { InferenceInput } from './fast'
 import type { TrainingInput } from './training'
 import { decodeTrainingWorkload } from './training-workload'
-import type { PlannerModels } from './models'
+import type { PlannerModels as CostModels } from './models'
 import { decodeInferenceWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -73,7 +74,7 @@ export interface CaseReport {
   }
 }
 
-const Envelope = t.type({ format: t.literal('meshplan-cases/1'), cases: t.array(t.unknown) }, 'a case file { format: "meshplan-cases/1", cases: [...] }')
+const Envelope = closed({ format: t.literal('meshplan-cases/1'), cases: t.array(t.unknown) }, {}, 'a case file { format: "meshplan-cases/1", cases: [...] }')
 
 /** A measurement: a finite number above zero (an error is relative to it). */
 const positiveNumber = new t.Type<number, number, unknown>(
@@ -83,20 +84,63 @@ const positiveNumber = new t.Type<number, number, unknown>(
   (a) => a,
 )
 
-const CaseHead = t.type(
+/** What a case may set about the engine that produced it (`FORMAT.md`, `engine.options`). */
+export const EngineOptions = closed(
+  {},
+  {
+    attention_kernel: oneOf(['flash', 'unfused'] as const),
+    tp_comm_overlap: t.boolean,
+    pp_comm_overlap: t.boolean,
+    two_batch_overlap: t.boolean,
+    attention_dp_balance: t.boolean,
+    cuda_graphs: t.boolean,
+    custom_all_reduce: t.boolean,
+    gpu_memory_utilization: new t.Type<number, number, unknown>(
+      'a fraction in (0, 1]',
+      (u): u is number => typeof u === 'number' && u > 0 && u <= 1,
+      (u, c) => (typeof u === 'number' && u > 0 && u <= 1 ? t.success(u) : t.failure(u, c)),
+      (a) => a,
+    ),
+    attention_backend: t.string,
+  },
+  'engine options { attention_kernel?, tp_comm_overlap?, pp_comm_overlap?, two_batch_overlap?, attention_dp_balance?, cuda_graphs?, custom_all_reduce?, gpu_memory_utilization?, attention_backend? }',
+)
+export type EngineOptions = t.TypeOf<typeof EngineOptions>
+
+/** The software that produced a measurement. */
+export const EngineFile = closed({ name: t.string }, { version: t.string, options: EngineOptions }, 'an engine { name, version?, options? }')
+export type EngineFile = t.TypeOf<typeof EngineFile>
+
+/** The fields of a case, every kind (unknown fields are errors with their path). */
+const CaseHead = closed(
   {
     id: t.string,
-    workload: t.type({ kind: t.keyof({ inference: null, training: null, collective: null }) }),
-    measured: t.type({ metric: t.string, value: positiveNumber }),
+    hardware: t.unknown,
+    workload: t.type({ kind: oneOf(caseKinds) }),
+    measured: closed({ metric: t.string, value: positiveNumber }, {}, 'a measurement { metric, value }'),
   },
-  'a case with id, workload.kind and measured { metric, value }',
+  { source: t.string, notes: t.string, model: t.unknown, precision: t.unknown, parallelism: t.unknown, engine: EngineFile, pools: t.unknown },
+  'a case { id, source, hardware, workload, measured, model?, precision?, parallelism?, engine?, pools?, notes? }',
 )
+type CaseHead = t.TypeOf<typeof CaseHead>
 
-const InferenceCase = t.type({
-  model: t.UnknownRecord,
-  hardware: Hardware,
-  parallelism: t.UnknownRecord,
-})
+/** Fields of a case's `parallelism` beyond the strategy's: the measured-case format's, which the algebra has no place for yet. */
+const ParallelismExtras = closed(
+  {},
+  {
+    redundant_experts: nonNegativeInt,
+    first_stage_layers: positiveInt,
+    last_stage_layers: positiveInt,
+    embedding_in_pipeline_split: t.boolean,
+    loss_in_pipeline_split: t.boolean,
+  },
+)
+type ParallelismExtras = t.TypeOf<typeof ParallelismExtras>
+const extraKeys = ['redundant_experts', 'first_stage_layers', 'last_stage_layers', 'embedding_in_pipeline_split', 'loss_in_pipeline_split'] as const
+
+/** One pool of a disaggregated deployment. */
+const PoolFile = closed({ instances: positiveInt, parallelism: t.unknown }, { hardware: t.unknown }, 'a pool { instances, parallelism, hardware? }')
+const PoolsFile = closed({ prefill: PoolFile, decode: PoolFile }, {}, 'pools { prefill, decode }')
 
 /** Metrics an inference case can measure, and how to read each off an estimate. */
 const inferenceMetrics: Readonly<Record<string, (e: InferenceEstimate, input: InferenceInput) => number>> = {
@@ -106,6 +150,10 @@ const inferenceMetrics: Readonly<Record<string, (e: InferenceEstimate, input: In
   ttft_ms: (e) => e.ttft * 1e3,
   tpot_ms: (e) => e.tpot * 1e3,
   request_latency_ms: (e) => e.requestLatency * 1e3,
+  // every request of a static or latency run sees the same figures, so the mean over requests is the estimate's
+  mean_request_latency_ms: (e) => e.requestLatency * 1e3,
+  mean_ttft_ms: (e) => e.ttft * 1e3,
+  mean_tpot_ms: (e) => e.tpot * 1e3,
 }
 
 /** Metrics a training case can measure, and how to read each off an estimate. */
@@ -121,87 +169,213 @@ const trainingMetrics: Readonly<Record<string, (e: TrainingEstimate) => number>>
 // operations
 // -------------------------------------------------------------------------------------
 
-/** The model, cluster, strategy and precision of a case with its workload decoded by `workload`, or the issues of its fields. */
-const caseInput = <W>(
+/** The strategy of a case's `parallelism` object, and the format's fields beyond it. */
+const decodeCaseParallelism = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, { readonly strategy: Strategy; readonly extras: ParallelismExtras }> => {
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return decodeStrategy(u, path) as E.Either<ReadonlyArray<DecodeIssue>, never>
+  const rest: Record<string, unknown> = {}
+  const extra: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(u)) ((extraKeys as ReadonlyArray<string>).includes(k) ? extra : rest)[k] = v
+  const s = decodeStrategy(rest, path)
+  const x = decodeWith(ParallelismExtras, path)(extra)
+  if (E.isLeft(s) || E.isLeft(x)) return E.left([...(E.isLeft(s) ? s.left : []), ...(E.isLeft(x) ? x.left : [])])
+  return E.right({ strategy: s.right, extras: x.right })
+}
+
+/** Why a case's parallelism asks for what the algebra does not represent yet, if it does. */
+const unmodelledParallelism = (x: ParallelismExtras): string | undefined =>
+  (x.redundant_experts ?? 0) > 0
+    ? 'parallelism.redundant_experts: redundant expert replicas are not modelled yet'
+    : x.first_stage_layers !== undefined || x.last_stage_layers !== undefined
+      ? 'parallelism.first_stage_layers / last_stage_layers: uneven pipeline stages are not modelled yet'
+      : x.embedding_in_pipeline_split === true || x.loss_in_pipeline_split === true
+        ? 'parallelism.embedding_in_pipeline_split / loss_in_pipeline_split: counting the embedding or the loss as a layer in the split is not modelled yet'
+        : undefined
+
+/** Why the estimate cannot honour the engine options of a case as written, if it cannot (the options the models assume are honoured). */
+const unmodelledEngine = (options: EngineOptions | undefined, kind: CaseKind): string | undefined => {
+  if (options === undefined) return undefined
+  if (options.attention_kernel === 'unfused') return 'engine.options.attention_kernel "unfused": attention that writes the score matrix to memory is not modelled yet (a fused, FlashAttention-style kernel is)'
+  if (kind === 'training' && options.tp_comm_overlap === true) return 'engine.options.tp_comm_overlap: tensor-parallel communication overlapped with GEMMs is not modelled yet'
+  if (kind === 'training' && options.pp_comm_overlap === true) return 'engine.options.pp_comm_overlap: pipeline communication overlapped with compute is not modelled yet'
+  if (options.two_batch_overlap === true) return 'engine.options.two_batch_overlap: MoE exchange overlapped with the other micro-batch is not modelled yet'
+  return undefined
+}
+
+interface CaseDeployment<W> {
+  readonly model: Architecture
+  readonly cluster: Cluster
+  readonly strategy: Strategy
+  readonly precision: Precision
+  readonly workload: W
+  /** Models adjusted to what the case states (the engine's memory utilisation). */
+  readonly models: (models: CostModels) => CostModels
+  /** What the case asks that the models cannot honour yet, if anything. */
+  readonly unmodelled: string | undefined
+}
+
+/**
+ * The model, cluster, strategy and precision of an inference or training case with its
+ * workload decoded by `workload`, or the issues of its fields (every one, each at its
+ * path).
+ */
+const caseDeployment = <W>(
   u: unknown,
   path: string,
+  head: CaseHead,
   workload: (u: unknown, path: string) => E.Either<ReadonlyArray<DecodeIssue>, W>,
-): E.Either<ReadonlyArray<DecodeIssue>, { readonly model: Architecture; readonly cluster: Cluster; readonly strategy: Strategy; readonly precision: Precision; readonly workload: W }> =>
-  pipe(
-    decodeWith(InferenceCase, path)(u),
-    E.chain((c) => {
-      const raw = u as { readonly precision?: unknown; readonly workload: unknown }
-      const model = E.mapLeft(rerootIssues('config', `${path}.model`))(fromHuggingFace(c.model))
-      const precision: E.Either<ReadonlyArray<DecodeIssue>, Precision> =
-        raw.precision === undefined ? E.right(defaultPrecision) : decodePrecision(raw.precision, `${path}.precision`)
-      const s = decodeStrategy(c.parallelism, `${path}.parallelism`)
-      const w = workload(raw.workload, `${path}.workload`)
-      if (E.isLeft(model) || E.isLeft(precision) || E.isLeft(s) || E.isLeft(w)) {
-        return E.left([model, precision, s, w].flatMap((r) => (E.isLeft(r) ? r.left : [])))
-      }
-      return E.right({ model: model.right, cluster: clusterFromHardware(c.hardware), strategy: s.right, precision: precision.right, workload: w.right })
-    }),
-  )
+): E.Either<ReadonlyArray<DecodeIssue>, CaseDeployment<W>> => {
+  const raw = u as { readonly precision?: unknown; readonly workload: unknown }
+  const hardware = decodeWith(Hardware, `${path}.hardware`)(head.hardware)
+  const model =
+    head.model === undefined
+      ? E.left([{ path: `${path}.model`, value: undefined, expected: 'a Hugging Face config.json object' }])
+      : E.mapLeft(rerootIssues('config', `${path}.model`))(fromHuggingFace(head.model))
+  const precision: E.Either<ReadonlyArray<DecodeIssue>, Precision> =
+    raw.precision === undefined ? E.right(defaultPrecision) : decodePrecision(raw.precision, `${path}.precision`)
+  const pools = head.pools === undefined ? E.right(undefined) : decodeWith(PoolsFile, `${path}.pools`)(head.pools)
+  const parallelism =
+    head.parallelism !== undefined
+      ? decodeCaseParallelism(head.parallelism, `${path}.parallelism`)
+      : head.pools !== undefined
+        ? E.right({ strategy: strategy({}), extras: {} })
+        : E.left([{ path: `${path}.parallelism`, value: undefined, expected: 'a parallelism object (or pools)' }])
+  const poolIssues =
+    E.isRight(pools) && pools.right !== undefined
+      ? (['prefill', 'decode'] as const).flatMap((role) => {
+          const pool = (pools.right as t.TypeOf<typeof PoolsFile>)[role]
+          const p = decodeCaseParallelism(pool.parallelism, `${path}.pools.${role}.parallelism`)
+          const h = pool.hardware === undefined ? E.right(undefined) : decodeWith(Hardware, `${path}.pools.${role}.hardware`)(pool.hardware)
+          return [...(E.isLeft(p) ? p.left : []), ...(E.isLeft(h) ? h.left : [])]
+        })
+      : []
+  const w = workload(raw.workload, `${path}.workload`)
+  const issues = [...[hardware, model, precision, pools, parallelism, w].flatMap((r) => (E.isLeft(r) ? r.left : [])), ...poolIssues]
+  if (issues.length > 0 || E.isLeft(hardware) || E.isLeft(model) || E.isLeft(precision) || E.isLeft(parallelism) || E.isLeft(w)) return E.left(issues)
+  const utilisation = head.engine?.options?.gpu_memory_utilization
+  return E.right({
+    model: model.right,
+    cluster: clusterFromHardware(hardware.right),
+    strategy: parallelism.right.strategy,
+    precision: precision.right,
+    workload: w.right,
+    models: (m: CostModels) => (utilisation === undefined ? m : { ...m, memory: { ...m.memory, reserve: fractionReserve(1 - utilisation) } }),
+    unmodelled:
+      (head.pools === undefined ? undefined : 'pools: disaggregated prefill and decode pools are not modelled yet') ??
+      unsupportedHardware(hardware.right) ??
+      unmodelledParallelism(parallelism.right.extras) ??
+      unmodelledEngine(head.engine?.options, head.workload.kind),
+  })
+}
+
+const headOf = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, CaseHead> => decodeWith(CaseHead, path)(u)
+
+/** A case decoded into what the estimate takes, and what it asks beyond that. */
+export interface DecodedCase<I> {
+  readonly input: I
+  /** The cost models adjusted to what the case states (e.g. the engine's `gpu_memory_utilization`). */
+  readonly models: (models: CostModels) => CostModels
+  /** What the case asks that the models cannot honour yet, in a sentence naming the field, if anything. */
+  readonly unmodelled: string | undefined
+}
+
+const decodedCase =
+  <W, I>(workload: (u: unknown, path: string) => E.Either<ReadonlyArray<DecodeIssue>, W>, input: (d: CaseDeployment<W>) => I) =>
+  (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, DecodedCase<I>> =>
+    pipe(
+      headOf(u, path),
+      E.chain((head) => caseDeployment(u, path, head, workload)),
+      E.map((d) => ({ input: input(d), models: d.models, unmodelled: d.unmodelled })),
+    )
+
+/** The deployment an inference case describes (with what it asks beyond the models), or the issues of its fields. */
+export const inferenceCaseOf = decodedCase(decodeInferenceWorkload, ({ model, cluster, strategy: s, precision, workload }): InferenceInput => ({ model, cluster, strategy: s, precision, workload }))
+
+/** The training step a training case describes (with what it asks beyond the models), or the issues of its fields. */
+export const trainingCaseOf = decodedCase(decodeTrainingWorkload, ({ model, cluster, strategy: s, precision, workload }): TrainingInput => ({ model, cluster, strategy: s, precision, workload }))
 
 /** The deployment an inference case describes, or the issues of its fields. */
-export const inferenceInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, InferenceInput> => caseInput(u, path, decodeInferenceWorkload)
+export const inferenceInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, InferenceInput> => E.map((c: DecodedCase<InferenceInput>) => c.input)(inferenceCaseOf(u, path))
 
 /** The training step a training case describes, or the issues of its fields. */
-export const trainingInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, TrainingInput> => caseInput(u, path, decodeTrainingWorkload)
+export const trainingInputOfCase = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, TrainingInput> => E.map((c: DecodedCase<TrainingInput>) => c.input)(trainingCaseOf(u, path))
 
-const predictTraining = (models: PlannerModels, u: unknown, path: string, head: t.TypeOf<typeof CaseHead>): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> =>
+const baseOf = (head: CaseHead, kind: CaseKind) => ({ id: head.id, kind, metric: head.measured.metric, measured: head.measured.value })
+
+const noPrediction = (head: CaseHead, kind: CaseKind, note: string): CaseResult => ({ ...baseOf(head, kind), predicted: null, error: null, note })
+
+const predicted = (head: CaseHead, kind: CaseKind, value: number, note: string): CaseResult =>
+  Number.isFinite(value) && value > 0
+    ? { ...baseOf(head, kind), predicted: value, error: (value - head.measured.value) / head.measured.value, note }
+    : noPrediction(head, kind, `the models gave ${value} (${note})`)
+
+const predictTraining = (models: CostModels, u: unknown, path: string, head: CaseHead): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> =>
   pipe(
-    trainingInputOfCase(u, path),
-    E.map((input) => {
-      const base = { id: head.id, kind: 'training' as const, metric: head.measured.metric, measured: head.measured.value }
-      const read = trainingMetrics[head.measured.metric]
-      if (read === undefined) return { ...base, predicted: null, error: null, note: `metric ${head.measured.metric} is not a training metric` }
-      const estimate = estimateTraining(models)(input)
-      if (E.isLeft(estimate)) return { ...base, predicted: null, error: null, note: estimate.left.message }
+    caseDeployment(u, path, head, decodeTrainingWorkload),
+    E.map((d) => {
+      const read = hasOwn(trainingMetrics, head.measured.metric) ? trainingMetrics[head.measured.metric] : undefined
+      if (read === undefined) return noPrediction(head, 'training', `metric ${head.measured.metric} is not a training metric (${Object.keys(trainingMetrics).join(', ')})`)
+      if (d.unmodelled !== undefined) return noPrediction(head, 'training', d.unmodelled)
+      const estimate = estimateTraining(d.models(models))(d)
+      if (E.isLeft(estimate)) return noPrediction(head, 'training', estimate.left.message)
       const e = estimate.right
-      const predicted = read(e)
-      const w = input.workload
+      const w = d.workload
       const fit = e.memory.fits ? '' : '; does not fit in memory'
-      return {
-        ...base,
-        predicted,
-        error: (predicted - base.measured) / base.measured,
-        note: `${e.description}, ${e.microBatches} micro-batches of ${w.microBatch}, ${w.recompute} recomputation, MFU ${(e.mfu * 100).toFixed(1)}%${fit}`,
-      }
+      return predicted(head, 'training', read(e), `${e.description}, ${e.microBatches} micro-batches of ${w.microBatch}, ${w.recompute} recomputation, MFU ${(e.mfu * 100).toFixed(1)}%${fit}`)
     }),
   )
 
-const predictInference = (models: PlannerModels, u: unknown, path: string, head: t.TypeOf<typeof CaseHead>): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> =>
+const predictInference = (models: CostModels, u: unknown, path: string, head: CaseHead): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> =>
   pipe(
-    inferenceInputOfCase(u, path),
-    E.map((input) => {
-      const base = { id: head.id, kind: 'inference' as const, metric: head.measured.metric, measured: head.measured.value }
-      const read = inferenceMetrics[head.measured.metric]
-      if (read === undefined) return { ...base, predicted: null, error: null, note: `metric ${head.measured.metric} is not an inference metric` }
-      const estimate = estimateInference(models)(input)
-      if (E.isLeft(estimate)) return { ...base, predicted: null, error: null, note: estimate.left.message }
+    caseDeployment(u, path, head, decodeInferenceWorkload),
+    E.map((d) => {
+      const read = hasOwn(inferenceMetrics, head.measured.metric) ? inferenceMetrics[head.measured.metric] : undefined
+      if (read === undefined) return noPrediction(head, 'inference', `metric ${head.measured.metric} is not an inference metric (${Object.keys(inferenceMetrics).join(', ')})`)
+      if (d.unmodelled !== undefined) return noPrediction(head, 'inference', d.unmodelled)
+      const estimate = estimateInference(d.models(models))(d)
+      if (E.isLeft(estimate)) return noPrediction(head, 'inference', estimate.left.message)
       const e = estimate.right
-      const predicted = read(e, input)
       const fit = e.memory.fits ? '' : `; batch ${e.batch} does not fit (at most ${e.memory.maxBatch})`
-      return { ...base, predicted, error: (predicted - base.measured) / base.measured, note: `${e.description}, batch ${e.batch}, ${e.breakdown.decode.bottleneck} decode${fit}` }
+      return predicted(head, 'inference', read(e, d), `${e.description}, batch ${e.batch}, ${e.breakdown.decode.bottleneck} decode${fit}`)
     }),
   )
+
+const collectiveFields = (path: string, head: CaseHead): ReadonlyArray<DecodeIssue> =>
+  (['model', 'precision', 'parallelism', 'pools'] as const).flatMap((k) =>
+    head[k] === undefined ? [] : [{ path: `${path}.${k}`, value: head[k], expected: `no field "${k}" in a collective case` }],
+  )
+
+const predictCollective = (models: CostModels, u: unknown, path: string, head: CaseHead): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> => {
+  const op = (u as { readonly workload: { readonly op?: unknown } }).workload.op
+  const exchange = (moeExchangeOps as ReadonlyArray<unknown>).includes(op)
+  const hardware = decodeWith(Hardware, `${path}.hardware`)(head.hardware)
+  const workload = exchange
+    ? decodeWith(MoeExchangeWorkload, `${path}.workload`)((u as { readonly workload: unknown }).workload)
+    : decodeWith(CollectiveWorkload, `${path}.workload`)((u as { readonly workload: unknown }).workload)
+  const issues = [...collectiveFields(path, head), ...[hardware, workload].flatMap((r) => (E.isLeft(r) ? r.left : []))]
+  if (issues.length > 0 || E.isLeft(hardware) || E.isLeft(workload)) return E.left(issues)
+  const metric = head.measured.metric
+  if (!isCollectiveMetric(metric)) return E.right(noPrediction(head, 'collective', `metric ${metric} is not a collective metric (busbw_gbps, time_us)`))
+  if (exchange) return E.right(noPrediction(head, 'collective', `workload.op ${String(op)}: MoE token exchange (DeepEP dispatch and combine) is not modelled yet`))
+  const c = { id: head.id, hardware: hardware.right, workload: workload.right as CollectiveWorkload, measured: { metric, value: head.measured.value } }
+  return E.right({ ...predictCase(models.collectives)(c), kind: 'collective' as const })
+}
+
+const isCollectiveMetric = (m: string): m is (typeof collectiveMetrics)[number] => (collectiveMetrics as ReadonlyArray<string>).includes(m)
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
 
 const predictOne =
-  (models: PlannerModels) =>
+  (models: CostModels) =>
   (u: unknown, index: number): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> => {
     const path = `cases[${index}]`
     return pipe(
-      decodeWith(CaseHead, path)(u),
+      headOf(u, path),
       E.chain((head): E.Either<ReadonlyArray<DecodeIssue>, CaseResult> => {
         switch (head.workload.kind) {
           case 'inference':
             return predictInference(models, u, path, head)
           case 'collective':
-            return pipe(
-              decodeWith(CollectiveCase, path)(u),
-              E.map((c) => ({ ...predictCase(models.collectives)(c), kind: 'collective' as const })),
-            )
+            return predictCollective(models, u, path, head)
           case 'training':
             return predictTraining(models, u, path, head)
         }
@@ -226,13 +400,23 @@ const groupBy = <K extends string>(results: ReadonlyArray<CaseResult>, key: (r: 
 
 /** Predicts every case of a case file, in file order, or lists every malformed field. */
 export const predictCases =
-  (models: PlannerModels) =>
+  (models: CostModels) =>
   (file: unknown): E.Either<ReadonlyArray<DecodeIssue>, CaseReport> =>
     pipe(
       decodeWith(Envelope, 'file')(file),
       E.chain(({ cases }) => {
         const results = cases.map(predictOne(models))
-        const issues = results.flatMap((r) => (E.isLeft(r) ? r.left : []))
+        const seen = new Set<string>()
+        const duplicates = cases.flatMap((c, i): ReadonlyArray<DecodeIssue> => {
+          const id = typeof c === 'object' && c !== null ? (c as { readonly id?: unknown }).id : undefined
+          if (typeof id !== 'string') return []
+          if (!seen.has(id)) {
+            seen.add(id)
+            return []
+          }
+          return [{ path: `cases[${i}].id`, value: id, expected: 'an id unique within the file' }]
+        })
+        const issues = [...results.flatMap((r) => (E.isLeft(r) ? r.left : [])), ...duplicates]
         if (issues.length > 0) return E.left(issues)
         const ok = results.flatMap((r) => (E.isRight(r) ? [r.right] : []))
         return E.right({

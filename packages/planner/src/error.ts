@@ -24,6 +24,8 @@ export type PlannerErrorCode =
   | 'does-not-fit'
   /** A cost model refused its input (a format the device lacks, a cluster it cannot price). */
   | 'cost-model'
+  /** The input asks for something the models do not represent yet (the message says what). */
+  | 'unsupported'
 
 export interface PlannerError {
   readonly code: PlannerErrorCode

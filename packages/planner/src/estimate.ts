@@ -91,7 +91,7 @@ export const batchOf = (c: InferenceConstants): number => {
 const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, batch: number, context: number): E.Either<PlannerError, StepBreakdown> => {
   const { model, precision, strategy, cluster } = c.input
   const tokens = c.input.workload.inputTokens
-  const phase = isDecode ? decode({ batch: Math.max(1, Math.round(batch)), context: Math.round(context) }) : prefill({ tokens, batch: Math.max(1, Math.round(batch)) })
+  const phase = isDecode ? decode({ batch: Math.max(1, Math.round(batch)), context: Math.round(context) }) : prefill({ tokens: Math.max(1, Math.round(tokens)), batch: Math.max(1, Math.round(batch)) })
   return pipe(
     phase,
     E.chain(phaseTime(c.models.compute, { arch: model, strategy, precision, ppRank: k.ranks[0] ?? 0 }, cluster.device)),

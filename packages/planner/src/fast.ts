@@ -156,7 +156,7 @@ export const prepareInference =
     const { model, cluster, strategy: s, precision, workload } = input
     const checked = inferenceWorkload(workload)
     if (E.isLeft(checked)) return checked
-    const valid = validate({ model, cluster, gpus: worldOf(s), sequenceLength: workload.inputTokens })(s)
+    const valid = validate({ model, cluster, gpus: worldOf(s), sequenceLength: Math.ceil(workload.inputTokens) })(s)
     if (E.isLeft(valid)) {
       return E.left(plannerError('invalid-strategy', valid.left.map((v) => v.message).join('; '), valid.left))
     }

@@ -142,7 +142,7 @@ export const planInference =
     const capacity = cluster.device.memory * headroom
     let candidates = 0
     for (const gpus of gpuCounts) {
-      for (const s of enumerate({ model, cluster, gpus, sequenceLength: workload.inputTokens })(constraints)) {
+      for (const s of enumerate({ model, cluster, gpus, sequenceLength: Math.ceil(workload.inputTokens) })(constraints)) {
         const index = strategies.length
         strategies.push(s)
         const prepared = prepareInference(models, cache)({ model, cluster, strategy: s, precision, workload, ...(input.order === undefined ? {} : { order: input.order }) })

@@ -46,7 +46,15 @@ export interface TrainingWorkload {
   readonly sequenceLength: number
   readonly recompute: RecomputeMode
   readonly zeroStage: ZeroStage
+  /**
+   * MoE only: `learned` (the router's own routing, the default) or `balanced` (forced
+   * even routing). The estimate spreads tokens evenly over the experts either way.
+   */
+  readonly moeRouting?: MoeRouting
 }
+
+export const moeRoutings = ['learned', 'balanced'] as const
+export type MoeRouting = (typeof moeRoutings)[number]
 
 const zeroStage = new t.Type<ZeroStage, ZeroStage, unknown>(
   'one of 0, 1, 2, 3',
@@ -58,7 +66,7 @@ const zeroStage = new t.Type<ZeroStage, ZeroStage, unknown>(
 /** A training workload as a plan or case file writes it (the case format's fields). */
 export const TrainingWorkloadFile = closed(
   { global_batch: positiveInt, micro_batch: positiveInt, seq_len: positiveInt },
-  { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training') },
+  { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training'), moe_routing: oneOf(moeRoutings) },
   'TrainingWorkload',
 )
 export type TrainingWorkloadFile = t.TypeOf<typeof TrainingWorkloadFile>
@@ -94,6 +102,7 @@ export const decodeTrainingWorkload = (u: unknown, path = 'workload'): E.Either<
       sequenceLength: f.seq_len,
       recompute: f.recompute ?? 'none',
       zeroStage: f.zero_stage ?? 0,
+      ...(f.moe_routing === undefined ? {} : { moeRouting: f.moe_routing }),
     }),
   )(decodeWith(TrainingWorkloadFile, path)(u))
 

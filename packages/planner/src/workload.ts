@@ -29,14 +29,43 @@ import { plannerError, type PlannerError } from './error'
 export const inferenceModes = ['static', 'max_throughput', 'latency'] as const
 export type InferenceMode = (typeof inferenceModes)[number]
 
+/** Speculative decoding: a draft (or MTP head) proposes `draftTokens`, the target verifies them, `acceptanceLength` tokens come out per target step on average (bonus token included). */
+export interface Speculative {
+  readonly method: SpeculativeMethod
+  readonly draftTokens: number
+  readonly acceptanceLength: number
+}
+
+export const speculativeMethods = ['mtp', 'eagle', 'draft_model', 'ngram'] as const
+export type SpeculativeMethod = (typeof speculativeMethods)[number]
+
+/** How request lengths vary around the given means (the case format's `length_distribution`). */
+export const lengthDistributions = ['fixed', 'uniform', 'sharegpt'] as const
+export type LengthDistribution = (typeof lengthDistributions)[number]
+
 export interface InferenceWorkload {
   readonly mode: InferenceMode
+  /** Prompt tokens per request (a mean where lengths vary; need not be whole). */
   readonly inputTokens: number
+  /** Output tokens per request (a mean where lengths vary; need not be whole). */
   readonly outputTokens: number
   /** Sequences in flight per data-parallel rank (`static`); 1 in `latency`; the most that fit in `max_throughput`. */
   readonly batch?: number
   /** The engine's limit on sequences in flight per data-parallel rank (`max_throughput` and the search); default {@link defaultMaxBatch}. */
   readonly maxBatch?: number
+  /** The engine's limit on tokens in one forward step (the chunked-prefill budget). */
+  readonly maxNumTokens?: number
+  /** A finite set of requests, all issued at time 0 (the run includes its ramp-down tail). */
+  readonly numRequests?: number
+  /** Closed loop: this many requests in flight over the whole deployment. */
+  readonly concurrency?: number
+  /** Open loop: Poisson arrivals, requests per second over the whole deployment. */
+  readonly requestRate?: number
+  /** How lengths vary around their means (default `fixed`). */
+  readonly lengthDistribution?: LengthDistribution
+  /** With `uniform`: lengths in [mean·(1 − r), mean·(1 + r)]. */
+  readonly rangeRatio?: number
+  readonly speculative?: Speculative
 }
 
 /**
@@ -48,10 +77,50 @@ export interface InferenceWorkload {
  */
 export const defaultMaxBatch = 1024
 
-/** A workload as a plan or case file writes it (snake_case, as the case format). */
+/** A token count that may be a mean: a finite number of at least 1. */
+const tokenCount = new t.Type<number, number, unknown>(
+  'a number of tokens, 1 or more (a mean need not be whole)',
+  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u >= 1,
+  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u >= 1 ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+)
+
+const positiveRate = new t.Type<number, number, unknown>(
+  'a finite number above zero',
+  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u > 0,
+  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u > 0 ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+)
+
+const fraction = new t.Type<number, number, unknown>(
+  'a fraction in [0, 1)',
+  (u): u is number => typeof u === 'number' && u >= 0 && u < 1,
+  (u, c) => (typeof u === 'number' && u >= 0 && u < 1 ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+)
+
+const SpeculativeFile = closed(
+  { method: oneOf(speculativeMethods), draft_tokens: positiveInt, acceptance_length: positiveRate },
+  {},
+  'speculative decoding { method, draft_tokens, acceptance_length }',
+)
+
+/** A workload as a plan or case file writes it (snake_case, the case format's fields). */
 export const InferenceWorkloadFile = closed(
-  { input_tokens: positiveInt, output_tokens: positiveInt },
-  { mode: oneOf(inferenceModes), batch: positiveInt, max_batch: positiveInt, kind: t.literal('inference') },
+  { input_tokens: tokenCount, output_tokens: tokenCount },
+  {
+    mode: oneOf(inferenceModes),
+    batch: positiveInt,
+    max_batch: positiveInt,
+    kind: t.literal('inference'),
+    max_num_tokens: positiveInt,
+    num_requests: positiveInt,
+    concurrency: positiveInt,
+    request_rate: positiveRate,
+    length_distribution: oneOf(lengthDistributions),
+    range_ratio: fraction,
+    speculative: SpeculativeFile,
+  },
   'InferenceWorkload',
 )
 export type InferenceWorkloadFile = t.TypeOf<typeof InferenceWorkloadFile>
@@ -65,7 +134,36 @@ const positive = (name: string, n: number | undefined): E.Either<PlannerError, v
     ? E.right(undefined)
     : E.left(plannerError('invalid-workload', `workload.${name}: expected a positive integer, got ${n}`))
 
-/** Checks a workload built in code: positive integer lengths and batch, a batch in `static` mode. */
+const tokens = (name: string, n: number): E.Either<PlannerError, void> =>
+  Number.isFinite(n) && n >= 1 && n <= Number.MAX_SAFE_INTEGER
+    ? E.right(undefined)
+    : E.left(plannerError('invalid-workload', `workload.${name}: expected a number of tokens, 1 or more, got ${n}`))
+
+/**
+ * What the estimate cannot honour yet in `w`, in a sentence, or undefined: a workload
+ * that asks for something the models do not represent gets no number rather than the
+ * number of a different workload.
+ * - Arrivals (`numRequests`, `concurrency`, `requestRate`) change what a
+ *   `max_throughput` run measures (ramp-down tail, closed or open loop); in `static` and
+ *   `latency` modes every batch runs alike, so a finite number of requests, or one
+ *   request at a time, is the estimate's own assumption.
+ * - Lengths that vary around their means, a per-step token budget, speculative decoding.
+ */
+export const unmodelledWorkload = (w: InferenceWorkload): string | undefined => {
+  if (w.speculative !== undefined) return `workload.speculative: speculative decoding (${w.speculative.method}) is not modelled yet`
+  if (w.maxNumTokens !== undefined) return 'workload.max_num_tokens: a per-step token budget is not modelled yet'
+  if (w.lengthDistribution !== undefined && w.lengthDistribution !== 'fixed') return `workload.length_distribution: "${w.lengthDistribution}" lengths are not modelled yet (fixed lengths are)`
+  if (w.requestRate !== undefined) return 'workload.request_rate: open-loop arrivals are not modelled yet'
+  if (w.concurrency !== undefined && !(w.mode === 'latency' && w.concurrency === 1)) return 'workload.concurrency: closed-loop arrivals are not modelled yet (one request at a time in latency mode is)'
+  if (w.numRequests !== undefined && w.mode === 'max_throughput') return 'workload.num_requests: a finite run with its ramp-down tail is not modelled yet (max_throughput is the steady state)'
+  return undefined
+}
+
+/**
+ * Checks a workload built in code: lengths of at least one token (means need not be
+ * whole), positive integer batch limits, a mode, and nothing the estimate cannot honour
+ * ({@link unmodelledWorkload}: code `unsupported`).
+ */
 export const inferenceWorkload = (w: InferenceWorkload): E.Either<PlannerError, InferenceWorkload> => {
   if (!(inferenceModes as ReadonlyArray<string>).includes(w.mode)) {
     return E.left(plannerError('invalid-workload', `workload.mode: expected one of ${inferenceModes.join(', ')}, got "${String(w.mode)}"`))
@@ -73,13 +171,19 @@ export const inferenceWorkload = (w: InferenceWorkload): E.Either<PlannerError, 
   for (const [name, value] of [
     ['inputTokens', w.inputTokens],
     ['outputTokens', w.outputTokens],
+  ] as const) {
+    const checked = tokens(name, value)
+    if (E.isLeft(checked)) return checked
+  }
+  for (const [name, value] of [
     ['batch', w.batch],
     ['maxBatch', w.maxBatch],
   ] as const) {
     const checked = positive(name, value)
     if (E.isLeft(checked)) return checked
   }
-  return E.right(w)
+  const unmodelled = unmodelledWorkload(w)
+  return unmodelled === undefined ? E.right(w) : E.left(plannerError('unsupported', unmodelled))
 }
 
 /** Decodes a workload object of a file at `path` (default `workload`); the mode defaults to `static`. */
@@ -90,11 +194,20 @@ export const decodeInferenceWorkload = (u: unknown, path = 'workload'): E.Either
     outputTokens: f.output_tokens,
     ...(f.batch === undefined ? {} : { batch: f.batch }),
     ...(f.max_batch === undefined ? {} : { maxBatch: f.max_batch }),
+    ...(f.max_num_tokens === undefined ? {} : { maxNumTokens: f.max_num_tokens }),
+    ...(f.num_requests === undefined ? {} : { numRequests: f.num_requests }),
+    ...(f.concurrency === undefined ? {} : { concurrency: f.concurrency }),
+    ...(f.request_rate === undefined ? {} : { requestRate: f.request_rate }),
+    ...(f.length_distribution === undefined ? {} : { lengthDistribution: f.length_distribution }),
+    ...(f.range_ratio === undefined ? {} : { rangeRatio: f.range_ratio }),
+    ...(f.speculative === undefined
+      ? {}
+      : { speculative: { method: f.speculative.method, draftTokens: f.speculative.draft_tokens, acceptanceLength: f.speculative.acceptance_length } }),
   }))(decodeWith(InferenceWorkloadFile, path)(u))
 
 // -------------------------------------------------------------------------------------
 // operations
 // -------------------------------------------------------------------------------------
 
-/** Tokens a sequence holds in the KV cache at its end: input plus output. */
-export const contextTokens = (w: InferenceWorkload): number => w.inputTokens + w.outputTokens
+/** Tokens a sequence holds in the KV cache at its end: input plus output, rounded up to a whole token (lengths may be means). */
+export const contextTokens = (w: InferenceWorkload): number => Math.ceil(w.inputTokens + w.outputTokens)

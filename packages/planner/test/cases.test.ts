@@ -28,7 +28,7 @@ interface RawFile {
   readonly cases: ReadonlyArray<RawCase>
 }
 
-const calibrationPath = path.resolve(__dirname, '../../../../shared/validation/calibration.json')
+const calibrationPath = path.resolve(__dirname, '../../../validation/calibration.json')
 const calibration = JSON.parse(fs.readFileSync(calibrationPath, 'utf8')) as RawFile
 
 /** A deep copy of the calibration file, to break. */
@@ -71,7 +71,7 @@ const pathsOf = (issues: ReadonlyArray<DecodeIssue>): ReadonlyArray<string> => i
 // the calibration file
 // -------------------------------------------------------------------------------------
 
-describe('predictCases on shared/validation/calibration.json', () => {
+describe('predictCases on the calibration file (validation/calibration.json)', () => {
   const report = rightOf(predict(calibration))
   const count = (kind: RawCase['workload']['kind']): number => calibration.cases.filter((c) => c.workload.kind === kind).length
 
@@ -86,14 +86,29 @@ describe('predictCases on shared/validation/calibration.json', () => {
     })
   })
 
-  it('predicts every case with a finite number, and error = (predicted − measured) / measured', () => {
-    const predicted = report.cases
-    expect(predicted).toHaveLength(count('inference') + count('collective') + count('training'))
+  /** What the models cannot honour yet, read off the raw case (the reader must say so, not guess). */
+  const unmodelled = (c: RawCase): boolean =>
+    (c['engine'] as { options?: { attention_kernel?: string } } | undefined)?.options?.attention_kernel === 'unfused' ||
+    (c.workload['mode'] === 'max_throughput' && c.workload['num_requests'] !== undefined)
+
+  it('predicts every case it can honour with a finite number above zero, and error = (predicted − measured) / measured', () => {
+    const honoured = calibration.cases.filter((c) => !unmodelled(c)).map((c) => c.id)
+    expect(honoured.length).toBeGreaterThan(70)
+    const predicted = report.cases.filter((r) => r.predicted !== null)
+    expect(predicted.map((r) => r.id)).toEqual(honoured)
     for (const r of predicted) {
-      expect(typeof r.predicted).toBe('number')
       expect(Number.isFinite(r.predicted)).toBe(true)
       expect(r.predicted as number).toBeGreaterThan(0)
       expect(r.error).toBe(((r.predicted as number) - r.measured) / r.measured)
+    }
+  })
+
+  it('gives every case it cannot honour yet predicted null and the field that asks for it', () => {
+    const nulls = report.cases.filter((r) => r.predicted === null)
+    expect(nulls.map((r) => r.id)).toEqual(calibration.cases.filter(unmodelled).map((c) => c.id))
+    for (const r of nulls) {
+      expect(r.error).toBeNull()
+      expect(r.note).toMatch(/^(engine\.options\.attention_kernel "unfused"|workload\.num_requests): .* not modelled yet/)
     }
   })
 
@@ -110,26 +125,30 @@ describe('predictCases on shared/validation/calibration.json', () => {
     expect(input.right.workload).toEqual({ globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'selective', zeroStage: 0 })
     const e = estimateTraining(defaultPlannerModels)(input.right)
     if (E.isLeft(e)) throw new Error(e.left.message)
-    const r = training.find((c) => c.id === id)
-    expect(r?.predicted).toBe(e.right.iterationSeconds)
-    expect(r?.note).toContain('64 micro-batches of 1')
+    // the file says Megatron ran unfused attention, which the models do not represent yet: no number in the report
+    expect(training.find((c) => c.id === id)).toMatchObject({ predicted: null, note: expect.stringContaining('attention_kernel "unfused"') })
+    // the same case with the fused attention the models assume is predicted as that estimate
+    const fused = { ...caseById(id), engine: { name: 'megatron', options: { attention_kernel: 'flash' } } }
+    const r = onlyResult(rightOf(predict(fileOf(fused))))
+    expect(r.predicted).toBe(e.right.iterationSeconds)
+    expect(r.note).toContain('64 micro-batches of 1')
   })
 
   it('a training case whose metric is not a training metric is reported, not guessed', () => {
     const raw = { ...caseById('korthikanti22-22b-a100-full-recompute'), measured: { metric: 'ttft_ms', value: 1 } }
     const r = predictCases(defaultPlannerModels)({ format: 'meshplan-cases/1', cases: [raw] })
     if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
-    expect(r.right.cases[0]).toMatchObject({ predicted: null, error: null, note: 'metric ttft_ms is not a training metric' })
+    expect(r.right.cases[0]).toMatchObject({ predicted: null, error: null })
+    expect(r.right.cases[0]?.note).toMatch(/^metric ttft_ms is not a training metric \(iteration_time_s, /)
   })
 
-  it('summarises by kind: every case predicted', () => {
+  it('summarises by kind: every case counted, the predicted ones in the statistics', () => {
     const { byKind } = report.summary
-    expect(byKind.inference?.cases).toBe(count('inference'))
-    expect(byKind.inference?.predicted).toBe(count('inference'))
-    expect(byKind.collective?.cases).toBe(count('collective'))
-    expect(byKind.collective?.predicted).toBe(count('collective'))
-    expect(byKind.training).toMatchObject({ cases: count('training'), predicted: count('training') })
-    // (the file today holds 30 inference, 6 collective and 8 training cases)
+    const predictedOf = (kind: RawCase['workload']['kind']): number => calibration.cases.filter((c) => c.workload.kind === kind && !unmodelled(c)).length
+    for (const kind of ['inference', 'collective', 'training'] as const) {
+      expect(byKind[kind]).toMatchObject({ cases: count(kind), predicted: predictedOf(kind) })
+    }
+    // (the file today holds 68 inference, 17 collective and 18 training cases)
     expect(count('inference') + count('collective') + count('training')).toBe(calibration.cases.length)
   })
 
@@ -196,7 +215,8 @@ describe('predictCases: each inference metric', () => {
 
   it('a metric that is not an inference metric gets predicted null and a note naming it', () => {
     const r = withMetric('mfu')
-    expect(r).toMatchObject({ predicted: null, error: null, note: 'metric mfu is not an inference metric' })
+    expect(r).toMatchObject({ predicted: null, error: null })
+    expect(r.note).toMatch(/^metric mfu is not an inference metric \(output_tokens_per_s, /)
   })
 
   it('a case the models cannot predict gets predicted null and the reason (Llama-2-70B fp16 on one A100)', () => {
@@ -304,7 +324,8 @@ describe('predictCases: a malformed file is a list of issues at their JSON paths
     const badKind = { ...ttft(), workload: { kind: 'serving' } }
     const badOp = caseById('nccl-allreduce-8xa100-8g')
     badOp['workload'] = { kind: 'collective', op: 'all_sum', bytes: 1024 }
-    const issues = leftOf(predict(fileOf(badInput, badPrecision, noHardware, badKind, badOp)))
+    const cases = [badInput, badPrecision, noHardware, badKind, badOp].map((c, i) => ({ ...c, id: `case-${i}` }))
+    const issues = leftOf(predict(fileOf(...cases)))
     expect(pathsOf(issues)).toEqual([
       'cases[0].workload.input_tokens',
       'cases[1].precision.weights',
@@ -333,5 +354,132 @@ describe('predictCases: a malformed file is a list of issues at their JSON paths
     const raw = caseById('trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
     raw['measured'] = { metric: 'ttft_ms', value: 0 }
     expect(pathsOf(leftOf(predict(fileOf(raw))))).toEqual(['cases[0].measured.value'])
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// the format's optional fields (shared/validation/FORMAT.md): read, honoured or named
+// -------------------------------------------------------------------------------------
+
+describe('predictCases: every field of FORMAT.md is read; what the models cannot honour yet is null with its reason', () => {
+  const ttft = () => caseById('trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
+  const noteOf = (raw: unknown): string => onlyResult(rightOf(predict(fileOf(raw)))).note
+  const resultOf = (raw: unknown): CaseResult => onlyResult(rightOf(predict(fileOf(raw))))
+  const withWorkload = (extra: Record<string, unknown>) => {
+    const raw = ttft()
+    return { ...raw, workload: { ...(raw['workload'] as Record<string, unknown>), ...extra } }
+  }
+
+  it.each([
+    [{ speculative: { method: 'mtp', draft_tokens: 1, acceptance_length: 1.8 } }, 'workload.speculative'],
+    [{ max_num_tokens: 8192 }, 'workload.max_num_tokens'],
+    [{ length_distribution: 'sharegpt' }, 'workload.length_distribution'],
+    [{ length_distribution: 'uniform', range_ratio: 0.5 }, 'workload.length_distribution'],
+    [{ request_rate: 4.5 }, 'workload.request_rate'],
+    [{ concurrency: 16 }, 'workload.concurrency'],
+  ])('workload %j: predicted null, the note names %s', (extra, field) => {
+    const r = resultOf(withWorkload(extra))
+    expect(r.predicted).toBeNull()
+    expect(r.note.startsWith(`${field}: `)).toBe(true)
+  })
+
+  it('num_requests in a static or latency run is honoured: every batch runs alike, so the figure is the estimate', () => {
+    expect(resultOf(withWorkload({ num_requests: 100 })).predicted).toBe(resultOf(ttft()).predicted)
+    expect(resultOf(withWorkload({ mode: 'latency', num_requests: 100, concurrency: 1 })).predicted).toBe(resultOf(ttft()).predicted)
+  })
+
+  it('lengths that are means need not be whole: 128.4 prompt tokens is read as given', () => {
+    const input = rightOf(inferenceInputOfCase(withWorkload({ input_tokens: 128.4 }), 'cases[0]'))
+    expect(input.workload.inputTokens).toBe(128.4)
+    const r = resultOf(withWorkload({ input_tokens: 128.4 }))
+    expect(r.predicted).not.toBeNull()
+    // a longer prompt takes a little longer to prefill
+    expect(r.predicted as number).toBeGreaterThan(resultOf(ttft()).predicted as number)
+  })
+
+  it.each([
+    [{ redundant_experts: 32 }, 'parallelism.redundant_experts'],
+    [{ first_stage_layers: 3 }, 'parallelism.first_stage_layers'],
+    [{ loss_in_pipeline_split: true }, 'parallelism.embedding_in_pipeline_split / loss_in_pipeline_split'],
+  ])('parallelism %j: predicted null, the note names %s', (extra, field) => {
+    const raw = ttft()
+    const r = resultOf({ ...raw, parallelism: { ...(raw['parallelism'] as Record<string, unknown>), ...extra } })
+    expect(r.predicted).toBeNull()
+    expect(r.note.startsWith(field)).toBe(true)
+  })
+
+  it('parallelism fields at their defaults (no redundant experts, no split accounting) are honoured', () => {
+    const raw = ttft()
+    const plain = { ...raw, parallelism: { ...(raw['parallelism'] as Record<string, unknown>), redundant_experts: 0, embedding_in_pipeline_split: false } }
+    expect(resultOf(plain).predicted).toBe(resultOf(raw).predicted)
+  })
+
+  it('pools (disaggregated serving): every pool is decoded, then predicted null', () => {
+    const { parallelism: _p, ...raw } = ttft()
+    const pools = { prefill: { instances: 1, parallelism: { tp: 1 } }, decode: { instances: 1, parallelism: { tp: 1 }, hardware: raw['hardware'] } }
+    expect(noteOf({ ...raw, pools })).toMatch(/^pools: /)
+    const bad = { prefill: { instances: 0, parallelism: { tp: 1 } }, decode: { instances: 1, parallelism: { tp: 'x' } } }
+    expect(pathsOf(leftOf(predict(fileOf({ ...raw, pools: bad }))))).toEqual(['cases[0].pools.prefill.instances'])
+    const badParallelism = { prefill: { instances: 1, parallelism: { tp: 1 } }, decode: { instances: 1, parallelism: { tp: 'x' } } }
+    expect(pathsOf(leftOf(predict(fileOf({ ...raw, pools: badParallelism }))))).toEqual(['cases[0].pools.decode.parallelism.tp'])
+  })
+
+  it('engine: name, version and options are read; unfused attention and two-batch overlap are null with the reason', () => {
+    const engine = (options: Record<string, unknown>) => ({ ...ttft(), engine: { name: 'trtllm', version: '0.9.0', options } })
+    expect(resultOf(engine({ cuda_graphs: true, custom_all_reduce: true, attention_backend: 'flashinfer' })).predicted).toBe(resultOf(ttft()).predicted)
+    expect(noteOf(engine({ attention_kernel: 'unfused' }))).toMatch(/^engine\.options\.attention_kernel "unfused"/)
+    expect(noteOf(engine({ two_batch_overlap: true }))).toMatch(/^engine\.options\.two_batch_overlap/)
+    expect(pathsOf(leftOf(predict(fileOf(engine({ cuda_graph: true })))))).toEqual(['cases[0].engine.options.cuda_graph'])
+    expect(pathsOf(leftOf(predict(fileOf(engine({ gpu_memory_utilization: 1.5 })))))).toEqual(['cases[0].engine.options.gpu_memory_utilization'])
+  })
+
+  it('gpu_memory_utilization 0.8 holds back 20% of the device, so fewer sequences fit than at the default 0.9', () => {
+    // a max_throughput case runs at the most sequences that fit
+    const raw = caseById('trtllm-v1.0-h100-llama3.1-8b-fp8-tp1-20000-2000-maxtput')
+    const at = (u: number) => resultOf({ ...raw, engine: { name: 'trtllm', version: '0.14.0', options: { gpu_memory_utilization: u } } }).note
+    const batchOf = (note: string): number => Number(/batch (\d+)/.exec(note)?.[1])
+    // Llama-3.1-8B fp8 on 80 GiB at 22,000 tokens of context: the KV budget is 0.9 · 85.9 GB − weights − workspace at 0.9
+    // and 8.59 GB less at 0.8; an fp8 KV cache holds 2 · 8 heads · 128 · 32 layers · 1 B = 65,536 B per token
+    const low = batchOf(at(0.8))
+    const high = batchOf(at(0.9))
+    expect(low).toBeLessThan(high)
+    // the sequences lost hold the 8.59 GB: 0.1 · 85.9e9 B / (22,000 · 65,536 B) = 5.96 sequences
+    expect(high - low).toBeGreaterThanOrEqual(5)
+    expect(high - low).toBeLessThanOrEqual(7)
+    expect(at(0.9)).toBe(resultOf(raw).note)
+  })
+
+  it('hardware: every field is read; a full-mesh node is null with the reason; a misspelt field is named', () => {
+    const raw = ttft()
+    const hw = raw['hardware'] as Record<string, Record<string, unknown>>
+    const mesh = { ...raw, hardware: { ...hw, scale_up: { bandwidth_gbps: 448, topology: 'full_mesh', link_gbps: 64 } } }
+    expect(noteOf(mesh)).toMatch(/full_mesh/)
+    const sharp = { ...raw, hardware: { ...hw, scale_out: { ...hw['scale_out'], in_network_reduction: true } } }
+    expect(resultOf(sharp).predicted).not.toBeNull()
+    const typo = { ...raw, hardware: { ...hw, gpu: { ...hw['gpu'], hbm_tbs: 3.35 } } }
+    expect(pathsOf(leftOf(predict(fileOf(typo))))).toEqual(['cases[0].hardware.gpu.hbm_tbs'])
+  })
+
+  it('a training case reads moe_routing; a collective case reads protocol and in_place; an MoE exchange case is null with the reason', () => {
+    const training = { ...caseById('llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac') }
+    const w = training['workload'] as Record<string, unknown>
+    expect(resultOf({ ...training, workload: { ...w, moe_routing: 'balanced' } }).predicted).toBe(resultOf(training).predicted)
+    const nccl = caseById('nccl-allreduce-8xa100-8g')
+    const cw = nccl['workload'] as Record<string, unknown>
+    expect(resultOf({ ...nccl, workload: { ...cw, in_place: true } }).predicted).toBe(resultOf(nccl).predicted)
+    expect(resultOf({ ...nccl, workload: { ...cw, algorithm: 'ring', protocol: 'simple' } }).note).toBe('ring/Simple')
+    const exchange = {
+      ...nccl,
+      workload: { kind: 'collective', op: 'moe_dispatch', tokens_per_rank: 4096, hidden: 7168, top_k: 8, num_experts: 256, dtype: 'fp8', kernel: 'normal' },
+      measured: { metric: 'time_us', value: 500 },
+    }
+    expect(noteOf(exchange)).toMatch(/^workload\.op moe_dispatch: /)
+    expect(pathsOf(leftOf(predict(fileOf({ ...exchange, workload: { ...exchange.workload, top_k: 0 } }))))).toEqual(['cases[0].workload.top_k'])
+  })
+
+  it('an unknown field anywhere is an error at its path; so is an id used twice', () => {
+    const raw = ttft()
+    expect(pathsOf(leftOf(predict(fileOf({ ...raw, engnie: { name: 'x' } }))))).toEqual(['cases[0].engnie'])
+    expect(pathsOf(leftOf(predict(fileOf(raw, raw))))).toEqual(['cases[1].id'])
   })
 })

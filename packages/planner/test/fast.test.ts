@@ -257,15 +257,30 @@ describe('prepareInference', () => {
     expect(E.isLeft(r) && r.left.violations?.map((v) => v.code)).toContain('gpus-exceed-cluster')
   })
 
-  it('rejects a fractional output length as invalid-workload', () => {
+  it('rejects an output length below one token as invalid-workload, and takes a mean length that is not whole', () => {
+    const at = (outputTokens: number) =>
+      prepareInference(defaultPlannerModels)({
+        model: models['llama-2-7b'],
+        cluster: h100x8,
+        strategy: strategy({}),
+        precision: defaultPrecision,
+        workload: { mode: 'static', inputTokens: 10, outputTokens },
+      })
+    const r = at(0.5)
+    expect(E.isLeft(r) && r.left.code).toBe('invalid-workload')
+    expect(E.isRight(at(1.5))).toBe(true)
+  })
+
+  it('refuses what it cannot honour yet (speculative decoding, open-loop arrivals) as unsupported, naming the field', () => {
     const r = prepareInference(defaultPlannerModels)({
       model: models['llama-2-7b'],
       cluster: h100x8,
       strategy: strategy({}),
       precision: defaultPrecision,
-      workload: { mode: 'static', inputTokens: 10, outputTokens: 1.5 },
+      workload: { mode: 'max_throughput', inputTokens: 10, outputTokens: 10, requestRate: 2 },
     })
-    expect(E.isLeft(r) && r.left.code).toBe('invalid-workload')
+    expect(E.isLeft(r) && r.left.code).toBe('unsupported')
+    expect(E.isLeft(r) && r.left.message).toMatch(/^workload\.request_rate: /)
   })
 
   // Regression (found by these tests, fixed): prepareInference's comment says it checks the workload, but it never calls

@@ -35,24 +35,36 @@ describe('inferenceWorkload', () => {
     expect(rightOf(inferenceWorkload(w))).toEqual(w)
   })
 
-  const fields = ['inputTokens', 'outputTokens', 'batch', 'maxBatch'] as const
+  const lengths = ['inputTokens', 'outputTokens'] as const
+  const limits = ['batch', 'maxBatch'] as const
   const bad: ReadonlyArray<[number, string]> = [
     [0, '0'],
     [-1, '-1'],
-    [1.5, '1.5'],
     [Number.NaN, 'NaN'],
     [Number.POSITIVE_INFINITY, 'Infinity'],
     // 2^53 = 9,007,199,254,740,992 is not a safe integer
     [2 ** 53, '9007199254740992'],
   ]
-  for (const field of fields) {
-    for (const [value, shown] of bad) {
+  for (const field of limits) {
+    for (const [value, shown] of [...bad, [1.5, '1.5'] as [number, string]]) {
       it(`rejects ${field} = ${shown} as invalid-workload naming workload.${field}`, () => {
         const e: PlannerError = leftOf(inferenceWorkload({ ...valid, [field]: value }))
         expect(e.code).toBe('invalid-workload')
         expect(e.message).toBe(`workload.${field}: expected a positive integer, got ${shown}`)
       })
     }
+  }
+  for (const field of lengths) {
+    for (const [value, shown] of [...bad, [0.5, '0.5'] as [number, string]]) {
+      it(`rejects ${field} = ${shown} as invalid-workload naming workload.${field}`, () => {
+        const e: PlannerError = leftOf(inferenceWorkload({ ...valid, [field]: value }))
+        expect(e.code).toBe('invalid-workload')
+        expect(e.message).toBe(`workload.${field}: expected a number of tokens, 1 or more, got ${shown}`)
+      })
+    }
+    it(`accepts a mean ${field} that is not whole (1.5): the case format's means need not be`, () => {
+      expect(rightOf(inferenceWorkload({ ...valid, [field]: 1.5 }))[field]).toBe(1.5)
+    })
   }
 
   it('rejects an unknown mode naming workload.mode, the modes and the value', () => {
@@ -76,12 +88,14 @@ describe('inferenceWorkload', () => {
     )
   })
 
-  it('law: a length that is not a positive integer is rejected, naming its field', () => {
+  it('law: a batch limit that is not a positive integer, or a length below one token, is rejected, naming its field', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(...fields),
-        fc.oneof(fc.integer({ max: 0 }), fc.double({ noInteger: true }), fc.constant(Number.NaN)),
-        (field, value) => {
+        fc.oneof(
+          fc.tuple(fc.constantFrom(...limits), fc.oneof(fc.integer({ max: 0 }), fc.double({ noInteger: true }), fc.constant(Number.NaN))),
+          fc.tuple(fc.constantFrom(...lengths), fc.oneof(fc.double({ max: 0.999, noNaN: true }), fc.constant(Number.NaN))),
+        ),
+        ([field, value]) => {
           const e = leftOf(inferenceWorkload({ ...valid, [field]: value }))
           expect(e.code).toBe('invalid-workload')
           expect(e.message.startsWith(`workload.${field}: `)).toBe(true)
@@ -110,7 +124,7 @@ describe('decodeInferenceWorkload', () => {
 
   it('reports a bad length at its JSON path under the given root, with the value found', () => {
     const issues = leftOf(decodeInferenceWorkload({ input_tokens: 0, output_tokens: 256 }, 'plan.workload'))
-    expect(issues).toEqual([{ path: 'plan.workload.input_tokens', value: 0, expected: 'a positive integer' }])
+    expect(issues).toEqual([{ path: 'plan.workload.input_tokens', value: 0, expected: 'a number of tokens, 1 or more (a mean need not be whole)' }])
   })
 
   it('uses the root "workload" by default', () => {
@@ -133,9 +147,9 @@ describe('decodeInferenceWorkload', () => {
     expect(issue.expected).toContain('max_batch')
   })
 
-  it('reports every bad field at once: fractional, non-numeric, unknown mode, wrong kind, zero batch', () => {
+  it('reports every bad field at once: below one token, non-numeric, unknown mode, wrong kind, zero batch, fractional limit', () => {
     const issues = leftOf(
-      decodeInferenceWorkload({ input_tokens: 1.5, output_tokens: 'x', mode: 'fast', kind: 'training', batch: 0, max_batch: 2.5 }, 'plan.workload'),
+      decodeInferenceWorkload({ input_tokens: 0.5, output_tokens: 'x', mode: 'fast', kind: 'training', batch: 0, max_batch: 2.5 }, 'plan.workload'),
     )
     expect(paths(issues)).toEqual([
       'plan.workload.batch',
