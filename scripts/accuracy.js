@@ -5,13 +5,14 @@
 'use strict'
 const fs = require('node:fs')
 const path = require('node:path')
-const { defaultPlannerModels, predictCases } = require('../packages/planner/dist')
+const { defaultCostModels } = require('../packages/cost-models/dist')
+const { predictCases } = require('../packages/planner/dist')
 
 const root = path.resolve(__dirname, '..')
 const casesFile = process.argv[2] ?? path.resolve(root, 'validation', 'calibration.json')
 const out = process.argv[3] ?? path.join(root, 'docs', 'accuracy.md')
 
-const report = predictCases(defaultPlannerModels)(JSON.parse(fs.readFileSync(casesFile, 'utf8')))
+const report = predictCases(defaultCostModels)(JSON.parse(fs.readFileSync(casesFile, 'utf8')))
 if (report._tag === 'Left') {
   for (const i of report.left) console.error(`${i.path}: expected ${i.expected}, got ${JSON.stringify(i.value)}`)
   process.exit(2)

@@ -17,8 +17,10 @@ const os = require('node:os')
 const { enumerate, divisors, describe } = require('../packages/parallelism/dist')
 const { models, defaultPrecision, fromHuggingFace } = require('../packages/model/dist')
 const { unsafeClusterOf } = require('../packages/topology/dist')
-const planner = require('../packages/planner/dist')
-const { defaultPlannerModels, prepareInference, evaluateInference, batchLadder, Figure, planInference } = planner
+const { defaultCostModels } = require('../packages/cost-models/dist')
+const { batchLadder, planInference } = require('../packages/inference/dist')
+const { prepareInference, evaluateInference, inferenceFigures } = require('../packages/inference/dist/internal')
+const training = { ...require('../packages/training/dist'), ...require('../packages/training/dist/internal') }
 const report = []
 const say = (line) => {
   console.log(line)
@@ -35,15 +37,15 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const cache = new Map()
 const candidates = []
 for (const s of enumerate({ model, cluster, sequenceLength: workload.inputTokens })({ sequenceParallel: false, max: { virtualStages: 1 } })) {
-  const c = prepareInference(defaultPlannerModels, cache)({ model, cluster, strategy: s, precision: defaultPrecision, workload })
+  const c = prepareInference(defaultCostModels, cache)({ model, cluster, strategy: s, precision: defaultPrecision, workload })
   if (c._tag === 'Right' && c.right.maxBatch >= 1) for (const b of batchLadder(c.right.maxBatch)) candidates.push([c.right, b])
 }
-const out = new Float64Array(Figure.count)
+const out = inferenceFigures()
 let sink = 0
 const pass = () => {
   for (let i = 0; i < candidates.length; i++) {
     const [c, b] = candidates[i]
-    sink += evaluateInference(c, b, out)[Figure.tokensPerSecondPerGpu]
+    sink += evaluateInference(c, b, out).tokensPerSecondPerGpu
   }
 }
 for (let i = 0; i < 3; i++) pass() // warm-up: let the JIT settle
@@ -60,7 +62,7 @@ const times = []
 let result
 for (let r = 0; r < 3; r++) {
   const t0 = process.hrtime.bigint()
-  result = planInference(defaultPlannerModels)({ model, cluster, precision: defaultPrecision, workload })
+  result = planInference(defaultCostModels)({ model, cluster, precision: defaultPrecision, workload })
   times.push(Number(process.hrtime.bigint() - t0) / 1e9)
 }
 const t = median(times)
@@ -91,27 +93,27 @@ const trainingMain = async () => {
   const h100s = unsafeClusterOf('dgx-h100', 512)
   const globalBatch = 3072
   const sequenceLength = 2048
-  const c = planner.trainingContext(defaultPlannerModels, { model: gpt1t, cluster: h100s, precision: defaultPrecision, sequenceLength }).right
+  const c = training.trainingContext(defaultCostModels, { model: gpt1t, cluster: h100s, precision: defaultPrecision, sequenceLength }).right
   const jobs = []
   const t0 = process.hrtime.bigint()
   for (const s of enumerate({ model: gpt1t, cluster: h100s, sequenceLength })({})) {
     if (globalBatch % s.dp !== 0) continue
-    const k = planner.strategyConstants(c, s).right
+    const k = training.strategyConstants(c, s).right
     for (const mb of divisors(globalBatch / s.dp)) {
       if (s.virtualStages > 1 && (globalBatch / s.dp / mb) % s.pp !== 0) continue
-      const u = planner.microConstants(c, k, s, mb).right
-      for (const rc of planner.recomputeModes) {
-        const a = planner.activationConstants(c, s, mb, rc)
-        for (const z of planner.zeroStages) jobs.push([k, u, a, mb, rc, z])
+      const u = training.microConstants(c, k, s, mb).right
+      for (const rc of training.recomputeModes) {
+        const a = training.activationConstants(c, s, mb, rc)
+        for (const z of training.zeroStages) jobs.push([k, u, a, mb, rc, z])
       }
     }
   }
   const prepared = Number(process.hrtime.bigint() - t0) / 1e9
-  const tout = new Float64Array(planner.TrainFigure.count)
+  const tout = training.trainingFigures()
   const trainPass = () => {
     for (let i = 0; i < jobs.length; i++) {
       const j = jobs[i]
-      sink += planner.evaluateTraining(c, j[0], j[1], j[2], globalBatch, j[3], j[4], j[5], tout)[0]
+      sink += training.evaluateTraining(c, j[0], j[1], j[2], globalBatch, j[3], j[4], j[5], tout).iteration
     }
   }
   for (let i = 0; i < 3; i++) trainPass()
@@ -128,7 +130,7 @@ const trainingMain = async () => {
   // 5. training whole search
   const input = { model: gpt1t, cluster: h100s, precision: defaultPrecision, globalBatch, sequenceLength }
   for (const workers of [1, 2]) {
-    const r = await planner.planTraining(defaultPlannerModels)(input, {}, { workers, top: 1 })
+    const r = await training.planTraining(defaultCostModels)(input, {}, { workers, top: 1 })
     if (r._tag === 'Left') throw new Error(r.left.message)
     const p = r.right
     const best = p.best[0]

@@ -9,19 +9,9 @@ import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/Either'
 import { modelNames, models, parameterCounts } from '@meshplan/model'
 import { layout, type Constraints } from '@meshplan/parallelism'
-import {
-  checkPlan,
-  defaultPlannerModels,
-  deploymentGraph,
-  estimateInference,
-  predictCases,
-  planInference,
-  toDot,
-  toJson,
-  toMermaid,
-  type Audit,
-  type Plan,
-} from '@meshplan/planner'
+import { defaultCostModels } from '@meshplan/cost-models'
+import { estimateInference, planInference } from '@meshplan/inference'
+import { checkPlan, deploymentGraph, predictCases, toDot, toJson, toMermaid, type Audit, type Plan } from '@meshplan/planner'
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
 import { formatBytes, parseDocument } from '@meshplan/units'
 import { deploymentHelp, deploymentOf, deploymentOptions, readPlan, type Deployment, type Flags } from './deployment'
@@ -123,7 +113,7 @@ export const estimateCommand = (args: ReadonlyArray<string>): Output => {
   const d = deploymentFrom('estimate', parsed.right, false)
   if (E.isLeft(d)) return d.left
   const { model, cluster, strategy, precision, workload } = d.right
-  const e = estimateInference(defaultPlannerModels)({ model, cluster, strategy, precision, workload })
+  const e = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload })
   if (E.isLeft(e)) {
     const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [e.left.message]
     return { ...fail('estimate', lines), code: e.left.code === 'invalid-strategy' ? 1 : 2 }
@@ -234,7 +224,7 @@ export const planCommand = (args: ReadonlyArray<string>): Output | Promise<Outpu
   const maxGpus = value(flags.maxGpus)
   const top = value(flags.top)
   const started = process.hrtime.bigint()
-  const r = planInference(defaultPlannerModels)({
+  const r = planInference(defaultCostModels)({
     model,
     cluster,
     precision,
@@ -286,7 +276,7 @@ const auditOf = (command: string, args: ReadonlyArray<string>): E.Either<Output,
   const base = d.right.plan
   if (base === undefined) return E.left(fail(command, 'expected a plan file'))
   const { model, cluster, strategy, precision, workload } = d.right
-  return E.right({ audit: checkPlan(defaultPlannerModels)({ ...base, model, cluster, strategy, precision, workload }), json: parsed.right.values['json'] === true })
+  return E.right({ audit: checkPlan(defaultCostModels)({ ...base, model, cluster, strategy, precision, workload }), json: parsed.right.values['json'] === true })
 }
 
 export const checkCommand = (args: ReadonlyArray<string>): Output => {
@@ -332,7 +322,7 @@ export const dagCommand = (args: ReadonlyArray<string>): Output => {
   const d = deploymentFrom('dag', parsed.right, true)
   if (E.isLeft(d)) return d.left
   const { model, cluster, strategy, precision, workload } = d.right
-  const prepared = estimateInference(defaultPlannerModels)({ model, cluster, strategy, precision, workload })
+  const prepared = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload })
   if (E.isLeft(prepared) && prepared.left.code === 'invalid-strategy') {
     return { ...fail('dag', prepared.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [prepared.left.message]), code: 1 }
   }
@@ -381,7 +371,7 @@ export const validateCommand = (args: ReadonlyArray<string>): Output => {
   if (E.isLeft(text)) return fail('validate', text.left)
   const doc = parseDocument(text.right, file)
   if (E.isLeft(doc)) return fail('validate', doc.left.message)
-  const report = predictCases(defaultPlannerModels)(doc.right)
+  const report = predictCases(defaultCostModels)(doc.right)
   if (E.isLeft(report)) return fail('validate', issuesMessage(file)(report.left))
   return ok(parsed.values['json'] === true ? json(validateJson(report.right)) : renderCases(report.right))
 }

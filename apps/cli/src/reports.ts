@@ -7,7 +7,8 @@
  */
 import { groups } from '@meshplan/compute'
 import { encodeStrategy } from '@meshplan/parallelism'
-import { claimMetrics, type Audit, type CaseReport, type ClaimVerdict, type ErrorStats, type InferenceEstimate, type PlanResult } from '@meshplan/planner'
+import type { InferenceEstimate, PlanResult } from '@meshplan/inference'
+import { claimMetrics, type Audit, type CaseReport, type ClaimVerdict, type ErrorStats } from '@meshplan/planner'
 import { formatBytes, formatFlopRate, formatSeconds } from '@meshplan/units'
 import { table } from './table'
 

@@ -5,12 +5,12 @@
  */
 import * as E from 'fp-ts/Either'
 import { encodeStrategy, type Constraints } from '@meshplan/parallelism'
+import { defaultCostModels } from '@meshplan/cost-models'
+import { trainingCaseOf } from '@meshplan/planner'
 import {
-  defaultPlannerModels,
   estimateTraining,
   planTraining,
   recomputeModes,
-  trainingCaseOf,
   type RecomputeMode,
   type SearchProgress,
   type TrainingCandidate,
@@ -18,7 +18,7 @@ import {
   type TrainingInput,
   type TrainingPlan,
   type TrainingSpace,
-} from '@meshplan/planner'
+} from '@meshplan/training'
 import type { ZeroStage } from '@meshplan/memory'
 import { formatBytes, formatFlopRate, formatSeconds, parseDocument } from '@meshplan/units'
 import type { Deployment, Flags } from './deployment'
@@ -218,7 +218,7 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
 
 /** `estimate --train`: the estimate of `input`, or the reason there is none (exit 1 for a broken law, 2 for bad input or memory). */
 export const estimateTrainingOutput = (input: TrainingInput, modelName: string, asJson: boolean): Result => {
-  const e = estimateTraining(defaultPlannerModels)(input)
+  const e = estimateTraining(defaultCostModels)(input)
   if (E.isLeft(e)) {
     const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [flagNames(e.left.message)]
     return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: lines.map((l) => `meshplan estimate: ${l}`).join('\n') }
@@ -295,7 +295,7 @@ export const planTrainingOutput = async (
   }
   const tty = process.stderr.isTTY === true
   const onProgress = tty ? (p: SearchProgress): void => void process.stderr.write(`\r${progressLine(p)}\u001b[K`) : undefined
-  const plan = await planTraining(defaultPlannerModels)(
+  const plan = await planTraining(defaultCostModels)(
     { model: d.model, cluster: d.cluster, precision: d.precision, globalBatch: t.globalBatch, sequenceLength: t.sequenceLength ?? 4096 },
     space,
     { top, ...(t.workers === undefined ? {} : { workers: t.workers }), ...(onProgress === undefined ? {} : { onProgress }) },

@@ -14,8 +14,9 @@
  * peak for, a batch that does not fit) gets `predicted: null` and the reason.
  *
  * @example
- * import { predictCases, defaultPlannerModels } from '@meshplan/planner'
- * const report = predictCases(defaultPlannerModels)(JSON.parse(text))
+ * import { defaultCostModels } from '@meshplan/cost-models'
+ * import { predictCases } from '@meshplan/planner'
+ * const report = predictCases(defaultCostModels)(JSON.parse(text))
  * // right({ cases: [{ id, kind, metric, predicted, measured, error, note }], summary: { byKind, byMetric } })
  */
 import * as E from 'fp-ts/Either'
@@ -27,13 +28,9 @@ import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, 
 import { decodeStrategy, strategy, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { closed, decodeWith, nonNegativeInt, oneOf, positiveInt, rerootIssues, type DecodeIssue } from '@meshplan/units'
-import { estimateInference, type InferenceEstimate } from './estimate'
-import { estimateTraining, type TrainingEstimate } from './estimate-training'
-import type { InferenceInput } from './fast'
-import type { TrainingInput } from './training'
-import { decodeTrainingWorkload } from './training-workload'
-import type { PlannerModels as CostModels } from './models'
-import { decodeInferenceWorkload } from './workload'
+import type { CostModels } from '@meshplan/cost-models'
+import { decodeInferenceWorkload, estimateInference, type InferenceEstimate, type InferenceInput } from '@meshplan/inference'
+import { decodeTrainingWorkload, estimateTraining, type TrainingEstimate, type TrainingInput } from '@meshplan/training'
 
 // -------------------------------------------------------------------------------------
 // model

@@ -16,18 +16,17 @@
  *   under uniform random routing (see {@link loadImbalance}).
  *
  * @example
- * import { checkPlan, defaultPlannerModels } from '@meshplan/planner'
- * const audit = checkPlan(defaultPlannerModels)(plan)
+ * import { defaultCostModels } from '@meshplan/cost-models'
+ * import { checkPlan } from '@meshplan/planner'
+ * const audit = checkPlan(defaultCostModels)(plan)
  * audit.claims.filter((c) => !c.holds) // the claims that fail, with computed values
  */
 import * as E from 'fp-ts/Either'
 import { forwardFlopsPerToken } from '@meshplan/model'
 import { expertDataParallel, layout, notesOf, placementClasses, validate, worldOf, type Note, type Violation } from '@meshplan/parallelism'
-import { estimateFrom, type InferenceEstimate } from './estimate'
-import { prepareInference } from './fast'
-import type { PlannerModels } from './models'
+import type { CostModels } from '@meshplan/cost-models'
+import { estimateInference, planInference, type InferenceEstimate, type PlanResult } from '@meshplan/inference'
 import { claimMetrics, type Claim, type ClaimMetric, type Plan } from './plan-file'
-import { planInference, type PlanResult } from './search'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -90,23 +89,20 @@ const holds = (claim: Claim, computed: number): boolean => {
 
 /** Audits `plan` (see the module comment). */
 export const checkPlan =
-  (models: PlannerModels) =>
+  (models: CostModels) =>
   (plan: Plan): Audit => {
     const { model, cluster, strategy: s, precision, workload } = plan
     const gpus = worldOf(s)
     const validated = validate({ model, cluster, gpus, sequenceLength: Math.ceil(workload.inputTokens) })(s)
     const violations = E.isLeft(validated) ? validated.left : []
     const notes = E.isRight(validated) ? validated.right.notes : notesOf({ model, cluster, gpus })(s)
-    const prepared = E.isRight(validated) ? prepareInference(models)({ model, cluster, strategy: s, precision, workload }) : undefined
-    const estimate = prepared !== undefined && E.isRight(prepared) ? estimateFrom(prepared.right) : undefined
+    const estimate = E.isRight(validated) ? estimateInference(models)({ model, cluster, strategy: s, precision, workload }) : undefined
     const problem =
       violations.length > 0
         ? `the strategy breaks ${violations.length} law${violations.length === 1 ? '' : 's'} of the algebra`
-        : prepared !== undefined && E.isLeft(prepared)
-          ? prepared.left.message
-          : estimate !== undefined && E.isLeft(estimate)
-            ? estimate.left.message
-            : null
+        : estimate !== undefined && E.isLeft(estimate)
+          ? estimate.left.message
+          : null
     const e = estimate !== undefined && E.isRight(estimate) ? estimate.right : null
     const laid = violations.length === 0 ? layout(cluster)(s) : undefined
     const classes = laid !== undefined && E.isRight(laid) ? placementClasses(model, s, laid.right) : []

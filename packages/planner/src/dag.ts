@@ -68,7 +68,7 @@ import {
 } from '@meshplan/parallelism'
 import type { GroupSpan } from '@meshplan/topology'
 import { formatBytes } from '@meshplan/units'
-import { communicationBytes, dispatchBytes } from './fast'
+import { communicationBytes, dispatchBytes } from '@meshplan/cost-models'
 
 // -------------------------------------------------------------------------------------
 // model

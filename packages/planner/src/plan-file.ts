@@ -28,7 +28,7 @@ import { decodePrecision, defaultPrecision, fromHuggingFace, modelPreset, type A
 import { decodeStrategy, type Strategy } from '@meshplan/parallelism'
 import { decodeClusterFile, type Cluster } from '@meshplan/topology'
 import { closed, decodeWith, oneOf, quantity, rerootIssues, type DecodeIssue, type QuantityKind } from '@meshplan/units'
-import { decodeInferenceWorkload, type InferenceWorkload } from './workload'
+import { decodeInferenceWorkload, type InferenceWorkload } from '@meshplan/inference'
 
 // -------------------------------------------------------------------------------------
 // model

@@ -6,11 +6,10 @@ import { CollectiveCase, defaultCollectiveModel, predictCase } from '@meshplan/c
 import { defaultPrecision } from '@meshplan/model'
 import type { DecodeIssue } from '@meshplan/units'
 import { errorStats, inferenceInputOfCase, predictCases, trainingInputOfCase, type CaseReport, type CaseResult } from '../src/cases'
-import { estimateTraining } from '../src/estimate-training'
-import { estimateInference, type InferenceEstimate } from '../src/estimate'
-import type { InferenceInput } from '../src/fast'
-import { defaultPlannerModels } from '../src/models'
-import { leftOf, rightOf } from './helpers'
+import { estimateInference, type InferenceEstimate, type InferenceInput } from '@meshplan/inference'
+import { estimateTraining } from '@meshplan/training'
+import { defaultCostModels } from '@meshplan/cost-models'
+import { leftOf, rightOf } from '@meshplan/test-utils'
 
 // -------------------------------------------------------------------------------------
 // fixtures
@@ -42,7 +41,7 @@ const caseById = (id: string): Record<string, unknown> => {
 
 const fileOf = (...cases: ReadonlyArray<unknown>) => ({ format: 'meshplan-cases/1', cases })
 
-const predict = (file: unknown) => predictCases(defaultPlannerModels)(file)
+const predict = (file: unknown) => predictCases(defaultCostModels)(file)
 const onlyResult = (report: CaseReport): CaseResult => {
   expect(report.cases).toHaveLength(1)
   return report.cases[0] as CaseResult
@@ -50,7 +49,7 @@ const onlyResult = (report: CaseReport): CaseResult => {
 
 const estimateOfCase = (raw: unknown): { input: InferenceInput; estimate: InferenceEstimate } => {
   const input = rightOf(inferenceInputOfCase(raw, 'cases[0]'))
-  const estimate = estimateInference(defaultPlannerModels)(input)
+  const estimate = estimateInference(defaultCostModels)(input)
   if (E.isLeft(estimate)) throw new Error(estimate.left.message)
   return { input, estimate: estimate.right }
 }
@@ -123,7 +122,7 @@ describe('predictCases on the calibration file (validation/calibration.json)', (
     // the case as written: TP8 PP8 VP3 with sequence parallelism, 64 micro-batches of 1, selective recomputation
     expect(input.right.strategy).toMatchObject({ tp: 8, pp: 8, dp: 1, virtualStages: 3, sequenceParallel: true })
     expect(input.right.workload).toEqual({ globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'selective', zeroStage: 0 })
-    const e = estimateTraining(defaultPlannerModels)(input.right)
+    const e = estimateTraining(defaultCostModels)(input.right)
     if (E.isLeft(e)) throw new Error(e.left.message)
     // the file says Megatron ran unfused attention, which the models do not represent yet: no number in the report
     expect(training.find((c) => c.id === id)).toMatchObject({ predicted: null, note: expect.stringContaining('attention_kernel "unfused"') })
@@ -136,7 +135,7 @@ describe('predictCases on the calibration file (validation/calibration.json)', (
 
   it('a training case whose metric is not a training metric is reported, not guessed', () => {
     const raw = { ...caseById('korthikanti22-22b-a100-full-recompute'), measured: { metric: 'ttft_ms', value: 1 } }
-    const r = predictCases(defaultPlannerModels)({ format: 'meshplan-cases/1', cases: [raw] })
+    const r = predictCases(defaultCostModels)({ format: 'meshplan-cases/1', cases: [raw] })
     if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
     expect(r.right.cases[0]).toMatchObject({ predicted: null, error: null })
     expect(r.right.cases[0]?.note).toMatch(/^metric ttft_ms is not a training metric \(iteration_time_s, /)

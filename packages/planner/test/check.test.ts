@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { parseDocument } from '@meshplan/units'
 import { checkPlan, loadImbalance } from '../src/check'
-import { defaultPlannerModels } from '../src/models'
+import { defaultCostModels } from '@meshplan/cost-models'
 import { decodePlan, type Plan } from '../src/plan-file'
 
 const examplePlan = path.resolve(__dirname, '../../../examples/reference-plan.yaml')
@@ -64,7 +64,7 @@ describe('decodePlan', () => {
 })
 
 describe('checkPlan on the reference plan', () => {
-  const audit = checkPlan(defaultPlannerModels)(planOf(reference()))
+  const audit = checkPlan(defaultCostModels)(planOf(reference()))
   const verdict = (metric: string) => audit.claims.find((c) => c.claim.metric === metric)
 
   it('finds no broken law and estimates the plan', () => {
@@ -98,7 +98,7 @@ describe('checkPlan on the reference plan', () => {
         { metric: 'tpot', at_most: (audit.estimate?.tpot ?? 0) * 1.001 },
       ],
     }
-    const again = checkPlan(defaultPlannerModels)(planOf(honest))
+    const again = checkPlan(defaultCostModels)(planOf(honest))
     expect(again.claims.map((c) => c.holds)).toEqual([true, true, true, true, true])
     expect(again.passes).toBe(true)
   })
@@ -112,7 +112,7 @@ describe('checkPlan on the reference plan', () => {
 
 describe('checkPlan on a plan that breaks the algebra', () => {
   it('lists the violations, computes what it can and fails the rest', () => {
-    const audit = checkPlan(defaultPlannerModels)(planOf({ ...reference(), parallelism: { tp: 3, dp: 64, ep: 64, etp: 2 } }))
+    const audit = checkPlan(defaultCostModels)(planOf({ ...reference(), parallelism: { tp: 3, dp: 64, ep: 64, etp: 2 } }))
     expect(audit.violations.length).toBeGreaterThan(0)
     expect(audit.problem).toContain('breaks')
     expect(audit.estimate).toBeNull()

@@ -4,11 +4,10 @@ import { runReadmeExamples } from '@meshplan/test-utils'
 describe('README example', () => {
   const [usage] = runReadmeExamples(path.join(__dirname, '..'))
 
-  it('compiles, runs and prints an estimate and a search', () => {
+  it('compiles and runs: 8 GPUs holds, a 1 ms TPOT for Llama-2-70B at batch 16 does not', () => {
     expect(usage?.diagnostics).toEqual([])
     expect(usage?.error).toBeUndefined()
-    // Llama-2-70B bf16 on 8 H100s: 17.2 GB of weights per GPU leave room for far more than 16 sequences of 1280 tokens
-    expect(usage?.output[0]).toBe('TP8 batch 16 fits: true decode bound by: memory-bound')
-    expect(usage?.output[1]).toMatch(/^best under 50 ms TPOT: TP\d/)
+    // Llama-2-70B reads 17.2 GB of weights per GPU per decode step: at 3.35 TB/s that alone is over 5 ms
+    expect(usage?.output).toEqual(['gpus_used holds', 'tpot does not hold'])
   })
 })

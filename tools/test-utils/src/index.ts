@@ -76,3 +76,4 @@ export const runExample = (packageDir: string, code: string): ExampleRun => {
 /** Runs every TypeScript example of `packageDir/README.md`. */
 export const runReadmeExamples = (packageDir: string): ReadonlyArray<ExampleRun> =>
   typescriptBlocks(fs.readFileSync(path.join(packageDir, 'README.md'), 'utf8')).map((code) => runExample(packageDir, code))
+export * from './assertions'

@@ -1,0 +1,201 @@
+/**
+ * The estimate of one inference deployment: TTFT, TPOT, request latency, output
+ * tokens/s (total, per GPU, per user), memory per GPU and the largest batch that fits,
+ * and where the step time goes: per operator group and per roof (compute-bound or
+ * memory-bound) from the compute model, and the communication per kind, exposed after
+ * the overlap assumptions of {@link CostModels}. The figures come from the same
+ * inner loop the search uses (`evaluateInference`); the breakdown re-times the
+ * slowest pipeline stage operator by operator, and adds up to the same step time.
+ *
+ * @example
+ * import { defaultCostModels } from '@meshplan/cost-models'
+ * import { estimateInference } from '@meshplan/inference'
+ * estimateInference(defaultCostModels)({ model, cluster, strategy: strategy({ tp: 8 }), precision, workload: { mode: 'static', inputTokens: 1024, outputTokens: 256, batch: 32 } })
+ * // right({ ttft: 0.21, tpot: 0.011, tokensPerSecond: { total, perGpu, perUser }, memory: { ... }, breakdown: { prefill, decode }, ... })
+ */
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+import { decode, groups, phaseTime, prefill, type Group } from '@meshplan/compute'
+import { describe, type Strategy } from '@meshplan/parallelism'
+import { bytes, formatBytes, type Bytes } from '@meshplan/units'
+import { costModelError, estimateError, type CommKind, type CostModels, type EstimateError } from '@meshplan/cost-models'
+import { evaluateInference, exposedComm, inferenceFigures, prepareInference, stageComm, stageSeconds, type InferenceConstants, type InferenceInput, type StageClass } from './kernel'
+import type { InferenceMode } from './workload'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** Where one step of the slowest pipeline stage goes, seconds. */
+export interface StepBreakdown {
+  /** The step of one micro-batch on the slowest stage: compute + exposed communication. */
+  readonly seconds: number
+  /** The operators' roofline time per group. */
+  readonly compute: Readonly<Record<Group, number>>
+  /** Of the compute time, what runs under the compute roof and under the memory roof. */
+  readonly computeBound: number
+  readonly memoryBound: number
+  /** Communication per kind before overlap. */
+  readonly communication: Readonly<Record<CommKind, number>>
+  /** Communication left on the critical path after overlap. */
+  readonly exposedCommunication: number
+  /** The largest of compute-bound, memory-bound and exposed communication. */
+  readonly bottleneck: 'compute-bound' | 'memory-bound' | 'communication'
+  /** Pipeline ranks of the stage described. */
+  readonly stage: ReadonlyArray<number>
+  /** Sequences of the micro-batch, and for decode the keys each attends to. */
+  readonly batch: number
+  readonly context: number
+}
+
+/** Memory of one GPU at the estimated batch, on the fullest stage. */
+export interface MemoryFigures {
+  readonly perGpu: Bytes
+  readonly capacity: Bytes
+  readonly weights: Bytes
+  readonly kvCache: Bytes
+  readonly workspace: Bytes
+  readonly reserve: Bytes
+  /** Largest batch per data-parallel rank that fits (before the engine's batch limit). */
+  readonly maxBatch: number
+  readonly fits: boolean
+}
+
+/** The estimate of one deployment. */
+export interface InferenceEstimate {
+  readonly strategy: Strategy
+  readonly description: string
+  readonly gpus: number
+  readonly mode: InferenceMode
+  /** Sequences in flight per data-parallel rank. */
+  readonly batch: number
+  /** Seconds. */
+  readonly ttft: number
+  readonly tpot: number
+  readonly requestLatency: number
+  readonly tokensPerSecond: { readonly total: number; readonly perGpu: number; readonly perUser: number }
+  readonly memory: MemoryFigures
+  readonly breakdown: { readonly prefill: StepBreakdown; readonly decode: StepBreakdown }
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** The batch a workload runs at: given (static), 1 (latency), the most that fit within the engine limit (max_throughput). */
+export const batchOf = (c: InferenceConstants): number => {
+  const w = c.input.workload
+  return w.mode === 'latency' ? 1 : w.mode === 'max_throughput' ? c.maxBatch : (w.batch ?? c.maxBatch)
+}
+
+const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, batch: number, context: number): E.Either<EstimateError, StepBreakdown> => {
+  const { model, precision, strategy, cluster } = c.input
+  const tokens = c.input.workload.inputTokens
+  const phase = isDecode ? decode({ batch: Math.max(1, Math.round(batch)), context: Math.round(context) }) : prefill({ tokens: Math.max(1, Math.round(tokens)), batch: Math.max(1, Math.round(batch)) })
+  return pipe(
+    phase,
+    E.chain(phaseTime(c.models.compute, { arch: model, strategy, precision, ppRank: k.ranks[0] ?? 0 }, cluster.device)),
+    E.mapLeft(costModelError('compute')),
+    E.map((step) => {
+      // the fast path works with fractional micro-batches; the breakdown re-times the rounded one
+      const compute = step.seconds
+      const comm = stageComm(c, k, isDecode, isDecode ? batch : batch * tokens)
+      const communication = { tp: comm.tp, ep: comm.ep, pp: comm.pp, cp: comm.cp }
+      const exposed = exposedComm(comm, c.models.overlap, compute)
+      const byGroup = {} as Record<Group, number>
+      for (const g of groups) byGroup[g] = step.byGroup[g].seconds
+      const parts = { 'compute-bound': step.computeBoundSeconds as number, 'memory-bound': step.memoryBoundSeconds as number, communication: exposed }
+      const bottleneck = (Object.keys(parts) as Array<keyof typeof parts>).reduce((a, b) => (parts[b] > parts[a] ? b : a))
+      return {
+        seconds: compute + exposed,
+        compute: byGroup,
+        computeBound: step.computeBoundSeconds,
+        memoryBound: step.memoryBoundSeconds,
+        communication,
+        exposedCommunication: exposed,
+        bottleneck,
+        stage: k.ranks,
+        batch,
+        context,
+      }
+    }),
+  )
+}
+
+const gb = formatBytes()
+
+/** The stage class that maximises `f` (ties: the first). */
+const argmax = (classes: ReadonlyArray<StageClass>, f: (k: StageClass) => number): StageClass =>
+  classes.reduce((a, b) => (f(b) > f(a) ? b : a))
+
+/**
+ * The estimate of prepared constants at `batch` sequences per data-parallel rank
+ * (default: the workload's, see {@link batchOf}); an error when not one sequence fits
+ * in memory.
+ */
+export const estimateFrom = (c: InferenceConstants, atBatch?: number): E.Either<EstimateError, InferenceEstimate> => {
+  const w = c.input.workload
+  const batch = atBatch ?? batchOf(c)
+  if (c.maxBatch < 1) {
+    const t = c.memory.tightest
+    return E.left(
+      estimateError(
+        'does-not-fit',
+        `${describe(c.input.strategy)}: weights ${gb(t.weights)}, workspace ${gb(t.workspace)} and reserve ${gb(t.reserve)} leave no room for one sequence of ${w.inputTokens + w.outputTokens} tokens on a GPU of ${gb(t.capacity)} (pipeline stage ${t.ppRank})`,
+      ),
+    )
+  }
+  const out = evaluateInference(c, batch, inferenceFigures())
+  const each = batch / Math.min(c.pp, batch)
+  // the mean context of the decode steps: input + output/2 (static: the steps run from input+1 to input+output-1)
+  const decodeContext = w.inputTokens + w.outputTokens / 2
+  // a max_throughput cycle prefills the arrivals of one decode cycle, batch/output prompts; static prefills the batch
+  const prefillBatch = w.mode === 'max_throughput' ? each / w.outputTokens : each
+  const prefillStage = argmax(c.classes, (k) => stageSeconds(c, k, false, prefillBatch, 0))
+  const decodeStage = argmax(c.classes, (k) => stageSeconds(c, k, true, each, decodeContext))
+  const fullest = argmax(c.classes, (k) => k.baseBytes + batch * k.bytesPerSequence)
+  const t = c.memory.stages[fullest.ranks[0] ?? 0] ?? c.memory.tightest
+  const perGpu = out.memoryPerGpu
+  return pipe(
+    breakdownOf(c, prefillStage, false, prefillBatch, 0),
+    E.chain((p) =>
+      pipe(
+        breakdownOf(c, decodeStage, true, each, decodeContext),
+        E.map(
+          (d): InferenceEstimate => ({
+            strategy: c.input.strategy,
+            description: describe(c.input.strategy),
+            gpus: c.world,
+            mode: w.mode,
+            batch,
+            ttft: out.ttft,
+            tpot: out.tpot,
+            requestLatency: out.requestLatency,
+            tokensPerSecond: { total: out.tokensPerSecond, perGpu: out.tokensPerSecondPerGpu, perUser: out.tokensPerSecondPerUser },
+            memory: {
+              perGpu: bytes(perGpu),
+              capacity: t.capacity,
+              weights: t.weights,
+              kvCache: bytes(perGpu - t.weights - t.workspace - t.reserve),
+              workspace: t.workspace,
+              reserve: t.reserve,
+              maxBatch: c.memory.maxSequences,
+              fits: out.fits,
+            },
+            breakdown: { prefill: p, decode: d },
+          }),
+        ),
+      ),
+    ),
+  )
+}
+
+/** Prepares and estimates `input` under `models`. */
+export const estimateInference =
+  (models: CostModels) =>
+  (input: InferenceInput): E.Either<EstimateError, InferenceEstimate> =>
+    pipe(
+      prepareInference(models)(input),
+      E.chain((c) => estimateFrom(c)),
+    )
+

@@ -1,0 +1,208 @@
+/**
+ * The search: every valid strategy for a model on a cluster (all its GPUs, or every
+ * whole number of replicas within a budget of GPUs), every batch per data-parallel
+ * rank on a doubling ladder up to the most that fit, each evaluated by the inner loop
+ * (`kernel.ts`); candidates that miss a service-level objective or do not fit are
+ * counted by reason; the rest are ranked by output tokens/s per GPU (then in total),
+ * and the Pareto front of tokens/s per GPU against tokens/s per user is kept.
+ *
+ * Replicas are strategies like any other: `dp` is a degree of the enumeration, so for
+ * a small model on a large cluster the search finds many small replicas when they win.
+ * Inference searches do not vary sequence parallelism or interleaved pipeline stages
+ * (training techniques: they save activation memory and pipeline bubbles of a backward
+ * pass a server does not run); constraints narrow the space further.
+ *
+ * @example
+ * import { defaultCostModels } from '@meshplan/cost-models'
+ * import { planInference } from '@meshplan/inference'
+ * const result = planInference(defaultCostModels)({ model, cluster, precision, workload: { mode: 'static', inputTokens: 1024, outputTokens: 256 }, slo: { maxTpot: 0.05 } })
+ * // result.top[0]: the best estimate; result.pareto: the front; result.rejected: counts by reason
+ */
+import * as E from 'fp-ts/Either'
+import type { Architecture, Precision } from '@meshplan/model'
+import { describe, divisors, enumerate, type Constraints, type Order, type Strategy } from '@meshplan/parallelism'
+import { worldSize, type Cluster } from '@meshplan/topology'
+import type { CostModels } from '@meshplan/cost-models'
+import type { GroupCache } from '@meshplan/cost-models/internal'
+import { estimateFrom, type InferenceEstimate } from './estimate'
+import { evaluateInference, inferenceFigures, prepareInference } from './kernel'
+import type { InferenceWorkload } from './workload'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** Service-level objectives; an absent one does not constrain. Seconds and tokens/s. */
+export interface Slo {
+  readonly maxTtft?: number
+  readonly maxTpot?: number
+  readonly minTokensPerUser?: number
+  /** Fraction of each GPU's memory to leave free, in [0, 1). */
+  readonly memoryHeadroom?: number
+}
+
+export interface PlanInput {
+  readonly model: Architecture
+  readonly cluster: Cluster
+  readonly precision: Precision
+  /** `batch`, when given, is the only batch tried; otherwise the search chooses it. */
+  readonly workload: InferenceWorkload
+  /** Use at most this many GPUs: every divisor of it is a candidate deployment size. Default: exactly the whole cluster. */
+  readonly maxGpus?: number
+  readonly slo?: Slo
+  /** Narrowings of the strategy space (see @meshplan/parallelism `enumerate`). */
+  readonly constraints?: Constraints
+  readonly order?: Order
+  /** How many strategies to report, each at its best batch (default 5). */
+  readonly top?: number
+}
+
+/** Why a candidate (a strategy at a batch) was not kept. */
+export const rejectionReasons = ['does-not-fit', 'ttft', 'tpot', 'tokens-per-user', 'memory-headroom', 'cost-model'] as const
+export type RejectionReason = (typeof rejectionReasons)[number]
+
+/** One point of the Pareto front. */
+export interface FrontPoint {
+  readonly strategy: Strategy
+  readonly description: string
+  readonly batch: number
+  readonly tokensPerSecondPerGpu: number
+  readonly tokensPerSecondPerUser: number
+  readonly ttft: number
+  readonly tpot: number
+}
+
+export interface PlanResult {
+  /** Deployment sizes searched. */
+  readonly gpuCounts: ReadonlyArray<number>
+  /** Valid strategies enumerated, and (strategy, batch) candidates evaluated. */
+  readonly strategies: number
+  readonly candidates: number
+  /** Candidates that met every objective and fit. */
+  readonly feasible: number
+  readonly rejected: Readonly<Record<RejectionReason, number>>
+  /** The best strategies, best first, each at its best batch, with the full estimate. */
+  readonly top: ReadonlyArray<InferenceEstimate>
+  /** Feasible candidates no other beats on both tokens/s per GPU and per user, by falling tokens/s per GPU. */
+  readonly pareto: ReadonlyArray<FrontPoint>
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Batches tried for a strategy fitting `max`: 1, 2, 4, … below `max`, and `max` itself. */
+export const batchLadder = (max: number): ReadonlyArray<number> => {
+  const out: number[] = []
+  for (let b = 1; b < max; b *= 2) out.push(b)
+  if (max >= 1) out.push(max)
+  return out
+}
+
+interface Point {
+  readonly strategyIndex: number
+  readonly batch: number
+  readonly perGpu: number
+  readonly total: number
+  readonly perUser: number
+  readonly ttft: number
+  readonly tpot: number
+}
+
+/** `a` ranks before `b`: more tokens/s per GPU, then more in total, then fewer GPUs (earlier strategy). */
+const better = (a: Point, b: Point): boolean => a.perGpu > b.perGpu || (a.perGpu === b.perGpu && a.total > b.total)
+
+/** The points not dominated on (tokens/s per GPU, tokens/s per user), by falling tokens/s per GPU. */
+export const paretoFront = <P extends { readonly perGpu: number; readonly perUser: number }>(points: ReadonlyArray<P>): ReadonlyArray<P> => {
+  const sorted = [...points].sort((a, b) => b.perGpu - a.perGpu || b.perUser - a.perUser)
+  const front: P[] = []
+  let bestUser = -Infinity
+  for (const p of sorted) {
+    if (p.perUser > bestUser) {
+      front.push(p)
+      bestUser = p.perUser
+    }
+  }
+  return front
+}
+
+/** Searches the strategies and batches of `input` (see the module comment). */
+export const planInference =
+  (models: CostModels) =>
+  (input: PlanInput): PlanResult => {
+    const { model, cluster, precision, workload } = input
+    const slo = input.slo ?? {}
+    const gpuCounts = input.maxGpus === undefined ? [worldSize(cluster)] : divisors(Math.min(input.maxGpus, worldSize(cluster)))
+    const constraints: Constraints = { sequenceParallel: false, ...input.constraints, max: { virtualStages: 1, ...input.constraints?.max } }
+    const rejected: Record<RejectionReason, number> = { 'does-not-fit': 0, ttft: 0, tpot: 0, 'tokens-per-user': 0, 'memory-headroom': 0, 'cost-model': 0 }
+    const cache: GroupCache = new Map()
+    const strategies: Strategy[] = []
+    const bestPerStrategy: Point[] = []
+    const feasiblePoints: Point[] = []
+    const out = inferenceFigures()
+    const headroom = 1 - (slo.memoryHeadroom ?? 0)
+    const capacity = cluster.device.memory * headroom
+    let candidates = 0
+    for (const gpus of gpuCounts) {
+      for (const s of enumerate({ model, cluster, gpus, sequenceLength: Math.ceil(workload.inputTokens) })(constraints)) {
+        const index = strategies.length
+        strategies.push(s)
+        const prepared = prepareInference(models, cache)({ model, cluster, strategy: s, precision, workload, ...(input.order === undefined ? {} : { order: input.order }) })
+        if (E.isLeft(prepared)) {
+          candidates++
+          rejected['cost-model']++
+          continue
+        }
+        const c = prepared.right
+        if (c.maxBatch < 1) {
+          candidates++
+          rejected['does-not-fit']++
+          continue
+        }
+        const batches = workload.mode === 'latency' ? [1] : workload.batch !== undefined ? [workload.batch] : batchLadder(c.maxBatch)
+        let best: Point | undefined
+        for (const batch of batches) {
+          candidates++
+          evaluateInference(c, batch, out)
+          const ttft = out.ttft
+          const tpot = out.tpot
+          const perUser = out.tokensPerSecondPerUser
+          let reason: RejectionReason | undefined
+          if (!out.fits) reason = 'does-not-fit'
+          else if (out.memoryPerGpu > capacity) reason = 'memory-headroom'
+          else if (slo.maxTtft !== undefined && ttft > slo.maxTtft) reason = 'ttft'
+          else if (slo.maxTpot !== undefined && tpot > slo.maxTpot) reason = 'tpot'
+          else if (slo.minTokensPerUser !== undefined && perUser < slo.minTokensPerUser) reason = 'tokens-per-user'
+          if (reason !== undefined) {
+            rejected[reason]++
+            continue
+          }
+          const point: Point = {
+            strategyIndex: index,
+            batch,
+            perGpu: out.tokensPerSecondPerGpu,
+            total: out.tokensPerSecond,
+            perUser,
+            ttft,
+            tpot,
+          }
+          feasiblePoints.push(point)
+          if (best === undefined || better(point, best)) best = point
+        }
+        if (best !== undefined) bestPerStrategy.push(best)
+      }
+    }
+    const ranked = [...bestPerStrategy].sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : a.strategyIndex - b.strategyIndex))
+    const top: InferenceEstimate[] = []
+    for (const p of ranked.slice(0, input.top ?? 5)) {
+      const s = strategies[p.strategyIndex] as Strategy
+      const prepared = prepareInference(models, cache)({ model, cluster, strategy: s, precision, workload, ...(input.order === undefined ? {} : { order: input.order }) })
+      const estimate = E.isRight(prepared) ? estimateFrom(prepared.right, p.batch) : prepared
+      if (E.isRight(estimate)) top.push(estimate.right)
+    }
+    const pareto = paretoFront(feasiblePoints).map((p): FrontPoint => {
+      const s = strategies[p.strategyIndex] as Strategy
+      return { strategy: s, description: describe(s), batch: p.batch, tokensPerSecondPerGpu: p.perGpu, tokensPerSecondPerUser: p.perUser, ttft: p.ttft, tpot: p.tpot }
+    })
+    return { gpuCounts, strategies: strategies.length, candidates, feasible: feasiblePoints.length, rejected, top, pareto }
+  }

@@ -1,0 +1,213 @@
+/**
+ * What a deployment is asked to serve: requests of `inputTokens` prompt tokens that
+ * each produce `outputTokens` tokens, in one of three modes (the modes of the measured
+ * case format, `shared/validation/FORMAT.md`):
+ *
+ * - `static`: `batch` sequences per data-parallel rank start together; a prefill of
+ *   all of them, then `outputTokens − 1` decode steps (the first token comes out of the
+ *   prefill). TensorRT-LLM's `gptSessionBenchmark` measures this.
+ * - `max_throughput`: continuous batching with as many sequences in flight as memory
+ *   allows (at most `maxBatch`); new prompts are prefilled in the same steps as the
+ *   running sequences decode (Orca, Yu et al. 2022; chunked prefill, Agrawal et al.
+ *   2024, "Sarathi-Serve").
+ * - `latency`: one request at a time (static with batch 1).
+ *
+ * @example
+ * import { inferenceWorkload } from '@meshplan/inference'
+ * inferenceWorkload({ mode: 'static', inputTokens: 1024, outputTokens: 256, batch: 32 }) // right(...)
+ * inferenceWorkload({ mode: 'static', inputTokens: 1024, outputTokens: 0, batch: 32 })   // left: outputTokens
+ */
+import * as E from 'fp-ts/Either'
+import * as t from 'io-ts'
+import { closed, decodeWith, oneOf, positiveInt, type DecodeIssue } from '@meshplan/units'
+import { estimateError, type EstimateError } from '@meshplan/cost-models'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+export const inferenceModes = ['static', 'max_throughput', 'latency'] as const
+export type InferenceMode = (typeof inferenceModes)[number]
+
+/** Speculative decoding: a draft (or MTP head) proposes `draftTokens`, the target verifies them, `acceptanceLength` tokens come out per target step on average (bonus token included). */
+export interface Speculative {
+  readonly method: SpeculativeMethod
+  readonly draftTokens: number
+  readonly acceptanceLength: number
+}
+
+export const speculativeMethods = ['mtp', 'eagle', 'draft_model', 'ngram'] as const
+export type SpeculativeMethod = (typeof speculativeMethods)[number]
+
+/** How request lengths vary around the given means (the case format's `length_distribution`). */
+export const lengthDistributions = ['fixed', 'uniform', 'sharegpt'] as const
+export type LengthDistribution = (typeof lengthDistributions)[number]
+
+export interface InferenceWorkload {
+  readonly mode: InferenceMode
+  /** Prompt tokens per request (a mean where lengths vary; need not be whole). */
+  readonly inputTokens: number
+  /** Output tokens per request (a mean where lengths vary; need not be whole). */
+  readonly outputTokens: number
+  /** Sequences in flight per data-parallel rank (`static`); 1 in `latency`; the most that fit in `max_throughput`. */
+  readonly batch?: number
+  /** The engine's limit on sequences in flight per data-parallel rank (`max_throughput` and the search); default {@link defaultMaxBatch}. */
+  readonly maxBatch?: number
+  /** The engine's limit on tokens in one forward step (the chunked-prefill budget). */
+  readonly maxNumTokens?: number
+  /** A finite set of requests, all issued at time 0 (the run includes its ramp-down tail). */
+  readonly numRequests?: number
+  /** Closed loop: this many requests in flight over the whole deployment. */
+  readonly concurrency?: number
+  /** Open loop: Poisson arrivals, requests per second over the whole deployment. */
+  readonly requestRate?: number
+  /** How lengths vary around their means (default `fixed`). */
+  readonly lengthDistribution?: LengthDistribution
+  /** With `uniform`: lengths in [mean·(1 − r), mean·(1 + r)]. */
+  readonly rangeRatio?: number
+  readonly speculative?: Speculative
+}
+
+/**
+ * Default limit on sequences in flight per data-parallel rank: 1024. Serving engines
+ * cap their batch (vLLM's `max_num_seqs`, TensorRT-LLM's `max_batch_size`) because
+ * scheduling and sampling costs grow with it; the largest batch among the measured
+ * cases of `shared/validation/calibration.json` is 1024. A planning choice, set it per
+ * workload.
+ */
+export const defaultMaxBatch = 1024
+
+/** A token count that may be a mean: a finite number of at least 1. */
+const tokenCount = new t.Type<number, number, unknown>(
+  'a number of tokens, 1 or more (a mean need not be whole)',
+  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u >= 1,
+  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u >= 1 ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+)
+
+const positiveRate = new t.Type<number, number, unknown>(
+  'a finite number above zero',
+  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u > 0,
+  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u > 0 ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+)
+
+const fraction = new t.Type<number, number, unknown>(
+  'a fraction in [0, 1)',
+  (u): u is number => typeof u === 'number' && u >= 0 && u < 1,
+  (u, c) => (typeof u === 'number' && u >= 0 && u < 1 ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+)
+
+const SpeculativeFile = closed(
+  { method: oneOf(speculativeMethods), draft_tokens: positiveInt, acceptance_length: positiveRate },
+  {},
+  'speculative decoding { method, draft_tokens, acceptance_length }',
+)
+
+/** A workload as a plan or case file writes it (snake_case, the case format's fields). */
+export const InferenceWorkloadFile = closed(
+  { input_tokens: tokenCount, output_tokens: tokenCount },
+  {
+    mode: oneOf(inferenceModes),
+    batch: positiveInt,
+    max_batch: positiveInt,
+    kind: t.literal('inference'),
+    max_num_tokens: positiveInt,
+    num_requests: positiveInt,
+    concurrency: positiveInt,
+    request_rate: positiveRate,
+    length_distribution: oneOf(lengthDistributions),
+    range_ratio: fraction,
+    speculative: SpeculativeFile,
+  },
+  'InferenceWorkload',
+)
+export type InferenceWorkloadFile = t.TypeOf<typeof InferenceWorkloadFile>
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+const positive = (name: string, n: number | undefined): E.Either<EstimateError, void> =>
+  n === undefined || (Number.isSafeInteger(n) && n >= 1)
+    ? E.right(undefined)
+    : E.left(estimateError('invalid-workload', `workload.${name}: expected a positive integer, got ${n}`))
+
+const tokens = (name: string, n: number): E.Either<EstimateError, void> =>
+  Number.isFinite(n) && n >= 1 && n <= Number.MAX_SAFE_INTEGER
+    ? E.right(undefined)
+    : E.left(estimateError('invalid-workload', `workload.${name}: expected a number of tokens, 1 or more, got ${n}`))
+
+/**
+ * What the estimate cannot honour yet in `w`, in a sentence, or undefined: a workload
+ * that asks for something the models do not represent gets no number rather than the
+ * number of a different workload.
+ * - Arrivals (`numRequests`, `concurrency`, `requestRate`) change what a
+ *   `max_throughput` run measures (ramp-down tail, closed or open loop); in `static` and
+ *   `latency` modes every batch runs alike, so a finite number of requests, or one
+ *   request at a time, is the estimate's own assumption.
+ * - Lengths that vary around their means, a per-step token budget, speculative decoding.
+ */
+export const unmodelledWorkload = (w: InferenceWorkload): string | undefined => {
+  if (w.speculative !== undefined) return `workload.speculative: speculative decoding (${w.speculative.method}) is not modelled yet`
+  if (w.maxNumTokens !== undefined) return 'workload.max_num_tokens: a per-step token budget is not modelled yet'
+  if (w.lengthDistribution !== undefined && w.lengthDistribution !== 'fixed') return `workload.length_distribution: "${w.lengthDistribution}" lengths are not modelled yet (fixed lengths are)`
+  if (w.requestRate !== undefined) return 'workload.request_rate: open-loop arrivals are not modelled yet'
+  if (w.concurrency !== undefined && !(w.mode === 'latency' && w.concurrency === 1)) return 'workload.concurrency: closed-loop arrivals are not modelled yet (one request at a time in latency mode is)'
+  if (w.numRequests !== undefined && w.mode === 'max_throughput') return 'workload.num_requests: a finite run with its ramp-down tail is not modelled yet (max_throughput is the steady state)'
+  return undefined
+}
+
+/**
+ * Checks a workload built in code: lengths of at least one token (means need not be
+ * whole), positive integer batch limits, a mode, and nothing the estimate cannot honour
+ * ({@link unmodelledWorkload}: code `unsupported`).
+ */
+export const inferenceWorkload = (w: InferenceWorkload): E.Either<EstimateError, InferenceWorkload> => {
+  if (!(inferenceModes as ReadonlyArray<string>).includes(w.mode)) {
+    return E.left(estimateError('invalid-workload', `workload.mode: expected one of ${inferenceModes.join(', ')}, got "${String(w.mode)}"`))
+  }
+  for (const [name, value] of [
+    ['inputTokens', w.inputTokens],
+    ['outputTokens', w.outputTokens],
+  ] as const) {
+    const checked = tokens(name, value)
+    if (E.isLeft(checked)) return checked
+  }
+  for (const [name, value] of [
+    ['batch', w.batch],
+    ['maxBatch', w.maxBatch],
+  ] as const) {
+    const checked = positive(name, value)
+    if (E.isLeft(checked)) return checked
+  }
+  const unmodelled = unmodelledWorkload(w)
+  return unmodelled === undefined ? E.right(w) : E.left(estimateError('unsupported', unmodelled))
+}
+
+/** Decodes a workload object of a file at `path` (default `workload`); the mode defaults to `static`. */
+export const decodeInferenceWorkload = (u: unknown, path = 'workload'): E.Either<ReadonlyArray<DecodeIssue>, InferenceWorkload> =>
+  E.map((f: InferenceWorkloadFile): InferenceWorkload => ({
+    mode: f.mode ?? 'static',
+    inputTokens: f.input_tokens,
+    outputTokens: f.output_tokens,
+    ...(f.batch === undefined ? {} : { batch: f.batch }),
+    ...(f.max_batch === undefined ? {} : { maxBatch: f.max_batch }),
+    ...(f.max_num_tokens === undefined ? {} : { maxNumTokens: f.max_num_tokens }),
+    ...(f.num_requests === undefined ? {} : { numRequests: f.num_requests }),
+    ...(f.concurrency === undefined ? {} : { concurrency: f.concurrency }),
+    ...(f.request_rate === undefined ? {} : { requestRate: f.request_rate }),
+    ...(f.length_distribution === undefined ? {} : { lengthDistribution: f.length_distribution }),
+    ...(f.range_ratio === undefined ? {} : { rangeRatio: f.range_ratio }),
+    ...(f.speculative === undefined
+      ? {}
+      : { speculative: { method: f.speculative.method, draftTokens: f.speculative.draft_tokens, acceptanceLength: f.speculative.acceptance_length } }),
+  }))(decodeWith(InferenceWorkloadFile, path)(u))
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Tokens a sequence holds in the KV cache at its end: input plus output, rounded up to a whole token (lengths may be means). */
+export const contextTokens = (w: InferenceWorkload): number => Math.ceil(w.inputTokens + w.outputTokens)

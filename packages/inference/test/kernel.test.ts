@@ -1,0 +1,590 @@
+import * as E from 'fp-ts/Either'
+import fc from 'fast-check'
+import { defaultCollectiveModel, estimate, type CollectiveOp } from '@meshplan/collectives'
+import { decodeSeconds, prefillSeconds } from '@meshplan/compute'
+import { defaultPrecision, models, precision, type Architecture, type Precision } from '@meshplan/model'
+import { strategy, type Strategy } from '@meshplan/parallelism'
+import { spanOf, unsafeClusterOf, type Cluster } from '@meshplan/topology'
+import { defaultCostModels, type Overlap } from '@meshplan/cost-models'
+import type { GroupCache } from '@meshplan/cost-models/internal'
+import {
+  evaluateInference,
+  exposedComm,
+  inferenceFigures,
+  memoryAt,
+  prepareInference,
+  stageComm,
+  stageSeconds,
+  type InferenceConstants,
+  type InferenceFigures,
+  type StageClass,
+} from '../src/kernel'
+import type { InferenceWorkload } from '../src/workload'
+import { expectClose } from '@meshplan/test-utils'
+
+// -------------------------------------------------------------------------------------
+// fixtures
+// -------------------------------------------------------------------------------------
+
+const h100x8 = unsafeClusterOf('dgx-h100', 1)
+const static1024: InferenceWorkload = { mode: 'static', inputTokens: 1024, outputTokens: 256 }
+
+const prepared = (
+  model: Architecture,
+  s: Strategy,
+  workload: InferenceWorkload = static1024,
+  options: { readonly cluster?: Cluster; readonly precision?: Precision; readonly cache?: GroupCache } = {},
+): InferenceConstants => {
+  const c = prepareInference(defaultCostModels, options.cache)({
+    model,
+    cluster: options.cluster ?? h100x8,
+    strategy: s,
+    precision: options.precision ?? defaultPrecision,
+    workload,
+  })
+  if (E.isLeft(c)) throw new Error(c.left.message)
+  return c.right
+}
+
+const only = (c: InferenceConstants): StageClass => {
+  if (c.classes.length !== 1) throw new Error(`expected one stage class, found ${c.classes.length}`)
+  return c.classes[0] as StageClass
+}
+
+/** Seconds of `op` on `bytes` over `ranks` of `cluster`, straight from @meshplan/collectives. */
+const collective = (cluster: Cluster, op: CollectiveOp, bytes: number, ranks: ReadonlyArray<number>): number => {
+  const r = estimate(defaultCollectiveModel)(cluster)(op, bytes, spanOf(cluster)(ranks))
+  if (E.isLeft(r)) throw new Error(r.left.message)
+  return r.right.seconds
+}
+
+/** A copy of the scratch (the next call overwrites it). */
+const commOf = (c: InferenceConstants, k: StageClass, decode: boolean, tokens: number): { tp: number; ep: number; pp: number; cp: number } => ({ ...stageComm(c, k, decode, tokens) })
+
+const figures = (c: InferenceConstants, batch: number): InferenceFigures => evaluateInference(c, batch, inferenceFigures())
+/** A figure as a number (`fits`: 1 or 0). */
+const fig = (out: InferenceFigures, f: keyof InferenceFigures): number => Number(out[f])
+
+const range = (from: number, to: number): ReadonlyArray<number> => Array.from({ length: to - from + 1 }, (_, i) => from + i)
+
+// -------------------------------------------------------------------------------------
+// exposedComm
+// -------------------------------------------------------------------------------------
+
+describe('exposedComm: communication left after overlap, Σ comm − min(Σ overlap·comm, compute)', () => {
+  const comm = { tp: 1, ep: 2, pp: 3, cp: 4 } // Σ = 10
+  const cpOnly: Overlap = { tp: 0, ep: 0, pp: 0, cp: 1 }
+
+  it('hides all of the CP exchange behind a longer compute: 10 − 4 = 6', () => {
+    expect(exposedComm(comm, cpOnly, 10)).toBe(6)
+  })
+
+  it('hides no more than the compute time: 10 − min(4, 1) = 9', () => {
+    expect(exposedComm(comm, cpOnly, 1)).toBe(9)
+  })
+
+  it('with no overlap everything is exposed: 10', () => {
+    expect(exposedComm(comm, { tp: 0, ep: 0, pp: 0, cp: 0 }, 100)).toBe(10)
+  })
+
+  it('fractional overlaps: 0.5 x 1 + 0.5 x 2 + 0 x 3 + 1 x 4 = 5.5 hidden, 10 − 5.5 = 4.5', () => {
+    expect(exposedComm(comm, { tp: 0.5, ep: 0.5, pp: 0, cp: 1 }, 100)).toBe(4.5)
+  })
+
+  it('full overlap and a long compute hide everything: 0', () => {
+    expect(exposedComm(comm, { tp: 1, ep: 1, pp: 1, cp: 1 }, 100)).toBe(0)
+  })
+
+  it('law: between Σ comm − compute and Σ comm, and never negative', () => {
+    const unit = fc.double({ min: 0, max: 1, noNaN: true })
+    const time = fc.double({ min: 0, max: 10, noNaN: true })
+    fc.assert(
+      fc.property(fc.tuple(time, time, time, time), fc.record({ tp: unit, ep: unit, pp: unit, cp: unit }), time, (parts, overlap, compute) => {
+        const total = parts[0] + parts[1] + parts[2] + parts[3]
+        const exposed = exposedComm({ tp: parts[0], ep: parts[1], pp: parts[2], cp: parts[3] }, overlap, compute)
+        expect(exposed).toBeLessThanOrEqual(total + 1e-12)
+        expect(exposed).toBeGreaterThanOrEqual(total - compute - 1e-12)
+        expect(exposed).toBeGreaterThanOrEqual(-1e-12)
+      }),
+    )
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// prepareInference
+// -------------------------------------------------------------------------------------
+
+describe('prepareInference', () => {
+  it('Llama-2-7B TP2, 1024 + 256 tokens: one stage class with the memory worked out by hand', () => {
+    const c = prepared(models['llama-2-7b'], strategy({ tp: 2 }))
+    const k = only(c)
+    expect(k).toMatchObject({ ranks: [0], layers: 32, moeLayers: 0, sends: false })
+    // parameters: per layer 4 x 4096^2 (attention) + 3 x 4096 x 11008 (SwiGLU) + 2 x 4096 (norms) = 202,383,360;
+    //   x 32 = 6,476,267,520; + embedding and LM head 2 x 32000 x 4096 = 262,144,000; + final norm 4096 = 6,738,415,616.
+    // per GPU with TP2: norms (32 x 2 x 4096 + 4096 = 266,240) replicated, the rest halved:
+    //   (6,738,415,616 − 266,240) / 2 + 266,240 = 3,369,340,928 parameters x 2 B = 6,738,681,856 B
+    const weights = 6_738_681_856
+    // workspace, a 1280-token chunk: per token 2 x 4096 + max(attention 2 x 16 x 128 + 2 x 16 x 128 = 8192, SwiGLU 2 x 11008 / 2 = 11008)
+    //   = 19,200 elements x 2 B x 1280 = 49,152,000; + fp32 logits 4 x 32000 / 2 = 64,000
+    const workspace = 49_216_000
+    const reserve = 8e9 // 10% of 80 GB
+    expect(k.baseBytes).toBe(weights + workspace + reserve)
+    expect(k.baseBytes).toBe(14_787_897_856)
+    // KV per token per GPU: 2 (K, V) x 32 layers x 16 heads x 128 x 2 B = 262,144; x 1280 tokens = 335,544,320
+    expect(k.bytesPerSequence).toBe(335_544_320)
+    // (80e9 − 14,787,897,856) / 262,144 = 248,764.9 -> 248,764 tokens; / 1280 = 194.3 -> 194 sequences
+    expect(c.memory.maxSequences).toBe(194)
+    expect(c.maxBatch).toBe(194)
+    expect(c).toMatchObject({ world: 2, dp: 1, pp: 1, tp: 2, cp: 1, hidden: 4096, topK: 0, activationBytes: 2, sequenceParallel: false })
+    // K and V of 16 heads of 128 on each GPU: 2 x 16 x 128 = 4096
+    expect(c.kvElements).toBe(4096)
+    expect(c.groups.tp).toBeDefined()
+    expect(c.groups.ep).toBeUndefined()
+    expect(c.groups.pp).toBeUndefined()
+    expect(c.groups.cp).toBeUndefined()
+  })
+
+  it('maxBatch = min(memory.maxSequences, workload.maxBatch ?? 1024)', () => {
+    // memory allows 194 (above): a workload limit of 100 wins, one of 500 does not
+    expect(prepared(models['llama-2-7b'], strategy({ tp: 2 }), { ...static1024, maxBatch: 100 }).maxBatch).toBe(100)
+    expect(prepared(models['llama-2-7b'], strategy({ tp: 2 }), { ...static1024, maxBatch: 500 }).maxBatch).toBe(194)
+    // Llama-2-70B TP8: (80e9 − 17,246,470,144 weights − 60,309,120 workspace − 8e9) / 40,960 B per token = 1,335,283 tokens;
+    // / 1280 = 1043 sequences, above the default limit 1024
+    const big = prepared(models['llama-2-70b'], strategy({ tp: 8 }))
+    expect(big.memory.maxSequences).toBe(1043)
+    expect(big.maxBatch).toBe(1024)
+  })
+
+  it('the dispatch factor is (etp / tp) x topK: Mixtral TP2 ETP2 -> 2, attention-DP EP8 -> 2', () => {
+    expect(prepared(models['mixtral-8x7b'], strategy({ tp: 2, etp: 2 })).dispatchFactor).toBe(2)
+    expect(prepared(models['mixtral-8x7b'], strategy({ dp: 8, ep: 8 })).dispatchFactor).toBe(2)
+    expect(prepared(models['mixtral-8x7b'], strategy({ tp: 2, ep: 2 })).dispatchFactor).toBe(1)
+  })
+
+  it('leaves an invalid strategy as invalid-strategy with every violation (tp 3 on Llama-2-7B)', () => {
+    const r = prepareInference(defaultCostModels)({
+      model: models['llama-2-7b'],
+      cluster: h100x8,
+      strategy: strategy({ tp: 3 }),
+      precision: defaultPrecision,
+      workload: static1024,
+    })
+    expect(E.isLeft(r)).toBe(true)
+    if (E.isRight(r)) return
+    expect(r.left.code).toBe('invalid-strategy')
+    // 32 heads, 32 KV heads and an FFN of 11008 are not divisible by 3
+    expect(r.left.violations?.map((v) => v.code)).toEqual(['heads-tp', 'kv-heads-tp', 'ffn-tp'])
+    for (const v of r.left.violations ?? []) expect(r.left.message).toContain(v.message)
+  })
+
+  it('rejects a strategy wider than the cluster (tp 16 on 8 GPUs)', () => {
+    const r = prepareInference(defaultCostModels)({
+      model: models['llama-2-7b'],
+      cluster: h100x8,
+      strategy: strategy({ tp: 16 }),
+      precision: defaultPrecision,
+      workload: static1024,
+    })
+    expect(E.isLeft(r) && r.left.code).toBe('invalid-strategy')
+    expect(E.isLeft(r) && r.left.violations?.map((v) => v.code)).toContain('gpus-exceed-cluster')
+  })
+
+  it('rejects an output length below one token as invalid-workload, and takes a mean length that is not whole', () => {
+    const at = (outputTokens: number) =>
+      prepareInference(defaultCostModels)({
+        model: models['llama-2-7b'],
+        cluster: h100x8,
+        strategy: strategy({}),
+        precision: defaultPrecision,
+        workload: { mode: 'static', inputTokens: 10, outputTokens },
+      })
+    const r = at(0.5)
+    expect(E.isLeft(r) && r.left.code).toBe('invalid-workload')
+    expect(E.isRight(at(1.5))).toBe(true)
+  })
+
+  it('refuses what it cannot honour yet (speculative decoding, open-loop arrivals) as unsupported, naming the field', () => {
+    const r = prepareInference(defaultCostModels)({
+      model: models['llama-2-7b'],
+      cluster: h100x8,
+      strategy: strategy({}),
+      precision: defaultPrecision,
+      workload: { mode: 'max_throughput', inputTokens: 10, outputTokens: 10, requestRate: 2 },
+    })
+    expect(E.isLeft(r) && r.left.code).toBe('unsupported')
+    expect(E.isLeft(r) && r.left.message).toMatch(/^workload\.request_rate: /)
+  })
+
+  // Regression (found by these tests, fixed): prepareInference's comment says it checks the workload, but it never calls
+  // inferenceWorkload. inputTokens 0 is accepted (Right, maxBatch 435: the context is
+  // 0 + 256 tokens), outputTokens −1 is accepted (Right, maxBatch 1024: context 1023),
+  // and mode "fast" is accepted and evaluated as static. Each should be a Left with code
+  // invalid-workload naming the field (as inferenceWorkload says, e.g.
+  // "workload.inputTokens: expected a positive integer, got 0").
+  it('rejects a workload inferenceWorkload rejects (inputTokens 0, outputTokens −1, an unknown mode)', () => {
+    const bad: ReadonlyArray<InferenceWorkload> = [
+      { mode: 'static', inputTokens: 0, outputTokens: 256 },
+      { mode: 'static', inputTokens: 1024, outputTokens: -1 },
+      { mode: 'fast' as InferenceWorkload['mode'], inputTokens: 1024, outputTokens: 256 },
+    ]
+    for (const workload of bad) {
+      const r = prepareInference(defaultCostModels)({ model: models['llama-2-7b'], cluster: h100x8, strategy: strategy({}), precision: defaultPrecision, workload })
+      expect(E.isLeft(r) && r.left.code).toBe('invalid-workload')
+    }
+  })
+
+  it('a shared group cache prices a span once: TP2 and TP2 DP2 share the TP group', () => {
+    const cache: GroupCache = new Map()
+    const a = prepared(models['llama-2-7b'], strategy({ tp: 2 }), static1024, { cache })
+    const b = prepared(models['llama-2-7b'], strategy({ tp: 2, dp: 2 }), static1024, { cache })
+    expect(a.groups.tp).toBeDefined()
+    expect(b.groups.tp).toBe(a.groups.tp)
+    // without a cache each deployment prices its own
+    const c = prepared(models['llama-2-7b'], strategy({ tp: 2 }))
+    expect(c.groups.tp).not.toBe(a.groups.tp)
+  })
+
+  it('groups pipeline stages with the same layers, role and memory into one class (Llama-2-70B TP2 PP4)', () => {
+    const c = prepared(models['llama-2-70b'], strategy({ tp: 2, pp: 4 }))
+    // 80 layers / 4 = 20 per stage; the first holds the embedding, the last the LM head, the middle two are alike
+    expect(c.classes.map((k) => ({ ranks: k.ranks, layers: k.layers, sends: k.sends }))).toEqual([
+      { ranks: [0], layers: 20, sends: true },
+      { ranks: [1, 2], layers: 20, sends: true },
+      { ranks: [3], layers: 20, sends: false },
+    ])
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// stageComm
+// -------------------------------------------------------------------------------------
+
+describe('stageComm: seconds of each kind of communication of one stage', () => {
+  it('TP: Llama-2-7B TP2, a decode step of 8 tokens = 2 x 32 layers x all-reduce of 65,536 B over ranks 0-1', () => {
+    const c = prepared(models['llama-2-7b'], strategy({ tp: 2 }))
+    // the layer output: 8 tokens x 4096 x 2 B = 65,536 B
+    const allReduce = collective(h100x8, 'all_reduce', 65_536, [0, 1])
+    expect(allReduce).toBeGreaterThan(0)
+    const comm = commOf(c, only(c), true, 8)
+    expectClose(comm.tp, 2 * 32 * allReduce)
+    // a dense model on one stage: no EP, no PP, no CP
+    expect(comm.ep).toBe(0)
+    expect(comm.pp).toBe(0)
+    expect(comm.cp).toBe(0)
+  })
+
+  it('TP in a prefill: 2 prompts of 1024 tokens = 2 x 32 x all-reduce of 2048 x 4096 x 2 = 16,777,216 B', () => {
+    const c = prepared(models['llama-2-7b'], strategy({ tp: 2 }))
+    expectClose(commOf(c, only(c), false, 2048).tp, 2 * 32 * collective(h100x8, 'all_reduce', 16_777_216, [0, 1]))
+  })
+
+  it('TP with sequence parallelism: a reduce-scatter and an all-gather of the same buffer instead', () => {
+    const c = prepared(models['llama-2-7b'], strategy({ tp: 2, sequenceParallel: true }))
+    const bytes = 2048 * 4096 * 2 // 16,777,216
+    const expected = 2 * 32 * (collective(h100x8, 'reduce_scatter', bytes, [0, 1]) + collective(h100x8, 'all_gather', bytes, [0, 1]))
+    expectClose(commOf(c, only(c), false, 2048).tp, expected)
+  })
+
+  it('fp8 activations exchange 16-bit values: the same TP time as bf16', () => {
+    const bf16 = prepared(models['llama-2-7b'], strategy({ tp: 2 }))
+    const fp8 = prepared(models['llama-2-7b'], strategy({ tp: 2 }), static1024, { precision: precision({ activations: 'fp8' }) })
+    expect(commOf(fp8, only(fp8), true, 8).tp).toBe(commOf(bf16, only(bf16), true, 8).tp)
+  })
+
+  it('one GPU: nothing to communicate', () => {
+    const c = prepared(models['llama-2-7b'], strategy({}))
+    expect(commOf(c, only(c), true, 64)).toEqual({ tp: 0, ep: 0, pp: 0, cp: 0 })
+  })
+
+  it('EP: Mixtral-8x7B DP8 EP8, 32 tokens = 2 x 32 MoE layers x all-to-all of 32 x 1 x 2 x 4096 x 2 = 524,288 B over ranks 0-7', () => {
+    const c = prepared(models['mixtral-8x7b'], strategy({ dp: 8, ep: 8 }))
+    const k = only(c)
+    expect(k.moeLayers).toBe(32)
+    const allToAll = collective(h100x8, 'all_to_all', 524_288, range(0, 7))
+    const comm = commOf(c, k, true, 32)
+    expectClose(comm.ep, 2 * 32 * allToAll)
+    expect(comm.tp).toBe(0) // tp 1
+  })
+
+  it('PP: Llama-2-70B TP4 PP2, 4 tokens: the first stage sends 4 x 8192 x 2 = 65,536 B to rank 4, the last sends nothing', () => {
+    const c = prepared(models['llama-2-70b'], strategy({ tp: 4, pp: 2 }))
+    const [first, last] = c.classes as [StageClass, StageClass]
+    expect(first.sends).toBe(true)
+    expect(last.sends).toBe(false)
+    // pipeline rank r holds GPUs 4r .. 4r+3 (pp outermost): the group of GPU 0 is {0, 4}
+    expectClose(commOf(c, first, true, 4).pp, collective(h100x8, 'send_recv', 65_536, [0, 4]))
+    expect(commOf(c, last, true, 4).pp).toBe(0)
+    // TP: 2 x 40 layers x all-reduce of 65,536 B over ranks 0-3
+    expectClose(commOf(c, last, true, 4).tp, 2 * 40 * collective(h100x8, 'all_reduce', 65_536, range(0, 3)))
+  })
+
+  it('CP: Llama-2-7B CP2, a prefill all-gathers the keys and values, a decode all-reduces the partial outputs', () => {
+    const c = prepared(models['llama-2-7b'], strategy({ cp: 2 }))
+    const k = only(c)
+    // prefill of 2 prompts of 1024: 2048 tokens x (2 x 32 heads x 128 = 8192 K and V elements) x 2 B = 33,554,432 B per layer
+    expectClose(commOf(c, k, false, 2048).cp, 32 * collective(h100x8, 'all_gather', 33_554_432, [0, 1]))
+    // decode of 8 sequences: 8 x 4096 x 2 B / tp 1 = 65,536 B per layer
+    expectClose(commOf(c, k, true, 8).cp, 32 * collective(h100x8, 'all_reduce', 65_536, [0, 1]))
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// stageSeconds and memoryAt
+// -------------------------------------------------------------------------------------
+
+describe('stageSeconds: compute (@meshplan/compute) + exposed communication', () => {
+  it('TP is on the critical path (overlap 0): Llama-2-7B TP2 = roofline time + the whole TP time', () => {
+    const c = prepared(models['llama-2-7b'], strategy({ tp: 2 }))
+    const k = only(c)
+    expectClose(stageSeconds(c, k, true, 16, 1100), decodeSeconds(k.compute, 16, 1100) + commOf(c, k, true, 16).tp)
+    // a prefill of 16 prompts of 1024 tokens: 16,384 tokens through the TP all-reduces
+    expectClose(stageSeconds(c, k, false, 16, 0), prefillSeconds(k.compute, 1024, 16) + commOf(c, k, false, 16 * 1024).tp)
+  })
+
+  it('CP hides behind the compute (overlap 1): Llama-2-7B CP2 decode = roofline time only, while the compute is longer', () => {
+    const c = prepared(models['llama-2-7b'], strategy({ cp: 2 }))
+    const k = only(c)
+    const compute = decodeSeconds(k.compute, 16, 1100)
+    const cp = commOf(c, k, true, 16).cp
+    expect(cp).toBeGreaterThan(0)
+    expect(compute).toBeGreaterThan(cp)
+    expectClose(stageSeconds(c, k, true, 16, 1100), compute)
+  })
+
+  it('with every overlap 0 the CP exchange is added in full', () => {
+    const noOverlap = prepareInference({ ...defaultCostModels, overlap: { tp: 0, ep: 0, pp: 0, cp: 0 } })({
+      model: models['llama-2-7b'],
+      cluster: h100x8,
+      strategy: strategy({ cp: 2 }),
+      precision: defaultPrecision,
+      workload: static1024,
+    })
+    if (E.isLeft(noOverlap)) throw new Error(noOverlap.left.message)
+    const c = noOverlap.right
+    const k = only(c)
+    expectClose(stageSeconds(c, k, true, 16, 1100), decodeSeconds(k.compute, 16, 1100) + commOf(c, k, true, 16).cp)
+  })
+})
+
+describe('memoryAt', () => {
+  it('is baseBytes + batch x bytesPerSequence: Llama-2-7B TP2, 16 sequences = 14,787,897,856 + 16 x 335,544,320 = 20,156,606,976 B', () => {
+    const c = prepared(models['llama-2-7b'], strategy({ tp: 2 }))
+    expect(memoryAt(c, 16)).toBe(20_156_606_976)
+    expect(fig(figures(c, 16), 'memoryPerGpu')).toBe(20_156_606_976)
+  })
+
+  it('takes the fullest stage class with several stages', () => {
+    const c = prepared(models['llama-2-70b'], strategy({ tp: 2, pp: 4 }))
+    for (const batch of [1, 7, 100]) {
+      expect(memoryAt(c, batch)).toBe(Math.max(...c.classes.map((k) => k.baseBytes + batch * k.bytesPerSequence)))
+    }
+  })
+
+  it('the fits figure flips exactly at memory.maxSequences, where memoryAt crosses the capacity', () => {
+    for (const c of [prepared(models['llama-2-7b'], strategy({ tp: 2 })), prepared(models['llama-2-70b'], strategy({ tp: 4, pp: 2 }))]) {
+      const n = c.memory.maxSequences
+      expect(fig(figures(c, n), 'fits')).toBe(1)
+      expect(fig(figures(c, n + 1), 'fits')).toBe(0)
+      expect(memoryAt(c, n)).toBeLessThanOrEqual(80e9)
+      expect(memoryAt(c, n + 1)).toBeGreaterThan(80e9)
+    }
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// evaluateInference
+// -------------------------------------------------------------------------------------
+
+describe('evaluateInference: one pipeline stage (Llama-2-7B TP2, static 1024 + 256)', () => {
+  const c = prepared(models['llama-2-7b'], strategy({ tp: 2 }))
+  const k = only(c)
+  const B = 16
+  const out = figures(c, B)
+
+  it('TTFT is the prefill of the batch, and the prefill figure', () => {
+    const prefill = stageSeconds(c, k, false, B, 0)
+    expect(fig(out, 'ttft')).toBe(prefill)
+    expect(fig(out, 'prefillSeconds')).toBe(prefill)
+  })
+
+  it('TPOT is the mean of the decode steps at contexts input + 1 = 1025 and input + output − 1 = 1279', () => {
+    const tpot = (stageSeconds(c, k, true, B, 1025) + stageSeconds(c, k, true, B, 1279)) / 2
+    expectClose(fig(out, 'tpot'), tpot)
+    expectClose(fig(out, 'decodeSeconds'), tpot)
+  })
+
+  it('request latency = TTFT + 255 x TPOT; tokens/s = dp x B x 256 / latency; per GPU / 2; per user 1 / TPOT', () => {
+    const ttft = stageSeconds(c, k, false, B, 0)
+    const tpot = (stageSeconds(c, k, true, B, 1025) + stageSeconds(c, k, true, B, 1279)) / 2
+    const latency = ttft + 255 * tpot
+    expectClose(fig(out, 'requestLatency'), latency)
+    // dp 1 x 16 sequences x 256 tokens = 4096 tokens over the latency
+    expectClose(fig(out, 'tokensPerSecond'), 4096 / latency)
+    expectClose(fig(out, 'tokensPerSecondPerGpu'), 4096 / latency / 2)
+    expectClose(fig(out, 'tokensPerSecondPerUser'), 1 / tpot)
+    expect(fig(out, 'fits')).toBe(1)
+  })
+
+  it('counts every data-parallel replica in the total: TP2 DP4 makes 4x the tokens on 8 GPUs, the same per GPU', () => {
+    const dp4 = prepared(models['llama-2-7b'], strategy({ tp: 2, dp: 4 }))
+    const four = figures(dp4, B)
+    expectClose(fig(four, 'tokensPerSecond'), 4 * fig(out, 'tokensPerSecond'), 1e-9)
+    expectClose(fig(four, 'tokensPerSecondPerGpu'), fig(out, 'tokensPerSecondPerGpu'), 1e-9)
+    expectClose(fig(four, 'tpot'), fig(out, 'tpot'), 1e-9)
+  })
+
+  it('one output token: TPOT is the decode step at input + 1 and the request ends with the first token', () => {
+    const c1 = prepared(models['llama-2-7b'], strategy({ tp: 2 }), { mode: 'static', inputTokens: 1024, outputTokens: 1 })
+    const o = figures(c1, 4)
+    expectClose(fig(o, 'tpot'), stageSeconds(c1, only(c1), true, 4, 1025))
+    expect(fig(o, 'requestLatency')).toBe(fig(o, 'ttft'))
+    // 4 sequences x 1 token over the prefill
+    expectClose(fig(o, 'tokensPerSecond'), 4 / stageSeconds(c1, only(c1), false, 4, 0))
+  })
+
+  it('latency mode runs batch 1 whatever batch is passed', () => {
+    const cl = prepared(models['llama-2-7b'], strategy({ tp: 2 }), { mode: 'latency', inputTokens: 1024, outputTokens: 256 })
+    const kl = only(cl)
+    const at64 = { ...figures(cl, 64) }
+    expect(at64).toEqual({ ...figures(cl, 1) })
+    const ttft = stageSeconds(cl, kl, false, 1, 0)
+    const tpot = (stageSeconds(cl, kl, true, 1, 1025) + stageSeconds(cl, kl, true, 1, 1279)) / 2
+    expect(at64.ttft).toBe(ttft)
+    expectClose(at64.tpot, tpot)
+    // 1 sequence x 256 tokens over TTFT + 255 TPOT
+    expectClose(at64.tokensPerSecond, 256 / (ttft + 255 * tpot))
+    expect(at64.memoryPerGpu).toBe(memoryAt(cl, 1))
+  })
+})
+
+describe('evaluateInference: max_throughput (continuous batching with chunked prefill)', () => {
+  // Llama-2-7B TP2, 1024 + 64 tokens: (80e9 − 14,787,897,856) / 262,144 = 248,764 tokens / 1088 = 228 sequences fit
+  const workload: InferenceWorkload = { mode: 'max_throughput', inputTokens: 1024, outputTokens: 64 }
+  const c = prepared(models['llama-2-7b'], strategy({ tp: 2 }), workload)
+  const k = only(c)
+
+  it('fits 228 sequences of 1088 tokens', () => {
+    expect(c.maxBatch).toBe(228)
+  })
+
+  it('B = 128: TPOT = a decode of 128 at 1024 + 64/2 = 1056 keys + the prefill of 128 / 64 = 2 new prompts', () => {
+    const out = figures(c, 128)
+    const prefill = stageSeconds(c, k, false, 2, 0)
+    const tpot = stageSeconds(c, k, true, 128, 1056) + prefill
+    expectClose(fig(out, 'prefillSeconds'), prefill)
+    expectClose(fig(out, 'tpot'), tpot)
+    // TTFT: the prefill of one prompt plus the wait for the running cycle
+    expectClose(fig(out, 'ttft'), stageSeconds(c, k, false, 1, 0) + tpot)
+    // throughput: dp 1 x 128 sequences each get a token per cycle
+    expectClose(fig(out, 'tokensPerSecond'), 128 / tpot)
+    expectClose(fig(out, 'tokensPerSecondPerGpu'), 128 / tpot / 2)
+    expectClose(fig(out, 'requestLatency'), fig(out, 'ttft') + 63 * tpot)
+  })
+
+  // Regression (found by these tests, fixed): with fewer sequences than output tokens, a cycle should prefill batch/output < 1
+  // prompts (the module comment: "prefills batch/output new prompts"), but cycleSeconds
+  // takes micro = min(pp, 0.25) = 0.25 micro-batches of batch/micro = 1 prompt, so every
+  // cycle is charged one whole prompt's prefill. Llama-2-7B TP2 on H100, 1024 + 64 tokens,
+  // B = 16: the cycle prefills 16 / 64 = 0.25 prompts; the code charges
+  // stageSeconds(prefill, 1) = 0.01464 s where stageSeconds(prefill, 0.25) = 0.00570 s, so
+  // TPOT = 0.00582 (decode) + 0.01464 = 0.02046 s instead of 0.00582 + 0.00570 = 0.01152 s
+  // (1.78x too slow; tokens/s 782 instead of 1389).
+  it('B = 16 < output 64: TPOT = a decode of 16 at 1056 keys + the prefill of 16 / 64 = 0.25 prompts', () => {
+    const out = figures(c, 16)
+    const tpot = stageSeconds(c, k, true, 16, 1056) + stageSeconds(c, k, false, 0.25, 0)
+    expectClose(fig(out, 'tpot'), tpot, 1e-9)
+  })
+})
+
+describe('evaluateInference: pipelines (fill and drain, steady decode cycle)', () => {
+  it('Llama-2-70B TP4 PP2, B = 8: m = 2 micro-batches of 4; TTFT = Σ + (m − 1) max, decode = max(Σ, m max)', () => {
+    const c = prepared(models['llama-2-70b'], strategy({ tp: 4, pp: 2 }), { ...static1024, batch: 8 })
+    const [s0, s1] = c.classes as [StageClass, StageClass]
+    const prefill = [stageSeconds(c, s0, false, 4, 0), stageSeconds(c, s1, false, 4, 0)] as const
+    const ttft = prefill[0] + prefill[1] + (2 - 1) * Math.max(...prefill)
+    const cycle = (context: number): number => {
+      const t = [stageSeconds(c, s0, true, 4, context), stageSeconds(c, s1, true, 4, context)] as const
+      return Math.max(t[0] + t[1], 2 * Math.max(...t))
+    }
+    const out = figures(c, 8)
+    expectClose(fig(out, 'ttft'), ttft)
+    expectClose(fig(out, 'tpot'), (cycle(1025) + cycle(1279)) / 2)
+    // every sequence of the replica gets one token per cycle: 1 replica x 8 x 256 tokens over the request
+    expectClose(fig(out, 'tokensPerSecond'), (8 * 256) / (ttft + 255 * fig(out, 'tpot')))
+    expectClose(fig(out, 'tokensPerSecondPerGpu'), fig(out, 'tokensPerSecond') / 8)
+  })
+
+  describe('Llama-2-70B TP2 PP4 (stage classes [0], [1, 2], [3])', () => {
+    const c = prepared(models['llama-2-70b'], strategy({ tp: 2, pp: 4 }))
+    const [first, middle, last] = c.classes as [StageClass, StageClass, StageClass]
+    /** Σ over the 4 stages (the middle class twice) and the slowest stage. */
+    const stages = (decode: boolean, each: number, context: number): { sum: number; max: number } => {
+      const t = [stageSeconds(c, first, decode, each, context), stageSeconds(c, middle, decode, each, context), stageSeconds(c, last, decode, each, context)] as const
+      return { sum: t[0] + 2 * t[1] + t[2], max: Math.max(...t) }
+    }
+
+    it('B = 1: one micro-batch crosses the 4 stages: TTFT = Σ, decode = Σ', () => {
+      const out = figures(c, 1)
+      expectClose(fig(out, 'ttft'), stages(false, 1, 0).sum)
+      expectClose(fig(out, 'tpot'), (stages(true, 1, 1025).sum + stages(true, 1, 1279).sum) / 2)
+    })
+
+    it('B = 2: m = 2 micro-batches of 1 (fewer than the stages): the decode cycle is Σ, as Σ > 2 max', () => {
+      const out = figures(c, 2)
+      const p = stages(false, 1, 0)
+      expectClose(fig(out, 'ttft'), p.sum + 1 * p.max)
+      const d = [stages(true, 1, 1025), stages(true, 1, 1279)] as const
+      for (const x of d) expect(x.sum).toBeGreaterThan(2 * x.max) // the branch this case exercises
+      expectClose(fig(out, 'tpot'), (d[0].sum + d[1].sum) / 2)
+    })
+
+    it('B = 8: m = 4 micro-batches of 2: TTFT = Σ + 3 max, the decode cycle is 4 max', () => {
+      const out = figures(c, 8)
+      const p = stages(false, 2, 0)
+      expectClose(fig(out, 'ttft'), p.sum + 3 * p.max)
+      const d = [stages(true, 2, 1025), stages(true, 2, 1279)] as const
+      for (const x of d) expect(4 * x.max).toBeGreaterThanOrEqual(x.sum)
+      expectClose(fig(out, 'tpot'), (4 * d[0].max + 4 * d[1].max) / 2)
+    })
+
+    it('memory is the fullest stage at the batch', () => {
+      expect(fig(figures(c, 8), 'memoryPerGpu')).toBe(Math.max(...c.classes.map((k) => k.baseBytes + 8 * k.bytesPerSequence)))
+    })
+  })
+})
+
+describe('evaluateInference: laws (Llama-2-7B on 8 H100s, random TP x DP, batch and lengths)', () => {
+  const cache: GroupCache = new Map()
+  const deployment = fc
+    .record({
+      tpLog: fc.integer({ min: 0, max: 3 }),
+      dpLog: fc.integer({ min: 0, max: 3 }),
+      input: fc.integer({ min: 1, max: 4096 }),
+      output: fc.integer({ min: 1, max: 1024 }),
+      mode: fc.constantFrom('static' as const, 'max_throughput' as const, 'latency' as const),
+    })
+    .filter(({ tpLog, dpLog }) => tpLog + dpLog <= 3)
+
+  it('every figure is finite and positive, per GPU x world = total, TPOT does not fall as the batch grows', () => {
+    fc.assert(
+      fc.property(deployment, fc.integer({ min: 1, max: 512 }), fc.integer({ min: 1, max: 512 }), ({ tpLog, dpLog, input, output, mode }, x, y) => {
+        const s = strategy({ tp: 2 ** tpLog, dp: 2 ** dpLog })
+        const c = prepared(models['llama-2-7b'], s, { mode, inputTokens: input, outputTokens: output }, { cache })
+        expect(c.maxBatch).toBeGreaterThanOrEqual(1)
+        const small = Math.min(x, y, c.maxBatch)
+        const large = Math.min(Math.max(x, y), c.maxBatch)
+        const a = figures(c, small)
+        for (const f of ['ttft', 'tpot', 'requestLatency', 'tokensPerSecond', 'tokensPerSecondPerGpu', 'tokensPerSecondPerUser', 'memoryPerGpu', 'prefillSeconds', 'decodeSeconds'] as const) {
+          const v = fig(a, f)
+          expect(Number.isFinite(v) && v > 0).toBe(true)
+        }
+        expect(fig(a, 'fits')).toBe(1)
+        expectClose(fig(a, 'tokensPerSecondPerGpu') * 2 ** (tpLog + dpLog), fig(a, 'tokensPerSecond'), 1e-12)
+        expectClose(fig(a, 'tokensPerSecondPerUser') * fig(a, 'tpot'), 1, 1e-12)
+        const b = figures(c, large)
+        expect(fig(b, 'tpot')).toBeGreaterThanOrEqual(fig(a, 'tpot') * (1 - 1e-12))
+      }),
+      { numRuns: 150 },
+    )
+  })
+})

@@ -1,0 +1,655 @@
+/**
+ * One training step, as numbers a search can evaluate a million times a second. What
+ * depends only on the model, the cluster and the formats is computed once
+ * ({@link trainingContext}); what depends on a strategy's degrees once per strategy
+ * ({@link strategyConstants}: its pipeline stage classes, parameters, collective groups
+ * and data-parallel traffic); what depends on the micro-batch shape once per shape
+ * ({@link microConstants}: the forward time of each part of a layer from
+ * @meshplan/compute, the per-layer communication from @meshplan/collectives;
+ * {@link activationConstants}: stored activation bytes from @meshplan/memory). A
+ * candidate (virtual stages, micro-batches, recomputation, ZeRO stage) is then plain
+ * arithmetic over those constants: {@link evaluateTraining}, no allocation.
+ *
+ * How a step's time is composed, per pipeline stage `i` and micro-batch:
+ *
+ *     t_i = compute_i + exposed_i
+ *     compute_i = 3·F_i + R_i                      (backward = 2 × forward, Narayanan et al. 2021, section 5.1)
+ *     F_i = L·layer + L_dense·dense + L_moe·moe + [first]·embedding + [last]·(norm + LM head + loss)
+ *     R_i = L·core (selective) | F_i without the edges (full) | 0   (Korthikanti et al. 2022, sections 4 and 5)
+ *     exposed_i = Σ_kind comm_kind − min(Σ_kind overlap_kind · comm_kind, compute_i)
+ *
+ * Communication per micro-batch and stage (message sizes in nccl-tests' convention):
+ * - TP: per layer, two all-reduces of the layer's output `b·s/cp·h` forward and two
+ *   backward (Shoeybi et al. 2019, section 3, the `f` and `g` operators), two more
+ *   when full recomputation re-runs the forward; with sequence parallelism each becomes
+ *   a reduce-scatter and an all-gather of the same buffer (Korthikanti et al. 2022,
+ *   section 4.2.2), and the backward all-gathers the sharded inputs of the QKV and
+ *   first MLP GEMMs again for their weight gradients (Megatron-LM's
+ *   `LinearWithGradAccumulationAndAsyncCommunication`; Calculon's `seq_par_ag_redo`).
+ * - EP: per MoE layer a dispatch and a combine all-to-all forward, the same backward
+ *   ({@link dispatchBytes}), again under full recomputation.
+ * - CP: per layer the ring passes the keys and values of the whole sequence forward
+ *   (an all-gather of `b·s·kv` elements), and twice that backward (keys and values
+ *   again, and their gradients back: Liu et al. 2023, ring attention; Megatron-Core's
+ *   context parallelism), again under full recomputation.
+ * - PP: each of the `v` model chunks receives its input activations forward and its
+ *   output gradients backward, `b·s/cp·h` elements each, split over the TP ranks
+ *   (each sends `1/tp` and the receivers all-gather it over the scale-up links, unless
+ *   sequence parallelism already keeps it split: Narayanan et al. 2021, section 4.1,
+ *   scatter-gather).
+ * - DP under ZeRO-2, a reduce-scatter of the stage's gradients per micro-batch; under
+ *   ZeRO-3 also an all-gather of its parameters forward and again backward
+ *   (Rajbhandari et al. 2020, section 5.2 and 5.3); prefetched and bucketed, so they
+ *   overlap with compute ({@link TrainingAssumptions}).
+ *
+ * The pipeline (Narayanan et al. 2021, section 2.2): with `m` micro-batches and `v`
+ * virtual stages, 1F1B and its interleaved form take `m·t_max + (Σ_i t_i − t_max)/v`;
+ * for equal stages that is `(m + (p − 1)/v)·t`, the bubble `(p − 1)/(m·v)` of the
+ * paper. The first and the last stage hold the embedding and the LM head, so they are
+ * slower, and the slowest stage sets the pace.
+ *
+ * After the pipeline drains: the data-parallel gradient reduction (all-reduce; a
+ * reduce-scatter with a sharded optimizer) runs in buckets during the last
+ * micro-batch's backward, so only what exceeds that backward, and the last bucket, is
+ * exposed (Megatron-Core's `overlap_grad_reduce`, buckets of `max(40M, 1M·dp)`
+ * parameters, `distributed_data_parallel_config.py`); ZeRO-1 and 2 then all-gather the
+ * updated parameters; the optimizer step reads and writes the optimizer state of every
+ * parameter a GPU updates, at the memory bandwidth. The stage with the most of it sets
+ * the time (conservative: the first stage finishes its backward last).
+ *
+ * @example
+ * import { defaultCostModels } from '@meshplan/cost-models'
+ * import { estimateTraining } from '@meshplan/training'
+ * const e = estimateTraining(defaultCostModels)({ model, cluster, strategy, precision, workload })
+ * // right({ iterationSeconds, tokensPerSecondPerGpu, mfu, breakdown: { compute, bubble, exposed: { tp, cp, ep, pp, dp }, optimizer }, stages, ... })
+ */
+import * as E from 'fp-ts/Either'
+import type { PreparedGroup } from '@meshplan/collectives'
+import { modelFlopsPerToken, peakOf, precompute, TrainingPart, trainingParts } from '@meshplan/compute'
+import {
+  communicationBytes,
+  costModelError,
+  defaultTrainingAssumptions,
+  dispatchBytes,
+  estimateError,
+  type CostModels,
+  type EstimateError,
+  type TrainingAssumptions,
+} from '@meshplan/cost-models'
+import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
+import { kvElementsPerLayer, type ActivationInput, type MemoryModel, type ZeroStage } from '@meshplan/memory'
+import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
+import { expertDataParallel, layersOfStage, layout, type Order, type Strategy } from '@meshplan/parallelism'
+import type { Cluster } from '@meshplan/topology'
+import { bytesPerElement } from '@meshplan/units'
+import type { RecomputeMode, TrainingWorkload } from './workload'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** A training deployment: the model, the cluster, the strategy (with sequence parallelism and virtual stages), the formats, the step. */
+export interface TrainingInput {
+  readonly model: Architecture
+  readonly cluster: Cluster
+  readonly strategy: Strategy
+  readonly precision: Precision
+  readonly workload: TrainingWorkload
+  /** Rank order of the layout (default Megatron's tp-cp-ep-dp-pp). */
+  readonly order?: Order
+}
+
+/** Everything that depends only on the model, the cluster, the formats and the step's sequence length. */
+export interface TrainingContext {
+  readonly models: CostModels
+  readonly assumptions: TrainingAssumptions
+  readonly model: Architecture
+  readonly cluster: Cluster
+  readonly precision: Precision
+  readonly sequenceLength: number
+  readonly order: Order | undefined
+  /** Model FLOPs per token (no recomputation): `6N + attention`, @meshplan/compute's `modelFlopsPerToken`. */
+  readonly flopsPerToken: number
+  /** The device's dense peak in the compute format, FLOP/s. */
+  readonly peak: number
+  readonly weightBytes: number
+  /** Bytes per gradient element, reduced in the weights' format (Megatron-Core's `grad_reduce_in_fp32` default false). */
+  readonly gradientBytes: number
+  /** Bytes of an activation element on the wire ({@link communicationBytes}). */
+  readonly activationBytes: number
+  readonly reserve: number
+  readonly capacity: number
+  readonly groups: GroupCache
+  /** @meshplan/compute's forward parts of a layer (`trainingParts`) per shard shape. */
+  readonly parts: Map<string, Float64Array>
+  readonly placements: Map<string, TrainingGroups>
+  readonly strategies: Map<string, StrategyConstants>
+  readonly micro: Map<string, MicroConstants>
+  readonly activations: Map<string, StoredActivations>
+  /** Scratch for one stage's times; overwritten by every evaluation. */
+  readonly scratch: StageTimes
+}
+
+/** One class of pipeline stages (the same layers and role): what the inner loop reads of it. */
+export interface StageClassConstants {
+  /** Pipeline ranks in the class. */
+  ranks: number
+  /** Its lowest pipeline rank (it holds the most micro-batches in flight). */
+  readonly rank: number
+  readonly layers: number
+  readonly moeLayers: number
+  /** 1 when it holds the embedding (rank 0), else 0: a factor of the embedding's time. */
+  readonly first: number
+  /** 1 when it holds the LM head (rank p − 1), else 0. */
+  readonly last: number
+  /** Parameters on one GPU outside routed experts, and of routed experts. */
+  readonly denseParameters: number
+  readonly expertParameters: number
+  /** Seconds of the gradient all-reduce, reduce-scatter and parameter all-gather of the stage over its data-parallel groups. */
+  readonly allReduce: number
+  readonly reduceScatter: number
+  readonly allGather: number
+  /** The last bucket's share of the reduction, in (0, 1]. */
+  readonly bucket: number
+  /** Seconds of the optimizer step, unsharded and sharded by ZeRO ≥ 1. */
+  readonly optimizer: number
+  readonly optimizerSharded: number
+}
+
+/** A strategy's degrees, its pipeline stage classes and its priced groups. */
+export interface StrategyConstants {
+  readonly strategy: Strategy
+  readonly classes: ReadonlyArray<StageClassConstants>
+  /** The class of each pipeline rank. */
+  readonly rankClass: ReadonlyArray<number>
+  readonly world: number
+  readonly groups: Readonly<Record<'tp' | 'cp' | 'ep' | 'pp', PreparedGroup | undefined>>
+  /** Sizes of the dense (dp · cp) and expert data-parallel groups. */
+  readonly dpGroup: number
+  readonly expertGroup: number
+}
+
+/** {@link microConstants}: the forward seconds of each part of a layer (@meshplan/compute's `TrainingPart`), then per-micro-batch communication units. */
+export interface MicroConstants {
+  /** The forward of the operators every layer has (norms, attention block, residual adds). */
+  readonly layer: number
+  /** The forward of a dense MLP block, and of an MoE block. */
+  readonly dense: number
+  readonly moe: number
+  /** The forward of the attention core alone (what selective recomputation re-runs); part of `layer`. */
+  readonly core: number
+  /** The forward of the embedding (first stage), and of the final norm, LM head and loss (last stage). */
+  readonly first: number
+  readonly last: number
+  /** Forward TP seconds of one layer (two all-reduces, or two reduce-scatter + all-gather pairs). */
+  readonly tp: number
+  /** Forward EP seconds of one MoE layer (dispatch and combine). */
+  readonly ep: number
+  /** Forward CP seconds of one layer (the ring's all-gather of keys and values). */
+  readonly cp: number
+  /** Seconds of one pipeline send of a chunk's activations (or gradients). */
+  readonly pp: number
+  /** Backward TP seconds of one layer beyond the forward's: sequence parallelism's re-gathered GEMM inputs. */
+  readonly tpRedo: number
+}
+
+/** {@link activationConstants}: activation bytes one GPU keeps. */
+export interface StoredActivations {
+  /** Kept per dense layer and micro-batch under the recomputation. */
+  readonly dense: number
+  /** Kept per MoE layer and micro-batch. */
+  readonly moe: number
+  /** A dense and an MoE layer without recomputation (full recomputation rebuilds one at a time). */
+  readonly denseWhole: number
+  readonly moeWhole: number
+  /** Outside the layers: the first stage's per micro-batch in flight, the last stage's once. */
+  readonly firstPerMicroBatch: number
+  readonly last: number
+}
+
+/** What {@link trainingStageSeconds} writes: one micro-batch on one GPU of a stage class, seconds. */
+export interface StageTimes {
+  forward: number
+  /** Forward and backward, `3 × forward`. */
+  forwardBackward: number
+  recompute: number
+  tp: number
+  ep: number
+  cp: number
+  pp: number
+  dp: number
+  /** Communication hidden behind the compute. */
+  hidden: number
+  /** Compute plus exposed communication. */
+  total: number
+}
+
+/** The figures {@link evaluateTraining} writes: one object per search, overwritten by every evaluation. */
+export interface TrainingFigures {
+  /** Seconds of one optimizer step. */
+  iteration: number
+  tokensPerSecondPerGpu: number
+  /** Model FLOP/s per GPU (no recomputation counted), and over the peak: MFU. */
+  modelFlopsPerGpu: number
+  mfu: number
+  /** Bytes on the fullest GPU, and whether it fits. */
+  memoryPerGpu: number
+  fits: boolean
+  /** The step's parts, summing to `iteration`: the slowest stage's compute over m micro-batches, the pipeline bubble, exposed communication per kind, the optimizer step. */
+  compute: number
+  bubble: number
+  tp: number
+  cp: number
+  ep: number
+  pp: number
+  dp: number
+  optimizer: number
+  microBatches: number
+  /** Index of the slowest stage class. */
+  slowest: number
+}
+
+const RECOMPUTE: Readonly<Record<RecomputeMode, number>> = { none: 0, selective: 1, full: 2 }
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** Zeroed {@link StageTimes} (every field present, so the inner loop sees one shape). */
+export const stageTimes = (): StageTimes => ({ forward: 0, forwardBackward: 0, recompute: 0, tp: 0, ep: 0, cp: 0, pp: 0, dp: 0, hidden: 0, total: 0 })
+
+/** Zeroed {@link TrainingFigures} for `evaluateTraining` to fill. */
+export const trainingFigures = (): TrainingFigures => ({
+  iteration: 0,
+  tokensPerSecondPerGpu: 0,
+  modelFlopsPerGpu: 0,
+  mfu: 0,
+  memoryPerGpu: 0,
+  fits: false,
+  compute: 0,
+  bubble: 0,
+  tp: 0,
+  cp: 0,
+  ep: 0,
+  pp: 0,
+  dp: 0,
+  optimizer: 0,
+  microBatches: 0,
+  slowest: 0,
+})
+
+/** Checks the formats against the device and computes the constants of the model on the cluster. */
+export const trainingContext = (
+  models: CostModels,
+  input: { readonly model: Architecture; readonly cluster: Cluster; readonly precision: Precision; readonly sequenceLength: number; readonly order?: Order },
+): E.Either<EstimateError, TrainingContext> => {
+  const { model, cluster, precision, sequenceLength } = input
+  const flops = modelFlopsPerToken(sequenceLength)(model)
+  if (E.isLeft(flops)) return E.left(estimateError('invalid-workload', `workload.seq_len: ${flops.left.message}`))
+  const peak = peakOf(cluster.device, models.compute.computeDtype(precision))
+  if (E.isLeft(peak)) return E.left(costModelError('compute')(peak.left))
+  const weightBytes = bytesPerElement(precision.weights)
+  return E.right({
+    models,
+    assumptions: models.training ?? defaultTrainingAssumptions,
+    model,
+    cluster,
+    precision,
+    sequenceLength,
+    order: input.order,
+    flopsPerToken: flops.right,
+    peak: peak.right,
+    weightBytes,
+    gradientBytes: weightBytes,
+    activationBytes: communicationBytes(precision),
+    reserve: models.memory.reserve(cluster.device),
+    capacity: cluster.device.memory,
+    groups: new Map(),
+    parts: new Map(),
+    placements: new Map(),
+    strategies: new Map(),
+    micro: new Map(),
+    activations: new Map(),
+    scratch: stageTimes(),
+  })
+}
+
+/** The degrees that place ranks (virtual stages and sequence parallelism do not move a rank's groups). */
+const placementKey = (s: Strategy): string => `${s.tp}/${s.pp}/${s.dp}/${s.cp}/${s.ep}/${s.etp}`
+
+const degreesKey = (s: Strategy): string => `${placementKey(s)}/${s.virtualStages}`
+
+type TrainingGroups = Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp-cp' | 'edp', PreparedGroup | undefined>>
+
+/** The priced groups of `s`'s layout, shared by the strategies that place ranks alike. */
+const groupsOf = (c: TrainingContext, s: Strategy): E.Either<EstimateError, TrainingGroups> => {
+  const key = placementKey(s)
+  const known = c.placements.get(key)
+  if (known !== undefined) return E.right(known)
+  const laid = layout(c.cluster, c.order)(s)
+  if (E.isLeft(laid)) return E.left(estimateError('invalid-strategy', laid.left.message))
+  const l = laid.right
+  const groups: Record<keyof TrainingGroups, PreparedGroup | undefined> = { tp: undefined, cp: undefined, ep: undefined, pp: undefined, 'dp-cp': undefined, edp: undefined }
+  for (const kind of ['tp', 'cp', 'ep', 'pp', 'dp-cp', 'edp'] as const) {
+    const g = prepareGroup(c.models, c.cluster, l.groups[kind].widest, c.groups)
+    if (E.isLeft(g)) return g
+    groups[kind] = g.right
+  }
+  c.placements.set(key, groups)
+  return E.right(groups)
+}
+
+/**
+ * The constants of strategy `s` (sequence parallelism aside): its stage classes and
+ * their data-parallel traffic and optimizer time. Assumes `s` is valid for the model on
+ * the cluster (the search enumerates valid ones; the estimate validates first).
+ */
+export const strategyConstants = (c: TrainingContext, s: Strategy): E.Either<EstimateError, StrategyConstants> => {
+  const key = degreesKey(s)
+  const known = c.strategies.get(key)
+  if (known !== undefined) return E.right(known)
+  const groups = groupsOf(c, s)
+  if (E.isLeft(groups)) return groups
+  const g = groups.right
+  const memory = c.models.memory
+  const dpGroup = s.dp * s.cp
+  const expertGroup = expertDataParallel(s)
+  const bucket = c.assumptions.bucketParameters(s.dp)
+  const K = memory.optimizerBytesPerParameter
+  // Adam reads and writes its state (fp32 master weights, momentum, variance: 2K bytes), reads the gradient, writes the 16-bit weights
+  const updateBytes = 2 * K + c.gradientBytes + c.weightBytes
+  const rows: StageClassConstants[] = []
+  const rankClass: number[] = []
+  const seen = new Map<string, number>()
+  const moeLayer = isMoeLayer(c.model)
+  for (let rank = 0; rank < s.pp; rank++) {
+    const layers = layersOfStage(c.model, s)(rank)
+    const moeLayers = layers.filter(moeLayer).length
+    const p = memory.stageParameters(c.model, s)(rank)
+    const first = rank === 0 ? 1 : 0
+    const last = rank === s.pp - 1 ? 1 : 0
+    const signature = `${layers.length}/${moeLayers}/${first}/${last}/${p.denseTotal}/${p.expertTotal}`
+    const index = seen.get(signature)
+    const row = index === undefined ? undefined : rows[index]
+    if (index !== undefined && row !== undefined) {
+      row.ranks++
+      rankClass.push(index)
+      continue
+    }
+    const grads = p.denseTotal * c.gradientBytes
+    const expertGrads = p.expertTotal * c.gradientBytes
+    const time = (g: PreparedGroup | undefined, op: 'all_reduce' | 'reduce_scatter' | 'all_gather', bytes: number): number =>
+      g === undefined || bytes <= 0 ? 0 : g.time(op, bytes)
+    const optimizer = (sharded: boolean): number => {
+      const params = sharded ? p.denseTotal / dpGroup + p.expertTotal / expertGroup : p.denseTotal + p.expertTotal
+      const bytes = params * updateBytes
+      return bytes / (c.cluster.device.memoryBandwidth * Math.min(1, Math.max(1e-6, c.models.compute.efficiency.memory(bytes, c.cluster.device))))
+    }
+    const total = p.denseTotal + p.expertTotal
+    const fresh: StageClassConstants = {
+      ranks: 1,
+      rank,
+      layers: layers.length,
+      moeLayers,
+      first,
+      last,
+      denseParameters: p.denseTotal,
+      expertParameters: p.expertTotal,
+      allReduce: time(g['dp-cp'], 'all_reduce', grads) + time(g.edp, 'all_reduce', expertGrads),
+      reduceScatter: time(g['dp-cp'], 'reduce_scatter', grads) + time(g.edp, 'reduce_scatter', expertGrads),
+      allGather: time(g['dp-cp'], 'all_gather', p.denseTotal * c.weightBytes) + time(g.edp, 'all_gather', p.expertTotal * c.weightBytes),
+      bucket: total > 0 ? Math.min(1, bucket / total) : 1,
+      optimizer: optimizer(false),
+      optimizerSharded: optimizer(true),
+    }
+    seen.set(signature, rows.length)
+    rankClass.push(rows.length)
+    rows.push(fresh)
+  }
+  const constants: StrategyConstants = {
+    strategy: s,
+    classes: rows,
+    rankClass,
+    world: s.tp * s.pp * s.dp * s.cp,
+    groups: { tp: g.tp, cp: g.cp, ep: g.ep, pp: g.pp },
+    dpGroup,
+    expertGroup,
+  }
+  c.strategies.set(key, constants)
+  return E.right(constants)
+}
+
+/**
+ * The forward time of each part of a layer for micro-batches of `microBatch` sequences
+ * under `s` (with its sequence-parallel setting), and the per-micro-batch communication
+ * units. The compute parts are shared by every strategy with the same shard shape.
+ */
+export const microConstants = (c: TrainingContext, k: StrategyConstants, s: Strategy, microBatch: number): E.Either<EstimateError, MicroConstants> => {
+  const microKey = `${placementKey(s)}/${s.sequenceParallel}/${microBatch}`
+  const cached = c.micro.get(microKey)
+  if (cached !== undefined) return E.right(cached)
+  // the routed share of an MoE layer depends on dp too; a dense model's parts do not
+  const shapeKey = `${s.tp}/${s.cp}/${s.ep}/${s.etp}/${c.model.moe === undefined ? 0 : s.dp}/${s.sequenceParallel}/${microBatch}`
+  let parts = c.parts.get(shapeKey)
+  if (parts === undefined) {
+    const whole = precompute(c.models.compute, { arch: c.model, strategy: { ...s, pp: 1, virtualStages: 1 }, precision: c.precision, ppRank: 0 }, c.cluster.device)
+    if (E.isLeft(whole)) return E.left(costModelError('compute')(whole.left))
+    parts = trainingParts(whole.right, c.sequenceLength, microBatch, new Float64Array(TrainingPart.count))
+    c.parts.set(shapeKey, parts)
+  }
+  const part = (i: number): number => parts[i] ?? 0
+  const g = k.groups
+  const tokens = microBatch * c.sequenceLength
+  const layerBytes = (tokens / s.cp) * c.model.hidden * c.activationBytes
+  const out: MicroConstants = {
+    layer: part(TrainingPart.layer),
+    dense: part(TrainingPart.dense),
+    moe: part(TrainingPart.moe),
+    core: part(TrainingPart.core),
+    first: part(TrainingPart.first),
+    last: part(TrainingPart.last),
+    tp:
+      g.tp === undefined
+        ? 0
+        : 2 * (s.sequenceParallel ? g.tp.time('reduce_scatter', layerBytes) + g.tp.time('all_gather', layerBytes) : g.tp.time('all_reduce', layerBytes)),
+    ep: g.ep === undefined ? 0 : 2 * g.ep.time('all_to_all', dispatchBytes(s, c.model.moe?.topK ?? 0, c.model.hidden, c.activationBytes, tokens)),
+    cp: g.cp === undefined ? 0 : g.cp.time('all_gather', tokens * kvElementsPerLayer(c.model)(s.tp) * c.activationBytes),
+    // Megatron-LM splits the tensor over the TP ranks, each sends its 1/tp (scatter-gather, on by default), and the receiver's TP group all-gathers it over the scale-up links
+    pp: g.pp === undefined ? 0 : g.pp.time('send_recv', layerBytes / s.tp) + (s.sequenceParallel || g.tp === undefined ? 0 : g.tp.time('all_gather', layerBytes)),
+    // sequence parallelism keeps only each rank's shard of the inputs of the QKV and first MLP GEMMs; the backward all-gathers them again for the weight gradients
+    tpRedo: g.tp === undefined || !s.sequenceParallel ? 0 : 2 * g.tp.time('all_gather', layerBytes),
+  }
+  c.micro.set(microKey, out)
+  return E.right(out)
+}
+
+/**
+ * Activation bytes one GPU keeps per layer and micro-batch under `recompute`, from the
+ * memory model (`storedLayerBytes`, `edgeActivationBytes`), for micro-batches of
+ * `microBatch` under `s`. Shared by every strategy with the same shard shape.
+ */
+export const activationConstants = (c: TrainingContext, s: Strategy, microBatch: number, recompute: RecomputeMode): StoredActivations => {
+  const key = `${s.tp}/${s.cp}/${s.ep}/${s.etp}/${s.sequenceParallel}/${microBatch}/${recompute}`
+  const known = c.activations.get(key)
+  if (known !== undefined) return known
+  const memory: MemoryModel = c.models.memory
+  // a two-stage pipeline separates the first stage's edge from the last's
+  const input: ActivationInput = {
+    model: c.model,
+    strategy: { ...s, pp: 2, virtualStages: 1 },
+    sequenceLength: c.sequenceLength,
+    microBatch,
+    dtype: c.precision.activations,
+    dropout: false,
+    flashAttention: true,
+  }
+  const out: StoredActivations = {
+    dense: memory.storedLayerBytes(input, recompute)(false),
+    moe: memory.storedLayerBytes(input, recompute)(true),
+    denseWhole: memory.storedLayerBytes(input, 'none')(false),
+    moeWhole: memory.storedLayerBytes(input, 'none')(true),
+    firstPerMicroBatch: memory.edgeActivationBytes(input, 0, 1) - memory.edgeActivationBytes(input, 0, 0),
+    last: memory.edgeActivationBytes(input, 1, 1),
+  }
+  c.activations.set(key, out)
+  return out
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Seconds of one micro-batch on stage class `k` of a strategy with micro-batch constants `u` (see the module comment), written into `out`. */
+export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: StageClassConstants, u: MicroConstants, rc: number, zero: ZeroStage, out: StageTimes): StageTimes => {
+  const full = rc === 2 ? 1 : 0
+  const ov = c.models.overlap
+  const L = k.layers
+  const Lm = k.moeLayers
+  const inLayers = L * u.layer + (L - Lm) * u.dense + Lm * u.moe
+  const forward = inLayers + k.first * u.first + k.last * u.last
+  const extra = rc === 1 ? L * u.core : rc === 2 ? inLayers : 0
+  const compute = 3 * forward + extra
+  const tp = L * (u.tp * (2 + full) + u.tpRedo)
+  const ep = Lm * u.ep * (2 + full)
+  const cp = L * u.cp * (3 + full)
+  const pp = 2 * strategy.virtualStages * u.pp
+  const dp = zero === 2 ? k.reduceScatter : zero === 3 ? 2 * k.allGather + k.reduceScatter : 0
+  const hideable = ov.tp * tp + ov.ep * ep + ov.pp * pp + ov.cp * cp + c.assumptions.dpOverlap * dp
+  const hidden = hideable < compute ? hideable : compute
+  out.forward = forward
+  out.forwardBackward = 3 * forward
+  out.recompute = extra
+  out.tp = tp
+  out.ep = ep
+  out.cp = cp
+  out.pp = pp
+  out.dp = dp
+  out.hidden = hidden
+  out.total = compute + tp + ep + cp + pp + dp - hidden
+  return out
+}
+
+/**
+ * Bytes on one GPU of stage class `k` (its lowest rank, which holds the most
+ * micro-batches in flight) under ZeRO `zero`: the same terms as @meshplan/memory's
+ * `trainingMemory`, from the constants.
+ */
+export const stageBytes = (c: TrainingContext, s: StrategyConstants, k: StageClassConstants, a: StoredActivations, microBatches: number, full: boolean, zero: ZeroStage): number => {
+  const L = k.layers
+  const Lm = k.moeLayers
+  const Ld = L - Lm
+  const denseP = k.denseParameters
+  const expertP = k.expertParameters
+  const dW = zero >= 3 ? s.dpGroup : 1
+  const dG = zero >= 2 ? s.dpGroup : 1
+  const dO = zero >= 1 ? s.dpGroup : 1
+  const eW = zero >= 3 ? s.expertGroup : 1
+  const eG = zero >= 2 ? s.expertGroup : 1
+  const eO = zero >= 1 ? s.expertGroup : 1
+  const states =
+    c.weightBytes * (denseP / dW + expertP / eW) +
+    c.gradientBytes * (denseP / dG + expertP / eG) +
+    c.models.memory.optimizerBytesPerParameter * (denseP / dO + expertP / eO)
+  const inFlight = c.models.memory.microBatchesInFlight(s.strategy.pp, s.strategy.virtualStages, microBatches, k.rank)
+  const denseWhole = Ld > 0 ? a.denseWhole : 0
+  const moeWhole = Lm > 0 ? a.moeWhole : 0
+  const buffer = full ? (denseWhole > moeWhole ? denseWhole : moeWhole) : 0
+  const edges = k.first * a.firstPerMicroBatch * inFlight + k.last * a.last
+  return states + (Ld * a.dense + Lm * a.moe) * inFlight + buffer + edges + c.reserve
+}
+
+/**
+ * Seconds exposed after the pipeline drains on stage class `k` under ZeRO `zero`: the
+ * gradient reduction (ZeRO 0 and 1) beyond the last micro-batch's backward
+ * (`lastBackward`) plus the last bucket, and the parameter all-gather (ZeRO 1 and 2).
+ */
+export const drainSeconds = (c: TrainingContext, k: StageClassConstants, zero: ZeroStage, lastBackward: number): number => {
+  let end = 0
+  if (zero <= 1) {
+    const reduce = zero === 0 ? k.allReduce : k.reduceScatter
+    if (c.assumptions.overlapGradReduce) {
+      const bucket = k.bucket * reduce
+      const rest = reduce - bucket - lastBackward
+      end = bucket + (rest > 0 ? rest : 0)
+    } else end = reduce
+  }
+  if (zero === 1 || zero === 2) end += k.allGather
+  return end
+}
+
+/** The recomputation modes as the inner loop's numbers. */
+export const recomputeIndex: Readonly<Record<RecomputeMode, number>> = RECOMPUTE
+
+/**
+ * The figures of one candidate, written into `out`: strategy constants `s` (whose
+ * strategy fixes the virtual stages), micro-batch constants `u` and stored activations
+ * `a` of its micro-batch shape, `globalBatch` sequences per step in micro-batches of
+ * `microBatch`, `recompute` and ZeRO `zero`. Plain arithmetic over the constants and
+ * `c.scratch`; see the module comment for the composition.
+ */
+export const evaluateTraining = (
+  c: TrainingContext,
+  s: StrategyConstants,
+  u: MicroConstants,
+  a: StoredActivations,
+  globalBatch: number,
+  microBatch: number,
+  recompute: RecomputeMode,
+  zero: ZeroStage,
+  out: TrainingFigures,
+): TrainingFigures => {
+  const strategy = s.strategy
+  const v = strategy.virtualStages
+  const rc = RECOMPUTE[recompute]
+  const m = globalBatch / (microBatch * strategy.dp)
+  const t = c.scratch
+  const classes = s.classes
+  let sum = 0
+  let max = -1
+  let slowest = 0
+  let drain = 0
+  let optimizer = 0
+  let memory = 0
+  for (let i = 0; i < classes.length; i++) {
+    const k = classes[i] as StageClassConstants
+    trainingStageSeconds(c, strategy, k, u, rc, zero, t)
+    const seconds = t.total
+    sum += k.ranks * seconds
+    if (seconds > max) {
+      max = seconds
+      slowest = i
+    }
+    const end = drainSeconds(c, k, zero, t.forwardBackward - t.forward + t.recompute)
+    if (end > drain) drain = end
+    const opt = zero >= 1 ? k.optimizerSharded : k.optimizer
+    if (opt > optimizer) optimizer = opt
+    const bytes = stageBytes(c, s, k, a, m, rc === 2, zero)
+    if (bytes > memory) memory = bytes
+  }
+  const bubble = (sum - max) / v
+  const iteration = m * max + bubble + drain + optimizer
+  // the slowest stage's parts, m times; hidden communication is taken from each kind in proportion to what could hide
+  trainingStageSeconds(c, strategy, classes[slowest] as StageClassConstants, u, rc, zero, t)
+  const ov = c.models.overlap
+  const dpOverlap = c.assumptions.dpOverlap
+  const hideable = ov.tp * t.tp + ov.ep * t.ep + ov.pp * t.pp + ov.cp * t.cp + dpOverlap * t.dp
+  const share = hideable > 0 ? t.hidden / hideable : 0
+  const tokensPerGpu = (globalBatch * c.sequenceLength) / iteration / s.world
+  out.iteration = iteration
+  out.tokensPerSecondPerGpu = tokensPerGpu
+  out.modelFlopsPerGpu = tokensPerGpu * c.flopsPerToken
+  out.mfu = (tokensPerGpu * c.flopsPerToken) / c.peak
+  out.memoryPerGpu = memory
+  out.fits = memory <= c.capacity
+  out.compute = m * (t.forwardBackward + t.recompute)
+  out.bubble = bubble
+  out.tp = m * t.tp * (1 - ov.tp * share)
+  out.ep = m * t.ep * (1 - ov.ep * share)
+  out.cp = m * t.cp * (1 - ov.cp * share)
+  out.pp = m * t.pp * (1 - ov.pp * share)
+  out.dp = m * t.dp * (1 - dpOverlap * share) + drain
+  out.optimizer = optimizer
+  out.microBatches = m
+  out.slowest = slowest
+  return out
+}

@@ -1,0 +1,393 @@
+/**
+ * The training search: every valid strategy of the model on the cluster (tp, pp, dp,
+ * cp, ep, etp, virtual stages and sequence parallelism, from @meshplan/parallelism's
+ * `enumerate`), every micro-batch size that divides the per-replica batch, every
+ * recomputation mode and every ZeRO stage; each candidate is evaluated by
+ * {@link evaluateTraining} over constants computed once per model and cluster, per
+ * strategy and per micro-batch shape, with no allocation per candidate. Candidates that
+ * do not fit in memory, interleaved schedules without a whole number of micro-batches
+ * per pipeline rank, and strategies whose data-parallel degree does not divide the
+ * global batch are rejected and counted by reason. Nothing is pruned: the search is
+ * exhaustive, and the ranking (shortest iteration, ties broken by enumeration order) is
+ * the same whatever the number of worker threads.
+ *
+ * Large spaces are split over worker threads by strategy (`strategy index mod
+ * workers`), each with its own caches; the default models only, since functions (a
+ * user's efficiency or memory model) cannot cross threads. With other models the
+ * search runs on the calling thread.
+ *
+ * @example
+ * import { defaultCostModels } from '@meshplan/cost-models'
+ * import { planTraining } from '@meshplan/training'
+ * const plan = await planTraining(defaultCostModels)(
+ *   { model, cluster, precision, globalBatch: 1536, sequenceLength: 2048 },
+ *   { recompute: ['selective'] },
+ *   { top: 5, onProgress: (p) => process.stderr.write(`${p.candidates}\n`) },
+ * )
+ * // right({ strategies, candidates, fit, rejected: { memory, interleaving, batch }, best: [{ strategy, workload, iterationSeconds, mfu, ... }] })
+ */
+import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import * as E from 'fp-ts/Either'
+import type { ZeroStage } from '@meshplan/memory'
+import type { Architecture, Precision } from '@meshplan/model'
+import { describe, divisors, enumerate, type Constraints, type Order, type Strategy } from '@meshplan/parallelism'
+import type { Cluster } from '@meshplan/topology'
+import { worldSize } from '@meshplan/topology'
+import { defaultCostModels, estimateError, type CostModels, type EstimateError } from '@meshplan/cost-models'
+import { activationConstants, evaluateTraining, microConstants, strategyConstants, trainingContext, trainingFigures, type TrainingFigures } from './kernel'
+import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from './workload'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** What to train on what. */
+export interface TrainingSearchInput {
+  readonly model: Architecture
+  readonly cluster: Cluster
+  readonly precision: Precision
+  readonly globalBatch: number
+  readonly sequenceLength: number
+  /** GPUs to use (default: all of the cluster's). */
+  readonly gpus?: number
+  readonly order?: Order
+}
+
+/** Narrowings of the space (each default: everything). */
+export interface TrainingSpace extends Constraints {
+  /** Micro-batch sizes to try (default every divisor of the per-replica batch). */
+  readonly microBatches?: ReadonlyArray<number>
+  readonly recompute?: ReadonlyArray<RecomputeMode>
+  readonly zeroStages?: ReadonlyArray<ZeroStage>
+}
+
+/** How far a search has got. */
+export interface SearchProgress {
+  readonly strategies: number
+  readonly totalStrategies: number
+  readonly candidates: number
+  readonly seconds: number
+  /** The best so far: its description and iteration time. */
+  readonly best: { readonly description: string; readonly iterationSeconds: number } | null
+}
+
+export interface TrainingSearchOptions {
+  /** How many of the best candidates to keep (default 10). */
+  readonly top?: number
+  /** Worker threads (default: the machine's cores when the space has more than about 1,000,000 candidates, else 1: below that, starting threads and rebuilding their caches costs more than it saves). */
+  readonly workers?: number
+  readonly onProgress?: (p: SearchProgress) => void
+}
+
+/** A candidate that fits, with its figures. */
+export interface TrainingCandidate {
+  readonly strategy: Strategy
+  readonly workload: TrainingWorkload
+  readonly description: string
+  readonly iterationSeconds: number
+  readonly tokensPerSecondPerGpu: number
+  readonly modelFlopsPerGpu: number
+  readonly mfu: number
+  readonly memoryPerGpu: number
+  readonly microBatches: number
+  /** Seconds by where they go (see `TrainingBreakdown`). */
+  readonly breakdown: {
+    readonly compute: number
+    readonly bubble: number
+    readonly exposed: Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp', number>>
+    readonly optimizer: number
+  }
+}
+
+export interface TrainingRejections {
+  /** Candidates whose fullest GPU exceeds its memory. */
+  readonly memory: number
+  /** Interleaved candidates whose micro-batches are not a multiple of pp. */
+  readonly interleaving: number
+  /** Strategies (not candidates) whose dp does not divide the global batch. */
+  readonly batch: number
+}
+
+export interface TrainingPlan {
+  readonly gpus: number
+  readonly strategies: number
+  readonly candidates: number
+  readonly fit: number
+  readonly rejected: TrainingRejections
+  /** The best candidates, best first. */
+  readonly best: ReadonlyArray<TrainingCandidate>
+  readonly seconds: number
+  readonly workers: number
+}
+
+/** A worker's share of the search. */
+export interface SliceResult {
+  readonly strategies: number
+  readonly candidates: number
+  readonly fit: number
+  readonly rejected: TrainingRejections
+  readonly best: ReadonlyArray<Ranked>
+}
+
+/** A kept candidate and its place in the enumeration (for deterministic ties). */
+export interface Ranked {
+  readonly order: ReadonlyArray<number>
+  readonly candidate: TrainingCandidate
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+const gpusOf = (input: TrainingSearchInput): number => input.gpus ?? worldSize(input.cluster)
+
+const strategiesOf = (input: TrainingSearchInput, space: TrainingSpace): ReadonlyArray<Strategy> =>
+  Array.from(enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(space))
+
+/** `a` ranks before `b`: shorter iteration, then enumeration order. */
+const before = (a: Ranked, b: Ranked): boolean => {
+  if (a.candidate.iterationSeconds !== b.candidate.iterationSeconds) return a.candidate.iterationSeconds < b.candidate.iterationSeconds
+  for (let i = 0; i < a.order.length; i++) {
+    const x = a.order[i] ?? 0
+    const y = b.order[i] ?? 0
+    if (x !== y) return x < y
+  }
+  return false
+}
+
+const insert = (list: Ranked[], entry: Ranked, top: number): void => {
+  let i = list.length
+  while (i > 0 && before(entry, list[i - 1] as Ranked)) i--
+  if (i >= top) return
+  list.splice(i, 0, entry)
+  if (list.length > top) list.pop()
+}
+
+const candidateOf = (s: Strategy, workload: TrainingWorkload, f: TrainingFigures): TrainingCandidate => ({
+  strategy: s,
+  workload,
+  description: describe(s),
+  iterationSeconds: f.iteration,
+  tokensPerSecondPerGpu: f.tokensPerSecondPerGpu,
+  modelFlopsPerGpu: f.modelFlopsPerGpu,
+  mfu: f.mfu,
+  memoryPerGpu: f.memoryPerGpu,
+  microBatches: f.microBatches,
+  breakdown: {
+    compute: f.compute,
+    bubble: f.bubble,
+    exposed: { tp: f.tp, cp: f.cp, ep: f.ep, pp: f.pp, dp: f.dp },
+    optimizer: f.optimizer,
+  },
+})
+
+/**
+ * Searches the strategies `index, index + of, index + 2·of, …` of the space on the
+ * calling thread (what each worker runs; `of = 1` is the whole space).
+ */
+export const searchTrainingSlice = (
+  models: CostModels,
+  input: TrainingSearchInput,
+  space: TrainingSpace,
+  slice: { readonly index: number; readonly of: number },
+  top: number,
+  onProgress?: (p: SearchProgress) => void,
+): E.Either<EstimateError, SliceResult> => {
+  const { globalBatch } = input
+  if (!(Number.isSafeInteger(globalBatch) && globalBatch >= 1)) {
+    return E.left(estimateError('invalid-workload', `workload.global_batch: expected a positive integer, got ${globalBatch}`))
+  }
+  const context = trainingContext(models, input)
+  if (E.isLeft(context)) return context
+  const c = context.right
+  const strategies = strategiesOf(input, space)
+  const recomputes = space.recompute ?? recomputeModes
+  const zeros = space.zeroStages ?? zeroStages
+  const allowedMicro = space.microBatches
+  const out = trainingFigures()
+  const best: Ranked[] = []
+  const started = performance.now()
+  let lastReport = started
+  let visited = 0
+  let candidates = 0
+  let fit = 0
+  let memory = 0
+  let interleaving = 0
+  let batch = 0
+  let worst = Number.POSITIVE_INFINITY
+  for (let si = slice.index; si < strategies.length; si += slice.of) {
+    const s = strategies[si] as Strategy
+    visited++
+    if (onProgress !== undefined) {
+      const now = performance.now()
+      if (now - lastReport > 100) {
+        lastReport = now
+        const b = best[0]
+        onProgress({
+          strategies: visited,
+          totalStrategies: Math.ceil((strategies.length - slice.index) / slice.of),
+          candidates,
+          seconds: (now - started) / 1e3,
+          best: b === undefined ? null : { description: b.candidate.description, iterationSeconds: b.candidate.iterationSeconds },
+        })
+      }
+    }
+    if (globalBatch % s.dp !== 0) {
+      batch++
+      continue
+    }
+    const k = strategyConstants(c, s)
+    if (E.isLeft(k)) return k
+    const perReplica = globalBatch / s.dp
+    for (const mb of divisors(perReplica)) {
+      if (allowedMicro !== undefined && !allowedMicro.includes(mb)) continue
+      const m = perReplica / mb
+      if (s.virtualStages > 1 && m % s.pp !== 0) {
+        const n = recomputes.length * zeros.length
+        candidates += n
+        interleaving += n
+        continue
+      }
+      const u = microConstants(c, k.right, s, mb)
+      if (E.isLeft(u)) return u
+      for (let ri = 0; ri < recomputes.length; ri++) {
+        const rc = recomputes[ri] as RecomputeMode
+        const a = activationConstants(c, s, mb, rc)
+        for (let zi = 0; zi < zeros.length; zi++) {
+          const z = zeros[zi] as ZeroStage
+          candidates++
+          evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out)
+          if (!out.fits) {
+            memory++
+            continue
+          }
+          fit++
+          const t = out.iteration
+          if (t <= worst || best.length < top) {
+            const workload: TrainingWorkload = { globalBatch, microBatch: mb, sequenceLength: input.sequenceLength, recompute: rc, zeroStage: z }
+            insert(best, { order: [si, mb, ri, zi], candidate: candidateOf(s, workload, out) }, top)
+            if (best.length >= top) worst = (best[best.length - 1] as Ranked).candidate.iterationSeconds
+          }
+        }
+      }
+    }
+  }
+  return E.right({ strategies: visited, candidates, fit, rejected: { memory, interleaving, batch }, best })
+}
+
+const merge = (slices: ReadonlyArray<SliceResult>, top: number): SliceResult => {
+  const best: Ranked[] = []
+  for (const r of slices) for (const entry of r.best) insert(best, entry, top)
+  const sum = (f: (r: SliceResult) => number): number => slices.reduce((a, r) => a + f(r), 0)
+  return {
+    strategies: sum((r) => r.strategies),
+    candidates: sum((r) => r.candidates),
+    fit: sum((r) => r.fit),
+    rejected: { memory: sum((r) => r.rejected.memory), interleaving: sum((r) => r.rejected.interleaving), batch: sum((r) => r.rejected.batch) },
+    best,
+  }
+}
+
+/** The compiled worker script, next to this module (dist) or in the package's dist (when run from sources). */
+const workerScript = (): string | undefined => [join(__dirname, 'worker.js'), join(__dirname, '..', 'dist', 'worker.js')].find((p) => existsSync(p))
+
+/** Candidates the space holds, roughly (strategies × micro-batch sizes × recomputation × ZeRO), to choose the thread count. */
+const roughSize = (strategies: number, input: TrainingSearchInput, space: TrainingSpace): number =>
+  strategies * Math.max(1, Math.log2(input.globalBatch)) * (space.recompute ?? recomputeModes).length * (space.zeroStages ?? zeroStages).length
+
+interface WorkerMessage {
+  readonly type: 'progress' | 'done'
+  readonly progress?: SearchProgress
+  readonly result?: E.Either<EstimateError, SliceResult>
+}
+
+const runWorkers = (
+  script: string,
+  input: TrainingSearchInput,
+  space: TrainingSpace,
+  workers: number,
+  top: number,
+  total: number,
+  onProgress?: (p: SearchProgress) => void,
+): Promise<E.Either<EstimateError, ReadonlyArray<SliceResult>>> => {
+  const progress: SearchProgress[] = []
+  const report = (): void => {
+    if (onProgress === undefined) return
+    const bests = progress.flatMap((p) => (p.best === null ? [] : [p.best]))
+    const best = bests.reduce<SearchProgress['best']>((a, b) => (a === null || b.iterationSeconds < a.iterationSeconds ? b : a), null)
+    onProgress({
+      strategies: progress.reduce((a, p) => a + p.strategies, 0),
+      totalStrategies: total,
+      candidates: progress.reduce((a, p) => a + p.candidates, 0),
+      seconds: progress.reduce((a, p) => Math.max(a, p.seconds), 0),
+      best,
+    })
+  }
+  return Promise.all(
+    Array.from(
+      { length: workers },
+      (_, index) =>
+        new Promise<E.Either<EstimateError, SliceResult>>((resolve) => {
+          const worker = new Worker(script, { workerData: { input, space, slice: { index, of: workers }, top, progress: onProgress !== undefined } })
+          worker.on('message', (m: WorkerMessage) => {
+            if (m.type === 'progress' && m.progress !== undefined) {
+              progress[index] = m.progress
+              report()
+            } else if (m.type === 'done' && m.result !== undefined) resolve(m.result)
+          })
+          worker.on('error', (e) => resolve(E.left(estimateError('cost-model', `search worker ${index}: ${e.message}`))))
+          worker.on('exit', (code) => {
+            if (code !== 0) resolve(E.left(estimateError('cost-model', `search worker ${index} exited with ${code}`)))
+          })
+        }),
+    ),
+  ).then((results) => {
+    const failed = results.find(E.isLeft)
+    if (failed !== undefined) return failed
+    return E.right(results.flatMap((r) => (E.isRight(r) ? [r.right] : [])))
+  })
+}
+
+/**
+ * Searches the whole training space of `input` under `space` and ranks what fits by
+ * iteration time (the same GPUs and global batch for all: the fastest step is the most
+ * tokens/s per GPU and the highest MFU). Resolves to the counts and the best candidates.
+ */
+export const planTraining =
+  (models: CostModels) =>
+  async (input: TrainingSearchInput, space: TrainingSpace = {}, options: TrainingSearchOptions = {}): Promise<E.Either<EstimateError, TrainingPlan>> => {
+    const started = performance.now()
+    const top = options.top ?? 10
+    const gpus = gpusOf(input)
+    if (!(Number.isSafeInteger(gpus) && gpus >= 1 && gpus <= worldSize(input.cluster))) {
+      return E.left(estimateError('invalid-workload', `gpus: expected 1 to ${worldSize(input.cluster)} (the cluster's GPUs), got ${gpus}`))
+    }
+    const context = trainingContext(models, input)
+    if (E.isLeft(context)) return context
+    const total = strategiesOf(input, space).length
+    const script = workerScript()
+    const wanted = options.workers ?? (roughSize(total, input, space) > 1_000_000 ? availableParallelism() : 1)
+    const workers = models === defaultCostModels && script !== undefined ? Math.max(1, Math.min(wanted, total)) : 1
+    let result: E.Either<EstimateError, SliceResult>
+    if (workers === 1 || script === undefined) {
+      result = searchTrainingSlice(models, input, space, { index: 0, of: 1 }, top, options.onProgress)
+    } else {
+      const slices = await runWorkers(script, input, space, workers, top, total, options.onProgress)
+      result = E.map((s: ReadonlyArray<SliceResult>) => merge(s, top))(slices)
+    }
+    return E.map(
+      (r: SliceResult): TrainingPlan => ({
+        gpus,
+        strategies: r.strategies,
+        candidates: r.candidates,
+        fit: r.fit,
+        rejected: r.rejected,
+        best: r.best.map((b) => b.candidate),
+        seconds: (performance.now() - started) / 1e3,
+        workers,
+      }),
+    )(result)
+  }

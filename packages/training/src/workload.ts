@@ -1,0 +1,139 @@
+/**
+ * What a training run asks of one optimizer step: `globalBatch` sequences of
+ * `sequenceLength` tokens, split per data-parallel rank into micro-batches of
+ * `microBatch` sequences (gradient accumulation over `globalBatch / (microBatch · dp)`
+ * of them), with activation recomputation `none`, `selective` or `full` (Korthikanti
+ * et al. 2022, sections 4 and 5) and ZeRO stage 0 to 3 (Rajbhandari et al. 2020,
+ * section 5). Sequence parallelism and virtual pipeline stages belong to the strategy.
+ *
+ * Two checks: the workload alone ({@link trainingWorkload}: positive integers, a known
+ * recomputation, a ZeRO stage in range) and the workload under a strategy
+ * ({@link trainingFits}: the global batch splits into whole micro-batches over the
+ * data-parallel ranks, the sequence over the context-parallel ranks, and interleaving
+ * gets a whole number of micro-batches per pipeline rank). Errors name the field as a
+ * file writes it (`workload.global_batch`).
+ *
+ * @example
+ * import { trainingWorkload, trainingFits } from '@meshplan/training'
+ * import { strategy } from '@meshplan/parallelism'
+ * const w = { globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'selective', zeroStage: 0 } as const
+ * trainingWorkload(w)                                          // right(w)
+ * trainingFits(w, strategy({ tp: 8, pp: 8, dp: 3 }))           // left: workload.global_batch: 64 is not a multiple of micro_batch × dp = 1 × 3 = 3
+ * trainingWorkload({ ...w, zeroStage: 4 as 0 })                // left: workload.zero_stage: expected 0, 1, 2 or 3, got 4
+ */
+import * as E from 'fp-ts/Either'
+import * as t from 'io-ts'
+import type { ZeroStage } from '@meshplan/memory'
+import type { Strategy } from '@meshplan/parallelism'
+import { closed, decodeWith, oneOf, positiveInt, type DecodeIssue } from '@meshplan/units'
+import { estimateError, type EstimateError } from '@meshplan/cost-models'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+export const recomputeModes = ['none', 'selective', 'full'] as const
+export type RecomputeMode = (typeof recomputeModes)[number]
+
+export const zeroStages: ReadonlyArray<ZeroStage> = [0, 1, 2, 3]
+
+export interface TrainingWorkload {
+  /** Sequences per optimizer step, over all data-parallel ranks. */
+  readonly globalBatch: number
+  /** Sequences per micro-batch on one data-parallel rank. */
+  readonly microBatch: number
+  /** Tokens per sequence. */
+  readonly sequenceLength: number
+  readonly recompute: RecomputeMode
+  readonly zeroStage: ZeroStage
+  /**
+   * MoE only: `learned` (the router's own routing, the default) or `balanced` (forced
+   * even routing). The estimate spreads tokens evenly over the experts either way.
+   */
+  readonly moeRouting?: MoeRouting
+}
+
+export const moeRoutings = ['learned', 'balanced'] as const
+export type MoeRouting = (typeof moeRoutings)[number]
+
+const zeroStage = new t.Type<ZeroStage, ZeroStage, unknown>(
+  'one of 0, 1, 2, 3',
+  (u): u is ZeroStage => u === 0 || u === 1 || u === 2 || u === 3,
+  (u, c) => (u === 0 || u === 1 || u === 2 || u === 3 ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+)
+
+/** A training workload as a plan or case file writes it (the case format's fields). */
+export const TrainingWorkloadFile = closed(
+  { global_batch: positiveInt, micro_batch: positiveInt, seq_len: positiveInt },
+  { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training'), moe_routing: oneOf(moeRoutings) },
+  'TrainingWorkload',
+)
+export type TrainingWorkloadFile = t.TypeOf<typeof TrainingWorkloadFile>
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+const invalid = (message: string): E.Either<EstimateError, never> => E.left(estimateError('invalid-workload', message))
+
+/** Checks a training workload built in code (the fields a file would name in snake_case). */
+export const trainingWorkload = (w: TrainingWorkload): E.Either<EstimateError, TrainingWorkload> => {
+  for (const [name, value] of [
+    ['global_batch', w.globalBatch],
+    ['micro_batch', w.microBatch],
+    ['seq_len', w.sequenceLength],
+  ] as const) {
+    if (!(Number.isSafeInteger(value) && value >= 1)) return invalid(`workload.${name}: expected a positive integer, got ${value}`)
+  }
+  if (!(recomputeModes as ReadonlyArray<string>).includes(w.recompute)) {
+    return invalid(`workload.recompute: expected one of ${recomputeModes.join(', ')}, got ${JSON.stringify(w.recompute)}`)
+  }
+  if (!zeroStage.is(w.zeroStage)) return invalid(`workload.zero_stage: expected 0, 1, 2 or 3, got ${JSON.stringify(w.zeroStage)}`)
+  return E.right(w)
+}
+
+/** Decodes a training workload of a file at `path` (default `workload`): recomputation defaults to `none`, ZeRO to 0. */
+export const decodeTrainingWorkload = (u: unknown, path = 'workload'): E.Either<ReadonlyArray<DecodeIssue>, TrainingWorkload> =>
+  E.map(
+    (f: TrainingWorkloadFile): TrainingWorkload => ({
+      globalBatch: f.global_batch,
+      microBatch: f.micro_batch,
+      sequenceLength: f.seq_len,
+      recompute: f.recompute ?? 'none',
+      zeroStage: f.zero_stage ?? 0,
+      ...(f.moe_routing === undefined ? {} : { moeRouting: f.moe_routing }),
+    }),
+  )(decodeWith(TrainingWorkloadFile, path)(u))
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Micro-batches each pipeline runs per step: `globalBatch / (microBatch · dp)`. */
+export const microBatchesOf = (w: TrainingWorkload, s: Strategy): number => w.globalBatch / (w.microBatch * s.dp)
+
+/**
+ * Checks `w` under strategy `s`: the workload itself, then
+ * - the global batch is a whole number of micro-batches on every data-parallel rank
+ *   (Megatron-LM's `--global-batch-size` must be divisible by micro-batch × dp);
+ * - the sequence splits evenly over the context-parallel ranks;
+ * - with virtual stages, the micro-batches are a multiple of the pipeline degree
+ *   (Megatron-LM's interleaved schedule, `schedules.py`, asserts it).
+ */
+export const trainingFits = (w: TrainingWorkload, s: Strategy): E.Either<EstimateError, TrainingWorkload> => {
+  const checked = trainingWorkload(w)
+  if (E.isLeft(checked)) return checked
+  const per = w.microBatch * s.dp
+  if (w.globalBatch % per !== 0) {
+    return invalid(`workload.global_batch: ${w.globalBatch} is not a multiple of micro_batch × dp = ${w.microBatch} × ${s.dp} = ${per}`)
+  }
+  if (w.sequenceLength % s.cp !== 0) return invalid(`workload.seq_len: ${w.sequenceLength} tokens cannot be split evenly over cp = ${s.cp}`)
+  const m = microBatchesOf(w, s)
+  if (s.virtualStages > 1 && m % s.pp !== 0) {
+    return invalid(
+      `workload.global_batch: the interleaved schedule (virtual stages ${s.virtualStages}) needs micro-batches in multiples of pp = ${s.pp}; ${w.globalBatch} / (${w.microBatch} × ${s.dp}) = ${m}`,
+    )
+  }
+  return E.right(w)
+}

@@ -1,0 +1,763 @@
+import fc from 'fast-check'
+import { defaultCollectiveModel, estimate, type CollectiveOp } from '@meshplan/collectives'
+import { defaultComputeModel, modelFlopsPerToken } from '@meshplan/compute'
+import { defaultMemoryModel, trainingMemory, type ZeroStage } from '@meshplan/memory'
+import { defaultPrecision, models, precision, type Architecture } from '@meshplan/model'
+import { enumerate, strategy, type Strategy } from '@meshplan/parallelism'
+import { spanOf, unsafeClusterOf, type Cluster } from '@meshplan/topology'
+import { estimateTraining, type TrainingEstimate, type TrainingStageEstimate } from '../src/estimate'
+import { defaultCostModels } from '@meshplan/cost-models'
+import {
+  activationConstants,
+  evaluateTraining,
+  microConstants,
+  stageBytes,
+  stageTimes,
+  strategyConstants,
+  trainingContext,
+  trainingFigures,
+  trainingStageSeconds,
+  type MicroConstants,
+  type StageClassConstants,
+  type StoredActivations,
+  type StrategyConstants,
+  type TrainingContext,
+  type TrainingFigures,
+  type TrainingInput,
+} from '../src/kernel'
+import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from '../src/workload'
+import { expectClose, leftOf, rightOf } from '@meshplan/test-utils'
+
+// -------------------------------------------------------------------------------------
+// fixtures
+// -------------------------------------------------------------------------------------
+
+const h100x8 = unsafeClusterOf('dgx-h100', 1)
+const h100x64 = unsafeClusterOf('dgx-h100', 8)
+const h100x128 = unsafeClusterOf('dgx-h100', 16)
+
+const gpt3 = models['gpt3-175b']
+const llama7b = models['llama-2-7b']
+const llama70b = models['llama-2-70b']
+
+const RC: Readonly<Record<RecomputeMode, number>> = { none: 0, selective: 1, full: 2 }
+
+const inputOf = (model: Architecture, cluster: Cluster, s: Strategy, workload: TrainingWorkload): TrainingInput => ({
+  model,
+  cluster,
+  strategy: s,
+  precision: defaultPrecision,
+  workload,
+})
+
+const estimateOf = (input: TrainingInput): TrainingEstimate => rightOf(estimateTraining(defaultCostModels)(input))
+
+const contextOf = (model: Architecture, cluster: Cluster, sequenceLength: number): TrainingContext =>
+  rightOf(trainingContext(defaultCostModels, { model, cluster, precision: defaultPrecision, sequenceLength }))
+
+/** Seconds of `op` on `bytes` over `ranks`, straight from @meshplan/collectives (not through the planner's prepared groups). */
+const collective = (cluster: Cluster, op: CollectiveOp, bytes: number, ranks: ReadonlyArray<number>): number =>
+  rightOf(estimate(defaultCollectiveModel)(cluster)(op, bytes, spanOf(cluster)(ranks))).seconds
+
+const range = (from: number, to: number): ReadonlyArray<number> => Array.from({ length: to - from + 1 }, (_, i) => from + i)
+
+/** A figure as a number (`fits`: 1 or 0). */
+const fig = (out: TrainingFigures, f: keyof TrainingFigures): number => Number(out[f])
+
+/** The figures of one candidate through the fast path, on a (shared) context. */
+const figuresOf = (c: TrainingContext, s: Strategy, w: TrainingWorkload): { k: StrategyConstants; u: MicroConstants; a: StoredActivations; out: TrainingFigures } => {
+  const k = rightOf(strategyConstants(c, s))
+  const u = rightOf(microConstants(c, k, s, w.microBatch))
+  const a = activationConstants(c, s, w.microBatch, w.recompute)
+  const out = evaluateTraining(c, k, u, a, w.globalBatch, w.microBatch, w.recompute, w.zeroStage, trainingFigures())
+  return { k, u, a, out }
+}
+
+const middle = (e: TrainingEstimate): TrainingStageEstimate => {
+  const m = e.stages.find((s) => s.holds.length === 0)
+  if (m === undefined) throw new Error('no middle stage')
+  return m
+}
+
+const exposedSum = (b: TrainingEstimate['breakdown']): number => b.exposed.tp + b.exposed.cp + b.exposed.ep + b.exposed.pp + b.exposed.dp
+
+// Random candidates over a few models and clusters: a strategy of the enumeration, a
+// micro-batch, micro-batches per step (a multiple of pp when interleaved), recomputation, ZeRO.
+const spaces = [
+  { name: 'gpt3-175b', model: gpt3, cluster: h100x128, sequenceLength: 2048 },
+  { name: 'llama-2-70b', model: llama70b, cluster: h100x64, sequenceLength: 4096 },
+  { name: 'mixtral-8x7b', model: models['mixtral-8x7b'], cluster: unsafeClusterOf('dgx-h100', 4), sequenceLength: 4096 },
+] as const
+const spaceStrategies = spaces.map((sp) => Array.from(enumerate({ model: sp.model, cluster: sp.cluster, sequenceLength: sp.sequenceLength })()))
+// one context per space, shared by every run: the caches must not leak one candidate's constants into another's
+const spaceContexts = spaces.map((sp) => contextOf(sp.model, sp.cluster, sp.sequenceLength))
+
+interface Candidate {
+  readonly space: number
+  readonly s: Strategy
+  readonly w: TrainingWorkload
+  readonly m: number
+}
+
+const candidateArb: fc.Arbitrary<Candidate> = fc
+  .record({
+    space: fc.integer({ min: 0, max: spaces.length - 1 }),
+    index: fc.nat(),
+    microBatch: fc.constantFrom(1, 2, 4),
+    steps: fc.integer({ min: 1, max: 12 }),
+    recompute: fc.constantFrom(...recomputeModes),
+    zeroStage: fc.constantFrom(...zeroStages),
+  })
+  .map(({ space, index, microBatch, steps, recompute, zeroStage }) => {
+    const list = spaceStrategies[space] ?? []
+    const s = list[index % list.length] as Strategy
+    const m = s.virtualStages > 1 ? steps * s.pp : steps
+    const sp = spaces[space] as (typeof spaces)[number]
+    const w: TrainingWorkload = { globalBatch: m * microBatch * s.dp, microBatch, sequenceLength: sp.sequenceLength, recompute, zeroStage }
+    return { space, s, w, m }
+  })
+
+// -------------------------------------------------------------------------------------
+// trainingContext
+// -------------------------------------------------------------------------------------
+
+describe('trainingContext: GPT-3 175B at 2048 tokens on DGX H100', () => {
+  const c = contextOf(gpt3, h100x128, 2048)
+
+  it('model FLOPs per token: 6N + 12·L·h·s = 72·L·h² + 6·V·h + 12·L·h·s, worked by hand', () => {
+    // N = L·(4h² attention + 8h² GELU MLP) + V·h (the LM head, tied, still multiplied): 12·L·h² + V·h
+    // 72·96·12288² = 6912 · 150,994,944      = 1,043,677,052,928
+    // 6·50257·12288 = 6 · 617,558,016         =     3,705,348,096
+    // 12·96·12288·2048 = 1152 · 12288 · 2048  =    28,991,029,248
+    // total                                   = 1,076,373,430,272
+    const hand = 1_076_373_430_272
+    expect(72 * 96 * 12288 ** 2 + 6 * 50257 * 12288 + 12 * 96 * 12288 * 2048).toBe(hand)
+    expect(rightOf(modelFlopsPerToken(2048)(gpt3))).toBe(hand)
+    expect(c.flopsPerToken).toBe(hand)
+  })
+
+  it('the formats and the device: bf16 weights, gradients and activations (2 bytes), the bf16 dense peak, 80 GB with a 10% reserve', () => {
+    expect(c.weightBytes).toBe(2)
+    expect(c.gradientBytes).toBe(2)
+    expect(c.activationBytes).toBe(2)
+    expectClose(c.peak, 989.4e12)
+    expect(c.capacity).toBe(80e9)
+    expectClose(c.reserve, 8e9)
+  })
+
+  it('rejects a sequence length of 0 naming workload.seq_len', () => {
+    const e = leftOf(trainingContext(defaultCostModels, { model: gpt3, cluster: h100x8, precision: defaultPrecision, sequenceLength: 0 }))
+    expect(e.code).toBe('invalid-workload')
+    expect(e.message).toMatch(/^workload\.seq_len: /)
+  })
+
+  it('rejects a compute format the device lacks (fp8 on A100) as a cost-model error', () => {
+    const e = leftOf(
+      trainingContext(defaultCostModels, { model: llama7b, cluster: unsafeClusterOf('dgx-a100-80gb', 1), precision: precision({ activations: 'fp8' }), sequenceLength: 2048 }),
+    )
+    expect(e.code).toBe('cost-model')
+    expect(e.message).toContain('fp8')
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// memory: the fast path is @meshplan/memory's trainingMemory
+// -------------------------------------------------------------------------------------
+
+describe('memory per GPU: the fast path reproduces trainingMemory', () => {
+  it('activationConstants asks the memory model for no dropout and FlashAttention', () => {
+    // with dropout the first stage would keep the embedding's dropout mask per micro-batch in flight: none here
+    const c = contextOf(gpt3, h100x128, 2048)
+    const a = activationConstants(c, strategy({ tp: 8, pp: 8, dp: 2 }), 1, 'none')
+    expect(a.firstPerMicroBatch).toBe(0)
+    // FlashAttention keeps 4-byte softmax statistics per query and head, not the 2-byte s×s score matrix:
+    // per layer, s·b·h·(4·2 outside TP) + s·b·2·(2·h/tp Q,O + 2·h/tp K,V) + s·b·2·(2·4h/tp GELU) + 4·(a/tp)·s·b
+    // = 2048·12288·8 + 2048·2·(4·12288/8) + 2048·2·(8·12288/8) + 4·12·2048
+    // = 201,326,592 + 25,165,824 + 50,331,648 + 98,304 = 276,922,368 bytes
+    expect(a.dense).toBe(276_922_368)
+  })
+
+  it('law: for random candidates of GPT-3 175B, Llama-2-70B and Mixtral-8x7B the fast path memory per GPU equals trainingMemory(...).peak.total, stage class by stage class', () => {
+    fc.assert(
+      fc.property(candidateArb, ({ space, s, w, m }) => {
+        const sp = spaces[space] as (typeof spaces)[number]
+        const c = spaceContexts[space] as TrainingContext
+        const { k, a, out } = figuresOf(c, s, w)
+        const slow = rightOf(
+          trainingMemory(defaultMemoryModel)({
+            model: sp.model,
+            strategy: s,
+            precision: defaultPrecision,
+            device: sp.cluster.device,
+            sequenceLength: w.sequenceLength,
+            microBatch: w.microBatch,
+            microBatches: m,
+            recompute: w.recompute,
+            zeroStage: w.zeroStage,
+            dropout: false,
+            flashAttention: true,
+          }),
+        )
+        const fast = fig(out, 'memoryPerGpu')
+        expect((fast - slow.peak.total) / slow.peak.total).toBeCloseTo(0, 12)
+        expect(fig(out, 'fits')).toBe(slow.fits ? 1 : 0)
+        // every stage class: its bytes are those of its fullest rank
+        for (let i = 0; i < k.classes.length; i++) {
+          const ranks = range(0, s.pp - 1).filter((r) => k.rankClass[r] === i)
+          const fullest = Math.max(...ranks.map((r) => slow.stages[r]?.total ?? Number.NaN))
+          const bytes = stageBytes(c, k, k.classes[i] as StageClassConstants, a, m, w.recompute === 'full', w.zeroStage)
+          expect((bytes - fullest) / fullest).toBeCloseTo(0, 12)
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// the breakdown adds up
+// -------------------------------------------------------------------------------------
+
+describe('evaluateTraining: the figures', () => {
+  it('law: iteration = compute + bubble + exposed tp + cp + ep + pp + dp + optimizer, and the throughput figures follow from the iteration', () => {
+    fc.assert(
+      fc.property(candidateArb, ({ space, s, w, m }) => {
+        const c = spaceContexts[space] as TrainingContext
+        const { k, u, out } = figuresOf(c, s, w)
+        const f = (i: keyof TrainingFigures): number => fig(out, i)
+        const parts = (['compute', 'bubble', 'tp', 'cp', 'ep', 'pp', 'dp', 'optimizer'] as const).map(f)
+        for (const p of parts) expect(p).toBeGreaterThanOrEqual(0)
+        const sum = parts.reduce((x, y) => x + y, 0)
+        expectClose(f('iteration'), sum, 1e-12)
+        expect(f('microBatches')).toBe(m)
+        // tokens/s per GPU = global batch · s / (iteration · GPUs); MFU = that · model FLOPs per token / peak
+        const world = s.tp * s.pp * s.dp * s.cp
+        const tps = (w.globalBatch * w.sequenceLength) / (f('iteration') * world)
+        expectClose(f('tokensPerSecondPerGpu'), tps, 1e-12)
+        expectClose(f('modelFlopsPerGpu'), tps * c.flopsPerToken, 1e-12)
+        expectClose(f('mfu'), (tps * c.flopsPerToken) / c.peak, 1e-12)
+        // the pipeline: the bubble is (Σ_i t_i − t_max)/v over the stages' per-micro-batch totals
+        const t = stageTimes()
+        let sumT = 0
+        let maxT = 0
+        for (const cls of k.classes) {
+          const total = trainingStageSeconds(c, s, cls, u, RC[w.recompute], w.zeroStage, t).total
+          // the default overlap: TP, EP and PP on the critical path, CP and ZeRO's per-micro-batch traffic hidden up to the compute
+          const compute = t.forwardBackward + t.recompute
+          const comm = t.tp + t.ep + t.cp + t.pp + t.dp
+          expect(t.hidden).toBe(Math.min(t.cp + t.dp, compute))
+          expectClose(total, compute + comm - t.hidden, 1e-12)
+          sumT += cls.ranks * total
+          maxT = Math.max(maxT, total)
+        }
+        expectClose(f('bubble'), (sumT - maxT) / s.virtualStages, 1e-9)
+        if (s.pp === 1) expect(f('bubble')).toBe(0)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('law: the constants cached on a context shared by many candidates give what a fresh context gives (estimateTraining)', () => {
+    fc.assert(
+      fc.property(candidateArb, ({ space, s, w }) => {
+        const sp = spaces[space] as (typeof spaces)[number]
+        const { out } = figuresOf(spaceContexts[space] as TrainingContext, s, w)
+        const e = estimateOf(inputOf(sp.model, sp.cluster, s, w))
+        expect(fig(out, 'iteration')).toBe(e.iterationSeconds)
+        expect(fig(out, 'mfu')).toBe(e.mfu)
+        expect(fig(out, 'compute')).toBe(e.breakdown.compute)
+        expect(fig(out, 'bubble')).toBe(e.breakdown.bubble)
+        expect(fig(out, 'dp')).toBe(e.breakdown.exposed.dp)
+        expect((fig(out, 'memoryPerGpu') - e.memory.peak) / e.memory.peak).toBeCloseTo(0, 12)
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  it('the stage classes partition the pipeline ranks, count every layer once, and put the embedding first and the LM head last', () => {
+    fc.assert(
+      fc.property(candidateArb, ({ space, s, w }) => {
+        const c = spaceContexts[space] as TrainingContext
+        const { k } = figuresOf(c, s, w)
+        expect(k.rankClass).toHaveLength(s.pp)
+        let ranks = 0
+        let layers = 0
+        k.classes.forEach((cls, i) => {
+          const members = range(0, s.pp - 1).filter((r) => k.rankClass[r] === i)
+          expect(cls.ranks).toBe(members.length)
+          expect(cls.rank).toBe(members[0])
+          ranks += members.length
+          layers += members.length * cls.layers
+        })
+        expect(ranks).toBe(s.pp)
+        expect(layers).toBe(spaces[space]?.model.layers)
+        expect(k.classes[k.rankClass[0] ?? -1]?.first).toBe(1)
+        expect(k.classes[k.rankClass[s.pp - 1] ?? -1]?.last).toBe(1)
+      }),
+      { numRuns: 100 },
+    )
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// the pipeline
+// -------------------------------------------------------------------------------------
+
+describe('the pipeline bubble', () => {
+  const w: TrainingWorkload = { globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'selective', zeroStage: 0 }
+
+  it('is zero without a pipeline (pp = 1)', () => {
+    const e = estimateOf(inputOf(llama7b, h100x8, strategy({ dp: 8 }), { ...w, globalBatch: 16 }))
+    expect(e.breakdown.bubble).toBe(0)
+    expect(e.bubbleFraction).toBe(0)
+    expect(e.stages).toHaveLength(1)
+  })
+
+  for (const v of [1, 2]) {
+    it(`GPT-3 175B TP8 PP8 DP2 SP, 32 micro-batches, v = ${v}: bubble = (Σ_i t_i − t_max)/v and m·t_max = iteration − bubble − drain − optimizer`, () => {
+      const s = strategy({ tp: 8, pp: 8, dp: 2, sequenceParallel: true, virtualStages: v })
+      const e = estimateOf(inputOf(gpt3, h100x128, s, w))
+      // m = 64 / (1 × 2) = 32
+      expect(e.microBatches).toBe(32)
+      const totals = e.stages.map((st) => st.microBatch.total)
+      const sum = e.stages.reduce((a, st) => a + st.ranks.length * st.microBatch.total, 0)
+      const max = Math.max(...totals)
+      expectClose(e.breakdown.bubble, (sum - max) / v, 1e-12)
+      // ZeRO 0: no per-micro-batch data-parallel traffic, so exposed dp is the drain alone
+      for (const st of e.stages) expect(st.microBatch.communication.dp).toBe(0)
+      expectClose(e.iterationSeconds - e.breakdown.bubble - e.breakdown.exposed.dp - e.breakdown.optimizer, 32 * max, 1e-12)
+      // and the fraction reported is the bubble over everything else
+      expectClose(e.bubbleFraction, e.breakdown.bubble / (e.iterationSeconds - e.breakdown.bubble), 1e-12)
+    })
+  }
+
+  it('interleaving (v = 2) shrinks the bubble of the same strategy, to about half', () => {
+    const one = estimateOf(inputOf(gpt3, h100x128, strategy({ tp: 8, pp: 8, dp: 2, sequenceParallel: true }), w))
+    const two = estimateOf(inputOf(gpt3, h100x128, strategy({ tp: 8, pp: 8, dp: 2, sequenceParallel: true, virtualStages: 2 }), w))
+    expect(two.breakdown.bubble).toBeLessThan(one.breakdown.bubble)
+    expect(two.bubbleFraction).toBeLessThan(one.bubbleFraction)
+    // each of the v chunks adds its pipeline sends, so a little more than half, but not much
+    expect(two.breakdown.bubble).toBeGreaterThan(0.5 * one.breakdown.bubble)
+    expect(two.breakdown.bubble).toBeLessThan(0.55 * one.breakdown.bubble)
+  })
+
+  describe('with equal stages (a middle stage repeated p = 4 times), the bubble is (p − 1)/(m·v) of m·t exactly', () => {
+    const c = contextOf(llama70b, h100x64, 4096)
+    for (const v of [1, 2, 4]) {
+      it(`v = ${v}, m = 16: bubble / (m·t) = 3/(16·${v})`, () => {
+        // Llama-2-70B: 80 layers over pp = 4 and v chunks (80 / (4·v) layers per chunk)
+        const s = strategy({ tp: 8, pp: 4, dp: 2, virtualStages: v })
+        const k = rightOf(strategyConstants(c, s))
+        const mid = k.rankClass[1] ?? -1
+        const row = k.classes[mid] as StageClassConstants
+        expect(row.first).toBe(0)
+        expect(row.last).toBe(0)
+        const equal: StrategyConstants = { ...k, classes: [{ ...row, ranks: 4, rank: 0 }], rankClass: [0, 0, 0, 0] }
+        const w16: TrainingWorkload = { globalBatch: 16 * 1 * 2, microBatch: 1, sequenceLength: 4096, recompute: 'selective', zeroStage: 0 }
+        const u = rightOf(microConstants(c, equal, s, 1))
+        const a = activationConstants(c, s, 1, 'selective')
+        const out = evaluateTraining(c, equal, u, a, w16.globalBatch, 1, 'selective', 0, trainingFigures())
+        const t = trainingStageSeconds(c, s, equal.classes[0] as StageClassConstants, u, RC.selective, 0, stageTimes()).total
+        // (Σ t_i − t_max)/v = (4t − t)/v = 3t/v
+        expectClose(fig(out, 'bubble'), (3 * t) / v, 1e-12)
+        // ZeRO 0: dp is the drain; iteration = m·t + bubble + drain + optimizer
+        const ideal = fig(out, 'iteration') - fig(out, 'bubble') - fig(out, 'dp') - fig(out, 'optimizer')
+        expectClose(ideal, 16 * t, 1e-12)
+        expectClose(fig(out, 'bubble') / ideal, 3 / (16 * v), 1e-12)
+      })
+    }
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// recomputation
+// -------------------------------------------------------------------------------------
+
+describe('activation recomputation: GPT-3 175B TP8 PP8 DP2, 32 micro-batches of 1', () => {
+  const s = strategy({ tp: 8, pp: 8, dp: 2 })
+  const base: TrainingWorkload = { globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'none', zeroStage: 1 }
+  const e = Object.fromEntries(recomputeModes.map((rc) => [rc, estimateOf(inputOf(gpt3, h100x128, s, { ...base, recompute: rc }))])) as Record<
+    RecomputeMode,
+    TrainingEstimate
+  >
+
+  it('none recomputes nothing; selective re-runs the attention core; full re-runs the whole forward of the layers', () => {
+    for (const st of e.none.stages) expect(st.microBatch.recompute).toBe(0)
+    for (let i = 0; i < e.none.stages.length; i++) {
+      const sel = e.selective.stages[i] as TrainingStageEstimate
+      const full = e.full.stages[i] as TrainingStageEstimate
+      expect(sel.microBatch.recompute).toBeGreaterThan(0)
+      expect(sel.microBatch.recompute).toBeLessThan(full.microBatch.recompute)
+      // the forward is the same whatever is recomputed; backward = 2 × forward
+      expect(sel.microBatch.forward).toBe(full.microBatch.forward)
+      expectClose(full.microBatch.backward, 2 * full.microBatch.forward)
+      // full: the layers' forward again, so all of a middle stage's forward, less than an edge stage's (the embedding or the LM head are not re-run)
+      if (full.holds.length === 0) expectClose(full.microBatch.recompute, full.microBatch.forward)
+      else expect(full.microBatch.recompute).toBeLessThan(full.microBatch.forward)
+    }
+    // the step's compute is the slowest stage's over 32 micro-batches: 32 × (forward + backward + recompute)
+    for (const x of [e.none, e.selective, e.full]) {
+      const slowest = x.stages.reduce((a, b) => (b.microBatch.total > a.microBatch.total ? b : a))
+      expectClose(x.breakdown.compute, 32 * (slowest.microBatch.forward + slowest.microBatch.backward + slowest.microBatch.recompute))
+    }
+  })
+
+  it('compute: none < selective < full, stage by stage and for the step', () => {
+    const work = (st: TrainingStageEstimate): number => st.microBatch.forward + st.microBatch.backward + st.microBatch.recompute
+    for (let i = 0; i < e.none.stages.length; i++) {
+      expect(work(e.none.stages[i] as TrainingStageEstimate)).toBeLessThan(work(e.selective.stages[i] as TrainingStageEstimate))
+      expect(work(e.selective.stages[i] as TrainingStageEstimate)).toBeLessThan(work(e.full.stages[i] as TrainingStageEstimate))
+    }
+    expect(e.none.breakdown.compute).toBeLessThan(e.selective.breakdown.compute)
+    expect(e.selective.breakdown.compute).toBeLessThan(e.full.breakdown.compute)
+  })
+
+  it('compute of a single-stage model: none < selective < full, and the step compute is m × (3·forward + recompute)', () => {
+    const w: TrainingWorkload = { globalBatch: 16, microBatch: 2, sequenceLength: 2048, recompute: 'none', zeroStage: 0 }
+    const [none, selective, full] = recomputeModes.map((rc) => estimateOf(inputOf(llama7b, h100x8, strategy({ dp: 8 }), { ...w, recompute: rc })))
+    if (none === undefined || selective === undefined || full === undefined) throw new Error('three estimates')
+    expect(none.breakdown.compute).toBeLessThan(selective.breakdown.compute)
+    expect(selective.breakdown.compute).toBeLessThan(full.breakdown.compute)
+    // m = 16 / (2 × 8) = 1
+    for (const x of [none, selective, full]) {
+      const st = x.stages[0] as TrainingStageEstimate
+      expectClose(x.breakdown.compute, 1 * (3 * st.microBatch.forward + st.microBatch.recompute))
+    }
+  })
+
+  it('memory: none > selective > full on every stage', () => {
+    for (let i = 0; i < e.none.stages.length; i++) {
+      const [n, sel, f] = [e.none, e.selective, e.full].map((x) => (x.stages[i] as TrainingStageEstimate).memory.activations)
+      expect(n).toBeGreaterThan(sel ?? Number.NaN)
+      expect(sel).toBeGreaterThan(f ?? Number.NaN)
+    }
+    expect(e.none.memory.peak).toBeGreaterThan(e.selective.memory.peak)
+    expect(e.selective.memory.peak).toBeGreaterThan(e.full.memory.peak)
+  })
+
+  it('full recomputation re-runs the forward TP all-reduces: 3 per 2 without sequence parallelism (2 forward + 2 backward, +2)', () => {
+    for (let i = 0; i < e.none.stages.length; i++) {
+      const none = (e.none.stages[i] as TrainingStageEstimate).microBatch.communication.tp
+      const full = (e.full.stages[i] as TrainingStageEstimate).microBatch.communication.tp
+      expect(none).toBeGreaterThan(0)
+      expectClose(full / none, 3 / 2)
+      expect((e.selective.stages[i] as TrainingStageEstimate).microBatch.communication.tp).toBe(none)
+    }
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// tensor, context and pipeline communication, worked by hand
+// -------------------------------------------------------------------------------------
+
+describe('per-micro-batch communication, against @meshplan/collectives', () => {
+  const c = contextOf(gpt3, h100x128, 2048)
+  // b·s·h·2 bytes = 1 · 2048 · 12288 · 2 = 50,331,648 bytes: one layer's output in bf16
+  const layerBytes = 1 * 2048 * 12288 * 2
+  // Megatron's order tp-cp-ep-dp-pp: rank 0's TP group is ranks 0..7, one DGX
+  const tpRanks = range(0, 7)
+
+  it('TP without sequence parallelism: u.tp = 2 × all_reduce(50,331,648 B over ranks 0..7); a stage of 12 layers does 4 per layer', () => {
+    expect(layerBytes).toBe(50_331_648)
+    const s = strategy({ tp: 8, pp: 8, dp: 2 })
+    const k = rightOf(strategyConstants(c, s))
+    const u = rightOf(microConstants(c, k, s, 1))
+    const allReduce = collective(h100x128, 'all_reduce', layerBytes, tpRanks)
+    expectClose(u.tp, 2 * allReduce)
+    expect(u.tpRedo).toBe(0)
+    const e = estimateOf(inputOf(gpt3, h100x128, s, { globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'selective', zeroStage: 1 }))
+    // 96 layers / 8 stages = 12 layers; forward 2 + backward 2 all-reduces each: 48
+    for (const st of e.stages) {
+      expect(st.layers).toBe(12)
+      expectClose(st.microBatch.communication.tp, 48 * allReduce)
+    }
+  })
+
+  it('TP with sequence parallelism: each all-reduce a reduce-scatter and an all-gather, and the backward re-gathers two GEMM inputs', () => {
+    const s = strategy({ tp: 8, pp: 8, dp: 2, sequenceParallel: true })
+    const k = rightOf(strategyConstants(c, s))
+    const u = rightOf(microConstants(c, k, s, 1))
+    const rs = collective(h100x128, 'reduce_scatter', layerBytes, tpRanks)
+    const ag = collective(h100x128, 'all_gather', layerBytes, tpRanks)
+    expectClose(u.tp, 2 * (rs + ag))
+    expectClose(u.tpRedo, 2 * ag)
+    // per stage and micro-batch: 12 layers × (forward 2·(rs+ag) + backward 2·(rs+ag) + 2·ag)
+    const e = estimateOf(inputOf(gpt3, h100x128, s, { globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'selective', zeroStage: 1 }))
+    for (const st of e.stages) expectClose(st.microBatch.communication.tp, 12 * (4 * (rs + ag) + 2 * ag))
+  })
+
+  it('CP: Llama-2-70B TP8 CP2, the ring all-gathers K and V of the whole sequence, 4096 · 2·(8/8)·128 · 2 B, three times per layer', () => {
+    const c70 = contextOf(llama70b, h100x64, 4096)
+    const s = strategy({ tp: 8, cp: 2, pp: 4 })
+    const k = rightOf(strategyConstants(c70, s))
+    const u = rightOf(microConstants(c70, k, s, 1))
+    // 8 KV heads over tp = 8: one per GPU; K and V of 128 each: 256 elements per token and layer
+    // 4096 tokens · 256 · 2 bytes = 2,097,152 bytes; rank 0's CP group under tp-cp-ep-dp-pp: ranks 0 and 8
+    const bytes = 4096 * 256 * 2
+    expect(bytes).toBe(2_097_152)
+    const ag = collective(h100x64, 'all_gather', bytes, [0, 8])
+    expectClose(u.cp, ag)
+    const e = estimateOf(inputOf(llama70b, h100x64, s, { globalBatch: 8, microBatch: 1, sequenceLength: 4096, recompute: 'none', zeroStage: 0 }))
+    // 80 layers / 4 stages = 20 layers, forward once and backward twice
+    for (const st of e.stages) expectClose(st.microBatch.communication.cp, 20 * 3 * ag)
+  })
+
+  it('EP: Mixtral-8x7B EP8 DP8, per MoE layer a dispatch and a combine all-to-all of 4096 · 2 · 4096 · 2 B forward, the same backward, again under full recomputation', () => {
+    const mixtral = models['mixtral-8x7b']
+    const s = strategy({ dp: 8, ep: 8 })
+    const cm = contextOf(mixtral, h100x8, 4096)
+    const k = rightOf(strategyConstants(cm, s))
+    const u = rightOf(microConstants(cm, k, s, 1))
+    // tokens/cp · (etp/tp) · topK · h · 2 bytes = 4096 · 1 · 2 · 4096 · 2 = 67,108,864 bytes; the EP group of rank 0 is ranks 0..7
+    const bytes = 4096 * 1 * 2 * 4096 * 2
+    expect(bytes).toBe(67_108_864)
+    const a2a = collective(h100x8, 'all_to_all', bytes, range(0, 7))
+    expectClose(u.ep, 2 * a2a)
+    const w: TrainingWorkload = { globalBatch: 8, microBatch: 1, sequenceLength: 4096, recompute: 'none', zeroStage: 3 }
+    const none = estimateOf(inputOf(mixtral, h100x8, s, w))
+    const full = estimateOf(inputOf(mixtral, h100x8, s, { ...w, recompute: 'full' }))
+    // 32 MoE layers × (2 forward + 2 backward) all-to-alls, and 2 more each under full recomputation
+    expect(none.stages[0]?.moeLayers).toBe(32)
+    expectClose(none.stages[0]?.microBatch.communication.ep ?? Number.NaN, 32 * 4 * a2a)
+    expectClose(full.stages[0]?.microBatch.communication.ep ?? Number.NaN, 32 * 6 * a2a)
+    // no tensor or context parallelism: nothing of theirs
+    expect(none.stages[0]?.microBatch.communication.tp).toBe(0)
+    expect(none.stages[0]?.microBatch.communication.cp).toBe(0)
+  })
+
+  it('PP without sequence parallelism: each of the v chunks receives 1/tp of b·s·h forward and sends as much backward, then all-gathers it over TP', () => {
+    const s = strategy({ tp: 8, pp: 8, dp: 2 })
+    const k = rightOf(strategyConstants(c, s))
+    const u = rightOf(microConstants(c, k, s, 1))
+    // rank 0's PP group under tp-cp-ep-dp-pp: a stride of tp·cp·dp = 16, ranks 0, 16, ..., 112
+    const ppRanks = range(0, 7).map((i) => 16 * i)
+    const send = collective(h100x128, 'send_recv', layerBytes / 8, ppRanks) + collective(h100x128, 'all_gather', layerBytes, tpRanks)
+    expectClose(u.pp, send)
+    for (const v of [1, 2]) {
+      const e = estimateOf(inputOf(gpt3, h100x128, { ...s, virtualStages: v }, { globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'none', zeroStage: 0 }))
+      for (const st of e.stages) expectClose(st.microBatch.communication.pp, 2 * v * send)
+    }
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// ZeRO
+// -------------------------------------------------------------------------------------
+
+describe('ZeRO: Llama-2-7B DP8 on one DGX H100, 16 sequences in micro-batches of 2', () => {
+  const s = strategy({ dp: 8 })
+  const base: TrainingWorkload = { globalBatch: 16, microBatch: 2, sequenceLength: 2048, recompute: 'selective', zeroStage: 0 }
+  const e = zeroStages.map((z) => estimateOf(inputOf(llama7b, h100x8, s, { ...base, zeroStage: z })))
+  const at = (z: ZeroStage): TrainingEstimate => e[z] as TrainingEstimate
+  // Llama-2-7B: 32 layers × (4·4096² + 3·4096·11008 + 2·4096) + 2 × 32000·4096 + 4096
+  //           = 32 × 202,383,360 + 262,144,000 + 4,096 = 6,738,415,616 parameters, all on every GPU (pp = tp = 1)
+  const P = 6_738_415_616
+
+  it('the parameter count worked by hand', () => {
+    expect(32 * (4 * 4096 ** 2 + 3 * 4096 * 11008 + 2 * 4096) + 2 * 32000 * 4096 + 4096).toBe(P)
+  })
+
+  it('memory per GPU decreases 0 → 1 → 2 → 3', () => {
+    for (const z of [1, 2, 3] as const) expect(at(z).memory.peak).toBeLessThan(at((z - 1) as ZeroStage).memory.peak)
+  })
+
+  it('the states per GPU are those of the ZeRO paper: (2 + 2 + 12)Ψ, then 12Ψ/8, 2Ψ/8 and 2Ψ/8 sharded stage by stage', () => {
+    const states = (z: ZeroStage): TrainingStageEstimate['memory'] => (at(z).stages[0] as TrainingStageEstimate).memory
+    const expected: ReadonlyArray<[number, number, number]> = [
+      [2 * P, 2 * P, 12 * P],
+      [2 * P, 2 * P, (12 * P) / 8],
+      [2 * P, (2 * P) / 8, (12 * P) / 8],
+      [(2 * P) / 8, (2 * P) / 8, (12 * P) / 8],
+    ]
+    for (const z of zeroStages) {
+      const [weights, gradients, optimizer] = expected[z] as [number, number, number]
+      expectClose(states(z).weights, weights)
+      expectClose(states(z).gradients, gradients)
+      expectClose(states(z).optimizer, optimizer)
+    }
+    // ZeRO-0: 16 × 6,738,415,616 = 107,814,649,856 bytes > 80 GB: the states alone do not fit
+    expect(at(0).memory.fits).toBe(false)
+    expect(at(3).memory.fits).toBe(true)
+  })
+
+  it('per micro-batch: no data-parallel traffic under ZeRO 0 and 1; a gradient reduce-scatter under 2; and two parameter all-gathers under 3', () => {
+    // 2Ψ bytes of bf16 gradients (and of bf16 parameters) over the 8 ranks of the node
+    const bytes = 2 * P
+    const rs = collective(h100x8, 'reduce_scatter', bytes, range(0, 7))
+    const ag = collective(h100x8, 'all_gather', bytes, range(0, 7))
+    const dp = (z: ZeroStage): number => (at(z).stages[0] as TrainingStageEstimate).microBatch.communication.dp
+    expect(dp(0)).toBe(0)
+    expect(dp(1)).toBe(0)
+    expectClose(dp(2), rs)
+    expectClose(dp(3), 2 * ag + rs)
+    expect(dp(3)).toBeGreaterThan(dp(2))
+  })
+
+  it('the optimizer step reads and writes 2·12 + 2 + 2 = 28 bytes per parameter it updates: all of Ψ under ZeRO 0, Ψ/8 from ZeRO 1', () => {
+    const device = h100x8.device
+    const seconds = (bytes: number): number => bytes / (device.memoryBandwidth * defaultComputeModel.efficiency.memory(bytes, device))
+    expectClose(at(0).breakdown.optimizer, seconds(28 * P))
+    for (const z of [1, 2, 3] as const) expectClose(at(z).breakdown.optimizer, seconds((28 * P) / 8))
+  })
+
+  it('after the drain: ZeRO 3 has nothing left to reduce or gather, so its exposed dp is at most its per-micro-batch traffic', () => {
+    // m = 16 / (2 × 8) = 1 micro-batch
+    expect(at(3).microBatches).toBe(1)
+    expect(at(3).breakdown.exposed.dp).toBeLessThanOrEqual((at(3).stages[0] as TrainingStageEstimate).microBatch.communication.dp)
+    // ZeRO 1 and 2 all-gather the updated parameters after the step: at least one all-gather of 2Ψ is exposed
+    const ag = collective(h100x8, 'all_gather', 2 * P, range(0, 7))
+    expect(at(1).breakdown.exposed.dp).toBeGreaterThanOrEqual(ag * (1 - 1e-12))
+    expect(at(2).breakdown.exposed.dp).toBeGreaterThanOrEqual(ag * (1 - 1e-12))
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// after the pipeline drains
+// -------------------------------------------------------------------------------------
+
+describe('the gradient reduction after the drain: Llama-2-7B, one micro-batch of 1 per replica', () => {
+  // Ψ = 6,738,415,616 parameters on every GPU (see the ZeRO tests); 2Ψ bytes of bf16 gradients
+  const P = 6_738_415_616
+  // Megatron-Core's buckets: max(40,000,000, 1,000,000 · dp) parameters; dp ≤ 40 here, so the last bucket is 40M / Ψ of the reduction
+  const share = 40_000_000 / P
+
+  for (const [cluster, dp, sequenceLength, where] of [
+    [h100x8, 8, 2048, 'DP8 in one node, 2048 tokens: the reduction hides behind the last backward but for the last bucket'],
+    [unsafeClusterOf('dgx-h100', 2), 16, 256, 'DP16 over two nodes, 256 tokens: the reduction outlasts the short last backward'],
+  ] as const) {
+    it(`${where}`, () => {
+      const w: TrainingWorkload = { globalBatch: dp, microBatch: 1, sequenceLength, recompute: 'selective', zeroStage: 0 }
+      const e0 = estimateOf(inputOf(llama7b, cluster, strategy({ dp }), w))
+      const e1 = estimateOf(inputOf(llama7b, cluster, strategy({ dp }), { ...w, zeroStage: 1 }))
+      expect(e0.microBatches).toBe(1)
+      const st = e0.stages[0] as TrainingStageEstimate
+      // the last micro-batch's backward (with its recomputation) is what the buckets overlap with
+      const lastBackward = st.microBatch.backward + st.microBatch.recompute
+      const ranks = range(0, dp - 1)
+      const allReduce = collective(cluster, 'all_reduce', 2 * P, ranks)
+      const reduceScatter = collective(cluster, 'reduce_scatter', 2 * P, ranks)
+      const allGather = collective(cluster, 'all_gather', 2 * P, ranks)
+      // exposed: the last bucket, and whatever of the rest the backward does not cover
+      const exposed = (reduce: number): number => share * reduce + Math.max(0, (1 - share) * reduce - lastBackward)
+      // ZeRO 0: an all-reduce; ZeRO 1: a reduce-scatter, then the all-gather of the updated parameters
+      expectClose(e0.breakdown.exposed.dp, exposed(allReduce))
+      expectClose(e1.breakdown.exposed.dp, exposed(reduceScatter) + allGather)
+      if (dp === 8) expect((1 - share) * allReduce).toBeLessThan(lastBackward)
+      else expect((1 - share) * allReduce).toBeGreaterThan(lastBackward)
+    })
+  }
+
+  it('ZeRO 3, DP16 over two nodes, 256 tokens: the parameter gathers outlast the compute, so only the compute\'s worth of them hides', () => {
+    const cluster = unsafeClusterOf('dgx-h100', 2)
+    const e = estimateOf(inputOf(llama7b, cluster, strategy({ dp: 16 }), { globalBatch: 16, microBatch: 1, sequenceLength: 256, recompute: 'none', zeroStage: 3 }))
+    const st = (e.stages[0] as TrainingStageEstimate).microBatch
+    const compute = st.forward + st.backward + st.recompute
+    // 2 all-gathers of 2Ψ bytes of parameters and a reduce-scatter of 2Ψ bytes of gradients over the 16 ranks
+    const dp = 2 * collective(cluster, 'all_gather', 2 * P, range(0, 15)) + collective(cluster, 'reduce_scatter', 2 * P, range(0, 15))
+    expectClose(st.communication.dp, dp)
+    expect(dp).toBeGreaterThan(compute)
+    // hidden = min(dp, compute) = compute: the micro-batch takes as long as its traffic
+    expect(st.hidden).toBe(compute)
+    expectClose(st.total, dp)
+    // one micro-batch, no pipeline, nothing after the drain: the step is that micro-batch and the optimizer
+    expectClose(e.iterationSeconds, dp + e.breakdown.optimizer)
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// MFU
+// -------------------------------------------------------------------------------------
+
+describe('estimateTraining: GPT-3 175B TP8 PP8 DP2 SP, 64 × 2048 tokens, selective, ZeRO 1', () => {
+  const s = strategy({ tp: 8, pp: 8, dp: 2, sequenceParallel: true })
+  const w: TrainingWorkload = { globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'selective', zeroStage: 1 }
+  const e = estimateOf(inputOf(gpt3, h100x128, s, w))
+
+  it('describes the run', () => {
+    expect(e).toMatchObject({ description: 'TP8 PP8 DP2 SP', gpus: 128, microBatches: 32 })
+    expect(e.strategy).toEqual(s)
+    expect(e.workload).toEqual(w)
+  })
+
+  it('MFU = tokens/s per GPU × 1,076,373,430,272 FLOPs per token / 989.4 TFLOP/s', () => {
+    // 64 × 2048 = 131,072 tokens per step over 128 GPUs
+    const perGpu = 131_072 / e.iterationSeconds / 128
+    expectClose(e.tokensPerSecondPerGpu, perGpu)
+    expectClose(e.tokensPerSecond, 131_072 / e.iterationSeconds)
+    expectClose(e.modelFlopsPerGpu, perGpu * 1_076_373_430_272)
+    expectClose(e.mfu, (perGpu * 1_076_373_430_272) / 989.4e12)
+    expect(e.mfu).toBeGreaterThan(0)
+    expect(e.mfu).toBeLessThan(1)
+  })
+
+  it('the breakdown adds up to the iteration', () => {
+    const b = e.breakdown
+    expectClose(b.compute + b.bubble + exposedSum(b) + b.optimizer, e.iterationSeconds)
+  })
+
+  it('the stages: three classes, the first with the embedding, six alike in the middle, the last with the LM head', () => {
+    expect(e.stages.map((st) => st.ranks)).toEqual([[0], [1, 2, 3, 4, 5, 6], [7]])
+    expect(e.stages.map((st) => st.holds)).toEqual([['embedding'], [], ['lm_head']])
+    expect(middle(e).layers).toBe(12)
+    // the peak is the fullest stage, and each stage's parts add up
+    expect(e.memory.peak).toBe(Math.max(...e.stages.map((st) => st.memory.total)))
+    for (const st of e.stages) {
+      const m = st.memory
+      expectClose(m.weights + m.gradients + m.optimizer + m.activations + m.reserve, m.total)
+      expectClose(st.microBatch.backward, 2 * st.microBatch.forward)
+    }
+  })
+
+  it('is the fast path: the same iteration and memory as evaluateTraining on a fresh context', () => {
+    const { out } = figuresOf(contextOf(gpt3, h100x128, 2048), s, w)
+    expect(e.iterationSeconds).toBe(fig(out, 'iteration'))
+    expectClose(e.memory.peak, fig(out, 'memoryPerGpu'))
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// errors
+// -------------------------------------------------------------------------------------
+
+describe('estimateTraining: rejections', () => {
+  const w: TrainingWorkload = { globalBatch: 16, microBatch: 1, sequenceLength: 2048, recompute: 'none', zeroStage: 0 }
+  const run = (model: Architecture, cluster: Cluster, s: Strategy, workload: TrainingWorkload = w) =>
+    leftOf(estimateTraining(defaultCostModels)(inputOf(model, cluster, s, workload)))
+
+  it('a tensor-parallel degree that does not divide the 32 heads of Llama-2-7B: invalid-strategy with the violations', () => {
+    const e = run(llama7b, h100x8, strategy({ tp: 3 }))
+    expect(e.code).toBe('invalid-strategy')
+    expect(e.violations?.map((v) => v.code)).toContain('heads-tp')
+    expect(e.message).toContain('tp = 3')
+  })
+
+  it('more GPUs than the cluster has: invalid-strategy', () => {
+    expect(run(llama7b, h100x8, strategy({ dp: 16 })).code).toBe('invalid-strategy')
+  })
+
+  it('a global batch that micro_batch × dp does not divide: invalid-workload naming workload.global_batch and the numbers', () => {
+    const e = run(llama7b, h100x8, strategy({ dp: 6 }))
+    expect(e.code).toBe('invalid-workload')
+    expect(e.message).toBe('workload.global_batch: 16 is not a multiple of micro_batch × dp = 1 × 6 = 6')
+  })
+
+  it('a sequence the context-parallel ranks cannot split, and interleaving without whole micro-batches per pipeline rank', () => {
+    expect(run(llama7b, h100x8, strategy({ cp: 2, dp: 4 }), { ...w, sequenceLength: 2047 }).message).toMatch(/^workload\.seq_len: 2047/)
+    // 12 sequences over dp = 2: 12 / (1 × 2) = 6 micro-batches, not a multiple of pp = 4
+    const e = run(llama7b, h100x8, strategy({ pp: 4, dp: 2, virtualStages: 2 }), { ...w, globalBatch: 12 })
+    expect(e.code).toBe('invalid-workload')
+    expect(e.message).toContain('6')
+    expect(e.message).toContain('pp = 4')
+  })
+
+  it('a ZeRO stage out of range: invalid-workload', () => {
+    expect(run(llama7b, h100x8, strategy({ dp: 8 }), { ...w, zeroStage: 4 as unknown as ZeroStage }).message).toMatch(/^workload\.zero_stage:/)
+  })
+
+  it('a compute format the device lacks: cost-model', () => {
+    const e = leftOf(
+      estimateTraining(defaultCostModels)({ ...inputOf(llama7b, unsafeClusterOf('dgx-a100-80gb', 1), strategy({ dp: 8 }), w), precision: precision({ activations: 'fp8' }) }),
+    )
+    expect(e.code).toBe('cost-model')
+  })
+})

@@ -1,0 +1,341 @@
+import * as E from 'fp-ts/Either'
+import type { ZeroStage } from '@meshplan/memory'
+import { defaultPrecision, models, type Architecture } from '@meshplan/model'
+import { countStrategies, describe as describeStrategy, divisors, enumerate, type Strategy } from '@meshplan/parallelism'
+import { unsafeClusterOf, type Cluster } from '@meshplan/topology'
+import type { EstimateError } from '@meshplan/cost-models'
+import { estimateTraining, type TrainingEstimate } from '../src/estimate'
+import { defaultCostModels } from '@meshplan/cost-models'
+import { planTraining, searchTrainingSlice, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/search'
+import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from '../src/workload'
+import { expectClose, leftOf, rightOf } from '@meshplan/test-utils'
+
+// The worker threads run packages/planner/dist/train-worker.js: build the planner (npx tsc -p tsconfig.build.json) before these tests.
+
+// -------------------------------------------------------------------------------------
+// fixtures
+// -------------------------------------------------------------------------------------
+
+const h100x8 = unsafeClusterOf('dgx-h100', 1)
+const h100x16 = unsafeClusterOf('dgx-h100', 2)
+const llama7b = models['llama-2-7b']
+
+const search = async (input: TrainingSearchInput, space: TrainingSpace = {}, options: { top?: number; workers?: number } = {}): Promise<TrainingPlan> =>
+  rightOf(await planTraining(defaultCostModels)(input, space, options))
+
+const inputOf = (model: Architecture, cluster: Cluster, globalBatch: number, sequenceLength = 2048): TrainingSearchInput => ({
+  model,
+  cluster,
+  precision: defaultPrecision,
+  globalBatch,
+  sequenceLength,
+})
+
+/** What identifies a candidate and what it is ranked by. */
+const summary = (c: TrainingCandidate): { description: string; strategy: Strategy; workload: TrainingWorkload; iterationSeconds: number } => ({
+  description: c.description,
+  strategy: c.strategy,
+  workload: c.workload,
+  iterationSeconds: c.iterationSeconds,
+})
+
+/** The candidates the space holds, counted from its parts: per strategy whose dp divides the batch, micro-batch sizes × modes × stages. */
+const expectedCandidates = (input: TrainingSearchInput, recompute: number, zero: number): { strategies: number; candidates: number; batch: number } => {
+  let strategies = 0
+  let candidates = 0
+  let batch = 0
+  for (const s of enumerate({ model: input.model, cluster: input.cluster, sequenceLength: input.sequenceLength })()) {
+    strategies++
+    if (input.globalBatch % s.dp !== 0) batch++
+    else candidates += divisors(input.globalBatch / s.dp).length * recompute * zero
+  }
+  return { strategies, candidates, batch }
+}
+
+const counts = (p: TrainingPlan) => ({ gpus: p.gpus, strategies: p.strategies, candidates: p.candidates, fit: p.fit, rejected: p.rejected })
+
+// -------------------------------------------------------------------------------------
+// exhaustiveness: the search against a brute-force loop over estimateTraining
+// -------------------------------------------------------------------------------------
+
+/** A candidate that fits, kept in enumeration order. */
+interface Row {
+  readonly estimate: TrainingEstimate
+}
+
+interface BruteForce {
+  readonly ranked: ReadonlyArray<Row>
+  readonly candidates: number
+  readonly memory: number
+  readonly interleaving: number
+  readonly unexpected: ReadonlyArray<EstimateError>
+}
+
+/** Every (strategy, micro-batch dividing the per-replica batch, recomputation, ZeRO stage) through the public estimate, ranked. */
+const bruteForce = (input: TrainingSearchInput, recomputes: ReadonlyArray<RecomputeMode>, zeros: ReadonlyArray<ZeroStage>): BruteForce => {
+  const rows: Row[] = []
+  const unexpected: EstimateError[] = []
+  let candidates = 0
+  let memory = 0
+  let interleaving = 0
+  for (const s of enumerate({ model: input.model, cluster: input.cluster, sequenceLength: input.sequenceLength })()) {
+    if (input.globalBatch % s.dp !== 0) continue
+    for (const microBatch of divisors(input.globalBatch / s.dp)) {
+      for (const recompute of recomputes) {
+        for (const zeroStage of zeros) {
+          candidates++
+          const workload: TrainingWorkload = { globalBatch: input.globalBatch, microBatch, sequenceLength: input.sequenceLength, recompute, zeroStage }
+          const r = estimateTraining(defaultCostModels)({ model: input.model, cluster: input.cluster, precision: input.precision, strategy: s, workload })
+          if (E.isLeft(r)) {
+            // the only thing the enumeration lets through: interleaving without whole micro-batches per pipeline rank
+            if (r.left.code === 'invalid-workload' && r.left.message.includes('interleaved schedule')) interleaving++
+            else unexpected.push(r.left)
+          } else if (!r.right.memory.fits) memory++
+          else rows.push({ estimate: r.right })
+        }
+      }
+    }
+  }
+  // shortest iteration first, ties in enumeration order (Array.prototype.sort is stable)
+  const ranked = [...rows].sort((a, b) => a.estimate.iterationSeconds - b.estimate.iterationSeconds)
+  return { ranked, candidates, memory, interleaving, unexpected }
+}
+
+const againstBruteForce = (name: string, input: TrainingSearchInput, recomputes: ReadonlyArray<RecomputeMode>, zeros: ReadonlyArray<ZeroStage>): void => {
+  const top = 10
+
+  describe(`planTraining: ${name}, against brute force`, () => {
+    let brute: BruteForce
+    let plan: TrainingPlan
+    beforeAll(async () => {
+      brute = bruteForce(input, recomputes, zeros)
+      plan = await search(input, { recompute: recomputes, zeroStages: zeros }, { top, workers: 1 })
+    })
+
+    it('the brute force meets no error but interleaving, and more than ten candidates fit', () => {
+      expect(brute.unexpected).toEqual([])
+      expect(brute.ranked.length).toBeGreaterThan(top)
+    })
+
+    it('finds the brute-force minimum iteration', () => {
+      const best = plan.best[0]
+      const minimum = brute.ranked[0]
+      if (best === undefined || minimum === undefined) throw new Error('something fits')
+      expect(best.iterationSeconds).toBe(Math.min(...brute.ranked.map((r) => r.estimate.iterationSeconds)))
+      expect(best.description).toBe(minimum.estimate.description)
+      expect(best.workload).toEqual(minimum.estimate.workload)
+    })
+
+    it('keeps the ten best of the brute force, in its order (ties in enumeration order)', () => {
+      const expected = brute.ranked.slice(0, top).map((r) => ({
+        description: r.estimate.description,
+        strategy: r.estimate.strategy,
+        workload: r.estimate.workload,
+        iterationSeconds: r.estimate.iterationSeconds,
+      }))
+      expect(plan.best.map(summary)).toEqual(expected)
+    })
+
+    it('counts what it rejects as the estimates do: the same candidates, the same fit, the same memory and interleaving rejections', () => {
+      expect(plan.candidates).toBe(brute.candidates)
+      expect(plan.fit).toBe(brute.ranked.length)
+      expect(plan.rejected.memory).toBe(brute.memory)
+      expect(plan.rejected.interleaving).toBe(brute.interleaving)
+      expect(plan.rejected.batch).toBe(0)
+    })
+
+    it('candidates = fit + memory + interleaving rejections, and both equal the count from the parts', () => {
+      const parts = expectedCandidates(input, recomputes.length, zeros.length)
+      expect(plan.strategies).toBe(parts.strategies)
+      expect(plan.strategies).toBe(countStrategies({ model: input.model, cluster: input.cluster, sequenceLength: input.sequenceLength })())
+      expect(plan.candidates).toBe(parts.candidates)
+      expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving)
+      expect(plan.workers).toBe(1)
+    })
+
+    it('ranks best first', () => {
+      for (let i = 1; i < plan.best.length; i++) {
+        expect((plan.best[i] as TrainingCandidate).iterationSeconds).toBeGreaterThanOrEqual((plan.best[i - 1] as TrainingCandidate).iterationSeconds)
+      }
+    })
+  })
+}
+
+againstBruteForce('Llama-2-7B on one DGX H100, 16 sequences of 2048 tokens, the whole space', inputOf(llama7b, h100x8, 16), recomputeModes, zeroStages)
+// an MoE model exercises the expert groups and the constants shared by strategies of the same shard shape; a narrowed space keeps it fast
+againstBruteForce('the reference MoE (16 layers, 64 experts) on one DGX H100, 8 sequences of 4096 tokens, selective and full, ZeRO 0 and 3', inputOf(models['reference-moe'], h100x8, 8, 4096), ['selective', 'full'], [0, 3])
+
+describe('planTraining: Llama-2-7B on one DGX H100, 16 sequences of 2048 tokens, the candidates kept', () => {
+  const input = inputOf(llama7b, h100x8, 16)
+  let plan: TrainingPlan
+  beforeAll(async () => {
+    plan = await search(input, {}, { top: 10, workers: 1 })
+  })
+
+  it('the whole cluster and ten candidates', () => {
+    expect(plan.gpus).toBe(8)
+    expect(plan.best).toHaveLength(10)
+  })
+
+  it('each candidate kept is its estimate: figures, memory and breakdown', () => {
+    for (const c of plan.best) {
+      const e = rightOf(estimateTraining(defaultCostModels)({ model: input.model, cluster: input.cluster, precision: input.precision, strategy: c.strategy, workload: c.workload }))
+      expect(c.description).toBe(describeStrategy(c.strategy))
+      expect(c.iterationSeconds).toBe(e.iterationSeconds)
+      expect(c.mfu).toBe(e.mfu)
+      expect(c.tokensPerSecondPerGpu).toBe(e.tokensPerSecondPerGpu)
+      expect(c.modelFlopsPerGpu).toBe(e.modelFlopsPerGpu)
+      expect(c.microBatches).toBe(e.microBatches)
+      expect(c.breakdown).toEqual(e.breakdown)
+      expectClose(c.memoryPerGpu, e.memory.peak)
+      expect(c.memoryPerGpu).toBeLessThanOrEqual(h100x8.device.memory)
+    }
+  })
+
+  it('top 3 is the head of top 10', async () => {
+    const three = await search(input, {}, { top: 3, workers: 1 })
+    expect(three.best).toHaveLength(3)
+    expect(three.best.map(summary)).toEqual(plan.best.slice(0, 3).map(summary))
+    expect(counts(three)).toEqual(counts(plan))
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// worker threads
+// -------------------------------------------------------------------------------------
+
+describe('planTraining: one thread or several, the same answer', () => {
+  const input = inputOf(llama7b, h100x16, 32)
+
+  it('Llama-2-7B on 16 GPUs, 32 sequences: workers 1 and 2 give the same best list and counts', async () => {
+    const one = await search(input, {}, { workers: 1 })
+    const two = await search(input, {}, { workers: 2 })
+    expect(one.workers).toBe(1)
+    expect(two.workers).toBe(2)
+    expect(one.best.length).toBe(10)
+    expect(two.best.map(summary)).toEqual(one.best.map(summary))
+    expect(two.best).toEqual(one.best)
+    expect(counts(two)).toEqual(counts(one))
+  }, 60_000)
+
+  it('three workers, and a narrowed space, agree too', async () => {
+    const space: TrainingSpace = { recompute: ['selective', 'full'], zeroStages: [1, 3], max: { tp: 4 } }
+    const one = await search(input, space, { workers: 1, top: 5 })
+    const three = await search(input, space, { workers: 3, top: 5 })
+    expect(three.workers).toBe(3)
+    expect(three.best.map(summary)).toEqual(one.best.map(summary))
+    expect(counts(three)).toEqual(counts(one))
+  }, 60_000)
+
+  it('slices of the strategies add up to the whole: counts sum, and the best of the whole is the best of the slices', () => {
+    const whole = rightOf(searchTrainingSlice(defaultCostModels, input, {}, { index: 0, of: 1 }, 5))
+    const slices = [0, 1, 2].map((index) => rightOf(searchTrainingSlice(defaultCostModels, input, {}, { index, of: 3 }, 5)))
+    const sum = (f: (r: typeof whole) => number): number => slices.reduce((a, r) => a + f(r), 0)
+    expect(sum((r) => r.strategies)).toBe(whole.strategies)
+    expect(sum((r) => r.candidates)).toBe(whole.candidates)
+    expect(sum((r) => r.fit)).toBe(whole.fit)
+    expect(sum((r) => r.rejected.memory)).toBe(whole.rejected.memory)
+    expect(sum((r) => r.rejected.interleaving)).toBe(whole.rejected.interleaving)
+    const bestOfSlices = Math.min(...slices.flatMap((r) => r.best.map((b) => b.candidate.iterationSeconds)))
+    expect(whole.best[0]?.candidate.iterationSeconds).toBe(bestOfSlices)
+    // each slice took the strategies index, index + 3, ...: the first entry of a ranked order is the strategy's index
+    slices.forEach((r, index) => {
+      for (const b of r.best) expect((b.order[0] ?? -1) % 3).toBe(index)
+    })
+  })
+
+  it('models other than the default run on the calling thread, with the same answer', async () => {
+    const mine = { ...defaultCostModels }
+    const plan = rightOf(await planTraining(mine)(input, {}, { workers: 2, top: 5 }))
+    const one = await search(input, {}, { workers: 1, top: 5 })
+    expect(plan.workers).toBe(1)
+    expect(plan.best.map(summary)).toEqual(one.best.map(summary))
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// counts and narrowings
+// -------------------------------------------------------------------------------------
+
+describe('planTraining: counts and the space', () => {
+  it('GPT-3 175B on 8 GPUs fits nowhere: fit 0, an empty best list, every candidate rejected for memory or interleaving', async () => {
+    const input = inputOf(models['gpt3-175b'], h100x8, 8)
+    const plan = await search(input)
+    const parts = expectedCandidates(input, 3, 4)
+    expect(plan.fit).toBe(0)
+    expect(plan.best).toEqual([])
+    expect(plan.strategies).toBe(parts.strategies)
+    expect(plan.candidates).toBe(parts.candidates)
+    expect(plan.candidates).toBeGreaterThan(0)
+    expect(plan.rejected.memory + plan.rejected.interleaving).toBe(plan.candidates)
+  })
+
+  it('strategies whose dp does not divide the global batch are counted once each, as batch rejections', async () => {
+    // 12 sequences: dp = 8 does not divide 12; dp = 1, 2 and 4 do
+    const input = inputOf(llama7b, h100x8, 12)
+    const plan = await search(input)
+    const parts = expectedCandidates(input, 3, 4)
+    const dp8 = Array.from(enumerate({ model: llama7b, cluster: h100x8, sequenceLength: 2048 })()).filter((s) => s.dp === 8).length
+    expect(dp8).toBeGreaterThan(0)
+    expect(plan.rejected.batch).toBe(dp8)
+    expect(plan.rejected.batch).toBe(parts.batch)
+    expect(plan.strategies).toBe(parts.strategies)
+    expect(plan.candidates).toBe(parts.candidates)
+    expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving)
+    for (const c of plan.best) expect(12 % c.strategy.dp).toBe(0)
+  })
+
+  it('a narrowed space: micro-batches of 1, full recomputation and ZeRO 3 only; 1 × 1 × 1 candidate per strategy', async () => {
+    const input = inputOf(llama7b, h100x8, 16)
+    const space: TrainingSpace = { microBatches: [1], recompute: ['full'] as ReadonlyArray<RecomputeMode>, zeroStages: [3] as ReadonlyArray<ZeroStage> }
+    const plan = await search(input, space)
+    expect(plan.candidates).toBe(plan.strategies)
+    expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving)
+    expect(plan.best.length).toBeGreaterThan(0)
+    for (const c of plan.best) expect(c.workload).toMatchObject({ microBatch: 1, recompute: 'full', zeroStage: 3, globalBatch: 16, sequenceLength: 2048 })
+  })
+
+  it('the GPUs to use: 8 of the 16, the strategies of 8 GPUs', async () => {
+    const plan = await search({ ...inputOf(llama7b, h100x16, 16), gpus: 8 })
+    expect(plan.gpus).toBe(8)
+    expect(plan.strategies).toBe(countStrategies({ model: llama7b, cluster: h100x16, gpus: 8, sequenceLength: 2048 })())
+    for (const c of plan.best) expect(c.strategy.tp * c.strategy.pp * c.strategy.dp * c.strategy.cp).toBe(8)
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// bad input
+// -------------------------------------------------------------------------------------
+
+describe('planTraining: bad input', () => {
+  const bad = async (input: TrainingSearchInput, options: { workers?: number } = {}): Promise<EstimateError> =>
+    leftOf(await planTraining(defaultCostModels)(input, {}, options))
+
+  for (const globalBatch of [0, -4, 1.5]) {
+    it(`a global batch of ${globalBatch}: invalid-workload naming workload.global_batch`, async () => {
+      const e = await bad(inputOf(llama7b, h100x8, globalBatch))
+      expect(e.code).toBe('invalid-workload')
+      expect(e.message).toBe(`workload.global_batch: expected a positive integer, got ${globalBatch}`)
+    })
+  }
+
+  it('a global batch of 0 with two workers: the same error', async () => {
+    const e = await bad(inputOf(llama7b, h100x16, 0), { workers: 2 })
+    expect(e.code).toBe('invalid-workload')
+    expect(e.message).toContain('workload.global_batch')
+  }, 60_000)
+
+  it('a sequence length of 0: invalid-workload naming workload.seq_len', async () => {
+    const e = await bad(inputOf(llama7b, h100x8, 16, 0))
+    expect(e.code).toBe('invalid-workload')
+    expect(e.message).toMatch(/^workload\.seq_len:/)
+  })
+
+  for (const gpus of [0, 9, 2.5]) {
+    it(`${gpus} GPUs of a cluster of 8: invalid-workload naming gpus`, async () => {
+      const e = await bad({ ...inputOf(llama7b, h100x8, 16), gpus })
+      expect(e.code).toBe('invalid-workload')
+      expect(e.message).toBe(`gpus: expected 1 to 8 (the cluster's GPUs), got ${gpus}`)
+    })
+  }
+})
