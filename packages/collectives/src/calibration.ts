@@ -14,7 +14,7 @@ import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import type { Cluster, GroupSpan, Link, Tier } from '@meshplan/topology'
 import { latencies, spanOf } from '@meshplan/topology'
-import { bytes, bytesPerSecond, closed, decodeWith, describeIssue, dtypes, flopsPerSecond, oneOf, positiveInt, seconds } from '@meshplan/units'
+import { bytes, bytesPerSecond, closed, decodeWith, describeIssue, dtypes, flopsPerSecond, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from '@meshplan/units'
 import type { Dtype, FlopsPerSecond } from '@meshplan/units'
 import { estimate, type CollectiveModel } from './model'
 import { collectiveOps } from './op'
@@ -23,16 +23,8 @@ import { collectiveOps } from './op'
 // model
 // -------------------------------------------------------------------------------------
 
-const numberWhere = (name: string, test: (n: number) => boolean): t.Type<number, number, unknown> =>
-  new t.Type<number, number, unknown>(
-    name,
-    (u): u is number => typeof u === 'number' && test(u),
-    (u, c) => (typeof u === 'number' && test(u) ? t.success(u) : t.failure(u, c)),
-    (a) => a,
-  )
-
-const positive = numberWhere('a finite number above zero', (n) => Number.isFinite(n) && n > 0)
-const nonNegative = numberWhere('a finite number, zero or more', (n) => Number.isFinite(n) && n >= 0)
+const positive = positiveNumber
+const nonNegative = nonNegativeNumber
 
 /** The scale-out link of a case's hardware: GB/s (1e9 B/s) per GPU per direction, µs per hop. */
 export const HardwareLink = closed(

@@ -19,7 +19,7 @@
  */
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
-import { closed, decodeWith, oneOf, positiveInt, type DecodeIssue } from '@meshplan/units'
+import { closed, decodeWith, numberWhere, oneOf, positiveInt, positiveNumber, type DecodeIssue } from '@meshplan/units'
 import { estimateError, type EstimateError } from '@meshplan/cost-models'
 
 // -------------------------------------------------------------------------------------
@@ -78,29 +78,12 @@ export interface InferenceWorkload {
 export const defaultMaxBatch = 1024
 
 /** A token count that may be a mean: a finite number of at least 1. */
-const tokenCount = new t.Type<number, number, unknown>(
-  'a number of tokens, 1 or more (a mean need not be whole)',
-  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u >= 1,
-  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u >= 1 ? t.success(u) : t.failure(u, c)),
-  (a) => a,
-)
+const tokenCount = numberWhere('a number of tokens, 1 or more (a mean need not be whole)', (n) => Number.isFinite(n) && n >= 1)
 
-const positiveRate = new t.Type<number, number, unknown>(
-  'a finite number above zero',
-  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u > 0,
-  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u > 0 ? t.success(u) : t.failure(u, c)),
-  (a) => a,
-)
-
-const fraction = new t.Type<number, number, unknown>(
-  'a fraction in [0, 1)',
-  (u): u is number => typeof u === 'number' && u >= 0 && u < 1,
-  (u, c) => (typeof u === 'number' && u >= 0 && u < 1 ? t.success(u) : t.failure(u, c)),
-  (a) => a,
-)
+const fraction = numberWhere('a fraction in [0, 1)', (n) => n >= 0 && n < 1)
 
 const SpeculativeFile = closed(
-  { method: oneOf(speculativeMethods), draft_tokens: positiveInt, acceptance_length: positiveRate },
+  { method: oneOf(speculativeMethods), draft_tokens: positiveInt, acceptance_length: positiveNumber },
   {},
   'speculative decoding { method, draft_tokens, acceptance_length }',
 )
@@ -116,7 +99,7 @@ export const InferenceWorkloadFile = closed(
     max_num_tokens: positiveInt,
     num_requests: positiveInt,
     concurrency: positiveInt,
-    request_rate: positiveRate,
+    request_rate: positiveNumber,
     length_distribution: oneOf(lengthDistributions),
     range_ratio: fraction,
     speculative: SpeculativeFile,

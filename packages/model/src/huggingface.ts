@@ -23,7 +23,7 @@ import * as RA from 'fp-ts/ReadonlyArray'
 import { sequenceS } from 'fp-ts/Apply'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
-import { decodeWith, oneOf, type DecodeIssue } from '@meshplan/units'
+import { decodeWith, numberWhere, oneOf, type DecodeIssue } from '@meshplan/units'
 import { families, type Architecture, type HeadAttention, type Moe } from './architecture'
 
 // -------------------------------------------------------------------------------------
@@ -36,11 +36,8 @@ import { families, type Architecture, type HeadAttention, type Moe } from './arc
  */
 const maxSize = 2 ** 31 - 1
 
-/** A number passing `test`, reported as `name` otherwise. */
-const numberCodec = (name: string, test: (n: number) => boolean): t.Type<number, number, unknown> => {
-  const is = (u: unknown): u is number => typeof u === 'number' && Number.isFinite(u) && test(u)
-  return new t.Type<number, number, unknown>(name, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c)), t.identity)
-}
+/** A finite number passing `test`, reported as `name` otherwise. */
+const numberCodec = (name: string, test: (n: number) => boolean): t.Type<number, number, unknown> => numberWhere(name, (n) => Number.isFinite(n) && test(n))
 
 /** A dimension or a count: a whole number from 1 to 2^31 - 1. */
 const size = numberCodec('a positive integer (at most 2^31 - 1)', (n) => Number.isInteger(n) && n >= 1 && n <= maxSize)

@@ -27,7 +27,7 @@ import { fractionReserve } from '@meshplan/memory'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, type Precision } from '@meshplan/model'
 import { decodeStrategy, strategy, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
-import { closed, decodeWith, nonNegativeInt, oneOf, positiveInt, rerootIssues, type DecodeIssue } from '@meshplan/units'
+import { closed, decodeWith, nonNegativeInt, numberWhere, oneOf, positiveInt, positiveNumber, rerootIssues, type DecodeIssue } from '@meshplan/units'
 import type { CostModels } from '@meshplan/cost-models'
 import { decodeInferenceWorkload, estimateInference, type InferenceEstimate, type InferenceInput } from '@meshplan/inference'
 import { decodeTrainingWorkload, estimateTraining, type TrainingEstimate, type TrainingInput } from '@meshplan/training'
@@ -73,14 +73,6 @@ export interface CaseReport {
 
 const Envelope = closed({ format: t.literal('meshplan-cases/1'), cases: t.array(t.unknown) }, {}, 'a case file { format: "meshplan-cases/1", cases: [...] }')
 
-/** A measurement: a finite number above zero (an error is relative to it). */
-const positiveNumber = new t.Type<number, number, unknown>(
-  'a finite number above zero',
-  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u > 0,
-  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u > 0 ? t.success(u) : t.failure(u, c)),
-  (a) => a,
-)
-
 /** What a case may set about the engine that produced it (`FORMAT.md`, `engine.options`). */
 export const EngineOptions = closed(
   {},
@@ -92,12 +84,7 @@ export const EngineOptions = closed(
     attention_dp_balance: t.boolean,
     cuda_graphs: t.boolean,
     custom_all_reduce: t.boolean,
-    gpu_memory_utilization: new t.Type<number, number, unknown>(
-      'a fraction in (0, 1]',
-      (u): u is number => typeof u === 'number' && u > 0 && u <= 1,
-      (u, c) => (typeof u === 'number' && u > 0 && u <= 1 ? t.success(u) : t.failure(u, c)),
-      (a) => a,
-    ),
+    gpu_memory_utilization: numberWhere('a fraction in (0, 1]', (n) => n > 0 && n <= 1),
     attention_backend: t.string,
   },
   'engine options { attention_kernel?, tp_comm_overlap?, pp_comm_overlap?, two_batch_overlap?, attention_dp_balance?, cuda_graphs?, custom_all_reduce?, gpu_memory_utilization?, attention_backend? }',

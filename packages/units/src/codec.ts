@@ -91,6 +91,24 @@ export const positiveInt: t.Type<number, number, unknown> = new t.Type<number, n
   (a) => a,
 )
 
+/**
+ * A number that passes `test`, reported as `name` ("a finite number above zero"): one
+ * way to state a numeric field's range, so that the range and its words stay together.
+ */
+export const numberWhere = (name: string, test: (n: number) => boolean): t.Type<number, number, unknown> =>
+  new t.Type<number, number, unknown>(
+    name,
+    (u): u is number => typeof u === 'number' && test(u),
+    (u, c) => (typeof u === 'number' && test(u) ? t.success(u) : t.failure(u, c)),
+    (a) => a,
+  )
+
+/** A finite number above zero. */
+export const positiveNumber = numberWhere('a finite number above zero', (n) => Number.isFinite(n) && n > 0)
+
+/** A finite number, zero or more. */
+export const nonNegativeNumber = numberWhere('a finite number, zero or more', (n) => Number.isFinite(n) && n >= 0)
+
 /** A whole number of at least 0, reported as "a non-negative integer". */
 export const nonNegativeInt: t.Type<number, number, unknown> = new t.Type<number, number, unknown>(
   'a non-negative integer',

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import * as t from 'io-ts'
-import { closed, decodeWith, describeIssue, nonNegativeInt, oneOf, positiveInt, quantity, rerootIssues, type DecodeIssue } from '../src/codec'
+import { closed, decodeWith, describeIssue, nonNegativeInt, nonNegativeNumber, numberWhere, oneOf, positiveInt, positiveNumber, quantity, rerootIssues, type DecodeIssue } from '../src/codec'
 
 const Gpu = closed({ memory: quantity('bytes'), count: positiveInt }, { latency: quantity('seconds', 'nonNegative'), kind: oneOf(['sxm', 'pcie']) }, 'a GPU')
 const decode = decodeWith(Gpu, 'cluster.gpu')
@@ -79,5 +79,23 @@ describe('rerootIssues', () => {
       { path: 'configuration.x', value: 3, expected: 'a number' },
     ]
     expect(rerootIssues('config', 'plan.model')(issues).map((i) => i.path)).toEqual(['plan.model', 'plan.model.hidden_size', 'plan.model[0]', 'configuration.x'])
+  })
+})
+
+describe('numberWhere: a numeric range stated once with its words', () => {
+  const fraction = numberWhere('a fraction in [0, 1)', (n) => n >= 0 && n < 1)
+  it('accepts what passes and reports the words for the rest at the path', () => {
+    expect(decodeWith(fraction, 'x')(0.5)).toEqual({ _tag: 'Right', right: 0.5 })
+    const bad = decodeWith(fraction, 'x')(1)
+    expect(E.isLeft(bad) && bad.left).toEqual([{ path: 'x', value: 1, expected: 'a fraction in [0, 1)' }])
+    expect(E.isLeft(decodeWith(fraction, 'x')('0.5'))).toBe(true)
+  })
+  it('positiveNumber and nonNegativeNumber refuse NaN and infinities', () => {
+    for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(E.isLeft(decodeWith(positiveNumber, 'x')(v))).toBe(true)
+      expect(E.isLeft(decodeWith(nonNegativeNumber, 'x')(v))).toBe(true)
+    }
+    expect(E.isLeft(decodeWith(positiveNumber, 'x')(0))).toBe(true)
+    expect(E.isRight(decodeWith(nonNegativeNumber, 'x')(0))).toBe(true)
   })
 })
