@@ -30,8 +30,8 @@ const fail = (command: string, messages: ReadonlyArray<string> | string): Output
 })
 const json = (value: unknown): string => JSON.stringify(value, null, 2)
 
-/** The example plan shipped with the repository: the reference EP64 x TP2 plan. */
-export const examplePlanFile = path.resolve(__dirname, '..', '..', '..', 'examples', 'reference-plan.yaml')
+/** The example plan shipped with the command (examples/ of this package): the reference EP64 x TP2 plan. */
+export const examplePlanFile = path.resolve(__dirname, '..', 'examples', 'reference-plan.yaml')
 
 type Parsed = { readonly values: Flags; readonly positionals: ReadonlyArray<string> }
 

@@ -118,10 +118,12 @@ const parseLayoutFlags = (args: ReadonlyArray<string>) =>
 
 export { run }
 
-if (require.main === module) {
-  void Promise.resolve(run(process.argv.slice(2))).then((output) => {
-    if (output.stdout !== '') process.stdout.write(`${output.stdout}\n`)
-    if (output.stderr !== '') process.stderr.write(`${output.stderr}\n`)
-    process.exitCode = output.code
-  })
+/** Runs the command on `argv` (the arguments after `meshplan`), prints what it returns and sets the exit code. */
+export const main = async (argv: ReadonlyArray<string>): Promise<void> => {
+  const output = await run(argv)
+  if (output.stdout !== '') process.stdout.write(`${output.stdout}\n`)
+  if (output.stderr !== '') process.stderr.write(`${output.stderr}\n`)
+  process.exitCode = output.code
 }
+
+if (require.main === module) void main(process.argv.slice(2))
