@@ -1,447 +1,461 @@
 /**
- * The commands over the planner: `estimate`, `plan`, `check`, `dag`, `validate`,
- * `presets` and `example`. Each takes its arguments and returns what to print and the
- * exit code: 0 success (check: every claim holds), 1 a law or a claim fails, 2 invalid
- * input (the message on stderr, never a stack trace).
+ * The commands: what each does, the flags that apply to it, its help (description,
+ * examples, exit codes), and how it runs once its flags are parsed. Each run returns
+ * what to print and the exit code: 0 success, 1 a law or a claim fails (or no strategy
+ * meets the objectives), 2 invalid input (the message on stderr, never a stack trace).
  */
 import * as path from 'node:path'
-import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/Either'
-import { modelNames, models, parameterCounts } from '@meshplan/model'
-import { layout, type Constraints } from '@meshplan/parallelism'
 import { defaultCostModels } from '@meshplan/cost-models'
-import { estimateInference, planInference } from '@meshplan/inference'
+import { estimateInference, planInference, type Slo } from '@meshplan/inference'
+import { modelNames, models, parameterCounts } from '@meshplan/model'
+import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
 import { checkPlan, deploymentGraph, predictCases, toDot, toJson, toMermaid, type Audit, type Plan } from '@meshplan/planner'
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
 import { formatBytes, parseDocument } from '@meshplan/units'
-import { deploymentHelp, deploymentOf, deploymentOptions, readPlan, type Deployment, type Flags } from './deployment'
-import { issuesMessage, positiveFlag, readText } from './inputs'
+import { deploymentFlags, deploymentOf, inferenceFlags, notApplicable, readPlan, strategyFlags, strategyOf, trainingFlags, type Deployment } from './deployment'
+import type { FlagName, ParsedFlags } from './flags'
+import { issuesMessage, readText, resolveCluster, resolveModel } from './inputs'
+import { jsonText } from './json'
+import { layoutReport, renderLayout } from './layout-report'
 import { auditJson, estimateJson, planJson, renderAudit, renderCases, renderEstimate, renderPlan, validateJson } from './reports'
 import { table } from './table'
-import { caseInput, estimateTrainingOutput, planTrainingOutput, trainingFlags, trainingHelp, trainingInputOf, trainingOptions, wantsTraining } from './training'
+import { caseInput, estimateTrainingOutput, planTrainingOutput, trainingInputOf } from './training'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
 
 export type Output = { readonly code: number; readonly stdout: string; readonly stderr: string }
 
+/** A command: its words for `--help`, the flags that apply, and its run. */
+export interface CommandSpec {
+  readonly name: string
+  /** One line, in `meshplan --help`. */
+  readonly summary: string
+  /** Positional arguments, `[NAME]` when optional. */
+  readonly arguments: ReadonlyArray<{ readonly name: string; readonly help: string; readonly required: boolean }>
+  readonly flags: ReadonlyArray<FlagName>
+  /** Paragraphs after the usage line. */
+  readonly description: string
+  readonly examples: ReadonlyArray<string>
+  readonly exitCodes: string
+  readonly run: (positionals: ReadonlyArray<string>, parsed: ParsedFlags) => Output | Promise<Output>
+}
+
+// -------------------------------------------------------------------------------------
+// helpers
+// -------------------------------------------------------------------------------------
+
 const ok = (stdout: string, code = 0): Output => ({ code, stdout, stderr: '' })
-const fail = (command: string, messages: ReadonlyArray<string> | string): Output => ({
-  code: 2,
+const fail = (command: string, messages: ReadonlyArray<string> | string, code = 2): Output => ({
+  code,
   stdout: '',
   stderr: (typeof messages === 'string' ? [messages] : messages).map((m) => `meshplan ${command}: ${m}`).join('\n'),
 })
-const json = (value: unknown): string => JSON.stringify(value, null, 2)
 
 /** The example plan shipped with the command (examples/ of this package): the reference EP64 x TP2 plan. */
 export const examplePlanFile = path.resolve(__dirname, '..', 'examples', 'reference-plan.yaml')
 
-type Parsed = { readonly values: Flags; readonly positionals: ReadonlyArray<string> }
-
-const parse = (command: string, args: ReadonlyArray<string>, extra: Record<string, { type: 'string' | 'boolean' }>): E.Either<Output, Parsed> => {
-  try {
-    const r = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: { ...deploymentOptions, ...extra } })
-    return E.right({ values: r.values as Flags, positionals: r.positionals })
-  } catch (error) {
-    return E.left(fail(command, `${(error as Error).message} (meshplan ${command} --help)`))
-  }
+const shownPath = (file: string): string => {
+  const relative = path.relative(process.cwd(), file)
+  return relative.startsWith('..') ? file : relative
 }
 
-/** The deployment of a command: a plan file (first positional, optional unless `needPlan`) and the flags. */
-const deploymentFrom = (command: string, parsed: Parsed, needPlan: boolean): E.Either<Output, Deployment> => {
-  const [file, ...extra] = parsed.positionals
+/** The plan file of the first positional (required or not), read; no other positional. */
+const planArgument = (command: string, positionals: ReadonlyArray<string>, required: boolean): E.Either<Output, Plan | undefined> => {
+  const [file, ...extra] = positionals
   if (extra.length > 0) return E.left(fail(command, `unexpected argument "${extra[0]}"`))
-  if (file === undefined && needPlan) return E.left(fail(command, `expected a plan file (meshplan ${command} PLAN; see ${path.relative(process.cwd(), examplePlanFile)})`))
-  let plan: Plan | undefined
-  if (file !== undefined) {
-    const read = readPlan(file)
-    if (E.isLeft(read)) return E.left(fail(command, read.left))
-    plan = read.right
-  }
-  const d = deploymentOf(parsed.values, plan)
+  if (file === undefined) return required ? E.left(fail(command, `expected a plan file (meshplan ${command} PLAN; e.g. ${shownPath(examplePlanFile)})`)) : E.right(undefined)
+  const plan = readPlan(file)
+  return E.isLeft(plan) ? E.left(fail(command, plan.left)) : E.right(plan.right)
+}
+
+const deploymentFrom = (command: string, positionals: ReadonlyArray<string>, parsed: ParsedFlags, required: boolean): E.Either<Output, Deployment> => {
+  const plan = planArgument(command, positionals, required)
+  if (E.isLeft(plan)) return plan
+  const d = deploymentOf(parsed, plan.right)
   return E.isLeft(d) ? E.left(fail(command, d.left)) : E.right(d.right)
 }
+
+const strategyProblems = (e: { readonly message: string; readonly violations?: ReadonlyArray<{ readonly message: string; readonly suggestion: string }> }): ReadonlyArray<string> =>
+  e.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [e.message]
 
 // -------------------------------------------------------------------------------------
 // estimate
 // -------------------------------------------------------------------------------------
 
-export const estimateHelp = `meshplan estimate [PLAN] [options]: the figures of one deployment
-
-Inference: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user),
-memory per GPU with the largest batch that fits, and where a step's time goes (per
-operator group, compute- or memory-bound, and exposed communication per kind).
-Training (--train, or a training case with --case): iteration time, tokens/s and model
-FLOP/s per GPU, MFU, the step's breakdown (compute, bubble, exposed communication per
-kind, optimizer), and per pipeline stage one micro-batch's times and a GPU's memory.
-
-${deploymentHelp}
-${trainingHelp}
-  --case ID               with a case file (meshplan-cases/1) as PLAN: estimate that training case
-  --json                  print meshplan/estimate/1 JSON (training: meshplan/estimate-training/1)
-
-examples:
-  meshplan estimate --model llama-2-70b --cluster dgx-h100 --tp 8 --batch 32
-  meshplan estimate --model mixtral-8x7b --cluster dgx-a100-80gb --tp 2 --etp 2 --mode max_throughput
-  meshplan estimate examples/reference-plan.yaml --batch 8
-  meshplan estimate --train --model gpt3-175b --cluster dgx-a100-80gb --nodes 8 --tp 8 --pp 8 --vp 3 --sp \
-      --global-batch 64 --seq-len 2048 --recompute selective
-  meshplan estimate validation/calibration.json --case torchtitan-gt-h100-llama3.1-8b-fsdp8-bs2-seq8192-selac-bf16
-
-exit codes: 0 estimated, 1 the strategy breaks a law, 2 invalid input or it does not fit in memory`
-
-export const estimateCommand = (args: ReadonlyArray<string>): Output => {
-  const parsed = parse('estimate', args, trainingOptions)
-  if (E.isLeft(parsed)) return parsed.left
-  const flags = parsed.right.values
-  if (flags['help'] === true) return ok(estimateHelp)
-  const caseId = flags['case']
-  if (typeof caseId === 'string') {
-    const [file, ...extra] = parsed.right.positionals
+const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Output => {
+  const { flags, given } = parsed
+  if (flags.case !== undefined) {
+    const others = notApplicable(given, [...deploymentFlags, ...inferenceFlags, ...trainingFlags, 'train'], 'does not apply with --case (the case gives the deployment and the step)')
+    if (others.length > 0) return fail('estimate', others)
+    const [file, ...extra] = positionals
     if (file === undefined) return fail('estimate', '--case: expected a case file (meshplan estimate FILE --case ID)')
     if (extra.length > 0) return fail('estimate', `unexpected argument "${extra[0]}"`)
-    const input = caseInput(file, caseId)
+    const input = caseInput(file, flags.case)
     if (E.isLeft(input)) return fail('estimate', input.left)
-    return estimateTrainingOutput(input.right, input.right.model.name, flags['json'] === true)
+    return estimateTrainingOutput(input.right, input.right.model.name, flags.json === true)
   }
-  if (wantsTraining(flags)) {
-    const t = trainingFlags(flags)
-    const d = deploymentFrom('estimate', parsed.right, false)
-    if (E.isLeft(t)) return fail('estimate', t.left)
+  if (flags.train === true) {
+    const errors = notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero')
+    if (errors.length > 0) return fail('estimate', errors)
+    const d = deploymentFrom('estimate', positionals, parsed, false)
     if (E.isLeft(d)) return d.left
-    const input = trainingInputOf(d.right, t.right)
+    const input = trainingInputOf(d.right, flags)
     if (E.isLeft(input)) return fail('estimate', input.left)
-    return estimateTrainingOutput(input.right, d.right.model.name, flags['json'] === true)
+    return estimateTrainingOutput(input.right, d.right.model.name, flags.json === true)
   }
-  const d = deploymentFrom('estimate', parsed.right, false)
+  const training = notApplicable(given, trainingFlags, 'applies to training; add --train')
+  if (training.length > 0) return fail('estimate', training)
+  const d = deploymentFrom('estimate', positionals, parsed, false)
   if (E.isLeft(d)) return d.left
   const { model, cluster, strategy, precision, workload } = d.right
   const e = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload })
-  if (E.isLeft(e)) {
-    const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [e.left.message]
-    return { ...fail('estimate', lines), code: e.left.code === 'invalid-strategy' ? 1 : 2 }
-  }
+  if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   if (!e.right.memory.fits) {
+    const bytes = formatBytes()
     return fail(
       'estimate',
-      `batch ${e.right.batch} does not fit: ${formatBytes()(e.right.memory.perGpu)} per GPU of ${formatBytes()(e.right.memory.capacity)}; at most ${e.right.memory.maxBatch} sequences of ${workload.inputTokens + workload.outputTokens} tokens fit per data-parallel rank`,
+      `batch ${e.right.batch} does not fit: ${bytes(e.right.memory.perGpu)} per GPU of ${bytes(e.right.memory.capacity)}; at most ${e.right.memory.maxBatch} sequences of ${workload.inputTokens + workload.outputTokens} tokens fit per data-parallel rank`,
     )
   }
-  return ok(parsed.right.values['json'] === true ? json({ schema: 'meshplan/estimate/1', ...estimateJson(e.right) }) : renderEstimate(e.right, workload))
+  return ok(flags.json === true ? jsonText('estimate', estimateJson(e.right)) : renderEstimate(e.right, workload))
+}
+
+const estimateSpec: CommandSpec = {
+  name: 'estimate',
+  summary: 'TTFT, TPOT, tokens/s, memory and the time breakdown of one deployment (--train: one training step)',
+  arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1); with --case, a case file (meshplan-cases/1)', required: false }],
+  flags: [...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags, 'case', 'json'],
+  description: `Serving: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user), memory
+per GPU with the largest batch that fits, and where a step's time goes (per operator
+group, compute- or memory-bound, and exposed communication per kind).
+Training (--train, or a training case with --case): iteration time, tokens/s and model
+FLOP/s per GPU, MFU, the step's breakdown (compute, bubble, exposed communication per
+kind, optimizer), and per pipeline stage one micro-batch's times and a GPU's memory.
+Flags override a plan file's fields. An MoE model without expert parallelism shards
+its experts over the tensor-parallel GPUs (etp = tp) unless --etp says otherwise.`,
+  examples: [
+    'meshplan estimate --model llama-2-70b --cluster dgx-h100 --tp 8 --batch 32',
+    'meshplan estimate --model mixtral-8x7b --cluster dgx-h100 --tp 8',
+    'meshplan estimate --model mixtral-8x7b --cluster dgx-a100-80gb --tp 2 --mode max_throughput',
+    'meshplan estimate examples/reference-plan.yaml --batch 8',
+    'meshplan estimate --train --model gpt3-175b --cluster dgx-a100-80gb --nodes 8 --tp 8 --pp 8 --vp 3 --sp --global-batch 64 --seq-len 2048 --recompute selective',
+    'meshplan estimate validation/calibration.json --case torchtitan-gt-h100-llama3.1-8b-fsdp8-bs2-seq8192-selac-bf16',
+  ],
+  exitCodes: '0 estimated, 1 the strategy breaks a law, 2 invalid input or it does not fit in memory',
+  run: estimateRun,
 }
 
 // -------------------------------------------------------------------------------------
 // plan
 // -------------------------------------------------------------------------------------
 
-const planOptions = {
-  ...trainingOptions,
-  'max-gpus': { type: 'string' },
-  'max-ttft': { type: 'string' },
-  'max-tpot': { type: 'string' },
-  'min-tokens-per-user': { type: 'string' },
-  'memory-headroom': { type: 'string' },
-  top: { type: 'string' },
-} as const
+const objectiveFlags: ReadonlyArray<FlagName> = ['maxTtft', 'maxTpot', 'minTokensPerUser', 'memoryHeadroom', 'maxGpus']
 
-export const planHelp = `meshplan plan [PLAN] [options]: search strategies and batches for a model on a cluster
-
-Enumerates every valid strategy (tp, pp, dp, cp, ep, etp; dp replicas included) on all
-GPUs of the cluster, or on every divisor of --max-gpus, and batches 1, 2, 4, ... up to
-the most that fit; keeps those that meet the objectives; ranks by output tokens/s per
-GPU; prints the best and the Pareto front of tokens/s per GPU against tokens/s per user.
-
-${deploymentHelp}
-objectives:
-  --max-ttft MS --max-tpot MS           milliseconds
-  --min-tokens-per-user N               tokens/s one request sees (1/TPOT)
-  --memory-headroom F                   fraction of GPU memory to leave free (e.g. 0.1)
-  --max-gpus N                          use at most N GPUs
-  --top N                               strategies to list (default 5)
-  --json                                print meshplan/plan/1 JSON (training: meshplan/plan-training/1)
-${trainingHelp}
-  --workers N                           search threads (default: the cores, when the space is large)
-  With --train, every valid (tp, pp, dp, cp, ep, etp, vp, sp), micro-batch, recomputation and
-  ZeRO stage on all GPUs of the cluster is evaluated (degrees, --micro-batch, --recompute and
-  --zero given as flags narrow it) and ranked by iteration time; a progress bar goes to stderr
-  when it is a terminal.
-
-examples:
-  meshplan plan --model llama-3.1-8b --cluster dgx-h100 --nodes 4
-  meshplan plan --model llama-2-70b --cluster dgx-h100 --nodes 2 --max-tpot 50 --mode max_throughput
-  meshplan plan examples/reference-plan.yaml --max-tpot 20
-  meshplan plan --train --model gpt3-175b --cluster dgx-h100 --nodes 128 --global-batch 1536 --seq-len 2048
-
-exit codes: 0 a strategy meets the objectives, 1 none does, 2 invalid input`
-
-const numberFlag = (flag: string, value: string | boolean | undefined, test: (n: number) => boolean, expected: string): E.Either<string, number | undefined> => {
-  if (typeof value !== 'string') return E.right(undefined)
-  const n = Number(value)
-  return value.trim() !== '' && Number.isFinite(n) && test(n) ? E.right(n) : E.left(`--${flag}: expected ${expected}, got "${value}"`)
-}
-
-export const planCommand = (args: ReadonlyArray<string>): Output | Promise<Output> => {
-  const parsed = parse('plan', args, planOptions)
-  if (E.isLeft(parsed)) return parsed.left
-  const f = parsed.right.values
-  if (f['help'] === true) return ok(planHelp)
-  const d = deploymentFrom('plan', parsed.right, false)
-  if (wantsTraining(f)) {
-    const t = trainingFlags(f)
-    const top = positiveFlag('top', typeof f['top'] === 'string' ? f['top'] : undefined)
-    const errors = [...(E.isLeft(t) ? t.left : []), ...(E.isLeft(top) ? [top.left] : [])]
-    if (errors.length > 0 || E.isLeft(t) || E.isLeft(top)) return fail('plan', errors)
-    if (E.isLeft(d)) return d.left
-    const only: Record<string, ReadonlyArray<number>> = {}
-    for (const name of ['tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'vp'] as const) {
-      const given = positiveFlag(name, typeof f[name] === 'string' ? f[name] : undefined)
-      if (E.isRight(given) && given.right !== undefined) only[name === 'vp' ? 'virtualStages' : name] = [given.right]
-    }
-    return planTrainingOutput(d.right, t.right, { only, ...(f['sp'] === true ? { sequenceParallel: true } : {}) }, top.right ?? 10, f['json'] === true, d.right.model.name)
-  }
-  if (E.isLeft(d)) return d.left
-  const positive = (n: number) => n > 0
-  const flags = {
-    maxTtft: numberFlag('max-ttft', f['max-ttft'], positive, 'milliseconds above 0'),
-    maxTpot: numberFlag('max-tpot', f['max-tpot'], positive, 'milliseconds above 0'),
-    minTokensPerUser: numberFlag('min-tokens-per-user', f['min-tokens-per-user'], positive, 'tokens/s above 0'),
-    memoryHeadroom: numberFlag('memory-headroom', f['memory-headroom'], (n) => n >= 0 && n < 1, 'a fraction in [0, 1)'),
-    maxGpus: positiveFlag('max-gpus', typeof f['max-gpus'] === 'string' ? f['max-gpus'] : undefined),
-    top: positiveFlag('top', typeof f['top'] === 'string' ? f['top'] : undefined),
-  }
-  const errors = Object.values(flags).flatMap((r) => (E.isLeft(r) ? [r.left] : []))
-  if (errors.length > 0) return fail('plan', errors)
-  const value = <A>(r: E.Either<string, A>): A | undefined => (E.isRight(r) ? r.right : undefined)
-  const { model, cluster, precision, workload } = d.right
-  // a plan file's strategy is not a constraint of the search; degrees given as flags are
+/** The degrees given as flags: constraints of a search (a plan file's strategy is not one). */
+const degreeConstraints = (parsed: ParsedFlags, withTraining: boolean): Record<string, ReadonlyArray<number>> => {
   const only: Record<string, ReadonlyArray<number>> = {}
+  const { flags } = parsed
   for (const name of ['tp', 'pp', 'dp', 'cp', 'ep', 'etp'] as const) {
-    const given = value(positiveFlag(name, typeof f[name] === 'string' ? f[name] : undefined))
+    const given = flags[name]
     if (given !== undefined) only[name] = [given]
   }
-  const constraints: Constraints = { only }
-  const maxTtft = value(flags.maxTtft)
-  const maxTpot = value(flags.maxTpot)
-  const minTokensPerUser = value(flags.minTokensPerUser)
-  const memoryHeadroom = value(flags.memoryHeadroom)
-  const maxGpus = value(flags.maxGpus)
-  const top = value(flags.top)
+  if (withTraining && flags.vp !== undefined) only['virtualStages'] = [flags.vp]
+  return only
+}
+
+const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Output | Promise<Output> => {
+  const { flags, given } = parsed
+  if (flags.train === true) {
+    const errors = [
+      ...notApplicable(given, [...inferenceFlags, ...objectiveFlags], 'applies to serving; a training search ranks by iteration time over the whole cluster'),
+    ]
+    if (errors.length > 0) return fail('plan', errors)
+    const d = deploymentFrom('plan', positionals, parsed, false)
+    if (E.isLeft(d)) return d.left
+    const constraints: Constraints = { only: degreeConstraints(parsed, true), ...(flags.sp === true ? { sequenceParallel: true } : {}) }
+    return planTrainingOutput(d.right, flags, constraints, flags.top ?? 10, flags.json === true, d.right.model.name)
+  }
+  const errors = [
+    ...notApplicable(given, trainingFlags, 'applies to training; add --train'),
+    ...notApplicable(given, ['workers'], 'applies to training searches (plan --train)'),
+    ...notApplicable(given, ['vp', 'sp'], 'a serving search does not vary interleaved stages or sequence parallelism (training techniques); use them with --train or with estimate'),
+  ]
+  if (errors.length > 0) return fail('plan', errors)
+  const d = deploymentFrom('plan', positionals, parsed, false)
+  if (E.isLeft(d)) return d.left
+  const { model, cluster, precision, workload } = d.right
+  const slo: Slo = {
+    ...(flags.maxTtft === undefined ? {} : { maxTtft: flags.maxTtft }),
+    ...(flags.maxTpot === undefined ? {} : { maxTpot: flags.maxTpot }),
+    ...(flags.minTokensPerUser === undefined ? {} : { minTokensPerUser: flags.minTokensPerUser }),
+    ...(flags.memoryHeadroom === undefined ? {} : { memoryHeadroom: flags.memoryHeadroom }),
+  }
   const started = process.hrtime.bigint()
   const r = planInference(defaultCostModels)({
     model,
     cluster,
     precision,
     workload,
-    constraints,
-    slo: {
-      ...(maxTtft === undefined ? {} : { maxTtft: maxTtft / 1e3 }),
-      ...(maxTpot === undefined ? {} : { maxTpot: maxTpot / 1e3 }),
-      ...(minTokensPerUser === undefined ? {} : { minTokensPerUser }),
-      ...(memoryHeadroom === undefined ? {} : { memoryHeadroom }),
-    },
-    ...(maxGpus === undefined ? {} : { maxGpus }),
-    ...(top === undefined ? {} : { top }),
+    constraints: { only: degreeConstraints(parsed, false) },
+    slo,
+    ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }),
+    ...(flags.top === undefined ? {} : { top: flags.top }),
   })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const code = r.top.length > 0 ? 0 : 1
-  if (f['json'] === true) return ok(json(planJson(r)), code)
+  const objectives = Object.keys(slo).length > 0
+  if (flags.json === true) return ok(jsonText('plan', planJson(r, objectives)), code)
   const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens`
-  return ok([header, renderPlan(r, seconds)].join('\n'), code)
+  return ok([header, renderPlan(r, seconds, objectives)].join('\n'), code)
+}
+
+const planSpec: CommandSpec = {
+  name: 'plan',
+  summary: 'search strategies and batches; rank them; the Pareto front (--train: training plans)',
+  arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1): its model, cluster and workload', required: false }],
+  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'train', ...trainingFlags, 'workers', 'json'],
+  description: `Enumerates every valid strategy (tp, pp, dp, cp, ep, etp; dp replicas included) on all
+GPUs of the cluster, or on every divisor of --max-gpus, and batches 1, 2, 4, ... up to
+the most that fit; keeps those that meet the objectives; ranks them by output tokens/s
+per GPU (--mode latency: by request latency); prints the best and the Pareto front of
+tokens/s per GPU against tokens/s per user. Degrees given as flags fix that degree.
+Without objectives the ranking favours the largest batches, whose TTFT and TPOT can be
+long: give --max-ttft and --max-tpot for an interactive service.
+With --train, every valid (tp, pp, dp, cp, ep, etp, vp, sp), micro-batch, recomputation and
+ZeRO stage is evaluated (degrees, --micro-batch, --recompute and --zero given as flags
+narrow it) and ranked by iteration time; a progress bar goes to stderr when it is a
+terminal.`,
+  examples: [
+    'meshplan plan --model llama-3.1-8b --cluster dgx-h100 --nodes 4',
+    'meshplan plan --model llama-3.1-70b --cluster dgx-h100 --nodes 2 --max-tpot 40ms --max-ttft 2s',
+    'meshplan plan --model llama-2-70b --cluster dgx-h100 --nodes 2 --mode max_throughput --max-tpot 50ms',
+    'meshplan plan examples/reference-plan.yaml --max-tpot 20ms',
+    'meshplan plan --train --model gpt3-175b --cluster dgx-h100 --nodes 128 --global-batch 1536 --seq-len 2048',
+  ],
+  exitCodes: '0 a strategy meets the objectives, 1 none does, 2 invalid input',
+  run: planRun,
 }
 
 // -------------------------------------------------------------------------------------
-// check
+// check and example
 // -------------------------------------------------------------------------------------
 
-export const checkHelp = `meshplan check PLAN [options]: audit a plan someone wrote
-
-Reads a plan file (meshplan-plan/1, JSON or YAML: model, cluster, parallelism,
-workload, claims) and reports every law of the algebra it breaks, each claim as holds
-or does not hold with the computed value and how far off it is, and the best strategy
-the planner finds for the same model, cluster and workload.
-
-${deploymentHelp}
-  --json                  print meshplan/check/1 JSON
-
-examples:
-  meshplan check examples/reference-plan.yaml
-  meshplan check examples/reference-plan.yaml --mode static --batch 32 --output-tokens 512
-
-exit codes: 0 every claim holds and no law is broken, 1 something fails, 2 invalid input`
-
-/** The audit the arguments ask for, or the output that says why there is none. */
-const auditOf = (command: string, args: ReadonlyArray<string>): E.Either<Output, { readonly audit: Audit; readonly json: boolean }> => {
-  const parsed = parse(command, args, {})
-  if (E.isLeft(parsed)) return parsed
-  if (parsed.right.values['help'] === true) return E.left(ok(command === 'example' ? exampleHelp : checkHelp))
-  const d = deploymentFrom(command, parsed.right, true)
+/** The audit of the plan of `positionals` with the flags over it. */
+const auditOf = (command: string, positionals: ReadonlyArray<string>, parsed: ParsedFlags): E.Either<Output, Audit> => {
+  const d = deploymentFrom(command, positionals, parsed, true)
   if (E.isLeft(d)) return d
   const base = d.right.plan
   if (base === undefined) return E.left(fail(command, 'expected a plan file'))
   const { model, cluster, strategy, precision, workload } = d.right
-  return E.right({ audit: checkPlan(defaultCostModels)({ ...base, model, cluster, strategy, precision, workload }), json: parsed.right.values['json'] === true })
+  return E.right(checkPlan(defaultCostModels)({ ...base, model, cluster, strategy, precision, workload }))
 }
 
-export const checkCommand = (args: ReadonlyArray<string>): Output => {
-  const r = auditOf('check', args)
-  if (E.isLeft(r)) return r.left
-  const { audit, json: asJson } = r.right
-  return ok(asJson ? json(auditJson(audit)) : renderAudit(audit), audit.passes ? 0 : 1)
+const checkSpec: CommandSpec = {
+  name: 'check',
+  summary: 'audit a plan: laws of the algebra, every claim, and the best alternative',
+  arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1, JSON or YAML)', required: true }],
+  flags: [...deploymentFlags, ...inferenceFlags, 'json'],
+  description: `Reads a plan file (meshplan-plan/1: model, cluster, parallelism, workload, claims) and
+reports every law of the algebra it breaks, each claim as holds or does not hold with
+the computed value and how far off it is, and the best strategy the planner finds for
+the same model, cluster and workload. Flags override the plan's fields.`,
+  examples: ['meshplan check examples/reference-plan.yaml', 'meshplan check examples/reference-plan.yaml --mode static --batch 32 --output-tokens 512'],
+  exitCodes: '0 every claim holds and no law is broken, 1 something fails, 2 invalid input',
+  run: (positionals, parsed) => {
+    const audit = auditOf('check', positionals, parsed)
+    if (E.isLeft(audit)) return audit.left
+    return ok(parsed.flags.json === true ? jsonText('check', auditJson(audit.right)) : renderAudit(audit.right), audit.right.passes ? 0 : 1)
+  },
+}
+
+const exampleSpec: CommandSpec = {
+  name: 'example',
+  summary: 'the built-in example: check of the reference EP64 x TP2 plan, then plan',
+  arguments: [],
+  flags: ['json'],
+  description: `Audits the reference EP64 x TP2 plan (${shownPath(examplePlanFile)}), then searches
+strategies for the same model, cluster and workload. Exits 0 whenever it runs: it
+demonstrates an audit, whatever the verdicts.`,
+  examples: ['meshplan example', 'meshplan example --json'],
+  exitCodes: '0 whenever it runs, 2 invalid input',
+  run: (_positionals, parsed) => {
+    const audit = auditOf('example', [examplePlanFile], parsed)
+    if (E.isLeft(audit)) return audit.left
+    // the audit searched the same model, cluster and workload (batch free): that search is the plan
+    const a = audit.right
+    if (parsed.flags.json === true) return ok(jsonText('example', { check: auditJson(a), plan: planJson(a.best, false) }))
+    const w = a.plan.workload
+    const header = `plan for ${a.plan.model.name} on ${a.plan.cluster.name}: ${w.mode}, ${w.inputTokens} prompt + ${w.outputTokens} output tokens`
+    return ok([renderAudit(a), '', '—'.repeat(40), '', header, renderPlan(a.best, undefined, false)].join('\n'))
+  },
 }
 
 // -------------------------------------------------------------------------------------
 // dag
 // -------------------------------------------------------------------------------------
 
-export const dagHelp = `meshplan dag PLAN [--format mermaid|dot|json] [--phase decode|prefill] [options]
-
-The deployment graph of a plan: modules (embedding, attention, router, dispatch,
+const dagSpec: CommandSpec = {
+  name: 'dag',
+  summary: 'the deployment graph of a plan (mermaid, dot or json)',
+  arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1)', required: true }],
+  flags: [...deploymentFlags, ...inferenceFlags, 'format', 'phase'],
+  description: `The deployment graph of a plan: modules (embedding, attention, router, dispatch,
 experts, combine, TP collectives, LM head) as nodes with the GPU groups that run them,
 edges with the bytes moved per step; repeated layers and identical pipeline stages are
-grouped. The step is one decode step of the workload's batch (default) or its prefill.
-
-${deploymentHelp}
-  --format F              mermaid (default), dot or json (meshplan-dag/1)
-  --phase P               decode (default) or prefill
-
-examples:
-  meshplan dag examples/reference-plan.yaml > plan.mmd
-  meshplan dag examples/reference-plan.yaml --format dot | dot -Tsvg > plan.svg
-
-exit codes: 0 written, 1 the strategy breaks a law, 2 invalid input`
-
-export const dagCommand = (args: ReadonlyArray<string>): Output => {
-  const parsed = parse('dag', args, { format: { type: 'string' }, phase: { type: 'string' } })
-  if (E.isLeft(parsed)) return parsed.left
-  const f = parsed.right.values
-  if (f['help'] === true) return ok(dagHelp)
-  const format = typeof f['format'] === 'string' ? f['format'] : 'mermaid'
-  const phase = typeof f['phase'] === 'string' ? f['phase'] : 'decode'
-  const errors = [
-    ...(['mermaid', 'dot', 'json'].includes(format) ? [] : [`--format: expected mermaid, dot or json, got "${format}"`]),
-    ...(['decode', 'prefill'].includes(phase) ? [] : [`--phase: expected decode or prefill, got "${phase}"`]),
-  ]
-  if (errors.length > 0) return fail('dag', errors)
-  const d = deploymentFrom('dag', parsed.right, true)
-  if (E.isLeft(d)) return d.left
-  const { model, cluster, strategy, precision, workload } = d.right
-  const prepared = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload })
-  if (E.isLeft(prepared) && prepared.left.code === 'invalid-strategy') {
-    return { ...fail('dag', prepared.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [prepared.left.message]), code: 1 }
-  }
-  const laid = layout(cluster)(strategy)
-  if (E.isLeft(laid)) return { ...fail('dag', laid.left.message), code: 1 }
-  const batch = E.isRight(prepared) ? prepared.right.batch : (workload.batch ?? 1)
-  const graph = deploymentGraph({
-    model,
-    strategy,
-    precision,
-    layout: laid.right,
-    step: { phase: phase as 'decode' | 'prefill', tokensPerReplica: phase === 'decode' ? batch : batch * workload.inputTokens },
-  })
-  return ok(format === 'json' ? json(toJson(graph)) : format === 'dot' ? toDot(graph) : toMermaid(graph))
+grouped. The step is one decode step of the workload's batch (default) or its prefill.`,
+  examples: ['meshplan dag examples/reference-plan.yaml > plan.mmd', 'meshplan dag examples/reference-plan.yaml --format dot | dot -Tsvg > plan.svg', 'meshplan dag examples/reference-plan.yaml --format json'],
+  exitCodes: '0 written, 1 the strategy breaks a law, 2 invalid input',
+  run: (positionals, parsed) => {
+    const d = deploymentFrom('dag', positionals, parsed, true)
+    if (E.isLeft(d)) return d.left
+    const { model, cluster, strategy, precision, workload } = d.right
+    const phase = parsed.flags.phase ?? 'decode'
+    const format = parsed.flags.format ?? 'mermaid'
+    const estimated = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload })
+    if (E.isLeft(estimated) && estimated.left.code === 'invalid-strategy') return fail('dag', strategyProblems(estimated.left), 1)
+    const laid = layout(cluster)(strategy)
+    if (E.isLeft(laid)) return fail('dag', laid.left.message, 1)
+    const batch = E.isRight(estimated) ? estimated.right.batch : (workload.batch ?? 1)
+    const graph = deploymentGraph({
+      model,
+      strategy,
+      precision,
+      layout: laid.right,
+      step: { phase, tokensPerReplica: phase === 'decode' ? batch : batch * workload.inputTokens },
+    })
+    if (format === 'json') {
+      const { format: _format, ...rest } = toJson(graph)
+      return ok(jsonText('dag', rest))
+    }
+    return ok(format === 'dot' ? toDot(graph) : toMermaid(graph))
+  },
 }
 
 // -------------------------------------------------------------------------------------
 // validate
 // -------------------------------------------------------------------------------------
 
-export const validateHelp = `meshplan validate FILE [--json]: predict measured cases and report the errors
-
-Reads a case file (meshplan-cases/1, validation/FORMAT.md) and prints, per case,
-the prediction, the measurement and the error, then the median, mean and worst absolute
-error per kind and per metric. Inference and collective cases are predicted; training
-cases are reported as not supported yet.
-
-examples:
-  meshplan validate validation/calibration.json
-  meshplan validate cases.json --json
-
-exit codes: 0 the file was read and predicted, 2 invalid input`
-
-export const validateCommand = (args: ReadonlyArray<string>): Output => {
-  let parsed: ReturnType<typeof parseArgs>
-  try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (error) {
-    return fail('validate', `${(error as Error).message} (meshplan validate --help)`)
-  }
-  if (parsed.values['help'] === true) return ok(validateHelp)
-  const [file, ...extra] = parsed.positionals
-  if (file === undefined) return fail('validate', 'expected a case file (meshplan validate FILE)')
-  if (extra.length > 0) return fail('validate', `unexpected argument "${extra[0]}"`)
-  const text = readText(file)
-  if (E.isLeft(text)) return fail('validate', text.left)
-  const doc = parseDocument(text.right, file)
-  if (E.isLeft(doc)) return fail('validate', doc.left.message)
-  const report = predictCases(defaultCostModels)(doc.right)
-  if (E.isLeft(report)) return fail('validate', issuesMessage(file)(report.left))
-  return ok(parsed.values['json'] === true ? json(validateJson(report.right)) : renderCases(report.right))
+const validateSpec: CommandSpec = {
+  name: 'validate',
+  summary: 'predict measured cases (meshplan-cases/1) and report the errors',
+  arguments: [{ name: 'FILE', help: 'a case file (meshplan-cases/1)', required: true }],
+  flags: ['json'],
+  description: `Reads a case file (meshplan-cases/1, validation/FORMAT.md) and prints, per case, the
+prediction, the measurement and the error, then the median, mean and worst absolute
+error per kind and per metric. A case that asks for what the models do not represent
+yet gets no number and the field that asks for it.`,
+  examples: ['meshplan validate validation/calibration.json', 'meshplan validate cases.json --json'],
+  exitCodes: '0 the file was read and predicted, 2 invalid input',
+  run: (positionals, parsed) => {
+    const [file, ...extra] = positionals
+    if (file === undefined) return fail('validate', 'expected a case file (meshplan validate FILE)')
+    if (extra.length > 0) return fail('validate', `unexpected argument "${extra[0]}"`)
+    const text = readText(file)
+    if (E.isLeft(text)) return fail('validate', text.left)
+    const doc = parseDocument(text.right, file)
+    if (E.isLeft(doc)) return fail('validate', doc.left.message)
+    const report = predictCases(defaultCostModels)(doc.right)
+    if (E.isLeft(report)) return fail('validate', issuesMessage(file)(report.left))
+    return ok(parsed.flags.json === true ? jsonText('validate', validateJson(report.right)) : renderCases(report.right))
+  },
 }
 
 // -------------------------------------------------------------------------------------
 // presets
 // -------------------------------------------------------------------------------------
 
-export const presetsHelp = `meshplan presets [models|devices|systems] [--json]: the built-in presets and their sources
+const presetKinds = ['models', 'devices', 'systems'] as const
 
-examples:
-  meshplan presets
-  meshplan presets models --json`
-
-export const presetsCommand = (args: ReadonlyArray<string>): Output => {
-  let parsed: ReturnType<typeof parseArgs>
-  try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (error) {
-    return fail('presets', `${(error as Error).message} (meshplan presets --help)`)
-  }
-  if (parsed.values['help'] === true) return ok(presetsHelp)
-  const kinds = ['models', 'devices', 'systems'] as const
-  const [which, ...extra] = parsed.positionals
-  if (extra.length > 0) return fail('presets', `unexpected argument "${extra[0]}"`)
-  if (which !== undefined && !(kinds as ReadonlyArray<string>).includes(which)) return fail('presets', `expected one of ${kinds.join(', ')}, got "${which}"`)
-  const show = (k: (typeof kinds)[number]) => which === undefined || which === k
-  const modelRows = modelNames.map((name) => {
-    const m = models[name]
-    const counts = parameterCounts(m)
-    return { name, layers: m.layers, hidden: m.hidden, attention: m.attention.kind, experts: m.moe?.experts ?? 0, parameters: counts.total, active: counts.activePerToken, source: m.source ?? '' }
-  })
-  const deviceRows = deviceNames.map((name) => {
-    const d = devices[name]
-    return { name, device: d.name, memoryBytes: d.memory, memoryBandwidth: d.memoryBandwidth, bf16: d.peak.bf16 ?? null, fp8: d.peak.fp8 ?? null, source: d.source }
-  })
-  const systemRows = systemNames.map((name) => {
-    const s = systems[name]
-    return { name, system: s.name, device: s.device.name, devicesPerNode: s.devicesPerNode, scaleUpBandwidth: s.scaleUp.bandwidth, scaleOutBandwidth: s.scaleOut.bandwidth }
-  })
-  if (parsed.values['json'] === true) {
-    return ok(json({ schema: 'meshplan/presets/1', ...(show('models') ? { models: modelRows } : {}), ...(show('devices') ? { devices: deviceRows } : {}), ...(show('systems') ? { systems: systemRows } : {}) }))
-  }
-  const b = formatBytes()
-  const g = (n: number) => `${(n / 1e9).toFixed(2)}B`
-  const out: string[] = []
-  if (show('models')) out.push('models:', table(['  name', 'layers', 'hidden', 'attention', 'experts', 'parameters', 'active'], modelRows.map((m) => [`  ${m.name}`, String(m.layers), String(m.hidden), m.attention, String(m.experts), g(m.parameters), g(m.active)])), '')
-  if (show('devices')) out.push('devices:', table(['  name', 'device', 'memory', 'HBM', 'bf16 dense', 'fp8 dense'], deviceRows.map((d) => [`  ${d.name}`, d.device, b(d.memoryBytes), `${(d.memoryBandwidth / 1e12).toFixed(2)} TB/s`, d.bf16 === null ? '-' : `${(d.bf16 / 1e12).toFixed(0)} TFLOP/s`, d.fp8 === null ? '-' : `${(d.fp8 / 1e12).toFixed(0)} TFLOP/s`])), '')
-  if (show('systems')) out.push('systems (use with --cluster NAME --nodes N):', table(['  name', 'system', 'device', 'per node', 'scale-up / GPU', 'scale-out / GPU'], systemRows.map((s) => [`  ${s.name}`, s.system, s.device, String(s.devicesPerNode), `${(s.scaleUpBandwidth / 1e9).toFixed(0)} GB/s`, `${(s.scaleOutBandwidth / 1e9).toFixed(1)} GB/s`])), '')
-  return ok(out.join('\n').trimEnd())
+const presetsSpec: CommandSpec = {
+  name: 'presets',
+  summary: 'the built-in models, devices and systems, with their sources',
+  arguments: [{ name: 'KIND', help: presetKinds.join(', '), required: false }],
+  flags: ['json'],
+  description: 'The built-in presets and their sources: models (meshplan ... --model NAME), devices, and systems (--cluster NAME --nodes N).',
+  examples: ['meshplan presets', 'meshplan presets models --json'],
+  exitCodes: '0 printed, 2 invalid input',
+  run: (positionals, parsed) => {
+    const [which, ...extra] = positionals
+    if (extra.length > 0) return fail('presets', `unexpected argument "${extra[0]}"`)
+    if (which !== undefined && !(presetKinds as ReadonlyArray<string>).includes(which)) return fail('presets', `expected one of ${presetKinds.join(', ')}, got "${which}"`)
+    const show = (k: (typeof presetKinds)[number]) => which === undefined || which === k
+    const modelRows = modelNames.map((name) => {
+      const m = models[name]
+      const counts = parameterCounts(m)
+      return { name, layers: m.layers, hidden: m.hidden, attention: m.attention.kind, experts: m.moe?.experts ?? 0, parameters: counts.total, active: counts.activePerToken, source: m.source ?? '' }
+    })
+    const deviceRows = deviceNames.map((name) => {
+      const d = devices[name]
+      return { name, device: d.name, memoryBytes: d.memory, memoryBandwidth: d.memoryBandwidth, bf16: d.peak.bf16 ?? null, fp8: d.peak.fp8 ?? null, source: d.source }
+    })
+    const systemRows = systemNames.map((name) => {
+      const s = systems[name]
+      return { name, system: s.name, device: s.device.name, devicesPerNode: s.devicesPerNode, scaleUpBandwidth: s.scaleUp.bandwidth, scaleOutBandwidth: s.scaleOut.bandwidth }
+    })
+    if (parsed.flags.json === true) {
+      return ok(jsonText('presets', { ...(show('models') ? { models: modelRows } : {}), ...(show('devices') ? { devices: deviceRows } : {}), ...(show('systems') ? { systems: systemRows } : {}) }))
+    }
+    const b = formatBytes()
+    const g = (n: number) => `${(n / 1e9).toFixed(2)}B`
+    const out: string[] = []
+    if (show('models')) out.push('models:', table(['  name', 'layers', 'hidden', 'attention', 'experts', 'parameters', 'active'], modelRows.map((m) => [`  ${m.name}`, String(m.layers), String(m.hidden), m.attention, String(m.experts), g(m.parameters), g(m.active)])), '')
+    if (show('devices'))
+      out.push(
+        'devices:',
+        table(
+          ['  name', 'device', 'memory', 'HBM', 'bf16 dense', 'fp8 dense'],
+          deviceRows.map((d) => [`  ${d.name}`, d.device, b(d.memoryBytes), `${(d.memoryBandwidth / 1e12).toFixed(2)} TB/s`, d.bf16 === null ? '-' : `${(d.bf16 / 1e12).toFixed(0)} TFLOP/s`, d.fp8 === null ? '-' : `${(d.fp8 / 1e12).toFixed(0)} TFLOP/s`]),
+        ),
+        '',
+      )
+    if (show('systems'))
+      out.push(
+        'systems (use with --cluster NAME --nodes N):',
+        table(
+          ['  name', 'system', 'device', 'per node', 'scale-up / GPU', 'scale-out / GPU'],
+          systemRows.map((s) => [`  ${s.name}`, s.system, s.device, String(s.devicesPerNode), `${(s.scaleUpBandwidth / 1e9).toFixed(0)} GB/s`, `${(s.scaleOutBandwidth / 1e9).toFixed(1)} GB/s`]),
+        ),
+        '',
+      )
+    return ok(out.join('\n').trimEnd())
+  },
 }
 
 // -------------------------------------------------------------------------------------
-// example
+// layout
 // -------------------------------------------------------------------------------------
 
-export const exampleHelp = `meshplan example [--json]: the built-in example
-
-Audits the reference EP64 x TP2 plan (${path.relative(process.cwd(), examplePlanFile)}), then searches
-strategies for the same model, cluster and workload. Exits 0 whenever it runs: it
-demonstrates an audit, whatever the verdicts.`
-
-export const exampleCommand = (args: ReadonlyArray<string>): Output => {
-  if (args.includes('--help') || args.includes('-h')) return ok(exampleHelp)
-  const r = auditOf('example', [examplePlanFile, ...args])
-  if (E.isLeft(r)) return r.left
-  // the audit searched the same model, cluster and workload (batch free): that search is the plan
-  const { audit, json: asJson } = r.right
-  if (asJson) return ok(json({ schema: 'meshplan/example/1', check: auditJson(audit), plan: planJson(audit.best) }))
-  const w = audit.plan.workload
-  const header = `plan for ${audit.plan.model.name} on ${audit.plan.cluster.name}: ${w.mode}, ${w.inputTokens} prompt + ${w.outputTokens} output tokens`
-  return ok([renderAudit(audit), '', '—'.repeat(40), '', header, renderPlan(audit.best)].join('\n'))
+const layoutSpec: CommandSpec = {
+  name: 'layout',
+  summary: 'validate a strategy and show its process groups and what each GPU holds',
+  arguments: [],
+  flags: [...strategyFlags, 'gpus', 'order', 'json'],
+  description: `Checks a strategy against the laws of the algebra for a model on a cluster and, when it
+holds, shows its process groups (how each spans the cluster: which links it crosses)
+and what each GPU holds (layers, heads, experts, embedding and LM head).`,
+  examples: [
+    'meshplan layout --model llama-2-70b --cluster dgx-h100 --nodes 2 --tp 8 --pp 2',
+    'meshplan layout --model deepseek-v3 --cluster hgx-h800 --nodes 4 --dp 32 --ep 32',
+    'meshplan layout --model ./config.json --cluster ./cluster.yaml --tp 4 --dp 2',
+  ],
+  exitCodes: '0 valid, 1 a law fails, 2 invalid input',
+  run: (positionals, parsed) => {
+    const { flags, given } = parsed
+    if (positionals.length > 0) return fail('layout', `unexpected argument "${positionals[0]}"`)
+    const order = flags.order === undefined ? E.right(defaultOrder) : E.mapLeft((e: { readonly message: string }) => `--order: ${e.message}`)(parseOrder(flags.order))
+    const model = resolveModel(flags.model ?? 'reference-moe')
+    const cluster = flags.cluster === undefined ? resolveCluster('reference', flags.nodes ?? 16) : resolveCluster(flags.cluster, flags.nodes)
+    const errors = [order, model, cluster].flatMap((r) => (E.isLeft(r) ? [r.left] : []))
+    if (errors.length > 0 || E.isLeft(order) || E.isLeft(model) || E.isLeft(cluster)) return fail('layout', [...new Set(errors)])
+    const s = strategyOf(flags, given, model.right)
+    const report = layoutReport(model.right, cluster.right, s, order.right, flags.gpus)
+    const code = report.valid ? 0 : 1
+    return ok(flags.json === true ? jsonText('layout', report) : renderLayout(report, model.right), code)
+  },
 }
+
+/** Every command, in the order `meshplan --help` lists them. */
+export const commandSpecs: ReadonlyArray<CommandSpec> = [planSpec, estimateSpec, checkSpec, dagSpec, validateSpec, presetsSpec, layoutSpec, exampleSpec]

@@ -1,61 +1,23 @@
 /**
  * A deployment from the command line: a plan file (its model, cluster, strategy,
- * precision and workload) and flags that override any of them, or flags alone.
- * Every failure is a message for stderr (the command exits 2); nothing here throws.
+ * precision and workload) and flags that override any of them, or flags alone, and
+ * the checks that a flag applies to what is asked (a flag that does not apply is an
+ * error, never ignored). Every failure is a message for stderr (the command exits 2);
+ * nothing here throws.
  */
 import * as E from 'fp-ts/Either'
-import { precision as makePrecision, storageDtypes, type Architecture, type Precision, type StorageDtype } from '@meshplan/model'
-import { strategy, type Strategy } from '@meshplan/parallelism'
-import { inferenceModes, inferenceWorkload, type InferenceMode, type InferenceWorkload } from '@meshplan/inference'
+import { inferenceWorkload, type InferenceWorkload } from '@meshplan/inference'
+import { precision as makePrecision, type Architecture, type Precision } from '@meshplan/model'
+import { strategy, withExpertDefault, type Strategy } from '@meshplan/parallelism'
 import { decodePlan, type Plan } from '@meshplan/planner'
 import type { Cluster } from '@meshplan/topology'
 import { parseDocument } from '@meshplan/units'
-import { issuesMessage, positiveFlag, readText, resolveCluster, resolveModel, type InputError } from './inputs'
+import { givenOf, type FlagName, type Flags, type ParsedFlags } from './flags'
+import { issuesMessage, readText, resolveCluster, resolveModel, type InputError } from './inputs'
 
-/** Flags naming a model, a cluster and a strategy (`layout` and every deployment command). */
-export const strategyOptions = {
-  model: { type: 'string' },
-  cluster: { type: 'string' },
-  nodes: { type: 'string' },
-  tp: { type: 'string' },
-  pp: { type: 'string' },
-  dp: { type: 'string' },
-  cp: { type: 'string' },
-  ep: { type: 'string' },
-  etp: { type: 'string' },
-  vp: { type: 'string' },
-  sp: { type: 'boolean' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const
-
-/** Flags every deployment command accepts (values as parseArgs gives them). */
-export const deploymentOptions = {
-  ...strategyOptions,
-  precision: { type: 'string' },
-  weights: { type: 'string' },
-  activations: { type: 'string' },
-  'kv-cache': { type: 'string' },
-  mode: { type: 'string' },
-  'input-tokens': { type: 'string' },
-  'output-tokens': { type: 'string' },
-  batch: { type: 'string' },
-  'max-batch': { type: 'string' },
-} as const
-
-export type Flags = Readonly<Record<string, string | boolean | undefined>>
-
-export const deploymentHelp = `deployment (flags override the plan file's fields):
-  --model NAME|FILE       model preset (meshplan presets) or a Hugging Face config.json
-  --cluster NAME|FILE     system preset with --nodes N (default 1), or a cluster file (JSON or YAML)
-  --tp --pp --dp --cp --ep --etp --vp N, --sp      degrees (default 1), sequence parallelism
-  --precision F           weights, activations and KV cache in F (${storageDtypes.join(', ')}); or
-  --weights F --activations F --kv-cache F
-workload:
-  --mode M                ${inferenceModes.join(', ')} (default static)
-  --input-tokens N --output-tokens N     per request (default 1024 and 256)
-  --batch N               sequences per data-parallel rank (static)
-  --max-batch N           the engine's limit on sequences in flight (default 1024)`
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
 
 /** The resolved deployment. */
 export interface Deployment {
@@ -67,6 +29,19 @@ export interface Deployment {
   readonly plan?: Plan
 }
 
+/** The flags that name a model, a cluster and a strategy. */
+export const strategyFlags: ReadonlyArray<FlagName> = ['model', 'cluster', 'nodes', 'tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'vp', 'sp']
+/** The flags of a deployment: a strategy and its formats. */
+export const deploymentFlags: ReadonlyArray<FlagName> = [...strategyFlags, 'precision', 'weights', 'activations', 'kvCache']
+/** The flags of a serving workload. */
+export const inferenceFlags: ReadonlyArray<FlagName> = ['mode', 'inputTokens', 'outputTokens', 'batch', 'maxBatch']
+/** The flags of a training step. */
+export const trainingFlags: ReadonlyArray<FlagName> = ['globalBatch', 'microBatch', 'seqLen', 'recompute', 'zero']
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
 /** Reads and decodes a plan file. */
 export const readPlan = (file: string): E.Either<InputError, Plan> => {
   const text = readText(file)
@@ -77,64 +52,80 @@ export const readPlan = (file: string): E.Either<InputError, Plan> => {
   return E.isLeft(plan) ? E.left(issuesMessage(file)(plan.left)) : plan
 }
 
-const dtypeFlag = (flag: string, value: string | boolean | undefined): E.Either<InputError, StorageDtype | undefined> =>
-  typeof value !== 'string'
-    ? E.right(undefined)
-    : (storageDtypes as ReadonlyArray<string>).includes(value)
-      ? E.right(value as StorageDtype)
-      : E.left(`--${flag}: expected one of ${storageDtypes.join(', ')}, got "${value}"`)
-
-const collect = <A>(errors: InputError[], r: E.Either<InputError, A>): A | undefined => {
-  if (E.isLeft(r)) {
-    errors.push(r.left)
-    return undefined
-  }
-  return r.right
+/** The strategy the degree flags give over `base` (a plan's, or all ones), with the expert default for an MoE model. */
+export const strategyOf = (flags: Flags, given: ReadonlySet<FlagName>, model: Architecture, base?: Strategy): Strategy => {
+  const start = base ?? strategy({})
+  const s = strategy({
+    tp: flags.tp ?? start.tp,
+    pp: flags.pp ?? start.pp,
+    dp: flags.dp ?? start.dp,
+    cp: flags.cp ?? start.cp,
+    ep: flags.ep ?? start.ep,
+    etp: flags.etp ?? start.etp,
+    virtualStages: flags.vp ?? start.virtualStages,
+    sequenceParallel: flags.sp === true || start.sequenceParallel,
+  })
+  // a plan's strategy already has its expert default; flags that change tp or ep re-apply it unless --etp is given
+  const etpGiven = given.has('etp') || (base !== undefined && !given.has('tp') && !given.has('ep'))
+  return withExpertDefault(model.moe !== undefined, etpGiven)(s)
 }
 
-/** The deployment given by `flags` over `plan` (when given); every problem at once. */
-export const deploymentOf = (flags: Flags, plan?: Plan): E.Either<ReadonlyArray<InputError>, Deployment> => {
+/** Why the serving workload flags do not apply to `mode`, if they do not: `--batch` is the static mode's, `--max-batch` not latency's. */
+export const workloadApplies = (given: ReadonlySet<FlagName>, mode: InferenceWorkload['mode']): ReadonlyArray<InputError> => [
+  ...(given.has('batch') && mode !== 'static'
+    ? [`--batch: applies to --mode static only (${mode === 'latency' ? 'latency runs one request at a time' : 'max_throughput runs as many sequences as fit, up to --max-batch'})`]
+    : []),
+  ...(given.has('maxBatch') && mode === 'latency' ? ['--max-batch: does not apply to --mode latency (one request at a time)'] : []),
+]
+
+/** Errors for the flags of `names` that were given, each saying why they do not apply. */
+export const notApplicable = (given: ReadonlySet<FlagName>, names: ReadonlyArray<FlagName>, why: string): ReadonlyArray<InputError> =>
+  givenOf(given, names).map((flag) => `${flag}: ${why}`)
+
+/** The deployment given by the flags over `plan` (when given); every problem at once. */
+export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Either<ReadonlyArray<InputError>, Deployment> => {
   const errors: InputError[] = []
-  const str = (name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined)
-  const num = (name: string): number | undefined => collect(errors, positiveFlag(name, str(name)))
-  const nodes = num('nodes')
-  const model = str('model') === undefined && plan !== undefined ? plan.model : collect(errors, resolveModel(str('model') ?? 'reference-moe'))
-  const clusterName = str('cluster')
-  const cluster =
-    clusterName === undefined && plan !== undefined && nodes === undefined
-      ? plan.cluster
-      : collect(errors, resolveCluster(clusterName ?? 'reference', nodes ?? (clusterName === undefined ? 16 : undefined)))
-  const base = plan?.strategy ?? strategy({})
-  const degrees: Record<string, number> = {}
-  for (const name of ['tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'vp'] as const) {
-    const n = num(name)
-    if (n !== undefined) degrees[name === 'vp' ? 'virtualStages' : name] = n
+  const collect = <A>(r: E.Either<InputError, A>): A | undefined => {
+    if (E.isLeft(r)) {
+      errors.push(r.left)
+      return undefined
+    }
+    return r.right
   }
-  const s = strategy({ ...base, ...degrees, sequenceParallel: flags['sp'] === true || base.sequenceParallel })
-  const all = collect(errors, dtypeFlag('precision', flags['precision']))
-  const weights = collect(errors, dtypeFlag('weights', flags['weights']))
-  const activations = collect(errors, dtypeFlag('activations', flags['activations']))
-  const kvCache = collect(errors, dtypeFlag('kv-cache', flags['kv-cache']))
+  const model = flags.model === undefined && plan !== undefined ? plan.model : collect(resolveModel(flags.model ?? 'reference-moe'))
+  if (plan !== undefined && flags.nodes !== undefined && flags.cluster === undefined) errors.push('--nodes: with a plan file, give --cluster NAME too (the plan\'s cluster is replaced as a whole)')
+  const cluster =
+    flags.cluster === undefined
+      ? plan !== undefined
+        ? plan.cluster
+        : collect(resolveCluster('reference', flags.nodes ?? 16))
+      : collect(resolveCluster(flags.cluster, flags.nodes))
   const p0 = plan?.precision ?? makePrecision({})
   const precision: Precision = {
-    weights: weights ?? all ?? p0.weights,
-    activations: activations ?? all ?? p0.activations,
-    kvCache: kvCache ?? all ?? p0.kvCache,
+    weights: flags.weights ?? flags.precision ?? p0.weights,
+    activations: flags.activations ?? flags.precision ?? p0.activations,
+    kvCache: flags.kvCache ?? flags.precision ?? p0.kvCache,
   }
-  const mode = str('mode')
-  if (mode !== undefined && !(inferenceModes as ReadonlyArray<string>).includes(mode)) errors.push(`--mode: expected one of ${inferenceModes.join(', ')}, got "${mode}"`)
   const w0 = plan?.workload
-  const batch = num('batch')
-  const maxBatch = num('max-batch')
+  const mode = flags.mode ?? w0?.mode ?? 'static'
+  errors.push(...workloadApplies(given, mode))
+  // a plan's batch belongs to its mode: a flag that changes the mode leaves it behind
+  const planBatch = flags.mode === undefined || flags.mode === 'static' ? w0?.batch : undefined
+  const batch = flags.batch ?? planBatch
+  const maxBatch = mode === 'latency' ? undefined : (flags.maxBatch ?? w0?.maxBatch)
   const workload: InferenceWorkload = {
-    mode: (mode as InferenceMode | undefined) ?? w0?.mode ?? 'static',
-    inputTokens: num('input-tokens') ?? w0?.inputTokens ?? 1024,
-    outputTokens: num('output-tokens') ?? w0?.outputTokens ?? 256,
-    ...(batch !== undefined ? { batch } : w0?.batch !== undefined ? { batch: w0.batch } : {}),
-    ...(maxBatch !== undefined ? { maxBatch } : w0?.maxBatch !== undefined ? { maxBatch: w0.maxBatch } : {}),
+    ...(w0 ?? {}),
+    mode,
+    inputTokens: flags.inputTokens ?? w0?.inputTokens ?? 1024,
+    outputTokens: flags.outputTokens ?? w0?.outputTokens ?? 256,
+    ...(batch === undefined ? {} : { batch }),
+    ...(maxBatch === undefined ? {} : { maxBatch }),
   }
+  if (mode !== 'static') delete (workload as { batch?: number }).batch
+  if (mode === 'latency') delete (workload as { maxBatch?: number }).maxBatch
   const checked = inferenceWorkload(workload)
   if (E.isLeft(checked)) errors.push(checked.left.message)
   if (errors.length > 0 || model === undefined || cluster === undefined) return E.left([...new Set(errors)])
+  const s = strategyOf(flags, given, model, plan?.strategy)
   return E.right({ model, cluster, strategy: s, precision, workload, ...(plan === undefined ? {} : { plan }) })
 }

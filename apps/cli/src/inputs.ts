@@ -6,7 +6,6 @@ import * as fs from 'node:fs'
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import { fromHuggingFace, modelPreset, type Architecture } from '@meshplan/model'
-import { strategy, type Strategy } from '@meshplan/parallelism'
 import { clusterOf, readClusterFile, type Cluster } from '@meshplan/topology'
 import { describeIssue, parseDocument, type DecodeIssue } from '@meshplan/units'
 
@@ -44,32 +43,13 @@ export const resolveModel = (name: string): E.Either<InputError, Architecture> =
 /** A system preset name with a node count, or the path of a cluster file (JSON or YAML). */
 export const resolveCluster = (name: string, nodes: number | undefined): E.Either<InputError, Cluster> =>
   looksLikeFile(name)
-    ? pipe(
+    ? nodes !== undefined
+      ? E.left(`--nodes: applies to a system preset; the cluster file ${name} gives its own nodes`)
+      : pipe(
         readText(name),
-        E.chain((text) => pipe(readClusterFile(text, name), E.mapLeft(issuesMessage(name)))),
-      )
+          E.chain((text) => pipe(readClusterFile(text, name), E.mapLeft(issuesMessage(name)))),
+        )
     : pipe(
         clusterOf(name as never, nodes ?? 1),
         E.mapLeft((e) => e.message),
       )
-
-/** Reads a positive whole number from a flag. */
-export const positiveFlag = (flag: string, text: string | undefined): E.Either<InputError, number | undefined> => {
-  if (text === undefined) return E.right(undefined)
-  const n = Number(text)
-  return Number.isInteger(n) && n >= 1 ? E.right(n) : E.left(`--${flag}: expected a positive integer, got "${text}"`)
-}
-
-/** The strategy given by --tp, --pp, --dp, --cp, --ep, --etp, --vp and --sp. */
-export const strategyFromFlags = (flags: Readonly<Record<string, string | boolean | undefined>>): E.Either<InputError, Strategy> => {
-  const names = ['tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'vp'] as const
-  const degrees: Partial<Record<(typeof names)[number], number>> = {}
-  for (const name of names) {
-    const value = flags[name]
-    const parsed = positiveFlag(name, typeof value === 'string' ? value : undefined)
-    if (E.isLeft(parsed)) return parsed
-    if (parsed.right !== undefined) degrees[name] = parsed.right
-  }
-  const { vp, ...rest } = degrees
-  return E.right(strategy({ ...rest, ...(vp === undefined ? {} : { virtualStages: vp }), sequenceParallel: flags['sp'] === true }))
-}

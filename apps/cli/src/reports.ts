@@ -1,13 +1,11 @@
 /**
  * Text renderings of the planner's answers (estimate, search, audit, case report) and
- * their JSON forms. The JSON of every command is an object with `schema`
- * (`meshplan/<command>/1`, documented in apps/cli/README.md) and plain numbers in base
- * units (seconds, bytes, tokens/s, FLOP/s); a field is added, never renamed or removed,
- * within a schema version.
+ * the values of their JSON forms (`json.ts` names their schema and writes their keys in
+ * snake_case). Numbers are in base units: seconds, bytes, tokens/s, FLOP/s.
  */
 import { groups } from '@meshplan/compute'
 import { encodeStrategy } from '@meshplan/parallelism'
-import type { InferenceEstimate, PlanResult } from '@meshplan/inference'
+import type { InferenceEstimate, PlanResult, Ranking } from '@meshplan/inference'
 import { claimMetrics, type Audit, type CaseReport, type ClaimVerdict, type ErrorStats } from '@meshplan/planner'
 import { formatBytes, formatFlopRate, formatSeconds } from '@meshplan/units'
 import { table } from './table'
@@ -23,7 +21,7 @@ const percent = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(
 // estimate
 // -------------------------------------------------------------------------------------
 
-/** The JSON of an estimate (schema `meshplan/estimate/1`, also the elements of `plan`'s `top`). */
+/** The JSON of an estimate (schema `meshplan/estimate`, also the elements of `plan`'s `top`). */
 export const estimateJson = (e: InferenceEstimate) => ({
   strategy: encodeStrategy(e.strategy),
   description: e.description,
@@ -78,8 +76,21 @@ export const renderEstimate = (e: InferenceEstimate, workload: { readonly inputT
 // plan
 // -------------------------------------------------------------------------------------
 
-export const planJson = (r: PlanResult) => ({
-  schema: 'meshplan/plan/1',
+const rankingText: Readonly<Record<Ranking, string>> = {
+  tokens_per_second_per_gpu: 'output tokens/s per GPU',
+  request_latency: 'request latency (one request at a time)',
+}
+
+/** Why the first rows may not suit an interactive service, when no objective narrowed the search. */
+const unconstrainedNote = (r: PlanResult): string | null =>
+  r.rankedBy === 'tokens_per_second_per_gpu'
+    ? 'no objectives were given: the ranking favours the largest batches that fit, whose TTFT and TPOT can be long; give --max-ttft and --max-tpot (e.g. 2s, 50ms) for an interactive service'
+    : null
+
+/** The JSON of a search (schema `meshplan/plan`). */
+export const planJson = (r: PlanResult, objectives: boolean) => ({
+  rankedBy: r.rankedBy,
+  note: objectives ? null : unconstrainedNote(r),
   gpuCounts: r.gpuCounts,
   strategies: r.strategies,
   candidates: r.candidates,
@@ -90,7 +101,7 @@ export const planJson = (r: PlanResult) => ({
 })
 
 /** The search as text: counts, the ranked strategies, the Pareto front. */
-export const renderPlan = (r: PlanResult, seconds?: number): string => {
+export const renderPlan = (r: PlanResult, seconds: number | undefined, objectives: boolean): string => {
   const rejected = Object.entries(r.rejected)
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => `${count(n)} ${reason}`)
@@ -98,9 +109,11 @@ export const renderPlan = (r: PlanResult, seconds?: number): string => {
     `searched ${count(r.strategies)} valid strategies on ${r.gpuCounts.join(', ')} GPUs, ${count(r.candidates)} (strategy, batch) candidates${seconds === undefined ? '' : ` in ${secondsText(seconds)}`}: ${count(r.feasible)} feasible${rejected.length > 0 ? `; rejected: ${rejected.join(', ')}` : ''}`,
   ]
   if (r.top.length === 0) return [...lines, 'no strategy meets the objectives'].join('\n')
+  const note = objectives ? null : unconstrainedNote(r)
   lines.push(
     '',
-    'best strategies by output tokens/s per GPU:',
+    `best strategies by ${rankingText[r.rankedBy]}:`,
+    ...(note === null ? [] : [`(${note})`]),
     table(
       ['  #', 'strategy', 'GPUs', 'batch', 'tok/s/GPU', 'tok/s/user', 'tok/s total', 'TTFT', 'TPOT', 'memory/GPU', 'decode bound by'],
       r.top.map((e, i) => [
@@ -171,8 +184,8 @@ const verdictLine = (v: ClaimVerdict): string => {
   ].join('\n')
 }
 
+/** The JSON of an audit (schema `meshplan/check`). */
 export const auditJson = (a: Audit) => ({
-  schema: 'meshplan/check/1',
   plan: { name: a.plan.name, source: a.plan.source ?? null, model: a.plan.model.name, strategy: encodeStrategy(a.plan.strategy), gpus: a.gpus },
   workload: a.plan.workload,
   passes: a.passes,
@@ -191,7 +204,7 @@ export const auditJson = (a: Audit) => ({
     deviation: v.deviation,
     detail: v.detail,
   })),
-  best: planJson(a.best),
+  best: planJson(a.best, false),
 })
 
 /** The audit as text. */
@@ -227,7 +240,8 @@ export const renderAudit = (a: Audit): string => {
 // validate
 // -------------------------------------------------------------------------------------
 
-export const validateJson = (r: CaseReport) => ({ schema: 'meshplan/validate/1', ...r })
+/** The JSON of a case report (schema `meshplan/validate`). */
+export const validateJson = (r: CaseReport) => ({ cases: r.cases, summary: r.summary })
 
 const statsText = (s: ErrorStats): string =>
   s.predicted === 0

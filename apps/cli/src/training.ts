@@ -10,8 +10,6 @@ import { trainingCaseOf } from '@meshplan/planner'
 import {
   estimateTraining,
   planTraining,
-  recomputeModes,
-  type RecomputeMode,
   type SearchProgress,
   type TrainingCandidate,
   type TrainingEstimate,
@@ -19,35 +17,12 @@ import {
   type TrainingPlan,
   type TrainingSpace,
 } from '@meshplan/training'
-import type { ZeroStage } from '@meshplan/memory'
 import { formatBytes, formatFlopRate, formatSeconds, parseDocument } from '@meshplan/units'
-import type { Deployment, Flags } from './deployment'
-import { issuesMessage, positiveFlag, readText, type InputError } from './inputs'
+import type { Deployment } from './deployment'
+import type { Flags } from './flags'
+import { issuesMessage, readText, type InputError } from './inputs'
+import { jsonText } from './json'
 import { table } from './table'
-
-/** Flags of training (`estimate --train`, `plan --train`). */
-export const trainingOptions = {
-  train: { type: 'boolean' },
-  'global-batch': { type: 'string' },
-  'micro-batch': { type: 'string' },
-  'seq-len': { type: 'string' },
-  recompute: { type: 'string' },
-  zero: { type: 'string' },
-  case: { type: 'string' },
-  workers: { type: 'string' },
-} as const
-
-export const trainingHelp = `training (--train):
-  --global-batch N        sequences per optimizer step (required)
-  --micro-batch N         sequences per micro-batch (default 1; plan: every divisor)
-  --seq-len N             tokens per sequence (default 4096)
-  --recompute R           ${recomputeModes.join(', ')} (default none; plan: all)
-  --zero N                ZeRO stage 0-3 (default 0; plan: all)
-  --sp, --vp N            sequence parallelism, virtual pipeline stages (with the degrees)`
-
-/** Whether the flags ask for training. */
-export const wantsTraining = (flags: Flags): boolean =>
-  flags['train'] === true || ['global-batch', 'micro-batch', 'seq-len', 'recompute', 'zero'].some((f) => flags[f] !== undefined)
 
 /** Rewrites a planner message's workload field to the flag that sets it. */
 const flagNames = (message: string): string =>
@@ -57,51 +32,6 @@ const flagNames = (message: string): string =>
     .replace(/workload\.seq_len/g, '--seq-len')
     .replace(/workload\.recompute/g, '--recompute')
     .replace(/workload\.zero_stage/g, '--zero')
-
-const zeroFlag = (value: string | boolean | undefined): E.Either<InputError, ZeroStage | undefined> => {
-  if (typeof value !== 'string') return E.right(undefined)
-  return ['0', '1', '2', '3'].includes(value) ? E.right(Number(value) as ZeroStage) : E.left(`--zero: expected 0, 1, 2 or 3, got "${value}"`)
-}
-
-const recomputeFlag = (value: string | boolean | undefined): E.Either<InputError, RecomputeMode | undefined> => {
-  if (typeof value !== 'string') return E.right(undefined)
-  return (recomputeModes as ReadonlyArray<string>).includes(value)
-    ? E.right(value as RecomputeMode)
-    : E.left(`--recompute: expected one of ${recomputeModes.join(', ')}, got "${value}"`)
-}
-
-interface TrainingFlags {
-  readonly globalBatch: number | undefined
-  readonly microBatch: number | undefined
-  readonly sequenceLength: number | undefined
-  readonly recompute: RecomputeMode | undefined
-  readonly zeroStage: ZeroStage | undefined
-  readonly workers: number | undefined
-}
-
-/** The training flags, every problem at once. */
-export const trainingFlags = (flags: Flags): E.Either<ReadonlyArray<InputError>, TrainingFlags> => {
-  const str = (name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined)
-  const parts = {
-    globalBatch: positiveFlag('global-batch', str('global-batch')),
-    microBatch: positiveFlag('micro-batch', str('micro-batch')),
-    sequenceLength: positiveFlag('seq-len', str('seq-len')),
-    recompute: recomputeFlag(flags['recompute']),
-    zeroStage: zeroFlag(flags['zero']),
-    workers: positiveFlag('workers', str('workers')),
-  }
-  const errors = Object.values(parts).flatMap((r) => (E.isLeft(r) ? [r.left] : []))
-  if (errors.length > 0) return E.left(errors)
-  const get = <A>(r: E.Either<InputError, A>): A => (r as E.Right<A>).right
-  return E.right({
-    globalBatch: get(parts.globalBatch),
-    microBatch: get(parts.microBatch),
-    sequenceLength: get(parts.sequenceLength),
-    recompute: get(parts.recompute),
-    zeroStage: get(parts.zeroStage),
-    workers: get(parts.workers),
-  })
-}
 
 /** The training step of a case of a case file (`--case ID`). */
 export const caseInput = (file: string, id: string): E.Either<InputError, TrainingInput> => {
@@ -122,14 +52,14 @@ export const caseInput = (file: string, id: string): E.Either<InputError, Traini
 }
 
 /** The training input of flags over a deployment (model, cluster, strategy, precision). */
-export const trainingInputOf = (d: Deployment, t: TrainingFlags): E.Either<InputError, TrainingInput> => {
+export const trainingInputOf = (d: Deployment, t: Flags): E.Either<InputError, TrainingInput> => {
   if (t.globalBatch === undefined) return E.left('--global-batch: required for training (sequences per optimizer step)')
   return E.right({
     model: d.model,
     cluster: d.cluster,
     strategy: d.strategy,
     precision: d.precision,
-    workload: { globalBatch: t.globalBatch, microBatch: t.microBatch ?? 1, sequenceLength: t.sequenceLength ?? 4096, recompute: t.recompute ?? 'none', zeroStage: t.zeroStage ?? 0 },
+    workload: { globalBatch: t.globalBatch, microBatch: t.microBatch ?? 1, sequenceLength: t.seqLen ?? 4096, recompute: t.recompute ?? 'none', zeroStage: t.zero ?? 0 },
   })
 }
 
@@ -145,7 +75,7 @@ const count = (n: number): string => Math.round(n).toLocaleString('en-US')
 
 export type Result = { readonly code: number; readonly stdout: string; readonly stderr: string }
 
-/** The JSON of a training estimate (schema `meshplan/estimate-training/1`). */
+/** The JSON of a training estimate (schema `meshplan/estimate-training`). */
 export const trainingEstimateJson = (e: TrainingEstimate) => ({
   strategy: encodeStrategy(e.strategy),
   description: e.description,
@@ -223,7 +153,7 @@ export const estimateTrainingOutput = (input: TrainingInput, modelName: string, 
     const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [flagNames(e.left.message)]
     return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: lines.map((l) => `meshplan estimate: ${l}`).join('\n') }
   }
-  const stdout = asJson ? JSON.stringify({ schema: 'meshplan/estimate-training/1', ...trainingEstimateJson(e.right) }, null, 2) : renderTrainingEstimate(e.right, modelName)
+  const stdout = asJson ? jsonText('estimate-training', trainingEstimateJson(e.right)) : renderTrainingEstimate(e.right, modelName)
   if (!e.right.memory.fits) {
     return { code: 2, stdout, stderr: `meshplan estimate: does not fit: ${bytesText(e.right.memory.peak)} on the fullest GPU of ${bytesText(e.right.memory.capacity)}` }
   }
@@ -243,7 +173,7 @@ export const progressLine = (p: SearchProgress, width = 24): string => {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(done * 100).toFixed(0)}% ${count(p.candidates)} candidates, ${count(perSecond)}/s, ${best}`
 }
 
-/** The JSON of a training search (schema `meshplan/plan-training/1`). */
+/** The JSON of a training search (schema `meshplan/plan-training`). */
 export const trainingPlanJson = (p: TrainingPlan) => ({
   gpus: p.gpus,
   strategies: p.strategies,
@@ -278,30 +208,23 @@ export const renderTrainingPlan = (p: TrainingPlan, modelName: string): string =
   ].join('\n')
 
 /** `plan --train`: searches and prints the best candidates; progress on stderr when it is a terminal. */
-export const planTrainingOutput = async (
-  d: Deployment,
-  t: TrainingFlags,
-  constraints: Constraints,
-  top: number,
-  asJson: boolean,
-  modelName: string,
-): Promise<Result> => {
+export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: Constraints, top: number, asJson: boolean, modelName: string): Promise<Result> => {
   if (t.globalBatch === undefined) return { code: 2, stdout: '', stderr: 'meshplan plan: --global-batch: required for training (sequences per optimizer step)' }
   const space: TrainingSpace = {
     ...constraints,
     ...(t.microBatch === undefined ? {} : { microBatches: [t.microBatch] }),
     ...(t.recompute === undefined ? {} : { recompute: [t.recompute] }),
-    ...(t.zeroStage === undefined ? {} : { zeroStages: [t.zeroStage] }),
+    ...(t.zero === undefined ? {} : { zeroStages: [t.zero] }),
   }
   const tty = process.stderr.isTTY === true
   const onProgress = tty ? (p: SearchProgress): void => void process.stderr.write(`\r${progressLine(p)}\u001b[K`) : undefined
   const plan = await planTraining(defaultCostModels)(
-    { model: d.model, cluster: d.cluster, precision: d.precision, globalBatch: t.globalBatch, sequenceLength: t.sequenceLength ?? 4096 },
+    { model: d.model, cluster: d.cluster, precision: d.precision, globalBatch: t.globalBatch, sequenceLength: t.seqLen ?? 4096 },
     space,
     { top, ...(t.workers === undefined ? {} : { workers: t.workers }), ...(onProgress === undefined ? {} : { onProgress }) },
   )
   if (tty) process.stderr.write('\r\u001b[K')
   if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: `meshplan plan: ${flagNames(plan.left.message)}` }
-  const stdout = asJson ? JSON.stringify({ schema: 'meshplan/plan-training/1', ...trainingPlanJson(plan.right) }, null, 2) : renderTrainingPlan(plan.right, modelName)
+  const stdout = asJson ? jsonText('plan-training', trainingPlanJson(plan.right)) : renderTrainingPlan(plan.right, modelName)
   return { code: 0, stdout, stderr: '' }
 }

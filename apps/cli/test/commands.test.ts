@@ -1,12 +1,13 @@
 // End-to-end tests of the planner commands: spawn the built `meshplan` binary and read what it prints.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { meshplan, tempFile } from './spawn'
+import type { Output } from '../src/commands'
+import { meshplan, spawnMeshplan, tempFile } from './cli'
 
 const examplePlan = path.join(__dirname, '..', '..', '..', 'examples', 'reference-plan.yaml')
 const calibration = path.resolve(__dirname, '../../../validation/calibration.json')
 
-const expectCleanFailure = (r: ReturnType<typeof meshplan>) => {
+const expectCleanFailure = (r: Output) => {
   expect(r.code).toBe(2)
   expect(r.stdout).toBe('')
   expect(r.stderr).not.toBe('')
@@ -17,43 +18,48 @@ interface CheckJson {
   schema: string
   passes: boolean
   claims: Array<{ metric: string; holds: boolean; computed: number | null; claimed: number; deviation: number | null }>
-  estimate: { gpus: number; batch: number; memory: { weightsBytes: number } }
-  best: { top: Array<{ outputTokensPerSecondPerGpu: number }> }
+  estimate: { gpus: number; batch: number; memory: { weights_bytes: number } }
+  best: { top: Array<{ output_tokens_per_second_per_gpu: number }> }
 }
 
 describe('meshplan check of the reference plan', () => {
-  const text = meshplan('check', examplePlan)
-  const r = meshplan('check', examplePlan, '--json')
-  const audit = JSON.parse(r.stdout) as CheckJson
+  let text: Output
+  let r: Output
+  let audit: CheckJson
+  beforeAll(async () => {
+    text = await meshplan('check', examplePlan)
+    r = await meshplan('check', examplePlan, '--json')
+    audit = JSON.parse(r.stdout) as CheckJson
+  })
   const verdict = (metric: string) => audit.claims.find((c) => c.metric === metric)
 
-  it('exits 1: some claims fail', () => {
+  it('exits 1: some claims fail', async () => {
     expect(text.code).toBe(1)
     expect(r.code).toBe(1)
-    expect(audit.schema).toBe('meshplan/check/1')
+    expect(audit.schema).toBe('meshplan/check/2')
     expect(audit.passes).toBe(false)
   })
 
-  it('reports what holds as holding: 128 of 128 GPUs', () => {
+  it('reports what holds as holding: 128 of 128 GPUs', async () => {
     expect(verdict('gpus_used')).toMatchObject({ holds: true, computed: 128 })
     expect(text.stdout).toMatch(/holds\s+gpus_used = 128: computed 128/)
   })
 
-  it('fails "1 expert per GPU": 1/2 of 1 expert in each of 16 MoE layers = 8 whole experts', () => {
+  it('fails "1 expert per GPU": 1/2 of 1 expert in each of 16 MoE layers = 8 whole experts', async () => {
     // 64 experts / ep 64 = 1 per layer, 1/etp = 1/2 of it, 16 layers: 16 shards x 1/2 = 8
     expect(verdict('experts_per_gpu')).toMatchObject({ holds: false, computed: 8, claimed: 1 })
   })
 
-  it('fails "~69 MB per GPU": the parameters alone are 168,068,096 x 2 B = 336,136,192 B', () => {
+  it('fails "~69 MB per GPU": the parameters alone are 168,068,096 x 2 B = 336,136,192 B', async () => {
     // per GPU: embedding 16,000 x 1024 + LM head 16,000 x 1024 (vocab split by tp 2) = 32,768,000;
     // per layer: attention 4 x 1024 x 1024 / 2 = 2,097,152, norms 2 x 1024 = 2,048, router 64 x 1024 = 65,536,
     // one expert's half: 3 x 1024 x 4096 / 2 = 6,291,456; x 16 layers = 135,299,072; + final norm 1024
     // 32,768,000 + 135,299,072 + 1,024 = 168,068,096 parameters
-    expect(audit.estimate.memory.weightsBytes).toBe(336_136_192)
+    expect(audit.estimate.memory.weights_bytes).toBe(336_136_192)
     expect(verdict('weight_memory_per_gpu')).toMatchObject({ holds: false, computed: 336_136_192 })
   })
 
-  it('judges every claim of the document: TFLOPS, throughput, TPOT and load balance', () => {
+  it('judges every claim of the document: TFLOPS, throughput, TPOT and load balance', async () => {
     for (const metric of ['flops_per_gpu', 'output_tokens_per_s', 'tpot', 'load_imbalance']) {
       const v = verdict(metric)
       expect(v).toBeDefined()
@@ -62,21 +68,24 @@ describe('meshplan check of the reference plan', () => {
     expect(audit.claims).toHaveLength(7)
   })
 
-  it('names the best strategy for the same model, cluster and workload', () => {
+  it('names the best strategy for the same model, cluster and workload', async () => {
     expect(audit.best.top.length).toBeGreaterThan(0)
     expect(text.stdout).toContain('best strategy the planner finds for the same model, cluster and workload')
   })
 
-  it('takes workload overrides from flags', () => {
-    const static32 = JSON.parse(meshplan('check', examplePlan, '--json', '--mode', 'static', '--batch', '32').stdout) as CheckJson
+  it('takes workload overrides from flags', async () => {
+    const static32 = JSON.parse((await meshplan('check', examplePlan, '--json', '--mode', 'static', '--batch', '32')).stdout) as CheckJson
     expect(static32.estimate.batch).toBe(32)
   })
 })
 
 describe('meshplan example', () => {
-  const r = meshplan('example')
+  let r: Output
+  beforeAll(async () => {
+    r = await meshplan('example')
+  })
 
-  it('runs the audit, then the plan, and exits 0', () => {
+  it('runs the audit, then the plan, and exits 0', async () => {
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
     expect(r.stdout).toContain('audit of EP64 x TP2 reference deployment')
@@ -88,86 +97,163 @@ describe('meshplan example', () => {
 describe('meshplan plan', () => {
   type PlanJson = { schema: string; top: Array<{ strategy: { tp: number; dp: number } }>; candidates: number; feasible: number; rejected: Record<string, number> }
 
-  it('finds many small replicas for a small model on a large cluster', () => {
+  it('finds many small replicas for a small model on a large cluster', async () => {
     // at a fixed batch of 32 per replica, Llama-2-7B on one H100 per replica avoids every collective: 16 replicas win
-    const fixed = meshplan('plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--nodes', '2', '--batch', '32', '--json')
+    const fixed = await meshplan('plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--nodes', '2', '--batch', '32', '--json')
     expect(fixed.code).toBe(0)
     const plan = JSON.parse(fixed.stdout) as PlanJson
-    expect(plan.schema).toBe('meshplan/plan/1')
+    expect(plan.schema).toBe('meshplan/plan/2')
     expect(plan.top[0]?.strategy).toMatchObject({ tp: 1, dp: 16 })
     expect(plan.feasible + Object.values(plan.rejected).reduce((a, b) => a + b, 0)).toBe(plan.candidates)
     // with the batch free, memory decides: the winner is still made of at least 8 replicas
-    const free = JSON.parse(meshplan('plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--nodes', '2', '--json').stdout) as PlanJson
+    const free = JSON.parse((await meshplan('plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--nodes', '2', '--json')).stdout) as PlanJson
     expect(free.top[0]?.strategy.dp).toBeGreaterThanOrEqual(8)
   })
 
-  it('exits 1 when no strategy meets the objectives, and counts why', () => {
-    const r = meshplan('plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--max-tpot', '0.001', '--json')
+  it('exits 1 when no strategy meets the objectives, and counts why', async () => {
+    const r = await meshplan('plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--max-tpot', '1ms', '--json')
     expect(r.code).toBe(1)
     const plan = JSON.parse(r.stdout) as { top: unknown[]; rejected: Record<string, number> }
     expect(plan.top).toHaveLength(0)
     expect(plan.rejected['tpot']).toBeGreaterThan(0)
   })
 
-  it('rejects bad objectives with exit 2', () => {
-    const r = meshplan('plan', '--max-tpot', 'soon')
+  it('rejects bad objectives with exit 2, and a duration without its unit', async () => {
+    const r = await meshplan('plan', '--max-tpot', 'soon')
     expectCleanFailure(r)
-    expect(r.stderr).toContain('--max-tpot: expected milliseconds above 0, got "soon"')
+    expect(r.stderr).toContain('--max-tpot: ')
+    expect(r.stderr).toContain('got "soon"')
+    const bare = await meshplan('plan', '--max-tpot', '40')
+    expectCleanFailure(bare)
+    expect(bare.stderr).toContain('--max-tpot: give a unit, e.g. "40ms" or "40s", got "40"')
+  })
+
+  it('takes durations with their units: --max-tpot 40ms is 0.04 s, --max-ttft 2s is 2 s', async () => {
+    const r = await meshplan('plan', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--max-tpot', '40ms', '--max-ttft', '2s', '--json')
+    expect(r.code).toBe(0)
+    const plan = JSON.parse(r.stdout) as { top: Array<{ tpot_seconds: number; ttft_seconds: number }>; note: string | null }
+    for (const e of plan.top) {
+      expect(e.tpot_seconds).toBeLessThanOrEqual(0.04)
+      expect(e.ttft_seconds).toBeLessThanOrEqual(2)
+    }
+    expect(plan.note).toBeNull()
+  })
+
+  it('says what it ranks by, and why the top rows may be slow, when no objective is given', async () => {
+    const r = await meshplan('plan', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--json')
+    const plan = JSON.parse(r.stdout) as { ranked_by: string; note: string | null }
+    expect(plan.ranked_by).toBe('tokens_per_second_per_gpu')
+    expect(plan.note).toContain('no objectives were given')
+    const text = await meshplan('plan', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100')
+    expect(text.stdout).toContain('best strategies by output tokens/s per GPU:')
+    expect(text.stdout).toContain('give --max-ttft and --max-tpot')
+  })
+
+  it('ranks by request latency in latency mode', async () => {
+    const r = await meshplan('plan', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--mode', 'latency', '--json')
+    const plan = JSON.parse(r.stdout) as { ranked_by: string; top: Array<{ request_latency_seconds: number }> }
+    expect(plan.ranked_by).toBe('request_latency')
+    const latencies = plan.top.map((e) => e.request_latency_seconds)
+    expect(latencies).toEqual([...latencies].sort((a, b) => a - b))
+  })
+
+  it('refuses a flag that does not apply: --batch in max_throughput, --workers without --train, --global-batch without --train', async () => {
+    const batch = await meshplan('plan', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--mode', 'max_throughput', '--batch', '8')
+    expectCleanFailure(batch)
+    expect(batch.stderr).toContain('--batch: applies to --mode static only')
+    const workers = await meshplan('plan', '--model', 'llama-3.1-8b', '--workers', '2')
+    expectCleanFailure(workers)
+    expect(workers.stderr).toContain('--workers: applies to training searches')
+    const training = await meshplan('plan', '--global-batch', '64')
+    expectCleanFailure(training)
+    expect(training.stderr).toContain('--global-batch: applies to training; add --train')
+    const serving = await meshplan('plan', '--train', '--global-batch', '64', '--max-tpot', '40ms')
+    expectCleanFailure(serving)
+    expect(serving.stderr).toContain('--max-tpot: applies to serving')
+  })
+
+  it('suggests the flag meant, and says a degree must be positive', async () => {
+    const typo = await meshplan('plan', '--nodez', '2')
+    expectCleanFailure(typo)
+    expect(typo.stderr).toContain("unknown option '--nodez'")
+    expect(typo.stderr).toContain('did you mean --nodes?')
+    const negative = await meshplan('estimate', '--tp', '-8')
+    expectCleanFailure(negative)
+    expect(negative.stderr).toContain('--tp: expected a positive integer (1 or more), got "-8"')
+    const estimateWorkers = await meshplan('estimate', '--workers', '2')
+    expectCleanFailure(estimateWorkers)
+    expect(estimateWorkers.stderr).toContain("unknown option '--workers'")
   })
 })
 
 describe('meshplan estimate', () => {
-  it('prints the figures and the breakdown of one strategy', () => {
-    const r = meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '16')
+  it('shards an MoE model\'s experts over TP when there is no expert parallelism: Mixtral-8x7B fits on 8 H100s at TP8', async () => {
+    const r = await meshplan('estimate', '--model', 'mixtral-8x7b', '--cluster', 'dgx-h100', '--tp', '8', '--json')
+    expect(r.code).toBe(0)
+    const e = JSON.parse(r.stdout) as { strategy: { tp: number; ep: number; etp: number }; memory: { weights_bytes: number } }
+    expect(e.strategy).toMatchObject({ tp: 8, ep: 1, etp: 8 })
+    // 46.7B parameters in bf16 over 8 GPUs: about 11.7 GB each (experts replicated on every GPU would be 90 GB)
+    expect(e.memory.weights_bytes).toBeGreaterThan(11e9)
+    expect(e.memory.weights_bytes).toBeLessThan(12e9)
+    const replicated = await meshplan('estimate', '--model', 'mixtral-8x7b', '--cluster', 'dgx-h100', '--tp', '8', '--etp', '1')
+    expectCleanFailure(replicated)
+  })
+
+  it('prints the figures and the breakdown of one strategy', async () => {
+    const r = await meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '16')
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('TP8 on 8 GPUs')
     expect(r.stdout).toContain('TTFT')
     expect(r.stdout).toContain('where a step of the slowest pipeline stage goes')
   })
 
-  it('exits 1 with every broken law for an invalid strategy', () => {
-    const r = meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '3')
+  it('exits 1 with every broken law for an invalid strategy', async () => {
+    const r = await meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '3')
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('tp')
   })
 
-  it('exits 2 when the workload does not fit in memory', () => {
-    const r = meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '100000')
+  it('exits 2 when the workload does not fit in memory', async () => {
+    const r = await meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '100000')
     expectCleanFailure(r)
     expect(r.stderr).toContain('does not fit')
   })
 
-  it('exits 2 when the weights alone do not fit', () => {
-    const r = meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-a100-40gb')
+  it('exits 2 when the weights alone do not fit', async () => {
+    const r = await meshplan('estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-a100-40gb')
     expectCleanFailure(r)
     expect(r.stderr).toContain('leave no room for one sequence')
   })
 })
 
 describe('meshplan dag', () => {
-  it('writes the reference plan as mermaid, dot and json', () => {
-    const mermaid = meshplan('dag', examplePlan)
+  it('writes the reference plan as mermaid, dot and json', async () => {
+    const mermaid = await meshplan('dag', examplePlan)
     expect(mermaid.code).toBe(0)
     expect(mermaid.stdout.startsWith('flowchart')).toBe(true)
     expect(mermaid.stdout).toContain('EP all-to-all dispatch')
-    expect(meshplan('dag', examplePlan, '--format', 'dot').stdout.startsWith('digraph')).toBe(true)
-    const json = JSON.parse(meshplan('dag', examplePlan, '--format', 'json').stdout) as { format: string }
-    expect(json.format).toBe('meshplan-dag/1')
+    expect((await meshplan('dag', examplePlan, '--format', 'dot')).stdout.startsWith('digraph')).toBe(true)
+    const json = JSON.parse((await meshplan('dag', examplePlan, '--format', 'json')).stdout) as { schema: string; edges: Array<{ bytes_per_step: number }> }
+    expect(json.schema).toBe('meshplan/dag/2')
+    expect(json.edges.length).toBeGreaterThan(0)
   })
 
-  it('rejects an unknown format', () => {
-    expectCleanFailure(meshplan('dag', examplePlan, '--format', 'png'))
+  it('rejects an unknown format', async () => {
+    expectCleanFailure(await meshplan('dag', examplePlan, '--format', 'png'))
   })
 })
 
 describe('meshplan validate', () => {
-  const r = meshplan('validate', calibration, '--json')
+  let r: Output
+  beforeAll(async () => {
+    r = await meshplan('validate', calibration, '--json')
+  })
   const cases = (JSON.parse(fs.readFileSync(calibration, 'utf8')) as { cases: Array<{ id: string; workload: { kind: string } }> }).cases
 
-  it('reports every case, training included, in file order: a number, or null with the reason', () => {
+  it('reports every case, training included, in file order: a number, or null with the reason', async () => {
     expect(r.code).toBe(0)
     const report = JSON.parse(r.stdout) as { schema: string; cases: Array<{ id: string; predicted: number | null; measured: number; metric: string; note: string }> }
-    expect(report.schema).toBe('meshplan/validate/1')
+    expect(report.schema).toBe('meshplan/validate/2')
     expect(report.cases.map((c) => c.id)).toEqual(cases.map((c) => c.id))
     expect(cases.some((c) => c.workload.kind === 'training')).toBe(true)
     for (const c of report.cases) {
@@ -177,15 +263,15 @@ describe('meshplan validate', () => {
     expect(report.cases.filter((c) => c.predicted !== null).length).toBeGreaterThan(cases.length / 2)
   })
 
-  it('prints a table and the summaries as text', () => {
-    const text = meshplan('validate', calibration)
+  it('prints a table and the summaries as text', async () => {
+    const text = await meshplan('validate', calibration)
     expect(text.stdout).toContain('absolute error per kind:')
     expect(text.stdout).toMatch(/inference: median \d+\.\d%/)
   })
 
-  it('names the path of a malformed case', () => {
+  it('names the path of a malformed case', async () => {
     const file = tempFile('cases.json', JSON.stringify({ format: 'meshplan-cases/1', cases: [{ id: 'x', workload: { kind: 'inference' } }] }))
-    const bad = meshplan('validate', file)
+    const bad = await meshplan('validate', file)
     expectCleanFailure(bad)
     expect(bad.stderr).toContain('cases[0]')
   })
@@ -199,14 +285,14 @@ describe('meshplan estimate --train and plan --train', () => {
   })()
   const case175b = ['estimate', fused, '--case', 'korthikanti22-175b-a100-seqpar-selective']
 
-  it('refuses a case it cannot estimate as written, with the reason', () => {
-    const r = meshplan('estimate', calibration, '--case', 'korthikanti22-175b-a100-seqpar-selective')
+  it('refuses a case it cannot estimate as written, with the reason', async () => {
+    const r = await meshplan('estimate', calibration, '--case', 'korthikanti22-175b-a100-seqpar-selective')
     expectCleanFailure(r)
     expect(r.stderr).toContain('attention_kernel "unfused"')
   })
 
-  it('estimates the 175B case of the calibration file with a step breakdown and a row per stage class', () => {
-    const r = meshplan(...case175b)
+  it('estimates the 175B case of the calibration file with a step breakdown and a row per stage class', async () => {
+    const r = await meshplan(...case175b)
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('TP8 PP8 VP3 SP')
     expect(r.stdout).toContain('64 micro-batches of 1')
@@ -219,62 +305,62 @@ describe('meshplan estimate --train and plan --train', () => {
     expect(r.stdout).toMatch(/^7 +12 +lm_head/m)
   })
 
-  it('--json: the parts of the step add up to the iteration, and the bubble is about (p−1)/(m·v) = 7/192', () => {
-    const r = meshplan(...case175b, '--json')
+  it('--json: the parts of the step add up to the iteration, and the bubble is about (p−1)/(m·v) = 7/192', async () => {
+    const r = await meshplan(...case175b, '--json')
     expect(r.code).toBe(0)
     const e = JSON.parse(r.stdout) as {
       schema: string
-      iterationSeconds: number
-      bubbleFraction: number
+      iteration_seconds: number
+      bubble_fraction: number
       breakdown: { compute: number; bubble: number; optimizer: number; exposed: Record<string, number> }
     }
-    expect(e.schema).toBe('meshplan/estimate-training/1')
+    expect(e.schema).toBe('meshplan/estimate-training/2')
     const b = e.breakdown
     const sum = b.compute + b.bubble + b.optimizer + Object.values(b.exposed).reduce((a, x) => a + x, 0)
-    expect(sum / e.iterationSeconds).toBeCloseTo(1, 9)
+    expect(sum / e.iteration_seconds).toBeCloseTo(1, 9)
     // equal stages would give exactly 7/192 = 3.65%; the first and last stages are slightly slower
-    expect(e.bubbleFraction).toBeGreaterThan(0.03)
-    expect(e.bubbleFraction).toBeLessThan(0.045)
+    expect(e.bubble_fraction).toBeGreaterThan(0.03)
+    expect(e.bubble_fraction).toBeLessThan(0.045)
   })
 
-  it('the same step from flags (preset model and cluster) comes within 15% of the case (its own vocabulary and hardware numbers)', () => {
-    const fromCase = JSON.parse(meshplan(...case175b, '--json').stdout) as { iterationSeconds: number }
+  it('the same step from flags (preset model and cluster) comes within 15% of the case (its own vocabulary and hardware numbers)', async () => {
+    const fromCase = JSON.parse((await meshplan(...case175b, '--json')).stdout) as { iteration_seconds: number }
     const flags = ['--train', '--model', 'gpt3-175b', '--cluster', 'dgx-a100-80gb', '--nodes', '8', '--tp', '8', '--pp', '8', '--vp', '3', '--sp', '--global-batch', '64', '--seq-len', '2048', '--recompute', 'selective']
-    const r = meshplan('estimate', ...flags, '--json')
+    const r = await meshplan('estimate', ...flags, '--json')
     expect(r.code).toBe(0)
-    const fromFlags = JSON.parse(r.stdout) as { iterationSeconds: number; gpus: number }
+    const fromFlags = JSON.parse(r.stdout) as { iteration_seconds: number; gpus: number }
     expect(fromFlags.gpus).toBe(64)
     // a preset GPT-3 (vocabulary 50257) on the dgx-a100-80gb preset, against the case's model (51200) and hardware numbers: close, not equal
-    expect(Math.abs(fromFlags.iterationSeconds / fromCase.iterationSeconds - 1)).toBeLessThan(0.15)
+    expect(Math.abs(fromFlags.iteration_seconds / fromCase.iteration_seconds - 1)).toBeLessThan(0.15)
   })
 
-  it('bad input names the flag and exits 2: ZeRO out of range, a global batch that does not split, a sequence that does not split over cp', () => {
+  it('bad input names the flag and exits 2: ZeRO out of range, a global batch that does not split, a sequence that does not split over cp', async () => {
     const base = ['estimate', '--train', '--model', 'gpt3-175b', '--cluster', 'dgx-a100-80gb', '--nodes', '8', '--tp', '8', '--seq-len', '2048']
-    const zero = meshplan(...base, '--pp', '8', '--global-batch', '64', '--zero', '4')
+    const zero = await meshplan(...base, '--pp', '8', '--global-batch', '64', '--zero', '4')
     expectCleanFailure(zero)
     expect(zero.stderr).toContain('--zero: expected 0, 1, 2 or 3, got "4"')
-    const batch = meshplan(...base, '--pp', '4', '--dp', '2', '--global-batch', '63')
+    const batch = await meshplan(...base, '--pp', '4', '--dp', '2', '--global-batch', '63')
     expectCleanFailure(batch)
     expect(batch.stderr).toContain('--global-batch: 63 is not a multiple of micro_batch × dp = 1 × 2 = 2')
-    const sequence = meshplan(...base, '--pp', '4', '--cp', '2', '--global-batch', '64', '--seq-len', '2047')
+    const sequence = await meshplan(...base, '--pp', '4', '--cp', '2', '--global-batch', '64', '--seq-len', '2047')
     expectCleanFailure(sequence)
     expect(sequence.stderr).toContain('--seq-len: 2047 tokens cannot be split evenly over cp = 2')
   })
 
-  it('a missing global batch, an unknown case and an inference case exit 2 with the reason', () => {
-    const missing = meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100')
+  it('a missing global batch, an unknown case and an inference case exit 2 with the reason', async () => {
+    const missing = await meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100')
     expectCleanFailure(missing)
     expect(missing.stderr).toContain('--global-batch: required for training')
-    const unknown = meshplan('estimate', calibration, '--case', 'no-such-case')
+    const unknown = await meshplan('estimate', calibration, '--case', 'no-such-case')
     expectCleanFailure(unknown)
     expect(unknown.stderr).toContain('no case "no-such-case"')
-    const inference = meshplan('estimate', calibration, '--case', 'trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
+    const inference = await meshplan('estimate', calibration, '--case', 'trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
     expectCleanFailure(inference)
     expect(inference.stderr).toContain('is not a training case (it is inference)')
   })
 
-  it('plan --train searches, ranks by iteration time, counts the rejections, and prints no progress when stderr is not a terminal', () => {
-    const r = meshplan('plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '64', '--seq-len', '2048', '--top', '3', '--json')
+  it('plan --train searches, ranks by iteration time, counts the rejections, and prints no progress when stderr is not a terminal', async () => {
+    const r = await meshplan('plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '64', '--seq-len', '2048', '--top', '3', '--json')
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
     const p = JSON.parse(r.stdout) as {
@@ -282,14 +368,14 @@ describe('meshplan estimate --train and plan --train', () => {
       candidates: number
       fit: number
       rejected: { memory: number; interleaving: number; batch: number }
-      best: Array<{ iterationSeconds: number; workload: { globalBatch: number } }>
+      best: Array<{ iteration_seconds: number; workload: { global_batch: number } }>
     }
-    expect(p.schema).toBe('meshplan/plan-training/1')
+    expect(p.schema).toBe('meshplan/plan-training/2')
     expect(p.candidates).toBe(p.fit + p.rejected.memory + p.rejected.interleaving)
     expect(p.best).toHaveLength(3)
-    expect(p.best.map((b) => b.iterationSeconds)).toEqual([...p.best.map((b) => b.iterationSeconds)].sort((a, b) => a - b))
-    expect(p.best.every((b) => b.workload.globalBatch === 64)).toBe(true)
-    const text = meshplan('plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '64', '--seq-len', '2048', '--tp', '2')
+    expect(p.best.map((b) => b.iteration_seconds)).toEqual([...p.best.map((b) => b.iteration_seconds)].sort((a, b) => a - b))
+    expect(p.best.every((b) => b.workload.global_batch === 64)).toBe(true)
+    const text = await meshplan('plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '64', '--seq-len', '2048', '--tp', '2')
     expect(text.code).toBe(0)
     expect(text.stdout).toMatch(/candidates from \d+ strategies/)
     expect(text.stdout).toMatch(/^1 +TP2/m)
@@ -297,22 +383,22 @@ describe('meshplan estimate --train and plan --train', () => {
 })
 
 describe('meshplan presets', () => {
-  it('lists models, devices and systems', () => {
-    const r = meshplan('presets')
+  it('lists models, devices and systems', async () => {
+    const r = await meshplan('presets')
     expect(r.code).toBe(0)
     for (const name of ['llama-2-70b', 'deepseek-v3', 'h100-sxm', 'dgx-h100', 'reference']) expect(r.stdout).toContain(name)
-    const json = JSON.parse(meshplan('presets', 'models', '--json').stdout) as { models: Array<{ name: string }> }
+    const json = JSON.parse((await meshplan('presets', 'models', '--json')).stdout) as { models: Array<{ name: string }> }
     expect(json.models.map((m) => m.name)).toContain('reference-moe')
   })
 })
 
 describe('plan files: bad input exits 2 with the JSON path', () => {
-  it('names every bad field of a plan', () => {
+  it('names every bad field of a plan', async () => {
     const file = tempFile(
       'plan.yaml',
       ['format: meshplan-plan/1', 'model: lama-2-70b', 'cluster: { system: dgx-h100, nodes: 1 }', 'parallelism: { tp: two }', 'workload: { input_tokens: 0, output_tokens: 10 }', 'claims: [{ metric: speed, equals: 1 }]'].join('\n'),
     )
-    const r = meshplan('check', file)
+    const r = await meshplan('check', file)
     expectCleanFailure(r)
     expect(r.stderr).toContain('plan.model')
     expect(r.stderr).toContain('did you mean "llama-2-70b"?')
@@ -321,26 +407,45 @@ describe('plan files: bad input exits 2 with the JSON path', () => {
     expect(r.stderr).toContain('plan.claims[0].metric')
   })
 
-  it('requires exactly one comparator per claim', () => {
+  it('requires exactly one comparator per claim', async () => {
     const file = tempFile(
       'plan.json',
       JSON.stringify({ format: 'meshplan-plan/1', model: 'llama-2-7b', cluster: { system: 'dgx-h100', nodes: 1 }, parallelism: {}, workload: { input_tokens: 10, output_tokens: 10 }, claims: [{ metric: 'tpot', at_most: '2ms', at_least: '1ms' }] }),
     )
-    const r = meshplan('check', file)
+    const r = await meshplan('check', file)
     expectCleanFailure(r)
     expect(r.stderr).toContain('plan.claims[0]: expected exactly one of equals, about, at_most, at_least')
   })
 
-  it('reports a missing plan argument and a malformed YAML file', () => {
-    expectCleanFailure(meshplan('check'))
-    expectCleanFailure(meshplan('check', tempFile('plan.yaml', 'format: [unclosed')))
+  it('reports a missing plan argument and a malformed YAML file', async () => {
+    expectCleanFailure(await meshplan('check'))
+    expectCleanFailure(await meshplan('check', tempFile('plan.yaml', 'format: [unclosed')))
   })
 })
 
 describe('every command has --help with examples', () => {
-  it.each(['plan', 'estimate', 'check', 'dag', 'validate', 'presets', 'layout', 'example'])('%s --help', (command) => {
-    const r = meshplan(command, '--help')
+  it.each(['plan', 'estimate', 'check', 'dag', 'validate', 'presets', 'layout', 'example'])('%s --help', async (command) => {
+    const r = await meshplan(command, '--help')
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(command === 'example' ? 'built-in example' : 'examples:')
+  })
+})
+
+describe('the command as a user runs it (the committed bin, a new process)', () => {
+  it('--version prints the package version and exits 0', () => {
+    const r = spawnMeshplan('--version')
+    expect(r.code).toBe(0)
+    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+    expect(r.stdout.trim()).toBe(version)
+  })
+
+  it('exits 2 with one line and no stack trace for a name an object inherits, and 1 for a failing audit', () => {
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      const r = spawnMeshplan(name)
+      expect(r.code).toBe(2)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
+    }
+    expect(spawnMeshplan('check', examplePlan).code).toBe(1)
   })
 })

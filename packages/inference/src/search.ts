@@ -4,7 +4,9 @@
  * rank on a doubling ladder up to the most that fit, each evaluated by the inner loop
  * (`kernel.ts`); candidates that miss a service-level objective or do not fit are
  * counted by reason; the rest are ranked by output tokens/s per GPU (then in total),
- * and the Pareto front of tokens/s per GPU against tokens/s per user is kept.
+ * or in `latency` mode by request latency (one request at a time: the fastest
+ * deployment, not the busiest, is the answer), and the Pareto front of tokens/s per
+ * GPU against tokens/s per user is kept.
  *
  * Replicas are strategies like any other: `dp` is a degree of the enumeration, so for
  * a small model on a large cluster the search finds many small replicas when they win.
@@ -72,7 +74,13 @@ export interface FrontPoint {
   readonly tpot: number
 }
 
+/** What the ranking orders by: output tokens/s per GPU, or (`latency` mode) request latency. */
+export const rankings = ['tokens_per_second_per_gpu', 'request_latency'] as const
+export type Ranking = (typeof rankings)[number]
+
 export interface PlanResult {
+  /** What `top` is ordered by. */
+  readonly rankedBy: Ranking
   /** Deployment sizes searched. */
   readonly gpuCounts: ReadonlyArray<number>
   /** Valid strategies enumerated, and (strategy, batch) candidates evaluated. */
@@ -107,10 +115,14 @@ interface Point {
   readonly perUser: number
   readonly ttft: number
   readonly tpot: number
+  readonly latency: number
 }
 
-/** `a` ranks before `b`: more tokens/s per GPU, then more in total, then fewer GPUs (earlier strategy). */
-const better = (a: Point, b: Point): boolean => a.perGpu > b.perGpu || (a.perGpu === b.perGpu && a.total > b.total)
+/** `a` ranks before `b`: more tokens/s per GPU, then more in total (ties: the earlier strategy). */
+const moreThroughput = (a: Point, b: Point): boolean => a.perGpu > b.perGpu || (a.perGpu === b.perGpu && a.total > b.total)
+
+/** `a` ranks before `b`: a shorter request, then more tokens/s per GPU. */
+const lessLatency = (a: Point, b: Point): boolean => a.latency < b.latency || (a.latency === b.latency && moreThroughput(a, b))
 
 /** The points not dominated on (tokens/s per GPU, tokens/s per user), by falling tokens/s per GPU. */
 export const paretoFront = <P extends { readonly perGpu: number; readonly perUser: number }>(points: ReadonlyArray<P>): ReadonlyArray<P> => {
@@ -140,6 +152,8 @@ export const planInference =
     const bestPerStrategy: Point[] = []
     const feasiblePoints: Point[] = []
     const out = inferenceFigures()
+    const rankedBy: Ranking = workload.mode === 'latency' ? 'request_latency' : 'tokens_per_second_per_gpu'
+    const better = rankedBy === 'request_latency' ? lessLatency : moreThroughput
     const headroom = 1 - (slo.memoryHeadroom ?? 0)
     const capacity = cluster.device.memory * headroom
     let candidates = 0
@@ -185,6 +199,7 @@ export const planInference =
             perUser,
             ttft,
             tpot,
+            latency: out.requestLatency,
           }
           feasiblePoints.push(point)
           if (best === undefined || better(point, best)) best = point
@@ -204,5 +219,5 @@ export const planInference =
       const s = strategies[p.strategyIndex] as Strategy
       return { strategy: s, description: describe(s), batch: p.batch, tokensPerSecondPerGpu: p.perGpu, tokensPerSecondPerUser: p.perUser, ttft: p.ttft, tpot: p.tpot }
     })
-    return { gpuCounts, strategies: strategies.length, candidates, feasible: feasiblePoints.length, rejected, top, pareto }
+    return { rankedBy, gpuCounts, strategies: strategies.length, candidates, feasible: feasiblePoints.length, rejected, top, pareto }
   }

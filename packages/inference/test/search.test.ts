@@ -298,3 +298,27 @@ describe('planInference: deployment sizes and batches', () => {
     for (const p of r.pareto) expect(p.batch).toBe(1)
   })
 })
+
+// -------------------------------------------------------------------------------------
+// what the ranking orders by
+// -------------------------------------------------------------------------------------
+
+describe('planInference ranks by what the mode asks', () => {
+  it('static and max_throughput: by output tokens/s per GPU, falling', () => {
+    const r = plan({ ...llama7b, cluster: h100x8 })
+    expect(r.rankedBy).toBe('tokens_per_second_per_gpu')
+    for (let i = 1; i < r.top.length; i++) expect((r.top[i] as InferenceEstimate).tokensPerSecond.perGpu).toBeLessThanOrEqual((r.top[i - 1] as InferenceEstimate).tokensPerSecond.perGpu)
+  })
+
+  it('latency: by request latency, rising, so the first row is the fastest deployment for one request', () => {
+    const r = plan({ ...llama7b, cluster: h100x8, workload: { mode: 'latency', inputTokens: 1024, outputTokens: 256 }, top: 50 })
+    expect(r.rankedBy).toBe('request_latency')
+    expect(r.top.length).toBeGreaterThan(1)
+    for (let i = 1; i < r.top.length; i++) expect((r.top[i] as InferenceEstimate).requestLatency).toBeGreaterThanOrEqual((r.top[i - 1] as InferenceEstimate).requestLatency)
+    // the fastest single request uses the whole node: TP8 (weights read 8 ways at once), not a DP8 replica of one GPU
+    const first = r.top[0] as InferenceEstimate
+    const dp8 = r.top.find((e) => e.strategy.dp === 8)
+    expect(first.strategy.tp).toBe(8)
+    expect(dp8 === undefined || dp8.requestLatency > first.requestLatency).toBe(true)
+  })
+})

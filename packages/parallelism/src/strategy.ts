@@ -61,6 +61,18 @@ export const strategy = (degrees: Partial<Strategy>): Strategy => ({
   virtualStages: degrees.virtualStages ?? 1,
 })
 
+/**
+ * `s` with the practitioners' default for an MoE model's experts when `etpGiven` is
+ * false: with no expert parallelism (`ep` = 1) the experts shard over the
+ * tensor-parallel group, `etp = tp`, as vLLM and SGLang do without expert parallelism
+ * (every expert's GEMMs split like the dense layers') and as Megatron-Core does
+ * (`expert_tensor_parallel_size` defaults to `tensor_model_parallel_size`,
+ * `parallel_state.initialize_model_parallel`). With `ep` > 1, or a dense model, or an
+ * `etp` given, `s` is unchanged.
+ */
+export const withExpertDefault = (isMoe: boolean, etpGiven: boolean) => (s: Strategy): Strategy =>
+  isMoe && !etpGiven && s.ep === 1 ? { ...s, etp: s.tp } : s
+
 // -------------------------------------------------------------------------------------
 // operations
 // -------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe as describeStrategy, equals, expertDataParallel, key, stageWidth, strategy, worldOf } from '../src/strategy'
+import { describe as describeStrategy, equals, expertDataParallel, key, stageWidth, strategy, withExpertDefault, worldOf } from '../src/strategy'
 
 describe('strategy', () => {
   it('defaults every degree to 1 and sequence parallelism to off', () => {
@@ -43,5 +43,16 @@ describe('strategy', () => {
         expect(equals(a, b)).toBe(same)
       }),
     )
+  })
+})
+
+describe('withExpertDefault: experts shard over TP when there is no expert parallelism', () => {
+  it('an MoE model at tp 8, ep 1, no etp given: etp = 8 (vLLM, SGLang, Megatron-Core)', () => {
+    expect(withExpertDefault(true, false)(strategy({ tp: 8 }))).toEqual(strategy({ tp: 8, etp: 8 }))
+  })
+  it('keeps an etp that was given, any ep > 1, and every dense model as they are', () => {
+    expect(withExpertDefault(true, true)(strategy({ tp: 8, etp: 1 }))).toEqual(strategy({ tp: 8 }))
+    expect(withExpertDefault(true, false)(strategy({ tp: 2, dp: 4, ep: 8 }))).toEqual(strategy({ tp: 2, dp: 4, ep: 8 }))
+    expect(withExpertDefault(false, false)(strategy({ tp: 8 }))).toEqual(strategy({ tp: 8 }))
   })
 })

@@ -10,6 +10,7 @@
  *     cluster: <cluster object: { system, nodes, ... } as in a cluster file>
  *     precision?: { weights?, activations?, kv_cache? }         (default bf16)
  *     parallelism: { tp?, pp?, dp?, cp?, ep?, etp?, sequence_parallel?, virtual_pipeline? }
+ *                              (an MoE model without `ep` > 1 and without `etp` gets etp = tp)
  *     workload: { mode?, input_tokens, output_tokens, batch?, max_batch? }
  *     claims?: [ { metric, quote?, equals? | about? | at_most? | at_least?, tolerance? } ]
  *
@@ -25,7 +26,7 @@
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import { decodePrecision, defaultPrecision, fromHuggingFace, modelPreset, type Architecture, type Precision } from '@meshplan/model'
-import { decodeStrategy, type Strategy } from '@meshplan/parallelism'
+import { decodeStrategy, withExpertDefault, type Strategy } from '@meshplan/parallelism'
 import { decodeClusterFile, type Cluster } from '@meshplan/topology'
 import { closed, decodeWith, oneOf, quantity, rerootIssues, type DecodeIssue, type QuantityKind } from '@meshplan/units'
 import { decodeInferenceWorkload, type InferenceWorkload } from '@meshplan/inference'
@@ -141,6 +142,8 @@ const decodeModel = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIss
   return E.mapLeft(rerootIssues('config', path))(fromHuggingFace(u))
 }
 
+const hasEtp = (u: unknown): boolean => typeof u === 'object' && u !== null && Object.prototype.hasOwnProperty.call(u, 'etp')
+
 /** Decodes a parsed plan document (`root` names it in errors, default `plan`). */
 export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<DecodeIssue>, Plan> => {
   const head = decodeWith(PlanHead, root)(u)
@@ -161,7 +164,7 @@ export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<De
     model: model.right,
     cluster: cluster.right,
     precision: precision.right,
-    strategy: strategy.right,
+    strategy: withExpertDefault(model.right.moe !== undefined, hasEtp(h.parallelism))(strategy.right),
     workload: workload.right,
     claims: claims.flatMap((c) => (E.isRight(c) ? [c.right] : [])),
   })

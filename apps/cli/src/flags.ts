@@ -1,0 +1,209 @@
+/**
+ * Every flag of the command, once: its name on the command line, the placeholder of
+ * its value, its help line, and how its text becomes a value. The commands take their
+ * flags from this table (`program.ts` defines the commander options from it, and
+ * `parseFlags` parses what the user gave with it), so the help a user reads and the
+ * parsing that runs cannot drift apart.
+ *
+ * @example
+ * parseFlags(new Map([['tp', '-8']])) // left(['--tp: expected a positive integer (1 or more), got "-8"'])
+ * parseFlags(new Map([['maxTpot', '40ms']])) // right({ flags: { maxTpot: 0.04 }, given: Set { 'maxTpot' } })
+ */
+import * as E from 'fp-ts/Either'
+import { recomputeModes, zeroStages, type RecomputeMode } from '@meshplan/training'
+import { inferenceModes, type InferenceMode } from '@meshplan/inference'
+import type { ZeroStage } from '@meshplan/memory'
+import { storageDtypes, type StorageDtype } from '@meshplan/model'
+import { parseQuantity } from '@meshplan/units'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** The values of the flags a user gave, parsed. Seconds for durations. */
+export interface Flags {
+  readonly model?: string
+  readonly cluster?: string
+  readonly nodes?: number
+  readonly tp?: number
+  readonly pp?: number
+  readonly dp?: number
+  readonly cp?: number
+  readonly ep?: number
+  readonly etp?: number
+  readonly vp?: number
+  readonly sp?: boolean
+  readonly gpus?: number
+  readonly order?: string
+  readonly precision?: StorageDtype
+  readonly weights?: StorageDtype
+  readonly activations?: StorageDtype
+  readonly kvCache?: StorageDtype
+  readonly mode?: InferenceMode
+  readonly inputTokens?: number
+  readonly outputTokens?: number
+  readonly batch?: number
+  readonly maxBatch?: number
+  readonly maxTtft?: number
+  readonly maxTpot?: number
+  readonly minTokensPerUser?: number
+  readonly memoryHeadroom?: number
+  readonly maxGpus?: number
+  readonly top?: number
+  readonly train?: boolean
+  readonly globalBatch?: number
+  readonly microBatch?: number
+  readonly seqLen?: number
+  readonly recompute?: RecomputeMode
+  readonly zero?: ZeroStage
+  readonly workers?: number
+  readonly case?: string
+  readonly format?: DagFormat
+  readonly phase?: DagPhase
+  readonly json?: boolean
+}
+
+export type FlagName = keyof Flags
+
+export const dagFormats = ['mermaid', 'dot', 'json'] as const
+export type DagFormat = (typeof dagFormats)[number]
+export const dagPhases = ['decode', 'prefill'] as const
+export type DagPhase = (typeof dagPhases)[number]
+
+/** One flag: its value's placeholder (none for a switch), its help, and its parser (the message follows `--name: `). */
+export interface FlagSpec<A> {
+  readonly placeholder?: string
+  readonly help: string
+  readonly parse: (text: string) => E.Either<string, A>
+}
+
+// -------------------------------------------------------------------------------------
+// parsers
+// -------------------------------------------------------------------------------------
+
+const shown = (text: string): string => JSON.stringify(text)
+
+/** A whole number from 1 to `max` (default 2^31 − 1: counts and degrees, as the files' codecs). */
+const positiveInteger =
+  (max = 2 ** 31 - 1) =>
+  (text: string): E.Either<string, number> => {
+    const n = Number(text)
+    if (text.trim() === '' || !Number.isFinite(n)) return E.left(`expected a positive integer, got ${shown(text)}`)
+    if (n < 1) return E.left(`expected a positive integer (1 or more), got ${shown(text)}`)
+    if (!Number.isInteger(n)) return E.left(`expected a whole number, got ${shown(text)}`)
+    if (n > max) return E.left(`expected at most ${max.toLocaleString('en-US')}, got ${shown(text)}`)
+    return E.right(n)
+  }
+
+/** A number of tokens, 1 or more (a mean need not be whole). */
+const tokens = (text: string): E.Either<string, number> => {
+  const n = Number(text)
+  return text.trim() !== '' && Number.isFinite(n) && n >= 1 && n <= 2 ** 31 - 1 ? E.right(n) : E.left(`expected a number of tokens, 1 or more, got ${shown(text)}`)
+}
+
+const numberWhere =
+  (expected: string, test: (n: number) => boolean) =>
+  (text: string): E.Either<string, number> => {
+    const n = Number(text)
+    return text.trim() !== '' && Number.isFinite(n) && test(n) ? E.right(n) : E.left(`expected ${expected}, got ${shown(text)}`)
+  }
+
+const oneOf =
+  <S extends string>(values: ReadonlyArray<S>) =>
+  (text: string): E.Either<string, S> =>
+    (values as ReadonlyArray<string>).includes(text) ? E.right(text as S) : E.left(`expected one of ${values.join(', ')}, got ${shown(text)}`)
+
+/** A duration with its unit (`40ms`, `2s`, `500us`); a bare number is refused, since a plan file's bare number is seconds and a flag's was once milliseconds. */
+const duration = (text: string): E.Either<string, number> => {
+  if (/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(text)) return E.left(`give a unit, e.g. "${text.trim()}ms" or "${text.trim()}s", got ${shown(text)}`)
+  const parsed = parseQuantity('seconds')(text)
+  if (E.isLeft(parsed)) return E.left(`${parsed.left.reason}, got ${shown(text)}`)
+  return parsed.right > 0 && Number.isFinite(parsed.right) ? E.right(parsed.right) : E.left(`expected a duration above zero, got ${shown(text)}`)
+}
+
+const text = (what: string) => (value: string): E.Either<string, string> => (value.trim() === '' ? E.left(`expected ${what}, got ""`) : E.right(value))
+
+const zero = (value: string): E.Either<string, ZeroStage> => {
+  const z = zeroStages.find((s) => String(s) === value.trim())
+  return z === undefined ? E.left(`expected 0, 1, 2 or 3, got ${shown(value)}`) : E.right(z)
+}
+
+const on = (): E.Either<string, boolean> => E.right(true)
+
+// -------------------------------------------------------------------------------------
+// the table
+// -------------------------------------------------------------------------------------
+
+/** Every flag of the command. */
+export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags[K]>> } = {
+  model: { placeholder: 'NAME|FILE', help: 'a model preset (meshplan presets models) or a Hugging Face config.json', parse: text('a preset name or a file') },
+  cluster: { placeholder: 'NAME|FILE', help: 'a system preset with --nodes (meshplan presets systems), or a cluster file (JSON or YAML)', parse: text('a preset name or a file') },
+  nodes: { placeholder: 'N', help: 'nodes of the system preset (default 1)', parse: positiveInteger() },
+  tp: { placeholder: 'N', help: 'tensor-parallel degree (default 1)', parse: positiveInteger() },
+  pp: { placeholder: 'N', help: 'pipeline-parallel degree (default 1)', parse: positiveInteger() },
+  dp: { placeholder: 'N', help: 'data-parallel degree (default 1)', parse: positiveInteger() },
+  cp: { placeholder: 'N', help: 'context-parallel degree (default 1)', parse: positiveInteger() },
+  ep: { placeholder: 'N', help: 'expert-parallel degree of MoE layers (default 1)', parse: positiveInteger() },
+  etp: { placeholder: 'N', help: 'tensor-parallel degree inside each expert (default: tp when ep is 1, else 1)', parse: positiveInteger() },
+  vp: { placeholder: 'N', help: 'virtual pipeline stages per pipeline rank (default 1)', parse: positiveInteger() },
+  sp: { help: 'Megatron sequence parallelism with tp', parse: on },
+  gpus: { placeholder: 'N', help: 'GPUs the strategy must use (default: all of the cluster)', parse: positiveInteger() },
+  order: { placeholder: 'ORDER', help: 'rank order, fastest-varying first (default tp-cp-ep-dp-pp)', parse: text('an order like tp-cp-ep-dp-pp') },
+  precision: { placeholder: 'F', help: `weights, activations and KV cache in F (${storageDtypes.join(', ')})`, parse: oneOf(storageDtypes) },
+  weights: { placeholder: 'F', help: 'the weights\' format', parse: oneOf(storageDtypes) },
+  activations: { placeholder: 'F', help: 'the activations\' format', parse: oneOf(storageDtypes) },
+  kvCache: { placeholder: 'F', help: 'the KV cache\'s format', parse: oneOf(storageDtypes) },
+  mode: { placeholder: 'M', help: `${inferenceModes.join(', ')} (default static)`, parse: oneOf(inferenceModes) },
+  inputTokens: { placeholder: 'N', help: 'prompt tokens per request (default 1024)', parse: tokens },
+  outputTokens: { placeholder: 'N', help: 'output tokens per request (default 256)', parse: tokens },
+  batch: { placeholder: 'N', help: 'sequences per data-parallel rank (static mode)', parse: positiveInteger() },
+  maxBatch: { placeholder: 'N', help: 'the engine\'s limit on sequences in flight per data-parallel rank (default 1024)', parse: positiveInteger() },
+  maxTtft: { placeholder: 'TIME', help: 'objective: time to first token at most TIME (e.g. 2s, 500ms)', parse: duration },
+  maxTpot: { placeholder: 'TIME', help: 'objective: time per output token at most TIME (e.g. 40ms)', parse: duration },
+  minTokensPerUser: { placeholder: 'N', help: 'objective: output tokens/s one request sees (1/TPOT) at least N', parse: numberWhere('tokens/s above 0', (n) => n > 0) },
+  memoryHeadroom: { placeholder: 'F', help: 'objective: leave this fraction of each GPU\'s memory free (e.g. 0.1)', parse: numberWhere('a fraction in [0, 1)', (n) => n >= 0 && n < 1) },
+  maxGpus: { placeholder: 'N', help: 'use at most N GPUs: every divisor of N is a deployment size', parse: positiveInteger() },
+  top: { placeholder: 'N', help: 'rows to list (default 5; training 10)', parse: positiveInteger(1000) },
+  train: { help: 'training instead of serving', parse: on },
+  globalBatch: { placeholder: 'N', help: 'training: sequences per optimizer step (required)', parse: positiveInteger() },
+  microBatch: { placeholder: 'N', help: 'training: sequences per micro-batch (default 1; plan: every divisor)', parse: positiveInteger() },
+  seqLen: { placeholder: 'N', help: 'training: tokens per sequence (default 4096)', parse: positiveInteger() },
+  recompute: { placeholder: 'R', help: `training: activation recomputation, ${recomputeModes.join(', ')} (default none; plan: all)`, parse: oneOf(recomputeModes) },
+  zero: { placeholder: 'N', help: 'training: ZeRO stage 0-3 (default 0; plan: all)', parse: zero },
+  workers: { placeholder: 'N', help: 'training search threads (default: the cores, when the space is large)', parse: positiveInteger(1024) },
+  case: { placeholder: 'ID', help: 'with a case file (meshplan-cases/1) as the file: estimate that training case', parse: text('a case id') },
+  format: { placeholder: 'F', help: `${dagFormats.join(', ')} (default mermaid)`, parse: oneOf(dagFormats) },
+  phase: { placeholder: 'P', help: `${dagPhases.join(' or ')} (default decode)`, parse: oneOf(dagPhases) },
+  json: { help: 'print JSON (its schema is named in the output\'s "schema" field)', parse: on },
+}
+
+export const flagNames = Object.keys(flagSpecs) as ReadonlyArray<FlagName>
+
+/** `maxTtft` -> `max-ttft`: the name a user types after `--`. */
+export const cliName = (name: FlagName): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** The flags a user gave, parsed. */
+export interface ParsedFlags {
+  readonly flags: Flags
+  readonly given: ReadonlySet<FlagName>
+}
+
+/** Parses the raw values of the flags given (a switch's value is `true`), every problem at once, each naming its flag. */
+export const parseFlags = (raw: ReadonlyMap<FlagName, string | boolean>): E.Either<ReadonlyArray<string>, ParsedFlags> => {
+  const errors: string[] = []
+  const flags: Record<string, unknown> = {}
+  for (const [name, value] of raw) {
+    const spec = flagSpecs[name] as FlagSpec<unknown>
+    const parsed = typeof value === 'boolean' ? E.right(value) : spec.parse(value)
+    if (E.isLeft(parsed)) errors.push(`--${cliName(name)}: ${parsed.left}`)
+    else flags[name] = parsed.right
+  }
+  return errors.length > 0 ? E.left(errors) : E.right({ flags: flags as Flags, given: new Set(raw.keys()) })
+}
+
+/** `--name` of each flag in `names` that was given. */
+export const givenOf = (given: ReadonlySet<FlagName>, names: ReadonlyArray<FlagName>): ReadonlyArray<string> => names.filter((n) => given.has(n)).map((n) => `--${cliName(n)}`)

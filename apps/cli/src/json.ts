@@ -1,0 +1,57 @@
+/**
+ * The JSON the command prints: one object per run, its first field `schema`
+ * (`meshplan/<name>/<version>`, a JSON Schema of that name ships in this package's
+ * `schemas/`), every key in snake_case, as the files meshplan reads are written (a
+ * strategy printed by `estimate --json` pastes into a plan file's `parallelism`).
+ * Numbers are in base units: seconds, bytes, tokens/s, FLOP/s. Within a schema version,
+ * fields are only added, never renamed or removed.
+ *
+ * @example
+ * jsonText('estimate', { ttftSeconds: 0.2 }) // '{\n  "schema": "meshplan/estimate/2",\n  "ttft_seconds": 0.2\n}'
+ */
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** Every JSON output and its current version. */
+export const schemaVersions = {
+  estimate: 2,
+  plan: 2,
+  'estimate-training': 2,
+  'plan-training': 2,
+  check: 2,
+  validate: 2,
+  dag: 2,
+  presets: 2,
+  example: 2,
+  layout: 1,
+} as const
+export type SchemaName = keyof typeof schemaVersions
+
+/** `meshplan/estimate/2`. */
+export const schemaId = (name: SchemaName): string => `meshplan/${name}/${schemaVersions[name]}`
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** `ttftSeconds` -> `ttft_seconds`, `does-not-fit` -> `does_not_fit`; snake_case keys are left as they are. */
+export const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/-/g, '_')
+
+/** `value` with every object key in snake_case, recursively. */
+export const snakeKeys = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(snakeKeys)
+  if (typeof value !== 'object' || value === null) return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== undefined) out[snakeCase(k)] = snakeKeys(v)
+  }
+  return out
+}
+
+/** The object of an output: `schema` first, then `value`'s fields in snake_case. */
+export const jsonOf = (name: SchemaName, value: object): Record<string, unknown> => ({ schema: schemaId(name), ...(snakeKeys(value) as Record<string, unknown>) })
+
+/** The printed JSON of an output. */
+export const jsonText = (name: SchemaName, value: object): string => JSON.stringify(jsonOf(name, value), null, 2)
