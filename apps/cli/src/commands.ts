@@ -51,7 +51,10 @@ const ok = (stdout: string, code = 0): Output => ({ code, stdout, stderr: '' })
 const fail = (command: string, messages: ReadonlyArray<string> | string, code = 2): Output => ({
   code,
   stdout: '',
-  stderr: (typeof messages === 'string' ? [messages] : messages).map((m) => `meshplan ${command}: ${m}`).join('\n'),
+  stderr: (typeof messages === 'string' ? [messages] : messages)
+    .flatMap((m) => m.split('\n'))
+    .map((m) => `meshplan ${command}: ${m}`)
+    .join('\n'),
 })
 
 /** The example plan shipped with the command (examples/ of this package): the reference EP64 x TP2 plan. */

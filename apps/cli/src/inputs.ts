@@ -23,9 +23,17 @@ export const readText = (file: string): E.Either<InputError, string> => {
   }
 }
 
-/** The issues of `file`, one per line under a heading. */
-export const issuesMessage = (file: string) => (issues: ReadonlyArray<DecodeIssue>): InputError =>
-  [`${file} is not valid:`, ...issues.map((issue) => `  ${describeIssue(issue)}`)].join('\n')
+/** At most this many issues of a file are printed, then how many more there are. */
+export const issuesShown = 10
+
+/** The issues of `file`, one line each (at most {@link issuesShown}, then how many more). */
+export const issuesMessage =
+  (file: string) =>
+  (issues: ReadonlyArray<DecodeIssue>): InputError =>
+    [
+      ...issues.slice(0, issuesShown).map((issue) => `${file}: ${describeIssue(issue)}`),
+      ...(issues.length > issuesShown ? [`${file}: ... and ${issues.length - issuesShown} more problems`] : []),
+    ].join('\n')
 
 /** A model preset name, or the path of a Hugging Face config.json. */
 export const resolveModel = (name: string): E.Either<InputError, Architecture> =>

@@ -66,6 +66,12 @@ export interface LayoutReport {
   readonly placements: ReadonlyArray<PlacementRow>
 }
 
+/** `ranges` of `values`, the first few and a count when there are many (a million GPUs are summarised, not listed). */
+const shortRanges = (values: ReadonlyArray<number>, shown = 4): string => {
+  const parts = ranges(values).split(', ')
+  return parts.length <= shown ? parts.join(', ') : `${parts.slice(0, shown).join(', ')}, ... (${values.length.toLocaleString('en-US')} GPUs in ${parts.length.toLocaleString('en-US')} runs)`
+}
+
 /** Builds the report; groups and placements only when the strategy is valid. */
 export const layoutReport = (model: Architecture, cluster: Cluster, s: Strategy, order: Order, gpus?: number): LayoutReport => {
   const target = gpus === undefined ? { model, cluster } : { model, cluster, gpus }
@@ -92,13 +98,13 @@ export const layoutReport = (model: Architecture, cluster: Cluster, s: Strategy,
       return {
         kind,
         size: set.size,
-        groups: set.groups.length,
+        groups: set.spans.reduce((n, x) => n + x.groups, 0),
         span: span(set.widest),
         crosses: set.widest.outermost < 0 ? null : (cluster.tiers[set.widest.outermost]?.name ?? null),
       }
     })
   const placements = placementClasses(model, s, l).map(({ example: p, ranks }): PlacementRow => ({
-    ranks: ranges(ranks),
+    ranks: shortRanges(ranks),
     count: ranks.length,
     layers: ranges(p.layers),
     layerCount: p.layers.length,

@@ -39,12 +39,16 @@ export const caseInput = (file: string, id: string): E.Either<InputError, Traini
   if (E.isLeft(text)) return text
   const doc = parseDocument(text.right, file)
   if (E.isLeft(doc)) return E.left(doc.left.message)
-  const cases = (doc.right as { readonly cases?: unknown }).cases
+  const field = (u: unknown, key: string): unknown => (typeof u === 'object' && u !== null && Object.prototype.hasOwnProperty.call(u, key) ? (u as Record<string, unknown>)[key] : undefined)
+  const cases = field(doc.right, 'cases')
   if (!Array.isArray(cases)) return E.left(`${file}: expected a case file { format: "meshplan-cases/1", cases: [...] }`)
-  const index = cases.findIndex((c) => (c as { readonly id?: unknown } | null)?.id === id)
+  const index = cases.findIndex((c) => field(c, 'id') === id)
   if (index < 0) return E.left(`--case: no case "${id}" in ${file}`)
-  const kind = (cases[index] as { readonly workload?: { readonly kind?: unknown } }).workload?.kind
-  if (kind !== 'training') return E.left(`--case: case "${id}" is not a training case (it is ${String(kind)}); --case estimates training cases, meshplan validate predicts every kind`)
+  const kind = field(field(cases[index], 'workload'), 'kind')
+  if (kind !== 'training') {
+    const what = typeof kind === 'string' ? `it is ${JSON.stringify(kind)}` : 'its workload.kind is not one of "inference", "training", "collective"'
+    return E.left(`--case: case "${id}" is not a training case (${what}); --case estimates training cases, meshplan validate predicts every kind`)
+  }
   const decoded = trainingCaseOf(cases[index], `cases[${index}]`)
   if (E.isLeft(decoded)) return E.left(issuesMessage(file)(decoded.left))
   if (decoded.right.unmodelled !== undefined) return E.left(`--case: case "${id}" cannot be estimated as written: ${decoded.right.unmodelled}`)
@@ -87,6 +91,7 @@ export const trainingEstimateJson = (e: TrainingEstimate) => ({
   tokensPerSecondPerGpu: e.tokensPerSecondPerGpu,
   modelFlopsPerSecondPerGpu: e.modelFlopsPerGpu,
   mfu: e.mfu,
+  mfuFullAttention: e.mfuFullAttention,
   bubbleFraction: e.bubbleFraction,
   breakdown: e.breakdown,
   stages: e.stages,
@@ -129,7 +134,7 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
         ['iteration time', secondsText(e.iterationSeconds)],
         ['tokens/s per GPU', count(e.tokensPerSecondPerGpu)],
         ['model FLOP/s per GPU', rateText(e.modelFlopsPerGpu)],
-        ['MFU (no recomputation counted)', pct(e.mfu)],
+        ['MFU (no recomputation counted)', `${pct(e.mfu)} (${pct(e.mfuFullAttention)} counting attention over the whole sequence, as papers report it)`],
         ['pipeline bubble / ideal', pct(e.bubbleFraction)],
         ['memory, fullest GPU', `${bytesText(e.memory.peak)} of ${bytesText(e.memory.capacity)}${e.memory.fits ? '' : ' (does not fit)'}`],
       ],

@@ -18,8 +18,20 @@ export const spawnMeshplan = (...args: string[]): { code: number | null; stdout:
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
+/** One temporary folder per test process, removed when it exits. */
+let folder: string | undefined
+const temporary = (): string => {
+  if (folder === undefined) {
+    const made = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplan-test-'))
+    process.on('exit', () => fs.rmSync(made, { recursive: true, force: true }))
+    folder = made
+  }
+  return folder
+}
+
+/** A file of `text` in a fresh subfolder of this process's temporary folder. */
 export const tempFile = (name: string, text: string): string => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplan-'))
+  const dir = fs.mkdtempSync(path.join(temporary(), 'f-'))
   const file = path.join(dir, name)
   fs.writeFileSync(file, text)
   return file

@@ -356,7 +356,13 @@ describe('meshplan estimate --train and plan --train', () => {
     expect(unknown.stderr).toContain('no case "no-such-case"')
     const inference = await meshplan('estimate', calibration, '--case', 'trtllm-v0.9-h100-llama2-7b-tp1-b1-128-ttft')
     expectCleanFailure(inference)
-    expect(inference.stderr).toContain('is not a training case (it is inference)')
+    expect(inference.stderr).toContain('is not a training case (it is "inference")')
+    // a kind that is not a string (an object with a toString) is named, not converted
+    const odd = tempFile('odd.json', JSON.stringify({ format: 'meshplan-cases/1', cases: [{ id: 'x', workload: { kind: { toString: 1 } } }] }))
+    const r = await meshplan('estimate', odd, '--case', 'x')
+    expectCleanFailure(r)
+    expect(r.stderr).toContain('its workload.kind is not one of')
+    expectCleanFailure(await meshplan('estimate', tempFile('null.json', 'null'), '--case', 'x'))
   })
 
   it('plan --train searches, ranks by iteration time, counts the rejections, and prints no progress when stderr is not a terminal', async () => {

@@ -14,7 +14,7 @@ import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import type { Cluster, GroupSpan, Link, Tier } from '@meshplan/topology'
 import { latencies, spanOf } from '@meshplan/topology'
-import { bytes, bytesPerSecond, closed, decodeWith, describeIssue, dtypes, flopsPerSecond, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from '@meshplan/units'
+import { bytes, bytesPerSecond, closed, decodeWith, describeIssue, dtypes, flopsPerSecond, oneOf, physical, physicalCount, physicalNumber, positiveInt, positiveNumber, seconds } from '@meshplan/units'
 import type { Dtype, FlopsPerSecond } from '@meshplan/units'
 import { estimate, type CollectiveModel } from './model'
 import { collectiveOps } from './op'
@@ -24,12 +24,16 @@ import { collectiveOps } from './op'
 // -------------------------------------------------------------------------------------
 
 const positive = positiveNumber
-const nonNegative = nonNegativeNumber
 
 /** The scale-out link of a case's hardware: GB/s (1e9 B/s) per GPU per direction, µs per hop. */
+/** GB/s (1e9 B/s), within the physical range of a bandwidth. */
+const gbps = physicalNumber(physical.bandwidth, 1e9, 'GB/s')
+/** µs, within the physical range of a latency. */
+const microseconds = physicalNumber(physical.latency, 1e-6, 'µs')
+
 export const HardwareLink = closed(
-  { bandwidth_gbps: positive },
-  { latency_us: nonNegative, in_network_reduction: t.boolean },
+  { bandwidth_gbps: gbps },
+  { latency_us: microseconds, in_network_reduction: t.boolean },
   'a link { bandwidth_gbps, latency_us?, in_network_reduction? }',
 )
 export type HardwareLink = t.TypeOf<typeof HardwareLink>
@@ -39,25 +43,26 @@ export const scaleUpTopologies = ['switch', 'full_mesh'] as const
 
 /** The scale-up link of a case's hardware: a link, and how the node's GPUs reach each other. */
 export const ScaleUpLink = closed(
-  { bandwidth_gbps: positive },
-  { latency_us: nonNegative, in_network_reduction: t.boolean, topology: oneOf(scaleUpTopologies), link_gbps: positive },
+  { bandwidth_gbps: gbps },
+  { latency_us: microseconds, in_network_reduction: t.boolean, topology: oneOf(scaleUpTopologies), link_gbps: gbps },
   'a scale-up link { bandwidth_gbps, latency_us?, in_network_reduction?, topology?, link_gbps? }',
 )
 export type ScaleUpLink = t.TypeOf<typeof ScaleUpLink>
 
 /** Dense peak TFLOP/s per dtype, e.g. `{ "bf16": 989, "fp8": 1979 }`. */
-const Tflops = closed({}, Object.fromEntries(dtypes.map((d) => [d, nonNegative])) as Record<Dtype, typeof nonNegative>, `TFLOP/s per dtype { ${dtypes.join(', ')} }`)
+const tflops = physicalNumber(physical.peakRate, 1e12, 'TFLOP/s')
+const Tflops = closed({}, Object.fromEntries(dtypes.map((d) => [d, tflops])) as Record<Dtype, typeof tflops>, `TFLOP/s per dtype { ${dtypes.join(', ')} }`)
 
 /** A case's GPU: memory in GiB, dense peak in TFLOP/s per dtype, memory bandwidth in TB/s. */
 export const HardwareGpu = closed(
   {},
-  { name: t.string, memory_gib: nonNegative, tflops: Tflops, hbm_tbps: nonNegative },
+  { name: t.string, memory_gib: physicalNumber(physical.deviceMemory, 2 ** 30, 'GiB'), tflops: Tflops, hbm_tbps: physicalNumber(physical.bandwidth, 1e12, 'TB/s') },
   'a gpu { name?, memory_gib?, tflops?, hbm_tbps? }',
 )
 
 /** A case's `hardware` object (the measured-case format's fields, no others). */
 export const Hardware = closed(
-  { num_gpus: positiveInt, gpus_per_node: positiveInt, scale_up: ScaleUpLink, scale_out: HardwareLink },
+  { num_gpus: physicalCount(physical.devices), gpus_per_node: physicalCount(physical.devices), scale_up: ScaleUpLink, scale_out: HardwareLink },
   { gpu: HardwareGpu },
   'a hardware object { num_gpus, gpus_per_node, gpu?, scale_up, scale_out }',
 )

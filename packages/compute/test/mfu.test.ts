@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { modelNames, models, trainingFlopsPerToken } from '@meshplan/model'
-import { inferenceModelFlopsPerToken, megatronModelFlops, mfu, modelFlopsPerToken, narayananFlops } from '../src/mfu'
+import { causalModelFlopsPerToken, inferenceModelFlopsPerToken, megatronModelFlops, mfu, modelFlopsPerToken, narayananFlops } from '../src/mfu'
 import { right } from './fixtures'
 
 // GPT-3 175B as Megatron-LM's papers size it: s = 2048, l = 96, h = 12288, V = 51200, B = 1536
@@ -57,5 +57,30 @@ describe('MFU', () => {
     expect(E.isLeft(mfu({ flopsPerToken: 1e12, tokensPerSecond: 1, gpus: 0, peak: 1 }))).toBe(true)
     expect(E.isLeft(megatronModelFlops({ ...gpt3, hidden: -1 }))).toBe(true)
     expect(E.isLeft(modelFlopsPerToken(0)(models['llama-2-7b']))).toBe(true)
+  })
+})
+
+describe('causal model FLOPs: the FLOPs a causal model must do, so MFU stays below 1', () => {
+  it('GPT-3 175B at s = 2048: 72lh² + 6lh·(s + 1) + 6Vh, 1.35% below the papers\' count', () => {
+    const l = 96
+    const h = 12288
+    const s = 2048
+    const V = 50257
+    // mean keys per query under the causal mask: (s + 1)/2 = 1024.5; attention: 6 · l · heads · 2·headDim · 1024.5 = 12·l·h·1024.5
+    const byHand = 72 * l * h * h + 12 * l * h * 1024.5 + 6 * V * h
+    expect(right(causalModelFlopsPerToken(s)(models['gpt3-175b']))).toBe(byHand)
+    const full = right(modelFlopsPerToken(s)(models['gpt3-175b']))
+    // (12·l·h·(2048 − 1024.5)) / full = 1.35%
+    expect(1 - byHand / full).toBeCloseTo(0.0135, 3)
+  })
+
+  it('law: never more than the papers\' count, equal for one token', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...modelNames), fc.integer({ min: 1, max: 1 << 17 }), (name, s) => {
+        const arch = models[name]
+        expect(right(causalModelFlopsPerToken(s)(arch))).toBeLessThanOrEqual(right(modelFlopsPerToken(s)(arch)))
+      }),
+    )
+    expect(right(causalModelFlopsPerToken(1)(models['llama-2-7b']))).toBe(right(modelFlopsPerToken(1)(models['llama-2-7b'])))
   })
 })

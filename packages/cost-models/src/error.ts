@@ -26,6 +26,8 @@ export type EstimateErrorCode =
   | 'cost-model'
   /** The input asks for something the models do not represent yet (the message says what). */
   | 'unsupported'
+  /** The models produced a figure that is not finite, negative, or out of its range (a bug, or a replaced model's). */
+  | 'unphysical'
 
 export interface EstimateError {
   readonly code: EstimateErrorCode

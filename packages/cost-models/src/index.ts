@@ -8,3 +8,4 @@
 export * from './error'
 export * from './models'
 export * from './communication'
+export * from './figures'

@@ -18,7 +18,7 @@ import { pipe } from 'fp-ts/function'
 import { decode, groups, phaseTime, prefill, type Group } from '@meshplan/compute'
 import { describe, type Strategy } from '@meshplan/parallelism'
 import { bytes, formatBytes, type Bytes } from '@meshplan/units'
-import { costModelError, estimateError, type CommKind, type CostModels, type EstimateError } from '@meshplan/cost-models'
+import { costModelError, estimateError, unphysical, type CommKind, type CostModels, type EstimateError } from '@meshplan/cost-models'
 import { evaluateInference, exposedComm, inferenceFigures, prepareInference, stageComm, stageSeconds, type InferenceConstants, type InferenceInput, type StageClass } from './kernel'
 import type { InferenceMode } from './workload'
 
@@ -190,6 +190,15 @@ export const estimateFrom = (c: InferenceConstants, atBatch?: number): E.Either<
   )
 }
 
+/**
+ * `e`, or an `unphysical` error when a figure is not finite, is negative, or a headline
+ * time or rate is not above zero (see @meshplan/cost-models' `unphysical`).
+ */
+const physicalEstimate = (e: InferenceEstimate): E.Either<EstimateError, InferenceEstimate> => {
+  const bad = unphysical({ ttft: e.ttft, tpot: e.tpot, requestLatency: e.requestLatency, tokensPerSecond: e.tokensPerSecond.total, perGpu: e.tokensPerSecond.perGpu, perUser: e.tokensPerSecond.perUser, memory: e.memory, breakdown: e.breakdown }, ['ttft', 'tpot', 'requestLatency', 'tokensPerSecond', 'perGpu', 'perUser'])
+  return bad === undefined ? E.right(e) : E.left(estimateError('unphysical', `${e.description}: the models gave an unphysical figure: ${bad}`))
+}
+
 /** Prepares and estimates `input` under `models`. */
 export const estimateInference =
   (models: CostModels) =>
@@ -197,5 +206,6 @@ export const estimateInference =
     pipe(
       prepareInference(models)(input),
       E.chain((c) => estimateFrom(c)),
+      E.chain(physicalEstimate),
     )
 

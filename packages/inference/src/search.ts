@@ -182,7 +182,9 @@ export const planInference =
           const tpot = out.tpot
           const perUser = out.tokensPerSecondPerUser
           let reason: RejectionReason | undefined
-          if (!out.fits) reason = 'does-not-fit'
+          // a figure that is not a finite positive number means a (replaced) cost model gave nonsense: never ranked
+          if (!(ttft > 0 && tpot > 0 && out.tokensPerSecondPerGpu > 0 && ttft < Infinity && tpot < Infinity && out.tokensPerSecondPerGpu < Infinity && out.memoryPerGpu < Infinity)) reason = 'cost-model'
+          else if (!out.fits) reason = 'does-not-fit'
           else if (out.memoryPerGpu > capacity) reason = 'memory-headroom'
           else if (slo.maxTtft !== undefined && ttft > slo.maxTtft) reason = 'ttft'
           else if (slo.maxTpot !== undefined && tpot > slo.maxTpot) reason = 'tpot'

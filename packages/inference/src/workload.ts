@@ -19,7 +19,7 @@
  */
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
-import { closed, decodeWith, numberWhere, oneOf, positiveInt, positiveNumber, type DecodeIssue } from '@meshplan/units'
+import { closed, decodeWith, numberWhere, oneOf, physical, physicalCount, positiveInt, positiveNumber, type DecodeIssue } from '@meshplan/units'
 import { estimateError, type EstimateError } from '@meshplan/cost-models'
 
 // -------------------------------------------------------------------------------------
@@ -78,7 +78,10 @@ export interface InferenceWorkload {
 export const defaultMaxBatch = 1024
 
 /** A token count that may be a mean: a finite number of at least 1. */
-const tokenCount = numberWhere('a number of tokens, 1 or more (a mean need not be whole)', (n) => Number.isFinite(n) && n >= 1)
+const tokenCount = numberWhere(`a number of tokens from 1 to ${physical.tokens.max.toLocaleString('en-US')} (a mean need not be whole)`, (n) => Number.isFinite(n) && n >= 1 && n <= physical.tokens.max)
+
+/** Sequences or requests. */
+const sequences = physicalCount(physical.sequences)
 
 const fraction = numberWhere('a fraction in [0, 1)', (n) => n >= 0 && n < 1)
 
@@ -93,12 +96,12 @@ export const InferenceWorkloadFile = closed(
   { input_tokens: tokenCount, output_tokens: tokenCount },
   {
     mode: oneOf(inferenceModes),
-    batch: positiveInt,
-    max_batch: positiveInt,
+    batch: sequences,
+    max_batch: sequences,
     kind: t.literal('inference'),
-    max_num_tokens: positiveInt,
-    num_requests: positiveInt,
-    concurrency: positiveInt,
+    max_num_tokens: physicalCount(physical.tokens),
+    num_requests: sequences,
+    concurrency: sequences,
     request_rate: positiveNumber,
     length_distribution: oneOf(lengthDistributions),
     range_ratio: fraction,
@@ -118,7 +121,7 @@ const positive = (name: string, n: number | undefined): E.Either<EstimateError, 
     : E.left(estimateError('invalid-workload', `workload.${name}: expected a positive integer, got ${n}`))
 
 const tokens = (name: string, n: number): E.Either<EstimateError, void> =>
-  Number.isFinite(n) && n >= 1 && n <= Number.MAX_SAFE_INTEGER
+  Number.isFinite(n) && n >= 1 && n <= physical.tokens.max
     ? E.right(undefined)
     : E.left(estimateError('invalid-workload', `workload.${name}: expected a number of tokens, 1 or more, got ${n}`))
 

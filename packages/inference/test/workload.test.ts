@@ -124,7 +124,7 @@ describe('decodeInferenceWorkload', () => {
 
   it('reports a bad length at its JSON path under the given root, with the value found', () => {
     const issues = leftOf(decodeInferenceWorkload({ input_tokens: 0, output_tokens: 256 }, 'plan.workload'))
-    expect(issues).toEqual([{ path: 'plan.workload.input_tokens', value: 0, expected: 'a number of tokens, 1 or more (a mean need not be whole)' }])
+    expect(issues).toEqual([{ path: 'plan.workload.input_tokens', value: 0, expected: 'a number of tokens from 1 to 2,147,483,647 (a mean need not be whole)' }])
   })
 
   it('uses the root "workload" by default', () => {

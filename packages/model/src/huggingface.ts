@@ -41,6 +41,34 @@ const numberCodec = (name: string, test: (n: number) => boolean): t.Type<number,
 
 /** A dimension or a count: a whole number from 1 to 2^31 - 1. */
 const size = numberCodec('a positive integer (at most 2^31 - 1)', (n) => Number.isInteger(n) && n >= 1 && n <= maxSize)
+
+/**
+ * Physical limits of a transformer's shapes, each with its reason: far beyond any
+ * published model, and small enough that every count, memory figure and estimate over
+ * it stays finite and is computed in bounded time (a layer is walked one at a time).
+ */
+export const modelLimits = {
+  /** The deepest published LLMs have about 200 layers. */
+  layers: 4096,
+  /** Hidden and intermediate sizes; the widest published is about 53,000 (intermediate of Llama-3.1-405B). */
+  width: 2 ** 20,
+  /** Vocabularies; the largest published is about 260,000. */
+  vocabulary: 2 ** 24,
+  /** Attention heads and experts; the most published are 128 heads and 384 experts. */
+  heads: 2 ** 16,
+} as const
+
+const limited = (what: string, max: number) =>
+  numberCodec(`a positive integer, at most ${max.toLocaleString('en-US')} (${what})`, (n) => Number.isInteger(n) && n >= 1 && n <= max)
+
+/** Layers of a model. */
+const layers = limited('layers: the deepest published LLMs have about 200', modelLimits.layers)
+/** A hidden, intermediate or head dimension. */
+const width = limited('a width: the widest published is about 53,000', modelLimits.width)
+/** A vocabulary or a context length. */
+const vocabulary = limited('tokens: the largest published vocabularies are about 260,000', modelLimits.vocabulary)
+/** Heads, experts, experts per token. */
+const heads = limited('heads or experts: the most published are 128 heads and 384 experts', modelLimits.heads)
 /** A count that may be zero. */
 const count = numberCodec('a non-negative integer (at most 2^31 - 1)', (n) => Number.isInteger(n) && n >= 0 && n <= maxSize)
 
@@ -68,11 +96,11 @@ const ModelType = t.type({ model_type: oneOf(families) }, configObject)
 const Common = t.intersection([
   t.type(
     {
-      hidden_size: size,
-      num_hidden_layers: size,
-      num_attention_heads: size,
-      intermediate_size: size,
-      vocab_size: size,
+      hidden_size: width,
+      num_hidden_layers: layers,
+      num_attention_heads: heads,
+      intermediate_size: width,
+      vocab_size: vocabulary,
       max_position_embeddings: size,
     },
     configObject,
@@ -80,8 +108,8 @@ const Common = t.intersection([
   t.partial(
     {
       _name_or_path: t.string,
-      num_key_value_heads: size,
-      head_dim: size,
+      num_key_value_heads: heads,
+      head_dim: width,
       tie_word_embeddings: t.boolean,
       attention_bias: t.boolean,
       mlp_bias: t.boolean,
@@ -93,10 +121,10 @@ const Common = t.intersection([
 ])
 type Common = t.TypeOf<typeof Common>
 
-const Mixtral = t.type({ num_local_experts: size, num_experts_per_tok: size }, configObject)
+const Mixtral = t.type({ num_local_experts: heads, num_experts_per_tok: heads }, configObject)
 
 const Qwen3Moe = t.intersection([
-  t.type({ num_experts: size, num_experts_per_tok: size, moe_intermediate_size: size }, configObject),
+  t.type({ num_experts: heads, num_experts_per_tok: heads, moe_intermediate_size: width }, configObject),
   t.partial({ decoder_sparse_step: size, mlp_only_layers: emptyList }, configObject),
 ])
 
@@ -106,16 +134,16 @@ const one = numberCodec('1 (every layer after first_k_dense_replace is MoE)', (n
 const DeepSeekV3 = t.intersection([
   t.type(
     {
-      n_routed_experts: size,
-      num_experts_per_tok: size,
-      moe_intermediate_size: size,
+      n_routed_experts: heads,
+      num_experts_per_tok: heads,
+      moe_intermediate_size: width,
       n_shared_experts: count,
       first_k_dense_replace: count,
-      kv_lora_rank: size,
-      q_lora_rank: orNull(size),
-      qk_nope_head_dim: size,
-      qk_rope_head_dim: size,
-      v_head_dim: size,
+      kv_lora_rank: width,
+      q_lora_rank: orNull(width),
+      qk_nope_head_dim: width,
+      qk_rope_head_dim: width,
+      v_head_dim: width,
     },
     configObject,
   ),

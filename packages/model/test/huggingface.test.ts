@@ -189,7 +189,7 @@ describe('issues', () => {
       ['config.tie_word_embeddings', 'no'],
     ])
     expect(describeIssue(issues[1] as DecodeIssue)).toBe(
-      'config.num_attention_heads: expected a positive integer (at most 2^31 - 1), got nothing (the field is missing)',
+      'config.num_attention_heads: expected a positive integer, at most 65,536 (heads or experts: the most published are 128 heads and 384 experts), got nothing (the field is missing)',
     )
   })
 

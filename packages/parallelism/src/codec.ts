@@ -12,25 +12,28 @@
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
-import { closed, decodeWith, positiveInt, type DecodeIssue } from '@meshplan/units'
+import { closed, decodeWith, physical, physicalCount, type DecodeIssue } from '@meshplan/units'
 import { strategy, type Strategy } from './strategy'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
+/** A degree: a whole number of GPUs (or stages) no larger than a cluster can be. */
+const degree = physicalCount(physical.devices)
+
 /** The file shape of a strategy. */
 export const StrategyFile = closed(
   {},
   {
-    tp: positiveInt,
-    pp: positiveInt,
-    dp: positiveInt,
-    cp: positiveInt,
-    ep: positiveInt,
-    etp: positiveInt,
+    tp: degree,
+    pp: degree,
+    dp: degree,
+    cp: degree,
+    ep: degree,
+    etp: degree,
     sequence_parallel: t.boolean,
-    virtual_pipeline: positiveInt,
+    virtual_pipeline: degree,
   },
   'a strategy object',
 )

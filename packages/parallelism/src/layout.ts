@@ -141,16 +141,56 @@ const rankGroups = (order: Order, sizes: Sizes, members: ReadonlyArray<Dimension
   return groups
 }
 
-const spansOf = (cluster: Cluster, groups: ReadonlyArray<ReadonlyArray<number>>): ReadonlyArray<{ readonly span: GroupSpan; readonly groups: number }> => {
+/** A group set's spans with how many groups have each. */
+type Spans = ReadonlyArray<{ readonly span: GroupSpan; readonly groups: number }>
+
+/**
+ * The distinct spans of the groups over `members`, and how many groups have each,
+ * without building every group. A group is `base + offset_r` for the members' offsets;
+ * shifting it by a whole number of the cluster's second-outermost units (e.g. nodes when
+ * the tiers are node and network; domains with a domain tier) moves every member to
+ * the same position in another unit, so its span is the same. The spans are therefore
+ * those of the bases' residues modulo that unit: at most one span computed per residue,
+ * whatever the world size (a million GPUs lay out as fast as a node), and one pass of
+ * integer arithmetic over the bases to count the groups.
+ */
+const spansOf = (cluster: Cluster, order: Order, sizes: Sizes, members: ReadonlyArray<Dimension>): Spans => {
+  const strides = stridesOf(order, sizes)
+  const inner = order.filter((d) => members.includes(d))
+  const outer = order.filter((d) => !members.includes(d))
+  const count = (ds: ReadonlyArray<Dimension>) => ds.reduce((n, d) => n * sizes[d], 1)
+  const offsetOf = (ds: ReadonlyArray<Dimension>, index: number): number => {
+    let rest = index
+    let offset = 0
+    for (const d of ds) {
+      offset += (rest % sizes[d]) * strides[d]
+      rest = Math.floor(rest / sizes[d])
+    }
+    return offset
+  }
+  const offsets = Array.from({ length: count(inner) }, (_, r) => offsetOf(inner, r))
+  // ranks per unit of every tier but the outermost: the period of the spans
+  const period = cluster.tiers.slice(0, -1).reduce((n, tier) => n * tier.fanout, 1)
+  // an outer dimension whose stride is a whole number of periods moves a group by whole units: it does not change the span
+  const varying = outer.filter((d) => strides[d] % period !== 0)
+  const repeats = count(outer) / count(varying)
   const span = spanOf(cluster)
+  const byResidue = new Map<number, { span: GroupSpan; groups: number }>()
+  const bases = count(varying)
+  for (let g = 0; g < bases; g++) {
+    const base = offsetOf(varying, g)
+    const residue = base % period
+    const slot = byResidue.get(residue)
+    if (slot !== undefined) slot.groups += repeats
+    else byResidue.set(residue, { span: span(offsets.map((o) => base + o)), groups: repeats })
+  }
   const byKey = new Map<string, { span: GroupSpan; groups: number }>()
-  for (const group of groups) {
-    const s = span(group)
-    let k = `${s.size}/${s.outermost}/${s.regular}`
-    for (const level of s.levels) k += `/${level.tier}:${level.width}`
+  for (const { span: sp, groups } of byResidue.values()) {
+    let k = `${sp.size}/${sp.outermost}/${sp.regular}`
+    for (const level of sp.levels) k += `/${level.tier}:${level.width}`
     const slot = byKey.get(k)
-    if (slot === undefined) byKey.set(k, { span: s, groups: 1 })
-    else slot.groups += 1
+    if (slot === undefined) byKey.set(k, { span: sp, groups })
+    else slot.groups += groups
   }
   return [...byKey.values()]
 }
@@ -160,8 +200,6 @@ const spansOf = (cluster: Cluster, groups: ReadonlyArray<ReadonlyArray<number>>)
  * that prices four kinds of collective never pays for the other seven, and a large
  * cluster's rank lists are built only when someone reads them.
  */
-type Spans = ReadonlyArray<{ readonly span: GroupSpan; readonly groups: number }>
-
 /**
  * Spans already computed, per cluster, by partition: the groups over some dimensions
  * are the same set of rank sets whenever the world size and each member dimension's
@@ -171,7 +209,7 @@ type Spans = ReadonlyArray<{ readonly span: GroupSpan; readonly groups: number }
  */
 const spanCache = new WeakMap<Cluster, Map<string, Spans>>()
 
-const groupSet = (cluster: Cluster, kind: GroupKind, size: number, partition: string, make: () => number[][]): GroupSet => {
+const groupSet = (cluster: Cluster, kind: GroupKind, size: number, partition: string, make: () => number[][], measure: () => Spans): GroupSet => {
   let groups: number[][] | undefined
   let spans: Spans | undefined
   const groupsOnce = (): number[][] => (groups ??= make())
@@ -184,7 +222,7 @@ const groupSet = (cluster: Cluster, kind: GroupKind, size: number, partition: st
     }
     spans = known.get(partition)
     if (spans === undefined) {
-      spans = spansOf(cluster, groupsOnce())
+      spans = measure()
       known.set(partition, spans)
     }
     return spans
@@ -243,7 +281,14 @@ export const layout =
     const make = (kind: GroupKind, sizes: Sizes, members: ReadonlyArray<Dimension>) => {
       const strides = stridesOf(order, sizes)
       const partition = `${world}|${members.map((d) => `${sizes[d]}x${strides[d]}`).join(',')}`
-      return groupSet(cluster, kind, members.reduce((n, d) => n * sizes[d], 1), partition, () => rankGroups(order, sizes, members))
+      return groupSet(
+        cluster,
+        kind,
+        members.reduce((n, d) => n * sizes[d], 1),
+        partition,
+        () => rankGroups(order, sizes, members),
+        () => spansOf(cluster, order, sizes, members),
+      )
     }
     const groups: Record<GroupKind, GroupSet> = {
       tp: make('tp', dense, ['tp']),

@@ -119,16 +119,36 @@ export interface PlacementClass {
 /**
  * The ranks of `l` grouped by what they hold, ignoring which expert ids and which
  * coordinates: on the reference plan all 128 GPUs form one class; with pp 4, four.
+ * What a GPU holds depends on its pipeline rank only (the heads, KV heads, experts per
+ * layer and expert shard are the same on every GPU of a strategy), so the classes are
+ * found over the pipeline ranks, and the GPUs of each are listed in one pass of
+ * arithmetic: bounded by the pipeline depth, whatever the world size.
  */
 export const placementClasses = (model: Architecture, s: Strategy, l: Layout): ReadonlyArray<PlacementClass> => {
   const place = placementOf(model, s, l)
-  const classes = new Map<string, { example: Placement; ranks: number[] }>()
+  // the lowest rank of each pipeline stage, and each rank's stage
+  const firstOfStage: number[] = []
+  const stageOf = new Array<number>(l.world)
   for (let rank = 0; rank < l.world; rank++) {
-    const p = place(rank)
-    const signature = JSON.stringify([p.layers, p.attentionHeads, p.kvHeads, p.experts.perLayer, p.experts.fraction, p.holdsEmbedding, p.holdsLmHead, p.vocabRows])
-    const slot = classes.get(signature)
-    if (slot === undefined) classes.set(signature, { example: p, ranks: [rank] })
-    else slot.ranks.push(rank)
+    const pp = l.coordinates(rank).pp
+    stageOf[rank] = pp
+    if (firstOfStage[pp] === undefined) firstOfStage[pp] = rank
   }
-  return [...classes.values()]
+  const classOfStage: number[] = []
+  const classes: Array<{ example: Placement; ranks: number[] }> = []
+  const bySignature = new Map<string, number>()
+  for (let pp = 0; pp < s.pp; pp++) {
+    const p = place(firstOfStage[pp] ?? 0)
+    const signature = JSON.stringify([p.layers, p.attentionHeads, p.kvHeads, p.experts.perLayer, p.experts.fraction, p.holdsEmbedding, p.holdsLmHead, p.vocabRows])
+    let index = bySignature.get(signature)
+    if (index === undefined) {
+      index = classes.length
+      bySignature.set(signature, index)
+      classes.push({ example: p, ranks: [] })
+    }
+    classOfStage[pp] = index
+  }
+  for (let rank = 0; rank < l.world; rank++) classes[classOfStage[stageOf[rank] ?? 0] ?? 0]?.ranks.push(rank)
+  // the example is the lowest rank of its class
+  return classes.map((c) => ({ example: c.ranks[0] === c.example.rank ? c.example : place(c.ranks[0] ?? 0), ranks: c.ranks }))
 }

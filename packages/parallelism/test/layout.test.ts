@@ -3,6 +3,9 @@ import fc from 'fast-check'
 import { worldSize } from '@meshplan/topology'
 import { groupKinds, layout, parseOrder } from '../src/layout'
 import { expertDataParallel, strategy, type Strategy } from '../src/strategy'
+import { spanOf, type Cluster, type GroupSpan } from '@meshplan/topology'
+import { enumerate } from '../src/enumerate'
+import type { Order } from '../src/layout'
 import { clusterOf, layoutOf, referenceCluster, referenceModel, smallCase } from './fixtures'
 
 
@@ -126,4 +129,54 @@ describe('layout: laws', () => {
 
 it('layout of the reference model is consistent with its placement fixture', () => {
   expect(referenceModel.moe?.experts).toBe(64)
+})
+
+describe('layout: spans counted without building every group equal the spans of every group', () => {
+  const spanKey = (s: GroupSpan): string =>
+    `${s.size}/${s.outermost}/${s.regular}/${s.levels.map((l) => `${l.tier}:${l.width}`).join('/')}`
+
+  /** Clusters of 1 to 8 GPUs per node (3 and 6 too), with or without a multi-node domain tier, and a strategy on some or all of it. */
+  const anyCase = fc
+    .record({ perNode: fc.constantFrom(1, 2, 3, 4, 6, 8), nodes: fc.integer({ min: 1, max: 6 }), domain: fc.constantFrom(0, 2, 3), pick: fc.nat(), use: fc.nat(), order: fc.constantFrom('tp-cp-ep-dp-pp', 'tp-dp-cp-ep-pp', 'cp-tp-ep-dp-pp') })
+    .map(({ perNode, nodes, domain, pick, use, order }) => {
+      const base = clusterOf(perNode, nodes)
+      const withDomain = domain > 1 && nodes % domain === 0 && nodes > domain
+      const node = base.tiers[0] as Cluster['tiers'][number]
+      const network = base.tiers[1] as Cluster['tiers'][number]
+      const cluster: Cluster = withDomain ? { ...base, tiers: [node, { ...node, name: 'domain', fanout: domain }, { ...network, fanout: nodes / domain }] } : base
+      const world = perNode * nodes
+      const sizes = Array.from({ length: world }, (_, i) => i + 1).filter((g) => world % g === 0)
+      const gpus = sizes[use % sizes.length] as number
+      const all = [...enumerate({ model: referenceModel, cluster, gpus })({})]
+      return { cluster, s: all[pick % Math.max(1, all.length)], order: E.getOrElse((): Order => ['tp', 'cp', 'ep', 'dp', 'pp'])(parseOrder(order)) }
+    })
+
+  it('law: for random strategies on clusters with and without a domain tier, every group kind\'s spans and counts match a brute-force pass over its groups', () => {
+    fc.assert(
+      fc.property(anyCase, ({ cluster, s, order }) => {
+        if (s === undefined) return
+        const laid = layout(cluster, order)(s)
+        if (E.isLeft(laid)) return
+        const l = laid.right
+        const span = spanOf(cluster)
+        for (const kind of groupKinds) {
+          const set = l.groups[kind]
+          const brute = new Map<string, number>()
+          for (const g of set.groups) {
+            const k = spanKey(span(g))
+            brute.set(k, (brute.get(k) ?? 0) + 1)
+          }
+          const fast = new Map(set.spans.map((x) => [spanKey(x.span), x.groups]))
+          expect(fast).toEqual(brute)
+        }
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('counts the groups of a 65,536-GPU layout without listing them: 8,192 TP groups in one node each, 8 DP groups over every node', () => {
+    const l = layoutOf(clusterOf(8, 8192), strategy({ tp: 8, dp: 8192 }))
+    expect(l.groups.tp.spans).toEqual([{ span: expect.objectContaining({ size: 8, outermost: 0 }), groups: 8192 }])
+    expect(l.groups.dp.spans).toEqual([{ span: expect.objectContaining({ size: 8192, outermost: 1 }), groups: 8 }])
+  })
 })

@@ -145,8 +145,9 @@ const trainingMetrics: Readonly<Record<string, (e: TrainingEstimate) => number>>
   iteration_time_s: (e) => e.iterationSeconds,
   tokens_per_s: (e) => e.tokensPerSecond,
   tokens_per_s_per_gpu: (e) => e.tokensPerSecondPerGpu,
-  mfu: (e) => e.mfu,
-  model_tflops_per_gpu: (e) => e.modelFlopsPerGpu / 1e12,
+  // the sources report MFU and model TFLOP/s with attention over the whole sequence (PaLM, appendix B; Megatron-LM)
+  mfu: (e) => e.mfuFullAttention,
+  model_tflops_per_gpu: (e) => (e.modelFlopsPerGpu * e.mfuFullAttention) / e.mfu / 1e12,
 }
 
 // -------------------------------------------------------------------------------------

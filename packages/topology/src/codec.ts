@@ -27,7 +27,7 @@ import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as O from 'fp-ts/Option'
 import * as t from 'io-ts'
-import { closed, closestName, decodeWith, dtypes, parseDocument, positiveInt, quantity } from '@meshplan/units'
+import { closed, closestName, decodeWith, dtypes, parseDocument, physical, physicalCount, physicalQuantity } from '@meshplan/units'
 import type { DecodeIssue, Dtype, FlopsPerSecond } from '@meshplan/units'
 import type { Cluster, Link } from './cluster'
 import type { Device } from './device'
@@ -60,7 +60,7 @@ export const SystemPresetName = presetName<SystemName>('system', systemNames)
 /** The name of a device preset. */
 export const DevicePresetName = presetName<DeviceName>('device', deviceNames)
 
-const peakFields = Object.fromEntries(dtypes.map((dtype) => [dtype, quantity('flopRate')])) as {
+const peakFields = Object.fromEntries(dtypes.map((dtype) => [dtype, physicalQuantity('flopRate', physical.peakRate)])) as {
   readonly [D in Dtype]: t.Type<FlopsPerSecond, string | number, unknown>
 }
 
@@ -70,7 +70,7 @@ export type PeakSpec = t.TypeOf<typeof PeakSpec>
 
 /** A device written out in full. */
 export const DeviceSpec = closed(
-  { memory: quantity('bytes'), memoryBandwidth: quantity('byteRate'), peak: PeakSpec },
+  { memory: physicalQuantity('bytes', physical.deviceMemory), memoryBandwidth: physicalQuantity('byteRate', physical.bandwidth), peak: PeakSpec },
   { name: t.string, source: t.string },
   'a device object with fields memory, memoryBandwidth, peak (and optionally name, source)',
 )
@@ -90,8 +90,8 @@ export const DeviceField = new t.Type<DeviceName | DeviceSpec, unknown, unknown>
 )
 
 const linkFields = {
-  bandwidth: quantity('byteRate'),
-  latency: quantity('seconds', 'nonNegative'),
+  bandwidth: physicalQuantity('byteRate', physical.bandwidth),
+  latency: physicalQuantity('seconds', physical.latency),
   inNetworkReduction: t.boolean,
 }
 
@@ -102,18 +102,18 @@ export type LinkSpec = t.TypeOf<typeof LinkSpec>
 /** A multi-node scale-up domain, or the fields of a preset's domain to override. */
 export const DomainSpec = closed(
   {},
-  { nodes: positiveInt, ...linkFields },
+  { nodes: physicalCount(physical.devices), ...linkFields },
   'a domain object with fields nodes, bandwidth, latency, inNetworkReduction',
 )
 export type DomainSpec = t.TypeOf<typeof DomainSpec>
 
 /** A user's cluster file, before presets are applied. */
 export const ClusterFile = closed(
-  { nodes: positiveInt },
+  { nodes: physicalCount(physical.devices) },
   {
     name: t.string,
     system: SystemPresetName,
-    devicesPerNode: positiveInt,
+    devicesPerNode: physicalCount(physical.devices),
     device: DeviceField,
     scaleUp: LinkSpec,
     domain: DomainSpec,
@@ -174,7 +174,7 @@ const issueOfTopologyError = (file: ClusterFile, error: TopologyError): DecodeIs
     case 'not-a-count':
       return { path: `${root}.${error.field}`, value: error.value, expected: 'a positive integer below 2^53' }
     case 'too-large':
-      return { path: `${root}.nodes`, value: file.nodes, expected: `a cluster of at most ${error.limit} devices` }
+      return { path: `${root}.nodes`, value: file.nodes, expected: `a cluster of at most ${error.limit.toLocaleString('en-US')} devices (${physical.devices.why}); this one has ${error.devices.toLocaleString('en-US')}` }
     case 'unknown-preset':
       return { path: `${root}.${error.kind}`, value: error.name, expected: error.message }
   }

@@ -20,7 +20,7 @@
  */
 import * as E from 'fp-ts/Either'
 import * as O from 'fp-ts/Option'
-import { bytes, bytesPerSecond, closestName, flopsPerSecond, seconds } from '@meshplan/units'
+import { bytes, bytesPerSecond, closestName, flopsPerSecond, physical, seconds } from '@meshplan/units'
 import type { Bytes, BytesPerSecond, FlopsPerSecond, Seconds } from '@meshplan/units'
 import type { Cluster, Link, Tier } from './cluster'
 import type { Device } from './device'
@@ -421,8 +421,8 @@ const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 1
 const tooLarge = (devicesTotal: number): TopologyError => ({
   code: 'too-large',
   devices: devicesTotal,
-  limit: Number.MAX_SAFE_INTEGER,
-  message: `a cluster of ${devicesTotal} devices is too large to index (at most ${Number.MAX_SAFE_INTEGER})`,
+  limit: physical.devices.max,
+  message: `a cluster of ${devicesTotal.toLocaleString('en-US')} devices is beyond the limit of ${physical.devices.max.toLocaleString('en-US')} (${physical.devices.why})`,
 })
 
 const notACount = (field: 'nodes' | 'gpus' | 'devicesPerNode' | 'domain.nodes', value: number): TopologyError => ({
@@ -487,7 +487,7 @@ export const clusterOf = (system: SystemName | System, nodes: number, name?: str
   if (!isCount(system.devicesPerNode)) return E.left(notACount('devicesPerNode', system.devicesPerNode))
   if (!isCount(nodes)) return E.left(notACount('nodes', nodes))
   const devicesTotal = nodes * system.devicesPerNode
-  if (!Number.isSafeInteger(devicesTotal)) return E.left(tooLarge(devicesTotal))
+  if (!(Number.isSafeInteger(devicesTotal) && devicesTotal <= physical.devices.max)) return E.left(tooLarge(devicesTotal))
   const tiers: Tier[] = [{ name: 'node', kind: 'scale-up', fanout: system.devicesPerNode, link: system.scaleUp }]
   let networkFanout = nodes
   if (system.domain !== undefined) {

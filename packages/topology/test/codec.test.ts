@@ -95,7 +95,7 @@ describe('codec', () => {
   describe('rejects, naming the path, the value and what was expected', () => {
     it('a node count of zero', () => {
       const issue = at(decodeClusterFile({ system: 'dgx-h100', nodes: 0 }), 'cluster.nodes')
-      expect(issue).toEqual({ path: 'cluster.nodes', value: 0, expected: 'a positive integer' })
+      expect(issue).toEqual({ path: 'cluster.nodes', value: 0, expected: 'a whole number from 1 to 1,048,576 (GPUs of one cluster; the largest built by 2026 hold about 200,000)' })
     })
 
     it('a size that is not a size', () => {
@@ -208,5 +208,35 @@ describe('codec', () => {
         }),
       )
     })
+  })
+})
+
+describe('codec: figures outside their physical range are refused at their path', () => {
+  const issuesOf = (u: unknown): ReadonlyArray<DecodeIssue> => {
+    const r = decodeClusterFile(u)
+    return E.isLeft(r) ? r.left : []
+  }
+
+  it('memory: 1e300PB (Infinity bytes) at cluster.device.memory; 5e-312 B/s at cluster.device.memoryBandwidth', () => {
+    const device = { memory: '1e300PB', memoryBandwidth: 5e-312, peak: { bf16: '989TFLOPS' } }
+    const issues = issuesOf({ system: 'dgx-h100', nodes: 1, device })
+    expect(issues.map((i) => i.path)).toEqual(['cluster.device.memory', 'cluster.device.memoryBandwidth'])
+    expect(issues[0]?.expected).toContain('from 1 MB to 100 TB')
+  })
+
+  it('a peak of 5e-324 FLOP/s, a link of 1e300 B/s and a latency of an hour', () => {
+    const device = { memory: '80GB', memoryBandwidth: '3.35TB/s', peak: { bf16: 5e-324 } }
+    const issues = issuesOf({ system: 'dgx-h100', nodes: 1, device, scaleOut: { bandwidth: 1e300, latency: '3600s' } })
+    expect(issues.map((i) => i.path)).toEqual(['cluster.device.peak.bf16', 'cluster.scaleOut.bandwidth', 'cluster.scaleOut.latency'])
+  })
+
+  it('2^50 nodes are refused at once, naming the limit of GPUs', () => {
+    const started = Date.now()
+    const issues = issuesOf({ system: 'dgx-h100', nodes: 2 ** 50 })
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(issues.map((i) => i.path)).toEqual(['cluster.nodes'])
+    // 200,000 nodes of 8 = 1.6M GPUs: every node count is fine alone, the cluster is not
+    const big = issuesOf({ system: 'dgx-h100', nodes: 200_000 })
+    expect(big[0]?.expected).toContain('at most 1,048,576 devices')
   })
 })

@@ -8,7 +8,10 @@
  * @meshplan/memory's `trainingMemory`, which the fast path reproduces.
  *
  * MFU counts model FLOPs without recomputation, `6N + attention` per token (Megatron-LM
- * reports it so: Korthikanti et al. 2022, section 6; Chowdhery et al. 2022, appendix B).
+ * reports it so: Korthikanti et al. 2022, section 6; Chowdhery et al. 2022, appendix B),
+ * with the attention a causal model must compute (each query attends to the keys before
+ * it), so that it never exceeds 1; `mfuFullAttention` is the papers' count (attention
+ * over the whole sequence), to compare with published MFUs.
  *
  * @example
  * import { defaultCostModels } from '@meshplan/cost-models'
@@ -26,7 +29,7 @@
 import * as E from 'fp-ts/Either'
 import { trainingMemory, type TrainingMemory } from '@meshplan/memory'
 import { describe, validate, worldOf, type Strategy } from '@meshplan/parallelism'
-import { estimateError, type CostModels, type EstimateError } from '@meshplan/cost-models'
+import { estimateError, unphysical, type CostModels, type EstimateError } from '@meshplan/cost-models'
 import {
   activationConstants,
   evaluateTraining,
@@ -95,9 +98,12 @@ export interface TrainingEstimate {
   readonly iterationSeconds: number
   readonly tokensPerSecond: number
   readonly tokensPerSecondPerGpu: number
-  /** Model FLOP/s per GPU (no recomputation counted). */
+  /** Model FLOP/s per GPU (no recomputation counted; causal attention). */
   readonly modelFlopsPerGpu: number
+  /** Model FLOPs utilization, causal attention counted: below 1. */
   readonly mfu: number
+  /** The same with attention over the whole sequence, as PaLM and Megatron-LM report it (it can pass 1 at long context). */
+  readonly mfuFullAttention: number
   /** The pipeline bubble over the rest of the step (drain and optimizer included), so a little under `(p − 1)/(m·v)` for equal stages. */
   readonly bubbleFraction: number
   readonly breakdown: TrainingBreakdown
@@ -180,7 +186,7 @@ export const estimateTraining =
     const iteration = f.iteration
     const gpus = worldOf(s)
     const ideal = iteration - f.bubble
-    return E.right({
+    const estimate: TrainingEstimate = {
       description: describe(s),
       strategy: s,
       workload: w,
@@ -191,6 +197,7 @@ export const estimateTraining =
       tokensPerSecondPerGpu: f.tokensPerSecondPerGpu,
       modelFlopsPerGpu: f.modelFlopsPerGpu,
       mfu: f.mfu,
+      mfuFullAttention: (f.mfu * c.fullAttentionFlopsPerToken) / c.flopsPerToken,
       bubbleFraction: ideal > 0 ? f.bubble / ideal : 0,
       breakdown: {
         compute: f.compute,
@@ -200,5 +207,9 @@ export const estimateTraining =
       },
       stages: stagesOf(k.right, times, memory.right),
       memory: { peak: memory.right.peak.total, capacity: cluster.device.memory, fits: memory.right.fits },
-    })
+    }
+    const bad = unphysical(estimate, ['iterationSeconds', 'tokensPerSecond', 'tokensPerSecondPerGpu', 'modelFlopsPerGpu', 'mfu'])
+    if (bad !== undefined) return E.left(estimateError('unphysical', `${estimate.description}: the models gave an unphysical figure: ${bad}`))
+    if (estimate.mfu >= 1) return E.left(estimateError('unphysical', `${estimate.description}: the models gave an MFU of ${estimate.mfu}, at or above 1 (faster than the peak)`))
+    return E.right(estimate)
   }

@@ -65,7 +65,7 @@
  */
 import * as E from 'fp-ts/Either'
 import type { PreparedGroup } from '@meshplan/collectives'
-import { modelFlopsPerToken, peakOf, precompute, TrainingPart, trainingParts } from '@meshplan/compute'
+import { causalModelFlopsPerToken, modelFlopsPerToken, peakOf, precompute, TrainingPart, trainingParts } from '@meshplan/compute'
 import {
   communicationBytes,
   costModelError,
@@ -108,8 +108,10 @@ export interface TrainingContext {
   readonly precision: Precision
   readonly sequenceLength: number
   readonly order: Order | undefined
-  /** Model FLOPs per token (no recomputation): `6N + attention`, @meshplan/compute's `modelFlopsPerToken`. */
+  /** Model FLOPs per token (no recomputation) of a causal model: `6N + causal attention`, @meshplan/compute's `causalModelFlopsPerToken`. */
   readonly flopsPerToken: number
+  /** The same as the papers count them, attention over the whole sequence (@meshplan/compute's `modelFlopsPerToken`). */
+  readonly fullAttentionFlopsPerToken: number
   /** The device's dense peak in the compute format, FLOP/s. */
   readonly peak: number
   readonly weightBytes: number
@@ -284,8 +286,10 @@ export const trainingContext = (
   input: { readonly model: Architecture; readonly cluster: Cluster; readonly precision: Precision; readonly sequenceLength: number; readonly order?: Order },
 ): E.Either<EstimateError, TrainingContext> => {
   const { model, cluster, precision, sequenceLength } = input
-  const flops = modelFlopsPerToken(sequenceLength)(model)
+  const flops = causalModelFlopsPerToken(sequenceLength)(model)
   if (E.isLeft(flops)) return E.left(estimateError('invalid-workload', `workload.seq_len: ${flops.left.message}`))
+  const fullAttention = modelFlopsPerToken(sequenceLength)(model)
+  if (E.isLeft(fullAttention)) return E.left(estimateError('invalid-workload', `workload.seq_len: ${fullAttention.left.message}`))
   const peak = peakOf(cluster.device, models.compute.computeDtype(precision))
   if (E.isLeft(peak)) return E.left(costModelError('compute')(peak.left))
   const weightBytes = bytesPerElement(precision.weights)
@@ -298,6 +302,7 @@ export const trainingContext = (
     sequenceLength,
     order: input.order,
     flopsPerToken: flops.right,
+    fullAttentionFlopsPerToken: fullAttention.right,
     peak: peak.right,
     weightBytes,
     gradientBytes: weightBytes,

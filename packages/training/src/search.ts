@@ -260,6 +260,9 @@ export const searchTrainingSlice = (
           const z = zeros[zi] as ZeroStage
           candidates++
           evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out)
+          if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
+            return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
+          }
           if (!out.fits) {
             memory++
             continue

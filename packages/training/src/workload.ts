@@ -25,7 +25,7 @@ import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import type { ZeroStage } from '@meshplan/memory'
 import type { Strategy } from '@meshplan/parallelism'
-import { closed, decodeWith, oneOf, positiveInt, type DecodeIssue } from '@meshplan/units'
+import { closed, decodeWith, oneOf, physical, physicalCount, type DecodeIssue } from '@meshplan/units'
 import { estimateError, type EstimateError } from '@meshplan/cost-models'
 
 // -------------------------------------------------------------------------------------
@@ -65,7 +65,7 @@ const zeroStage = new t.Type<ZeroStage, ZeroStage, unknown>(
 
 /** A training workload as a plan or case file writes it (the case format's fields). */
 export const TrainingWorkloadFile = closed(
-  { global_batch: positiveInt, micro_batch: positiveInt, seq_len: positiveInt },
+  { global_batch: physicalCount(physical.sequences), micro_batch: physicalCount(physical.sequences), seq_len: physicalCount(physical.tokens) },
   { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training'), moe_routing: oneOf(moeRoutings) },
   'TrainingWorkload',
 )
@@ -79,12 +79,13 @@ const invalid = (message: string): E.Either<EstimateError, never> => E.left(esti
 
 /** Checks a training workload built in code (the fields a file would name in snake_case). */
 export const trainingWorkload = (w: TrainingWorkload): E.Either<EstimateError, TrainingWorkload> => {
-  for (const [name, value] of [
-    ['global_batch', w.globalBatch],
-    ['micro_batch', w.microBatch],
-    ['seq_len', w.sequenceLength],
+  for (const [name, value, range] of [
+    ['global_batch', w.globalBatch, physical.sequences],
+    ['micro_batch', w.microBatch, physical.sequences],
+    ['seq_len', w.sequenceLength, physical.tokens],
   ] as const) {
     if (!(Number.isSafeInteger(value) && value >= 1)) return invalid(`workload.${name}: expected a positive integer, got ${value}`)
+    if (value > range.max) return invalid(`workload.${name}: expected at most ${range.max.toLocaleString('en-US')} (${range.why}), got ${value}`)
   }
   if (!(recomputeModes as ReadonlyArray<string>).includes(w.recompute)) {
     return invalid(`workload.recompute: expected one of ${recomputeModes.join(', ')}, got ${JSON.stringify(w.recompute)}`)

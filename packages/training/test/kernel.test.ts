@@ -133,7 +133,10 @@ describe('trainingContext: GPT-3 175B at 2048 tokens on DGX H100', () => {
     const hand = 1_076_373_430_272
     expect(72 * 96 * 12288 ** 2 + 6 * 50257 * 12288 + 12 * 96 * 12288 * 2048).toBe(hand)
     expect(rightOf(modelFlopsPerToken(2048)(gpt3))).toBe(hand)
-    expect(c.flopsPerToken).toBe(hand)
+    expect(c.fullAttentionFlopsPerToken).toBe(hand)
+    // causal: each query attends to (2048 + 1)/2 = 1024.5 keys on average: 12·96·12288·1024.5 = 14,502,592,512
+    // 1,043,677,052,928 + 3,705,348,096 + 14,502,592,512 = 1,061,884,993,536
+    expect(c.flopsPerToken).toBe(1_061_884_993_536)
   })
 
   it('the formats and the device: bf16 weights, gradients and activations (2 bytes), the bf16 dense peak, 80 GB with a 10% reserve', () => {
@@ -679,13 +682,14 @@ describe('estimateTraining: GPT-3 175B TP8 PP8 DP2 SP, 64 × 2048 tokens, select
     expect(e.workload).toEqual(w)
   })
 
-  it('MFU = tokens/s per GPU × 1,076,373,430,272 FLOPs per token / 989.4 TFLOP/s', () => {
+  it('MFU = tokens/s per GPU × 1,061,884,993,536 causal FLOPs per token / 989.4 TFLOP/s; the papers\' count uses 1,076,373,430,272', () => {
     // 64 × 2048 = 131,072 tokens per step over 128 GPUs
     const perGpu = 131_072 / e.iterationSeconds / 128
     expectClose(e.tokensPerSecondPerGpu, perGpu)
     expectClose(e.tokensPerSecond, 131_072 / e.iterationSeconds)
-    expectClose(e.modelFlopsPerGpu, perGpu * 1_076_373_430_272)
-    expectClose(e.mfu, (perGpu * 1_076_373_430_272) / 989.4e12)
+    expectClose(e.modelFlopsPerGpu, perGpu * 1_061_884_993_536)
+    expectClose(e.mfu, (perGpu * 1_061_884_993_536) / 989.4e12)
+    expectClose(e.mfuFullAttention, (perGpu * 1_076_373_430_272) / 989.4e12)
     expect(e.mfu).toBeGreaterThan(0)
     expect(e.mfu).toBeLessThan(1)
   })

@@ -93,10 +93,10 @@ describe('trainingWorkload', () => {
     expect(leftOf(trainingWorkload({ ...all, globalBatch: 1, microBatch: 1, sequenceLength: 1, recompute: 'none' })).message).toMatch(/^workload\.zero_stage:/)
   })
 
-  it('law: positive safe integers, a known mode and a stage in 0..3 are accepted', () => {
+  it('law: counts up to 2^31 − 1, a known mode and a stage in 0..3 are accepted', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
         fc.integer({ min: 1, max: 1 << 20 }),
         fc.integer({ min: 1, max: 1 << 20 }),
         fc.constantFrom(...recomputeModes),
@@ -106,6 +106,16 @@ describe('trainingWorkload', () => {
           expect(rightOf(trainingWorkload(w))).toEqual(w)
         },
       ),
+    )
+  })
+
+  it('law: a count beyond 2^31 − 1 (a global batch of 2^53 − 1, say) is refused, naming the field and the limit', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('globalBatch', 'microBatch', 'sequenceLength'), fc.integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER }), (field, value) => {
+        const e = leftOf(trainingWorkload({ globalBatch: 8, microBatch: 1, sequenceLength: 8, recompute: 'none', zeroStage: 0, [field]: value }))
+        expect(e.code).toBe('invalid-workload')
+        expect(e.message).toContain('expected at most 2,147,483,647')
+      }),
     )
   })
 })

@@ -83,11 +83,11 @@ export const PositiveInt = t.brand(
 )
 export type PositiveInt = t.TypeOf<typeof PositiveInt>
 
-/** A whole number of at least 1, reported as "a positive integer". */
+/** A whole number of at least 1 and at most 2^53 − 1 (exact in a double), reported as "a positive integer". */
 export const positiveInt: t.Type<number, number, unknown> = new t.Type<number, number, unknown>(
   'a positive integer',
-  (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= 1,
-  (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= 1 ? t.success(u) : t.failure(u, c)),
+  (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 1,
+  (u, c) => (typeof u === 'number' && Number.isSafeInteger(u) && u >= 1 ? t.success(u) : t.failure(u, c)),
   (a) => a,
 )
 
@@ -112,8 +112,8 @@ export const nonNegativeNumber = numberWhere('a finite number, zero or more', (n
 /** A whole number of at least 0, reported as "a non-negative integer". */
 export const nonNegativeInt: t.Type<number, number, unknown> = new t.Type<number, number, unknown>(
   'a non-negative integer',
-  (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= 0,
-  (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= 0 ? t.success(u) : t.failure(u, c)),
+  (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0,
+  (u, c) => (typeof u === 'number' && Number.isSafeInteger(u) && u >= 0 ? t.success(u) : t.failure(u, c)),
   (a) => a,
 )
 

@@ -7,7 +7,7 @@
  * formatBytes()(137.96e9)              // '138 GB'
  * formatBytes({ binary: true })(2**36) // '64 GiB'
  */
-import type { Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds } from './quantity'
+import type { Bytes, BytesPerSecond, Flops, FlopsPerSecond, QuantityKind, Seconds } from './quantity'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -94,3 +94,19 @@ export const formatSeconds =
       magnitude === 0 || magnitude >= 1 ? [1, 's'] : magnitude >= 1e-3 ? [1e3, 'ms'] : magnitude >= 1e-6 ? [1e6, '\u00b5s'] : [1e9, 'ns']
     return `${significant(value * factor, digits)} ${unit}`
   }
+
+/** The formatter of a quantity kind. */
+export const formatQuantity = (kind: QuantityKind, options: FormatOptions = {}): ((value: number) => string) => {
+  switch (kind) {
+    case 'bytes':
+      return formatBytes(options)
+    case 'seconds':
+      return formatSeconds(options)
+    case 'flops':
+      return formatFlops(options)
+    case 'flopRate':
+      return formatFlopRate(options)
+    case 'byteRate':
+      return formatByteRate(options)
+  }
+}

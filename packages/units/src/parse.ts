@@ -102,6 +102,9 @@ const tables: { readonly [K in QuantityKind]: ReadonlyMap<string, number> } = {
   ]),
 }
 
+/** The longest text read as a quantity (`"1.0000000000000002e+308PFLOP/s"` has 30 characters). */
+export const maxQuantityLength = 64
+
 const numberThenUnit = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(\S*)\s*$/
 
 // -------------------------------------------------------------------------------------
@@ -116,6 +119,8 @@ export const parseQuantity =
   <K extends QuantityKind>(kind: K) =>
   (text: string): E.Either<QuantityParseError, QuantityOf[K]> => {
     const fail = (reason: string) => E.left({ input: text, kind, reason })
+    // a quantity is a number and a unit: a longer string is refused before any pattern runs over it
+    if (text.length > maxQuantityLength) return fail(`expected ${exampleOf[kind]} (at most ${maxQuantityLength} characters; this one has ${text.length.toLocaleString('en-US')})`)
     const match = numberThenUnit.exec(text)
     if (match === null) return fail(`expected ${exampleOf[kind]}`)
     const magnitude = Number(match[1])

@@ -29,3 +29,50 @@ describe('parseDocument', () => {
     )
   })
 })
+
+describe('parseDocument: data only, within its limits', () => {
+  const message = (r: E.Either<{ readonly message: string }, unknown>): string => (E.isLeft(r) ? r.left.message : 'parsed')
+
+  it('refuses YAML tags, the language ones and custom ones, with the line', () => {
+    expect(message(parseDocument('a: 1\nf: !!js/function "function () {}"\n', 't.yaml'))).toMatch(/^t\.yaml: not valid YAML: line 2: tags are not allowed/)
+    expect(message(parseDocument('x: !!python/object:os.system ls\n', 't.yaml'))).toMatch(/line 1: tags are not allowed/)
+    expect(message(parseDocument('x: !mine 2\n', 't.yaml'))).toMatch(/line 1: tags are not allowed/)
+  })
+
+  it('refuses more than one document, naming the line of the separator', () => {
+    expect(message(parseDocument('a: 1\n---\nb: 2\n', 'm.yaml'))).toContain('line 2: more than one document')
+  })
+
+  it('refuses an alias bomb: aliases that expand beyond the bound', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n')
+    expect(message(parseDocument(bomb, 'bomb.yaml'))).toMatch(/alias/)
+  })
+
+  it('names the line of a duplicate key, in linear time', () => {
+    expect(message(parseDocument('a: 1\nb: 2\na: 3\n', 'd.yaml'))).toContain('line 3: the key "a" appears twice')
+    const keys = Array.from({ length: 9_000 }, (_, i) => `k${i}: ${i}`).join('\n')
+    const started = Date.now()
+    expect(E.isRight(parseDocument(keys, 'many.yaml'))).toBe(true)
+    expect(Date.now() - started).toBeLessThan(2000)
+  })
+
+  it('refuses, before parsing, text nested deeper than 64 levels (a parser would exhaust the stack)', () => {
+    const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`
+    expect(message(parseDocument(deep, 'deep.json'))).toContain('line 1: nested deeper than 64 levels')
+    expect(message(parseDocument(deep, 'deep.yaml'))).toContain('nested deeper than 64 levels')
+    // brackets inside strings are text, not nesting
+    expect(E.isRight(parseDocument(JSON.stringify({ s: '['.repeat(1000) }), 's.json'))).toBe(true)
+  })
+
+  it('refuses an object of more than 10,000 keys and a list of more than 100,000 elements, naming where', () => {
+    const keys = `nodes: 1\n${Array.from({ length: 10_001 }, (_, i) => `k${i}: 0`).join('\n')}\n`
+    expect(message(parseDocument(keys, 'k.yaml'))).toContain('the document: an object of 10,002 keys, more than 10,000')
+    expect(message(parseDocument(JSON.stringify({ cases: new Array(100_001).fill(0) }), 'l.json'))).toContain('cases: a list of 100,001 elements, more than 100,000')
+  })
+
+  it('keeps "__proto__" as a key of the data, never as a prototype', () => {
+    const r = parseDocument('__proto__: {polluted: 1}\na: 1\n', 'p.yaml')
+    expect(E.isRight(r) && Object.getPrototypeOf(r.right)).toBe(Object.prototype)
+    expect(E.isRight(r) && (r.right as { polluted?: number }).polluted).toBeUndefined()
+  })
+})

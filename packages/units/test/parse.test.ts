@@ -87,3 +87,13 @@ describe('parseQuantity: laws', () => {
     )
   })
 })
+
+describe('parseQuantity: bounded work', () => {
+  it('refuses a string longer than 64 characters before matching it (a 60,000-digit "size" took 10 s)', () => {
+    const long = `${'1'.repeat(60_000)}x`
+    const started = Date.now()
+    const r = parseQuantity('bytes')(long)
+    expect(Date.now() - started).toBeLessThan(100)
+    expect(E.isLeft(r) && r.left.reason).toContain('at most 64 characters; this one has 60,001')
+  })
+})
