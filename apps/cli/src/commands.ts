@@ -197,7 +197,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     ...(flags.memoryHeadroom === undefined ? {} : { memoryHeadroom: flags.memoryHeadroom }),
   }
   const started = process.hrtime.bigint()
-  const r = planInference(defaultCostModels)({
+  const searched = planInference(defaultCostModels)({
     model,
     cluster,
     precision,
@@ -208,6 +208,8 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     ...(flags.top === undefined ? {} : { top: flags.top }),
   })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  if (E.isLeft(searched)) return fail('plan', searched.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)').replace('(maxGpus)', '(--max-gpus)'))
+  const r = searched.right
   const code = r.top.length > 0 ? 0 : 1
   const objectives = Object.keys(slo).length > 0
   if (flags.json === true) return ok(jsonText('plan', planJson(r, objectives)), code)
@@ -289,6 +291,7 @@ demonstrates an audit, whatever the verdicts.`,
     if (E.isLeft(audit)) return audit.left
     // the audit searched the same model, cluster and workload (batch free): that search is the plan
     const a = audit.right
+    if (a.best === null) return fail('example', a.bestProblem ?? 'the search was refused')
     if (parsed.flags.json === true) return ok(jsonText('example', { check: auditJson(a), plan: planJson(a.best, false) }))
     const w = a.plan.workload
     const header = `plan for ${a.plan.model.name} on ${a.plan.cluster.name}: ${w.mode}, ${w.inputTokens} prompt + ${w.outputTokens} output tokens`

@@ -204,7 +204,8 @@ export const auditJson = (a: Audit) => ({
     deviation: v.deviation,
     detail: v.detail,
   })),
-  best: planJson(a.best, false),
+  best: a.best === null ? null : planJson(a.best, false),
+  bestProblem: a.bestProblem,
 })
 
 /** The audit as text. */
@@ -223,7 +224,8 @@ export const renderAudit = (a: Audit): string => {
   if (a.problem !== null) lines.push(`  cannot be estimated: ${a.problem}`)
   if (a.estimate !== null) lines.push('', 'estimate of the plan as written:', renderEstimate(a.estimate, w))
   lines.push('', `claims: ${held} of ${a.claims.length} hold`, ...a.claims.map(verdictLine))
-  const best = a.best.top[0]
+  if (a.bestProblem !== null) lines.push('', `no search for a better strategy: ${a.bestProblem}`)
+  const best = a.best?.top[0]
   if (best !== undefined) {
     const mine = a.estimate?.tokensPerSecond.perGpu
     const gain = mine === undefined || mine <= 0 ? '' : ` (${(best.tokensPerSecond.perGpu / mine).toFixed(2)}x the plan's per-GPU throughput)`

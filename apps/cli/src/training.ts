@@ -32,6 +32,7 @@ const flagNames = (message: string): string =>
     .replace(/workload\.seq_len/g, '--seq-len')
     .replace(/workload\.recompute/g, '--recompute')
     .replace(/workload\.zero_stage/g, '--zero')
+    .replace('fix a degree (tp, pp, ...), the micro-batch, the recomputation or the ZeRO stage', 'fix a degree (--tp, --pp, ...), --micro-batch, --recompute or --zero')
 
 /** The training step of a case of a case file (`--case ID`). */
 export const caseInput = (file: string, id: string): E.Either<InputError, TrainingInput> => {
@@ -178,15 +179,17 @@ export const progressLine = (p: SearchProgress, width = 24): string => {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(done * 100).toFixed(0)}% ${count(p.candidates)} candidates, ${count(perSecond)}/s, ${best}`
 }
 
-/** The JSON of a training search (schema `meshplan/plan-training`). */
+/**
+ * The JSON of a training search (schema `meshplan/plan-training`): the same bytes for
+ * the same input whatever the machine, so neither the search's time nor its thread
+ * count is in it (the text output says both).
+ */
 export const trainingPlanJson = (p: TrainingPlan) => ({
   gpus: p.gpus,
   strategies: p.strategies,
   candidates: p.candidates,
   fit: p.fit,
   rejected: p.rejected,
-  seconds: p.seconds,
-  workers: p.workers,
   best: p.best.map((c) => ({ ...c, strategy: encodeStrategy(c.strategy) })),
 })
 

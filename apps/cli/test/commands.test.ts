@@ -455,3 +455,18 @@ describe('the command as a user runs it (the committed bin, a new process)', () 
     expect(spawnMeshplan('check', examplePlan).code).toBe(1)
   })
 })
+
+describe('determinism: the same input gives the same bytes', () => {
+  it('plan --train --json is byte-identical on one and two worker threads', async () => {
+    const args = ['plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--nodes', '2', '--global-batch', '32', '--seq-len', '2048', '--json']
+    const one = await meshplan(...args, '--workers', '1')
+    const two = await meshplan(...args, '--workers', '2')
+    expect(one.code).toBe(0)
+    expect(two.stdout).toBe(one.stdout)
+  })
+
+  it('plan --json and validate --json are byte-identical run to run', async () => {
+    const plan = ['plan', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--max-tpot', '40ms', '--json']
+    expect((await meshplan(...plan)).stdout).toBe((await meshplan(...plan)).stdout)
+  })
+})

@@ -28,6 +28,8 @@ export type EstimateErrorCode =
   | 'unsupported'
   /** The models produced a figure that is not finite, negative, or out of its range (a bug, or a replaced model's). */
   | 'unphysical'
+  /** The work asked for is beyond a stated limit (the message names it and how to narrow the request). */
+  | 'too-large'
 
 export interface EstimateError {
   readonly code: EstimateErrorCode

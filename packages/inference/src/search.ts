@@ -18,13 +18,13 @@
  * import { defaultCostModels } from '@meshplan/cost-models'
  * import { planInference } from '@meshplan/inference'
  * const result = planInference(defaultCostModels)({ model, cluster, precision, workload: { mode: 'static', inputTokens: 1024, outputTokens: 256 }, slo: { maxTpot: 0.05 } })
- * // result.top[0]: the best estimate; result.pareto: the front; result.rejected: counts by reason
+ * // right(result): result.top[0] the best estimate, result.pareto the front, result.rejected counts by reason
  */
 import * as E from 'fp-ts/Either'
 import type { Architecture, Precision } from '@meshplan/model'
 import { describe, divisors, enumerate, type Constraints, type Order, type Strategy } from '@meshplan/parallelism'
 import { worldSize, type Cluster } from '@meshplan/topology'
-import type { CostModels } from '@meshplan/cost-models'
+import { estimateError, type CostModels, type EstimateError } from '@meshplan/cost-models'
 import type { GroupCache } from '@meshplan/cost-models/internal'
 import { estimateFrom, type InferenceEstimate } from './estimate'
 import { evaluateInference, inferenceFigures, prepareInference } from './kernel'
@@ -138,14 +138,55 @@ export const paretoFront = <P extends { readonly perGpu: number; readonly perUse
   return front
 }
 
-/** Searches the strategies and batches of `input` (see the module comment). */
+/**
+ * The most strategies one search evaluates: about 20 s on one core of this project's
+ * reference machine (a strategy is prepared once, about 1 ms, then each batch of its
+ * ladder is arithmetic). DeepSeek-V3 on a million GPUs is 8,640 strategies.
+ */
+export const searchLimits = { strategies: 20_000 } as const
+
+/**
+ * How many strategies the search of `input` would evaluate, counted before any is
+ * prepared, up to one past `limit` (the count stops there).
+ */
+export const plannedStrategies = (input: PlanInput, limit: number = searchLimits.strategies): { readonly gpuCounts: ReadonlyArray<number>; readonly strategies: number } => {
+  const gpuCounts = gpuCountsOf(input)
+  const constraints = constraintsOf(input)
+  let strategies = 0
+  for (const gpus of gpuCounts) {
+    for (const _ of enumerate({ model: input.model, cluster: input.cluster, gpus, sequenceLength: Math.ceil(input.workload.inputTokens) })(constraints)) {
+      if (++strategies > limit) return { gpuCounts, strategies }
+    }
+  }
+  return { gpuCounts, strategies }
+}
+
+const gpuCountsOf = (input: PlanInput): ReadonlyArray<number> =>
+  input.maxGpus === undefined ? [worldSize(input.cluster)] : divisors(Math.min(input.maxGpus, worldSize(input.cluster)))
+
+const constraintsOf = (input: PlanInput): Constraints => ({ sequenceParallel: false, ...input.constraints, max: { virtualStages: 1, ...input.constraints?.max } })
+
+/**
+ * Searches the strategies and batches of `input` (see the module comment), or says
+ * why not: a space of more than {@link searchLimits} strategies is refused before any
+ * is evaluated (`too-large`), naming the limit and how to narrow it.
+ */
 export const planInference =
   (models: CostModels) =>
-  (input: PlanInput): PlanResult => {
+  (input: PlanInput): E.Either<EstimateError, PlanResult> => {
+    const planned = plannedStrategies(input)
+    if (planned.strategies > searchLimits.strategies) {
+      return E.left(
+        estimateError(
+          'too-large',
+          `the search would evaluate more than ${searchLimits.strategies.toLocaleString('en-US')} strategies (the limit, about 20 s) over ${planned.gpuCounts.length.toLocaleString('en-US')} deployment size${planned.gpuCounts.length === 1 ? '' : 's'}: fix a degree (tp, ep, ...) or search fewer GPUs (maxGpus)`,
+        ),
+      )
+    }
     const { model, cluster, precision, workload } = input
     const slo = input.slo ?? {}
-    const gpuCounts = input.maxGpus === undefined ? [worldSize(cluster)] : divisors(Math.min(input.maxGpus, worldSize(cluster)))
-    const constraints: Constraints = { sequenceParallel: false, ...input.constraints, max: { virtualStages: 1, ...input.constraints?.max } }
+    const gpuCounts = planned.gpuCounts
+    const constraints = constraintsOf(input)
     const rejected: Record<RejectionReason, number> = { 'does-not-fit': 0, ttft: 0, tpot: 0, 'tokens-per-user': 0, 'memory-headroom': 0, 'cost-model': 0 }
     const cache: GroupCache = new Map()
     const strategies: Strategy[] = []
@@ -221,5 +262,5 @@ export const planInference =
       const s = strategies[p.strategyIndex] as Strategy
       return { strategy: s, description: describe(s), batch: p.batch, tokensPerSecondPerGpu: p.perGpu, tokensPerSecondPerUser: p.perUser, ttft: p.ttft, tpot: p.tpot }
     })
-    return { rankedBy, gpuCounts, strategies: strategies.length, candidates, feasible: feasiblePoints.length, rejected, top, pareto }
+    return E.right({ rankedBy, gpuCounts, strategies: strategies.length, candidates, feasible: feasiblePoints.length, rejected, top, pareto })
   }

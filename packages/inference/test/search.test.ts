@@ -6,8 +6,9 @@ import { unsafeClusterOf, type Cluster } from '@meshplan/topology'
 import { estimateInference, type InferenceEstimate } from '../src/estimate'
 import { prepareInference } from '../src/kernel'
 import { defaultCostModels } from '@meshplan/cost-models'
-import { batchLadder, paretoFront, planInference, rejectionReasons, type FrontPoint, type PlanInput, type PlanResult } from '../src/search'
+import { batchLadder, paretoFront, planInference, plannedStrategies, rejectionReasons, searchLimits, type FrontPoint, type PlanInput, type PlanResult } from '../src/search'
 import type { InferenceWorkload } from '../src/workload'
+import { rightOf } from '@meshplan/test-utils'
 
 // -------------------------------------------------------------------------------------
 // fixtures
@@ -20,7 +21,7 @@ const static1024: InferenceWorkload = { mode: 'static', inputTokens: 1024, outpu
 const inferenceSpace: Constraints = { sequenceParallel: false, max: { virtualStages: 1 } }
 
 const llama7b: PlanInput = { model: models['llama-2-7b'], cluster: h100x16, precision: defaultPrecision, workload: static1024 }
-const plan = (input: PlanInput): PlanResult => planInference(defaultCostModels)(input)
+const plan = (input: PlanInput): PlanResult => rightOf(planInference(defaultCostModels)(input))
 
 const totalRejected = (r: PlanResult): number => rejectionReasons.reduce((n, reason) => n + r.rejected[reason], 0)
 
@@ -320,5 +321,36 @@ describe('planInference ranks by what the mode asks', () => {
     const dp8 = r.top.find((e) => e.strategy.dp === 8)
     expect(first.strategy.tp).toBe(8)
     expect(dp8 === undefined || dp8.requestLatency > first.requestLatency).toBe(true)
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// bounded work
+// -------------------------------------------------------------------------------------
+
+describe('planInference: the work is counted before it starts', () => {
+  it('counts the strategies it would evaluate, as the search does', () => {
+    const r = plan({ ...llama7b, cluster: h100x8 })
+    expect(plannedStrategies({ ...llama7b, cluster: h100x8 }).strategies).toBe(r.strategies)
+  })
+
+  it('refuses a space beyond the limit before evaluating any, naming the limit and how to narrow it', () => {
+    // DeepSeek-V3 on 8 nodes, every deployment size up to 64 GPUs: many strategies per size
+    const input: PlanInput = { model: models['deepseek-v3'], cluster: unsafeClusterOf('dgx-h100', 8), precision: defaultPrecision, workload: static1024, maxGpus: 64 }
+    const counted = plannedStrategies(input, 10)
+    expect(counted.strategies).toBe(11) // the count stops one past the limit asked
+    const planned = plannedStrategies(input).strategies
+    // with a lower limit the same input is refused
+    const lower = Math.max(1, planned - 1)
+    expect(plannedStrategies(input, lower).strategies).toBe(lower + 1)
+    expect(searchLimits.strategies).toBe(20_000)
+  })
+
+  it('refuses a million-GPU search of every deployment size: more than 20,000 strategies', () => {
+    const input: PlanInput = { model: models['deepseek-v3'], cluster: unsafeClusterOf('dgx-h100', 131072), precision: defaultPrecision, workload: static1024, maxGpus: 1048576 }
+    const r = planInference(defaultCostModels)(input)
+    expect(E.isLeft(r) && r.left.code).toBe('too-large')
+    expect(E.isLeft(r) && r.left.message).toContain('more than 20,000 strategies')
+    expect(E.isLeft(r) && r.left.message).toContain('fix a degree')
   })
 })

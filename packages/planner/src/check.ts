@@ -52,8 +52,10 @@ export interface Audit {
   readonly problem: string | null
   readonly estimate: InferenceEstimate | null
   readonly claims: ReadonlyArray<ClaimVerdict>
-  /** The search for the same model, cluster and workload (the plan's batch left free). */
-  readonly best: PlanResult
+  /** The search for the same model, cluster and workload (the plan's batch left free), or null when it was refused (see `bestProblem`). */
+  readonly best: PlanResult | null
+  /** Why there is no search, when it was refused (a space beyond the search's limit). */
+  readonly bestProblem: string | null
   /** Every claim holds and the plan breaks no law. */
   readonly passes: boolean
 }
@@ -177,7 +179,7 @@ export const checkPlan =
     })
     // the search chooses the batch: the plan's own batch is a choice of the plan, not of the workload
     const { batch: _planBatch, ...free } = workload
-    const best = planInference(models)({ model, cluster, precision, workload: free, top: 5 })
+    const searched = planInference(models)({ model, cluster, precision, workload: free, top: 5 })
     return {
       plan,
       gpus,
@@ -186,7 +188,8 @@ export const checkPlan =
       problem,
       estimate: e,
       claims,
-      best,
+      best: E.isRight(searched) ? searched.right : null,
+      bestProblem: E.isLeft(searched) ? searched.left.message : null,
       passes: violations.length === 0 && problem === null && claims.every((c) => c.holds),
     }
   }

@@ -104,7 +104,7 @@ describe('checkPlan on the reference plan', () => {
   })
 
   it('names a better strategy for the same model, cluster and workload', () => {
-    const best = audit.best.top[0]
+    const best = audit.best?.top[0]
     expect(best).toBeDefined()
     expect(best?.tokensPerSecond.perGpu ?? 0).toBeGreaterThanOrEqual(audit.estimate?.tokensPerSecond.perGpu ?? Infinity)
   })

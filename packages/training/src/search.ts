@@ -77,7 +77,7 @@ export interface SearchProgress {
 export interface TrainingSearchOptions {
   /** How many of the best candidates to keep (default 10). */
   readonly top?: number
-  /** Worker threads (default: the machine's cores when the space has more than about 1,000,000 candidates, else 1: below that, starting threads and rebuilding their caches costs more than it saves). */
+  /** Worker threads, at most the machine's cores (default: the cores when the space has more than 1,000,000 candidates, else 1: below that, starting threads and rebuilding their caches costs more than it saves). */
   readonly workers?: number
   readonly onProgress?: (p: SearchProgress) => void
 }
@@ -146,6 +146,38 @@ const gpusOf = (input: TrainingSearchInput): number => input.gpus ?? worldSize(i
 
 const strategiesOf = (input: TrainingSearchInput, space: TrainingSpace): ReadonlyArray<Strategy> =>
   Array.from(enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(space))
+
+/**
+ * The most candidates one training search evaluates: about a minute on one core (the
+ * 1T GPT on 4,096 H100s is 415,200 candidates, DeepSeek-V3 on 2,048 H800s 1.3 million),
+ * and the most strategies it enumerates before counting them.
+ */
+export const trainingSearchLimits = { candidates: 5_000_000, strategies: 200_000 } as const
+
+/**
+ * How many candidates the search of `input` under `space` evaluates (strategies whose
+ * dp divides the global batch × micro-batch sizes × recomputation modes × ZeRO
+ * stages), counted before any is evaluated; the strategies are counted up to one past
+ * {@link trainingSearchLimits}.strategies, where the count stops.
+ */
+export const plannedCandidates = (input: TrainingSearchInput, space: TrainingSpace): { readonly strategies: number; readonly candidates: number } => {
+  const perStrategy = (space.recompute ?? recomputeModes).length * (space.zeroStages ?? zeroStages).length
+  const microByDp = new Map<number, number>()
+  let strategies = 0
+  let candidates = 0
+  for (const s of enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(space)) {
+    if (++strategies > trainingSearchLimits.strategies) break
+    if (input.globalBatch % s.dp !== 0) continue
+    let micro = microByDp.get(s.dp)
+    if (micro === undefined) {
+      const all = divisors(input.globalBatch / s.dp)
+      micro = space.microBatches === undefined ? all.length : all.filter((d) => space.microBatches?.includes(d) === true).length
+      microByDp.set(s.dp, micro)
+    }
+    candidates += micro * perStrategy
+  }
+  return { strategies, candidates }
+}
 
 /** `a` ranks before `b`: shorter iteration, then enumeration order. */
 const before = (a: Ranked, b: Ranked): boolean => {
@@ -297,10 +329,6 @@ const merge = (slices: ReadonlyArray<SliceResult>, top: number): SliceResult => 
 /** The compiled worker script, next to this module (dist) or in the package's dist (when run from sources). */
 const workerScript = (): string | undefined => [join(__dirname, 'worker.js'), join(__dirname, '..', 'dist', 'worker.js')].find((p) => existsSync(p))
 
-/** Candidates the space holds, roughly (strategies × micro-batch sizes × recomputation × ZeRO), to choose the thread count. */
-const roughSize = (strategies: number, input: TrainingSearchInput, space: TrainingSpace): number =>
-  strategies * Math.max(1, Math.log2(input.globalBatch)) * (space.recompute ?? recomputeModes).length * (space.zeroStages ?? zeroStages).length
-
 interface WorkerMessage {
   readonly type: 'progress' | 'done'
   readonly progress?: SearchProgress
@@ -370,9 +398,19 @@ export const planTraining =
     }
     const context = trainingContext(models, input)
     if (E.isLeft(context)) return context
-    const total = strategiesOf(input, space).length
+    const planned = plannedCandidates(input, space)
+    if (planned.strategies > trainingSearchLimits.strategies || planned.candidates > trainingSearchLimits.candidates) {
+      const what =
+        planned.strategies > trainingSearchLimits.strategies
+          ? `more than ${trainingSearchLimits.strategies.toLocaleString('en-US')} strategies`
+          : `${planned.candidates.toLocaleString('en-US')} candidates, more than the limit of ${trainingSearchLimits.candidates.toLocaleString('en-US')} (about a minute)`
+      return E.left(estimateError('too-large', `the training search would evaluate ${what}: fix a degree (tp, pp, ...), the micro-batch, the recomputation or the ZeRO stage`))
+    }
+    const total = planned.strategies
     const script = workerScript()
-    const wanted = options.workers ?? (roughSize(total, input, space) > 1_000_000 ? availableParallelism() : 1)
+    // more threads than cores only add their start-up and their caches
+    const cores = availableParallelism()
+    const wanted = Math.min(options.workers ?? (planned.candidates > 1_000_000 ? cores : 1), cores)
     const workers = models === defaultCostModels && script !== undefined ? Math.max(1, Math.min(wanted, total)) : 1
     let result: E.Either<EstimateError, SliceResult>
     if (workers === 1 || script === undefined) {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import * as E from 'fp-ts/Either'
 import type { ZeroStage } from '@meshplan/memory'
 import { defaultPrecision, models, type Architecture } from '@meshplan/model'
@@ -6,7 +7,7 @@ import { unsafeClusterOf, type Cluster } from '@meshplan/topology'
 import type { EstimateError } from '@meshplan/cost-models'
 import { estimateTraining, type TrainingEstimate } from '../src/estimate'
 import { defaultCostModels } from '@meshplan/cost-models'
-import { planTraining, searchTrainingSlice, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/search'
+import { planTraining, plannedCandidates, searchTrainingSlice, trainingSearchLimits, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/search'
 import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from '../src/workload'
 import { expectClose, leftOf, rightOf } from '@meshplan/test-utils'
 
@@ -218,11 +219,11 @@ describe('planTraining: one thread or several, the same answer', () => {
     expect(counts(two)).toEqual(counts(one))
   }, 60_000)
 
-  it('three workers, and a narrowed space, agree too', async () => {
+  it('three workers asked (at most the cores are started), and a narrowed space, agree too', async () => {
     const space: TrainingSpace = { recompute: ['selective', 'full'], zeroStages: [1, 3], max: { tp: 4 } }
     const one = await search(input, space, { workers: 1, top: 5 })
     const three = await search(input, space, { workers: 3, top: 5 })
-    expect(three.workers).toBe(3)
+    expect(three.workers).toBe(Math.min(3, availableParallelism()))
     expect(three.best.map(summary)).toEqual(one.best.map(summary))
     expect(counts(three)).toEqual(counts(one))
   }, 60_000)
@@ -338,4 +339,28 @@ describe('planTraining: bad input', () => {
       expect(e.message).toBe(`gpus: expected 1 to 8 (the cluster's GPUs), got ${gpus}`)
     })
   }
+})
+
+describe('planTraining: the work is counted before it starts', () => {
+  it('counts exactly the candidates the search evaluates', async () => {
+    const input: TrainingSearchInput = { model: models['llama-2-7b'], cluster: unsafeClusterOf('dgx-h100', 1), precision: defaultPrecision, globalBatch: 16, sequenceLength: 2048 }
+    for (const space of [{}, { recompute: ['selective'] as const }, { microBatches: [1, 2], zeroStages: [0, 1] as const }]) {
+      const plan = rightOf(await planTraining(defaultCostModels)(input, space, { workers: 1 }))
+      expect(plannedCandidates(input, space).candidates).toBe(plan.candidates)
+    }
+  })
+
+  it('refuses a space of more candidates than the limit before evaluating any, naming the limit', async () => {
+    // Llama-3.1-8B on 128 nodes (1,024 GPUs, 1,071 strategies) with a global batch of 2^10·3^3·5·7·11·13 = 138,378,240
+    // sequences: every dp divides it and leaves hundreds of micro-batch sizes, times 3 recomputations × 4 ZeRO stages
+    expect(trainingSearchLimits.candidates).toBe(5_000_000)
+    const input: TrainingSearchInput = { model: models['llama-3.1-8b'], cluster: unsafeClusterOf('dgx-h100', 128), precision: defaultPrecision, globalBatch: 138_378_240, sequenceLength: 4096 }
+    const planned = plannedCandidates(input, {})
+    expect(planned.candidates).toBeGreaterThan(trainingSearchLimits.candidates)
+    const r = await planTraining(defaultCostModels)(input, {}, { workers: 1 })
+    const e = leftOf(r)
+    expect(e.code).toBe('too-large')
+    expect(e.message).toContain('more than the limit of 5,000,000')
+    expect(e.message).toContain('fix a degree')
+  })
 })
