@@ -413,21 +413,27 @@ const asEsm = (code) => {
   return { text, rewritten }
 }
 
-/** The files an installed package must hold: main, types, bin, every exports target, every `files` entry. */
+/**
+ * The files an installed package must hold: main, types, bin, every exports target, every
+ * `files` entry; a pattern target (`./schemas/*`) promises its folder.
+ */
 const promisedFiles = (manifest) => {
   const files = new Set(['package.json', 'README.md', 'CHANGELOG.md', ...(manifest.files ?? [])])
   for (const field of ['main', 'types']) if (typeof manifest[field] === 'string') files.add(manifest[field])
   if (typeof manifest.bin === 'string') files.add(manifest.bin)
   else for (const target of Object.values(manifest.bin ?? {})) files.add(target)
   const targets = (value) => (typeof value === 'string' ? [value] : Object.values(value ?? {}).flatMap(targets))
-  for (const target of targets(manifest.exports)) files.add(target)
+  for (const target of targets(manifest.exports)) files.add(target.includes('*') ? path.dirname(target) : target)
   return [...files].map((file) => path.normalize(file))
 }
 
-/** The module specifiers an installed package offers: its name and each subpath of its `exports`. */
+/**
+ * The module specifiers an installed package offers: its name and each subpath of its
+ * `exports`, but for pattern subpaths (`./schemas/*`: data files, not modules).
+ */
 const entryPoints = (manifest) =>
   Object.keys(manifest.exports ?? { '.': manifest.main })
-    .filter((subpath) => subpath !== './package.json')
+    .filter((subpath) => subpath !== './package.json' && !subpath.includes('*'))
     .map((subpath) => (subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`))
 
 // The ESM check, run in the consumer: every name a package exports to require() is a

@@ -1,6 +1,6 @@
 // The JSON Schemas of the `--json` outputs (schemas/): one file per name of json.ts's
 // `schemaVersions`, and every output of a real run validates against its schema. The
-// schemas are closed, so a renamed or dropped field fails: the mutations below check that
+// schemas are closed, so a renamed or added field fails: the mutations below check that
 // they can fail, key by key, through every object of every output.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
