@@ -129,7 +129,10 @@ export const parseQuantity =
     if (magnitude < 0) return fail(`expected a non-negative value, ${exampleOf[kind]}`)
     if (unit === '') return E.right(magnitude as QuantityOf[K])
     const factor = tables[kind].get(unit)
-    if (factor !== undefined) return E.right((magnitude * factor) as QuantityOf[K])
+    if (factor !== undefined) {
+      const value = magnitude * factor
+      return Number.isFinite(value) ? E.right(value as QuantityOf[K]) : fail(`"${text}" is too large to be a number (${exampleOf[kind]})`)
+    }
     const otherKind = (Object.keys(tables) as QuantityKind[]).find((k) => tables[k].has(unit))
     if (otherKind !== undefined) return fail(`"${unit}" is a unit of another kind; expected ${exampleOf[kind]}`)
     if (kind === 'bytes' && /b$/.test(unit)) return fail(`"${unit}" is in bits; sizes are in bytes: expected ${exampleOf[kind]}`)

@@ -97,3 +97,21 @@ describe('parseQuantity: bounded work', () => {
     expect(E.isLeft(r) && r.left.reason).toContain('at most 64 characters; this one has 60,001')
   })
 })
+
+describe('parseQuantity: only finite values', () => {
+  it('refuses "1e300PB" and "1e308GB" (Infinity bytes once multiplied out)', () => {
+    for (const text of ['1e300PB', '1e308GB', '1e300PFLOPS', '1e300PB/s']) {
+      const kind = text.endsWith('PB') || text.endsWith('GB') ? 'bytes' : text.endsWith('/s') ? 'byteRate' : 'flopRate'
+      const r = parseQuantity(kind)(text)
+      expect(E.isLeft(r) && r.left.reason).toContain('too large')
+    }
+  })
+  it('law: every parsed quantity is finite and not negative', () => {
+    fc.assert(
+      fc.property(fc.double(), fc.constantFrom('', 'B', 'PB', 'EiB', 'TB/s', 'EFLOPS', 'h', 'ns'), (n, unit) => {
+        const r = parseQuantity(unit.endsWith('/s') ? 'byteRate' : unit.endsWith('FLOPS') ? 'flopRate' : unit === 'h' || unit === 'ns' ? 'seconds' : 'bytes')(`${n}${unit}`)
+        if (E.isRight(r)) expect(Number.isFinite(r.right) && r.right >= 0).toBe(true)
+      }),
+    )
+  })
+})
