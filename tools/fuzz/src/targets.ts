@@ -16,10 +16,10 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { defaultCostModels, type EstimateError } from '@meshplan/cost-models'
-import { decodeInferenceWorkload, estimateInference, inferenceModes, type InferenceWorkload } from '@meshplan/inference'
+import { decodeInferenceWorkload, estimateInference, inferenceModes, planInference, type InferenceWorkload } from '@meshplan/inference'
 import { defaultPrecision, forwardFlopsPerToken, fromHuggingFace, modelNames, models, parameterCounts, type Architecture } from '@meshplan/model'
 import { decodeStrategy, enumerate, type Strategy } from '@meshplan/parallelism'
-import { decodePlan, predictCases } from '@meshplan/planner'
+import { checkPlan, decodePlan, predictCases } from '@meshplan/planner'
 import { decodeClusterFile, systemNames, unsafeClusterOf, worldSize, type Cluster } from '@meshplan/topology'
 import { decodeTrainingWorkload, estimateTraining, recomputeModes, zeroStages } from '@meshplan/training'
 import { inRange, parseDocument, parseQuantity, physical, type DecodeIssue, type QuantityKind } from '@meshplan/units'
@@ -198,6 +198,28 @@ const nastyText: fc.Arbitrary<string> = fc.oneof(
   fc.nat({ max: 30_000 }).map((n) => Array.from({ length: n }, (_, i) => `k${i}: ${i}`).join('\n')),
 )
 
+/** A small plan to audit: Llama-2-7B on one node, with a claim of every metric. */
+const smallPlan = {
+  format: 'meshplan-plan/1',
+  model: 'llama-2-7b',
+  cluster: { system: 'dgx-h100', nodes: 1 },
+  parallelism: { tp: 2, dp: 4 },
+  workload: { mode: 'static', input_tokens: 512, output_tokens: 128, batch: 8 },
+  claims: [
+    { metric: 'gpus_used', equals: 8 },
+    { metric: 'experts_per_gpu', equals: 0 },
+    { metric: 'weight_memory_per_gpu', about: '7GB' },
+    { metric: 'memory_per_gpu', at_most: '80GB' },
+    { metric: 'flops_per_gpu', at_least: '1TFLOPS' },
+    { metric: 'output_tokens_per_s', at_least: 1000 },
+    { metric: 'output_tokens_per_s_per_gpu', at_least: 100 },
+    { metric: 'ttft', at_most: '1s' },
+    { metric: 'tpot', at_most: '50ms' },
+    { metric: 'request_latency', at_most: '10s' },
+    { metric: 'load_imbalance', equals: 1 },
+  ],
+}
+
 export const targets: ReadonlyArray<Target> = [
   {
     name: 'document',
@@ -296,6 +318,52 @@ export const targets: ReadonlyArray<Target> = [
         if (c.predicted !== null && !Number.isFinite(c.error ?? Number.NaN)) return `${c.id} error ${c.error}`
         if (typeof c.note !== 'string') return `${c.id} has no note`
       }
+      return undefined
+    },
+  },
+  {
+    name: 'search',
+    description: 'planInference over random models on one or two nodes of every system preset, any mode, with and without objectives: every ranked estimate and every Pareto point finite, the ranking in order',
+    boundMs: 10_000,
+    inputs: fc.tuple(anyModel, fc.constantFrom(...systemNames), fc.constantFrom(1, 2), fc.constantFrom(...inferenceModes), fc.integer({ min: 1, max: 16_384 }), fc.integer({ min: 1, max: 4096 }), fc.option(fc.double({ min: 1e-4, max: 1, noNaN: true }), { nil: undefined })),
+    check: (input) => {
+      const [model, system, nodes, mode, prompt, output, maxTpot] = input as [Architecture, (typeof systemNames)[number], number, InferenceWorkload['mode'], number, number, number | undefined]
+      let cluster: Cluster
+      try {
+        cluster = unsafeClusterOf(system, nodes)
+      } catch {
+        return undefined
+      }
+      const r = planInference(defaultCostModels)({ model, cluster, precision: defaultPrecision, workload: { mode, inputTokens: prompt, outputTokens: output }, ...(maxTpot === undefined ? {} : { slo: { maxTpot } }) })
+      if (E.isLeft(r)) return acceptable(r.left)
+      const p = r.right
+      const bad = finite({ top: p.top.map((e) => ({ ttft: e.ttft, tpot: e.tpot, rates: e.tokensPerSecond, memory: e.memory })), pareto: p.pareto.map((x) => ({ a: x.tokensPerSecondPerGpu, b: x.tokensPerSecondPerUser, c: x.ttft, d: x.tpot })) })
+      if (bad !== undefined) return bad
+      for (let i = 1; i < p.top.length; i++) {
+        const [a, b] = [p.top[i - 1], p.top[i]]
+        if (a === undefined || b === undefined) continue
+        const inOrder = p.rankedBy === 'request_latency' ? a.requestLatency <= b.requestLatency : a.tokensPerSecond.perGpu >= b.tokensPerSecond.perGpu
+        if (!inOrder) return `row ${i + 1} ranks above row ${i}`
+      }
+      if (maxTpot !== undefined && p.top.some((e) => e.tpot > maxTpot)) return `a ranked strategy breaks the TPOT objective of ${maxTpot} s`
+      return undefined
+    },
+  },
+  {
+    name: 'audit',
+    description: 'checkPlan of a small plan (Llama-2-7B on one node, a claim of every metric) mutated: every verdict is a finite number or none with a reason',
+    boundMs: 10_000,
+    inputs: fc.oneof(fc.constant(smallPlan), mutated(smallPlan)),
+    check: (input) => {
+      const r = decodePlan(input)
+      if (E.isLeft(r)) return badIssues(r.left, 'plan')
+      const audit = checkPlan(defaultCostModels)(r.right)
+      for (const v of audit.claims) {
+        if (v.computed !== null && !Number.isFinite(v.computed)) return `${v.claim.metric} computed ${v.computed}`
+        if (v.computed === null && v.detail.trim() === '' && audit.problem === null) return `${v.claim.metric} has no value and no reason`
+        if (v.deviation !== null && !Number.isFinite(v.deviation)) return `${v.claim.metric} deviation ${v.deviation}`
+      }
+      if (audit.passes && audit.violations.length > 0) return 'an audit passes with laws broken'
       return undefined
     },
   },

@@ -11,6 +11,8 @@ const sample: Readonly<Record<string, number>> = {
   workload: 1000,
   plan: 150,
   cases: 150,
+  search: 12,
+  audit: 20,
   'inference-estimate': 60,
   'training-estimate': 60,
 }
