@@ -288,6 +288,15 @@ describe('the schemas can fail', () => {
     expect(errorsOf(editAt(output('example'), ['check'], (o) => void (o.schema = 'meshplan/check/2')))).not.toEqual([])
   })
 
+  it('accepts a check whose search for a better strategy was refused (best null, with the reason)', () => {
+    const refused = editAt(output('check'), [], (o) => {
+      o.best = null
+      o.best_problem = 'the search would evaluate more than 20,000 strategies (the limit, about 20 s)'
+    })
+    expect(errorsOf(refused)).toEqual([])
+    expect(errorsOf(editAt(refused, [], (o) => void (o.best_problem = 20_000)))).not.toEqual([])
+  })
+
   it('accepts data keys in records: a metric of any name, a law with other numbers', () => {
     expect(errorsOf(editAt(output('validate'), ['summary', 'by_metric'], (o) => void (o['first_token_ms'] = Object.values(o)[0] as Json)))).toEqual([])
     expect(errorsOf(editAt(output('layout'), [], (o) => void ((o.violations as Json[]).push({ code: 'new-law', message: 'm', values: { any_name: 1 }, suggestion: 's' }))))).toEqual([])

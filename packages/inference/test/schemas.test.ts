@@ -64,6 +64,8 @@ describe('inference-workload.schema.json', () => {
     { input_tokens: '1024', output_tokens: 256 },
     { input_tokens: 1024, output_tokens: 256, batch: 1.5 },
     { input_tokens: 1024, output_tokens: 256, batch: 0 },
+    { input_tokens: 2 ** 31, output_tokens: 256 },
+    { input_tokens: 1024, output_tokens: 256, max_batch: 2 ** 31 },
     { input_tokens: 1024, output_tokens: 256, max_batch: -1 },
     { input_tokens: 1024, output_tokens: 256, mode: 'offline' },
     { input_tokens: 1024, output_tokens: 256, kind: 'training' },

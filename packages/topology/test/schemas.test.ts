@@ -67,6 +67,10 @@ describe('cluster.schema.json', () => {
     { system: 'dgx-h100' },
     { system: 'dgx-h100', nodes: 0 },
     { system: 'dgx-h100', nodes: 1.5 },
+    { system: 'dgx-h100', nodes: 2 ** 20 + 1 },
+    { system: 'dgx-h100', nodes: 1, scaleOut: { bandwidth: 1e15 } },
+    { system: 'dgx-h100', nodes: 1, scaleOut: { latency: 2 } },
+    { system: 'dgx-h100', nodes: 1, device: { memory: 1e5, memoryBandwidth: '1TB/s', peak: { bf16: 1e15 } } },
     { system: 'dgx-h101', nodes: 1 },
     { system: 'dgx-h100', nodes: 1, device: 'h100' },
     { system: 'dgx-h100', nodes: 1, gpus: 8 },
@@ -96,10 +100,12 @@ describe('cluster.schema.json', () => {
     expect(verdicts([...valid, ...invalid], false)).toEqual(verdicts([...valid, ...invalid], true))
   })
 
-  it("leaves to the decoder what a schema cannot check: a string's value, nodes that fit the domain", () => {
+  it("leaves to the decoder what a schema cannot check: a string's value, nodes that fit the domain, the cluster's size", () => {
     const beyond: ReadonlyArray<unknown> = [
       { system: 'dgx-h100', nodes: 1, device: { memory: '1e400GB', memoryBandwidth: '1TB/s', peak: { bf16: 1e15 } } },
+      { system: 'dgx-h100', nodes: 1, device: { memory: '1000TB', memoryBandwidth: '1TB/s', peak: { bf16: 1e15 } } },
       { system: 'gb200-nvl72', nodes: 20 },
+      { system: 'dgx-h100', nodes: 2 ** 20 },
     ]
     expect(beyond.map((d) => [validate(d), E.isRight(decodeClusterFile(d))])).toEqual(beyond.map(() => [true, false]))
   })

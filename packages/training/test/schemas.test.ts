@@ -49,6 +49,7 @@ describe('training-workload.schema.json', () => {
     { global_batch: 64, micro_batch: 1 },
     { global_batch: 64, micro_batch: 1.5, seq_len: 2048 },
     { global_batch: 0, micro_batch: 1, seq_len: 2048 },
+    { global_batch: 2 ** 31, micro_batch: 1, seq_len: 2048 },
     { global_batch: 64, micro_batch: 1, seq_len: '2048' },
     { global_batch: 64, micro_batch: 1, seq_len: 2048, recompute: 'partial' },
     { global_batch: 64, micro_batch: 1, seq_len: 2048, zero_stage: 4 },
