@@ -93,7 +93,7 @@ describe('meshplan: bad input exits 2 with a clear message and no stack trace', 
     const file = tempFile('cluster.json', JSON.stringify({ system: 'dgx-h100', nodes: 2, scaleOut: { bandwidth: 'fast' } }))
     const r = await meshplan('layout', '--cluster', file)
     expectClean(r)
-    expect(r.stderr).toContain('cluster.scaleOut.bandwidth: expected a bandwidth like "3.35TB/s" or "400Gb/s", got "fast"')
+    expect(r.stderr).toContain('cluster.scaleOut.bandwidth: expected a bandwidth like "3.35TB/s" or "400Gb/s", from 1 MB/s to 100 TB/s (a memory or link bandwidth; the fastest HBM in 2026 is 8 TB/s), got "fast"')
   })
 
   it('names the missing field of a Hugging Face config', async () => {

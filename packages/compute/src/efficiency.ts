@@ -12,7 +12,7 @@
  * @example
  * import { defaultEfficiency, gemmTable } from '@meshplan/compute'
  * import { devices } from '@meshplan/topology'
- * defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', devices['h100-sxm']) // 0.7385 = 0.75 · 8192/(8192 + 128)
+ * defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', devices['h100-sxm']) // 0.6653: 0.85 · 0.801 · 8192/8224 · 8192/8224 · 8192/8288, less 6 µs of launch
  * const mine = { ...defaultEfficiency, gemm: gemmTable([{ minDimension: 1, efficiency: 0.01 }, { minDimension: 4096, efficiency: 0.8 }]) }
  */
 import * as E from 'fp-ts/Either'
@@ -26,8 +26,12 @@ import { computeError, type ComputeError } from './error'
 
 /** Fractions of peak, each in (0, 1]. */
 export interface Efficiency {
-  /** A GEMM `(m × k) · (k × n)` computing in `dtype`: its fraction of `device.peak[dtype]`. */
-  readonly gemm: (m: number, n: number, k: number, dtype: Dtype, device: Device) => number
+  /**
+   * A GEMM `(m × k) · (k × n)` computing in `dtype`: its fraction of `device.peak[dtype]`.
+   * `batch` GEMMs of that shape run as one launch (the experts of a grouped GEMM); 1 when
+   * omitted.
+   */
+  readonly gemm: (m: number, n: number, k: number, dtype: Dtype, device: Device, batch?: number) => number
   /** Fused causal attention (FlashAttention): `queries` query rows attending to `keys` keys each on average. */
   readonly attention: (queries: number, keys: number, dtype: Dtype, device: Device) => number
   /** Element-wise work (norms, activations, residual adds, softmax of the loss), as a fraction of `device.peak[dtype]`. */
@@ -41,37 +45,71 @@ export interface Efficiency {
 // -------------------------------------------------------------------------------------
 
 /**
- * Ceiling of a large GEMM, as a fraction of the dense tensor peak: 0.75. Large square
- * bf16/fp16 GEMMs through cuBLAS reach roughly 70-80% of the dense peak on H100 SXM and
- * A100 (NVIDIA, "New cuBLAS 12.0 Features and Matrix Multiplication Performance on
- * NVIDIA Hopper GPUs", 2023, and the many public re-measurements of it); the ceiling
- * must also sit above the end-to-end 52% of peak that Megatron-LM sustains on A100
- * (Narayanan et al. 2021, section 5.1: 163 TFLOP/s per GPU of 312 for the 1T model),
- * which includes communication and non-GEMM work. A round value in that range.
+ * The tensor-core generation a device's GEMMs run on, which sets their ceilings. A
+ * device names it (`Device.generation`); without a name it is read from the formats the
+ * part computes in, as the case files describe a GPU only by its peaks: fp4 →
+ * `blackwell` (B200, GB200), fp8 without fp4 → `hopper` (H100, H200, H800, H20), neither
+ * → `ampere` (A100).
  */
-export const GEMM_PEAK_EFFICIENCY = 0.75
+export type GemmGeneration = 'ampere' | 'ada' | 'hopper' | 'blackwell' | 'cdna3'
+
+/** The generation of `device`: its own, else read from its formats (see {@link GemmGeneration}). */
+export const gemmGeneration = (device: Device): GemmGeneration =>
+  device.generation ?? (device.peak.fp4 !== undefined ? 'blackwell' : device.peak.fp8 !== undefined ? 'hopper' : 'ampere')
+
+/** The width class of a GEMM format: 16 bits and wider, 8 bits, 4 bits. */
+export type GemmWidth = 'wide' | 'fp8' | 'fp4'
+
+/** The width class of `dtype`: 8-bit (`fp8`, `int8`), 4-bit (`fp4`, `int4`), else `wide`. */
+export const gemmWidth = (dtype: Dtype | undefined): GemmWidth =>
+  dtype === 'fp8' || dtype === 'int8' ? 'fp8' : dtype === 'fp4' || dtype === 'int4' ? 'fp4' : 'wide'
 
 /**
- * Ceiling of a large fp8 GEMM, as a fraction of the dense fp8 peak: 0.5. Fitted, not
- * derived: with the 16-bit ceiling (0.75) the eight H100 FP8 throughput cases of
- * `shared/validation/calibration.json` (TensorRT-LLM v0.9 on Llama-2 7B and 70B) come
- * out 8-47% too fast and their prefills too short; 0.5 puts their median error within
- * a few percent (docs/accuracy.md, the fit: `scripts/accuracy.js`). It agrees with fp8
- * GEMMs gaining far less than the datasheet's 2x over bf16 end to end: per-tensor
- * scaling, the casts of the activations and the 16-bit epilogue are not free. Applies
- * to `fp8` only; other 8- and 4-bit formats keep the 16-bit ceiling until measured.
+ * Ceiling of a large GEMM, as a fraction of the dense peak in its format, per generation
+ * and width: the Maximum Achievable Matmul FLOPS (MAMF) measured with the best of many
+ * large shapes, divided by the datasheet peak (S. Bekman, "Machine Learning
+ * Engineering", github.com/stas00/ml-engineering, compute/accelerator README, "Maximum
+ * Achievable Matmul FLOPS comparison table", and its H200-to-B200 upgrade guide):
+ *
+ * - A100 SXM bf16: 267.9 of 312 TFLOP/s, 0.859 (CUDA 12.1).
+ * - H100 SXM bf16: 792.1 of 989, 0.801; H200 fp8: 0.734 of 1979.
+ * - B200 bf16: 1745 of 2250, 0.776; fp8: 0.763 of 4500; NVFP4: 6624 of 9000, 0.736.
+ * - MI300X bf16: 781.9 of 1300, 0.601 (ROCm 6.2); its fp8 taken as the same fraction.
+ *
+ * Ampere has no fp8: its 8- and 4-bit integer GEMMs take the 16-bit fraction; Hopper's
+ * 4-bit (no such tensor-core format) too. Ada (L40S) is taken as Hopper, unmeasured.
  */
-export const FP8_GEMM_PEAK_EFFICIENCY = 0.5
+export const GEMM_CEILINGS: Readonly<Record<GemmGeneration, Readonly<Record<GemmWidth, number>>>> = {
+  ampere: { wide: 0.859, fp8: 0.859, fp4: 0.859 },
+  ada: { wide: 0.801, fp8: 0.734, fp4: 0.801 },
+  hopper: { wide: 0.801, fp8: 0.734, fp4: 0.801 },
+  blackwell: { wide: 0.776, fp8: 0.763, fp4: 0.736 },
+  cdna3: { wide: 0.601, fp8: 0.601, fp4: 0.601 },
+}
 
 /**
- * The smallest GEMM dimension at which a GEMM reaches half its ceiling: 128, the
- * threadblock tile edge of the CUTLASS/cuBLAS tensor-core kernels on Ampere and Hopper
- * (NVIDIA, "Matrix Multiplication Background User's Guide", sections on tile and wave
- * quantization: a dimension much smaller than a tile leaves most of each tile's
- * multiply-accumulates idle). `d/(d + 128)` gives 0.8% of the ceiling at d = 1 (a
- * decode GEMM, memory-bound anyway), 50% at 128, 80% at 512 and 98% at 8192.
+ * How a GEMM's shape keeps it from its ceiling: it reaches `x/(x + h)` of it in each
+ * dimension `x` of `m`, `n` and `k`, with `h` the half-size of that dimension (tile and
+ * wave quantization in m and n; the prologue and epilogue of the k loop in k), and pays
+ * a fixed {@link GEMM_FIXED_SECONDS} per launch. Fitted by `scripts/fit-gemm.js` on
+ * the 375 measured shapes (b ≤ 4, m, n, k from 256 to 4096) of OpenXLA's GEMM table for
+ * H100 bf16 and B200 bf16 and fp8 (`validation/gemm-xla.json`), the ceilings held at
+ * {@link GEMM_CEILINGS}: median error 5-6%, p90 13-19% per table. The k half-size grows
+ * as the format narrows (a k tile holds as many bytes, so more elements): 96 for 16-bit,
+ * 384 for 8-bit as fitted; 768 for 4-bit is that doubling again, an assumption with no
+ * measurement to fit.
  */
-export const GEMM_HALF_DIMENSION = 128
+export const GEMM_HALF_SIZES: Readonly<{ m: number; n: number; k: Readonly<Record<GemmWidth, number>> }> = {
+  m: 32,
+  n: 32,
+  k: { wide: 96, fp8: 384, fp4: 768 },
+}
+
+/**
+ * A GEMM launch's fixed cost: 6 µs, fitted with {@link GEMM_HALF_SIZES} (see there).
+ * A grouped GEMM (MoE experts) or a batched one is one launch, so it pays it once.
+ */
+export const GEMM_FIXED_SECONDS = 6e-6
 
 /**
  * Ceiling of fused attention: 0.6 of the dense peak. FlashAttention-2 reaches 50-73%
@@ -127,13 +165,54 @@ export const EFFICIENCY_FLOOR = 1e-6
 // -------------------------------------------------------------------------------------
 
 /**
- * `ceiling · d/(d + GEMM_HALF_DIMENSION)` with `d = min(m, n, k)`; the ceiling is
- * `FP8_GEMM_PEAK_EFFICIENCY` for fp8 and `GEMM_PEAK_EFFICIENCY` otherwise, on any device.
+ * The fraction of the burst (MAMF) ceiling that GEMMs keep under sustained load: 0.85.
+ * MAMF is measured in short runs at boost clock; a serving engine at full batch or a
+ * training step keeps the tensor cores busy for seconds at the power limit, where the
+ * clock settles lower (the MAMF finder reports a separate "sustainable" figure for that
+ * reason). Fitted, not measured: `scripts/fit.js` picks it from a grid on the
+ * calibration cases (`validation/calibration.json`), together with the other fitted
+ * constants (see `@meshplan/planner`'s `fittedConstants`), and
+ * `meshplan validate --leave-one-source-out` judges it on each engine release without it.
  */
-export const defaultGemmEfficiency = (m: number, n: number, k: number, dtype?: Dtype): number => {
-  const d = Math.min(m, n, k)
-  return ((dtype === 'fp8' ? FP8_GEMM_PEAK_EFFICIENCY : GEMM_PEAK_EFFICIENCY) * d) / (d + GEMM_HALF_DIMENSION)
+export const GEMM_SUSTAINED_FRACTION = 0.85
+
+/** What a {@link gemmEfficiency} is built from; each defaults to the constant of the same name. */
+export interface GemmEfficiencyOptions {
+  readonly ceilings?: Readonly<Record<GemmGeneration, Readonly<Record<GemmWidth, number>>>>
+  readonly sustainedFraction?: number
+  readonly halfSizes?: typeof GEMM_HALF_SIZES
+  readonly fixedSeconds?: number
 }
+
+/**
+ * A GEMM efficiency `s · c · m/(m + h_m) · n/(n + h_n) · k/(k + h_k)`: `c` from the
+ * ceilings ({@link GEMM_CEILINGS}) by generation and width, `s` the sustained fraction
+ * ({@link GEMM_SUSTAINED_FRACTION}), the half-sizes from {@link GEMM_HALF_SIZES}; then the
+ * launch's fixed cost added to the time: with `F = 2·m·n·k·batch` FLOPs at `e` of `peak`,
+ * the time `F/(peak·e) + t` is the efficiency `e · F/(F + peak·e·t)`. Without a device the
+ * generation is Hopper and the fixed cost is left out (no peak to weigh it against).
+ */
+export const gemmEfficiency =
+  (options: GemmEfficiencyOptions = {}) =>
+  (m: number, n: number, k: number, dtype?: Dtype, device?: Device, batch = 1): number => {
+    const ceilings = options.ceilings ?? GEMM_CEILINGS
+    const half = options.halfSizes ?? GEMM_HALF_SIZES
+    const fixed = options.fixedSeconds ?? GEMM_FIXED_SECONDS
+    const width = gemmWidth(dtype)
+    const e =
+      (options.sustainedFraction ?? GEMM_SUSTAINED_FRACTION) *
+      ceilings[device === undefined ? 'hopper' : gemmGeneration(device)][width] *
+      (m / (m + half.m)) *
+      (n / (n + half.n)) *
+      (k / (k + half.k[width]))
+    const peak = device === undefined || dtype === undefined ? undefined : device.peak[dtype]
+    if (peak === undefined || !(peak > 0)) return e
+    const flops = 2 * m * n * k * (batch > 0 ? batch : 1)
+    return (e * flops) / (flops + peak * e * fixed)
+  }
+
+/** {@link gemmEfficiency} with every constant at its default. */
+export const defaultGemmEfficiency = gemmEfficiency()
 
 /** Formats narrower than 16 bits: attention kernels do not compute in them. */
 const narrowFormats: ReadonlyArray<Dtype> = ['fp8', 'int8', 'fp4', 'int4']
@@ -157,9 +236,14 @@ export const defaultAttentionEfficiency = (_queries: number, keys: number, dtype
 /** `ELEMENTWISE_EFFICIENCY`. */
 export const defaultElementwiseEfficiency = (): number => ELEMENTWISE_EFFICIENCY
 
-/** `MEMORY_PEAK_EFFICIENCY · b/(b + bandwidth · KERNEL_RAMP_SECONDS)`. */
-export const defaultMemoryEfficiency = (bytes: number, device: Device): number =>
-  (MEMORY_PEAK_EFFICIENCY * bytes) / (bytes + device.memoryBandwidth * KERNEL_RAMP_SECONDS)
+/** `ceiling · b/(b + bandwidth · rampSeconds)`, by default `MEMORY_PEAK_EFFICIENCY` and `KERNEL_RAMP_SECONDS`. */
+export const memoryEfficiency =
+  (options: { readonly ceiling?: number; readonly rampSeconds?: number } = {}) =>
+  (bytes: number, device: Device): number =>
+    ((options.ceiling ?? MEMORY_PEAK_EFFICIENCY) * bytes) / (bytes + device.memoryBandwidth * (options.rampSeconds ?? KERNEL_RAMP_SECONDS))
+
+/** {@link memoryEfficiency} with its defaults. */
+export const defaultMemoryEfficiency = memoryEfficiency()
 
 /** The default efficiencies. */
 export const defaultEfficiency: Efficiency = {

@@ -92,7 +92,7 @@ const instanceSeconds = (c: StepConstants, form: OperatorForm): number => {
     const e =
       g === undefined
         ? computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, 0, 0, 0, tokens, (q[Quantity.pairs] ?? 0) / tokens)
-        : computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, gemmM(form, q), g.n, g.k, 0, 0)
+        : computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, gemmM(form, q), g.n, g.k, 0, 0, (q[g.perFrom] ?? 0) * g.copies)
     compute = computeTerm(flops, c.peak, clampEfficiency(e))
   }
   const memory = bytes > 0 ? memoryTerm(bytes, c.bandwidth, clampEfficiency(c.efficiency.memory(bytes, c.device))) : 0

@@ -86,9 +86,10 @@ export const computeEfficiencyOf = (
   k: number,
   queries: number,
   keys: number,
+  batch = 1,
 ): number =>
   kind === 'gemm'
-    ? efficiency.gemm(m, n, k, dtype, device)
+    ? efficiency.gemm(m, n, k, dtype, device, batch)
     : kind === 'attention'
       ? efficiency.attention(queries, keys, dtype, device)
       : efficiency.elementwise(dtype, device)
@@ -122,7 +123,7 @@ export const operatorTime =
           op.flops > 0
             ? checkEfficiency(
                 op.kind,
-                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0),
+                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1),
               )
             : E.right(1)
         const memoryEfficiency = op.bytes > 0 ? checkEfficiency('memory', model.efficiency.memory(op.bytes, device)) : E.right(1)

@@ -6,44 +6,85 @@ import {
   defaultEfficiency,
   EFFICIENCY_FLOOR,
   gemmTable,
-  GEMM_HALF_DIMENSION,
-  GEMM_PEAK_EFFICIENCY,
-  FP8_GEMM_PEAK_EFFICIENCY,
+  GEMM_CEILINGS,
+  GEMM_SUSTAINED_FRACTION,
+  gemmEfficiency,
+  gemmGeneration,
+  gemmWidth,
   KERNEL_RAMP_SECONDS,
   MEMORY_PEAK_EFFICIENCY,
 } from '../src/efficiency'
 import { h100 } from './fixtures'
 
 describe('default GEMM efficiency', () => {
-  it('saturates in the smallest dimension: 0.75 · d / (d + 128), by hand', () => {
-    expect(GEMM_PEAK_EFFICIENCY).toBe(0.75)
-    expect(GEMM_HALF_DIMENSION).toBe(128)
-    expect(defaultEfficiency.gemm(128, 8192, 8192, 'bf16', h100)).toBeCloseTo(0.375, 12) // half the ceiling
-    expect(defaultEfficiency.gemm(8192, 512, 8192, 'bf16', h100)).toBeCloseTo(0.6, 12) // 0.75 · 512/640
-    expect(defaultEfficiency.gemm(1, 8192, 8192, 'bf16', h100)).toBeCloseTo(0.75 / 129, 12) // a decode GEMM
+  it('an H100 bf16 GEMM 8192³: 0.85 · 0.801 · (8192/8224)² · 8192/8288, less 6 µs in 1.1 TFLOP, by hand', () => {
+    expect(GEMM_SUSTAINED_FRACTION).toBe(0.85)
+    expect(GEMM_CEILINGS.hopper.wide).toBe(0.801)
+    const shape = 0.85 * 0.801 * (8192 / 8224) ** 2 * (8192 / 8288)
+    expect(shape).toBeCloseTo(0.66774, 5)
+    const flops = 2 * 8192 ** 3 // 1.0995e12
+    const seconds = flops / (989.4e12 * shape) + 6e-6 // 1.6641 ms + 6 µs
+    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', h100)).toBeCloseTo(flops / (989.4e12 * seconds), 12)
+    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', h100)).toBeCloseTo(0.66534, 5)
   })
 
-  it('laws: in (0, 0.75), nondecreasing in every dimension', () => {
+  it('a decode GEMM (m = 1) keeps 1/33 of the shape term in m, and pays the 6 µs', () => {
+    const flops = 2 * 8192 * 8192
+    const shape = (0.85 * 0.801 * (8192 / 8224) * (8192 / 8288)) / 33
+    expect(defaultEfficiency.gemm(1, 8192, 8192, 'bf16', h100)).toBeCloseTo(flops / (989.4e12 * (flops / (989.4e12 * shape) + 6e-6)), 12)
+  })
+
+  it('a grouped GEMM pays the fixed cost once: 64 experts of m = 128 beat one expert; with a huge group only the shape term is left', () => {
+    const one = defaultEfficiency.gemm(128, 2048, 7168, 'fp8', h100, 1)
+    const grouped = defaultEfficiency.gemm(128, 2048, 7168, 'fp8', h100, 64)
+    expect(grouped).toBeGreaterThan(one)
+    const shape = 0.85 * 0.734 * (128 / 160) * (2048 / 2080) * (7168 / (7168 + 384))
+    expect(defaultEfficiency.gemm(128, 2048, 7168, 'fp8', h100, 1e9)).toBeCloseTo(shape, 6)
+  })
+
+  it('the generation is read from the formats a part has: fp4 → Blackwell, fp8 → Hopper, else Ampere; a named one wins', () => {
+    expect(gemmGeneration(h100)).toBe('hopper')
+    expect(gemmGeneration({ ...h100, peak: { bf16: 312e12 } })).toBe('ampere')
+    expect(gemmGeneration({ ...h100, peak: { ...h100.peak, fp4: 4e15 } })).toBe('blackwell')
+    expect(gemmGeneration({ ...h100, generation: 'cdna3' })).toBe('cdna3')
+    const noFixed = gemmEfficiency({ fixedSeconds: 0 })
+    expect(noFixed(4096, 4096, 4096, 'bf16', { ...h100, peak: { bf16: 312e12 } }) / noFixed(4096, 4096, 4096, 'bf16', h100)).toBeCloseTo(0.859 / 0.801, 12)
+  })
+
+  it('widths: int8 is an 8-bit GEMM, int4 a 4-bit one, fp32 a wide one', () => {
+    expect(gemmWidth('int8')).toBe('fp8')
+    expect(gemmWidth('int4')).toBe('fp4')
+    expect(gemmWidth('fp32')).toBe('wide')
+    expect(gemmWidth(undefined)).toBe('wide')
+  })
+
+  it('laws: in (0, 1), nondecreasing in every dimension and in the group size', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1 << 16 }), fc.integer({ min: 1, max: 1 << 16 }), fc.integer({ min: 1, max: 1 << 16 }), (m, n, k) => {
-        const e = defaultEfficiency.gemm(m, n, k, 'bf16', h100)
-        expect(e).toBeGreaterThan(0)
-        expect(e).toBeLessThan(GEMM_PEAK_EFFICIENCY)
-        expect(defaultEfficiency.gemm(m + 1, n, k, 'bf16', h100)).toBeGreaterThanOrEqual(e)
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1 << 16 }),
+        fc.integer({ min: 1, max: 1 << 16 }),
+        fc.integer({ min: 1, max: 1 << 16 }),
+        fc.integer({ min: 1, max: 256 }),
+        fc.constantFrom('bf16' as const, 'fp8' as const),
+        (m, n, k, batch, dtype) => {
+          const e = defaultEfficiency.gemm(m, n, k, dtype, h100, batch)
+          expect(e).toBeGreaterThan(0)
+          expect(e).toBeLessThan(1)
+          expect(defaultEfficiency.gemm(m + 1, n, k, dtype, h100, batch)).toBeGreaterThanOrEqual(e)
+          expect(defaultEfficiency.gemm(m, n + 1, k, dtype, h100, batch)).toBeGreaterThanOrEqual(e)
+          expect(defaultEfficiency.gemm(m, n, k + 1, dtype, h100, batch)).toBeGreaterThanOrEqual(e)
+          expect(defaultEfficiency.gemm(m, n, k, dtype, h100, batch + 1)).toBeGreaterThanOrEqual(e)
+        },
+      ),
     )
+  })
+
+  it('every ceiling is a fraction between one half and 0.9', () => {
+    for (const widths of Object.values(GEMM_CEILINGS)) for (const c of Object.values(widths)) expect(c > 0.5 && c < 0.9).toBe(true)
   })
 })
 
-describe('fp8 GEMMs and attention with narrow activations', () => {
-  it('an fp8 GEMM has the 0.5 ceiling: 0.5 · 8192/(8192 + 128) = 0.49231', () => {
-    expect(FP8_GEMM_PEAK_EFFICIENCY).toBe(0.5)
-    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'fp8', h100)).toBeCloseTo((0.5 * 8192) / 8320, 12)
-    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'fp8', h100)).toBeCloseTo(0.49231, 5)
-    // bf16 keeps 0.75 · 8192/8320 = 0.73846
-    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', h100)).toBeCloseTo(0.73846, 5)
-  })
-
+describe('attention with narrow activations', () => {
   it('attention with fp8 activations runs at the 16-bit rate: 0.6 · 4096/4352 · 989.4/1978.9 = 0.28234 of the fp8 peak', () => {
     const sixteen = (0.6 * 4096) / (4096 + 256) // 0.56471
     expect(defaultEfficiency.attention(4096, 4096, 'bf16', h100)).toBeCloseTo(sixteen, 12)

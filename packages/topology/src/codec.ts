@@ -71,8 +71,8 @@ export type PeakSpec = t.TypeOf<typeof PeakSpec>
 /** A device written out in full. */
 export const DeviceSpec = closed(
   { memory: physicalQuantity('bytes', physical.deviceMemory), memoryBandwidth: physicalQuantity('byteRate', physical.bandwidth), peak: PeakSpec },
-  { name: t.string, source: t.string },
-  'a device object with fields memory, memoryBandwidth, peak (and optionally name, source)',
+  { name: t.string, source: t.string, generation: t.keyof({ ampere: null, ada: null, hopper: null, blackwell: null, cdna3: null }) },
+  'a device object with fields memory, memoryBandwidth, peak (and optionally name, source, generation: ampere, ada, hopper, blackwell or cdna3)',
 )
 export type DeviceSpec = t.TypeOf<typeof DeviceSpec>
 
@@ -137,6 +137,7 @@ const deviceOf = (spec: DeviceSpec): Device => ({
   memoryBandwidth: spec.memoryBandwidth,
   peak: spec.peak,
   source: spec.source ?? 'user cluster file',
+  ...(spec.generation === undefined ? {} : { generation: spec.generation }),
 })
 
 /** Merges `override` over `base`; without a base, `bandwidth` must be given. */

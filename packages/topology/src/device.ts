@@ -25,6 +25,12 @@ export interface Device {
   readonly peak: Readonly<Partial<Record<Dtype, FlopsPerSecond>>>
   /** Where the figures come from (datasheet, paper), or which of them are assumptions. */
   readonly source: string
+  /**
+   * The tensor-core generation, when the formats alone would misname it (an fp8 part that
+   * is no Hopper: Ada, CDNA 3). Absent, the cost models read it from `peak` (fp4 →
+   * Blackwell, fp8 → Hopper, else Ampere).
+   */
+  readonly generation?: 'ampere' | 'ada' | 'hopper' | 'blackwell' | 'cdna3'
 }
 
 // -------------------------------------------------------------------------------------

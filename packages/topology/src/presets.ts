@@ -268,6 +268,7 @@ export const devices: { readonly [K in DeviceName]: Device } = {
       int8: teraFlops(2614.9),
     },
     source: 'AMD Instinct MI300X data sheet (peak theoretical, dense; fp32 is the matrix figure)',
+    generation: 'cdna3',
   },
   l40s: {
     name: 'L40S 48GB',
@@ -282,6 +283,7 @@ export const devices: { readonly [K in DeviceName]: Device } = {
       int8: teraFlops(733),
     },
     source: 'NVIDIA L40S datasheet (48 GB GDDR6, 864 GB/s; dense figures, half the sparse ones printed)',
+    generation: 'ada',
   },
   reference: {
     name: 'Reference accelerator 64GB / 400 TFLOPS',

@@ -103,7 +103,7 @@ describe('codec', () => {
       const issue = at(result, 'cluster.device.memory')
       expect(issue?.value).toBe('eighty')
       expect(describeIssue(issue ?? { path: '', value: undefined, expected: '' })).toBe(
-        'cluster.device.memory: expected a size like "80GiB" or "141GB", got "eighty"',
+        'cluster.device.memory: expected a size like "80GiB" or "141GB", from 1 MB to 100 TB (a device memory; the largest in 2026 is 288 GB), got "eighty"',
       )
     })
 

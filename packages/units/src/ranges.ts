@@ -75,7 +75,8 @@ export const physicalQuantity = <K extends QuantityKind>(kind: K, range: Physica
     (u): u is QuantityOf[K] => base.is(u) && test(u),
     (u, c) => {
       const r = base.validate(u, c)
-      if (r._tag === 'Left') return r
+      // a string that parses to no finite number ("1e300PB") is out of the range too: say which range
+      if (r._tag === 'Left') return t.failure(u, c, `expected ${base.name}, ${rangeText(range)}`)
       return test(r.right) ? r : t.failure(u, c, `expected ${rangeText(range)}`)
     },
     base.encode,
