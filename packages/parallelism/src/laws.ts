@@ -10,6 +10,7 @@
  */
 import { denseLayerCount, type Architecture } from '@meshplan/model'
 import { divides } from './arithmetic'
+import type { PipelineSplit } from './strategy'
 
 // -------------------------------------------------------------------------------------
 // operations
@@ -38,6 +39,40 @@ export const ppSplitsLayers =
   (model: Architecture) =>
   (pp: number, virtualStages: number): boolean =>
     divides(pp * virtualStages, model.layers) && (virtualStages === 1 || pp > 1)
+
+/**
+ * The numbers of an uneven split (Megatron-Core `TransformerConfig.__post_init__`, uneven
+ * PP): the layers and stages left between the first and the last stage once the given
+ * ones are taken out.
+ */
+export const middleOfSplit = (layers: number, pp: number, split: PipelineSplit): { readonly layers: number; readonly stages: number } => ({
+  layers: layers - (split.firstStageLayers ?? 0) - (split.lastStageLayers ?? 0),
+  stages: pp - (split.firstStageLayers === undefined ? 0 : 1) - (split.lastStageLayers === undefined ? 0 : 1),
+})
+
+/** A split with layer counts does not also count the embedding or the loss as a layer (Megatron-Core refuses both). */
+export const splitKindsExclusive = (split: PipelineSplit): boolean =>
+  !((split.firstStageLayers !== undefined || split.lastStageLayers !== undefined) && (split.embeddingInSplit === true || split.lossInSplit === true))
+
+/** The first and last stages' layers are whole numbers of chunks: each a multiple of `virtualStages`. */
+export const edgeStagesSplitChunks = (split: PipelineSplit, virtualStages: number): boolean =>
+  [split.firstStageLayers, split.lastStageLayers].every((n) => n === undefined || (Number.isInteger(n) && n >= 1 && n % virtualStages === 0))
+
+/**
+ * The middle of an uneven split: middle layers exactly when there are middle stages, and
+ * each middle stage holding a whole number of chunks: `stages · virtualStages` divides the
+ * middle layers.
+ */
+export const middleSplitsEvenly = (layers: number, pp: number, virtualStages: number, split: PipelineSplit): boolean => {
+  const middle = middleOfSplit(layers, pp, split)
+  if (middle.layers < 0) return false
+  if (middle.stages === 0) return middle.layers === 0
+  return middle.layers > 0 && divides(middle.stages * virtualStages, middle.layers)
+}
+
+/** With the embedding and/or the loss counted as a layer, `pp · virtualStages` divides `layers + [embedding] + [loss]`. */
+export const accountedSplitsEvenly = (layers: number, pp: number, virtualStages: number, split: PipelineSplit): boolean =>
+  divides(pp * virtualStages, layers + (split.embeddingInSplit === true ? 1 : 0) + (split.lossInSplit === true ? 1 : 0))
 
 /** `ep` divides the routed experts (a dense model allows only 1). */
 export const epSplitsExperts =

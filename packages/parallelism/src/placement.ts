@@ -5,7 +5,8 @@
  *
  * Layer assignment follows Megatron-LM's interleaved schedule (Narayanan et al. 2021,
  * section 2.2): the layers are cut into `pp * virtualStages` equal chunks, and
- * pipeline rank r holds chunks r, r + pp, r + 2pp, ... The first stage holds the
+ * pipeline rank r holds chunks r, r + pp, r + 2pp, ...; an uneven pipeline split
+ * (`Strategy.pipelineSplit`) follows Megatron-Core's rule ({@link chunkLayers}). The first stage holds the
  * embedding and the last the LM head (with tied embeddings and pp > 1 the last stage
  * keeps its own copy of the shared matrix, as Megatron-LM does).
  *
@@ -64,16 +65,76 @@ export interface Placement {
 // operations
 // -------------------------------------------------------------------------------------
 
-/** Global layer indices held by pipeline rank `ppRank` (interleaved chunks). */
+/** The layers of one model chunk: the index of its first layer and how many it holds. */
+export interface ChunkLayers {
+  readonly offset: number
+  readonly count: number
+}
+
+/**
+ * The layers of chunk `virtualStage` of pipeline rank `ppRank` among `layers` decoder
+ * layers, by Megatron-Core's rule (`get_num_layers_to_build` and
+ * `get_transformer_layer_offset`; assumes `s` satisfies the laws):
+ * - even: `pp·v` chunks of `layers/(pp·v)`; chunk `v·pp + r` on rank r;
+ * - first/last stage layers `F`, `Λ` given: the `M = layers − F − Λ` other layers split
+ *   evenly over the `pp − [F given] − [Λ given]` other stages; each rank's layers split
+ *   into `v` chunks, and virtual stage v runs `(F + M + Λ)/v` layers from
+ *   `v·(F + M + Λ)/v`: rank 0's `F/v`, then each middle rank's, then the last rank's `Λ/v`;
+ * - the embedding and/or the loss counted as a layer: `N = layers + [embedding] + [loss]`
+ *   cut evenly into chunks of `N/(pp·v)`, of which the first chunk of rank 0 builds one
+ *   decoder layer less for the embedding, and the last chunk of rank `pp − 1` one less for
+ *   the loss (so a chunk can hold none).
+ */
+export const chunkLayers = (layers: number, s: Strategy, ppRank: number, virtualStage: number): ChunkLayers => {
+  const split = s.pipelineSplit
+  const v = s.virtualStages
+  if (split === undefined || s.pp === 1) {
+    const size = layers / (s.pp * v)
+    return { offset: (virtualStage * s.pp + ppRank) * size, count: size }
+  }
+  const firstGiven = split.firstStageLayers !== undefined
+  const lastGiven = split.lastStageLayers !== undefined
+  if (firstGiven || lastGiven) {
+    const first = split.firstStageLayers ?? 0
+    const last = split.lastStageLayers ?? 0
+    const middleStages = s.pp - (firstGiven ? 1 : 0) - (lastGiven ? 1 : 0)
+    const middleLayers = layers - first - last
+    const perMiddleChunk = middleStages > 0 ? middleLayers / middleStages / v : 0
+    const perVirtualStage = (first + middleLayers + last) / v
+    const isFirst = ppRank === 0 && firstGiven
+    const isLast = ppRank === s.pp - 1 && lastGiven
+    const count = isFirst ? first / v : isLast ? last / v : perMiddleChunk
+    const middleRank = ppRank - (firstGiven ? 1 : 0)
+    const offset = virtualStage * perVirtualStage + (ppRank === 0 ? 0 : first / v + middleRank * perMiddleChunk)
+    return { offset, count }
+  }
+  const embedding = split.embeddingInSplit === true ? 1 : 0
+  const loss = split.lossInSplit === true ? 1 : 0
+  const size = (layers + embedding + loss) / (s.pp * v)
+  const holdsEmbedding = ppRank === 0 && virtualStage === 0
+  const holdsLoss = ppRank === s.pp - 1 && virtualStage === v - 1
+  return {
+    offset: (virtualStage * s.pp + ppRank) * size - (embedding === 1 && !holdsEmbedding ? 1 : 0),
+    count: size - (holdsEmbedding ? embedding : 0) - (holdsLoss ? loss : 0),
+  }
+}
+
+/** Global layer indices of chunk `virtualStage` of pipeline rank `ppRank` ({@link chunkLayers}), ascending. */
+export const layersOfChunk =
+  (model: Architecture, s: Strategy) =>
+  (ppRank: number, virtualStage: number): ReadonlyArray<number> => {
+    const { offset, count } = chunkLayers(model.layers, s, ppRank, virtualStage)
+    return Array.from({ length: Math.max(0, count) }, (_, i) => offset + i)
+  }
+
+/** Global layer indices held by pipeline rank `ppRank`: its chunks in order ({@link chunkLayers}; interleaved, and uneven with a pipeline split). */
 export const layersOfStage =
   (model: Architecture, s: Strategy) =>
   (ppRank: number): ReadonlyArray<number> => {
-    const chunks = s.pp * s.virtualStages
-    const chunkSize = model.layers / chunks
     const layers: number[] = []
     for (let v = 0; v < s.virtualStages; v++) {
-      const chunk = v * s.pp + ppRank
-      for (let i = 0; i < chunkSize; i++) layers.push(chunk * chunkSize + i)
+      const { offset, count } = chunkLayers(model.layers, s, ppRank, v)
+      for (let i = 0; i < count; i++) layers.push(offset + i)
     }
     return layers
   }

@@ -15,6 +15,8 @@
  * worldOf(s)            // 128
  * expertDataParallel(s) // 1
  * describe(s)           // 'TP2 DP64 EP64 ETP2'
+ * // Llama-3.1-405B's 126 layers over 16 stages: the embedding and the loss count as a layer each, 128 / 16 = 8 per stage
+ * describe(strategy({ tp: 8, pp: 16, dp: 4, pipelineSplit: { embeddingInSplit: true, lossInSplit: true } })) // 'TP8 PP16 DP4 (embedding and loss in the split)'
  */
 
 // -------------------------------------------------------------------------------------
@@ -24,6 +26,28 @@
 /** The integer degrees of a strategy. */
 export const degreeNames = ['tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'virtualStages'] as const
 export type DegreeName = (typeof degreeNames)[number]
+
+/**
+ * How the layers are cut into pipeline stages when the cut is not even (Megatron-Core's
+ * uneven split, `transformer_config.py` and `get_num_layers_to_build`): either the first
+ * and/or the last stage hold a given number of decoder layers and the rest are split
+ * evenly over the stages between (`--decoder-first-pipeline-num-layers`,
+ * `--decoder-last-pipeline-num-layers`), or the embedding and/or the loss count as one
+ * layer each in an even split, so the first and/or the last stage builds one decoder
+ * layer less (`--account-for-embedding-in-pipeline-split`,
+ * `--account-for-loss-in-pipeline-split`). Megatron-Core refuses the two kinds together;
+ * `validate` says so. Absent: the even split.
+ */
+export interface PipelineSplit {
+  /** Decoder layers on the first pipeline stage (every virtual stage of it together). */
+  readonly firstStageLayers?: number
+  /** Decoder layers on the last pipeline stage. */
+  readonly lastStageLayers?: number
+  /** The embedding counts as one layer in the split. */
+  readonly embeddingInSplit?: boolean
+  /** The output layer and the loss count as one layer in the split. */
+  readonly lossInSplit?: boolean
+}
 
 /** A parallel strategy. Every degree is a positive integer. */
 export interface Strategy {
@@ -43,13 +67,15 @@ export interface Strategy {
   readonly sequenceParallel: boolean
   /** Model chunks per pipeline rank (interleaved 1F1B); 1 without interleaving. */
   readonly virtualStages: number
+  /** An uneven cut of the layers into stages (absent: the even split). */
+  readonly pipelineSplit?: PipelineSplit
 }
 
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
 
-/** A strategy from the degrees given; the others are 1 (sequence parallelism off). */
+/** A strategy from the degrees given; the others are 1 (sequence parallelism off, the even pipeline split). */
 export const strategy = (degrees: Partial<Strategy>): Strategy => ({
   tp: degrees.tp ?? 1,
   pp: degrees.pp ?? 1,
@@ -59,7 +85,28 @@ export const strategy = (degrees: Partial<Strategy>): Strategy => ({
   etp: degrees.etp ?? 1,
   sequenceParallel: degrees.sequenceParallel ?? false,
   virtualStages: degrees.virtualStages ?? 1,
+  ...(isEvenSplit(degrees.pipelineSplit) ? {} : { pipelineSplit: normalSplit(degrees.pipelineSplit ?? {}) }),
 })
+
+/** `split` with only the fields that ask for something (no `false`, no `undefined`), so equal splits are equal objects. */
+const normalSplit = (split: PipelineSplit): PipelineSplit => ({
+  ...(split.firstStageLayers === undefined ? {} : { firstStageLayers: split.firstStageLayers }),
+  ...(split.lastStageLayers === undefined ? {} : { lastStageLayers: split.lastStageLayers }),
+  ...(split.embeddingInSplit === true ? { embeddingInSplit: true } : {}),
+  ...(split.lossInSplit === true ? { lossInSplit: true } : {}),
+})
+
+/** Whether `split` asks for nothing beyond the even split (no layer counts, nothing accounted). */
+export const isEvenSplit = (split: PipelineSplit | undefined): boolean =>
+  split === undefined ||
+  (split.firstStageLayers === undefined && split.lastStageLayers === undefined && split.embeddingInSplit !== true && split.lossInSplit !== true)
+
+/** `s` cut evenly: its pipeline split dropped (what a cost model that sees one stage at a time, or `pp = 1`, asks for). */
+export const withEvenSplit = (s: Strategy): Strategy => {
+  if (s.pipelineSplit === undefined) return s
+  const { pipelineSplit: _split, ...even } = s
+  return even
+}
 
 /**
  * `s` with the practitioners' default for an MoE model's experts when `etpGiven` is
@@ -90,9 +137,26 @@ export const stageWidth = (s: Strategy): number => s.tp * s.dp * s.cp
  */
 export const expertDataParallel = (s: Strategy): number => stageWidth(s) / (s.ep * s.etp)
 
-/** A stable identifier, e.g. `tp2-pp1-dp64-cp1-ep64-etp2-sp0-vp1`. */
+/** The pipeline split in a key: empty for the even split, else `-first7-last7`, `-embedding-loss`. */
+const splitKey = (split: PipelineSplit | undefined): string =>
+  split === undefined
+    ? ''
+    : `${split.firstStageLayers === undefined ? '' : `-first${split.firstStageLayers}`}${split.lastStageLayers === undefined ? '' : `-last${split.lastStageLayers}`}${split.embeddingInSplit === true ? '-embedding' : ''}${split.lossInSplit === true ? '-loss' : ''}`
+
+/** A stable identifier, e.g. `tp2-pp1-dp64-cp1-ep64-etp2-sp0-vp1` (an uneven split appends `-first7-last7` or `-embedding-loss`). */
 export const key = (s: Strategy): string =>
-  `tp${s.tp}-pp${s.pp}-dp${s.dp}-cp${s.cp}-ep${s.ep}-etp${s.etp}-sp${s.sequenceParallel ? 1 : 0}-vp${s.virtualStages}`
+  `tp${s.tp}-pp${s.pp}-dp${s.dp}-cp${s.cp}-ep${s.ep}-etp${s.etp}-sp${s.sequenceParallel ? 1 : 0}-vp${s.virtualStages}${splitKey(s.pipelineSplit)}`
+
+/** An uneven split as practitioners say it: `first 7, last 7 layers`, `embedding and loss in the split`; empty for the even split. */
+export const describeSplit = (split: PipelineSplit | undefined): string => {
+  if (split === undefined) return ''
+  const layers = [
+    ...(split.firstStageLayers === undefined ? [] : [`first ${split.firstStageLayers}`]),
+    ...(split.lastStageLayers === undefined ? [] : [`last ${split.lastStageLayers}`]),
+  ]
+  const counted = [...(split.embeddingInSplit === true ? ['embedding'] : []), ...(split.lossInSplit === true ? ['loss'] : [])]
+  return [...(layers.length === 0 ? [] : [`${layers.join(', ')} layers`]), ...(counted.length === 0 ? [] : [`${counted.join(' and ')} in the split`])].join('; ')
+}
 
 /** The degrees above 1, the way practitioners write them: `TP2 DP64 EP64 ETP2`. */
 export const describe = (s: Strategy): string => {
@@ -107,6 +171,8 @@ export const describe = (s: Strategy): string => {
   ] as const
   const shown = parts.filter(([, degree]) => degree > 1).map(([name, degree]) => `${name}${degree}`)
   if (s.sequenceParallel) shown.push('SP')
+  const split = describeSplit(s.pipelineSplit)
+  if (split !== '') shown.push(`(${split})`)
   return shown.length === 0 ? 'single GPU' : shown.join(' ')
 }
 

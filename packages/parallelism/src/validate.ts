@@ -10,7 +10,11 @@
  * - `tp * pp * dp * cp` equals the GPUs used;
  * - `tp` divides the attention heads and the dense FFN size; KV heads divide `tp`
  *   or are divided by it (when `tp` exceeds them they are replicated);
- * - `pp * virtualStages` divides the layers; interleaving needs `pp > 1`;
+ * - `pp * virtualStages` divides the layers; interleaving needs `pp > 1`; an uneven
+ *   split (Megatron-Core's `TransformerConfig` checks) needs `pp > 1`, gives layer counts
+ *   or counts the embedding and loss but not both, first and last counts that are whole
+ *   chunks, and middle layers that split evenly over the middle stages (or, counting the
+ *   embedding and loss, `pp * virtualStages` dividing the layers with them);
  * - `ep` divides the routed experts, `ep * etp` divides `tp * dp * cp`, `etp`
  *   divides the expert FFN size; a dense model has `ep = etp = 1`;
  * - sequence parallelism needs `tp > 1`; with a known sequence length, `2 * cp`
@@ -28,8 +32,20 @@ import { pipe } from 'fp-ts/function'
 import { denseLayerCount, type Architecture } from '@meshplan/model'
 import { scaleUpDomainSize, worldSize, type Cluster } from '@meshplan/topology'
 import { divides, listOr, nearestDivisors } from './arithmetic'
-import { cpSplitsSequence, epSplitsExperts, etpSplitsExpert, expertsFold, ppSplitsLayers, spFits } from './laws'
-import { degreeNames, expertDataParallel, stageWidth, worldOf, type Strategy } from './strategy'
+import {
+  accountedSplitsEvenly,
+  cpSplitsSequence,
+  edgeStagesSplitChunks,
+  epSplitsExperts,
+  etpSplitsExpert,
+  expertsFold,
+  middleOfSplit,
+  middleSplitsEvenly,
+  ppSplitsLayers,
+  spFits,
+  splitKindsExclusive,
+} from './laws'
+import { degreeNames, describeSplit, expertDataParallel, stageWidth, worldOf, type PipelineSplit, type Strategy } from './strategy'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -56,6 +72,10 @@ export type ViolationCode =
   | 'shared-expert-ffn-tp'
   | 'layers-pp'
   | 'virtual-stages-without-pp'
+  | 'pipeline-split-without-pp'
+  | 'pipeline-split-kinds'
+  | 'stage-layers-chunks'
+  | 'middle-layers-pp'
   | 'experts-without-moe'
   | 'experts-ep'
   | 'expert-fold'
@@ -202,23 +222,91 @@ const mlpLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
   return checks
 }
 
-const pipelineLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
+const evenPipelineLaw = (model: Architecture, s: Strategy): Check => {
   const chunks = s.pp * s.virtualStages
-  return [
-    law(ppSplitsLayers(model)(chunks, 1), () => ({
-      code: 'layers-pp',
-      message: `${model.layers} layers cannot be split evenly into pp * virtualStages = ${s.pp} * ${s.virtualStages} = ${chunks} chunks`,
-      values: { layers: model.layers, pp: s.pp, virtualStages: s.virtualStages, chunks },
-      suggestion: divisorSuggestion('pp * virtualStages', 'the layers', model.layers, chunks),
+  return law(ppSplitsLayers(model)(chunks, 1), () => ({
+    code: 'layers-pp',
+    message: `${model.layers} layers cannot be split evenly into pp * virtualStages = ${s.pp} * ${s.virtualStages} = ${chunks} chunks`,
+    values: { layers: model.layers, pp: s.pp, virtualStages: s.virtualStages, chunks },
+    suggestion: divisorSuggestion('pp * virtualStages', 'the layers', model.layers, chunks),
+  }))
+}
+
+/** What first + last stage layers leave a whole number of chunks to each middle stage. */
+const middleSuggestion = (layers: number, stages: number, v: number, split: PipelineSplit): string => {
+  const given = (split.firstStageLayers === undefined ? 0 : 1) + (split.lastStageLayers === undefined ? 0 : 1)
+  const unit = stages * v
+  const middle = Math.floor((layers - given * v) / unit) * unit
+  return middle > 0
+    ? `the middle stages need a multiple of ${unit} layers: e.g. first + last stage layers = ${layers - middle}, leaving ${middle}`
+    : `${layers} layers are too few for ${stages} middle stages of ${v} chunks each and the given first / last stages`
+}
+
+/** The laws of an uneven split (Megatron-Core `TransformerConfig.__post_init__`, "Uneven PP"). */
+const splitLaws = (model: Architecture, s: Strategy, split: PipelineSplit): ReadonlyArray<Check> => {
+  const L = model.layers
+  const v = s.virtualStages
+  const first = split.firstStageLayers
+  const last = split.lastStageLayers
+  const counts = first !== undefined || last !== undefined
+  const checks: Check[] = [
+    law(s.pp > 1, () => ({
+      code: 'pipeline-split-without-pp',
+      message: `an uneven pipeline split (${describeSplit(split)}) needs stages to split, but pp = 1`,
+      values: { pp: s.pp },
+      suggestion: 'drop the pipeline split, or use pp > 1',
     })),
-    law(s.virtualStages === 1 || s.pp > 1, () => ({
-      code: 'virtual-stages-without-pp',
-      message: `virtualStages = ${s.virtualStages} interleaves pipeline stages, but pp = 1`,
-      values: { pp: s.pp, virtualStages: s.virtualStages },
-      suggestion: 'set virtualStages = 1, or use pp > 1',
+    law(splitKindsExclusive(split), () => ({
+      code: 'pipeline-split-kinds',
+      message: `the split gives layer counts (${describeSplit(split)}); Megatron-Core refuses them together with the embedding or the loss counted in the split`,
+      values: { ...(first === undefined ? {} : { firstStageLayers: first }), ...(last === undefined ? {} : { lastStageLayers: last }) },
+      suggestion: 'give first_stage_layers / last_stage_layers, or count the embedding / loss in the split, not both',
     })),
   ]
+  if (s.pp <= 1 || !splitKindsExclusive(split)) return checks
+  if (counts) {
+    const middle = middleOfSplit(L, s.pp, split)
+    checks.push(
+      law(edgeStagesSplitChunks(split, v), () => ({
+        code: 'stage-layers-chunks',
+        message: `the first / last stage layers (${first ?? '-'} / ${last ?? '-'}) must each be a positive multiple of virtualStages = ${v}`,
+        values: { ...(first === undefined ? {} : { firstStageLayers: first }), ...(last === undefined ? {} : { lastStageLayers: last }), virtualStages: v },
+        suggestion: `give first and last stage layers that are multiples of ${v}`,
+      })),
+      law(middleSplitsEvenly(L, s.pp, v, split), () => ({
+        code: 'middle-layers-pp',
+        message:
+          middle.stages === 0
+            ? `with pp = ${s.pp} there are no middle stages, but ${middle.layers} of the ${L} layers are left for them`
+            : `the ${middle.layers} layers left between the first and the last stage cannot be split evenly into ${middle.stages} middle stages * virtualStages = ${v} chunks`,
+        values: { layers: L, middleLayers: middle.layers, middleStages: middle.stages, virtualStages: v },
+        suggestion: middle.stages === 0 ? `first and last stage layers must add up to the ${L} layers` : middleSuggestion(L, middle.stages, v, split),
+      })),
+    )
+  } else {
+    const counted = L + (split.embeddingInSplit === true ? 1 : 0) + (split.lossInSplit === true ? 1 : 0)
+    const chunks = s.pp * v
+    checks.push(
+      law(accountedSplitsEvenly(L, s.pp, v, split), () => ({
+        code: 'layers-pp',
+        message: `${L} layers with ${describeSplit(split)} count as ${counted}, which cannot be split evenly into pp * virtualStages = ${s.pp} * ${v} = ${chunks} chunks`,
+        values: { layers: L, counted, pp: s.pp, virtualStages: v, chunks },
+        suggestion: divisorSuggestion('pp * virtualStages', 'the counted layers', counted, chunks),
+      })),
+    )
+  }
+  return checks
 }
+
+const pipelineLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => [
+  ...(s.pipelineSplit === undefined ? [evenPipelineLaw(model, s)] : splitLaws(model, s, s.pipelineSplit)),
+  law(s.virtualStages === 1 || s.pp > 1, () => ({
+    code: 'virtual-stages-without-pp',
+    message: `virtualStages = ${s.virtualStages} interleaves pipeline stages, but pp = 1`,
+    values: { pp: s.pp, virtualStages: s.virtualStages },
+    suggestion: 'set virtualStages = 1, or use pp > 1',
+  })),
+]
 
 const expertLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
   const moe = model.moe

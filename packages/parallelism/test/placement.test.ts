@@ -1,7 +1,9 @@
+import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
-import { layersOfStage, placementClasses, placementOf } from '../src/placement'
+import { chunkLayers, layersOfChunk, layersOfStage, placementClasses, placementOf } from '../src/placement'
 import { strategy } from '../src/strategy'
-import { clusterOf, layoutOf, mlaModel, referenceCluster, referenceModel, smallCase } from './fixtures'
+import { validateForModel } from '../src/validate'
+import { clusterOf, gqaModel, layoutOf, mlaModel, referenceCluster, referenceModel, smallCase } from './fixtures'
 
 
 describe('placement: the reference plan', () => {
@@ -94,5 +96,79 @@ describe('placementClasses', () => {
     // 4 stages of 32 GPUs; stage 0 holds the embedding, stage 3 the LM head, stages 1 and 2 neither: each its own class
     expect(stages.map((c) => c.ranks.length)).toEqual([32, 32, 32, 32])
     expect(stages.map((c) => c.example.layers[0])).toEqual([0, 4, 8, 12])
+  })
+})
+
+// Megatron-Core's uneven split (`get_num_layers_to_build`, `get_transformer_layer_offset`),
+// worked by hand on Llama-3.1-405B's 126 layers over 16 stages.
+describe('placement: uneven pipeline stages (Megatron-Core)', () => {
+  const llama405b = { ...gqaModel, name: 'llama-3.1-405b-shaped', layers: 126 }
+
+  it('the embedding and the loss counted as a layer: 128 / 16 = 8 per stage, 7 on the first and the last', () => {
+    const s = strategy({ pp: 16, pipelineSplit: { embeddingInSplit: true, lossInSplit: true } })
+    const stage = layersOfStage(llama405b, s)
+    // rank 0: offset 0, 8 − 1 = 7 layers; rank r ≥ 1: offset 8r − 1 (the embedding took a slot), 8 layers; rank 15: 8 − 1 = 7
+    expect(stage(0)).toEqual([0, 1, 2, 3, 4, 5, 6])
+    expect(stage(1)).toEqual([7, 8, 9, 10, 11, 12, 13, 14])
+    expect(stage(14)).toEqual(Array.from({ length: 8 }, (_, i) => 111 + i))
+    expect(stage(15)).toEqual([119, 120, 121, 122, 123, 124, 125])
+  })
+
+  it('the same with 2 virtual stages: chunks of 128 / 32 = 4, the first chunk of rank 0 and the last of rank 15 one short', () => {
+    const s = strategy({ pp: 16, virtualStages: 2, pipelineSplit: { embeddingInSplit: true, lossInSplit: true } })
+    // chunk (v, r) starts at (16v + r)·4, less 1 after the embedding's slot: rank 0 holds 0..2 and 63..66, rank 15 holds 59..62 and 123..125
+    expect(layersOfChunk(llama405b, s)(0, 0)).toEqual([0, 1, 2])
+    expect(layersOfChunk(llama405b, s)(0, 1)).toEqual([63, 64, 65, 66])
+    expect(layersOfStage(llama405b, s)(15)).toEqual([59, 60, 61, 62, 123, 124, 125])
+  })
+
+  it('first 6 and last 8 layers given: the 112 others over the 14 middle stages, 8 each', () => {
+    const s = strategy({ pp: 16, pipelineSplit: { firstStageLayers: 6, lastStageLayers: 8 } })
+    const stage = layersOfStage(llama405b, s)
+    expect(stage(0)).toEqual([0, 1, 2, 3, 4, 5])
+    // rank r in 1..14: offset 6 + (r − 1)·8
+    expect(stage(1)).toEqual(Array.from({ length: 8 }, (_, i) => 6 + i))
+    expect(stage(14)).toEqual(Array.from({ length: 8 }, (_, i) => 110 + i))
+    expect(stage(15)).toEqual(Array.from({ length: 8 }, (_, i) => 118 + i))
+  })
+
+  it('first 6 and last 8 with 2 virtual stages: each virtual stage runs 3 + 14·4 + 4 = 63 layers, rank 0 first', () => {
+    const s = strategy({ pp: 16, virtualStages: 2, pipelineSplit: { firstStageLayers: 6, lastStageLayers: 8 } })
+    const chunk = layersOfChunk(llama405b, s)
+    expect(chunk(0, 0)).toEqual([0, 1, 2])
+    expect(chunk(1, 0)).toEqual([3, 4, 5, 6])
+    expect(chunk(15, 0)).toEqual([59, 60, 61, 62])
+    expect(chunk(0, 1)).toEqual([63, 64, 65])
+    expect(chunk(15, 1)).toEqual([122, 123, 124, 125])
+  })
+
+  it('only the last stage given: 40 layers, pp 4, last 4: the 36 others over 3 stages of 12', () => {
+    const s = strategy({ pp: 4, pipelineSplit: { lastStageLayers: 4 } })
+    const model = { ...gqaModel, layers: 40 }
+    expect([0, 1, 2, 3].map((r) => chunkLayers(model.layers, s, r, 0))).toEqual([
+      { offset: 0, count: 12 },
+      { offset: 12, count: 12 },
+      { offset: 24, count: 12 },
+      { offset: 36, count: 4 },
+    ])
+  })
+
+  it('law: a valid split gives every layer to exactly one chunk, chunks in Megatron order (virtual stage, then rank) cover 0..L−1 in order', () => {
+    const splitArb = fc.oneof(
+      fc.record({ firstStageLayers: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }), lastStageLayers: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }) }),
+      fc.record({ embeddingInSplit: fc.boolean(), lossInSplit: fc.boolean() }),
+    )
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 130 }), fc.integer({ min: 2, max: 16 }), fc.constantFrom(1, 2, 3), splitArb, (layers, pp, virtualStages, raw) => {
+        const split = Object.fromEntries(Object.entries(raw).filter(([, x]) => x !== undefined))
+        const s = strategy({ pp, virtualStages, pipelineSplit: split })
+        const model = { ...gqaModel, layers }
+        fc.pre(E.isRight(validateForModel({ model })(s)))
+        const order: number[] = []
+        for (let v = 0; v < virtualStages; v++) for (let r = 0; r < pp; r++) order.push(...layersOfChunk(model, s)(r, v))
+        expect(order).toEqual(Array.from({ length: layers }, (_, i) => i))
+      }),
+      { numRuns: 400 },
+    )
   })
 })

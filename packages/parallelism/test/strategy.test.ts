@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe as describeStrategy, equals, expertDataParallel, key, stageWidth, strategy, withExpertDefault, worldOf } from '../src/strategy'
+import { describe as describeStrategy, equals, expertDataParallel, key, stageWidth, strategy, withEvenSplit, withExpertDefault, worldOf } from '../src/strategy'
 
 describe('strategy', () => {
   it('defaults every degree to 1 and sequence parallelism to off', () => {
@@ -43,6 +43,24 @@ describe('strategy', () => {
         expect(equals(a, b)).toBe(same)
       }),
     )
+  })
+})
+
+describe('strategy: the pipeline split', () => {
+  it('keeps an uneven split, drops one that asks for nothing, and withEvenSplit removes it', () => {
+    const s = strategy({ pp: 16, pipelineSplit: { embeddingInSplit: true, lossInSplit: true } })
+    expect(s.pipelineSplit).toEqual({ embeddingInSplit: true, lossInSplit: true })
+    expect(strategy({ pp: 16, pipelineSplit: { embeddingInSplit: false } })).toEqual(strategy({ pp: 16 }))
+    expect(withEvenSplit(s)).toEqual(strategy({ pp: 16 }))
+  })
+
+  it('names the split in the key and the description; the even split changes neither', () => {
+    expect(key(strategy({ pp: 16, pipelineSplit: { firstStageLayers: 6, lastStageLayers: 8 } }))).toBe('tp1-pp16-dp1-cp1-ep1-etp1-sp0-vp1-first6-last8')
+    expect(key(strategy({ pp: 16, pipelineSplit: { embeddingInSplit: true, lossInSplit: true } }))).toBe('tp1-pp16-dp1-cp1-ep1-etp1-sp0-vp1-embedding-loss')
+    expect(key(strategy({ pp: 16 }))).toBe('tp1-pp16-dp1-cp1-ep1-etp1-sp0-vp1')
+    expect(describeStrategy(strategy({ tp: 8, pp: 16, dp: 4, pipelineSplit: { embeddingInSplit: true, lossInSplit: true } }))).toBe('TP8 PP16 DP4 (embedding and loss in the split)')
+    expect(describeStrategy(strategy({ pp: 16, pipelineSplit: { firstStageLayers: 6, lastStageLayers: 8 } }))).toBe('PP16 (first 6, last 8 layers)')
+    expect(equals(strategy({ pp: 16, pipelineSplit: { lastStageLayers: 8 } }), strategy({ pp: 16 }))).toBe(false)
   })
 })
 

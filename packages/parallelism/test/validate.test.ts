@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either'
-import { strategy, type Strategy } from '../src/strategy'
+import { layersOfStage } from '../src/placement'
+import { strategy, type PipelineSplit, type Strategy } from '../src/strategy'
 import { validate, validateForModel, type Target, type Violation } from '../src/validate'
 import { clusterOf, gqaModel, mlaModel, referenceCluster, referenceModel } from './fixtures'
 
@@ -167,5 +168,69 @@ describe('validateForModel: the laws of the model alone', () => {
     expect(E.isLeft(validateForModel({ model: gqaModel, sequenceLength: 1000 })(strategy({ cp: 8 })))).toBe(true)
     const degrees = validateForModel({ model: gqaModel })(strategy({ tp: Number.NaN }))
     expect(E.isLeft(degrees) && degrees.left.map((v) => v.code)).toEqual(['degree-not-positive-integer'])
+  })
+})
+
+describe('validate: uneven pipeline splits (Megatron-Core TransformerConfig checks)', () => {
+  const llama405b = { ...gqaModel, name: 'llama-3.1-405b-shaped', layers: 126 }
+  const split = (pp: number, pipelineSplit: PipelineSplit, virtualStages = 1): Strategy => strategy({ pp, virtualStages, pipelineSplit })
+  const modelCodes = (s: Strategy, model = llama405b) => {
+    const r = validateForModel({ model })(s)
+    return E.isLeft(r) ? r.left.map((v) => v.code) : []
+  }
+
+  it('126 layers cannot be cut evenly into 16 stages, but can with the embedding and the loss counted (128 / 16) or with first 6 and last 8 layers (112 / 14)', () => {
+    expect(modelCodes(strategy({ pp: 16 }))).toEqual(['layers-pp'])
+    expect(modelCodes(split(16, { embeddingInSplit: true, lossInSplit: true }))).toEqual([])
+    expect(modelCodes(split(16, { firstStageLayers: 6, lastStageLayers: 8 }))).toEqual([])
+    expect(modelCodes(split(16, { firstStageLayers: 6, lastStageLayers: 8 }, 2))).toEqual([])
+  })
+
+  it('the embedding alone counted: 127 layers over 16 stages do not divide; the violation says 127', () => {
+    const r = validateForModel({ model: llama405b })(split(16, { embeddingInSplit: true }))
+    expect(E.isLeft(r)).toBe(true)
+    if (E.isLeft(r)) {
+      expect(r.left.map((v) => v.code)).toEqual(['layers-pp'])
+      expect(r.left[0]?.values).toMatchObject({ layers: 126, counted: 127, chunks: 16 })
+    }
+  })
+
+  it('refuses a split without a pipeline, and layer counts together with the embedding counted', () => {
+    expect(modelCodes(split(1, { firstStageLayers: 6 }))).toEqual(['pipeline-split-without-pp'])
+    expect(modelCodes(split(16, { firstStageLayers: 6, embeddingInSplit: true }))).toEqual(['pipeline-split-kinds'])
+  })
+
+  it('first / last layers must be whole chunks: first 7 with 2 virtual stages is not', () => {
+    // the middle: 126 − 7 − 7 = 112 over 14 stages of 2 chunks, 4 layers each: fine; 7 is odd
+    expect(modelCodes(split(16, { firstStageLayers: 7, lastStageLayers: 7 }, 2))).toEqual(['stage-layers-chunks'])
+  })
+
+  it('the middle must split evenly: first 5, last 8 leaves 113 for 14 stages; the suggestion leaves 112', () => {
+    const r = validateForModel({ model: llama405b })(split(16, { firstStageLayers: 5, lastStageLayers: 8 }))
+    expect(E.isLeft(r)).toBe(true)
+    if (E.isLeft(r)) {
+      expect(r.left.map((v) => v.code)).toEqual(['middle-layers-pp'])
+      expect(r.left[0]?.values).toEqual({ layers: 126, middleLayers: 113, middleStages: 14, virtualStages: 1 })
+      // the largest multiple of 14 at most 126 − 2 = 124 is 112: first + last = 14
+      expect(r.left[0]?.suggestion).toBe('the middle stages need a multiple of 14 layers: e.g. first + last stage layers = 14, leaving 112')
+    }
+  })
+
+  it('pp 2 has no middle stage: first + last must be all the layers', () => {
+    expect(modelCodes(split(2, { firstStageLayers: 60, lastStageLayers: 66 }))).toEqual([])
+    expect(modelCodes(split(2, { firstStageLayers: 60, lastStageLayers: 60 }))).toEqual(['middle-layers-pp'])
+  })
+
+  it('law: every strategy validate accepts with a split lays out each layer on exactly one stage (layersOfStage)', () => {
+    for (const s of [
+      split(16, { embeddingInSplit: true, lossInSplit: true }),
+      split(16, { embeddingInSplit: true, lossInSplit: true }, 2),
+      split(16, { firstStageLayers: 6, lastStageLayers: 8 }, 2),
+      split(8, { lastStageLayers: 14 }),
+    ]) {
+      expect(modelCodes(s)).toEqual([])
+      const all = Array.from({ length: s.pp }, (_, r) => layersOfStage(llama405b, s)(r)).flat().sort((a, b) => a - b)
+      expect(all).toEqual(Array.from({ length: 126 }, (_, i) => i))
+    }
   })
 })
