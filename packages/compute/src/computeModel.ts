@@ -16,6 +16,7 @@
  * defaultComputeModel.computeDtype({ weights: 'int4', activations: 'bf16', kvCache: 'bf16' }) // 'bf16'
  * peakOf(devices['a100-80gb'], 'fp8') // left({ code: 'dtype-unsupported', ... })
  * const tuned = withEfficiency({ gemm: () => 0.7 })(defaultComputeModel)
+ * const megatron2022 = withAttentionKernel('unfused')(defaultComputeModel) // the score matrix written and read
  */
 import * as E from 'fp-ts/Either'
 import type { Precision } from '@meshplan/model'
@@ -23,6 +24,7 @@ import type { Device } from '@meshplan/topology'
 import { dtypes, type Dtype, type FlopsPerSecond } from '@meshplan/units'
 import { defaultEfficiency, type Efficiency } from './efficiency'
 import { computeError, type ComputeError } from './error'
+import type { AttentionKernel } from './operators'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -38,6 +40,8 @@ export interface ComputeModel {
    * slowest GPU sets the pace of a synchronous MoE layer.
    */
   readonly moeImbalance: number
+  /** The attention core's kernel (default `flash`; `unfused` as Megatron-LM ran it in 2021-22): see `AttentionKernel`. */
+  readonly attentionKernel?: AttentionKernel
 }
 
 // -------------------------------------------------------------------------------------
@@ -62,6 +66,11 @@ export const defaultComputeModel: ComputeModel = {
 export const withEfficiency =
   (patch: Partial<Efficiency>) =>
   (model: ComputeModel): ComputeModel => ({ ...model, efficiency: { ...model.efficiency, ...patch } })
+
+/** The model with the attention core run by `kernel` (`'unfused'`: the score matrix written to memory and read back, softmax and dropout on it). */
+export const withAttentionKernel =
+  (attentionKernel: AttentionKernel) =>
+  (model: ComputeModel): ComputeModel => ({ ...model, attentionKernel })
 
 /** The model with another MoE load imbalance. */
 export const withMoeImbalance =

@@ -29,7 +29,7 @@ import type { Dtype } from '@meshplan/units'
 import { checkDevice, peakOf, type ComputeModel } from './computeModel'
 import { clampEfficiency, type Efficiency } from './efficiency'
 import type { ComputeError } from './error'
-import { evaluate, fillQuantities, gemmM, operatorForms, Quantity, recomputes, type Deployment, type OperatorForm, type OperatorForms } from './operators'
+import { evaluate, fillQuantities, gemmK, gemmM, gemmN, isAttentionCore, operatorForms, Quantity, recomputes, type Deployment, type OperatorForm, type OperatorForms } from './operators'
 import type { Recompute } from './phase'
 import { computeEfficiencyOf, computeTerm, memoryTerm } from './roofline'
 
@@ -45,6 +45,9 @@ export interface StepConstants {
   readonly dtype: Dtype
   /** The device's dense peak in `dtype`, FLOP/s. */
   readonly peak: number
+  /** The format and the peak of the forms marked `wide` (fp8 training's 16-bit GEMMs): `forms.wideDtype`, or `dtype` when the device has no peak in it. */
+  readonly wideDtype: Dtype
+  readonly widePeak: number
   /** The device's memory bandwidth, B/s. */
   readonly bandwidth: number
   /** Overwritten by every call (JavaScript runs one call at a time). */
@@ -63,15 +66,21 @@ export const precompute = (model: ComputeModel, deployment: Deployment, device: 
     E.chain((forms) =>
       pipe(
         peakOf(device, forms.dtype),
-        E.map((peak) => ({
-          forms,
-          device,
-          efficiency: model.efficiency,
-          dtype: forms.dtype,
-          peak,
-          bandwidth: device.memoryBandwidth,
-          scratch: new Float64Array(Object.keys(Quantity).length),
-        })),
+        E.map((peak) => {
+          const wide = device.peak[forms.wideDtype]
+          const widePeak = wide !== undefined && Number.isFinite(wide) && wide > 0 ? wide : undefined
+          return {
+            forms,
+            device,
+            efficiency: model.efficiency,
+            dtype: forms.dtype,
+            peak,
+            wideDtype: widePeak === undefined ? forms.dtype : forms.wideDtype,
+            widePeak: widePeak ?? peak,
+            bandwidth: device.memoryBandwidth,
+            scratch: new Float64Array(Object.keys(Quantity).length),
+          }
+        }),
       ),
     ),
   )
@@ -92,8 +101,8 @@ const instanceSeconds = (c: StepConstants, form: OperatorForm): number => {
     const e =
       g === undefined
         ? computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, 0, 0, 0, tokens, (q[Quantity.pairs] ?? 0) / tokens)
-        : computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, gemmM(form, q), g.n, g.k, 0, 0, (q[g.perFrom] ?? 0) * g.copies)
-    compute = computeTerm(flops, c.peak, clampEfficiency(e))
+        : computeEfficiencyOf(c.efficiency, c.device, form.wide === true ? c.wideDtype : c.dtype, form.kind, gemmM(form, q), gemmN(form, q), gemmK(form, q), 0, 0, (q[g.perFrom] ?? 0) * g.copies)
+    compute = computeTerm(flops, form.wide === true ? c.widePeak : c.peak, clampEfficiency(e))
   }
   const memory = bytes > 0 ? memoryTerm(bytes, c.bandwidth, clampEfficiency(c.efficiency.memory(bytes, c.device))) : 0
   return compute > memory ? compute : memory
@@ -151,7 +160,11 @@ export const TrainingPart = {
   first: 4,
   /** The forward of the final norm, LM head and loss (the last pipeline stage). */
   last: 5,
-  count: 6,
+  /** The forward of the GEMMs alone of `layer`, `dense` and `moe`: what tensor-parallel communication can overlap with (Transformer Engine's userbuffers). */
+  layerGemm: 6,
+  denseGemm: 7,
+  moeGemm: 8,
+  count: 9,
 } as const
 
 /**
@@ -161,7 +174,8 @@ export const TrainingPart = {
  * takes `3·(L·layer + Ld·dense + Lm·moe + first + last)` forward and backward (the
  * backward costs twice the forward, operator by operator), plus `L·core` under selective
  * recomputation or `L·layer + Ld·dense + Lm·moe` under full: exactly
- * {@link trainingSeconds} of that stage. A planner keeps these per micro-batch shape and
+ * {@link trainingSeconds} of that stage; `layerGemm`, `denseGemm` and `moeGemm` are the
+ * GEMMs' share of `layer`, `dense` and `moe`. A planner keeps these per micro-batch shape and
  * composes any stage split from them without calling the compute model again. `c` must
  * hold every part: precompute it for a stage that is both first and last (pp = 1).
  */
@@ -183,7 +197,11 @@ export const trainingParts = (c: StepConstants, sequence: number, batch: number,
           ? TrainingPart.moe
           : TrainingPart.layer
     out[part] = (out[part] ?? 0) + t
-    if (form.name === 'attention') out[TrainingPart.core] = (out[TrainingPart.core] ?? 0) + t
+    if (isAttentionCore(form.name)) out[TrainingPart.core] = (out[TrainingPart.core] ?? 0) + t
+    if (form.kind === 'gemm' && form.inLayer) {
+      const gemmPart = part === TrainingPart.dense ? TrainingPart.denseGemm : part === TrainingPart.moe ? TrainingPart.moeGemm : TrainingPart.layerGemm
+      out[gemmPart] = (out[gemmPart] ?? 0) + t
+    }
   }
   return out
 }

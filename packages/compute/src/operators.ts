@@ -9,7 +9,10 @@
  * `q-proj` or `q-down`/`q-up`, `kv-down`, and `kv-up` in prefill and training or the
  * absorbed `q-absorb`/`v-absorb` in decode), the fused `attention` core (scores, softmax
  * and context under the causal mask, FlashAttention style: Q, K, V read once, the score
- * matrix never written), the `output` projection, the two `residual` adds and the
+ * matrix never written) or, with the compute model's `attentionKernel: 'unfused'` in
+ * prefill and training, the unfused core as Megatron-LM ran it in 2021-22
+ * (`attention-scores`, `attention-softmax`, `attention-context`: see
+ * {@link AttentionKernel}), the `output` projection, the two `residual` adds and the
  * `mlp-norm`; then a dense MLP (`mlp-up` — gate and up fused for SwiGLU —,
  * `mlp-activation`, `mlp-down`) or an MoE block (`router`, `shared-expert-up/activation/down`,
  * `moe-permute` — the dispatch and combine permutations —, `expert-up/activation/down`
@@ -28,6 +31,16 @@
  * operator run twice (`count` doubled). Recomputation (Korthikanti et al. 2022) adds
  * the forward again: `selective` the attention core, `full` every operator inside the
  * transformer layers.
+ *
+ * FP8 training (8-bit activations in training, Transformer Engine's recipe: Micikevicius
+ * et al. 2022, "FP8 Formats for Deep Learning", section 4; NVIDIA Transformer Engine,
+ * "Using FP8 with Transformer Engine"): the GEMMs of the transformer layers compute in
+ * fp8 and read fp8 inputs and fp8 weight copies; their outputs, the norms, the residual
+ * stream, the attention core and the loss stay 16-bit (the casts to fp8 are fused into
+ * the norm and the activation before each GEMM, TE's `LayerNormLinear` and
+ * `LayerNormMLP`); the embedding and the LM head stay 16-bit GEMMs at the 16-bit peak
+ * (`wide`), as Megatron-LM keeps its output layer outside TE's fp8 modules. Inference
+ * keeps every operator in the activations' format.
  *
  * Every operator is a linear function of a few per-step quantities (tokens on the GPU,
  * query-key pairs, LM-head tokens, routed assignments, experts touched): an
@@ -62,6 +75,25 @@ export type Group = 'attention' | 'mlp' | 'moe' | 'lm_head' | 'other'
 /** The groups, in display order. */
 export const groups: ReadonlyArray<Group> = ['attention', 'mlp', 'moe', 'lm_head', 'other']
 
+/**
+ * The attention core's kernel. `flash` (the default): one fused kernel that never writes
+ * the score matrix and skips the masked half (Dao et al. 2022, "FlashAttention"; Dao
+ * 2023, "FlashAttention-2"), as Megatron-Core, torchtitan, LLM Foundry and every current
+ * serving engine run it. `unfused`: Megatron-LM's `CoreAttention` of 2021-22 (Shoeybi
+ * et al. 2019; Korthikanti et al. 2022, section 4.1 and figure 4): a batched GEMM writes
+ * the full `s × s` score matrix of every head (`torch.baddbmm`; the causal mask is
+ * applied after, so all `s²` scores are computed), a fused kernel scales, masks and
+ * soft-maxes it (`FusedScaleMaskSoftmax`: reads the scores, writes the probabilities),
+ * training applies dropout to them (reads them, writes the dropped probabilities and a
+ * 1-byte mask), and a second batched GEMM multiplies them by the values. Decode steps
+ * keep the fused form: one query row per sequence is a matrix-vector product that
+ * engines run as one kernel either way.
+ */
+export type AttentionKernel = 'flash' | 'unfused'
+
+/** The attention kernels. */
+export const attentionKernels: ReadonlyArray<AttentionKernel> = ['flash', 'unfused']
+
 /** Which efficiency applies: a GEMM, the fused attention core, or element-wise work. */
 export type OperatorKind = 'gemm' | 'attention' | 'elementwise'
 
@@ -80,6 +112,9 @@ export type OperatorName =
   | 'kv-up'
   | 'q-absorb'
   | 'attention'
+  | 'attention-scores'
+  | 'attention-softmax'
+  | 'attention-context'
   | 'v-absorb'
   | 'output'
   | 'residual'
@@ -129,6 +164,10 @@ export interface Operator {
   readonly attention?: { readonly queries: number; readonly keys: number }
 }
 
+/** The operators of the attention core (what selective recomputation re-runs): the fused kernel, or the three of the unfused one. */
+export const isAttentionCore = (name: OperatorName): boolean =>
+  name === 'attention' || name === 'attention-scores' || name === 'attention-softmax' || name === 'attention-context'
+
 /** What is deployed: the model, how it is split, its formats, and which pipeline stage this GPU serves. */
 export interface Deployment {
   readonly arch: Architecture
@@ -154,9 +193,13 @@ export const Quantity = {
   routed: 5,
   /** Expected distinct local experts touched per MoE layer. */
   touched: 6,
+  /** Sequences of the step on this GPU: `batch`. */
+  sequences: 7,
+  /** Score-matrix elements per head an unfused kernel computes: `batch·tokens·(tokens/cp)`, all of the square (the mask comes after); decode: `keys/cp`. */
+  scores: 8,
 } as const
 export type QuantityName = keyof typeof Quantity
-const QUANTITIES = 7
+const QUANTITIES = Object.keys(Quantity).length
 
 /** A vector of the quantities, indexed by {@link Quantity}. */
 export type Quantities = Float64Array
@@ -175,8 +218,14 @@ export interface OperatorForm {
   readonly kvCacheBytes: Float64Array
   /** The sum of the three byte coefficient vectors. */
   readonly bytes: Float64Array
-  /** GEMMs: `m = q[mFrom] / q[perFrom]`, `batch = q[perFrom] · copies`. */
-  readonly gemm?: { readonly n: number; readonly k: number; readonly mFrom: number; readonly perFrom: number; readonly copies: number }
+  /**
+   * GEMMs: `m = q[mFrom] / q[perFrom]`, `batch = q[perFrom] · copies`; with `keysIn`, that
+   * dimension (`n` or `k`) is the keys each query row meets, `q[scores] / q[tokens]` (the
+   * unfused attention's batched GEMMs), and the constant there is unused.
+   */
+  readonly gemm?: { readonly n: number; readonly k: number; readonly mFrom: number; readonly perFrom: number; readonly copies: number; readonly keysIn?: 'n' | 'k' }
+  /** Computes at the 16-bit peak whatever the compute format (fp8 training's embedding, LM head and unfused attention). */
+  readonly wide?: boolean
 }
 
 /** The numbers of a deployment the quantities are computed from. */
@@ -202,6 +251,8 @@ export interface ShardShape {
 export interface OperatorForms {
   readonly shape: ShardShape
   readonly dtype: Dtype
+  /** The format of the forms marked `wide`: the weights' 16-bit format, else bf16. */
+  readonly wideDtype: Dtype
   readonly prefill: ReadonlyArray<OperatorForm>
   readonly decode: ReadonlyArray<OperatorForm>
   readonly training: ReadonlyArray<OperatorForm>
@@ -220,7 +271,9 @@ export interface OperatorForms {
  * Gimpel 2016: cube, two multiplies, add, tanh, add, two multiplies); SwiGLU 5 per
  * output element (sigmoid ≈ 3, times x, times the up projection; Shazeer 2020);
  * residual 1 per add; MoE combine 2 per element (weight, accumulate); cross-entropy 5
- * per logit (max, subtract, exp, accumulate, and the gradient's subtract).
+ * per logit (max, subtract, exp, accumulate, and the gradient's subtract); the unfused
+ * attention's scaled, masked softmax 5 per score (scale, max, subtract-and-exp, sum,
+ * divide) and its dropout 2 (compare a random number, scale).
  */
 export const ELEMENTWISE_FLOPS = {
   rmsnorm: 4,
@@ -230,21 +283,25 @@ export const ELEMENTWISE_FLOPS = {
   residual: 1,
   combine: 2,
   crossEntropy: 5,
+  softmax: 5,
+  dropout: 2,
 } as const
 
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
 
+/** Coefficients as a vector as long as the last quantity used (so a dot product reads no trailing zeros). */
 const coefficients = (entries: Partial<Record<QuantityName, number>>): Float64Array => {
-  const c = new Float64Array(QUANTITIES)
-  for (const [name, value] of Object.entries(entries) as Array<[QuantityName, number]>) c[Quantity[name]] = value
+  const used = (Object.keys(entries) as QuantityName[]).filter((name) => entries[name] !== 0)
+  const c = new Float64Array(Math.max(1, ...used.map((name) => Quantity[name] + 1)))
+  for (const name of used) c[Quantity[name]] = entries[name] ?? 0
   return c
 }
 
 const sum3 = (a: Float64Array, b: Float64Array, c: Float64Array): Float64Array => {
-  const s = new Float64Array(QUANTITIES)
-  for (let i = 0; i < QUANTITIES; i++) s[i] = (a[i] ?? 0) + (b[i] ?? 0) + (c[i] ?? 0)
+  const s = new Float64Array(Math.max(a.length, b.length, c.length))
+  for (let i = 0; i < s.length; i++) s[i] = (a[i] ?? 0) + (b[i] ?? 0) + (c[i] ?? 0)
   return s
 }
 
@@ -300,12 +357,19 @@ export const shardShape = (model: ComputeModel, deployment: Deployment): E.Eithe
 }
 
 /** The operator forms of one phase kind (see the module comment for the operators and their sources). */
-const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): ReadonlyArray<OperatorForm> => {
+const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, kernel: AttentionKernel): ReadonlyArray<OperatorForm> => {
   const { arch, strategy: s, precision } = deployment
   const inference = kind !== 'training'
-  const wb = bytesPerElement(precision.weights)
+  const training = kind === 'training'
+  const weightFormat = bytesPerElement(precision.weights)
   const ab = bytesPerElement(precision.activations)
   const kvb = bytesPerElement(precision.kvCache)
+  // FP8 training (see the module comment): GEMM inputs and weight copies in the activations' format, everything else at least 16-bit
+  const narrowTraining = training && ab < 2
+  const gemmIn = ab
+  const act = training ? Math.max(2, ab) : ab
+  const wb = training ? Math.min(weightFormat, ab) : weightFormat
+  const unfused = kernel === 'unfused' && kind !== 'decode'
   const h = arch.hidden
   const tp = s.tp
   const first = shape.ppRank === 0
@@ -326,6 +390,7 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
       readonly activationBytes?: Partial<Record<QuantityName, number>>
       readonly kvCacheBytes?: Partial<Record<QuantityName, number>>
       readonly gemm?: OperatorForm['gemm']
+      readonly wide?: boolean
     },
   ): void => {
     if (count <= 0) return
@@ -345,10 +410,14 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
       kvCacheBytes,
       bytes: sum3(weightBytes, activationBytes, kvCacheBytes),
       ...(parts.gemm === undefined ? {} : { gemm: parts.gemm }),
+      ...(parts.wide === true && narrowTraining ? { wide: true } : {}),
     })
   }
 
-  /** A GEMM `(m × k)·(k × n)`, `copies` of them per `per`: reads the weights and its input, writes its output. */
+  /**
+   * A GEMM `(m × k)·(k × n)`, `copies` of them per `per`: reads the weights and its input
+   * (`gemmIn` bytes each), writes its output (`act`). `wide`: a 16-bit GEMM in fp8 training.
+   */
   const gemm = (
     name: OperatorName,
     group: Group,
@@ -358,25 +427,57 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
     m: QuantityName = 'tokens',
     per: QuantityName = 'one',
     copies = 1,
+    wide = false,
   ): void =>
     add(name, group, 'gemm', count, {
       flops: { [m]: 2 * n * k * copies },
-      weightBytes: { [per]: n * k * copies * wb },
-      activationBytes: { [m]: (n + k) * copies * ab },
+      weightBytes: { [per]: n * k * copies * (wide ? weightFormat : wb) },
+      activationBytes: { [m]: (n * act + k * (wide ? act : gemmIn)) * copies },
       gemm: { n, k, mFrom: Quantity[m], perFrom: Quantity[per], copies },
+      wide,
     })
 
   const normFlops = arch.norm === 'rmsnorm' ? ELEMENTWISE_FLOPS.rmsnorm : ELEMENTWISE_FLOPS.layernorm
-  /** A norm over the hidden size: reads and writes each element; its weights stay in the activations' format. */
+  /** A norm over the hidden size: reads each element, writes it in the next GEMM's input format (the cast fused); its weights stay in the activations' format. */
   const norm = (name: OperatorName, count: number): void =>
     add(name, 'other', 'elementwise', count, {
       flops: { normTokens: normFlops * h },
-      weightBytes: { one: (arch.norm === 'rmsnorm' ? 1 : 2) * h * ab },
-      activationBytes: { normTokens: 2 * h * ab },
+      weightBytes: { one: (arch.norm === 'rmsnorm' ? 1 : 2) * h * act },
+      activationBytes: { normTokens: h * act + h * (name === 'final-norm' ? act : gemmIn) },
     })
 
+  /**
+   * The unfused attention core of one layer ({@link AttentionKernel}) for `heads` query
+   * heads of `qk` dims (scores) and `v` dims (context) against `kvRead` key and value
+   * elements per token read, all 16-bit: the scores GEMM reads Q and K and writes the
+   * `s × s` scores; softmax reads them and writes the probabilities; training's dropout
+   * reads those, writes the dropped ones and a 1-byte mask; the context GEMM reads them
+   * and V and writes the output. The two GEMMs are batched over sequences and heads,
+   * `(s/cp) × d · d × s` and `(s/cp) × s · s × d`.
+   */
+  const unfusedCore = (count: number, qk: number, v: number, keyElements: number, valueElements: number): void => {
+    const perSequence = Quantity.sequences
+    add('attention-scores', 'attention', 'gemm', count, {
+      flops: { scores: 2 * heads * qk },
+      activationBytes: { tokens: (heads * qk + cpReads * keyElements) * act, scores: heads * act },
+      gemm: { n: 0, k: qk, mFrom: Quantity.tokens, perFrom: perSequence, copies: heads, keysIn: 'n' },
+      wide: true,
+    })
+    const dropout = training
+    add('attention-softmax', 'attention', 'elementwise', count, {
+      flops: { scores: heads * (ELEMENTWISE_FLOPS.softmax + (dropout ? ELEMENTWISE_FLOPS.dropout : 0)) },
+      activationBytes: { scores: heads * (2 * act + (dropout ? 2 * act + 1 : 0)) },
+    })
+    add('attention-context', 'attention', 'gemm', count, {
+      flops: { scores: 2 * heads * v },
+      activationBytes: { scores: heads * act, tokens: (cpReads * valueElements + heads * v) * act },
+      gemm: { n: v, k: 0, mFrom: Quantity.tokens, perFrom: perSequence, copies: heads, keysIn: 'k' },
+      wide: true,
+    })
+  }
+
   // Embedding lookup: one row per token read, the hidden state written (first stage).
-  add('embedding', 'other', 'elementwise', first ? 1 : 0, { weightBytes: { tokens: h * wb }, activationBytes: { tokens: h * ab } })
+  add('embedding', 'other', 'elementwise', first ? 1 : 0, { weightBytes: { tokens: h * weightFormat }, activationBytes: { tokens: h * act } })
 
   // ---------------------------------------------------------------- attention, every layer
   norm('attention-norm', layers)
@@ -408,11 +509,16 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
     } else {
       // Explicit form: the latent is up-projected to per-head keys and values.
       gemm('kv-up', 'attention', layers, heads * (a.qkNopeHeadDim + a.vHeadDim), a.kvLoraRank)
-      add('attention', 'attention', 'attention', layers, {
-        flops: { pairs: 2 * heads * (qkDim + a.vHeadDim) },
-        activationBytes: { tokens: (heads * qkDim + cpReads * heads * (qkDim + a.vHeadDim) + heads * a.vHeadDim) * ab },
-        kvCacheBytes: { tokens: cacheWrite },
-      })
+      if (unfused) {
+        unfusedCore(layers, qkDim, a.vHeadDim, heads * qkDim, heads * a.vHeadDim)
+        add('attention', 'attention', 'attention', inference ? layers : 0, { kvCacheBytes: { tokens: cacheWrite } })
+      } else {
+        add('attention', 'attention', 'attention', layers, {
+          flops: { pairs: 2 * heads * (qkDim + a.vHeadDim) },
+          activationBytes: { tokens: (heads * qkDim + cpReads * heads * (qkDim + a.vHeadDim) + heads * a.vHeadDim) * act },
+          kvCacheBytes: { tokens: cacheWrite },
+        })
+      }
     }
     gemm('output', 'attention', layers, h, heads * a.vHeadDim)
   } else {
@@ -422,16 +528,22 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
     const kvHeads = kvHeadsPerGpu(arch)(tp)
     gemm('qkv', 'attention', layers, (heads + 2 * kvHeads) * d, h)
     const perTokenCache = kvHeads * 2 * d * kvb
-    add('attention', 'attention', 'attention', layers, {
-      flops: { pairs: 2 * heads * 2 * d },
-      activationBytes: { tokens: (2 * heads * d + cpReads * kvHeads * 2 * d) * ab },
-      kvCacheBytes: { tokens: inference ? perTokenCache : 0, pairs: kind === 'decode' ? perTokenCache : 0 },
-    })
+    if (unfused) {
+      unfusedCore(layers, d, d, kvHeads * d, kvHeads * d)
+      // the prefill still writes the KV cache
+      add('attention', 'attention', 'attention', inference ? layers : 0, { kvCacheBytes: { tokens: perTokenCache } })
+    } else {
+      add('attention', 'attention', 'attention', layers, {
+        flops: { pairs: 2 * heads * 2 * d },
+        activationBytes: { tokens: (2 * heads * d + cpReads * kvHeads * 2 * d) * act },
+        kvCacheBytes: { tokens: inference ? perTokenCache : 0, pairs: kind === 'decode' ? perTokenCache : 0 },
+      })
+    }
     gemm('output', 'attention', layers, h, heads * d)
   }
   add('residual', 'other', 'elementwise', layers, {
     flops: { normTokens: 2 * ELEMENTWISE_FLOPS.residual * h },
-    activationBytes: { normTokens: 2 * 3 * h * ab },
+    activationBytes: { normTokens: 2 * 3 * h * act },
   })
   norm('mlp-norm', layers)
 
@@ -441,13 +553,13 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
     gemm('mlp-up', 'mlp', denseLayers, 2 * ffn, h)
     add('mlp-activation', 'mlp', 'elementwise', denseLayers, {
       flops: { tokens: ELEMENTWISE_FLOPS.swiglu * ffn },
-      activationBytes: { tokens: 3 * ffn * ab },
+      activationBytes: { tokens: 2 * ffn * act + ffn * gemmIn },
     })
   } else {
     gemm('mlp-up', 'mlp', denseLayers, ffn, h)
     add('mlp-activation', 'mlp', 'elementwise', denseLayers, {
       flops: { tokens: ELEMENTWISE_FLOPS.gelu * ffn },
-      activationBytes: { tokens: 2 * ffn * ab },
+      activationBytes: { tokens: ffn * act + ffn * gemmIn },
     })
   }
   gemm('mlp-down', 'mlp', denseLayers, h, ffn)
@@ -461,19 +573,19 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
       gemm('shared-expert-up', 'moe', moeLayers, 2 * shared, h)
       add('shared-expert-activation', 'moe', 'elementwise', moeLayers, {
         flops: { tokens: ELEMENTWISE_FLOPS.swiglu * shared },
-        activationBytes: { tokens: 3 * shared * ab },
+        activationBytes: { tokens: 2 * shared * act + shared * gemmIn },
       })
       gemm('shared-expert-down', 'moe', moeLayers, h, shared)
     }
     add('moe-permute', 'moe', 'elementwise', moeLayers, {
       flops: { routed: ELEMENTWISE_FLOPS.combine * h },
-      activationBytes: { routed: 4 * h * ab },
+      activationBytes: { routed: 4 * h * act },
     })
     const expertFfn = moe.expertFfn / s.etp
     gemm('expert-up', 'moe', moeLayers, 2 * expertFfn, h, 'routed', 'touched')
     add('expert-activation', 'moe', 'elementwise', moeLayers, {
       flops: { routed: ELEMENTWISE_FLOPS.swiglu * expertFfn },
-      activationBytes: { routed: 3 * expertFfn * ab },
+      activationBytes: { routed: 2 * expertFfn * act + expertFfn * gemmIn },
     })
     gemm('expert-down', 'moe', moeLayers, h, expertFfn, 'routed', 'touched')
   }
@@ -481,11 +593,11 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind): Re
   // ---------------------------------------------------------------- last stage
   norm('final-norm', last ? 1 : 0)
   const vocab = Math.ceil(arch.vocab / tp) // vocabulary-parallel LM head (Megatron-LM)
-  gemm('lm-head', 'lm_head', last ? 1 : 0, vocab, h, 'lmTokens')
+  gemm('lm-head', 'lm_head', last ? 1 : 0, vocab, h, 'lmTokens', 'one', 1, true)
   if (!inference) {
     add('loss', 'lm_head', 'elementwise', last ? 1 : 0, {
       flops: { lmTokens: ELEMENTWISE_FLOPS.crossEntropy * vocab },
-      activationBytes: { lmTokens: vocab * ab },
+      activationBytes: { lmTokens: vocab * act },
     })
   }
   return forms
@@ -498,10 +610,13 @@ export const operatorForms = (model: ComputeModel, deployment: Deployment): E.Ei
     E.map((shape) => {
       // each phase's forms are built on first use: an inference planner never pays for training's
       const built: Partial<Record<PhaseKind, ReadonlyArray<OperatorForm>>> = {}
-      const once = (kind: PhaseKind): ReadonlyArray<OperatorForm> => (built[kind] ??= formsOf(deployment, shape, kind))
+      const kernel = model.attentionKernel ?? 'flash'
+      const once = (kind: PhaseKind): ReadonlyArray<OperatorForm> => (built[kind] ??= formsOf(deployment, shape, kind, kernel))
+      const weights = deployment.precision.weights
       return {
         shape,
         dtype: model.computeDtype(deployment.precision),
+        wideDtype: weights === 'bf16' || weights === 'fp16' ? weights : 'bf16',
         get prefill() {
           return once('prefill')
         },
@@ -532,6 +647,8 @@ export const fillQuantities = (q: Quantities, shape: ShardShape, kind: PhaseKind
   q[Quantity.normTokens] = shape.sequenceParallel ? onGpu / shape.tp : onGpu
   q[Quantity.pairs] = decoding ? keys / shape.cp : (batch * causalPairs(tokens, shape.window)) / shape.cp
   q[Quantity.lmTokens] = kind === 'training' ? onGpu : batch
+  q[Quantity.sequences] = batch
+  q[Quantity.scores] = decoding ? keys / shape.cp : (batch * tokens * tokens) / shape.cp
   if (shape.experts > 0) {
     const share = routedShare({
       experts: shape.experts,
@@ -564,10 +681,10 @@ export const quantitiesOf = (shape: ShardShape, phase: Phase): Quantities => {
   }
 }
 
-/** `Σ c[i]·q[i]`. */
+/** `Σ c[i]·q[i]` over the coefficients `c` holds (it stops at the last quantity its form uses). */
 export const evaluate = (c: Float64Array, q: Quantities): number => {
   let total = 0
-  for (let i = 0; i < QUANTITIES; i++) total += (c[i] ?? 0) * (q[i] ?? 0)
+  for (let i = 0; i < c.length; i++) total += (c[i] ?? 0) * (q[i] ?? 0)
   return total
 }
 
@@ -575,8 +692,19 @@ export const evaluate = (c: Float64Array, q: Quantities): number => {
 export const gemmM = (form: OperatorForm, q: Quantities): number =>
   form.gemm === undefined ? 0 : (q[form.gemm.mFrom] ?? 0) / (q[form.gemm.perFrom] ?? 1)
 
-/** An operator record: the form evaluated at `q`, run `count × countFactor` times. */
-export const materialize = (form: OperatorForm, q: Quantities, dtype: Dtype, pass: Pass, countFactor = 1): Operator => {
+/** Keys each query row meets, `q[scores] / q[tokens]`: a batched attention GEMM's `n` (scores) or `k` (context). */
+const keysPerQuery = (q: Quantities): number => (q[Quantity.scores] ?? 0) / (q[Quantity.tokens] ?? 1)
+
+/** GEMM `n` of a form at quantities `q`. */
+export const gemmN = (form: OperatorForm, q: Quantities): number =>
+  form.gemm === undefined ? 0 : form.gemm.keysIn === 'n' ? keysPerQuery(q) : form.gemm.n
+
+/** GEMM `k` of a form at quantities `q`. */
+export const gemmK = (form: OperatorForm, q: Quantities): number =>
+  form.gemm === undefined ? 0 : form.gemm.keysIn === 'k' ? keysPerQuery(q) : form.gemm.k
+
+/** An operator record: the form evaluated at `q`, run `count × countFactor` times, in `dtype` (`wideDtype` for a `wide` form). */
+export const materialize = (form: OperatorForm, q: Quantities, dtype: Dtype, pass: Pass, countFactor = 1, wideDtype: Dtype = dtype): Operator => {
   const weightBytes = evaluate(form.weightBytes, q)
   const activationBytes = evaluate(form.activationBytes, q)
   const kvCacheBytes = evaluate(form.kvCacheBytes, q)
@@ -587,21 +715,21 @@ export const materialize = (form: OperatorForm, q: Quantities, dtype: Dtype, pas
     group: form.group,
     kind: form.kind,
     pass,
-    dtype,
+    dtype: form.wide === true ? wideDtype : dtype,
     count: form.count * countFactor,
     flops: toFlops(evaluate(form.flops, q)),
     bytes: toBytes(weightBytes + activationBytes + kvCacheBytes),
     weightBytes: toBytes(weightBytes),
     activationBytes: toBytes(activationBytes),
     kvCacheBytes: toBytes(kvCacheBytes),
-    ...(g === undefined ? {} : { gemm: { m: gemmM(form, q), n: g.n, k: g.k, batch: (q[g.perFrom] ?? 0) * g.copies } }),
+    ...(g === undefined ? {} : { gemm: { m: gemmM(form, q), n: gemmN(form, q), k: gemmK(form, q), batch: (q[g.perFrom] ?? 0) * g.copies } }),
     ...(form.kind === 'attention' ? { attention: { queries: tokens, keys: (q[Quantity.pairs] ?? 0) / tokens } } : {}),
   }
 }
 
-/** Whether recomputation `recompute` re-runs the forward of `form`. */
+/** Whether recomputation `recompute` re-runs the forward of `form` (selective: the attention core, {@link isAttentionCore}). */
 export const recomputes = (recompute: 'none' | 'selective' | 'full', form: OperatorForm): boolean =>
-  recompute === 'full' ? form.inLayer : recompute === 'selective' && form.name === 'attention'
+  recompute === 'full' ? form.inLayer : recompute === 'selective' && isAttentionCore(form.name)
 
 /**
  * The operators one GPU runs in `phase` under `deployment`, or why there are none (a
@@ -620,9 +748,9 @@ export const operators =
 export const operatorsOf = (forms: OperatorForms, phase: Phase): ReadonlyArray<Operator> => {
   const q = quantitiesOf(forms.shape, phase)
   const list = forms[phase.kind]
-  const forward = list.map((f) => materialize(f, q, forms.dtype, 'forward'))
+  const forward = list.map((f) => materialize(f, q, forms.dtype, 'forward', 1, forms.wideDtype))
   if (phase.kind !== 'training') return forward
-  const backward = list.map((f) => materialize(f, q, forms.dtype, 'backward', 2))
-  const recomputed = list.filter((f) => recomputes(phase.recompute, f)).map((f) => materialize(f, q, forms.dtype, 'recompute'))
+  const backward = list.map((f) => materialize(f, q, forms.dtype, 'backward', 2, forms.wideDtype))
+  const recomputed = list.filter((f) => recomputes(phase.recompute, f)).map((f) => materialize(f, q, forms.dtype, 'recompute', 1, forms.wideDtype))
   return [...forward, ...backward, ...recomputed]
 }

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { devices } from '@meshplan/topology'
-import { defaultComputeModel, withEfficiency } from '../src/computeModel'
+import { defaultComputeModel, withAttentionKernel, withEfficiency } from '../src/computeModel'
 import { decodeSeconds, precompute, prefillSeconds, TrainingPart, trainingParts, trainingSeconds, type StepConstants } from '../src/fast'
 import { layersOfStage } from '@meshplan/parallelism'
 import { isMoeLayer } from '@meshplan/model'
@@ -21,7 +21,7 @@ const fastSeconds = (c: StepConstants, phase: Phase): number => {
   }
 }
 
-const slowSeconds = (deployment: Deployment, phase: Phase): number => right(phaseTime(defaultComputeModel, deployment, h100)(phase)).seconds
+const slowSeconds = (deployment: Deployment, phase: Phase, model = defaultComputeModel): number => right(phaseTime(model, deployment, h100)(phase)).seconds
 
 describe('the fast path', () => {
   it('answers what phaseTime answers, for every deployment and phase', () => {
@@ -34,6 +34,30 @@ describe('the fast path', () => {
         expect(fast / slowSeconds(deployment, phase) - 1).toBeCloseTo(0, 10)
       }),
       { numRuns: 300 },
+    )
+  })
+
+  it('answers what phaseTime answers with the unfused attention kernel too (its batched GEMMs shaped from the step)', () => {
+    const unfused = withAttentionKernel('unfused')(defaultComputeModel)
+    fc.assert(
+      fc.property(arbitraryDeployment, arbitraryPhase, (deployment, phase) => {
+        fc.pre(phase.kind !== 'decode' || typeof phase.context === 'number')
+        const c = right(precompute(unfused, deployment, h100))
+        expect(fastSeconds(c, phase) / slowSeconds(deployment, phase, unfused) - 1).toBeCloseTo(0, 10)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('law: the unfused kernel never makes a prefill or a training step faster than the fused one (it moves the scores and computes the masked half)', () => {
+    const unfused = withAttentionKernel('unfused')(defaultComputeModel)
+    fc.assert(
+      fc.property(arbitraryDeployment, arbitraryPhase, (deployment, phase) => {
+        fc.pre(phase.kind !== 'decode')
+        const fused = fastSeconds(right(precompute(defaultComputeModel, deployment, h100)), phase)
+        expect(fastSeconds(right(precompute(unfused, deployment, h100)), phase)).toBeGreaterThan(fused)
+      }),
+      { numRuns: 200 },
     )
   })
 
@@ -107,6 +131,38 @@ describe('the fast path', () => {
     expect(p(TrainingPart.last)).toBeGreaterThan(headFlops / h100.peak.bf16!)
     expect(p(TrainingPart.first)).toBeGreaterThan(0)
     expect(p(TrainingPart.first)).toBeLessThan(p(TrainingPart.last))
+  })
+
+  it('the GEMM parts are the GEMMs\' share of their parts: Llama-2-7B TP2, the four layer GEMMs\' instance times', () => {
+    const deployment = deploymentOf('llama-2-7b', { tp: 2 })
+    const c = right(precompute(defaultComputeModel, deployment, h100))
+    const parts = trainingParts(c, 4096, 2, new Float64Array(TrainingPart.count))
+    const p = (k: number): number => parts[k] ?? Number.NaN
+    // each GEMM operator's time, from the slow path (one forward instance each)
+    const times = right(phaseTime(defaultComputeModel, deployment, h100)({ kind: 'training', sequence: 4096, batch: 2, recompute: 'none' })).operators.filter(
+      (t) => t.operator.pass === 'forward',
+    )
+    const one = (name: string): number => {
+      const t = times.find((x) => x.operator.name === name)
+      return t === undefined ? Number.NaN : t.seconds / t.operator.count
+    }
+    expect(p(TrainingPart.layerGemm) / (one('qkv') + one('output')) - 1).toBeCloseTo(0, 12)
+    expect(p(TrainingPart.denseGemm) / (one('mlp-up') + one('mlp-down')) - 1).toBeCloseTo(0, 12)
+    expect(p(TrainingPart.moeGemm)).toBe(0)
+    expect(p(TrainingPart.layerGemm)).toBeLessThan(p(TrainingPart.layer))
+    expect(p(TrainingPart.denseGemm)).toBeLessThan(p(TrainingPart.dense))
+  })
+
+  it('fp8 training runs the LM head at the bf16 peak: its instance is the same as in bf16 training, the layer GEMMs faster', () => {
+    const bf16 = right(precompute(defaultComputeModel, deploymentOf('llama-2-7b'), h100))
+    const fp8 = right(precompute(defaultComputeModel, deploymentOf('llama-2-7b', {}, { weights: 'bf16', activations: 'fp8', kvCache: 'bf16' }), h100))
+    expect(fp8.widePeak).toBe(h100.peak.bf16)
+    expect(fp8.wideDtype).toBe('bf16')
+    const a = trainingParts(bf16, 4096, 1, new Float64Array(TrainingPart.count))
+    const b = trainingParts(fp8, 4096, 1, new Float64Array(TrainingPart.count))
+    // the last part: final norm (bf16 both), LM head (a bf16 GEMM both), loss (bf16 both)
+    expect((b[TrainingPart.last] ?? 0) / (a[TrainingPart.last] ?? 1) - 1).toBeCloseTo(0, 12)
+    expect(b[TrainingPart.denseGemm] ?? 0).toBeLessThan(a[TrainingPart.denseGemm] ?? 0)
   })
 
   it('checks the deployment once, up front', () => {

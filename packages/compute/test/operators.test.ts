@@ -1,8 +1,9 @@
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import fc from 'fast-check'
-import { attentionFlopsPerToken, matmulFlopsPerToken, modelNames, models } from '@meshplan/model'
-import { defaultComputeModel, withMoeImbalance } from '../src/computeModel'
+import { attentionFlopsPerToken, fromHuggingFace, matmulFlopsPerToken, modelNames, models } from '@meshplan/model'
+import { strategy } from '@meshplan/parallelism'
+import { defaultComputeModel, withAttentionKernel, withMoeImbalance } from '../src/computeModel'
 import { operators, type Operator, type OperatorName } from '../src/operators'
 import { causalPairs, type Phase } from '../src/phase'
 import { arbitraryDeployment, arbitraryPhase, deploymentOf, right } from './fixtures'
@@ -274,5 +275,108 @@ describe('laws', () => {
     const a = opsOf(deployment, { kind: 'decode', batch: 2, context: 100 })
     const b = opsOf(deployment, { kind: 'decode', batch: 2, context: [100, 100] })
     expect(pipe(a, (x) => x.map((o) => o.flops))).toEqual(b.map((o) => o.flops))
+  })
+})
+
+// The unfused attention of Megatron-LM 2021-22 (Korthikanti et al. 2022, section 4.1 and
+// figure 4: QKᵀ as a batched GEMM, a fused scale-mask-softmax, dropout with its mask, the
+// second batched GEMM), worked by hand on their 22B GPT: h 6144, 64 heads of 96, TP8,
+// 4 sequences of 2048 tokens, fp16.
+describe('the unfused attention kernel: Korthikanti et al.\'s 22B GPT, TP8, 4 × 2048 tokens', () => {
+  const gpt22b = right(
+    E.mapLeft((issues: ReadonlyArray<{ readonly path: string }>) => ({ message: issues.map((i) => i.path).join(', ') }))(
+      fromHuggingFace({ model_type: 'gpt_neox', hidden_size: 6144, num_hidden_layers: 48, num_attention_heads: 64, intermediate_size: 24576, vocab_size: 51200, max_position_embeddings: 2048, tie_word_embeddings: true }, 'GPT 22B'),
+    ),
+  )
+  const deployment = { arch: gpt22b, strategy: strategy({ tp: 8 }), precision: { weights: 'fp16', activations: 'fp16', kvCache: 'fp16' } as const }
+  const unfused = withAttentionKernel('unfused')(defaultComputeModel)
+  const phase: Phase = { kind: 'training', sequence: 2048, batch: 4, recompute: 'none' }
+  const ops = right(operators(unfused, deployment)(phase))
+  // per GPU: 64 / 8 = 8 heads; 4 · 2048² = 16,777,216 scores per head, 134,217,728 over the 8 heads
+  const scores = 8 * 4 * 2048 * 2048
+
+  it('replaces the fused core by a scores GEMM, a softmax with dropout and a context GEMM', () => {
+    expect(scores).toBe(134_217_728)
+    expect(ops.some((o) => o.name === 'attention')).toBe(false)
+    expect(named(ops, 'attention-scores').kind).toBe('gemm')
+    expect(named(ops, 'attention-softmax').kind).toBe('elementwise')
+    expect(named(ops, 'attention-context').kind).toBe('gemm')
+  })
+
+  it('the scores GEMM: (2048 × 96)·(96 × 2048) for each of 4 sequences × 8 heads, all 2048² scores (the mask comes after): 2 · 96 FLOPs each', () => {
+    const qk = named(ops, 'attention-scores')
+    expect(qk.gemm).toEqual({ m: 2048, n: 2048, k: 96, batch: 32 })
+    expect(qk.flops).toBe(2 * 96 * scores) // 25,769,803,776
+    expect(qk.weightBytes).toBe(0)
+    // reads Q and K (8192 tokens × 8 heads × 96, 2 bytes each), writes 2 bytes per score
+    expect(qk.activationBytes).toBe(8192 * (768 + 768) * 2 + 2 * scores) // 25,165,824 + 268,435,456
+  })
+
+  it('softmax and dropout: read 2, write 2; read 2, write 2 and a 1-byte mask: 9 bytes per score', () => {
+    expect(named(ops, 'attention-softmax').activationBytes).toBe(9 * scores) // 1,207,959,552
+    expect(named(ops, 'attention-softmax').flops).toBe((5 + 2) * scores)
+  })
+
+  it('the context GEMM: (2048 × 2048)·(2048 × 96), reads the probabilities and V, writes the output', () => {
+    const av = named(ops, 'attention-context')
+    expect(av.gemm).toEqual({ m: 2048, n: 96, k: 2048, batch: 32 })
+    expect(av.flops).toBe(2 * 96 * scores)
+    expect(av.activationBytes).toBe(2 * scores + 8192 * (768 + 768) * 2)
+    // forward traffic of the core per layer: 2 + 9 + 2 = 13 bytes per score, the 1.7 GB docs/accuracy.md estimated
+    const core = ['attention-scores', 'attention-softmax', 'attention-context'] as const
+    expect(core.reduce((sum, n) => sum + named(ops, n).activationBytes, 0)).toBe(13 * scores + 2 * 8192 * 1536 * 2) // 1,795,162,112
+  })
+
+  it('the square costs twice the causal FLOPs of the fused kernel, as 2048² / (2048 · 2049 / 2) says', () => {
+    const fused = right(operators(defaultComputeModel, deployment)(phase))
+    const unfusedFlops = named(ops, 'attention-scores').flops + named(ops, 'attention-context').flops
+    expect(unfusedFlops / named(fused, 'attention').flops).toBeCloseTo((2048 * 2048) / ((2048 * 2049) / 2), 12)
+  })
+
+  it('selective recomputation re-runs all three; a prefill has no dropout (4 bytes per score); a decode step keeps the fused kernel', () => {
+    const selective = right(operators(unfused, deployment)({ ...phase, recompute: 'selective' })).filter((o) => o.pass === 'recompute')
+    expect(selective.map((o) => o.name)).toEqual(['attention-scores', 'attention-softmax', 'attention-context'])
+    const prefill = right(operators(unfused, deployment)({ kind: 'prefill', tokens: 2048, batch: 4 }))
+    expect(named(prefill, 'attention-softmax').activationBytes).toBe(4 * scores)
+    const decode = right(operators(unfused, deployment)({ kind: 'decode', batch: 4, context: 2048 }))
+    expect(decode.map((o) => o.name)).toEqual(right(operators(defaultComputeModel, deployment)({ kind: 'decode', batch: 4, context: 2048 })).map((o) => o.name))
+  })
+})
+
+// FP8 training as Transformer Engine runs it ("Using FP8 with Transformer Engine"):
+// fp8 GEMM inputs and weight copies, 16-bit outputs, norms, residuals, attention and loss;
+// the LM head stays a 16-bit GEMM. Llama-2-7B, one GPU, one sequence of 4096 tokens.
+describe('FP8 training: Llama-2-7B, 4096 tokens, bf16 weights and fp8 activations', () => {
+  const fp8 = deploymentOf('llama-2-7b', {}, { weights: 'bf16', activations: 'fp8', kvCache: 'bf16' })
+  const ops = opsOf(fp8, { kind: 'training', sequence: 4096, batch: 1, recompute: 'none' })
+  const bf16 = opsOf(deploymentOf('llama-2-7b'), { kind: 'training', sequence: 4096, batch: 1, recompute: 'none' })
+
+  it('a layer GEMM computes in fp8: reads its fp8 input and fp8 weight copy (1 byte), writes a bf16 output (2 bytes)', () => {
+    const qkv = named(ops, 'qkv')
+    expect(qkv.dtype).toBe('fp8')
+    expect(qkv.weightBytes).toBe(4096 * 12288 * 1)
+    expect(qkv.activationBytes).toBe(4096 * (12288 * 2 + 4096 * 1))
+  })
+
+  it('the LM head stays a bf16 GEMM (bf16 weights, bf16 input), as Megatron-LM keeps its output layer out of fp8', () => {
+    const head = named(ops, 'lm-head')
+    expect(head.dtype).toBe('bf16')
+    expect(head.weightBytes).toBe(32000 * 4096 * 2)
+    expect(head.activationBytes).toBe(4096 * (32000 + 4096) * 2)
+  })
+
+  it('norms read bf16 and write the fp8 input of their GEMM (the cast fused); the residual, the attention core and the loss stay bf16', () => {
+    expect(named(ops, 'attention-norm').activationBytes).toBe(4096 * 4096 * (2 + 1))
+    expect(named(ops, 'residual').activationBytes).toBe(named(bf16, 'residual').activationBytes)
+    expect(named(ops, 'attention').activationBytes).toBe(named(bf16, 'attention').activationBytes)
+    expect(named(ops, 'loss').activationBytes).toBe(named(bf16, 'loss').activationBytes)
+    // SwiGLU reads gate and up in bf16, writes the down projection's fp8 input
+    expect(named(ops, 'mlp-activation').activationBytes).toBe(4096 * 11008 * (2 * 2 + 1))
+  })
+
+  it('inference with fp8 activations is unchanged: every operator in the activations\' format', () => {
+    const prefill = opsOf(fp8, { kind: 'prefill', tokens: 4096, batch: 1 })
+    expect(named(prefill, 'qkv').activationBytes).toBe(4096 * (12288 + 4096) * 1)
+    expect(named(prefill, 'lm-head').dtype).toBe('fp8')
   })
 })
