@@ -15,6 +15,9 @@ import {
   MEMORY_PEAK_EFFICIENCY,
 } from '../src/efficiency'
 import { h100 } from './fixtures'
+import { flopsPerSecond } from '@meshplan/units'
+
+const teraFlops = (n: number) => flopsPerSecond(n * 1e12)
 
 describe('default GEMM efficiency', () => {
   it('an H100 bf16 GEMM 8192³: 0.85 · 0.801 · (8192/8224)² · 8192/8288, less 6 µs in 1.1 TFLOP, by hand', () => {
@@ -44,11 +47,11 @@ describe('default GEMM efficiency', () => {
 
   it('the generation is read from the formats a part has: fp4 → Blackwell, fp8 → Hopper, else Ampere; a named one wins', () => {
     expect(gemmGeneration(h100)).toBe('hopper')
-    expect(gemmGeneration({ ...h100, peak: { bf16: 312e12 } })).toBe('ampere')
-    expect(gemmGeneration({ ...h100, peak: { ...h100.peak, fp4: 4e15 } })).toBe('blackwell')
+    expect(gemmGeneration({ ...h100, peak: { bf16: teraFlops(312) } })).toBe('ampere')
+    expect(gemmGeneration({ ...h100, peak: { ...h100.peak, fp4: teraFlops(4000) } })).toBe('blackwell')
     expect(gemmGeneration({ ...h100, generation: 'cdna3' })).toBe('cdna3')
     const noFixed = gemmEfficiency({ fixedSeconds: 0 })
-    expect(noFixed(4096, 4096, 4096, 'bf16', { ...h100, peak: { bf16: 312e12 } }) / noFixed(4096, 4096, 4096, 'bf16', h100)).toBeCloseTo(0.859 / 0.801, 12)
+    expect(noFixed(4096, 4096, 4096, 'bf16', { ...h100, peak: { bf16: teraFlops(312) } }) / noFixed(4096, 4096, 4096, 'bf16', h100)).toBeCloseTo(0.859 / 0.801, 12)
   })
 
   it('widths: int8 is an 8-bit GEMM, int4 a 4-bit one, fp32 a wide one', () => {
