@@ -18,6 +18,10 @@
  * parallelism (each GPU holds `s / cp` tokens; scores against all `s` keys) and MoE
  * layers (each GPU processes `topK` expert inputs per token of its share, the
  * balanced-routing expectation, with each expert's intermediate split over `etp`).
+ * With 8-bit activations (FP8 training, Transformer Engine) only the GEMMs' inputs are
+ * kept in fp8, the casts TE saves for the backward (the QKV, output-projection, first and
+ * second MLP inputs); everything else (norm inputs, Q, K, V, scores, the first MLP GEMM's
+ * output) stays 16-bit.
  *
  * @example
  * import { models } from '@meshplan/model'
@@ -65,17 +69,41 @@ export type Recompute = 'none' | 'selective' | 'full'
  */
 export const attentionActivationWidth =
   (model: Architecture) =>
+  (tp: number): number =>
+    attentionCoreWidth(model)(tp) + attentionOutputWidth(model)(tp)
+
+/** The part of {@link attentionActivationWidth} that is the attention core's input: Q, K and V. */
+export const attentionCoreWidth =
+  (model: Architecture) =>
   (tp: number): number => {
     const a = model.attention
     return a.kind === 'mla'
-      ? (a.heads * (2 * (a.qkNopeHeadDim + a.qkRopeHeadDim) + 2 * a.vHeadDim)) / tp
-      : (2 * a.heads * a.headDim) / tp + 2 * kvHeadsPerGpu(model)(tp) * a.headDim
+      ? (a.heads * (2 * (a.qkNopeHeadDim + a.qkRopeHeadDim) + a.vHeadDim)) / tp
+      : (a.heads * a.headDim) / tp + 2 * kvHeadsPerGpu(model)(tp) * a.headDim
   }
+
+/** The part of {@link attentionActivationWidth} that is the output projection's input: the attention output. */
+export const attentionOutputWidth =
+  (model: Architecture) =>
+  (tp: number): number => {
+    const a = model.attention
+    return (a.heads * (a.kind === 'mla' ? a.vHeadDim : a.headDim)) / tp
+  }
+
+/**
+ * Bytes per element of what a layer keeps: the GEMMs' inputs in the activations' format
+ * (`gemmInput`), everything else at least 16-bit (`kept`); the two agree but for 8-bit
+ * activations (see the module comment).
+ */
+export const storedElementBytes = (dtype: Dtype = 'bf16'): { readonly gemmInput: number; readonly kept: number } => {
+  const A = bytesPerElement(dtype)
+  return { gemmInput: A, kept: Math.max(2, A) }
+}
 
 /** Bytes of the score terms of one layer on one GPU: softmax output, and with dropout its mask and output. */
 const scoreBytes = (input: ActivationInput, tokens: number): number => {
   const { model, strategy: s, microBatch: b, sequenceLength } = input
-  const A = bytesPerElement(input.dtype ?? 'bf16')
+  const A = storedElementBytes(input.dtype).kept
   const perScore = (input.dropout ?? true) ? 2 * A + 1 : A
   return perScore * (model.attention.heads / s.tp) * tokens * sequenceLength * b
 }
@@ -100,26 +128,29 @@ export const layerActivationBytes =
   (input: ActivationInput) =>
   (isMoe: boolean, scores: ScoreStorage = (input.flashAttention ?? false) ? 'statistics' : 'matrix'): Bytes => {
     const { model, strategy: s, microBatch: b } = input
-    const A = bytesPerElement(input.dtype ?? 'bf16')
+    // G: a GEMM's input (the activations' format); A: everything else kept (at least 16-bit)
+    const { gemmInput: G, kept: A } = storedElementBytes(input.dtype)
     const mask = (input.dropout ?? true) ? 1 : 0
     const tokens = input.sequenceLength / s.cp
     const h = model.hidden
     const outsideTp = s.sequenceParallel ? s.tp : 1
-    // outside the TP region: 2 layer-norm inputs, the QKV input, the MLP input (A each), 2 dropout masks
-    const replicated = (tokens * b * h * (4 * A + 2 * mask)) / outsideTp
-    const attention = tokens * b * A * attentionActivationWidth(model)(s.tp)
+    // outside the TP region: 2 layer-norm inputs (A each), the QKV input and the MLP input (G each), 2 dropout masks
+    const replicated = (tokens * b * h * (2 * A + 2 * G + 2 * mask)) / outsideTp
+    const attention = tokens * b * (A * attentionCoreWidth(model)(s.tp) + G * attentionOutputWidth(model)(s.tp))
     let mlp: number
     const moe = model.moe
     if (isMoe && moe !== undefined) {
-      // each GPU receives topK expert inputs per token of its share: input and output (h each) and the SwiGLU intermediates (3 · expertFfn / etp)
+      // each GPU receives topK expert inputs per token of its share: input (G) and output (A) of h each, and the SwiGLU
+      // intermediates of expertFfn / etp each: gate and up (A), their product, the down projection's input (G)
       const expertTokens = (tokens * b * moe.topK) / outsideTp
-      const routed = expertTokens * A * (2 * h + (3 * moe.expertFfn) / s.etp)
-      const shared = moe.sharedExperts > 0 ? tokens * b * A * ((3 * moe.sharedExperts * moe.sharedExpertFfn) / s.tp) : 0
+      const routed = expertTokens * (h * (G + A) + (moe.expertFfn / s.etp) * (2 * A + G))
+      const shared = moe.sharedExperts > 0 ? tokens * b * ((moe.sharedExperts * moe.sharedExpertFfn) / s.tp) * (2 * A + G) : 0
       const routerLogits = (tokens * b * 4 * moe.experts) / outsideTp
       mlp = routed + shared + routerLogits
     } else {
-      const intermediates = model.mlp.kind === 'swiglu' ? 3 : 2
-      mlp = tokens * b * A * ((intermediates * model.mlp.ffn) / s.tp)
+      // SwiGLU: gate and up (A), their product (G); GELU: its input (A), its output (G)
+      const kept = model.mlp.kind === 'swiglu' ? 2 : 1
+      mlp = tokens * b * ((model.mlp.ffn / s.tp) * (kept * A + G))
     }
     const kept = scores === 'matrix' ? scoreBytes(input, tokens) : scores === 'statistics' ? softmaxStatisticsBytes(input, tokens) : 0
     return bytes(replicated + attention + mlp + kept)
@@ -127,7 +158,7 @@ export const layerActivationBytes =
 
 /** Bytes one GPU keeps per layer and micro-batch under full recomputation: the layer's input (Korthikanti section 4.1). */
 export const layerInputBytes = (input: ActivationInput): Bytes => {
-  const A = bytesPerElement(input.dtype ?? 'bf16')
+  const A = storedElementBytes(input.dtype).kept
   const s = input.strategy
   return bytes(((input.sequenceLength / s.cp) * input.microBatch * input.model.hidden * A) / (s.sequenceParallel ? s.tp : 1))
 }
@@ -171,7 +202,7 @@ export const edgeActivationBytes = (input: ActivationInput, ppRank: number, inFl
   const s = input.strategy
   const tokens = input.sequenceLength / s.cp
   const h = input.model.hidden
-  const A = bytesPerElement(input.dtype ?? 'bf16')
+  const A = storedElementBytes(input.dtype).kept
   const embedding = ppRank === 0 && (input.dropout ?? true) ? (tokens * input.microBatch * h * inFlight) / (s.sequenceParallel ? s.tp : 1) : 0
   const output = ppRank === s.pp - 1 ? ((4 * tokens * input.microBatch * h) / s.tp) * (1 + input.model.vocab / h) * (A / 2) : 0
   return bytes(embedding + output)

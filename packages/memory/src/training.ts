@@ -10,6 +10,16 @@
  * state per parameter and a group of N_d GPUs, with 2-byte weights and gradients:
  * stage 0 `(2 + 2 + K)·Ψ`; stage 1 (optimizer states) `(2 + 2)·Ψ + K·Ψ/N_d`; stage 2
  * (+ gradients) `2·Ψ + (2 + K)·Ψ/N_d`; stage 3 (+ parameters) `(2 + 2 + K)·Ψ/N_d`.
+ * Gradients are at least 16-bit whatever the weights' format (fp8 parameters keep bf16
+ * gradients: Megatron-LM's `--fp8-param-gather`).
+ *
+ * FP8 training (8-bit activations: the layers' GEMMs in fp8, Transformer Engine) keeps
+ * fp8 copies of the GEMM weights of the transformer layers between micro-batches ("FP8
+ * weight caching", "Using FP8 with Transformer Engine"), one row-wise and one
+ * column-wise (transposed) per weight, as Hopper's fp8 tensor cores read both (TE,
+ * "Performance Considerations: Handling transposes"): {@link fp8WeightCopyBytes} per
+ * such parameter, sharded like the weights. They are counted with the weights. The
+ * embedding, the LM head, the norms and the router stay 16-bit and have none.
  *
  * @example
  * import { zeroStateBytes } from '@meshplan/memory'
@@ -51,9 +61,23 @@ export interface TrainingInput {
   readonly flashAttention?: boolean
   /** Dropout in the model (default false, as in current LLM recipes; Korthikanti et al.'s GPT runs used it). */
   readonly dropout?: boolean
-  /** Bytes per gradient element (default: the weight format's; Megatron-LM accumulates in fp32: 4). */
+  /** Bytes per gradient element (default: the weight format's, at least 2; Megatron-LM accumulates in fp32: 4). */
   readonly gradientBytes?: number
 }
+
+/**
+ * Bytes of fp8 weight copies per GEMM parameter of the transformer layers (see the
+ * module comment): with 8-bit activations, a row-wise and a column-wise copy in that
+ * format, less the one the weights already are when they are stored in it; 0 otherwise.
+ */
+export const fp8WeightCopyBytes = (precision: Precision): number => {
+  const a = bytesPerElement(precision.activations)
+  if (a >= 2) return 0
+  return 2 * a - (precision.weights === precision.activations ? a : 0)
+}
+
+/** Bytes of gradient elements: the weights' format, at least 16-bit. */
+export const defaultGradientBytes = (precision: Precision): number => Math.max(2, bytesPerElement(precision.weights))
 
 /** Parameter, gradient and optimizer bytes of one GPU. */
 export interface StateBytes {
@@ -129,7 +153,8 @@ export const trainingMemory =
     ])
     if (O.isSome(error)) return E.left(error.value)
     const weightBytes = bytesPerElement(precision.weights)
-    const gradientBytes = input.gradientBytes ?? weightBytes
+    const gradientBytes = input.gradientBytes ?? defaultGradientBytes(precision)
+    const copyBytes = fp8WeightCopyBytes(precision)
     const activation: ActivationInput = {
       model,
       strategy: s,
@@ -157,7 +182,13 @@ export const trainingMemory =
       // full recomputation rebuilds one layer's activations at a time during the backward pass
       const recomputeBuffer = input.recompute === 'full' ? largestLayer : 0
       const activations = bytes(perMicroBatch * inFlight + recomputeBuffer + memoryModel.edgeActivationBytes(activation, ppRank, inFlight))
-      const weights = bytes(dense.weights + expert.weights)
+      // fp8 copies of the layers' GEMM weights, sharded like the weights (ZeRO-3 over the group)
+      const copies =
+        copyBytes === 0
+          ? 0
+          : (copyBytes * (parameters.attention + parameters.denseMlp + parameters.sharedExperts)) / (input.zeroStage >= 3 ? s.dp * s.cp : 1) +
+            (copyBytes * parameters.routedExperts) / (input.zeroStage >= 3 ? expertDataParallel(s) : 1)
+      const weights = bytes(dense.weights + expert.weights + copies)
       const gradients = bytes(dense.gradients + expert.gradients)
       const optimizer = bytes(dense.optimizer + expert.optimizer)
       const total = bytes(weights + gradients + optimizer + activations + reserve)

@@ -76,3 +76,25 @@ describe('edge activations', () => {
     expect(edgeActivationBytes(input, 1, 1)).toBeCloseTo(((4 * sbh) / 8) * (1 + 50257 / 12288), 0)
   })
 })
+
+// FP8 training (Transformer Engine): the GEMMs' inputs are kept in fp8 (the casts TE saves
+// for the backward), everything else at 16 bits. Korthikanti's 34 sbh at 2 bytes splits
+// into GEMM inputs 2·(QKV input + output-projection input + MLP input + GELU output) = 2·(1 + 1 + 1 + 4) = 14 sbh
+// and the rest 20 sbh (two norm inputs 4, Q and K 4, V 2, GELU input 8, two masks 2).
+describe('activations with fp8 activations (FP8 training)', () => {
+  it('GPT-3 175B, no parallelism, no scores: 20 sbh at 16 bits + 14 sbh at 8 bits = 27 sbh', () => {
+    const fp8: ActivationInput = { ...gpt3(), dtype: 'fp8' }
+    // kept: 2 norm inputs (2·2) + Q, K (2·2·1 each: 4) + V (2) + GELU input (2·4) + 2 masks (1 each) = 4 + 4 + 2 + 8 + 2 = 20 sbh
+    // GEMM inputs in fp8: QKV input 1 + output-projection input 1 + MLP input 1 + GELU output (4h) 4 = 7 sbh
+    expect(layerActivationBytes(fp8)(false, 'none')).toBe((20 + 7) * sbh)
+    // the bf16 count stays Korthikanti's 34 sbh
+    expect(layerActivationBytes(gpt3())(false, 'none')).toBe(34 * sbh)
+  })
+
+  it('keeps the scores, the full-recomputation input and the output layer at 16 bits', () => {
+    const fp8: ActivationInput = { ...gpt3(), dtype: 'fp8' }
+    expect(layerActivationBytes(fp8)(false, 'matrix') - layerActivationBytes(fp8)(false, 'none')).toBe(5 * 96 * 2048 * 2048)
+    expect(layerInputBytes(fp8)).toBe(2 * sbh)
+    expect(edgeActivationBytes({ ...fp8, strategy: strategy({ pp: 2 }) }, 1, 1)).toBe(edgeActivationBytes({ ...gpt3(), strategy: strategy({ pp: 2 }) }, 1, 1))
+  })
+})

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { defaultPrecision, models } from '@meshplan/model'
 import { enumerate, strategy } from '@meshplan/parallelism'
 import { devices, unsafeClusterOf } from '@meshplan/topology'
-import { trainingMemory, zeroStateBytes, type TrainingInput, type ZeroStage } from '../src/training'
+import { defaultGradientBytes, fp8WeightCopyBytes, trainingMemory, zeroStateBytes, type TrainingInput, type ZeroStage } from '../src/training'
 
 describe('zeroStateBytes: the ZeRO paper example, 7.5B parameters over 64 GPUs (Rajbhandari et al. 2020, figure 1)', () => {
   const psi = 7.5e9
@@ -124,5 +124,71 @@ describe('trainingMemory: every answer is finite and non-negative', () => {
       ),
       { numRuns: 150 },
     )
+  })
+})
+
+describe('trainingMemory: FP8 training keeps fp8 copies of the layer GEMM weights (Transformer Engine)', () => {
+  const llama = models['llama-2-7b']
+  const base: TrainingInput = {
+    model: llama,
+    strategy: strategy({ dp: 8 }),
+    precision: defaultPrecision,
+    device: devices['h100-sxm'],
+    sequenceLength: 4096,
+    microBatch: 1,
+    microBatches: 1,
+    recompute: 'full',
+    zeroStage: 1,
+  }
+  const stage = (input: TrainingInput) => (E.isRight(trainingMemory()(input)) ? (trainingMemory()(input) as E.Right<{ stages: ReadonlyArray<{ weights: number; gradients: number }> }>).right.stages[0] : undefined)
+
+  it('fp8WeightCopyBytes: row-wise and column-wise fp8 copies of bf16 weights, one of fp8 weights, none without fp8 GEMMs', () => {
+    expect(fp8WeightCopyBytes({ weights: 'bf16', activations: 'fp8', kvCache: 'bf16' })).toBe(2)
+    expect(fp8WeightCopyBytes({ weights: 'fp8', activations: 'fp8', kvCache: 'bf16' })).toBe(1)
+    expect(fp8WeightCopyBytes(defaultPrecision)).toBe(0)
+  })
+
+  it('Llama-2-7B: 32 layers × (4·4096² + 3·4096·11008) = 6,476,005,376 GEMM weights, 2 bytes of copies each on top of the bf16 weights', () => {
+    const gemmWeights = 32 * (4 * 4096 ** 2 + 3 * 4096 * 11008)
+    expect(gemmWeights).toBe(6_476_005_376)
+    const fp8 = { ...base, precision: { weights: 'bf16', activations: 'fp8', kvCache: 'bf16' } as const }
+    // attention parameters as the memory model counts them: the four matrices (no biases in Llama)
+    expect((stage(fp8)?.weights ?? 0) - (stage(base)?.weights ?? 0)).toBe(2 * gemmWeights)
+    // ZeRO-3 shards them with the weights: an eighth
+    expect((stage({ ...fp8, zeroStage: 3 })?.weights ?? 0) - (stage({ ...base, zeroStage: 3 })?.weights ?? 0)).toBeCloseTo((2 * gemmWeights) / 8, 0)
+  })
+
+  it('fp8 weights keep 16-bit gradients (Megatron-LM --fp8-param-gather): 2 bytes per parameter', () => {
+    const fp8Params = { ...base, precision: { weights: 'fp8', activations: 'fp8', kvCache: 'bf16' } as const }
+    // 6,738,415,616 parameters (the kernel tests count them by hand), bf16 gradients unsharded under ZeRO-1
+    expect(stage(fp8Params)?.gradients).toBe(2 * 6_738_415_616)
+    expect(defaultGradientBytes(fp8Params.precision)).toBe(2)
+  })
+})
+
+describe('trainingMemory: uneven pipeline stages (Megatron-Core), Llama-3.1-405B over 16 stages', () => {
+  it('the first and last stages hold 7 layers when the embedding and the loss count as one each, the others 8', () => {
+    const r = trainingMemory()({
+      model: models['llama-3.1-405b'],
+      strategy: strategy({ tp: 8, pp: 16, dp: 1, sequenceParallel: true, pipelineSplit: { embeddingInSplit: true, lossInSplit: true } }),
+      precision: defaultPrecision,
+      device: devices['h100-sxm'],
+      sequenceLength: 8192,
+      microBatch: 1,
+      microBatches: 16,
+      recompute: 'full',
+      zeroStage: 1,
+    })
+    expect(E.isRight(r)).toBe(true)
+    if (E.isRight(r)) {
+      // full recomputation keeps each layer's input: the stage's layers × in-flight micro-batches × 2·s·h/tp
+      const input = (2 * 8192 * 16384) / 8
+      const s = r.right.stages
+      expect(s).toHaveLength(16)
+      // stage 1 holds 8 layers and 15 micro-batches in flight, stage 14 8 layers and 2, plus the largest layer rebuilt once
+      expect((s[1]?.activations ?? 0) - (s[2]?.activations ?? 0)).toBeCloseTo(8 * input, 0)
+      expect((s[0]?.parameters.attention ?? 0) / (s[1]?.parameters.attention ?? 1)).toBeCloseTo(7 / 8, 12)
+      expect((s[15]?.parameters.attention ?? 0) / (s[1]?.parameters.attention ?? 1)).toBeCloseTo(7 / 8, 12)
+    }
   })
 })
