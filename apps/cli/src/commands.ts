@@ -10,9 +10,22 @@ import { defaultCostModels } from '@meshplan/cost-models'
 import { estimateInference, planInference, type Slo } from '@meshplan/inference'
 import { modelNames, models, parameterCounts } from '@meshplan/model'
 import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
-import { checkPlan, deploymentGraph, predictCases, toDot, toJson, toMermaid, type Audit, type Plan } from '@meshplan/planner'
+import {
+  checkPlan,
+  deploymentGraph,
+  fittedConstants,
+  leaveOneSourceOut,
+  predictCases,
+  toDot,
+  toJson,
+  toMermaid,
+  type Audit,
+  type CaseReport,
+  type LeaveOneSourceOut,
+  type Plan,
+} from '@meshplan/planner'
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
-import { formatBytes, parseDocument } from '@meshplan/units'
+import { formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
 import { deploymentFlags, deploymentOf, inferenceFlags, notApplicable, readPlan, strategyFlags, strategyOf, trainingFlags, type Deployment } from './deployment'
 import type { FlagName, ParsedFlags } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel } from './inputs'
@@ -348,12 +361,18 @@ const validateSpec: CommandSpec = {
   name: 'validate',
   summary: 'predict measured cases (meshplan-cases/1) and report the errors',
   arguments: [{ name: 'FILE', help: 'a case file (meshplan-cases/1)', required: true }],
-  flags: ['json'],
+  flags: ['json', 'leaveOneSourceOut'],
   description: `Reads a case file (meshplan-cases/1, validation/FORMAT.md) and prints, per case, the
-prediction, the measurement and the error, then the median, mean and worst absolute
-error per kind and per metric. A case that asks for what the models do not represent
-yet gets no number and the field that asks for it.`,
-  examples: ['meshplan validate validation/calibration.json', 'meshplan validate cases.json --json'],
+prediction, the measurement and the error, then the median, p90, mean and worst absolute
+error over all cases and per kind, metric, source, hardware generation, format and mode.
+A case that asks for what the models do not represent yet gets no number and the field
+that asks for it.
+
+With --leave-one-source-out the constants fitted on measured cases (@meshplan/planner's
+fittedConstants) are refitted once per source (an engine name and version) without its
+cases, and each case is predicted by the fit that never saw it: how the models do on a
+release they were not tuned on. It predicts the file about 30 times per source.`,
+  examples: ['meshplan validate validation/calibration.json', 'meshplan validate cases.json --json', 'meshplan validate validation/calibration.json --leave-one-source-out'],
   exitCodes: '0 the file was read and predicted, 2 invalid input',
   run: (positionals, parsed) => {
     const [file, ...extra] = positionals
@@ -363,7 +382,8 @@ yet gets no number and the field that asks for it.`,
     if (E.isLeft(text)) return fail('validate', text.left)
     const doc = parseDocument(text.right, file)
     if (E.isLeft(doc)) return fail('validate', doc.left.message)
-    const report = predictCases(defaultCostModels)(doc.right)
+    const report: E.Either<ReadonlyArray<DecodeIssue>, CaseReport | LeaveOneSourceOut> =
+      parsed.flags.leaveOneSourceOut === true ? leaveOneSourceOut(defaultCostModels, fittedConstants)(doc.right) : predictCases(defaultCostModels)(doc.right)
     if (E.isLeft(report)) return fail('validate', issuesMessage(file)(report.left))
     return ok(parsed.flags.json === true ? jsonText('validate', validateJson(report.right)) : renderCases(report.right))
   },

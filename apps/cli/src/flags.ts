@@ -61,6 +61,7 @@ export interface Flags {
   readonly format?: DagFormat
   readonly phase?: DagPhase
   readonly json?: boolean
+  readonly leaveOneSourceOut?: boolean
 }
 
 export type FlagName = keyof Flags
@@ -175,6 +176,7 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   format: { placeholder: 'F', help: `${dagFormats.join(', ')} (default mermaid)`, parse: oneOf(dagFormats) },
   phase: { placeholder: 'P', help: `${dagPhases.join(' or ')} (default decode)`, parse: oneOf(dagPhases) },
   json: { help: 'print JSON (its schema is named in the output\'s "schema" field)', parse: on },
+  leaveOneSourceOut: { help: 'validate: predict each source (engine release) with the fitted constants refitted without its cases', parse: on },
 }
 
 export const flagNames = Object.keys(flagSpecs) as ReadonlyArray<FlagName>

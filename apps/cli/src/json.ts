@@ -40,15 +40,20 @@ export const schemaId = (name: SchemaName): string => `meshplan/${name}/${schema
 export const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/-/g, '_')
 
 /** `value` with every object key in snake_case, recursively. */
-export const snakeKeys = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(snakeKeys)
+export const snakeKeys = (value: unknown, keysAreData = false): unknown => {
+  if (Array.isArray(value)) return value.map((v) => snakeKeys(v))
   if (typeof value !== 'object' || value === null) return value
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(value)) {
-    if (v !== undefined) out[snakeCase(k)] = snakeKeys(v)
+    // the keys of a record keyed by data (a metric like "TTFT", an engine like "nccl-tests", a
+    // constant like GEMM_SUSTAINED_FRACTION) are printed as they are; only the code's names change
+    if (v !== undefined) out[keysAreData ? k : snakeCase(k)] = snakeKeys(v, !keysAreData && dataKeyed.has(k))
   }
   return out
 }
+
+/** Fields whose value is a record keyed by data rather than by field names. */
+const dataKeyed: ReadonlySet<string> = new Set(['byMetric', 'bySource', 'byGeneration', 'byFormat', 'byMode', 'constants'])
 
 /** The object of an output: `schema` first, then `value`'s fields in snake_case. */
 export const jsonOf = (name: SchemaName, value: object): Record<string, unknown> => ({ schema: schemaId(name), ...(snakeKeys(value) as Record<string, unknown>) })

@@ -6,7 +6,7 @@
 import { groups } from '@meshplan/compute'
 import { encodeStrategy } from '@meshplan/parallelism'
 import type { InferenceEstimate, PlanResult, Ranking } from '@meshplan/inference'
-import { claimMetrics, type Audit, type CaseReport, type ClaimVerdict, type ErrorStats } from '@meshplan/planner'
+import { claimMetrics, type Audit, type CaseReport, type ClaimVerdict, type ErrorStats, type LeaveOneSourceOut } from '@meshplan/planner'
 import { formatBytes, formatFlopRate, formatSeconds } from '@meshplan/units'
 import { table } from './table'
 
@@ -243,23 +243,38 @@ export const renderAudit = (a: Audit): string => {
 // -------------------------------------------------------------------------------------
 
 /** The JSON of a case report (schema `meshplan/validate`). */
-export const validateJson = (r: CaseReport) => ({ cases: r.cases, summary: r.summary })
+export const validateJson = (r: CaseReport | LeaveOneSourceOut) =>
+  'fits' in r ? { method: 'leave-one-source-out', cases: r.cases, summary: r.summary, fits: r.fits } : { method: 'committed', cases: r.cases, summary: r.summary }
 
 const statsText = (s: ErrorStats): string =>
   s.predicted === 0
     ? `${s.cases} cases, none predicted`
-    : `median ${((s.median ?? 0) * 100).toFixed(1)}%, mean ${((s.mean ?? 0) * 100).toFixed(1)}%, worst ${s.worst === null ? '-' : `${percent(s.worst.error)} (${s.worst.id})`} over ${s.predicted} of ${s.cases} cases`
+    : `median ${((s.median ?? 0) * 100).toFixed(1)}%, p90 ${((s.p90 ?? 0) * 100).toFixed(1)}%, mean ${((s.mean ?? 0) * 100).toFixed(1)}%, worst ${s.worst === null ? '-' : `${percent(s.worst.error)} (${s.worst.id})`} over ${s.predicted} of ${s.cases} cases`
 
 /** The case report as text: one row per case, then the absolute errors per kind and per metric. */
-export const renderCases = (r: CaseReport): string =>
+export const renderCases = (r: CaseReport | LeaveOneSourceOut): string =>
   [
     table(
       ['id', 'metric', 'predicted', 'measured', 'error', 'note'],
       r.cases.map((c) => [c.id, c.metric, c.predicted === null ? '-' : Number(c.predicted.toPrecision(4)).toString(), String(c.measured), c.error === null ? '-' : percent(c.error), c.note]),
     ),
     '',
-    'absolute error per kind:',
-    ...Object.entries(r.summary.byKind).map(([k, s]) => `  ${k}: ${statsText(s)}`),
-    'absolute error per metric:',
-    ...Object.entries(r.summary.byMetric).map(([k, s]) => `  ${k}: ${statsText(s)}`),
+    ...('fits' in r
+      ? [
+          'each source predicted with the fitted constants refitted without its cases:',
+          ...r.fits.map((f) => `  ${f.source} (${f.cases} cases): ${Object.entries(f.constants).map(([k, v]) => `${k} ${Number(v.toPrecision(3))}`).join(', ')}`),
+          '',
+        ]
+      : []),
+    `absolute error over all cases: ${statsText(r.summary.all)}`,
+    ...(
+      [
+        ['kind', r.summary.byKind],
+        ['metric', r.summary.byMetric],
+        ['source', r.summary.bySource],
+        ['hardware generation', r.summary.byGeneration],
+        ['format', r.summary.byFormat],
+        ['mode', r.summary.byMode],
+      ] as const
+    ).flatMap(([what, groups]) => [`absolute error per ${what}:`, ...Object.entries(groups).map(([k, s]) => `  ${k}: ${statsText(s as ErrorStats)}`)]),
   ].join('\n')

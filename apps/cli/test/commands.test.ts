@@ -266,7 +266,9 @@ describe('meshplan validate', () => {
   it('prints a table and the summaries as text', async () => {
     const text = await meshplan('validate', calibration)
     expect(text.stdout).toContain('absolute error per kind:')
-    expect(text.stdout).toMatch(/inference: median \d+\.\d%/)
+    expect(text.stdout).toMatch(/inference: median \d+\.\d%, p90 \d+\.\d%/)
+    for (const group of ['source', 'hardware generation', 'format', 'mode']) expect(text.stdout).toContain(`absolute error per ${group}:`)
+    expect(text.stdout).toMatch(/ {2}trtllm 0\.9\.0: median/)
   })
 
   it('names the path of a malformed case', async () => {
@@ -274,6 +276,25 @@ describe('meshplan validate', () => {
     const bad = await meshplan('validate', file)
     expectCleanFailure(bad)
     expect(bad.stderr).toContain('cases[0]')
+  })
+  it('--leave-one-source-out: each source predicted by constants fitted on the others, listed per source', async () => {
+    // two sources of two cases each, so that it runs in seconds
+    const ids = ['trtllm-v0.9-h100-llama2-7b-tp1-b896-128-128-tput', 'trtllm-v0.9-a100-80-llama2-70b-tp4-b1024-128-128-tput', 'lmdeploy-a100-llama2-7b-tp1-b1-128-128-tput', 'lmdeploy-a100-llama2-70b-tp4-b1-128-2048-tpot']
+    const all = (JSON.parse(fs.readFileSync(calibration, 'utf8')) as { cases: Array<{ id: string }> }).cases
+    const file = tempFile('two-sources.json', JSON.stringify({ format: 'meshplan-cases/1', cases: ids.map((id) => all.find((c) => c.id === id)) }))
+    const out = await meshplan('validate', file, '--leave-one-source-out', '--json')
+    expect(out.code).toBe(0)
+    const report = JSON.parse(out.stdout) as { method: string; fits: Array<{ source: string; cases: number; constants: Record<string, number> }>; summary: { all: { predicted: number; p90: number } } }
+    expect(report.method).toBe('leave-one-source-out')
+    expect(report.fits.map((f) => [f.source, f.cases])).toEqual([
+      ['trtllm 0.9.0', 2],
+      ['lmdeploy 0.1.0a1', 2],
+    ])
+    for (const f of report.fits) expect(Object.keys(f.constants)).toEqual(['GEMM_SUSTAINED_FRACTION', 'KERNEL_RAMP_SECONDS'])
+    expect(report.summary.all.predicted).toBe(4)
+    const text = await meshplan('validate', file, '--leave-one-source-out')
+    expect(text.stdout).toContain('each source predicted with the fitted constants refitted without its cases:')
+    expect(text.stdout).toMatch(/trtllm 0\.9\.0 \(2 cases\): GEMM_SUSTAINED_FRACTION [\d.]+, KERNEL_RAMP_SECONDS/)
   })
 })
 

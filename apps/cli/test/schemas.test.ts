@@ -75,6 +75,13 @@ describe('schema files', () => {
 })
 
 /** A plan whose deployment has two pipeline stages (a dense model on one node). */
+/** Two sources of two cases each from the repository cases, for a leave-one-source-out run of a few seconds. */
+const twoSources = (): string => {
+  const ids = ['trtllm-v0.9-h100-llama2-7b-tp1-b896-128-128-tput', 'trtllm-v0.9-a100-80-llama2-70b-tp4-b1024-128-128-tput', 'lmdeploy-a100-llama2-7b-tp1-b1-128-128-tput', 'lmdeploy-a100-llama2-70b-tp4-b1-128-2048-tpot']
+  const all = (JSON.parse(fs.readFileSync(calibration, 'utf8')) as { cases: Array<{ id: string }> }).cases
+  return tempFile('two-sources.json', JSON.stringify({ format: 'meshplan-cases/1', cases: ids.map((id) => all.find((c) => c.id === id)) }))
+}
+
 const pipelinePlan = (): string =>
   tempFile(
     'pipeline.yaml',
@@ -117,6 +124,7 @@ const runs: ReadonlyArray<Run> = [
   { name: 'check', what: 'a plan that breaks laws (no estimate)', args: () => ['check', pipelinePlan(), '--tp', '3'], code: 1 },
   { name: 'check', what: 'a plan that holds', args: () => ['check', pipelinePlan()], code: 0 },
   { name: 'validate', what: 'the repository cases', args: () => ['validate', calibration], code: 0 },
+  { name: 'validate', what: 'leave one source out', args: () => ['validate', twoSources(), '--leave-one-source-out'], code: 0 },
   { name: 'dag', what: 'the reference plan, decode', args: () => ['dag', examplePlan, '--format', 'json'], code: 0 },
   { name: 'dag', what: 'a pipeline, prefill', args: () => ['dag', pipelinePlan(), '--format', 'json', '--phase', 'prefill'], code: 0 },
   { name: 'presets', what: 'every kind', args: () => ['presets'], code: 0 },
@@ -163,7 +171,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 /** Objects whose keys are data (a metric's name, a law's numbers), not fields: any key is allowed. */
 const isRecordOfData = (at: ReadonlyArray<string>): boolean => {
   const last = at[at.length - 1]
-  return last === 'by_metric' || last === 'values'
+  return ['by_metric', 'by_source', 'by_generation', 'by_format', 'by_mode', 'values', 'constants'].includes(last ?? '')
 }
 
 /** The path of every object of `value` whose keys are fields, through the first element of each array. */

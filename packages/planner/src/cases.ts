@@ -51,6 +51,14 @@ export interface CaseResult {
   readonly error: number | null
   /** What the prediction rests on (strategy, batch, algorithm), or the reason there is none. */
   readonly note: string
+  /** Where the number comes from, for grouping: the engine's name and version (`vllm 0.11.0`), else the case's `source`. */
+  readonly source?: string
+  /** The GPU's tensor-core generation, read from its peaks as the compute model reads it (`ampere`, `hopper`, `blackwell`). */
+  readonly generation?: string
+  /** The weights' format (`bf16`, `fp8`, `fp4`, ...); `bf16` when the case gives no precision. */
+  readonly format?: string
+  /** The inference workload's mode (`static`, `max_throughput`, `latency`), else the kind (`training`, `collective`). */
+  readonly mode?: string
 }
 
 /** Absolute errors of a set of predicted cases. */
@@ -58,6 +66,8 @@ export interface ErrorStats {
   readonly cases: number
   readonly predicted: number
   readonly median: number | null
+  /** The 90th percentile of the absolute errors (nearest rank). */
+  readonly p90: number | null
   readonly mean: number | null
   readonly worst: { readonly id: string; readonly error: number } | null
 }
@@ -65,10 +75,19 @@ export interface ErrorStats {
 export interface CaseReport {
   readonly format: 'meshplan-validate/1'
   readonly cases: ReadonlyArray<CaseResult>
-  readonly summary: {
-    readonly byKind: Readonly<Partial<Record<CaseKind, ErrorStats>>>
-    readonly byMetric: Readonly<Record<string, ErrorStats>>
-  }
+  readonly summary: CaseSummary
+}
+
+/** Error statistics over all predicted cases and per group. */
+export interface CaseSummary {
+  readonly all: ErrorStats
+  readonly byKind: Readonly<Partial<Record<CaseKind, ErrorStats>>>
+  readonly byMetric: Readonly<Record<string, ErrorStats>>
+  /** Per engine name and version (or source): see {@link CaseResult.source}. */
+  readonly bySource: Readonly<Record<string, ErrorStats>>
+  readonly byGeneration: Readonly<Record<string, ErrorStats>>
+  readonly byFormat: Readonly<Record<string, ErrorStats>>
+  readonly byMode: Readonly<Record<string, ErrorStats>>
 }
 
 const Envelope = closed({ format: t.literal('meshplan-cases/1'), cases: t.array(t.unknown) }, {}, 'a case file { format: "meshplan-cases/1", cases: [...] }')
@@ -372,7 +391,55 @@ const predictOne =
 export const errorStats = (results: ReadonlyArray<CaseResult>): ErrorStats => {
   const s = summarize(results)
   const none = s.predicted === 0
-  return { cases: results.length, predicted: s.predicted, median: none ? null : s.median, mean: none ? null : s.mean, worst: s.worst ?? null }
+  const absolute = results.flatMap((r) => (r.error === null ? [] : [Math.abs(r.error)])).sort((a, b) => a - b)
+  // nearest rank: the smallest error at or above which 10% of the cases lie
+  const p90 = none ? null : (absolute[Math.max(0, Math.ceil(0.9 * absolute.length) - 1)] ?? null)
+  return { cases: results.length, predicted: s.predicted, median: none ? null : s.median, p90, mean: none ? null : s.mean, worst: s.worst ?? null }
+}
+
+/** The statistics of `results`: all together, per kind, metric, source, hardware generation, format and mode. */
+export const summarizeResults = (results: ReadonlyArray<CaseResult>): CaseSummary => ({
+  all: errorStats(results),
+  byKind: groupBy(results, (r) => r.kind),
+  byMetric: groupBy(results, (r) => r.metric),
+  bySource: groupBy(results, (r) => r.source ?? 'unknown'),
+  byGeneration: groupBy(results, (r) => r.generation ?? 'unknown'),
+  byFormat: groupBy(results, (r) => r.format ?? 'unknown'),
+  byMode: groupBy(results, (r) => r.mode ?? r.kind),
+})
+
+const stringAt = (o: unknown, ...keys: ReadonlyArray<string>): string | undefined => {
+  let v: unknown = o
+  for (const k of keys) {
+    if (typeof v !== 'object' || v === null || !Object.prototype.hasOwnProperty.call(v, k)) return undefined
+    v = (v as Record<string, unknown>)[k]
+  }
+  return typeof v === 'string' ? v : undefined
+}
+
+/** The source a raw case is grouped under: its engine's name and version (`vllm 0.11.0`), else its `source`, else `unknown`. */
+export const caseSource = (u: unknown): string => {
+  const engine = stringAt(u, 'engine', 'name')
+  const version = stringAt(u, 'engine', 'version')
+  return engine === undefined ? (stringAt(u, 'source') ?? 'unknown') : version === undefined ? engine : `${engine} ${version}`
+}
+
+/**
+ * The groups a raw case falls in (see {@link CaseResult}): its source, the generation its
+ * `hardware.gpu.tflops` implies (fp4 → blackwell, fp8 → hopper, else ampere, as
+ * @meshplan/compute's `gemmGeneration` reads a device), its weights' format and its mode.
+ */
+const groupsOf = (u: unknown): Pick<CaseResult, 'source' | 'generation' | 'format' | 'mode'> => {
+  const c = (typeof u === 'object' && u !== null ? u : {}) as { readonly hardware?: { readonly gpu?: { readonly tflops?: unknown } } }
+  const tflops = c.hardware?.gpu?.tflops
+  const has = (k: string): boolean => typeof tflops === 'object' && tflops !== null && Object.prototype.hasOwnProperty.call(tflops, k)
+  const kind = stringAt(u, 'workload', 'kind')
+  return {
+    source: caseSource(u),
+    generation: tflops === undefined ? 'unknown' : has('fp4') ? 'blackwell' : has('fp8') ? 'hopper' : 'ampere',
+    format: kind === 'collective' ? 'collective' : (stringAt(u, 'precision', 'weights') ?? 'bf16'),
+    mode: kind === 'inference' ? (stringAt(u, 'workload', 'mode') ?? 'static') : (kind ?? 'unknown'),
+  }
 }
 
 const groupBy = <K extends string>(results: ReadonlyArray<CaseResult>, key: (r: CaseResult) => K): Record<K, ErrorStats> => {
@@ -403,11 +470,7 @@ export const predictCases =
         })
         const issues = [...results.flatMap((r) => (E.isLeft(r) ? r.left : [])), ...duplicates]
         if (issues.length > 0) return E.left(issues)
-        const ok = results.flatMap((r) => (E.isRight(r) ? [r.right] : []))
-        return E.right({
-          format: 'meshplan-validate/1' as const,
-          cases: ok,
-          summary: { byKind: groupBy(ok, (r) => r.kind), byMetric: groupBy(ok, (r) => r.metric) },
-        })
+        const ok = results.flatMap((r, i) => (E.isRight(r) ? [{ ...r.right, ...groupsOf(cases[i]) }] : []))
+        return E.right({ format: 'meshplan-validate/1' as const, cases: ok, summary: summarizeResults(ok) })
       }),
     )

@@ -8,4 +8,5 @@
 export * from './plan-file'
 export * from './check'
 export * from './cases'
+export * from './fit'
 export * from './dag'

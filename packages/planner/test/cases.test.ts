@@ -178,7 +178,7 @@ describe('predictCases on the calibration file (validation/calibration.json)', (
     calibration.cases.forEach((raw, i) => {
       if (raw.workload.kind !== 'collective') return
       const expected = predictCase(defaultCollectiveModel)(rightOf(CollectiveCase.decode(raw)))
-      expect(report.cases[i]).toEqual({ ...expected, kind: 'collective' })
+      expect(report.cases[i]).toEqual({ ...expected, kind: 'collective', source: 'nccl-tests', generation: report.cases[i]?.generation, format: 'collective', mode: 'collective' })
     })
   })
 })
@@ -260,12 +260,12 @@ describe('errorStats', () => {
 
   it('counts unpredicted cases but leaves them out of the statistics', () => {
     const s = errorStats([result('a', null), result('b', -0.5), result('c', null)])
-    expect(s).toEqual({ cases: 3, predicted: 1, median: 0.5, mean: 0.5, worst: { id: 'b', error: -0.5 } })
+    expect(s).toEqual({ cases: 3, predicted: 1, median: 0.5, p90: 0.5, mean: 0.5, worst: { id: 'b', error: -0.5 } })
   })
 
   it('nothing predicted: null statistics', () => {
-    expect(errorStats([])).toEqual({ cases: 0, predicted: 0, median: null, mean: null, worst: null })
-    expect(errorStats([result('a', null)])).toEqual({ cases: 1, predicted: 0, median: null, mean: null, worst: null })
+    expect(errorStats([])).toEqual({ cases: 0, predicted: 0, median: null, p90: null, mean: null, worst: null })
+    expect(errorStats([result('a', null)])).toEqual({ cases: 1, predicted: 0, median: null, p90: null, mean: null, worst: null })
   })
 
   it('law: the median and mean lie between the smallest and largest absolute error, the worst is the largest', () => {
@@ -301,7 +301,11 @@ describe('predictCases: a malformed file is a list of issues at their JSON paths
   })
 
   it('an empty list of cases is an empty report', () => {
-    expect(rightOf(predict(fileOf()))).toEqual({ format: 'meshplan-validate/1', cases: [], summary: { byKind: {}, byMetric: {} } })
+    expect(rightOf(predict(fileOf()))).toEqual({
+      format: 'meshplan-validate/1',
+      cases: [],
+      summary: { all: errorStats([]), byKind: {}, byMetric: {}, bySource: {}, byGeneration: {}, byFormat: {}, byMode: {} },
+    })
   })
 
   it('an inference case with parallelism.tp "two", and a case missing measured: both reported, each at its place', () => {

@@ -1,0 +1,195 @@
+/**
+ * Fitted constants, fitted in the open. A few constants of the cost models are not
+ * published figures but fitted on the measured cases; each is listed here with the grid
+ * it is chosen from and how it enters the models, so that a script (`scripts/fit.js`)
+ * shows the fit and `meshplan validate --leave-one-source-out` judges it honestly: each
+ * source (an engine release: `engine.name` and `engine.version`, see `caseSource`) is predicted by
+ * constants refitted without any of its cases.
+ *
+ * The fit is a coordinate descent over the grids (each constant in turn, the others
+ * held, twice over), minimising the mean absolute log error `|ln(predicted/measured)|`
+ * of the kinds of cases the constants touch: 2x too fast and 2x too slow weigh the same,
+ * and a few wild cases do not pull the fit as a squared error would.
+ *
+ * @example
+ * import { fitConstants, fittedConstants, leaveOneSourceOut } from '@meshplan/planner'
+ * import { defaultCostModels } from '@meshplan/cost-models'
+ * fitConstants(defaultCostModels, fittedConstants)(file) // right({ values: { GEMM_SUSTAINED_FRACTION: 0.85, ... }, loss: 0.12, evaluations: 36 })
+ * leaveOneSourceOut(defaultCostModels, fittedConstants)(file) // right({ cases: [...], summary, fits: [{ source: 'vllm 0.11.0', cases: 10, constants: { GEMM_SUSTAINED_FRACTION: 0.8, ... } }, ...] })
+ */
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+import { gemmEfficiency, memoryEfficiency, withEfficiency, GEMM_SUSTAINED_FRACTION, KERNEL_RAMP_SECONDS } from '@meshplan/compute'
+import type { CostModels } from '@meshplan/cost-models'
+import type { DecodeIssue } from '@meshplan/units'
+import { caseSource, predictCases, summarizeResults, type CaseKind, type CaseReport, type CaseResult } from './cases'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** A constant fitted on measured cases: its committed value, the values it is chosen from, and how it enters the models. */
+export interface FittedConstant {
+  /** The name of the constant in the code that holds its committed value. */
+  readonly name: string
+  readonly value: number
+  readonly grid: ReadonlyArray<number>
+  /** The kinds of cases the constant changes; the fit looks at those only. */
+  readonly kinds: ReadonlyArray<CaseKind>
+  readonly apply: (models: CostModels, value: number) => CostModels
+}
+
+/** The outcome of a fit. */
+export interface Fit {
+  readonly values: Readonly<Record<string, number>>
+  /** Mean absolute log error of the predicted cases the constants touch, at `values`. */
+  readonly loss: number
+  /** How many times the cases were predicted. */
+  readonly evaluations: number
+}
+
+/** Predictions of every case by constants fitted without its source. */
+export interface LeaveOneSourceOut extends CaseReport {
+  readonly fits: ReadonlyArray<{ readonly source: string; readonly cases: number; readonly constants: Readonly<Record<string, number>> }>
+}
+
+// -------------------------------------------------------------------------------------
+// constants
+// -------------------------------------------------------------------------------------
+
+/** The GEMMs' sustained-load fraction (`GEMM_SUSTAINED_FRACTION` in @meshplan/compute), from 0.6 to 1 by 0.05. */
+export const gemmSustainedFraction: FittedConstant = {
+  name: 'GEMM_SUSTAINED_FRACTION',
+  value: GEMM_SUSTAINED_FRACTION,
+  grid: [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1],
+  kinds: ['inference', 'training'],
+  apply: (models, value) => ({ ...models, compute: withEfficiency({ gemm: gemmEfficiency({ sustainedFraction: value }) })(models.compute) }),
+}
+
+/** A memory-bound kernel's fixed cost (`KERNEL_RAMP_SECONDS` in @meshplan/compute), from 2 to 8 µs. */
+export const kernelRampSeconds: FittedConstant = {
+  name: 'KERNEL_RAMP_SECONDS',
+  value: KERNEL_RAMP_SECONDS,
+  grid: [2e-6, 3e-6, 4e-6, 5e-6, 6e-6, 8e-6],
+  kinds: ['inference', 'training'],
+  apply: (models, value) => ({ ...models, compute: withEfficiency({ memory: memoryEfficiency({ rampSeconds: value }) })(models.compute) }),
+}
+
+/** Every fitted constant of the default models. */
+export const fittedConstants: ReadonlyArray<FittedConstant> = [gemmSustainedFraction, kernelRampSeconds]
+
+/** The most cases × grid points a fit may evaluate before it starts (a bound on its work). */
+export const fitLimits = { caseEvaluations: 2_000_000 } as const
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Mean of `|ln(predicted/measured)|` over the predicted cases of `kinds`; Infinity when none is. */
+export const fitLoss = (results: ReadonlyArray<CaseResult>, kinds: ReadonlyArray<CaseKind>): number => {
+  let sum = 0
+  let count = 0
+  for (const r of results) {
+    if (r.predicted === null || !kinds.includes(r.kind) || !(r.predicted > 0)) continue
+    sum += Math.abs(Math.log(r.predicted / r.measured))
+    count++
+  }
+  return count === 0 ? Infinity : sum / count
+}
+
+/** `models` with each constant of `constants` at its value in `values` (its committed value when absent). */
+export const withConstants = (models: CostModels, constants: ReadonlyArray<FittedConstant>, values: Readonly<Record<string, number>>): CostModels =>
+  constants.reduce((m, c) => c.apply(m, values[c.name] ?? c.value), models)
+
+const casesOf = (file: unknown): ReadonlyArray<unknown> =>
+  typeof file === 'object' && file !== null && Array.isArray((file as { readonly cases?: unknown }).cases) ? (file as { readonly cases: ReadonlyArray<unknown> }).cases : []
+
+const hasCases = (file: unknown): boolean => typeof file === 'object' && file !== null && Array.isArray((file as { readonly cases?: unknown }).cases)
+
+const noCases = (file: unknown): ReadonlyArray<DecodeIssue> => [{ path: 'file', value: file, expected: 'a case file { format: "meshplan-cases/1", cases: [...] }' }]
+
+const kindOf = (c: unknown): unknown =>
+  typeof c === 'object' && c !== null ? ((c as { readonly workload?: { readonly kind?: unknown } }).workload ?? {}).kind : undefined
+
+/** The work of a fit of `constants` over `cases` cases: case predictions, for the bound. */
+const fitWork = (constants: ReadonlyArray<FittedConstant>, cases: number): number => 2 * constants.reduce((s, c) => s + c.grid.length, 0) * cases
+
+/**
+ * The values of `constants` that minimise {@link fitLoss} over the cases of `file` (a
+ * `meshplan-cases/1` document), by coordinate descent over their grids from their
+ * committed values; ties keep the committed value. A malformed file is its issues; a
+ * fit larger than {@link fitLimits} is refused before it starts.
+ */
+export const fitConstants =
+  (models: CostModels, constants: ReadonlyArray<FittedConstant>) =>
+  (file: unknown): E.Either<ReadonlyArray<DecodeIssue>, Fit> => {
+    const kinds = [...new Set(constants.flatMap((c) => c.kinds))]
+    if (!hasCases(file)) return E.chain(() => E.left(noCases(file)))(predictCases(models)(file))
+    const all = casesOf(file)
+    const touched = all.filter((c) => kinds.includes(kindOf(c) as CaseKind))
+    const work = fitWork(constants, touched.length)
+    if (work > fitLimits.caseEvaluations)
+      return E.left([{ path: 'file.cases', value: all.length, expected: `at most ${fitLimits.caseEvaluations} case predictions for a fit (this one needs ${work})` }])
+    // the whole file is read first, so that a malformed case the kinds leave out still stops the fit
+    const checked = predictCases(models)({ ...(file as object), cases: all.filter((c) => !touched.includes(c)) })
+    if (E.isLeft(checked)) return checked
+    const subset = { ...(file as object), cases: touched }
+    let evaluations = 0
+    const lossAt = (values: Readonly<Record<string, number>>): E.Either<ReadonlyArray<DecodeIssue>, number> => {
+      evaluations++
+      return E.map((report: CaseReport) => fitLoss(report.cases, kinds))(predictCases(withConstants(models, constants, values))(subset))
+    }
+    let values: Record<string, number> = Object.fromEntries(constants.map((c) => [c.name, c.value]))
+    const first = lossAt(values)
+    if (E.isLeft(first)) return first
+    let loss = first.right
+    for (let round = 0; round < 2; round++) {
+      for (const c of constants) {
+        for (const v of c.grid) {
+          if (v === values[c.name]) continue
+          const trial = { ...values, [c.name]: v }
+          const l = lossAt(trial)
+          if (E.isLeft(l)) return l
+          if (l.right < loss) {
+            loss = l.right
+            values = trial
+          }
+        }
+      }
+    }
+    return E.right({ values, loss, evaluations })
+  }
+
+/**
+ * Every case of `file` predicted by the models with `constants` refitted on the other
+ * sources' cases ({@link caseSource}): each engine release judged by constants that never
+ * saw it. Cases the constants do not touch (their kinds) are predicted once, as they are.
+ */
+export const leaveOneSourceOut =
+  (models: CostModels, constants: ReadonlyArray<FittedConstant>) =>
+  (file: unknown): E.Either<ReadonlyArray<DecodeIssue>, LeaveOneSourceOut> =>
+    pipe(
+      predictCases(models)(file),
+      E.chain((full) => {
+        const all = casesOf(file)
+        const kinds = constants.flatMap((c) => c.kinds)
+        const sources = [...new Set(all.filter((c) => kinds.includes(kindOf(c) as CaseKind)).map(caseSource))]
+        const work = sources.length * fitWork(constants, all.length)
+        if (work > fitLimits.caseEvaluations)
+          return E.left([{ path: 'file.cases', value: all.length, expected: `at most ${fitLimits.caseEvaluations} case predictions for a leave-one-source-out run (this one needs ${work})` }])
+        const byId = new Map<string, CaseResult>(full.cases.map((r) => [r.id, r]))
+        const fits: Array<LeaveOneSourceOut['fits'][number]> = []
+        for (const source of sources) {
+          const held = all.filter((c) => caseSource(c) === source && kinds.includes(kindOf(c) as CaseKind))
+          const rest = all.filter((c) => caseSource(c) !== source)
+          const fit = fitConstants(models, constants)({ ...(file as object), cases: rest })
+          if (E.isLeft(fit)) return fit
+          const report = predictCases(withConstants(models, constants, fit.right.values))({ ...(file as object), cases: held })
+          if (E.isLeft(report)) return report
+          for (const r of report.right.cases) byId.set(r.id, r)
+          fits.push({ source, cases: held.length, constants: fit.right.values })
+        }
+        const cases = full.cases.map((r) => byId.get(r.id) ?? r)
+        return E.right({ ...full, cases, summary: summarizeResults(cases), fits })
+      }),
+    )

@@ -1,0 +1,131 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import * as E from 'fp-ts/Either'
+import { defaultCostModels } from '@meshplan/cost-models'
+import {
+  caseSource,
+  errorStats,
+  fitConstants,
+  fitLimits,
+  fitLoss,
+  fittedConstants,
+  gemmSustainedFraction,
+  leaveOneSourceOut,
+  predictCases,
+  withConstants,
+  type CaseResult,
+  type FittedConstant,
+} from '../src'
+
+type Case = { readonly id: string; readonly engine?: { readonly name: string; readonly version?: string }; readonly measured: { readonly metric: string; readonly value: number } }
+const calibration = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../validation/calibration.json'), 'utf8')) as { format: string; cases: ReadonlyArray<Case> }
+const byId = (id: string): Case => {
+  const c = calibration.cases.find((x) => x.id === id)
+  if (c === undefined) throw new Error(`no case ${id}`)
+  return c
+}
+const fileOf = (cases: ReadonlyArray<Case>) => ({ format: 'meshplan-cases/1', cases })
+const right = <A>(e: E.Either<unknown, A>): A => {
+  if (E.isLeft(e)) throw new Error(`expected a Right, got ${JSON.stringify(e.left)}`)
+  return e.right
+}
+
+// two sources, two cases each: TensorRT-LLM v0.9 and LMDeploy
+const trt = [byId('trtllm-v0.9-h100-llama2-7b-tp1-b896-128-128-tput'), byId('trtllm-v0.9-a100-80-llama2-70b-tp4-b1024-128-128-tput')]
+const lmd = [byId('lmdeploy-a100-llama2-7b-tp1-b1-128-128-tput'), byId('lmdeploy-a100-llama2-70b-tp4-b1-128-2048-tpot')]
+
+/** The file's cases with their measurements replaced by what the models predict with `value` of `constant`: a fit must find `value` again. */
+const measuredAt = (constant: FittedConstant, value: number, cases: ReadonlyArray<Case>): ReadonlyArray<Case> => {
+  const report = right(predictCases(constant.apply(defaultCostModels, value))(fileOf(cases)))
+  return cases.map((c, i) => ({ ...c, measured: { ...c.measured, value: report.cases[i]?.predicted ?? c.measured.value } }))
+}
+
+describe('fitLoss', () => {
+  it('the mean of |ln(predicted/measured)| over the predicted cases of the kinds asked, by hand', () => {
+    const r = (id: string, kind: CaseResult['kind'], predicted: number | null, measured: number): CaseResult => ({ id, kind, metric: 'm', predicted, measured, error: null, note: '' })
+    const results = [r('a', 'inference', 2, 1), r('b', 'inference', 1, 4), r('c', 'inference', null, 1), r('d', 'collective', 100, 1)]
+    // (ln 2 + ln 4) / 2 = 1.5 ln 2 = 1.03972; the unpredicted and the collective case are left out
+    expect(fitLoss(results, ['inference'])).toBeCloseTo(1.5 * Math.log(2), 12)
+    expect(fitLoss(results, ['training'])).toBe(Infinity)
+  })
+})
+
+describe('errorStats: the p90', () => {
+  it('the nearest-rank 90th percentile of the absolute errors: the 9th of 10, the 1st of 1', () => {
+    const r = (error: number): CaseResult => ({ id: String(error), kind: 'inference', metric: 'm', predicted: 1 + error, measured: 1, error, note: '' })
+    expect(errorStats([0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, 0.8, -0.9, 1].map(r)).p90).toBeCloseTo(0.9, 12)
+    expect(errorStats([r(-0.25)]).p90).toBeCloseTo(0.25, 12)
+    expect(errorStats([{ ...r(0), predicted: null, error: null }]).p90).toBeNull()
+  })
+})
+
+describe('fitConstants', () => {
+  it('finds again the value that produced the measurements (0.7, not the committed 0.85)', () => {
+    const cases = measuredAt(gemmSustainedFraction, 0.7, trt)
+    const fit = right(fitConstants(defaultCostModels, [gemmSustainedFraction])(fileOf(cases)))
+    expect(fit.values).toEqual({ GEMM_SUSTAINED_FRACTION: 0.7 })
+    expect(fit.loss).toBeCloseTo(0, 9)
+    // the committed value first, then at most every grid value, twice over
+    expect(fit.evaluations).toBeLessThanOrEqual(1 + 2 * gemmSustainedFraction.grid.length)
+  })
+
+  it('the value it returns is the best of its grid (brute force)', () => {
+    const file = fileOf([...trt, ...lmd])
+    const fit = right(fitConstants(defaultCostModels, [gemmSustainedFraction])(file))
+    const losses = gemmSustainedFraction.grid.map((v) => fitLoss(right(predictCases(gemmSustainedFraction.apply(defaultCostModels, v))(file)).cases, ['inference']))
+    expect(fit.loss).toBeCloseTo(Math.min(...losses), 12)
+  })
+
+  it('withConstants with no values is the committed models: the same predictions', () => {
+    const file = fileOf(trt)
+    expect(right(predictCases(withConstants(defaultCostModels, fittedConstants, {}))(file)).cases).toEqual(right(predictCases(defaultCostModels)(file)).cases)
+  })
+
+  it('refuses a fit larger than its bound before predicting anything', () => {
+    const huge: FittedConstant = { ...gemmSustainedFraction, grid: Array.from({ length: fitLimits.caseEvaluations }, (_, i) => 0.5 + i / (4 * fitLimits.caseEvaluations)) }
+    const result = fitConstants(defaultCostModels, [huge])(fileOf(trt))
+    expect(E.isLeft(result) && result.left[0]?.expected).toContain('at most 2000000 case predictions')
+  })
+
+  it('a malformed file is its issues, not a fit', () => {
+    const result = fitConstants(defaultCostModels, fittedConstants)({ format: 'meshplan-cases/1', cases: [{ id: 'x' }] })
+    expect(E.isLeft(result) && result.left.map((i) => i.path)).toContain('cases[0].measured')
+    for (const bad of [null, 'cases', 42, { format: 'meshplan-cases/1' }]) expect(E.isLeft(fitConstants(defaultCostModels, fittedConstants)(bad))).toBe(true)
+    expect(E.isLeft(leaveOneSourceOut(defaultCostModels, fittedConstants)('cases'))).toBe(true)
+  })
+})
+
+describe('leaveOneSourceOut', () => {
+  it('each source is predicted with the constants fitted on the other one alone', () => {
+    // TensorRT-LLM's measurements made at 0.7, LMDeploy's at 1.0: each is predicted with the other's value
+    const file = fileOf([...measuredAt(gemmSustainedFraction, 0.7, trt), ...measuredAt(gemmSustainedFraction, 1, lmd)])
+    const report = right(leaveOneSourceOut(defaultCostModels, [gemmSustainedFraction])(file))
+    expect(report.fits).toEqual([
+      { source: 'trtllm 0.9.0', cases: 2, constants: { GEMM_SUSTAINED_FRACTION: 1 } },
+      { source: 'lmdeploy 0.1.0a1', cases: 2, constants: { GEMM_SUSTAINED_FRACTION: 0.7 } },
+    ])
+    const expected = [
+      ...right(predictCases(gemmSustainedFraction.apply(defaultCostModels, 1))(fileOf(file.cases.slice(0, 2)))).cases,
+      ...right(predictCases(gemmSustainedFraction.apply(defaultCostModels, 0.7))(fileOf(file.cases.slice(2)))).cases,
+    ]
+    expect(report.cases.map((c) => c.predicted)).toEqual(expected.map((c) => c.predicted))
+    expect(report.summary.all.predicted).toBe(4)
+  })
+
+  it('the source of a case is its engine name and version, else its source', () => {
+    expect(caseSource({ engine: { name: 'vllm', version: '0.11.0' }, source: 'a blog' })).toBe('vllm 0.11.0')
+    expect(caseSource({ engine: { name: 'megatron' } })).toBe('megatron')
+    expect(caseSource({ source: 'a blog' })).toBe('a blog')
+    expect(caseSource(null)).toBe('unknown')
+  })
+})
+
+describe('the summary groups every case by source, generation, format and mode', () => {
+  it('on the repository calibration file', () => {
+    const report = right(predictCases(defaultCostModels)(calibration))
+    const counted = (groups: Readonly<Record<string, { readonly cases: number }>>): number => Object.values(groups).reduce((s, g) => s + g.cases, 0)
+    for (const groups of [report.summary.bySource, report.summary.byGeneration, report.summary.byFormat, report.summary.byMode]) expect(counted(groups)).toBe(calibration.cases.length)
+    expect(Object.keys(report.summary.byGeneration).sort()).toEqual(['ampere', 'blackwell', 'hopper'])
+    expect(report.cases.find((c) => c.id === 'trtllm-v0.9-h100-llama2-7b-tp1-b896-128-128-tput')).toMatchObject({ source: 'trtllm 0.9.0', generation: 'hopper', format: 'fp8', mode: 'static' })
+  })
+})
