@@ -25,26 +25,53 @@ export type CommKind = (typeof commKinds)[number]
 /**
  * The fraction of each kind of communication that runs concurrently with computation
  * of the same pipeline stage, each in [0, 1]. Hidden time is capped by the stage's
- * compute time: overlap can hide communication, never make computation faster.
+ * compute time: overlap can hide communication, never make computation faster. A
+ * training step reads `ep` and `cp` from here; its tensor- and pipeline-parallel
+ * overlap are mechanisms of the training engine, in {@link TrainingAssumptions}
+ * (`tpCommOverlap`, `ppCommOverlap`).
  */
 export type Overlap = Readonly<Record<CommKind, number>>
 
 /**
  * What the training composition assumes beyond the cost models, each replaceable in
  * `CostModels.training`:
- * - `dpOverlap: 1`: the per-micro-batch ZeRO-2/3 traffic (gradient reduce-scatter,
- *   parameter all-gathers) is bucketed and prefetched, so it runs concurrently with
- *   the stage's compute (DeepSpeed's `overlap_comm` and prefetch bucket; PyTorch FSDP's
- *   forward and backward prefetch). Hidden time is capped by the compute.
+ * - `dpOverlap: 1`: ZeRO-3 / FSDP runs unit by unit, one transformer layer per unit
+ *   (torchtitan and LLM Foundry wrap each block; Zhao et al. 2023, "PyTorch FSDP",
+ *   PVLDB 16(12), section 3.3): each unit's parameter all-gather is prefetched one unit
+ *   ahead, forward and again backward, and each unit's gradient reduce-scatter is issued
+ *   when its backward ends (FSDP's forward and backward prefetch, DeepSpeed ZeRO-3's
+ *   prefetch bucket), so each collective overlaps the compute of the unit beside it.
+ *   `dpOverlap` is the fraction of that collective that can: 1 hides it behind that
+ *   unit's compute up to the compute (a longer collective still costs the difference),
+ *   0 exposes it. ZeRO-2's per-micro-batch reduce-scatter runs the same way, without
+ *   gathers. The first gather and the last reduce-scatter of a micro-batch have no
+ *   compute beside them.
  * - `bucketParameters(dp)`: gradient bucket size in parameters; Megatron-Core's default
  *   `max(40,000,000, 1,000,000 · dp)` (`DistributedDataParallelConfig.bucket_size`).
  * - `overlapGradReduce: true`: the end-of-step reduction overlaps the last micro-batch's
  *   backward except the last bucket (`overlap_grad_reduce`); false exposes all of it.
+ * - `tpCommOverlap: 0`: the fraction of the tensor-parallel reduce-scatters and
+ *   all-gathers (sequence parallelism) that run concurrently with the layer's GEMMs,
+ *   chunk by chunk, as Transformer Engine's userbuffers do (Megatron-LM
+ *   `--tp-comm-overlap`, which requires `--sequence-parallel`; the decomposition of
+ *   Wang et al. 2023, "Overlap Communication with Dependent Computation via
+ *   Decomposition in Large Deep Learning Models", ASPLOS). Hidden time is capped by the
+ *   layer's GEMM time; without sequence parallelism the all-reduce is never overlapped.
+ *   0 is Megatron-Core's default (`ModelParallelConfig.tp_comm_overlap = False`).
+ * - `ppCommOverlap: 0`: the fraction of the pipeline sends and receives that run
+ *   concurrently with the next chunk's forward or backward (Megatron-LM's
+ *   `overlap_p2p_comm` in the interleaved schedule). 0 is Megatron-Core's default
+ *   (`ModelParallelConfig.overlap_p2p_comm = False`); Megatron-LM's current training
+ *   script turns it on for interleaved schedules (`arguments.py`:
+ *   `--no-overlap-p2p-communication` turns it off), which a case states with
+ *   `engine.options.pp_comm_overlap`.
  */
 export interface TrainingAssumptions {
   readonly dpOverlap: number
   readonly bucketParameters: (dp: number) => number
   readonly overlapGradReduce: boolean
+  readonly tpCommOverlap: number
+  readonly ppCommOverlap: number
 }
 
 /** Default training assumptions (see {@link TrainingAssumptions}). */
@@ -52,6 +79,8 @@ export const defaultTrainingAssumptions: TrainingAssumptions = {
   dpOverlap: 1,
   bucketParameters: (dp) => Math.max(40_000_000, 1_000_000 * dp),
   overlapGradReduce: true,
+  tpCommOverlap: 0,
+  ppCommOverlap: 0,
 }
 
 /** The models the planner composes. */

@@ -32,6 +32,7 @@ import { describe, validate, worldOf, type Strategy } from '@meshplan/parallelis
 import { estimateError, unphysical, type CostModels, type EstimateError } from '@meshplan/cost-models'
 import {
   activationConstants,
+  activationFlags,
   evaluateTraining,
   microConstants,
   recomputeIndex,
@@ -178,6 +179,7 @@ export const estimateTraining =
       microBatches: w.globalBatch / (w.microBatch * s.dp),
       recompute: w.recompute,
       zeroStage: w.zeroStage,
+      ...activationFlags(c.attentionKernel),
     })
     if (E.isLeft(memory)) return E.left(estimateError('invalid-workload', memory.left.message))
     const f = evaluateTraining(c, k.right, u.right, a, w.globalBatch, w.microBatch, w.recompute, w.zeroStage, trainingFigures())

@@ -16,7 +16,17 @@
  *     compute_i = 3·F_i + R_i                      (backward = 2 × forward, Narayanan et al. 2021, section 5.1)
  *     F_i = L·layer + L_dense·dense + L_moe·moe + [first]·embedding + [last]·(norm + LM head + loss)
  *     R_i = L·core (selective) | F_i without the edges (full) | 0   (Korthikanti et al. 2022, sections 4 and 5)
- *     exposed_i = Σ_kind comm_kind − min(Σ_kind overlap_kind · comm_kind, compute_i)
+ *     exposed_i = exposed_tp + exposed_ep,cp,pp + exposed_dp
+ *     exposed_tp = tp − min(o_tp · tp, GEMM_i)     (with sequence parallelism; GEMM_i the layers' GEMM seconds, forward,
+ *                                                  backward and recomputed: userbuffers overlap a collective with its GEMM)
+ *     exposed_ep,cp,pp = Σ comm_kind − min(Σ o_kind · comm_kind, compute_i − hidden_tp)
+ *     exposed_dp = the ZeRO-2/3 units' collectives beyond the compute beside them (below)
+ *
+ * The stage's layers and micro-batch are as the attention kernel of the compute model
+ * runs them (`attentionKernel`: FlashAttention, or Megatron-LM's unfused attention of
+ * 2021-22, whose stored activations keep the score matrices and the dropout masks,
+ * Korthikanti et al. 2022's `5as/h` terms), in the formats of the precision (FP8
+ * training: @meshplan/compute's fp8 GEMMs, @meshplan/memory's fp8 weight copies).
  *
  * Communication per micro-batch and stage (message sizes in nccl-tests' convention):
  * - TP: per layer, two all-reduces of the layer's output `b·s/cp·h` forward and two
@@ -39,8 +49,21 @@
  *   scatter-gather).
  * - DP under ZeRO-2, a reduce-scatter of the stage's gradients per micro-batch; under
  *   ZeRO-3 also an all-gather of its parameters forward and again backward
- *   (Rajbhandari et al. 2020, section 5.2 and 5.3); prefetched and bucketed, so they
- *   overlap with compute ({@link TrainingAssumptions}).
+ *   (Rajbhandari et al. 2020, section 5.2 and 5.3), unit by unit as PyTorch FSDP and
+ *   DeepSpeed run them (Zhao et al. 2023, "PyTorch FSDP", section 3.3): each transformer
+ *   layer is a unit, the stage's embedding and LM head one more (the root, gathered
+ *   first, kept until the backward ends, reduced last). With `L` layers of forward `f`,
+ *   backward `b` (recomputation included), per-layer gather `g` and reduce-scatter `r`,
+ *   the root's `g_e`, `r_e`, the embedding's compute `e₁` and the LM head's `e₂`
+ *   (backward twice), and `x ⊖ c = x − min(o_dp·x, c)` what of a collective `x` its
+ *   neighbour's compute `c` leaves:
+ *
+ *       forward:  g_e + (g ⊖ e₁) + (L − 1)·(g ⊖ f)         each layer prefetches the next one's gather
+ *       backward: (g ⊖ 2e₂) + (g ⊖ b) + (L − 2)·(g + r ⊖ b) + (r ⊖ b) + (r ⊖ 2e₁) + r_e
+ *
+ *   in the backward each layer prefetches the next gather while the previous layer's
+ *   reduce-scatter runs on the same links: both hide behind one layer's compute, not
+ *   twice ({@link zeroExposedSeconds}). ZeRO-2 is the same with no gathers.
  *
  * The pipeline (Narayanan et al. 2021, section 2.2): with `m` micro-batches and `v`
  * virtual stages, 1F1B and its interleaved form take `m·t_max + (Σ_i t_i − t_max)/v`;
@@ -65,7 +88,7 @@
  */
 import * as E from 'fp-ts/Either'
 import type { PreparedGroup } from '@meshplan/collectives'
-import { causalModelFlopsPerToken, modelFlopsPerToken, peakOf, precompute, TrainingPart, trainingParts } from '@meshplan/compute'
+import { causalModelFlopsPerToken, modelFlopsPerToken, peakOf, precompute, TrainingPart, trainingParts, type AttentionKernel } from '@meshplan/compute'
 import {
   communicationBytes,
   costModelError,
@@ -77,9 +100,9 @@ import {
   type TrainingAssumptions,
 } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
-import { kvElementsPerLayer, type ActivationInput, type MemoryModel, type ZeroStage } from '@meshplan/memory'
+import { defaultGradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, type ActivationInput, type MemoryModel, type ZeroStage } from '@meshplan/memory'
 import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
-import { expertDataParallel, layersOfStage, layout, type Order, type Strategy } from '@meshplan/parallelism'
+import { expertDataParallel, layersOfStage, layout, withEvenSplit, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { bytesPerElement } from '@meshplan/units'
 import type { RecomputeMode, TrainingWorkload } from './workload'
@@ -115,8 +138,12 @@ export interface TrainingContext {
   /** The device's dense peak in the compute format, FLOP/s. */
   readonly peak: number
   readonly weightBytes: number
-  /** Bytes per gradient element, reduced in the weights' format (Megatron-Core's `grad_reduce_in_fp32` default false). */
+  /** Bytes per gradient element, reduced in the weights' format, at least 16-bit (Megatron-Core's `grad_reduce_in_fp32` default false). */
   readonly gradientBytes: number
+  /** Bytes of fp8 weight copies per layer GEMM parameter (FP8 training; @meshplan/memory's `fp8WeightCopyBytes`). */
+  readonly fp8CopyBytes: number
+  /** The compute model's attention kernel: `unfused` keeps the score matrices and the dropout masks (Korthikanti et al. 2022). */
+  readonly attentionKernel: AttentionKernel
   /** Bytes of an activation element on the wire ({@link communicationBytes}). */
   readonly activationBytes: number
   readonly reserve: number
@@ -147,10 +174,22 @@ export interface StageClassConstants {
   /** Parameters on one GPU outside routed experts, and of routed experts. */
   readonly denseParameters: number
   readonly expertParameters: number
+  /** The layers' GEMM parameters outside routed experts, and of routed experts: what FP8 training keeps fp8 copies of. */
+  readonly gemmDenseParameters: number
+  readonly gemmExpertParameters: number
   /** Seconds of the gradient all-reduce, reduce-scatter and parameter all-gather of the stage over its data-parallel groups. */
   readonly allReduce: number
   readonly reduceScatter: number
   readonly allGather: number
+  /**
+   * ZeRO-3 / FSDP units: seconds of one layer's parameter all-gather and gradient
+   * reduce-scatter (the mean over the stage's layers), and of the root unit's (the
+   * embedding and LM head the stage holds).
+   */
+  readonly layerGather: number
+  readonly layerReduce: number
+  readonly rootGather: number
+  readonly rootReduce: number
   /** The last bucket's share of the reduction, in (0, 1]. */
   readonly bucket: number
   /** Seconds of the optimizer step, unsharded and sharded by ZeRO ≥ 1. */
@@ -193,6 +232,10 @@ export interface MicroConstants {
   readonly pp: number
   /** Backward TP seconds of one layer beyond the forward's: sequence parallelism's re-gathered GEMM inputs. */
   readonly tpRedo: number
+  /** The forward GEMM seconds of `layer`, `dense` and `moe` (what tensor-parallel communication can overlap with). */
+  readonly layerGemm: number
+  readonly denseGemm: number
+  readonly moeGemm: number
 }
 
 /** {@link activationConstants}: activation bytes one GPU keeps. */
@@ -220,6 +263,12 @@ export interface StageTimes {
   cp: number
   pp: number
   dp: number
+  /** What of each kind's communication is on the critical path. */
+  tpExposed: number
+  epExposed: number
+  cpExposed: number
+  ppExposed: number
+  dpExposed: number
   /** Communication hidden behind the compute. */
   hidden: number
   /** Compute plus exposed communication. */
@@ -258,7 +307,23 @@ const RECOMPUTE: Readonly<Record<RecomputeMode, number>> = { none: 0, selective:
 // -------------------------------------------------------------------------------------
 
 /** Zeroed {@link StageTimes} (every field present, so the inner loop sees one shape). */
-export const stageTimes = (): StageTimes => ({ forward: 0, forwardBackward: 0, recompute: 0, tp: 0, ep: 0, cp: 0, pp: 0, dp: 0, hidden: 0, total: 0 })
+export const stageTimes = (): StageTimes => ({
+  forward: 0,
+  forwardBackward: 0,
+  recompute: 0,
+  tp: 0,
+  ep: 0,
+  cp: 0,
+  pp: 0,
+  dp: 0,
+  tpExposed: 0,
+  epExposed: 0,
+  cpExposed: 0,
+  ppExposed: 0,
+  dpExposed: 0,
+  hidden: 0,
+  total: 0,
+})
 
 /** Zeroed {@link TrainingFigures} for `evaluateTraining` to fill. */
 export const trainingFigures = (): TrainingFigures => ({
@@ -305,7 +370,9 @@ export const trainingContext = (
     fullAttentionFlopsPerToken: fullAttention.right,
     peak: peak.right,
     weightBytes,
-    gradientBytes: weightBytes,
+    gradientBytes: defaultGradientBytes(precision),
+    fp8CopyBytes: fp8WeightCopyBytes(precision),
+    attentionKernel: models.compute.attentionKernel ?? 'flash',
     activationBytes: communicationBytes(precision),
     reserve: models.memory.reserve(cluster.device),
     capacity: cluster.device.memory,
@@ -322,7 +389,8 @@ export const trainingContext = (
 /** The degrees that place ranks (virtual stages and sequence parallelism do not move a rank's groups). */
 const placementKey = (s: Strategy): string => `${s.tp}/${s.pp}/${s.dp}/${s.cp}/${s.ep}/${s.etp}`
 
-const degreesKey = (s: Strategy): string => `${placementKey(s)}/${s.virtualStages}`
+/** The degrees and the pipeline split, which set the stages' layers. */
+const degreesKey = (s: Strategy): string => `${placementKey(s)}/${s.virtualStages}${s.pipelineSplit === undefined ? '' : JSON.stringify(s.pipelineSplit)}`
 
 type TrainingGroups = Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp-cp' | 'edp', PreparedGroup | undefined>>
 
@@ -391,18 +459,38 @@ export const strategyConstants = (c: TrainingContext, s: Strategy): E.Either<Est
       return bytes / (c.cluster.device.memoryBandwidth * Math.min(1, Math.max(1e-6, c.models.compute.efficiency.memory(bytes, c.cluster.device))))
     }
     const total = p.denseTotal + p.expertTotal
+    // FSDP units: each layer (its share of the stage's attention and norms, its dense MLP or its MoE block), and the root (embedding, LM head)
+    const L = layers.length
+    const denseLayers = L - moeLayers
+    const root = p.embedding + p.lmHead
+    const common = L > 0 ? (p.denseTotal - root - p.denseMlp - p.sharedExperts - p.router) / L : 0
+    const denseUnit = common + (denseLayers > 0 ? p.denseMlp / denseLayers : 0)
+    const moeUnit = common + (moeLayers > 0 ? (p.sharedExperts + p.router) / moeLayers : 0)
+    const expertUnit = moeLayers > 0 ? p.expertTotal / moeLayers : 0
+    const unit = (op: 'all_gather' | 'reduce_scatter', elementBytes: number): number =>
+      L === 0
+        ? 0
+        : (denseLayers * time(g['dp-cp'], op, denseUnit * elementBytes) +
+            moeLayers * (time(g['dp-cp'], op, moeUnit * elementBytes) + time(g.edp, op, expertUnit * elementBytes))) /
+          L
     const fresh: StageClassConstants = {
       ranks: 1,
       rank,
-      layers: layers.length,
+      layers: L,
       moeLayers,
       first,
       last,
       denseParameters: p.denseTotal,
       expertParameters: p.expertTotal,
+      gemmDenseParameters: p.attention + p.denseMlp + p.sharedExperts,
+      gemmExpertParameters: p.routedExperts,
       allReduce: time(g['dp-cp'], 'all_reduce', grads) + time(g.edp, 'all_reduce', expertGrads),
       reduceScatter: time(g['dp-cp'], 'reduce_scatter', grads) + time(g.edp, 'reduce_scatter', expertGrads),
       allGather: time(g['dp-cp'], 'all_gather', p.denseTotal * c.weightBytes) + time(g.edp, 'all_gather', p.expertTotal * c.weightBytes),
+      layerGather: unit('all_gather', c.weightBytes),
+      layerReduce: unit('reduce_scatter', c.gradientBytes),
+      rootGather: time(g['dp-cp'], 'all_gather', root * c.weightBytes),
+      rootReduce: time(g['dp-cp'], 'reduce_scatter', root * c.gradientBytes),
       bucket: total > 0 ? Math.min(1, bucket / total) : 1,
       optimizer: optimizer(false),
       optimizerSharded: optimizer(true),
@@ -437,7 +525,7 @@ export const microConstants = (c: TrainingContext, k: StrategyConstants, s: Stra
   const shapeKey = `${s.tp}/${s.cp}/${s.ep}/${s.etp}/${c.model.moe === undefined ? 0 : s.dp}/${s.sequenceParallel}/${microBatch}`
   let parts = c.parts.get(shapeKey)
   if (parts === undefined) {
-    const whole = precompute(c.models.compute, { arch: c.model, strategy: { ...s, pp: 1, virtualStages: 1 }, precision: c.precision, ppRank: 0 }, c.cluster.device)
+    const whole = precompute(c.models.compute, { arch: c.model, strategy: withEvenSplit({ ...s, pp: 1, virtualStages: 1 }), precision: c.precision, ppRank: 0 }, c.cluster.device)
     if (E.isLeft(whole)) return E.left(costModelError('compute')(whole.left))
     parts = trainingParts(whole.right, c.sequenceLength, microBatch, new Float64Array(TrainingPart.count))
     c.parts.set(shapeKey, parts)
@@ -463,10 +551,22 @@ export const microConstants = (c: TrainingContext, k: StrategyConstants, s: Stra
     pp: g.pp === undefined ? 0 : g.pp.time('send_recv', layerBytes / s.tp) + (s.sequenceParallel || g.tp === undefined ? 0 : g.tp.time('all_gather', layerBytes)),
     // sequence parallelism keeps only each rank's shard of the inputs of the QKV and first MLP GEMMs; the backward all-gathers them again for the weight gradients
     tpRedo: g.tp === undefined || !s.sequenceParallel ? 0 : 2 * g.tp.time('all_gather', layerBytes),
+    layerGemm: part(TrainingPart.layerGemm),
+    denseGemm: part(TrainingPart.denseGemm),
+    moeGemm: part(TrainingPart.moeGemm),
   }
   c.micro.set(microKey, out)
   return E.right(out)
 }
+
+/**
+ * What the memory model is told of the attention: FlashAttention keeps no score matrix
+ * and, as current recipes, no dropout; the unfused kernel stands for Megatron-LM's GPT
+ * recipe of 2021-22, score matrices and dropout masks kept (attention and hidden dropout,
+ * Korthikanti et al. 2022, section 4.1: the `34 + 5as/h` of their equation 1).
+ */
+export const activationFlags = (kernel: AttentionKernel): { readonly dropout: boolean; readonly flashAttention: boolean } =>
+  kernel === 'unfused' ? { dropout: true, flashAttention: false } : { dropout: false, flashAttention: true }
 
 /**
  * Activation bytes one GPU keeps per layer and micro-batch under `recompute`, from the
@@ -478,15 +578,14 @@ export const activationConstants = (c: TrainingContext, s: Strategy, microBatch:
   const known = c.activations.get(key)
   if (known !== undefined) return known
   const memory: MemoryModel = c.models.memory
-  // a two-stage pipeline separates the first stage's edge from the last's
+  // a two-stage pipeline separates the first stage's edge from the last's; the attention kernel says what a layer keeps
   const input: ActivationInput = {
     model: c.model,
-    strategy: { ...s, pp: 2, virtualStages: 1 },
+    strategy: withEvenSplit({ ...s, pp: 2, virtualStages: 1 }),
     sequenceLength: c.sequenceLength,
     microBatch,
     dtype: c.precision.activations,
-    dropout: false,
-    flashAttention: true,
+    ...activationFlags(c.attentionKernel),
   }
   const out: StoredActivations = {
     dense: memory.storedLayerBytes(input, recompute)(false),
@@ -504,23 +603,83 @@ export const activationConstants = (c: TrainingContext, s: Strategy, microBatch:
 // operations
 // -------------------------------------------------------------------------------------
 
+/** What of a collective of `x` seconds the compute `c` beside it leaves exposed, when `overlap` of it can run concurrently: `x − min(overlap·x, c)`. */
+const beyond = (x: number, c: number, overlap: number): number => {
+  const hideable = overlap * x
+  return x - (hideable < c ? hideable : c)
+}
+
+/**
+ * Seconds of ZeRO-2/3 traffic one micro-batch leaves exposed on a stage of `layers`
+ * FSDP units (see the module comment, which gives the formula): each layer's forward
+ * `layerForward` and backward `layerBackward`, the embedding's forward `firstForward`
+ * and the LM head's `lastForward` (their backward twice that), one layer's parameter
+ * gather `gather` and gradient reduce-scatter `reduce`, the root unit's `rootGather`
+ * and `rootReduce`; `overlap` is the fraction of a collective that can run beside
+ * compute (1: prefetched). ZeRO-2 passes no gathers.
+ */
+export const zeroExposedSeconds = (
+  layers: number,
+  layerForward: number,
+  layerBackward: number,
+  firstForward: number,
+  lastForward: number,
+  gather: number,
+  reduce: number,
+  rootGather: number,
+  rootReduce: number,
+  overlap: number,
+): number => {
+  if (layers === 0) return rootGather + rootReduce
+  // forward: the root's gather first, then each layer's gather behind the compute before it (the embedding, then layer by layer)
+  let exposed = rootGather + beyond(gather, firstForward, overlap) + (layers - 1) * beyond(gather, layerForward, overlap)
+  // backward: the last layer's gather behind the LM head's backward; then each layer prefetches the next gather while the
+  // previous layer's reduce-scatter runs, both behind that layer's backward; the first layer's reduce-scatter behind the embedding's
+  exposed += beyond(gather, 2 * lastForward, overlap)
+  if (layers >= 2) exposed += beyond(gather, layerBackward, overlap) + (layers - 2) * beyond(gather + reduce, layerBackward, overlap) + beyond(reduce, layerBackward, overlap)
+  exposed += beyond(reduce, 2 * firstForward, overlap) + rootReduce
+  return exposed
+}
+
 /** Seconds of one micro-batch on stage class `k` of a strategy with micro-batch constants `u` (see the module comment), written into `out`. */
 export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: StageClassConstants, u: MicroConstants, rc: number, zero: ZeroStage, out: StageTimes): StageTimes => {
   const full = rc === 2 ? 1 : 0
   const ov = c.models.overlap
+  const a = c.assumptions
   const L = k.layers
   const Lm = k.moeLayers
-  const inLayers = L * u.layer + (L - Lm) * u.dense + Lm * u.moe
-  const forward = inLayers + k.first * u.first + k.last * u.last
+  const Ld = L - Lm
+  const inLayers = L * u.layer + Ld * u.dense + Lm * u.moe
+  const firstForward = k.first * u.first
+  const lastForward = k.last * u.last
+  const forward = inLayers + firstForward + lastForward
   const extra = rc === 1 ? L * u.core : rc === 2 ? inLayers : 0
   const compute = 3 * forward + extra
   const tp = L * (u.tp * (2 + full) + u.tpRedo)
   const ep = Lm * u.ep * (2 + full)
   const cp = L * u.cp * (3 + full)
   const pp = 2 * strategy.virtualStages * u.pp
-  const dp = zero === 2 ? k.reduceScatter : zero === 3 ? 2 * k.allGather + k.reduceScatter : 0
-  const hideable = ov.tp * tp + ov.ep * ep + ov.pp * pp + ov.cp * cp + c.assumptions.dpOverlap * dp
-  const hidden = hideable < compute ? hideable : compute
+  // TP: userbuffers overlap each reduce-scatter and all-gather with its GEMM (sequence parallelism only), up to the GEMMs' time
+  const gemms = (L * u.layerGemm + Ld * u.denseGemm + Lm * u.moeGemm) * (3 + full)
+  const tpHideable = strategy.sequenceParallel ? a.tpCommOverlap * tp : 0
+  const tpHidden = tpHideable < gemms ? tpHideable : gemms
+  // EP, CP, PP: behind the rest of the compute
+  const rest = compute - tpHidden
+  const hideable = ov.ep * ep + ov.cp * cp + a.ppCommOverlap * pp
+  const hidden = hideable < rest ? hideable : rest
+  const share = hideable > 0 ? hidden / hideable : 0
+  // DP: ZeRO-2/3 unit by unit
+  let dp = 0
+  let dpExposed = 0
+  if (zero >= 2) {
+    const gather = zero === 3 ? k.layerGather : 0
+    const rootGather = zero === 3 ? k.rootGather : 0
+    // each layer gathered forward and again backward, the root once (kept until the backward ends); every unit reduced once
+    dp = 2 * L * gather + rootGather + L * k.layerReduce + k.rootReduce
+    const layerForward = L > 0 ? inLayers / L : 0
+    const layerBackward = L > 0 ? (2 * inLayers + extra) / L : 0
+    dpExposed = zeroExposedSeconds(L, layerForward, layerBackward, firstForward, lastForward, gather, k.layerReduce, rootGather, k.rootReduce, a.dpOverlap)
+  }
   out.forward = forward
   out.forwardBackward = 3 * forward
   out.recompute = extra
@@ -529,8 +688,13 @@ export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: 
   out.cp = cp
   out.pp = pp
   out.dp = dp
-  out.hidden = hidden
-  out.total = compute + tp + ep + cp + pp + dp - hidden
+  out.tpExposed = tp - tpHidden
+  out.epExposed = ep * (1 - ov.ep * share)
+  out.cpExposed = cp * (1 - ov.cp * share)
+  out.ppExposed = pp * (1 - a.ppCommOverlap * share)
+  out.dpExposed = dpExposed
+  out.hidden = tpHidden + hidden + (dp - dpExposed)
+  out.total = compute + out.tpExposed + out.epExposed + out.cpExposed + out.ppExposed + dpExposed
   return out
 }
 
@@ -553,6 +717,7 @@ export const stageBytes = (c: TrainingContext, s: StrategyConstants, k: StageCla
   const eO = zero >= 1 ? s.expertGroup : 1
   const states =
     c.weightBytes * (denseP / dW + expertP / eW) +
+    c.fp8CopyBytes * (k.gemmDenseParameters / dW + k.gemmExpertParameters / eW) +
     c.gradientBytes * (denseP / dG + expertP / eG) +
     c.models.memory.optimizerBytesPerParameter * (denseP / dO + expertP / eO)
   const inFlight = c.models.memory.microBatchesInFlight(s.strategy.pp, s.strategy.virtualStages, microBatches, k.rank)
@@ -633,12 +798,8 @@ export const evaluateTraining = (
   }
   const bubble = (sum - max) / v
   const iteration = m * max + bubble + drain + optimizer
-  // the slowest stage's parts, m times; hidden communication is taken from each kind in proportion to what could hide
+  // the slowest stage's parts, m times
   trainingStageSeconds(c, strategy, classes[slowest] as StageClassConstants, u, rc, zero, t)
-  const ov = c.models.overlap
-  const dpOverlap = c.assumptions.dpOverlap
-  const hideable = ov.tp * t.tp + ov.ep * t.ep + ov.pp * t.pp + ov.cp * t.cp + dpOverlap * t.dp
-  const share = hideable > 0 ? t.hidden / hideable : 0
   const tokensPerGpu = (globalBatch * c.sequenceLength) / iteration / s.world
   out.iteration = iteration
   out.tokensPerSecondPerGpu = tokensPerGpu
@@ -648,11 +809,11 @@ export const evaluateTraining = (
   out.fits = memory <= c.capacity
   out.compute = m * (t.forwardBackward + t.recompute)
   out.bubble = bubble
-  out.tp = m * t.tp * (1 - ov.tp * share)
-  out.ep = m * t.ep * (1 - ov.ep * share)
-  out.cp = m * t.cp * (1 - ov.cp * share)
-  out.pp = m * t.pp * (1 - ov.pp * share)
-  out.dp = m * t.dp * (1 - dpOverlap * share) + drain
+  out.tp = m * t.tpExposed
+  out.ep = m * t.epExposed
+  out.cp = m * t.cpExposed
+  out.pp = m * t.ppExposed
+  out.dp = m * t.dpExposed + drain
   out.optimizer = optimizer
   out.microBatches = m
   out.slowest = slowest

@@ -1,14 +1,15 @@
 import fc from 'fast-check'
 import { defaultCollectiveModel, estimate, type CollectiveOp } from '@meshplan/collectives'
-import { defaultComputeModel, modelFlopsPerToken } from '@meshplan/compute'
+import { defaultComputeModel, modelFlopsPerToken, withAttentionKernel } from '@meshplan/compute'
 import { defaultMemoryModel, trainingMemory, type ZeroStage } from '@meshplan/memory'
 import { defaultPrecision, models, precision, type Architecture } from '@meshplan/model'
 import { enumerate, strategy, type Strategy } from '@meshplan/parallelism'
 import { spanOf, unsafeClusterOf, type Cluster } from '@meshplan/topology'
 import { estimateTraining, type TrainingEstimate, type TrainingStageEstimate } from '../src/estimate'
-import { defaultCostModels } from '@meshplan/cost-models'
+import { defaultCostModels, defaultTrainingAssumptions } from '@meshplan/cost-models'
 import {
   activationConstants,
+  activationFlags,
   evaluateTraining,
   microConstants,
   stageBytes,
@@ -17,6 +18,7 @@ import {
   trainingContext,
   trainingFigures,
   trainingStageSeconds,
+  zeroExposedSeconds,
   type MicroConstants,
   type StageClassConstants,
   type StoredActivations,
@@ -245,11 +247,17 @@ describe('evaluateTraining: the figures', () => {
         let maxT = 0
         for (const cls of k.classes) {
           const total = trainingStageSeconds(c, s, cls, u, RC[w.recompute], w.zeroStage, t).total
-          // the default overlap: TP, EP and PP on the critical path, CP and ZeRO's per-micro-batch traffic hidden up to the compute
+          // the default overlap: TP, EP and PP on the critical path, CP hidden up to the compute, ZeRO's units each up to its neighbour's compute
           const compute = t.forwardBackward + t.recompute
           const comm = t.tp + t.ep + t.cp + t.pp + t.dp
-          expect(t.hidden).toBe(Math.min(t.cp + t.dp, compute))
+          expect(t.tpExposed).toBe(t.tp)
+          expect(t.epExposed).toBe(t.ep)
+          expect(t.ppExposed).toBe(t.pp)
+          expectClose(t.cp - t.cpExposed, Math.min(t.cp, compute), 1e-12)
+          expect(t.dpExposed).toBeLessThanOrEqual(t.dp * (1 + 1e-12))
+          expect(t.dpExposed).toBeGreaterThanOrEqual(0)
           expectClose(total, compute + comm - t.hidden, 1e-12)
+          expectClose(total, compute + t.tpExposed + t.epExposed + t.cpExposed + t.ppExposed + t.dpExposed, 1e-12)
           sumT += cls.ranks * total
           maxT = Math.max(maxT, total)
         }
@@ -583,17 +591,42 @@ describe('ZeRO: Llama-2-7B DP8 on one DGX H100, 16 sequences in micro-batches of
     expect(at(3).memory.fits).toBe(true)
   })
 
-  it('per micro-batch: no data-parallel traffic under ZeRO 0 and 1; a gradient reduce-scatter under 2; and two parameter all-gathers under 3', () => {
-    // 2Ψ bytes of bf16 gradients (and of bf16 parameters) over the 8 ranks of the node
-    const bytes = 2 * P
-    const rs = collective(h100x8, 'reduce_scatter', bytes, range(0, 7))
-    const ag = collective(h100x8, 'all_gather', bytes, range(0, 7))
+  it('per micro-batch, unit by unit (FSDP): nothing under ZeRO 0 and 1; each unit\'s reduce-scatter under 2; and each layer\'s gather forward and backward, the root\'s once, under 3', () => {
+    // a unit: one layer, 4·4096² + 3·4096·11008 + 2·4096 = 202,383,360 parameters, and its 1/32 of the final norm's 4096: 202,383,488;
+    // the root: the untied embedding and LM head, 2 · 32000 · 4096 = 262,144,000; all in bf16 over the 8 ranks of the node
+    const layer = 4 * 4096 ** 2 + 3 * 4096 * 11008 + 2 * 4096 + 4096 / 32
+    expect(layer).toBe(202_383_488)
+    const root = 2 * 32000 * 4096
+    expect(32 * layer + root).toBe(P)
+    const ranks = range(0, 7)
+    const rs = (params: number): number => collective(h100x8, 'reduce_scatter', 2 * params, ranks)
+    const ag = (params: number): number => collective(h100x8, 'all_gather', 2 * params, ranks)
     const dp = (z: ZeroStage): number => (at(z).stages[0] as TrainingStageEstimate).microBatch.communication.dp
     expect(dp(0)).toBe(0)
     expect(dp(1)).toBe(0)
-    expectClose(dp(2), rs)
-    expectClose(dp(3), 2 * ag + rs)
-    expect(dp(3)).toBeGreaterThan(dp(2))
+    expectClose(dp(2), 32 * rs(layer) + rs(root))
+    expectClose(dp(3), 2 * 32 * ag(layer) + ag(root) + 32 * rs(layer) + rs(root))
+    // 65 gathers and 33 reduce-scatters pay a collective's latency each: more than the whole-stage collectives
+    expect(dp(3)).toBeGreaterThan(2 * ag(P) + rs(P))
+  })
+
+  it('the exposed units of ZeRO 3: the root\'s gather and reduce-scatter, the first layer\'s gather beside the tiny embedding lookup and the last reduce-scatter beside its backward', () => {
+    const c = contextOf(llama7b, h100x8, 2048)
+    const k = rightOf(strategyConstants(c, s))
+    const u = rightOf(microConstants(c, k, s, 2))
+    const cls = k.classes[0] as StageClassConstants
+    const t = trainingStageSeconds(c, s, cls, u, RC.selective, 3, stageTimes())
+    const f = 32 * u.layer + 32 * u.dense
+    // worked through zeroExposedSeconds: layer forward f/32, backward (2f + 32·core)/32, embedding u.first, LM head u.last
+    const expected = zeroExposedSeconds(32, f / 32, (2 * f + 32 * u.core) / 32, u.first, u.last, cls.layerGather, cls.layerReduce, cls.rootGather, cls.rootReduce, 1)
+    expectClose(t.dpExposed, expected, 1e-12)
+    // NVLink gathers of 405 MB hide behind a layer's compute of two 2048-token sequences: what is left is the edges
+    expect(cls.layerGather).toBeLessThan(f / 32)
+    expectClose(
+      t.dpExposed,
+      cls.rootGather + Math.max(0, cls.layerGather - u.first) + Math.max(0, cls.layerGather - 2 * u.last) + Math.max(0, cls.layerReduce - 2 * u.first) + cls.rootReduce,
+      1e-12,
+    )
   })
 
   it('the optimizer step reads and writes 2·12 + 2 + 2 = 28 bytes per parameter it updates: all of Ψ under ZeRO 0, Ψ/8 from ZeRO 1', () => {
@@ -650,20 +683,67 @@ describe('the gradient reduction after the drain: Llama-2-7B, one micro-batch of
     })
   }
 
-  it('ZeRO 3, DP16 over two nodes, 256 tokens: the parameter gathers outlast the compute, so only the compute\'s worth of them hides', () => {
+  it('ZeRO 3, DP16 over two nodes, 256 tokens: every unit\'s collective outlasts the compute beside it, so the micro-batch is its traffic plus the one layer forward and the LM head forward that have none beside them', () => {
     const cluster = unsafeClusterOf('dgx-h100', 2)
-    const e = estimateOf(inputOf(llama7b, cluster, strategy({ dp: 16 }), { globalBatch: 16, microBatch: 1, sequenceLength: 256, recompute: 'none', zeroStage: 3 }))
+    const s16 = strategy({ dp: 16 })
+    const w: TrainingWorkload = { globalBatch: 16, microBatch: 1, sequenceLength: 256, recompute: 'none', zeroStage: 3 }
+    const e = estimateOf(inputOf(llama7b, cluster, s16, w))
     const st = (e.stages[0] as TrainingStageEstimate).microBatch
-    const compute = st.forward + st.backward + st.recompute
-    // 2 all-gathers of 2Ψ bytes of parameters and a reduce-scatter of 2Ψ bytes of gradients over the 16 ranks
-    const dp = 2 * collective(cluster, 'all_gather', 2 * P, range(0, 15)) + collective(cluster, 'reduce_scatter', 2 * P, range(0, 15))
-    expectClose(st.communication.dp, dp)
-    expect(dp).toBeGreaterThan(compute)
-    // hidden = min(dp, compute) = compute: the micro-batch takes as long as its traffic
-    expect(st.hidden).toBe(compute)
-    expectClose(st.total, dp)
+    // units as in the ZeRO tests above, over the 16 ranks of two nodes
+    const layer = 202_383_488
+    const root = 2 * 32000 * 4096
+    const ranks = range(0, 15)
+    const g = collective(cluster, 'all_gather', 2 * layer, ranks)
+    const r = collective(cluster, 'reduce_scatter', 2 * layer, ranks)
+    const ge = collective(cluster, 'all_gather', 2 * root, ranks)
+    const re = collective(cluster, 'reduce_scatter', 2 * root, ranks)
+    const traffic = 64 * g + ge + 32 * r + re
+    expectClose(st.communication.dp, traffic)
+    // a layer's forward f, backward b = 2f; the embedding e₁ and the LM head e₂
+    const c = contextOf(llama7b, cluster, 256)
+    const u = rightOf(microConstants(c, rightOf(strategyConstants(c, s16)), s16, 1))
+    const f = u.layer + u.dense
+    expect(r).toBeGreaterThan(2 * f)
+    expect(g).toBeGreaterThan(2 * u.last)
+    // forward:  g_e + (g − e₁) + 31·(g − f); backward: (g − 2e₂) + (g − b) + 30·(g + r − b) + (r − b) + (r − 2e₁) + r_e;
+    // with compute 96f + 3e₁ + 3e₂ the micro-batch is 64g + 32r + g_e + r_e + f + e₂
+    expectClose(st.total, traffic + f + u.last, 1e-12)
     // one micro-batch, no pipeline, nothing after the drain: the step is that micro-batch and the optimizer
-    expectClose(e.iterationSeconds, dp + e.breakdown.optimizer)
+    expectClose(e.iterationSeconds, st.total + e.breakdown.optimizer)
+  })
+})
+
+describe('zeroExposedSeconds: ZeRO-3 units worked by hand', () => {
+  // 4 layers of forward 10 and backward 20, embedding 1, LM head 3; gathers 12, reduce-scatters 8, the root's 5 and 6
+  it('prefetched (overlap 1): forward 5 + (12 − 1) + 3·(12 − 10) = 22; backward (12 − 6) + 0 + 2·(20 − 20) + 0 + (8 − 2) + 6 = 18', () => {
+    // backward: the last layer's gather behind the LM head's backward 6; layer 4's backward 20 hides the next gather 12;
+    // layers 3 and 2 each see a gather and a reduce-scatter, 12 + 8 = 20 = their backward; layer 1's 20 hides the reduce 8;
+    // the embedding's backward 2 hides 2 of the first layer's reduce-scatter 8; the root's 6 last
+    expect(zeroExposedSeconds(4, 10, 20, 1, 3, 12, 8, 5, 6, 1)).toBe(22 + 18)
+  })
+
+  it('a gather and a reduce-scatter on the same links do not both hide behind one backward: 2 layers\' worth of 12 + 8 against 15', () => {
+    // backward 15 < 12 + 8 = 20: each middle layer leaves 5
+    const wide = zeroExposedSeconds(4, 10, 15, 1, 3, 12, 8, 5, 6, 1)
+    expect(wide - zeroExposedSeconds(4, 10, 20, 1, 3, 12, 8, 5, 6, 1)).toBe(2 * 5)
+  })
+
+  it('not overlapped (overlap 0): all the traffic, 2·4·12 + 5 + 4·8 + 6 = 139', () => {
+    expect(zeroExposedSeconds(4, 10, 20, 1, 3, 12, 8, 5, 6, 0)).toBe(139)
+  })
+
+  it('law: between the exposed root collectives and the whole traffic, and never more exposed with more overlap', () => {
+    const positive = fc.double({ min: 0, max: 100, noNaN: true })
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 64 }), positive, positive, positive, positive, positive, positive, positive, positive, fc.double({ min: 0, max: 1, noNaN: true }), (L, f, b, e1, e2, g, r, ge, re, o) => {
+        const exposed = zeroExposedSeconds(L, f, b, e1, e2, g, r, ge, re, o)
+        const traffic = L === 0 ? ge + re : 2 * L * g + ge + L * r + re
+        expect(exposed).toBeGreaterThanOrEqual(ge + re - 1e-9)
+        expect(exposed).toBeLessThanOrEqual(traffic * (1 + 1e-12) + 1e-9)
+        expect(zeroExposedSeconds(L, f, b, e1, e2, g, r, ge, re, 0)).toBeCloseTo(traffic, 9)
+        expect(zeroExposedSeconds(L, f, b, e1, e2, g, r, ge, re, 1)).toBeLessThanOrEqual(exposed + 1e-9)
+      }),
+    )
   })
 })
 
@@ -763,5 +843,167 @@ describe('estimateTraining: rejections', () => {
       estimateTraining(defaultCostModels)({ ...inputOf(llama7b, unsafeClusterOf('dgx-a100-80gb', 1), strategy({ dp: 8 }), w), precision: precision({ activations: 'fp8' }) }),
     )
     expect(e.code).toBe('cost-model')
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// the training engine's overlap knobs
+// -------------------------------------------------------------------------------------
+
+describe('tpCommOverlap and ppCommOverlap (Megatron-LM --tp-comm-overlap, overlap_p2p_comm): GPT-3 175B TP8 PP8 DP2, 32 micro-batches of 1', () => {
+  const w: TrainingWorkload = { globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'selective', zeroStage: 1 }
+  const overlapped = (tpCommOverlap: number, ppCommOverlap: number) => ({ ...defaultCostModels, training: { ...defaultTrainingAssumptions, tpCommOverlap, ppCommOverlap } })
+  const timesOf = (models: typeof defaultCostModels, s: Strategy): { k: StrategyConstants; u: MicroConstants; c: TrainingContext } => {
+    const c = rightOf(trainingContext(models, { model: gpt3, cluster: h100x128, precision: defaultPrecision, sequenceLength: 2048 }))
+    const k = rightOf(strategyConstants(c, s))
+    return { c, k, u: rightOf(microConstants(c, k, s, 1)) }
+  }
+
+  it('both default to off, as Megatron-Core (ModelParallelConfig.tp_comm_overlap and overlap_p2p_comm False)', () => {
+    expect(defaultTrainingAssumptions.tpCommOverlap).toBe(0)
+    expect(defaultTrainingAssumptions.ppCommOverlap).toBe(0)
+  })
+
+  it('with sequence parallelism, userbuffers hide the TP collectives behind the layers\' GEMMs: exposed = tp − min(tp, 3 · 12 · (attention + MLP GEMMs))', () => {
+    const s = strategy({ tp: 8, pp: 8, dp: 2, sequenceParallel: true })
+    const { c, k, u } = timesOf(overlapped(1, 0), s)
+    const mid = k.classes[k.rankClass[1] ?? -1] as StageClassConstants
+    const t = trainingStageSeconds(c, s, mid, u, RC.selective, 1, stageTimes())
+    // 12 layers, each 2 reduce-scatter + all-gather pairs forward, 2 backward, and 2 re-gathers of sequence parallelism
+    expectClose(t.tp, 12 * (2 * u.tp + u.tpRedo))
+    const gemms = 3 * 12 * (u.layerGemm + u.denseGemm)
+    expect(t.tp).toBeLessThan(gemms)
+    expect(t.tpExposed).toBe(0)
+    // off: every TP second exposed
+    const off = trainingStageSeconds(timesOf(defaultCostModels, s).c, s, mid, u, RC.selective, 1, stageTimes())
+    expect(off.tpExposed).toBe(off.tp)
+    expectClose(off.total - t.total, t.tp, 1e-12)
+  })
+
+  it('without sequence parallelism the all-reduces stay exposed (Megatron-LM refuses --tp-comm-overlap without --sequence-parallel)', () => {
+    const s = strategy({ tp: 8, pp: 8, dp: 2 })
+    const { c, k, u } = timesOf(overlapped(1, 0), s)
+    const t = trainingStageSeconds(c, s, k.classes[0] as StageClassConstants, u, RC.selective, 1, stageTimes())
+    expect(t.tpExposed).toBe(t.tp)
+  })
+
+  it('pipeline sends hide behind the stage\'s compute with ppCommOverlap 1: 2 · v sends, none exposed', () => {
+    const s = strategy({ tp: 8, pp: 8, dp: 2, sequenceParallel: true, virtualStages: 2 })
+    const { c, k, u } = timesOf(overlapped(0, 1), s)
+    const t = trainingStageSeconds(c, s, k.classes[0] as StageClassConstants, u, RC.selective, 1, stageTimes())
+    expectClose(t.pp, 2 * 2 * u.pp)
+    expect(t.ppExposed).toBe(0)
+    const e = rightOf(estimateTraining(overlapped(0, 1))(inputOf(gpt3, h100x128, s, w)))
+    expect(e.breakdown.exposed.pp).toBe(0)
+    expect(estimateOf(inputOf(gpt3, h100x128, s, w)).breakdown.exposed.pp).toBeGreaterThan(0)
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// the attention kernel
+// -------------------------------------------------------------------------------------
+
+describe('the unfused attention kernel (Megatron-LM 2021-22): GPT-3 175B TP8 PP8 DP2, micro-batches of 1 × 2048', () => {
+  const unfusedModels = { ...defaultCostModels, compute: withAttentionKernel('unfused')(defaultComputeModel) }
+  const s = strategy({ tp: 8, pp: 8, dp: 2 })
+  const w: TrainingWorkload = { globalBatch: 64, microBatch: 1, sequenceLength: 2048, recompute: 'none', zeroStage: 1 }
+  const c = rightOf(trainingContext(unfusedModels, { model: gpt3, cluster: h100x128, precision: defaultPrecision, sequenceLength: 2048 }))
+
+  it('keeps the score matrices and the dropout masks: Korthikanti et al.\'s equation 2, sbh(10 + 24/t + 5as/(ht)) per layer', () => {
+    // sbh = 2048 · 12288 = 25,165,824; 5as/(ht) = 5 · 96 · 2048 / (12288 · 8) = 10: 25,165,824 · (10 + 3 + 10) = 578,813,952 bytes
+    const a = activationConstants(c, s, 1, 'none')
+    expect(a.dense).toBe(578_813_952)
+    // selective recomputation drops the scores: sbh(10 + 24/t) = 25,165,824 · 13
+    expect(activationConstants(c, s, 1, 'selective').dense).toBe(25_165_824 * 13)
+    // the first stage keeps the embedding's dropout mask per micro-batch in flight, sbh bytes
+    expect(a.firstPerMicroBatch).toBe(25_165_824)
+  })
+
+  it('the estimate\'s memory is trainingMemory\'s with the same kernel, and the step is slower than with FlashAttention', () => {
+    const unfused = rightOf(estimateTraining(unfusedModels)(inputOf(gpt3, h100x128, s, w)))
+    const flash = estimateOf(inputOf(gpt3, h100x128, s, w))
+    const slow = rightOf(
+      trainingMemory(defaultMemoryModel)({
+        model: gpt3,
+        strategy: s,
+        precision: defaultPrecision,
+        device: h100x128.device,
+        sequenceLength: 2048,
+        microBatch: 1,
+        microBatches: 32,
+        recompute: 'none',
+        zeroStage: 1,
+        dropout: true,
+        flashAttention: false,
+      }),
+    )
+    expectClose(unfused.memory.peak, slow.peak.total, 1e-12)
+    expect(unfused.memory.peak).toBeGreaterThan(flash.memory.peak)
+    expect(unfused.iterationSeconds).toBeGreaterThan(flash.iterationSeconds)
+    expect(unfused.breakdown.compute).toBeGreaterThan(flash.breakdown.compute)
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// FP8 training and uneven stages
+// -------------------------------------------------------------------------------------
+
+describe('FP8 training and uneven pipeline stages: the fast path\'s memory is trainingMemory\'s', () => {
+  const fp8 = precision({ weights: 'bf16', activations: 'fp8', kvCache: 'bf16' })
+
+  it('law: for random candidates in FP8 (bf16 weights, fp8 activations), with either attention kernel, every stage class\'s bytes equal trainingMemory\'s', () => {
+    const kernels = [defaultCostModels, { ...defaultCostModels, compute: withAttentionKernel('unfused')(defaultComputeModel) }] as const
+    const contexts = kernels.map((models) => spaces.map((sp) => rightOf(trainingContext(models, { model: sp.model, cluster: sp.cluster, precision: fp8, sequenceLength: sp.sequenceLength }))))
+    fc.assert(
+      fc.property(candidateArb, fc.integer({ min: 0, max: 1 }), ({ space, s, w, m }, kernel) => {
+        const sp = spaces[space] as (typeof spaces)[number]
+        const c = contexts[kernel]?.[space] as TrainingContext
+        const { k, a } = figuresOf(c, s, w)
+        const slow = rightOf(
+          trainingMemory(defaultMemoryModel)({
+            model: sp.model,
+            strategy: s,
+            precision: fp8,
+            device: sp.cluster.device,
+            sequenceLength: w.sequenceLength,
+            microBatch: w.microBatch,
+            microBatches: m,
+            recompute: w.recompute,
+            zeroStage: w.zeroStage,
+            ...activationFlags(kernel === 1 ? 'unfused' : 'flash'),
+          }),
+        )
+        for (let i = 0; i < k.classes.length; i++) {
+          const ranks = range(0, s.pp - 1).filter((r) => k.rankClass[r] === i)
+          const fullest = Math.max(...ranks.map((r) => slow.stages[r]?.total ?? Number.NaN))
+          const bytes = stageBytes(c, k, k.classes[i] as StageClassConstants, a, m, w.recompute === 'full', w.zeroStage)
+          expect((bytes - fullest) / fullest).toBeCloseTo(0, 12)
+        }
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  it('Llama-3.1-405B, 126 layers, TP8 PP16 DP8 on 1,024 H100, the embedding and the loss counted in the split: stages of 7, 8 … 8, 7 layers', () => {
+    const llama405b = models['llama-3.1-405b']
+    const cluster = unsafeClusterOf('dgx-h100', 128)
+    const s = strategy({ tp: 8, pp: 16, dp: 8, sequenceParallel: true, pipelineSplit: { embeddingInSplit: true, lossInSplit: true } })
+    const w: TrainingWorkload = { globalBatch: 128, microBatch: 1, sequenceLength: 8192, recompute: 'full', zeroStage: 1 }
+    const e = estimateOf(inputOf(llama405b, cluster, s, w))
+    expect(e.stages.map((st) => [st.ranks.length, st.layers, st.holds])).toEqual([
+      [1, 7, ['embedding']],
+      [14, 8, []],
+      [1, 7, ['lm_head']],
+    ])
+    expect(e.description).toBe('TP8 PP16 DP8 SP (embedding and loss in the split)')
+    // the even split is refused: 126 layers do not divide into 16 stages
+    expect(leftOf(estimateTraining(defaultCostModels)(inputOf(llama405b, cluster, strategy({ tp: 8, pp: 16, dp: 8, sequenceParallel: true }), w))).code).toBe('invalid-strategy')
+    // the bubble is still (Σ t_i − t_max)/v over the uneven stages
+    const sum = e.stages.reduce((a, st) => a + st.ranks.length * st.microBatch.total, 0)
+    const max = Math.max(...e.stages.map((st) => st.microBatch.total))
+    expectClose(e.breakdown.bubble, sum - max, 1e-12)
+    // the same layers with first 6 and last 8 given: stages of 6, 8 … 8, 8
+    const given = estimateOf(inputOf(llama405b, cluster, { ...s, pipelineSplit: { firstStageLayers: 6, lastStageLayers: 8 } }, w))
+    expect(given.stages.map((st) => st.layers)).toEqual([6, 8, 8])
   })
 })
