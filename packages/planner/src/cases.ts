@@ -23,12 +23,13 @@ import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
 import { clusterFromHardware, collectiveMetrics, CollectiveWorkload, Hardware, MoeExchangeWorkload, moeExchangeOps, predictCase, summarize, unsupportedHardware } from '@meshplan/collectives'
+import { withAttentionKernel } from '@meshplan/compute'
 import { fractionReserve } from '@meshplan/memory'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, type Precision } from '@meshplan/model'
 import { decodeStrategy, strategy, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { closed, decodeWith, nonNegativeInt, numberWhere, oneOf, positiveInt, positiveNumber, rerootIssues, type DecodeIssue } from '@meshplan/units'
-import type { CostModels } from '@meshplan/cost-models'
+import { defaultTrainingAssumptions, type CostModels } from '@meshplan/cost-models'
 import { decodeInferenceWorkload, estimateInference, type InferenceEstimate, type InferenceInput } from '@meshplan/inference'
 import { decodeTrainingWorkload, estimateTraining, type TrainingEstimate, type TrainingInput } from '@meshplan/training'
 
@@ -127,19 +128,10 @@ const CaseHead = closed(
 )
 type CaseHead = t.TypeOf<typeof CaseHead>
 
-/** Fields of a case's `parallelism` beyond the strategy's: the measured-case format's, which the algebra has no place for yet. */
-const ParallelismExtras = closed(
-  {},
-  {
-    redundant_experts: nonNegativeInt,
-    first_stage_layers: positiveInt,
-    last_stage_layers: positiveInt,
-    embedding_in_pipeline_split: t.boolean,
-    loss_in_pipeline_split: t.boolean,
-  },
-)
+/** Fields of a case's `parallelism` beyond the strategy's (which holds the uneven pipeline split): the measured-case format's, which the algebra has no place for yet. */
+const ParallelismExtras = closed({}, { redundant_experts: nonNegativeInt })
 type ParallelismExtras = t.TypeOf<typeof ParallelismExtras>
-const extraKeys = ['redundant_experts', 'first_stage_layers', 'last_stage_layers', 'embedding_in_pipeline_split', 'loss_in_pipeline_split'] as const
+const extraKeys = ['redundant_experts'] as const
 
 /** One pool of a disaggregated deployment. */
 const PoolFile = closed({ instances: positiveInt, parallelism: t.unknown }, { hardware: t.unknown }, 'a pool { instances, parallelism, hardware? }')
@@ -185,22 +177,17 @@ const decodeCaseParallelism = (u: unknown, path: string): E.Either<ReadonlyArray
   return E.right({ strategy: s.right, extras: x.right })
 }
 
-/** Why a case's parallelism asks for what the algebra does not represent yet, if it does. */
+/** Why a case's parallelism asks for what the algebra does not represent yet, if it does (uneven pipeline stages it does: `decodeStrategy`). */
 const unmodelledParallelism = (x: ParallelismExtras): string | undefined =>
-  (x.redundant_experts ?? 0) > 0
-    ? 'parallelism.redundant_experts: redundant expert replicas are not modelled yet'
-    : x.first_stage_layers !== undefined || x.last_stage_layers !== undefined
-      ? 'parallelism.first_stage_layers / last_stage_layers: uneven pipeline stages are not modelled yet'
-      : x.embedding_in_pipeline_split === true || x.loss_in_pipeline_split === true
-        ? 'parallelism.embedding_in_pipeline_split / loss_in_pipeline_split: counting the embedding or the loss as a layer in the split is not modelled yet'
-        : undefined
+  (x.redundant_experts ?? 0) > 0 ? 'parallelism.redundant_experts: redundant expert replicas are not modelled yet' : undefined
 
-/** Why the estimate cannot honour the engine options of a case as written, if it cannot (the options the models assume are honoured). */
-const unmodelledEngine = (options: EngineOptions | undefined, kind: CaseKind): string | undefined => {
+/**
+ * Why the estimate cannot honour the engine options of a case as written, if it cannot
+ * (the options the models assume are honoured; `attention_kernel`, `tp_comm_overlap` and
+ * `pp_comm_overlap` are mapped onto the models by `caseDeployment`).
+ */
+const unmodelledEngine = (options: EngineOptions | undefined, _kind: CaseKind): string | undefined => {
   if (options === undefined) return undefined
-  if (options.attention_kernel === 'unfused') return 'engine.options.attention_kernel "unfused": attention that writes the score matrix to memory is not modelled yet (a fused, FlashAttention-style kernel is)'
-  if (kind === 'training' && options.tp_comm_overlap === true) return 'engine.options.tp_comm_overlap: tensor-parallel communication overlapped with GEMMs is not modelled yet'
-  if (kind === 'training' && options.pp_comm_overlap === true) return 'engine.options.pp_comm_overlap: pipeline communication overlapped with compute is not modelled yet'
   if (options.two_batch_overlap === true) return 'engine.options.two_batch_overlap: MoE exchange overlapped with the other micro-batch is not modelled yet'
   return undefined
 }
@@ -262,7 +249,22 @@ const caseDeployment = <W>(
     strategy: parallelism.right.strategy,
     precision: precision.right,
     workload: w.right,
-    models: (m: CostModels) => (utilisation === undefined ? m : { ...m, memory: { ...m.memory, reserve: fractionReserve(1 - utilisation) } }),
+    // the engine's memory utilisation; its attention kernel (@meshplan/compute); Transformer Engine's userbuffers and Megatron's
+    // p2p overlap, each a collective hidden up to the compute beside it (@meshplan/cost-models' TrainingAssumptions)
+    models: (m: CostModels) => {
+      const options = head.engine?.options
+      const training = m.training ?? defaultTrainingAssumptions
+      return {
+        ...m,
+        ...(utilisation === undefined ? {} : { memory: { ...m.memory, reserve: fractionReserve(1 - utilisation) } }),
+        ...(options?.attention_kernel === undefined ? {} : { compute: withAttentionKernel(options.attention_kernel)(m.compute) }),
+        training: {
+          ...training,
+          ...(options?.tp_comm_overlap === undefined ? {} : { tpCommOverlap: options.tp_comm_overlap ? 1 : 0 }),
+          ...(options?.pp_comm_overlap === undefined ? {} : { ppCommOverlap: options.pp_comm_overlap ? 1 : 0 }),
+        },
+      }
+    },
     unmodelled:
       (head.pools === undefined ? undefined : 'pools: disaggregated prefill and decode pools are not modelled yet') ??
       unsupportedHardware(hardware.right) ??
