@@ -2,8 +2,13 @@
  * Collective cases of a measured-case file (`meshplan-cases/1`, see the validation
  * FORMAT.md): decoding them at the boundary, turning a case's `hardware` object into a
  * cluster and the group of its `num_gpus` ranks, predicting the measured metric
- * (`busbw_gbps` or `time_us`) and summarising the errors,
+ * (`busbw_gbps` or `time_us`) as nccl-tests would print it, and summarising the errors,
  * `(predicted - measured) / measured`, as a markdown table.
+ *
+ * What the format does not say is read from where it can be: the scale-out fabric
+ * (InfiniBand, RoCE, GPUDirect-TCPXO), which sets the network latency when the case
+ * gives none, from the case's `notes` and `source` (`CaseContext`); how nccl-tests drove
+ * the GPUs (one process per node or per GPU) from nccl-tests' own conventions.
  *
  * @example
  * import { calibrationTable, defaultCollectiveModel, predictCaseFile } from '@meshplan/collectives'
@@ -15,9 +20,9 @@ import * as t from 'io-ts'
 import type { Cluster, GroupSpan, Link, Tier } from '@meshplan/topology'
 import { latencies, spanOf } from '@meshplan/topology'
 import { bytes, bytesPerSecond, closed, decodeWith, describeIssue, dtypes, flopsPerSecond, oneOf, physical, physicalCount, physicalNumber, positiveInt, positiveNumber, seconds } from '@meshplan/units'
-import type { Dtype, FlopsPerSecond } from '@meshplan/units'
+import type { Dtype, FlopsPerSecond, Seconds } from '@meshplan/units'
 import { estimate, type CollectiveModel } from './model'
-import { collectiveOps } from './op'
+import { busFactor, collectiveOps } from './op'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -114,6 +119,21 @@ export const CollectiveCase = t.type({
 })
 export type CollectiveCase = t.TypeOf<typeof CollectiveCase>
 
+/**
+ * What a case says beside its hardware and workload, in words: its `notes` and
+ * `source`, and its `engine.name`. The fabric of the network is read from the words
+ * (`fabricNamedIn`); an engine other than nccl-tests has no nccl-tests launch floor.
+ */
+export interface CaseContext {
+  readonly notes?: string
+  readonly source?: string
+  readonly engine?: string
+}
+
+/** Scale-out fabrics with figures of their own. */
+export const scaleOutFabrics = ['infiniband', 'roce', 'tcpxo'] as const
+export type ScaleOutFabric = (typeof scaleOutFabrics)[number]
+
 /** One case predicted, or the reason it could not be. */
 export interface CaseResult {
   readonly id: string
@@ -141,9 +161,72 @@ export interface ErrorSummary {
 
 /**
  * Latency of a link when a case does not give one: topology's presets (`latencies`),
- * 1 µs for a scale-up fabric, 5 µs for the network.
+ * 1 µs for a scale-up fabric, 5 µs for the network (InfiniBand or RoCE, the fabrics
+ * NCCL's network figures are for); a named fabric adds `fabricExtraLatency`.
  */
 export const defaultHardwareLatency = { scaleUp: latencies.nvlink, scaleOut: latencies.network } as const
+
+/**
+ * What one network step of a fabric costs beyond NCCL's InfiniBand figures, as the
+ * fabric's NCCL network plugin reports it to NCCL's tuner (`latencyInter`, added to
+ * every network step, twice with Simple):
+ * - InfiniBand and RoCE: 0, NCCL's IB transport reports none (`net_ib/init.cc`:
+ *   `props->latency = 0; // Not set`); NCCL's `hwLatencies` NET row is their figure.
+ * - GPUDirect-TCPX/TCPXO (GCP A3): 80 µs, the network latency Google's TCPXO scripts
+ *   report to NCCL (google/nccl-plugin-gpudirect-tcpxo `tcpxo_scripts/run-nccl.sh`:
+ *   `NCCL_GPUDIRECTTCPX_REPORT_NETWORK_LATENCY=80`).
+ * AWS EFA is not listed: its plugin reports a tuning figure (aws-ofi-nccl: 150 µs "for
+ * historical reasons", or a per-platform value), not a latency.
+ */
+export const fabricExtraLatency: { readonly [F in ScaleOutFabric]: Seconds } = {
+  infiniband: seconds(0),
+  roce: seconds(0),
+  tcpxo: seconds(80e-6),
+}
+
+/**
+ * The scale-out fabric a case's words name, if they name one: `TCPX`/`TCPXO` (GCP
+ * GPUDirect-TCPX/O); else RoCE or InfiniBand (`InfiniBand`, `IB`, `NDR`, `HDR`, `XDR`)
+ * when only one of the two is named ("IB vs RoCE not stated" names neither). The case
+ * format has no field for the fabric; a case's `notes` and `source` are where its
+ * authors name it.
+ */
+export const fabricNamedIn = (text: string): ScaleOutFabric | undefined => {
+  if (/tcpx/i.test(text)) return 'tcpxo'
+  const roce = /\broce\b/i.test(text)
+  const infiniband = /infiniband|\bIB\b|\b[NHX]DR\b/.test(text)
+  return roce === infiniband ? undefined : roce ? 'roce' : 'infiniband'
+}
+
+const fabricOfContext = (context: CaseContext | undefined): ScaleOutFabric | undefined =>
+  context === undefined ? undefined : fabricNamedIn(`${context.notes ?? ''} ${context.source ?? ''}`)
+
+/**
+ * nccl-tests' host cost per GPU and iteration: 4.315 µs, fitted
+ * (`scripts/fit-launch-floor.js`) as the lowest time per GPU of the calibration file's
+ * single-node time cases (the 8-byte all-reduce on 8 H100 driven by one thread,
+ * 34.52 µs / 8). nccl-tests times `iters` collectives launched back to back and divides
+ * (`common.cu`): a thread that drives g GPUs launches g kernels (and NCCL's group
+ * bookkeeping) per iteration, so the iterations cannot run faster than g of these.
+ * Leave-one-out: fitted on the 1 MiB reduce-scatter instead (5.09 µs), the 8-byte case
+ * is predicted +18%; fitted on the 8-byte case, the reduce-scatter −15%.
+ */
+export const NCCL_TESTS_HOST_COST_PER_GPU = seconds(4.315e-6)
+
+/**
+ * GPUs one nccl-tests thread drives, by nccl-tests' own usage (README, "Quick
+ * examples"): one process over the node's GPUs inside one node (`-g 8`), one process per
+ * GPU across nodes (`mpirun -np 64 -N 8 ... -g 1`). The case format does not say; a
+ * case's `notes` often do.
+ */
+export const ncclTestsGpusPerThread = (hardware: Hardware): number => (hardware.num_gpus <= hardware.gpus_per_node ? hardware.num_gpus : 1)
+
+/**
+ * The least time nccl-tests can print for one collective on `hardware`: its host cost
+ * per GPU times the GPUs a thread drives. A measured time is the larger of this and the
+ * collective's own time: 34.5 µs for any small all-reduce on one 8-GPU node.
+ */
+export const ncclTestsFloor = (hardware: Hardware): Seconds => seconds(ncclTestsGpusPerThread(hardware) * NCCL_TESTS_HOST_COST_PER_GPU)
 
 const linkOf = (spec: HardwareLink, fallback: number): Link => ({
   bandwidth: bytesPerSecond(spec.bandwidth_gbps * 1e9),
@@ -154,9 +237,10 @@ const linkOf = (spec: HardwareLink, fallback: number): Link => ({
 /**
  * A case's hardware as a cluster: a `node` tier (scale-up, `gpus_per_node` wide) and a
  * `network` tier (scale-out, enough nodes for `num_gpus`). Bandwidths are GB/s
- * (1e9 B/s), latencies µs; missing latencies take `defaultHardwareLatency`.
+ * (1e9 B/s), latencies µs; missing latencies take `defaultHardwareLatency`, the network
+ * plus `fabricExtraLatency` of `fabric` when one is named.
  */
-export const clusterFromHardware = (hardware: Hardware): Cluster => {
+export const clusterFromHardware = (hardware: Hardware, fabric?: ScaleOutFabric): Cluster => {
   const gpu = hardware.gpu ?? {}
   const peak: Partial<Record<Dtype, FlopsPerSecond>> = {}
   for (const dtype of dtypes) {
@@ -169,7 +253,7 @@ export const clusterFromHardware = (hardware: Hardware): Cluster => {
       name: 'network',
       kind: 'scale-out',
       fanout: Math.ceil(hardware.num_gpus / hardware.gpus_per_node),
-      link: linkOf(hardware.scale_out, defaultHardwareLatency.scaleOut),
+      link: linkOf(hardware.scale_out, defaultHardwareLatency.scaleOut + (fabric === undefined ? 0 : fabricExtraLatency[fabric])),
     },
   ]
   return {
@@ -193,9 +277,9 @@ export const clusterFromHardware = (hardware: Hardware): Cluster => {
 export const unsupportedHardware = (hardware: Hardware): string | undefined =>
   hardware.scale_up.topology === 'full_mesh' ? 'hardware.scale_up.topology "full_mesh" is not modelled yet (a switched scale-up fabric is)' : undefined
 
-/** The group of a case: ranks 0 .. num_gpus - 1 of `clusterFromHardware(hardware)`. */
-export const groupOfHardware = (hardware: Hardware): { readonly cluster: Cluster; readonly span: GroupSpan } => {
-  const cluster = clusterFromHardware(hardware)
+/** The group of a case: ranks 0 .. num_gpus - 1 of `clusterFromHardware(hardware, fabric)`. */
+export const groupOfHardware = (hardware: Hardware, fabric?: ScaleOutFabric): { readonly cluster: Cluster; readonly span: GroupSpan } => {
+  const cluster = clusterFromHardware(hardware, fabric)
   return { cluster, span: spanOf(cluster)(Array.from({ length: hardware.num_gpus }, (_, rank) => rank)) }
 }
 
@@ -203,24 +287,53 @@ export const groupOfHardware = (hardware: Hardware): { readonly cluster: Cluster
 // operations
 // -------------------------------------------------------------------------------------
 
-/** Predicts one collective case: bus bandwidth in GB/s or time in µs, as measured. */
+/**
+ * Predicts one collective case as nccl-tests prints it: the collective's time
+ * (`estimate`, with the algorithm and protocol the case forces), at least nccl-tests'
+ * launch floor (`ncclTestsFloor`; not for a case whose `context.engine` names another
+ * engine), as time in µs or bus bandwidth in GB/s. `in_place` changes nothing: NCCL's
+ * algorithms move the same bytes whether the output buffer is the input (an out-of-place
+ * ring writes its first step into the output instead of the input), and nccl-tests'
+ * two columns differ by noise (34.52 and 34.98 µs in the 8-byte case). `context` gives
+ * the case's words, where the network fabric may be named.
+ */
 export const predictCase =
   (model: CollectiveModel) =>
-  (c: CollectiveCase): CaseResult => {
+  (c: CollectiveCase, context?: CaseContext): CaseResult => {
     const base = { id: c.id, metric: c.measured.metric, measured: c.measured.value }
     const unsupported = unsupportedHardware(c.hardware)
     if (unsupported !== undefined) return { ...base, predicted: null, error: null, note: unsupported }
-    const { cluster, span } = groupOfHardware(c.hardware)
+    const fabric = fabricOfContext(context)
+    const { cluster, span } = groupOfHardware(c.hardware, fabric)
     const { algorithm, protocol } = c.workload
     const options = { ...(algorithm === undefined ? {} : { algorithm }), ...(protocol === undefined ? {} : { protocol }) }
     const result = estimate(model)(cluster)(c.workload.op, c.workload.bytes, span, options)
     if (E.isLeft(result)) return { ...base, predicted: null, error: null, note: result.left.message }
-    const predicted = c.measured.metric === 'busbw_gbps' ? result.right.busbw / 1e9 : result.right.seconds * 1e6
-    return { ...base, predicted, error: (predicted - c.measured.value) / c.measured.value, note: `${result.right.algorithm}/${result.right.protocol}` }
+    const ncclTests = context?.engine === undefined || context.engine === 'nccl-tests'
+    const floor = ncclTests ? ncclTestsFloor(c.hardware) : 0
+    const time = Math.max(result.right.seconds, floor)
+    const predicted = c.measured.metric === 'busbw_gbps' ? ((c.workload.bytes / time) * busFactor(c.workload.op)(span.size)) / 1e9 : time * 1e6
+    const notes = [
+      `${result.right.algorithm}/${result.right.protocol}`,
+      ...(time > result.right.seconds ? [`nccl-tests launch floor ${(floor * 1e6).toFixed(1)} µs`] : []),
+      ...(fabric === undefined ? [] : [`${fabric} network`]),
+    ]
+    return { ...base, predicted, error: (predicted - c.measured.value) / c.measured.value, note: notes.join(', ') }
   }
 
 const isCollectiveWorkload = (u: unknown): boolean =>
   typeof u === 'object' && u !== null && (u as { readonly workload?: { readonly kind?: unknown } }).workload?.kind === 'collective'
+
+/** The words of a raw case: its `notes`, `source` and `engine.name`, where they are strings. */
+export const caseContextOf = (u: unknown): CaseContext => {
+  const raw = (typeof u === 'object' && u !== null ? u : {}) as { readonly notes?: unknown; readonly source?: unknown; readonly engine?: { readonly name?: unknown } }
+  const engine = typeof raw.engine === 'object' && raw.engine !== null ? raw.engine.name : undefined
+  return {
+    ...(typeof raw.notes === 'string' ? { notes: raw.notes } : {}),
+    ...(typeof raw.source === 'string' ? { source: raw.source } : {}),
+    ...(typeof engine === 'string' ? { engine } : {}),
+  }
+}
 
 /**
  * Predicts every collective case of a decoded case file (`{ cases: [...] }`), in file
@@ -234,9 +347,10 @@ export const predictCaseFile =
     if (!Array.isArray(cases)) return []
     return cases.filter(isCollectiveWorkload).map((u: unknown, index) => {
       const decoded = decodeWith(CollectiveCase, `cases[${index}]`)(u)
-      if (E.isRight(decoded)) return predictCase(model)(decoded.right)
+      if (E.isRight(decoded)) return predictCase(model)(decoded.right, caseContextOf(u))
+      const issues = decoded
       const id = (u as { readonly id?: unknown }).id
-      return { id: typeof id === 'string' ? id : `#${index}`, metric: '', measured: 0, predicted: null, error: null, note: decoded.left.map(describeIssue).join('; ') }
+      return { id: typeof id === 'string' ? id : `#${index}`, metric: '', measured: 0, predicted: null, error: null, note: issues.left.map(describeIssue).join('; ') }
     })
   }
 

@@ -1,12 +1,12 @@
 /**
  * Calibration defaults of the collective model, each a named constant with where its
  * value comes from. Bandwidth efficiencies are fractions of a link's nominal
- * per-direction bandwidth that NCCL's kernels reach on large messages; latencies are
- * per collective (base) or per step. The public sources are NCCL's own tuner
- * (`src/graph/tuning.cc`, `src/graph/tuning/nvls.cc`: read for its figures, which is
- * how NCCL itself predicts a collective's time) and published nccl-tests results.
- * `defaultEfficiencies` and `defaultProtocols` gather them; a user replaces any of
- * them with measured values through `withEfficiencies` / a model's `protocols`.
+ * per-direction bandwidth that NCCL's kernels reach on large messages; protocols carry
+ * what distinguishes NCCL's LL, LL128 and Simple. NCCL's own latency and bandwidth
+ * tables (per algorithm, protocol, fabric, GPU generation and node count) are in
+ * `tuning`; the algorithms read both. `defaultEfficiencies` and `defaultProtocols`
+ * gather the defaults; a user replaces any of them with measured values through
+ * `withEfficiencies` / a model's `protocols`.
  *
  * @example
  * import { SCALE_UP_EFFICIENCY, defaultEfficiencies } from '@meshplan/collectives'
@@ -41,15 +41,19 @@ export interface Efficiencies {
 /**
  * A wire protocol, NCCL-style: how much of the bandwidth it delivers and what it costs
  * in latency. Every algorithm is priced with each protocol it supports and the fastest
- * wins, as NCCL's tuner picks an (algorithm, protocol) pair.
+ * wins, as NCCL's tuner picks an (algorithm, protocol) pair. For NCCL's protocols (by
+ * name: `LL`, `LL128`, `Simple`) the built-in algorithms take their latencies and
+ * bandwidth caps from NCCL's tables (`tuning`), per algorithm; `baseLatency` and
+ * `hopLatencyScale` price a protocol of another name (base + link latency × scale per
+ * step).
  */
 export interface Protocol {
   readonly name: string
-  /** Fraction of the algorithm's bandwidth the protocol delivers. */
+  /** Fraction of the algorithm's bandwidth the protocol delivers (ring, p2p). */
   readonly bandwidthFraction: number
-  /** Fixed cost of one collective call with this protocol. */
+  /** Fixed cost of one collective call with this protocol (NCCL's ring figure for NCCL's protocols). */
   readonly baseLatency: Seconds
-  /** Multiplies the link latency of each step. */
+  /** Multiplies the link latency of each step, for a protocol without NCCL figures. */
   readonly hopLatencyScale: number
 }
 
@@ -61,8 +65,9 @@ const microseconds = (n: number): Seconds => seconds(n * 1e-6)
 
 /**
  * 0.80 of NVLink/NVSwitch per-direction bandwidth for ring and chain kernels. NCCL's
- * tuner caps the bus bandwidth of sm80 (A100, NVLink 3 at 300 GB/s per direction) at
- * 235 GB/s (`tuning.cc`: `if (compCap80) busBw = std::min(busBw, 235.0f)`), 0.78; the
+ * topology rates an NVLink at 20.0 (sm80), 20.6 (sm90) and 40.1 GB/s (sm100) of the
+ * nominal 25, 25 and 50 (`topo.h`, `SM*_NVLINK_BW`; `ncclNvlinkBandwidthPerLink`):
+ * 0.80, 0.82, 0.80. Older NCCL capped sm80 rings at 235 GB/s of 300 (0.78); the
  * 8×A100 nccl-tests all_reduce plateau is ~230 GB/s (0.77); 8×H100 rings plateau near
  * 360–370 GB/s of 450 (0.80–0.82).
  */
@@ -77,17 +82,22 @@ export const SCALE_UP_EFFICIENCY = 0.8
 export const SCALE_OUT_EFFICIENCY = 0.92
 
 /**
- * 0.85: NCCL's `nvlsEfficiency` for Hopper (`tuning/nvls.cc`; 0.74 for Blackwell),
- * which NCCL multiplies into the NVLS graph's bandwidth, itself the point-to-point
- * bandwidth (here `SCALE_UP_EFFICIENCY`): 0.8 × 0.85 = 0.68 of NVLink for NVLS.
+ * 0.85: NCCL's `nvlsEfficiency` for Hopper (`tuning.cc`), which NCCL multiplies into the
+ * NVLS graph's bandwidth, itself the point-to-point bandwidth (here
+ * `SCALE_UP_EFFICIENCY`): 0.8 × 0.85 = 0.68 of NVLink for NVLS. It is Hopper's figure:
+ * NCCL rates Blackwell's NVLink SHARP at 0.74, so on a Blackwell group NVLS runs at
+ * `inSwitch` × 0.74 / 0.85 (`ncclNvlsEfficiency`).
  */
 export const IN_SWITCH_EFFICIENCY = 0.85
 
-/** 0.9: NCCL's tuner multiplies CollNet (SHARP) bandwidth by 0.9 (`if (a == NCCL_ALGO_COLLNET) busBw *= .9`). */
+/**
+ * 0.9: NCCL's tuner multiplied CollNet (SHARP) bandwidth by 0.9 (`if (a == NCCL_ALGO_COLLNET) busBw *= .9`,
+ * releases to 2.18); NCCL 2.30 applies 0.85 on Hopper and later to CollNet Direct.
+ */
 export const IN_NETWORK_EFFICIENCY = 0.9
 
-/** 0.9: NCCL's tuner multiplies tree bandwidth by 0.9 (`busBw*.9`; 0.92 in later releases). */
-export const TREE_EFFICIENCY = 0.9
+/** 0.92: NCCL's tuner multiplies tree all-reduce bandwidth by 0.92 (`tuning.cc`: `busBw * .92`; 0.9 in older releases). */
+export const TREE_EFFICIENCY = 0.92
 
 /**
  * 0.65 of NVLink for one send/recv pair: nccl-tests sendrecv_perf on 8×A100 (NVLink 3,
@@ -107,31 +117,35 @@ export const LL_BASE_LATENCY = microseconds(6.6)
 
 /**
  * LL moves 8-byte lines holding 4 bytes of data and a 4-byte flag: half the bandwidth
- * (NCCL's tuner: ring LL `busBw * 0.5`; a quarter in older releases across nodes).
+ * (NCCL's tuner: ring LL `busBw * 0.5`, capped by `llMaxBws`).
  */
 export const LL_BANDWIDTH_FRACTION = 0.5
 
 /**
- * LL's per-step latency relative to the link latency: 0.5. NCCL's per-hop LL latency
- * is 0.14–0.3 of its Simple one (`hwLat`: NVLink ring LL 0.47 vs Simple 3.4 µs; network
- * 2.7 vs 9.6–14 µs); the topology presets' link latencies (1 µs NVLink, 5 µs network)
- * sit between the two, so half of them is kept, a conservative reading.
+ * LL's per-step latency relative to the link latency, for an algorithm or protocol
+ * without NCCL figures: 0.5. NCCL's own per-hop LL latency is 0.18–0.3 of Simple's
+ * (`hwLatencies`: NVLink ring LL 0.6 vs Simple 3.4 µs; network 2.7 vs 14 µs).
  */
 export const LL_HOP_LATENCY_SCALE = 0.5
 
-/**
- * Extra latency of an NVLS (NVLink SHARP) collective: 25 µs, NCCL's `hwLat` for
- * NVLS/Simple on NVLink (multicast object setup and switch round trips); NVLS runs
- * only with the Simple protocol.
- */
-export const NVLS_LATENCY = microseconds(25)
+/** LL128 protocol, fixed cost per call: 14 µs, NCCL's `baseLat` for Ring/LL128 and Tree/LL128. */
+export const LL128_BASE_LATENCY = microseconds(14)
 
 /**
- * Issue cost of each peer of an all-to-all (one send and one receive per peer in an
- * NCCL group): 0.5 µs. An assumption, not calibrated: it makes a 64-rank all-to-all's
- * small-message time grow by ~30 µs over a 2-rank one.
+ * LL128 moves 128-byte lines holding 120 bytes of data and an 8-byte flag: NCCL's tuner
+ * gives ring LL128 0.92 of Simple's bandwidth (`tuning.cc`: `busBw * 0.92`, commented there as 120/128).
  */
-export const ALL_TO_ALL_PEER_LATENCY = microseconds(0.5)
+export const LL128_BANDWIDTH_FRACTION = 0.92
+
+/** LL128's per-step latency relative to the link latency, for an algorithm without NCCL figures: 0.56, NCCL's ring NVLink ratio 1.9 / 3.4 µs. */
+export const LL128_HOP_LATENCY_SCALE = 0.56
+
+/**
+ * Latency of an NVLS (NVLink SHARP) collective: 25 µs, NCCL's `hwLatencies` for
+ * NVLS/Simple on NVLink (multicast object setup and switch round trips), the whole of
+ * NVLS's latency in NCCL's model (`comm->latencies = intraLat`); Simple protocol only.
+ */
+export const NVLS_LATENCY = microseconds(25)
 
 /** The efficiencies of the default model. */
 export const defaultEfficiencies: Efficiencies = {
@@ -155,8 +169,16 @@ export const llProtocol: Protocol = {
 }
 
 /**
- * The protocols of the default model. NCCL's LL128 (0.92 of the bandwidth, between LL
- * and Simple in latency, enabled on NVLink only) is not modelled separately: it
- * matters for mid-size messages on one node, where LL and Simple bracket it.
+ * NCCL's LL128 protocol: 0.92 of the bandwidth, latency between LL's and Simple's. NCCL
+ * enables it by default on NVLink nodes (and, from Hopper, across nodes through a NIC
+ * behind a PCIe switch), which every system of the presets is.
  */
-export const defaultProtocols: ReadonlyArray<Protocol> = [llProtocol, simpleProtocol]
+export const ll128Protocol: Protocol = {
+  name: 'LL128',
+  bandwidthFraction: LL128_BANDWIDTH_FRACTION,
+  baseLatency: LL128_BASE_LATENCY,
+  hopLatencyScale: LL128_HOP_LATENCY_SCALE,
+}
+
+/** The protocols of the default model: NCCL's three. */
+export const defaultProtocols: ReadonlyArray<Protocol> = [llProtocol, ll128Protocol, simpleProtocol]

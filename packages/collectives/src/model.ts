@@ -12,7 +12,7 @@
  * const c = unsafeClusterOf('dgx-h100', 16)
  * const node = spanOf(c)([0, 1, 2, 3, 4, 5, 6, 7])
  * estimate(defaultCollectiveModel)(c)('all_reduce', 1 << 30, node)
- * // right({ algorithm: 'nvls', seconds: 0.0039..., busbw: 4.75e11, ... })
+ * // right({ algorithm: 'nvls', seconds: 0.00397..., busbw: 4.73e11, ... })
  * const group = prepare(defaultCollectiveModel)(c)(node) // right(prepared)
  * // group.right.time('all_reduce', 1 << 30): plain number, no allocation
  */
@@ -45,6 +45,8 @@ export interface Candidate {
   readonly protocol: string
   readonly latency: Seconds
   readonly secondsPerByte: number
+  /** NCCL's medium-size bandwidth correction, when the algorithm has one (see `Cost`). */
+  readonly bandwidthCorrection?: ReadonlyArray<number>
 }
 
 /** Options of `estimate`. */
@@ -80,9 +82,9 @@ export interface PreparedGroup {
   /** The candidates of `op` (empty for a group of one rank). */
   readonly candidates: (op: CollectiveOp) => ReadonlyArray<Candidate>
   /**
-   * Seconds of the fastest candidate for `bytes`: a loop of multiply-adds, no
-   * allocation. Assumes validated input: a size that is not finite and above zero, or a
-   * group of one rank, gives 0.
+   * Seconds of the fastest candidate for `bytes`: a loop of multiply-adds over tables by
+   * power-of-two size class, no allocation. Assumes validated input: a size that is not
+   * finite and above zero, or a group of one rank, gives 0.
    */
   readonly time: (op: CollectiveOp, bytes: number) => Seconds
 }
@@ -120,6 +122,95 @@ export const withoutAlgorithm =
 export const withEfficiencies =
   (efficiency: Partial<Efficiencies>) =>
   (model: CollectiveModel): CollectiveModel => ({ ...model, efficiency: { ...model.efficiency, ...efficiency } })
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/** Size classes: class k holds sizes from 2^k up to 2^(k+1), class 0 those below 2, the last those from 2^30 up. */
+const SIZE_CLASSES = 31
+
+/** The size class of `bytes` (above zero). */
+const sizeClass = (bytes: number): number => (bytes >= 1073741824 ? SIZE_CLASSES - 1 : bytes < 2 ? 0 : 31 - Math.clz32(bytes))
+
+/** Offset from a size class to an index of NCCL's correction tables: log2(bytes / 64) = k - 6. */
+const CORRECTION_OFFSET = 6
+
+/** A candidate's time in one size class: `max(floor, latency + S × perByte)`. */
+interface Piece {
+  readonly latency: number
+  readonly perByte: number
+  readonly floor: number
+}
+
+/**
+ * A candidate's pieces, one per size class: in class k, `perByte` is the seconds per byte
+ * divided by NCCL's correction for the class and `floor` the time at the top of every
+ * smaller class, so that a correction that rises with the size (a faster class after a
+ * slower one) never makes a larger message cheaper. Without a correction the floor never
+ * binds and the time is `latency + S × secondsPerByte`.
+ */
+const piecesOf = (c: Candidate): ReadonlyArray<Piece> => {
+  const correction = c.bandwidthCorrection
+  const pieces: Piece[] = []
+  let below = 0
+  for (let k = 0; k < SIZE_CLASSES; k++) {
+    const entry = correction === undefined ? undefined : correction[k - CORRECTION_OFFSET]
+    const perByte = entry === undefined ? c.secondsPerByte : c.secondsPerByte / entry
+    pieces.push({ latency: c.latency, perByte, floor: below })
+    below = Math.max(below, c.latency + 2 ** (k + 1) * perByte)
+  }
+  return pieces
+}
+
+const pieceTime = (p: Piece, bytes: number): number => Math.max(p.floor, p.latency + bytes * p.perByte)
+
+/** Seconds of candidate `c` for `bytes` (above zero), as the fast path computes them. */
+const candidateSeconds = (c: Candidate, bytes: number): number => {
+  if (c.bandwidthCorrection === undefined) return c.latency + bytes * c.secondsPerByte
+  return pieceTime(piecesOf(c)[sizeClass(bytes)] as Piece, bytes)
+}
+
+/**
+ * Whether piece `p` costs no more than piece `q` at every size from `low` to `high`
+ * (`high` Infinity for the last class): both are a constant then a line, so comparing
+ * them at the ends and where either bends is exact; an open end also needs the slope.
+ */
+const dominates = (p: Piece, q: Piece, low: number, high: number): boolean => {
+  const bend = (x: Piece): number => (x.floor - x.latency) / x.perByte
+  const points = [low, bend(p), bend(q), ...(high === Infinity ? [] : [high])].filter((x) => x >= low && x <= high)
+  return points.every((x) => pieceTime(p, x) <= pieceTime(q, x)) && (high !== Infinity || p.perByte <= q.perByte)
+}
+
+/**
+ * The candidates of one operation as the fast path reads them: for size class k, the
+ * pieces from `start[k]` to `start[k + 1]` of `pieces` (latency, seconds per byte, floor,
+ * three numbers each) of the candidates that can be the fastest somewhere in the class;
+ * one that another costs no less than everywhere in the class is left out there, which
+ * keeps the minimum exact and the loop short.
+ */
+interface OpTable {
+  readonly start: Int32Array
+  readonly pieces: Float64Array
+}
+
+const opTableOf = (candidates: ReadonlyArray<Candidate>): OpTable => {
+  const byCandidate = candidates.map(piecesOf)
+  const start = new Int32Array(SIZE_CLASSES + 1)
+  const flat: number[] = []
+  for (let k = 0; k < SIZE_CLASSES; k++) {
+    start[k] = flat.length
+    const low = k === 0 ? 0 : 2 ** k
+    const high = k === SIZE_CLASSES - 1 ? Infinity : 2 ** (k + 1)
+    const here = byCandidate.map((pieces) => pieces[k] as Piece)
+    here.forEach((q, j) => {
+      const beaten = here.some((p, i) => i !== j && dominates(p, q, low, high) && (i < j || !dominates(q, p, low, high)))
+      if (!beaten) flat.push(q.latency, q.perByte, q.floor)
+    })
+  }
+  start[SIZE_CLASSES] = flat.length
+  return { start, pieces: Float64Array.from(flat) }
+}
 
 // -------------------------------------------------------------------------------------
 // operations
@@ -161,12 +252,20 @@ const candidatesOf = (
     if (!algorithm.applies(op, shape)) continue
     for (const protocol of model.protocols) {
       if (!algorithm.protocols.includes(protocol.name)) continue
-      const { latency, secondsPerByte } = algorithm.cost(op, shape, model.efficiency, protocol)
+      const { latency, secondsPerByte, bandwidthCorrection } = algorithm.cost(op, shape, model.efficiency, protocol)
       if (!(Number.isFinite(latency) && latency >= 0)) return E.left(invalidModel(`${algorithm.name}.cost(${op}).latency`, latency, 'a finite number of seconds, zero or more'))
       if (!(Number.isFinite(secondsPerByte) && secondsPerByte > 0)) {
         return E.left(invalidModel(`${algorithm.name}.cost(${op}).secondsPerByte`, secondsPerByte, 'a finite number above zero'))
       }
-      out.push({ algorithm: algorithm.name, protocol: protocol.name, latency: seconds(latency), secondsPerByte })
+      const badFactor = bandwidthCorrection?.find((f) => !(Number.isFinite(f) && f > 0))
+      if (badFactor !== undefined) return E.left(invalidModel(`${algorithm.name}.cost(${op}).bandwidthCorrection`, badFactor, 'finite numbers above zero'))
+      out.push({
+        algorithm: algorithm.name,
+        protocol: protocol.name,
+        latency: seconds(latency),
+        secondsPerByte,
+        ...(bandwidthCorrection === undefined ? {} : { bandwidthCorrection }),
+      })
     }
   }
   return E.right(out)
@@ -196,29 +295,28 @@ export const prepare =
     const shaped = shapeOf(cluster)(span)
     if (E.isLeft(shaped)) return shaped
     const shape = shaped.right
-    const tables: Array<ReadonlyArray<Candidate>> = []
-    const latencies: number[][] = []
-    const perByte: number[][] = []
+    const candidates: Array<ReadonlyArray<Candidate>> = []
+    const tables: OpTable[] = []
     for (const op of collectiveOps) {
       const priced = candidatesOf(model, shape, op)
       if (E.isLeft(priced)) return priced
       if (shape.size > 1 && priced.right.length === 0) return E.left(noAlgorithm(op, shape))
-      tables.push(priced.right)
-      latencies.push(priced.right.map((c) => c.latency))
-      perByte.push(priced.right.map((c) => c.secondsPerByte))
+      candidates.push(priced.right)
+      tables.push(opTableOf(priced.right))
     }
-    const empty: ReadonlyArray<number> = []
+    const none = opTableOf([])
     return E.right({
       shape,
-      candidates: (op) => tables[opIndex(op)] ?? [],
+      candidates: (op) => candidates[opIndex(op)] ?? [],
       time: (op, bytes) => {
         if (!(bytes > 0 && bytes < Infinity)) return seconds(0)
-        const index = opIndex(op)
-        const lat = latencies[index] ?? empty
-        const spb = perByte[index] ?? empty
+        const table = tables[opIndex(op)] ?? none
+        const k = sizeClass(bytes)
+        const pieces = table.pieces
+        const end = table.start[k + 1] as number
         let best = Infinity
-        for (let i = 0; i < lat.length; i++) {
-          const t = (lat[i] as number) + bytes * (spb[i] as number)
+        for (let at = table.start[k] as number; at < end; at += 3) {
+          const t = Math.max(pieces[at + 2] as number, (pieces[at] as number) + bytes * (pieces[at + 1] as number))
           if (t < best) best = t
         }
         return seconds(best === Infinity ? 0 : best)
@@ -288,7 +386,7 @@ export const estimate =
     const wanted = options?.protocol?.toLowerCase()
     const considered = priced.right
       .filter((c) => wanted === undefined || c.protocol.toLowerCase() === wanted)
-      .map((c) => ({ algorithm: c.algorithm, protocol: c.protocol, seconds: seconds(c.latency + bytes * c.secondsPerByte) }))
+      .map((c) => ({ algorithm: c.algorithm, protocol: c.protocol, seconds: seconds(candidateSeconds(c, bytes)) }))
       .sort((a, b) => a.seconds - b.seconds)
     const best = considered[0]
     if (best === undefined && wanted !== undefined) {

@@ -10,12 +10,13 @@
  * import { spanOf, unsafeClusterOf } from '@meshplan/topology'
  * import { shapeOf } from '@meshplan/collectives'
  * const c = unsafeClusterOf('dgx-h100', 16)
- * shapeOf(c)(spanOf(c)([0, 1, 8, 9])) // right({ size: 4, local: 2, domains: 2, scaleUp: NVLink 450e9 B/s, scaleOut: NIC 50e9 B/s })
+ * shapeOf(c)(spanOf(c)([0, 1, 8, 9])) // right({ size: 4, local: 2, domains: 2, scaleUp: NVLink 450e9 B/s, scaleOut: NIC 50e9 B/s, generation: 'hopper' })
  */
 import * as E from 'fp-ts/Either'
 import type { Cluster, GroupSpan, Link } from '@meshplan/topology'
 import { bytesPerSecond, seconds } from '@meshplan/units'
 import type { CollectiveError } from './error'
+import { generationOf, type GpuGeneration } from './tuning'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -39,6 +40,11 @@ export interface GroupShape {
    * scale-out tiers the group crosses. Meaningful only when `domains > 1`.
    */
   readonly scaleOut: Link
+  /**
+   * The GPU generation NCCL tunes the group as (`generationOf` the cluster's device):
+   * it sets NCCL's bandwidth caps and NVLink SHARP efficiency.
+   */
+  readonly generation: GpuGeneration
 }
 
 // -------------------------------------------------------------------------------------
@@ -143,5 +149,6 @@ export const shapeOf =
       domains: Math.min(domains, span.size),
       scaleUp,
       scaleOut,
+      generation: generationOf(cluster.device),
     })
   }

@@ -2,8 +2,23 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { decodeWith } from '@meshplan/units'
-import { calibrationTable, clusterFromHardware, CollectiveCase, groupOfHardware, predictCase, predictCaseFile, summarize, type CaseResult } from '../src/calibration'
-import { defaultCollectiveModel } from '../src/model'
+import {
+  calibrationTable,
+  caseContextOf,
+  clusterFromHardware,
+  CollectiveCase,
+  fabricNamedIn,
+  groupOfHardware,
+  NCCL_TESTS_HOST_COST_PER_GPU,
+  ncclTestsFloor,
+  ncclTestsGpusPerThread,
+  predictCase,
+  predictCaseFile,
+  summarize,
+  type CaseResult,
+} from '../src/calibration'
+import { defaultCollectiveModel, estimate } from '../src/model'
+import { rightOf } from './fixtures'
 
 const hardware = {
   num_gpus: 16,
@@ -26,6 +41,14 @@ describe('clusterFromHardware', () => {
     expect(c.device.peak.bf16).toBe(989e12)
   })
 
+  it('takes the network latency of a fabric named in the case: GPUDirect-TCPXO 5 + 80 µs', () => {
+    const { scale_out: _given, ...rest } = hardware
+    const c = clusterFromHardware({ ...rest, scale_out: { bandwidth_gbps: 25 } }, 'tcpxo')
+    expect(c.tiers[1]?.link.latency).toBeCloseTo(85e-6, 12)
+    // a latency the case gives wins
+    expect(clusterFromHardware(hardware, 'tcpxo').tiers[1]?.link.latency).toBe(3e-6)
+  })
+
   it('groups the first num_gpus ranks, also a partial node', () => {
     expect(groupOfHardware(hardware).span.levels.map((l) => l.width)).toEqual([8, 2])
     expect(groupOfHardware({ ...hardware, num_gpus: 4 }).span.levels.map((l) => l.width)).toEqual([4, 1])
@@ -36,17 +59,54 @@ describe('predictCase', () => {
   const base = { id: 'hand', hardware: { ...hardware, num_gpus: 8 }, workload: { kind: 'collective' as const, op: 'all_reduce' as const, bytes: 2 ** 30 } }
 
   it('predicts bus bandwidth in GB/s and the error against the measurement', () => {
-    // nvls: 35.4 µs + 1.125 x 2^30 / 306e9 -> busbw 471.77 GB/s; measured 480 -> -1.71 %
+    // nvls: 25 µs + 1.125 x 2^30 / 306e9 = 3972.58 µs -> busbw 1.75 x 2^30 / 3972.58 µs = 473.00 GB/s; measured 480 -> -1.46 %
     const r = predictCase(defaultCollectiveModel)({ ...base, measured: { metric: 'busbw_gbps', value: 480 } })
     expect(r.note).toBe('nvls/Simple')
-    expect(r.predicted).toBeCloseTo(471.77, 2)
-    expect(r.error).toBeCloseTo((471.77 - 480) / 480, 4)
+    expect(r.predicted).toBeCloseTo(473.0, 1)
+    expect(r.error).toBeCloseTo(((r.predicted ?? 0) - 480) / 480, 12)
   })
 
   it('predicts time in µs and honours a forced algorithm', () => {
-    // ring/Simple: 22.4 µs + 1.75 x 2^30 / 360e9 = 5241.98 µs
+    // ring/Simple: 8.4 + 14 x 3.4 = 56 µs + 1.75 x 2^30 / 360e9 = 5275.58 µs
     const c = { ...base, workload: { ...base.workload, algorithm: 'ring' as const }, measured: { metric: 'time_us' as const, value: 5000 } }
-    expect(predictCase(defaultCollectiveModel)(c).predicted).toBeCloseTo(5241.98, 1)
+    expect(predictCase(defaultCollectiveModel)(c).predicted).toBeCloseTo(5275.58, 1)
+  })
+
+  it('honours a forced LL128: ring at 0.92 of the bandwidth, 14 + 14 x 1.9 = 40.6 µs + 1.75 x 2^30 / 331.2e9 = 5714.2 µs', () => {
+    const r = predictCase(defaultCollectiveModel)({ ...base, workload: { ...base.workload, protocol: 'll128' as const }, measured: { metric: 'time_us' as const, value: 5000 } })
+    expect(r.note).toBe('ring/LL128')
+    expect(r.predicted).toBeCloseTo(40.6 + (1.75 * 2 ** 30) / 331.2e9 / 1e-6, 1)
+  })
+
+  it('is at least nccl-tests launch floor: 8 GPUs driven by one thread, 8 x 4.315 = 34.52 µs', () => {
+    // an 8-byte all-reduce: NCCL's ring LL 15.0 µs, under the floor
+    const tiny = { ...base, workload: { ...base.workload, bytes: 8 }, measured: { metric: 'time_us' as const, value: 34.52 } }
+    const r = predictCase(defaultCollectiveModel)(tiny)
+    expect(r.predicted).toBeCloseTo(34.52, 6)
+    expect(r.note).toBe('ring/LL, nccl-tests launch floor 34.5 µs')
+    // another engine has no such floor
+    // 15.0 µs + 1.75 x 8 B / 141e9 (LL's cap on one Hopper node: this hardware lists bf16
+    // only, and its name says H100)
+    expect(predictCase(defaultCollectiveModel)(tiny, { engine: 'pytorch' }).predicted).toBeCloseTo(15.0 + (1.75 * 8) / 141e9 / 1e-6, 6)
+    // bus bandwidth follows the floored time: 8 B x 1.75 / 34.52 µs
+    const bw = predictCase(defaultCollectiveModel)({ ...tiny, measured: { metric: 'busbw_gbps' as const, value: 1 } })
+    expect(bw.predicted).toBeCloseTo((8 * 1.75) / 34.52e-6 / 1e9, 9)
+  })
+
+  it('prices the network a case names: the TCPXO 2-node 256 B all-reduce with 80 µs per network step', () => {
+    // tree/LL: 6.8 + 2 x (7 x 0.6 + 1 x (5.0 + 80)) = 185.2 µs (NCCL's own model; measured 122.7),
+    // + 2 x 256 B / 39e9 (LL's cap on two nodes) = 13 ns
+    const tcpxo = {
+      ...base,
+      hardware: { ...base.hardware, num_gpus: 16, scale_out: { bandwidth_gbps: 25 } },
+      workload: { ...base.workload, bytes: 256 },
+      measured: { metric: 'time_us' as const, value: 122.7 },
+    }
+    const named = predictCase(defaultCollectiveModel)(tcpxo, { notes: 'inter-node GPUDirect-TCPXO with 8x 200 Gb/s NICs' })
+    expect(named.predicted).toBeCloseTo(185.2 + 512 / 39e9 / 1e-6, 6)
+    expect(named.note).toBe('tree/LL, tcpxo network')
+    // without the words, NCCL's InfiniBand figures: 6.8 + 2 x (4.2 + 5.0) = 25.2 µs
+    expect(predictCase(defaultCollectiveModel)(tcpxo).predicted).toBeCloseTo(25.2 + 512 / 39e9 / 1e-6, 6)
   })
 
   it('gives no number, with the reason, for an algorithm that does not apply', () => {
@@ -61,16 +121,13 @@ describe('predictCase', () => {
       predictCase(defaultCollectiveModel)({ ...base, workload: { ...base.workload, algorithm: 'ring' as const, protocol }, measured: { metric: 'time_us' as const, value: 5000 } })
     const simple = time('simple')
     const ll = time('ll')
-    expect(simple.predicted).toBeCloseTo(5241.98, 1)
+    expect(simple.predicted).toBeCloseTo(5275.58, 1)
     expect(simple.note).toBe('ring/Simple')
     expect(ll.note).toBe('ring/LL')
     expect(ll.predicted ?? 0).toBeGreaterThan(1.9 * (simple.predicted ?? 0))
   })
 
-  it('gives no number, with the reason, for a protocol the model does not have (LL128) or a full-mesh node', () => {
-    const ll128 = predictCase(defaultCollectiveModel)({ ...base, workload: { ...base.workload, protocol: 'll128' as const }, measured: { metric: 'time_us' as const, value: 5000 } })
-    expect(ll128.predicted).toBeNull()
-    expect(ll128.note).toContain('protocol ll128')
+  it('gives no number, with the reason, for a full-mesh node', () => {
     const mesh = { ...base, hardware: { ...base.hardware, scale_up: { bandwidth_gbps: 448, topology: 'full_mesh' as const, link_gbps: 64 } }, measured: { metric: 'time_us' as const, value: 5000 } }
     const r = predictCase(defaultCollectiveModel)(mesh)
     expect(r.predicted).toBeNull()
@@ -85,6 +142,29 @@ describe('predictCase', () => {
   it('decodes a case at the boundary with the path of a bad field', () => {
     const bad = decodeWith(CollectiveCase, 'case')({ ...base, workload: { ...base.workload, bytes: -1 }, measured: { metric: 'busbw_gbps', value: 1 } })
     expect(E.isLeft(bad) && bad.left.map((i) => i.path)).toEqual(['case.workload.bytes'])
+  })
+})
+
+describe('the words of a case', () => {
+  it('name the fabric: TCPX/TCPXO, else RoCE or InfiniBand when only one of them is named', () => {
+    expect(fabricNamedIn('GCP A3 Mega, GPUDirect-TCPXO')).toBe('tcpxo')
+    expect(fabricNamedIn('8x ConnectX-7 NDR 400 Gb/s InfiniBand per node')).toBe('infiniband')
+    expect(fabricNamedIn('RoCE v2 fabric')).toBe('roce')
+    expect(fabricNamedIn('IB vs RoCE not stated')).toBeUndefined()
+    expect(fabricNamedIn('8x H100 in one VM')).toBeUndefined()
+  })
+
+  it('are read from a raw case: notes, source and engine name', () => {
+    expect(caseContextOf({ notes: 'n', source: 's', engine: { name: 'nccl-tests' } })).toEqual({ notes: 'n', source: 's', engine: 'nccl-tests' })
+    expect(caseContextOf({ notes: 3 })).toEqual({})
+  })
+})
+
+describe('nccl-tests conventions (README, "Quick examples")', () => {
+  it('one thread drives a node (-g 8), one process per GPU across nodes (-g 1)', () => {
+    expect(ncclTestsGpusPerThread({ ...hardware, num_gpus: 8 })).toBe(8)
+    expect(ncclTestsGpusPerThread(hardware)).toBe(1)
+    expect(ncclTestsFloor({ ...hardware, num_gpus: 4 })).toBeCloseTo(4 * 4.315e-6, 15)
   })
 })
 
@@ -110,9 +190,30 @@ describe('the collective cases of the calibration file', () => {
     for (const r of results) expect(r.predicted).not.toBeNull()
   })
 
-  it('has a median absolute error within 15%', () => {
+  it('has a median absolute error within 7% and no case off by more than 55%', () => {
+    // 5.9% when written (scripts/calibration.js); the worst, +51%, is the TCPXO 256 B
+    // all-reduce, where NCCL's own model with Google's 80 µs network latency over-predicts
     const summary = summarize(results)
-    expect(summary.median).toBeLessThanOrEqual(0.15)
+    expect(summary.median).toBeLessThanOrEqual(0.07)
+    expect(Math.abs(summary.worst?.error ?? 1)).toBeLessThanOrEqual(0.55)
     expect(calibrationTable(results)).toContain('Median absolute error')
+  })
+
+  it('gives nccl-tests host cost per GPU as scripts/fit-launch-floor.js fits it, and holds leave-one-out within 20%', () => {
+    const single = (JSON.parse(fs.readFileSync(caseFile, 'utf8')) as { cases: ReadonlyArray<unknown> }).cases
+      .flatMap((u) => {
+        const d = CollectiveCase.decode(u)
+        return E.isRight(d) && d.right.measured.metric === 'time_us' && d.right.hardware.num_gpus <= d.right.hardware.gpus_per_node ? [d.right] : []
+      })
+    const perGpu = single.map((c) => (c.measured.value * 1e-6) / c.hardware.num_gpus)
+    expect(Math.min(...perGpu)).toBeCloseTo(NCCL_TESTS_HOST_COST_PER_GPU, 12)
+    single.forEach((c, i) => {
+      const fit = Math.min(...perGpu.filter((_, j) => j !== i))
+      const { cluster, span } = groupOfHardware(c.hardware)
+      const options = { ...(c.workload.algorithm === undefined ? {} : { algorithm: c.workload.algorithm }) }
+      const collective = rightOf(estimate(defaultCollectiveModel)(cluster)(c.workload.op, c.workload.bytes, span, options)).seconds
+      const predicted = Math.max(collective, c.hardware.num_gpus * fit)
+      expect(Math.abs(predicted / (c.measured.value * 1e-6) - 1)).toBeLessThan(0.2)
+    })
   })
 })

@@ -12,14 +12,22 @@ const node = everyRank(h100x1)
 
 describe('estimate: one DGX H100 node (8 x H100, NVLink 450 GB/s per direction)', () => {
   it('prices a forced 1 GiB ring all-reduce by hand', () => {
-    // Simple: 8.4 µs + 14 steps x 1 µs = 22.4 µs; 1.75 x 2^30 B / (450e9 x 0.8) = 5.21958 ms
+    // Simple (NCCL tuning.cc): 8.4 µs + 14 steps x 3.4 µs = 56.0 µs; 1.75 x 2^30 B / (450e9 x 0.8) = 5.21958 ms
+    // LL128: 40.6 µs + 1.75 x 2^30 / 331.2e9 = 5.7142 ms; LL: 15.0 µs + 1.75 x 2^30 / 141e9 = 13.34 ms
     const r = rightOf(price(h100x1)('all_reduce', GiB, node, { algorithm: 'ring' }))
     expect(r.algorithm).toBe('ring')
     expect(r.protocol).toBe('Simple')
-    expect(r.seconds).toBeCloseTo(22.4e-6 + (1.75 * GiB) / 360e9, 12) // 5.24198 ms
+    expect(r.seconds).toBeCloseTo(56e-6 + (1.75 * GiB) / 360e9, 12) // 5.27558 ms
     expect(r.algbw).toBeCloseTo(GiB / r.seconds, 0)
-    expect(r.busbw / 1e9).toBeCloseTo(358.46, 2)
+    expect(r.busbw / 1e9).toBeCloseTo(356.18, 2)
     expect(r.busFactor).toBe(1.75)
+    expect(r.considered.map((c) => c.protocol)).toEqual(['Simple', 'LL128', 'LL'])
+  })
+
+  it('prices a forced LL128 ring at 0.92 of the bandwidth', () => {
+    const r = rightOf(price(h100x1)('all_reduce', GiB, node, { algorithm: 'ring', protocol: 'll128' }))
+    expect(r.protocol).toBe('LL128')
+    expect(r.seconds).toBeCloseTo(40.6e-6 + (1.75 * GiB) / (0.92 * 360e9), 12)
   })
 
   it('bus bandwidth approaches link x efficiency (450 x 0.8 = 360 GB/s) for large messages', () => {
@@ -27,21 +35,22 @@ describe('estimate: one DGX H100 node (8 x H100, NVLink 450 GB/s per direction)'
     expect(Math.abs(r.busbw - 360e9) / 360e9).toBeLessThan(0.001)
   })
 
-  it('latency dominates a 1 KiB all-reduce: ring with LL, 13.6 µs of 13.61', () => {
-    // LL: 6.6 µs + 14 x 0.5 µs = 13.6 µs; 1.75 x 1024 B / 180e9 B/s = 9.96 ns
+  it('latency dominates a 1 KiB all-reduce: ring with LL, 15.0 µs of 15.01', () => {
+    // ring LL: 6.6 µs + 14 x 0.6 µs = 15.0 µs; 1.75 x 1024 B / 141e9 B/s = 12.7 ns
+    // (tree LL 15.2 µs, NVLS 25 µs)
     const r = rightOf(price(h100x1)('all_reduce', 1024, node))
     expect(r.algorithm).toBe('ring')
     expect(r.protocol).toBe('LL')
-    expect(r.seconds).toBeCloseTo(13.6e-6 + (1.75 * 1024) / 180e9, 12)
-    expect(13.6e-6 / r.seconds).toBeGreaterThan(0.999)
+    expect(r.seconds).toBeCloseTo(15.0e-6 + (1.75 * 1024) / 141e9, 12)
+    expect(15.0e-6 / r.seconds).toBeGreaterThan(0.999)
   })
 
   it('chooses in-switch reduction (NVLS) for a large all-reduce', () => {
-    // 8.4 + 2 x 1 + 25 = 35.4 µs; 1.125 x 2^30 / (450e9 x 0.8 x 0.85 = 306e9) = 3.94763 ms
+    // NCCL's NVLS latency 25 µs; 1.125 x 2^30 / (450e9 x 0.8 x 0.85 = 306e9) = 3.94758 ms
     const r = rightOf(price(h100x1)('all_reduce', GiB, node))
     expect(r.algorithm).toBe('nvls')
-    expect(r.seconds).toBeCloseTo(35.4e-6 + (1.125 * GiB) / 306e9, 12) // 3.98298 ms
-    expect(r.busbw / 1e9).toBeCloseTo(471.77, 2)
+    expect(r.seconds).toBeCloseTo(25e-6 + (1.125 * GiB) / 306e9, 12) // 3.97258 ms
+    expect(r.busbw / 1e9).toBeCloseTo(473.0, 1)
     expect(r.considered[0]).toEqual({ algorithm: 'nvls', protocol: 'Simple', seconds: r.seconds })
   })
 
@@ -54,7 +63,7 @@ describe('estimate: one DGX H100 node (8 x H100, NVLink 450 GB/s per direction)'
   })
 
   it('ring all-reduce is reduce-scatter plus all-gather less one base latency', () => {
-    // AR: 22.4 µs + 1.75 S / Bu; RS and AG: 15.4 µs + 0.875 S / Bu each; 22.4 = 2 x 15.4 - 8.4
+    // AR: 56.0 µs + 1.75 S / Bu; RS and AG: 32.2 µs + 0.875 S / Bu each; 56.0 = 2 x 32.2 - 8.4
     const ring = { algorithm: 'ring' }
     const ar = rightOf(price(h100x1)('all_reduce', GiB, node, ring)).seconds
     const rs = rightOf(price(h100x1)('reduce_scatter', GiB, node, ring)).seconds
@@ -63,34 +72,35 @@ describe('estimate: one DGX H100 node (8 x H100, NVLink 450 GB/s per direction)'
     expect(Math.abs(ar - (rs + ag)) / ar).toBeLessThan(0.002)
   })
 
-  it('all-to-all inside a node runs on NVLink: 12.9 µs + 7/8 S / 360e9', () => {
+  it('all-to-all inside a node runs on NVLink: 8.4 + 7 peers x 3.4 = 32.2 µs + 7/8 S / 360e9', () => {
     const r = rightOf(price(h100x1)('all_to_all', GiB, node))
     expect(r.algorithm).toBe('pairwise')
-    expect(r.seconds).toBeCloseTo(8.4e-6 + 1e-6 + 7 * 0.5e-6 + (0.875 * GiB) / 360e9, 12)
+    expect(r.seconds).toBeCloseTo(32.2e-6 + (0.875 * GiB) / 360e9, 12)
   })
 })
 
 describe('estimate: across nodes', () => {
   it('all-to-all over 16 DGX H100 nodes is bounded by each GPU NIC share', () => {
     // 128 ranks, 8 per node: 120/128 of the buffer leaves the node through 50e9 x 0.92 B/s
-    // 8.4 + 5 + 127 x 0.5 = 76.9 µs; 0.9375 x 2^30 / 46e9 = 21.8833 ms
+    // 8.4 + 7 x 3.4 + 120 x 3 + 14 = 406.2 µs; 0.9375 x 2^30 / 46e9 = 21.8833 ms
     const r = rightOf(price(h100x16)('all_to_all', GiB, everyRank(h100x16)))
-    expect(r.seconds).toBeCloseTo(76.9e-6 + (0.9375 * GiB) / 46e9, 12) // 21.9602 ms
+    expect(r.seconds).toBeCloseTo(406.2e-6 + (0.9375 * GiB) / 46e9, 12) // 22.2895 ms
     expect(r.seconds).toBeGreaterThan((0.9375 * GiB) / 50e9) // never faster than the raw NIC share
-    // bus bandwidth: 46e9 x (127/128) / (120/128) = 48.68 GB/s asymptotically
-    expect(r.busbw / 1e9).toBeCloseTo(48.51, 2)
+    // bus bandwidth: 2^30 / 22.2895 ms x 127/128 (48.68 GB/s asymptotically)
+    expect(r.busbw / 1e9).toBeCloseTo(((GiB / (406.2e-6 + (0.9375 * GiB) / 46e9)) * (127 / 128)) / 1e9, 6)
   })
 
   it('hierarchical beats the ring across nodes for large messages when the network is thin', () => {
     // 2 nodes x 8, NIC share 1.5625e9 B/s: Bo = 1.4375e9, m Bo = 11.5e9, Bu = 360e9
-    // ring: 1.875 x max(0.875 / 360e9, 1 / 11.5e9) = 1.63043e-10 s/B
-    // hierarchical: 1.75 / 360e9 + 1 / 11.5e9 = 9.18176e-11 s/B
+    // ring: 1.875 x max(0.875 / 360e9, 1 / 11.5e9) = 1.63043e-10 s/B; (8.4 + 28 x 3.4 + 2 x 14) x 1.4 = 184.24 µs
+    // hierarchical: 1.75 / 360e9 + 1 / 11.5e9 = 9.18176e-11 s/B; 3 x 8.4 + 14 x 3.4 + 2 x 14 = 100.8 µs
+    // (tree: 2 / (0.92 x 2 x 11.5e9) = 9.45e-11 s/B)
     const group = everyRank(thinNetwork)
     const ring = rightOf(price(thinNetwork)('all_reduce', GiB, group, { algorithm: 'ring' }))
     const chosen = rightOf(price(thinNetwork)('all_reduce', GiB, group))
     expect(chosen.algorithm).toBe('hierarchical')
-    expect(ring.seconds).toBeCloseTo(46.4e-6 + GiB * 1.875 * (1 / 11.5e9), 9)
-    expect(chosen.seconds).toBeCloseTo(49.2e-6 + GiB * (1.75 / 360e9 + 1 / 11.5e9), 9)
+    expect(ring.seconds).toBeCloseTo(184.24e-6 + GiB * 1.875 * (1 / 11.5e9), 9)
+    expect(chosen.seconds).toBeCloseTo(100.8e-6 + GiB * (1.75 / 360e9 + 1 / 11.5e9), 9)
     expect(chosen.seconds).toBeLessThan(0.6 * ring.seconds)
     // small messages: three collectives' latencies make it lose
     expect(rightOf(price(thinNetwork)('all_reduce', 1024, group)).algorithm).not.toBe('hierarchical')
@@ -108,8 +118,10 @@ describe('estimate: across nodes', () => {
   it('a one-per-node group (a DP group under TP 8) goes through the NIC only', () => {
     const dp = spanOf(h100x16)(ranks(16).map((i) => i * 8))
     const r = rightOf(price(h100x16)('all_gather', GiB, dp))
-    // ring: 15 steps all across the network: 8.4 + 15 x 5 µs; 15/16 x S / 46e9
-    expect(r.seconds).toBeCloseTo(83.4e-6 + (0.9375 * GiB) / 46e9, 12)
+    // ring Simple: 15 steps all across the network at the tree's network figure (one rank per
+    // node): 8.4 + 15 x 14 µs = 218.4 µs; 15/16 x S / 46e9
+    expect(r.protocol).toBe('Simple')
+    expect(r.seconds).toBeCloseTo(218.4e-6 + (0.9375 * GiB) / 46e9, 12)
   })
 })
 
@@ -165,7 +177,7 @@ describe('extending the model', () => {
   it('takes measured efficiencies', () => {
     const model = withEfficiencies({ scaleUp: 0.9 })(defaultCollectiveModel)
     const r = rightOf(estimate(model)(h100x1)('all_gather', GiB, node))
-    expect(r.seconds).toBeCloseTo(15.4e-6 + (0.875 * GiB) / 405e9, 12)
+    expect(r.seconds).toBeCloseTo(32.2e-6 + (0.875 * GiB) / 405e9, 12)
   })
 
   it('reports no algorithm when the op has none', () => {
@@ -180,7 +192,29 @@ describe('prepare: the fast path', () => {
 
   it('gives the time estimate gives', () => {
     expect(group.time('all_reduce', GiB)).toBe(rightOf(price(h100x1)('all_reduce', GiB, node)).seconds)
-    expect(group.candidates('all_reduce').map((c) => c.algorithm)).toEqual(['ring', 'ring', 'tree', 'tree', 'nvls'])
+    expect(group.candidates('all_reduce').map((c) => `${c.algorithm}/${c.protocol}`)).toEqual([
+      'ring/LL',
+      'ring/LL128',
+      'ring/Simple',
+      'tree/LL',
+      'tree/LL128',
+      'tree/Simple',
+      'nvls/Simple',
+    ])
+  })
+
+  it('applies NCCL tree correction by power-of-two class without letting a larger message cost less', () => {
+    // a tree forced over 8 GPUs, Simple: 64.4 µs + S x 2 / (0.92 x 360e9) / correction
+    // 2 MiB = 64 x 2^15: entry 15 = 0.6; just below it (entry 14 = 0.5) the time is higher,
+    // so the faster class waits at the slower class's top
+    const time = (bytes: number): number => rightOf(price(h100x1)('all_reduce', bytes, node, { algorithm: 'tree', protocol: 'simple' })).seconds
+    const spb = 2 / (0.92 * 360e9)
+    const top = 64.4e-6 + 2 ** 21 * (spb / 0.5) // Simple at the top of entry 14
+    expect(time(2 ** 21 - 1)).toBeCloseTo(64.4e-6 + (2 ** 21 - 1) * (spb / 0.5), 12)
+    expect(time(2 ** 21)).toBeCloseTo(Math.max(top, 64.4e-6 + 2 ** 21 * (spb / 0.6)), 12)
+    expect(time(2 ** 21)).toBeGreaterThanOrEqual(time(2 ** 21 - 1))
+    // from 2^29 bytes on, no correction: S x spb
+    expect(time(2 ** 32)).toBeCloseTo(64.4e-6 + 2 ** 32 * spb, 9)
   })
 
   it('gives 0 for sizes that are not finite and above zero, and for one rank', () => {

@@ -13,15 +13,15 @@ describe('README', () => {
 
   it('prints the figures worked out by hand (usage)', () => {
     expect(runs[0]?.output).toEqual([
-      // NVLS: 8.4 + 2 x 1 + 25 = 35.4 µs; 1.125 x 2^30 / (450e9 x 0.8 x 0.85 = 306e9) = 3.94763 ms
-      // -> 3.98303 ms; busbw 1.75 x 2^30 / 3.98303e-3 = 471.8 GB/s
-      'nvls 3.983 ms 471.8 GB/s',
-      // 8.4 + 5 + 127 x 0.5 = 76.9 µs; 120/128 x 2^30 / (50e9 x 0.92) = 21.8833 ms -> 21.96 ms
-      'pairwise 21.96 ms',
+      // NVLS: NCCL's 25 µs; 1.125 x 2^30 / (450e9 x 0.8 x 0.85 = 306e9) = 3.94758 ms
+      // -> 3.97258 ms; busbw 1.75 x 2^30 / 3.97258e-3 = 473.0 GB/s
+      'nvls 3.973 ms 473.0 GB/s',
+      // 8.4 + 7 x 3.4 + 120 x 3 + 14 = 406.2 µs; 120/128 x 2^30 / (50e9 x 0.92) = 21.8833 ms -> 22.29 ms
+      'pairwise 22.29 ms',
       // DGX H100 has no SHARP on its network
       'not-applicable',
-      // ring/LL: 6.6 + 14 x 0.5 = 13.6 µs; 1.75 x 1024 / 180e9 = 0.00996 µs
-      '13.61 µs',
+      // ring/LL: 6.6 + 14 x 0.6 = 15.0 µs; 1.75 x 1024 / 141e9 = 0.0127 µs
+      '15.01 µs',
     ])
   })
 
@@ -29,8 +29,8 @@ describe('README', () => {
     expect(runs[1]?.output).toEqual([
       // 15 µs + 120/128 x 2^30 / 45e9 = 15e-6 + 22.3696e-3 = 22.3846 ms
       'pairwise 22.38 ms',
-      // ring: 8.4 + 7 x 1 = 15.4 µs; 7/8 x 2^30 / (450e9 x 0.85) = 2.45627 ms -> 2.47167 ms
-      'ring 2.472 ms',
+      // ring/Simple: 8.4 + 7 x 3.4 = 32.2 µs; 7/8 x 2^30 / (450e9 x 0.85) = 2.45627 ms -> 2.48847 ms
+      'ring 2.488 ms',
     ])
   })
 })

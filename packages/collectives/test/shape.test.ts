@@ -5,7 +5,7 @@ import { everyRank, h100x1, h100x16, leftOf, ranks, rightOf } from './fixtures'
 describe('shapeOf', () => {
   it('puts 8 ranks of one DGX H100 in one domain on NVLink', () => {
     const shape = rightOf(shapeOf(h100x1)(everyRank(h100x1)))
-    expect(shape).toMatchObject({ size: 8, local: 8, domains: 1 })
+    expect(shape).toMatchObject({ size: 8, local: 8, domains: 1, generation: 'hopper' })
     expect(shape.scaleUp.bandwidth).toBe(450e9)
     expect(shape.scaleUp.inNetworkReduction).toBe(true)
   })
@@ -22,6 +22,7 @@ describe('shapeOf', () => {
     const shape = rightOf(shapeOf(racks)(spanOf(racks)([0, 4, 72, 76])))
     expect(shape).toMatchObject({ size: 4, local: 2, domains: 2 })
     expect(shape.scaleUp.bandwidth).toBe(900e9)
+    expect(shape.generation).toBe('blackwell')
   })
 
   it('rejects a span of another cluster', () => {
