@@ -2,7 +2,8 @@
  * Collective cases of a measured-case file (`meshplan-cases/1`, see the validation
  * FORMAT.md): decoding them at the boundary, turning a case's `hardware` object into a
  * cluster and the group of its `num_gpus` ranks, predicting the measured metric
- * (`busbw_gbps` or `time_us`) as nccl-tests would print it, and summarising the errors,
+ * (`busbw_gbps` or `time_us`) as nccl-tests (or DeepEP's benchmarks, for an MoE token
+ * exchange) would print it, and summarising the errors,
  * `(predicted - measured) / measured`, as a markdown table.
  *
  * What the format does not say is read from where it can be: the scale-out fabric
@@ -22,6 +23,7 @@ import { latencies, spanOf } from '@meshplan/topology'
 import { bytes, bytesPerSecond, closed, decodeWith, describeIssue, dtypes, flopsPerSecond, oneOf, physical, physicalCount, physicalNumber, positiveInt, positiveNumber, seconds } from '@meshplan/units'
 import type { Dtype, FlopsPerSecond, Seconds } from '@meshplan/units'
 import { estimate, type CollectiveModel } from './model'
+import { moeExchange, moeExchangeOps, moeKernels } from './moe-exchange'
 import { busFactor, collectiveOps } from './op'
 
 // -------------------------------------------------------------------------------------
@@ -86,9 +88,6 @@ export const CollectiveWorkload = closed(
 )
 export type CollectiveWorkload = t.TypeOf<typeof CollectiveWorkload>
 
-/** MoE token-exchange operations (DeepEP-style dispatch and combine). */
-export const moeExchangeOps = ['moe_dispatch', 'moe_combine'] as const
-
 /** The workload of an MoE token-exchange case. */
 export const MoeExchangeWorkload = closed(
   {
@@ -99,7 +98,7 @@ export const MoeExchangeWorkload = closed(
     top_k: positiveInt,
     num_experts: positiveInt,
   },
-  { dtype: oneOf(dtypes), kernel: oneOf(['normal', 'low_latency'] as const) },
+  { dtype: oneOf(dtypes), kernel: oneOf(moeKernels) },
   'an MoE exchange workload { kind: "collective", op, tokens_per_rank, hidden, top_k, num_experts, dtype?, kernel? }',
 )
 export type MoeExchangeWorkload = t.TypeOf<typeof MoeExchangeWorkload>
@@ -118,6 +117,15 @@ export const CollectiveCase = t.type({
   measured: t.type({ metric: oneOf(collectiveMetrics), value: positive }),
 })
 export type CollectiveCase = t.TypeOf<typeof CollectiveCase>
+
+/** The fields of an MoE token-exchange case this package reads. */
+export const MoeExchangeCase = t.type({
+  id: t.string,
+  hardware: Hardware,
+  workload: MoeExchangeWorkload,
+  measured: t.type({ metric: oneOf(collectiveMetrics), value: positive }),
+})
+export type MoeExchangeCase = t.TypeOf<typeof MoeExchangeCase>
 
 /**
  * What a case says beside its hardware and workload, in words: its `notes` and
@@ -321,8 +329,39 @@ export const predictCase =
     return { ...base, predicted, error: (predicted - c.measured.value) / c.measured.value, note: notes.join(', ') }
   }
 
+/**
+ * Predicts one MoE token-exchange case (`moe_dispatch`, `moe_combine`) with
+ * `moeExchange`: time in µs, or `busbw_gbps` as DeepEP reports its bandwidth
+ * (`MoeExchangeEstimate.bandwidth`). The group is every GPU of the case (the EP group).
+ */
+export const predictMoeExchangeCase =
+  (model: CollectiveModel) =>
+  (c: MoeExchangeCase, context?: CaseContext): CaseResult => {
+    const base = { id: c.id, metric: c.measured.metric, measured: c.measured.value }
+    const unsupported = unsupportedHardware(c.hardware)
+    if (unsupported !== undefined) return { ...base, predicted: null, error: null, note: unsupported }
+    const { cluster, span } = groupOfHardware(c.hardware, fabricOfContext(context))
+    const w = c.workload
+    const exchange = {
+      op: w.op,
+      tokensPerRank: w.tokens_per_rank,
+      hidden: w.hidden,
+      topK: w.top_k,
+      numExperts: w.num_experts,
+      ...(w.dtype === undefined ? {} : { dtype: w.dtype }),
+      ...(w.kernel === undefined ? {} : { kernel: w.kernel }),
+    }
+    const result = moeExchange(model)(cluster)(exchange, span)
+    if (E.isLeft(result)) return { ...base, predicted: null, error: null, note: result.left.message }
+    const r = result.right
+    const predicted = c.measured.metric === 'busbw_gbps' ? r.bandwidth / 1e9 : r.seconds * 1e6
+    return { ...base, predicted, error: (predicted - c.measured.value) / c.measured.value, note: `DeepEP ${r.kernel} ${r.dtype}, ${r.bottleneck} bound` }
+  }
+
 const isCollectiveWorkload = (u: unknown): boolean =>
   typeof u === 'object' && u !== null && (u as { readonly workload?: { readonly kind?: unknown } }).workload?.kind === 'collective'
+
+const isExchange = (u: unknown): boolean => (moeExchangeOps as ReadonlyArray<unknown>).includes((u as { readonly workload: { readonly op?: unknown } }).workload.op)
 
 /** The words of a raw case: its `notes`, `source` and `engine.name`, where they are strings. */
 export const caseContextOf = (u: unknown): CaseContext => {
@@ -336,7 +375,7 @@ export const caseContextOf = (u: unknown): CaseContext => {
 }
 
 /**
- * Predicts every collective case of a decoded case file (`{ cases: [...] }`), in file
+ * Predicts every collective case (MoE token exchanges included) of a decoded case file (`{ cases: [...] }`), in file
  * order; other cases are skipped. A case that does not decode gets `predicted: null`
  * and the decoding issues as its note.
  */
@@ -346,9 +385,12 @@ export const predictCaseFile =
     const cases = typeof file === 'object' && file !== null ? (file as { readonly cases?: unknown }).cases : undefined
     if (!Array.isArray(cases)) return []
     return cases.filter(isCollectiveWorkload).map((u: unknown, index) => {
-      const decoded = decodeWith(CollectiveCase, `cases[${index}]`)(u)
-      if (E.isRight(decoded)) return predictCase(model)(decoded.right, caseContextOf(u))
-      const issues = decoded
+      const context = caseContextOf(u)
+      const path = `cases[${index}]`
+      const issues = isExchange(u)
+        ? E.map((c: MoeExchangeCase) => predictMoeExchangeCase(model)(c, context))(decodeWith(MoeExchangeCase, path)(u))
+        : E.map((c: CollectiveCase) => predictCase(model)(c, context))(decodeWith(CollectiveCase, path)(u))
+      if (E.isRight(issues)) return issues.right
       const id = (u as { readonly id?: unknown }).id
       return { id: typeof id === 'string' ? id : `#${index}`, metric: '', measured: 0, predicted: null, error: null, note: issues.left.map(describeIssue).join('; ') }
     })

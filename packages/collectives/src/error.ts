@@ -67,3 +67,10 @@ export type CollectiveError =
       readonly op: string
       readonly message: string
     }
+  | {
+      /** An MoE token exchange whose tokens, hidden size or routing cannot be priced. */
+      readonly code: 'invalid-exchange'
+      readonly field: string
+      readonly value: number
+      readonly message: string
+    }

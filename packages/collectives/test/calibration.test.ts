@@ -9,15 +9,18 @@ import {
   CollectiveCase,
   fabricNamedIn,
   groupOfHardware,
+  MoeExchangeCase,
   NCCL_TESTS_HOST_COST_PER_GPU,
   ncclTestsFloor,
   ncclTestsGpusPerThread,
   predictCase,
   predictCaseFile,
+  predictMoeExchangeCase,
   summarize,
   type CaseResult,
 } from '../src/calibration'
 import { defaultCollectiveModel, estimate } from '../src/model'
+import { moeExchange } from '../src/moe-exchange'
 import { rightOf } from './fixtures'
 
 const hardware = {
@@ -165,6 +168,32 @@ describe('nccl-tests conventions (README, "Quick examples")', () => {
     expect(ncclTestsGpusPerThread({ ...hardware, num_gpus: 8 })).toBe(8)
     expect(ncclTestsGpusPerThread(hardware)).toBe(1)
     expect(ncclTestsFloor({ ...hardware, num_gpus: 4 })).toBeCloseTo(4 * 4.315e-6, 15)
+  })
+})
+
+describe('an MoE token-exchange case', () => {
+  const raw = {
+    id: 'deepep-ll-ep16-dispatch',
+    hardware: { num_gpus: 16, gpus_per_node: 8, scale_up: { bandwidth_gbps: 200 }, scale_out: { bandwidth_gbps: 50 } },
+    workload: { kind: 'collective', op: 'moe_dispatch', tokens_per_rank: 128, hidden: 7168, top_k: 8, num_experts: 256, dtype: 'fp8', kernel: 'low_latency' },
+    measured: { metric: 'time_us', value: 118 },
+  }
+
+  it('is priced by moeExchange over every GPU of the case (DeepEP H800 EP 16 dispatch: 117.45 µs, measured 118)', () => {
+    const c = rightOf(decodeWith(MoeExchangeCase, 'case')(raw))
+    const r = predictMoeExchangeCase(defaultCollectiveModel)(c)
+    const { cluster, span } = groupOfHardware(c.hardware)
+    const direct = rightOf(moeExchange(defaultCollectiveModel)(cluster)({ op: 'moe_dispatch', tokensPerRank: 128, hidden: 7168, topK: 8, numExperts: 256, dtype: 'fp8', kernel: 'low_latency' }, span))
+    expect(r.predicted).toBeCloseTo(direct.seconds * 1e6, 9)
+    expect(r.predicted).toBeCloseTo(117.454, 2)
+    expect(r.note).toBe('DeepEP low_latency fp8, scale-out bound')
+    // busbw_gbps: the bandwidth DeepEP reports
+    expect(predictMoeExchangeCase(defaultCollectiveModel)({ ...c, measured: { metric: 'busbw_gbps', value: 63 } }).predicted).toBeCloseTo(direct.bandwidth / 1e9, 9)
+  })
+
+  it('is predicted from a case file too', () => {
+    const [r] = predictCaseFile(defaultCollectiveModel)({ cases: [raw] })
+    expect(r?.predicted).toBeCloseTo(117.454, 2)
   })
 })
 

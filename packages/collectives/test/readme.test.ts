@@ -4,8 +4,8 @@ import { runReadmeExamples } from '@meshplan/test-utils'
 describe('README', () => {
   const runs = runReadmeExamples(path.join(__dirname, '..'))
 
-  it('has two TypeScript examples, which compile and run', () => {
-    expect(runs).toHaveLength(2)
+  it('has three TypeScript examples, which compile and run', () => {
+    expect(runs).toHaveLength(3)
     for (const run of runs) {
       expect(run.error).toBeUndefined()
     }
@@ -31,6 +31,14 @@ describe('README', () => {
       'pairwise 22.38 ms',
       // ring/Simple: 8.4 + 7 x 3.4 = 32.2 µs; 7/8 x 2^30 / (450e9 x 0.85) = 2.45627 ms -> 2.48847 ms
       'ring 2.488 ms',
+    ])
+  })
+
+  it('prints the figures worked out by hand (MoE exchange)', () => {
+    expect(runs[2]?.output).toEqual([
+      // DeepEP low-latency dispatch, EP 16 on H800: 35 µs + 1024 x 8/16 x 7408 B / 46e9 = 117.45 µs;
+      // 1024 x 7408 B / 117.45 µs = 64.6 GB/s (DeepEP docs/legacy.md: 118 µs, 63 GB/s)
+      '117.5 µs 64.6 GB/s scale-out',
     ])
   })
 })
