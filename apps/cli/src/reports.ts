@@ -244,7 +244,13 @@ export const renderAudit = (a: Audit): string => {
 
 /** The JSON of a case report (schema `meshplan/validate`). */
 export const validateJson = (r: CaseReport | LeaveOneSourceOut) =>
-  'fits' in r ? { method: 'leave-one-source-out', cases: r.cases, summary: r.summary, fits: r.fits } : { method: 'committed', cases: r.cases, summary: r.summary }
+  ({
+    method: 'fits' in r ? 'leave-one-source-out' : 'committed',
+    // validation/FORMAT.md: a case that cannot be predicted has predicted null with a reason
+    cases: r.cases.map((c) => (c.predicted === null ? { ...c, reason: c.note } : c)),
+    summary: r.summary,
+    ...('fits' in r ? { fits: r.fits } : {}),
+  })
 
 const statsText = (s: ErrorStats): string =>
   s.predicted === 0

@@ -252,13 +252,14 @@ describe('meshplan validate', () => {
 
   it('reports every case, training included, in file order: a number, or null with the reason', async () => {
     expect(r.code).toBe(0)
-    const report = JSON.parse(r.stdout) as { schema: string; cases: Array<{ id: string; predicted: number | null; measured: number; metric: string; note: string }> }
+    const report = JSON.parse(r.stdout) as { schema: string; cases: Array<{ id: string; predicted: number | null; measured: number; metric: string; note: string; reason?: string }> }
     expect(report.schema).toBe('meshplan/validate/2')
     expect(report.cases.map((c) => c.id)).toEqual(cases.map((c) => c.id))
     expect(cases.some((c) => c.workload.kind === 'training')).toBe(true)
     for (const c of report.cases) {
-      if (c.predicted === null) expect(c.note).toMatch(/not modelled yet/)
-      else expect(c.predicted).toBeGreaterThan(0)
+      // validation/FORMAT.md: null with a reason
+      if (c.predicted === null) expect([c.note, c.reason]).toEqual([expect.stringMatching(/not modelled yet/), c.note])
+      else expect([c.predicted > 0, c.reason]).toEqual([true, undefined])
     }
     expect(report.cases.filter((c) => c.predicted !== null).length).toBeGreaterThan(cases.length / 2)
   })
@@ -397,7 +398,7 @@ describe('meshplan estimate --train and plan --train', () => {
       rejected: { memory: number; interleaving: number; batch: number }
       best: Array<{ iteration_seconds: number; workload: { global_batch: number } }>
     }
-    expect(p.schema).toBe('meshplan/plan-training/2')
+    expect(p.schema).toBe('meshplan/plan-training/3')
     expect(p.candidates).toBe(p.fit + p.rejected.memory + p.rejected.interleaving)
     expect(p.best).toHaveLength(3)
     expect(p.best.map((b) => b.iteration_seconds)).toEqual([...p.best.map((b) => b.iteration_seconds)].sort((a, b) => a - b))

@@ -54,6 +54,17 @@ const shown = (u: unknown): string => {
   return text.length > 300 ? `${text.slice(0, 297)}...` : text
 }
 
+/** The milliseconds of one more run of `target` on `input` (its outcome was seen already). */
+const timed = (target: Target, input: unknown): number => {
+  const t0 = performance.now()
+  try {
+    target.check(input)
+  } catch {
+    // seen on the first run
+  }
+  return performance.now() - t0
+}
+
 /** Runs `target` on `options.inputs` inputs drawn from `options.seed`. */
 export const runCampaign = (target: Target, options: CampaignOptions): CampaignReport => {
   const findings: Finding[] = []
@@ -80,8 +91,13 @@ export const runCampaign = (target: Target, options: CampaignOptions): CampaignR
       total += ms
       if (ms > max) max = ms
       if (message === undefined && ms > target.boundMs) {
-        kind = 'slow'
-        message = `took ${ms.toFixed(0)} ms, more than the bound of ${target.boundMs} ms`
+        // a pause of the collector, the compiler or another process is no finding: it is slow
+        // only if two more runs of the same input are slow too (the fastest of the three counts)
+        const again = Math.min(ms, timed(target, input), timed(target, input))
+        if (again > target.boundMs) {
+          kind = 'slow'
+          message = `took ${again.toFixed(0)} ms at best of three runs (first ${ms.toFixed(0)} ms), more than the bound of ${target.boundMs} ms`
+        }
       }
       if (message !== undefined && findings.length < keep) findings.push({ kind, message, input: shown(input), ms })
     }
