@@ -67,8 +67,12 @@ export interface InferenceEstimate {
   readonly description: string
   readonly gpus: number
   readonly mode: InferenceMode
-  /** Sequences in flight per data-parallel rank. */
+  /** The serving engine the estimate models (`engines.ts`). */
+  readonly engine: string
+  /** Sequences in flight per data-parallel rank (in a run with arrivals: in its steady phase). */
   readonly batch: number
+  /** Seconds of the whole run when the workload is a finite number of requests, else 0. */
+  readonly runSeconds: number
   /** Seconds. */
   readonly ttft: number
   readonly tpot: number
@@ -101,7 +105,7 @@ const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, ba
       const compute = step.seconds
       const comm = stageComm(c, k, isDecode, isDecode ? batch : batch * tokens)
       const communication = { tp: comm.tp, ep: comm.ep, pp: comm.pp, cp: comm.cp }
-      const exposed = exposedComm(comm, c.models.overlap, compute)
+      const exposed = exposedComm(comm, c.overlap, compute)
       const byGroup = {} as Record<Group, number>
       for (const g of groups) byGroup[g] = step.byGroup[g].seconds
       const parts = { 'compute-bound': step.computeBoundSeconds as number, 'memory-bound': step.memoryBoundSeconds as number, communication: exposed }
@@ -146,16 +150,19 @@ export const estimateFrom = (c: InferenceConstants, atBatch?: number): E.Either<
     )
   }
   const out = evaluateInference(c, batch, inferenceFigures())
-  const each = batch / Math.min(c.pp, batch)
+  const running = w.mode === 'max_throughput' ? out.inFlight : batch
+  const each = running / Math.min(c.pp, running)
   // the mean context of the decode steps: input + output/2 (static: the steps run from input+1 to input+output-1)
   const decodeContext = w.inputTokens + w.outputTokens / 2
   // a max_throughput cycle prefills the arrivals of one decode cycle, batch/output prompts; static prefills the batch
   const prefillBatch = w.mode === 'max_throughput' ? each / w.outputTokens : each
   const prefillStage = argmax(c.classes, (k) => stageSeconds(c, k, false, prefillBatch, 0))
   const decodeStage = argmax(c.classes, (k) => stageSeconds(c, k, true, each, decodeContext))
-  const fullest = argmax(c.classes, (k) => k.baseBytes + batch * k.bytesPerSequence)
+  const fullest = argmax(c.classes, (k) => k.baseBytes + running * k.bytesPerSequence)
   const t = c.memory.stages[fullest.ranks[0] ?? 0] ?? c.memory.tightest
   const perGpu = out.memoryPerGpu
+  // weights with the redundant expert slots the memory model does not hold
+  const weights = bytes(fullest.baseBytes - t.workspace - t.reserve)
   return pipe(
     breakdownOf(c, prefillStage, false, prefillBatch, 0),
     E.chain((p) =>
@@ -167,7 +174,9 @@ export const estimateFrom = (c: InferenceConstants, atBatch?: number): E.Either<
             description: describe(c.input.strategy),
             gpus: c.world,
             mode: w.mode,
-            batch,
+            engine: c.engine.name,
+            batch: running,
+            runSeconds: out.runSeconds,
             ttft: out.ttft,
             tpot: out.tpot,
             requestLatency: out.requestLatency,
@@ -175,11 +184,11 @@ export const estimateFrom = (c: InferenceConstants, atBatch?: number): E.Either<
             memory: {
               perGpu: bytes(perGpu),
               capacity: t.capacity,
-              weights: t.weights,
-              kvCache: bytes(perGpu - t.weights - t.workspace - t.reserve),
+              weights,
+              kvCache: bytes(perGpu - weights - t.workspace - t.reserve),
               workspace: t.workspace,
               reserve: t.reserve,
-              maxBatch: c.memory.maxSequences,
+              maxBatch: c.capacity,
               fits: out.fits,
             },
             breakdown: { prefill: p, decode: d },

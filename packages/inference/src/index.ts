@@ -1,11 +1,16 @@
 /**
  * @meshplan/inference: the estimate of one serving deployment and the search over
- * them. The workload (what is served: modes, lengths, batch limits), the estimate
- * (TTFT, TPOT, tokens/s, memory, where a step's time goes) and the search under
- * service-level objectives with its Pareto front. The allocation-free inner loop both
- * share is on the `internal` subpath: a search needs it, a user should not depend on it.
+ * them. The workload (what is served: modes, lengths, arrivals, batch limits), the
+ * serving engine (`engines.ts`: batch sizing, chunked prefill, host cost, CUDA graphs,
+ * all-reduce, one replaceable record per engine and version range), the estimate (TTFT,
+ * TPOT, tokens/s, memory, where a step's time goes) and the search under service-level
+ * objectives with its Pareto front. The allocation-free inner loop both share is on the
+ * `internal` subpath: a search needs it, a user should not depend on it.
  */
 export * from './workload'
+export * from './engines'
+export { loadImbalance, expectedMaximumChunk } from './moe'
+export { lengthsOf, type Lengths } from './arrivals'
 export type { InferenceInput } from './kernel'
 export { estimateInference, type InferenceEstimate, type MemoryFigures, type StepBreakdown } from './estimate'
 export * from './search'

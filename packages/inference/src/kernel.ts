@@ -1,10 +1,11 @@
 /**
  * The planner's inner loop: everything about one deployment that does not depend on
  * the batch is computed once (`prepareInference`: the compute constants of each
- * distinct pipeline stage, the collective groups priced once, the memory per stage),
- * and the figures of a batch are then plain arithmetic (`evaluateInference`): no
- * allocation, no Either, no closure per candidate. {@link estimateInference} and the
- * search both use it, so a search ranks exactly what an estimate reports.
+ * distinct pipeline stage split by what a serving pass runs once or per phase, the
+ * collective groups priced once, the memory per stage, the engine's limits), and the
+ * figures of a batch are then plain arithmetic (`evaluateInference`): no allocation, no
+ * Either, no closure per candidate. {@link estimateInference} and the search both use
+ * it, so a search ranks exactly what an estimate reports.
  *
  * How a step's time is composed (per pipeline stage; each assumption is documented
  * where it is made):
@@ -20,6 +21,12 @@
  * `Σ stage_i + (m − 1) · max stage_i` (GPipe's fill-and-drain, Huang et al. 2019,
  * section 2.2). With p = 1 both are simply the stage time.
  *
+ * A continuous-batching pass (the serving engine's forward pass, see `engines.ts`) runs
+ * the operators every token goes through once for the decode tokens and the prompt
+ * chunk together (the weights are read once: Sarathi-Serve, Agrawal et al. 2024,
+ * section 3), the attention of each phase on its own, the routed experts on the busiest
+ * expert-parallel rank's tokens, and the LM head on the sequences that emit a token.
+ *
  * @example
  * import { defaultCostModels } from '@meshplan/cost-models'
  * import { prepareInference, evaluateInference, inferenceFigures } from '@meshplan/inference/internal'
@@ -29,20 +36,24 @@
  */
 import * as E from 'fp-ts/Either'
 import type { PreparedGroup } from '@meshplan/collectives'
-import { decodeSeconds, precompute, prefillSeconds, type StepConstants } from '@meshplan/compute'
+import { decodeSeconds, precompute, prefillSeconds, type OperatorForm, type OperatorForms, type StepConstants } from '@meshplan/compute'
 import { communicationBytes, costModelError, dispatchBytes, estimateError, type CostModels, type EstimateError, type Overlap } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
 import { cachedTokens, inferenceMemory, kvElementsPerLayer, type InferenceMemory } from '@meshplan/memory'
-import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
-import { layersOfStage, layout, validate, worldOf, type Layout, type Order, type Strategy } from '@meshplan/parallelism'
+import { expertParameters, isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
+import { expertDataParallel, layersOfStage, layout, validate, worldOf, type Layout, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
-import { contextTokens, defaultMaxBatch, inferenceWorkload, type InferenceWorkload } from './workload'
+import { bytesPerElement } from '@meshplan/units'
+import { lengthsOf, meanAge, runningAfter, tailSteps, type Lengths } from './arrivals'
+import { genericEngine, type CustomAllReduce, type EngineModel } from './engines'
+import { busiestPrefill, routedImbalance } from './moe'
+import { contextTokens, inferenceWorkload, type InferenceWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
-/** A deployment to estimate: what is served, on what, split how, in which formats, for which requests. */
+/** A deployment to estimate: what is served, on what, split how, in which formats, for which requests, by which engine. */
 export interface InferenceInput {
   readonly model: Architecture
   readonly cluster: Cluster
@@ -51,6 +62,25 @@ export interface InferenceInput {
   readonly workload: InferenceWorkload
   /** Rank order of the layout (default Megatron's tp-cp-ep-dp-pp). */
   readonly order?: Order
+  /** The serving engine's behaviour (see `engines.ts`: `engineModel({ name, version, options })`); default {@link genericEngine}. */
+  readonly engine?: EngineModel
+  /** Extra replicas of hot experts per MoE layer (EPLB): routed experts + redundant = slots, `ep` divides the slots. Default 0. */
+  readonly redundantExperts?: number
+}
+
+/**
+ * The compute constants of one stage split by what a continuous-batching pass runs:
+ * `dense` every token once (projections, norms, dense MLP, router, shared experts),
+ * `routed` the routed experts (the expert-parallel part), `decode` and `prefill` the
+ * operators of one phase only (attention over the cache, or causal attention over the
+ * prompt; MLA's absorbed or explicit projections), `head` the final norm and LM head.
+ */
+export interface StageParts {
+  readonly dense: StepConstants
+  readonly routed: StepConstants | undefined
+  readonly decode: StepConstants
+  readonly prefill: StepConstants
+  readonly head: StepConstants
 }
 
 /** Pipeline stages with the same layers, role and memory share one class. */
@@ -61,10 +91,13 @@ export interface StageClass {
   readonly moeLayers: number
   /** Sends its activations to a next stage. */
   readonly sends: boolean
+  /** Every operator of the stage (static phases, the breakdown). */
   readonly compute: StepConstants
-  /** Weights, workspace and reserve on one GPU of the stage, bytes. */
+  /** The same operators split for a serving pass. */
+  readonly parts: StageParts
+  /** Weights (with redundant expert slots), workspace and reserve on one GPU of the stage, bytes. */
   readonly baseBytes: number
-  /** KV cache one full-length sequence adds to one GPU of the stage, bytes. */
+  /** KV cache one sequence holds on one GPU of the stage under the engine's admission, bytes. */
   readonly bytesPerSequence: number
 }
 
@@ -72,6 +105,7 @@ export interface StageClass {
 export interface InferenceConstants {
   readonly input: InferenceInput
   readonly models: CostModels
+  readonly engine: EngineModel
   readonly layout: Layout
   readonly memory: InferenceMemory
   readonly classes: ReadonlyArray<StageClass>
@@ -80,9 +114,17 @@ export interface InferenceConstants {
   readonly pp: number
   readonly tp: number
   readonly cp: number
+  readonly ep: number
+  /** Expert data-parallel degree: replicas of each expert group. */
+  readonly edp: number
   readonly sequenceParallel: boolean
   readonly hidden: number
   readonly topK: number
+  /** Routed experts and redundant slots per MoE layer (0 for a dense model). */
+  readonly experts: number
+  readonly redundantExperts: number
+  /** Attention-DP ranks that meet at every expert exchange (1: no attention data parallelism). */
+  readonly attentionDpRanks: number
   /** `dispatchBytes` over the layer's hidden-state bytes `tokens/cp · hidden · b`: `(etp/tp) · topK`. */
   readonly dispatchFactor: number
   /** Bytes of one exchanged activation element ({@link communicationBytes}). */
@@ -91,10 +133,28 @@ export interface InferenceConstants {
   readonly kvElements: number
   /** Groups of one rank are undefined: they cost nothing. */
   readonly groups: Readonly<Record<'tp' | 'ep' | 'pp' | 'cp', PreparedGroup | undefined>>
-  /** Most sequences per data-parallel rank: memory's answer capped by the workload's `maxBatch`. */
+  /** The engine's all-reduce for the TP group (undefined: NCCL), with the group's link. */
+  readonly customAllReduce: { readonly kernel: CustomAllReduce; readonly ranks: number; readonly bandwidth: number } | undefined
+  /** The overlap in effect: the cost models', with the MoE exchange hidden under two-batch overlap. */
+  readonly overlap: Overlap
+  /** Output lengths. */
+  readonly lengths: Lengths
+  /** KV tokens a running sequence holds on average under the engine's admission. */
+  readonly heldTokens: number
+  /** KV-cache tokens that fit on one data-parallel rank (the tightest stage). */
+  readonly kvTokens: number
+  /** Sequences per data-parallel rank that fit in memory under the engine's admission. */
+  readonly capacity: number
+  /** The engine's token budget per forward pass. */
+  readonly maxNumTokens: number
+  /** Largest pass (tokens) replayed from a CUDA graph: larger passes launch eagerly. */
+  readonly graphMaxTokens: number
+  /** Most sequences per data-parallel rank: memory's answer capped by the engine's (or the workload's) limit and, in a fused engine, by the token budget. */
   readonly maxBatch: number
   /** Scratch for one stage's communication, per kind; overwritten by every evaluation. */
   readonly scratch: Communication
+  /** Scratch for a ramp-down tail; overwritten by every evaluation. */
+  readonly tail: TailSums
 }
 
 /** Seconds of each kind of communication one GPU of a stage does in a step. */
@@ -107,11 +167,11 @@ export interface Communication {
 
 /** The figures `evaluateInference` writes: one object per search, overwritten by every evaluation. */
 export interface InferenceFigures {
-  /** Time to first token, s. */
+  /** Time to first token, s (the mean over the requests of a run with arrivals). */
   ttft: number
-  /** Time per output token after the first, s. */
+  /** Time per output token after the first, s (the mean over the tokens of a run). */
   tpot: number
-  /** End-to-end time of a request, s. */
+  /** End-to-end time of a request, s (the mean over the requests of a run). */
   requestLatency: number
   /** Output tokens per second of the whole deployment. */
   tokensPerSecond: number
@@ -125,6 +185,10 @@ export interface InferenceFigures {
   /** The prefill and decode step (cycle) times, s. */
   prefillSeconds: number
   decodeSeconds: number
+  /** Sequences in flight per data-parallel rank in the steady phase. */
+  inFlight: number
+  /** Seconds of the whole run (a finite number of requests), or 0. */
+  runSeconds: number
 }
 
 // -------------------------------------------------------------------------------------
@@ -143,21 +207,79 @@ export const inferenceFigures = (): InferenceFigures => ({
   fits: false,
   prefillSeconds: 0,
   decodeSeconds: 0,
+  inFlight: 0,
+  runSeconds: 0,
 })
+
+/** Operators of one phase only: the attention core, and MLA's absorbed (decode) or explicit (prefill) projections. */
+const phaseOnly: ReadonlyArray<string> = ['attention', 'q-absorb', 'v-absorb', 'kv-up']
+/** The routed experts: what expert parallelism splits. */
+const routedOperators: ReadonlyArray<string> = ['moe-permute', 'expert-up', 'expert-activation', 'expert-down']
+/** One token per emitting sequence. */
+const headOperators: ReadonlyArray<string> = ['final-norm', 'lm-head']
+
+/**
+ * `c` restricted to the decode forms `decode` and the prefill forms `prefill` (the same
+ * scratch, device and every other field of its forms; their lazy phase lists are not
+ * built).
+ */
+const restricted = (c: StepConstants, decode: ReadonlyArray<OperatorForm>, prefill: ReadonlyArray<OperatorForm>): StepConstants => {
+  const phase = (value: ReadonlyArray<OperatorForm>): PropertyDescriptor => ({ value, enumerable: true })
+  const forms = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(c.forms), decode: phase(decode), prefill: phase(prefill), training: phase([]) }) as OperatorForms
+  return { ...c, forms }
+}
+
+/** The parts of a stage's constants (see {@link StageParts}). */
+export const stageParts = (c: StepConstants): StageParts => {
+  const decode = c.forms.decode
+  const prefill = c.forms.prefill
+  const dense = decode.filter((f) => !phaseOnly.includes(f.name) && !routedOperators.includes(f.name) && !headOperators.includes(f.name))
+  const routed = decode.filter((f) => routedOperators.includes(f.name))
+  return {
+    dense: restricted(c, dense, []),
+    routed: routed.length === 0 ? undefined : restricted(c, routed, []),
+    decode: restricted(
+      c,
+      decode.filter((f) => phaseOnly.includes(f.name)),
+      [],
+    ),
+    prefill: restricted(
+      c,
+      [],
+      prefill.filter((f) => phaseOnly.includes(f.name)),
+    ),
+    head: restricted(
+      c,
+      decode.filter((f) => headOperators.includes(f.name)),
+      [],
+    ),
+  }
+}
 
 /**
  * Checks `input` (the algebra's laws for the model on the cluster, the workload, the
- * rank layout) and computes everything that does not depend on the batch.
+ * rank layout, redundant expert slots) and computes everything that does not depend on
+ * the batch.
  */
 export const prepareInference =
   (models: CostModels, cache?: GroupCache) =>
   (input: InferenceInput): E.Either<EstimateError, InferenceConstants> => {
     const { model, cluster, strategy: s, precision, workload } = input
+    const engine = input.engine ?? genericEngine
     const checked = inferenceWorkload(workload)
     if (E.isLeft(checked)) return checked
     const valid = validate({ model, cluster, gpus: worldOf(s), sequenceLength: Math.ceil(workload.inputTokens) })(s)
     if (E.isLeft(valid)) {
       return E.left(estimateError('invalid-strategy', valid.left.map((v) => v.message).join('; '), valid.left))
+    }
+    const redundant = input.redundantExperts ?? 0
+    if (redundant !== 0) {
+      const experts = model.moe?.experts
+      if (experts === undefined) return E.left(estimateError('invalid-strategy', `redundantExperts ${redundant}: ${model.name} has no routed experts`))
+      if (!(Number.isSafeInteger(redundant) && redundant > 0)) return E.left(estimateError('invalid-strategy', `redundantExperts: expected a whole number of expert slots, got ${redundant}`))
+      if ((experts + redundant) % s.ep !== 0) {
+        return E.left(estimateError('invalid-strategy', `redundantExperts ${redundant}: ep ${s.ep} must divide the ${experts + redundant} expert slots (${experts} experts + ${redundant} redundant)`))
+      }
     }
     const laid = layout(cluster, input.order)(s)
     if (E.isLeft(laid)) return E.left(estimateError('invalid-strategy', laid.left.message))
@@ -171,14 +293,22 @@ export const prepareInference =
       if (E.isLeft(g)) return g
       groups[kind] = g.right
     }
-    const perSequence = cachedTokens(model, contextTokens(workload))
+    const lengths = lengthsOf(workload)
+    // KV held per running sequence: its whole length when the engine reserves it, else its mean length so far
+    const held = engine.admission === 'reserve' ? workload.inputTokens + lengths.mean : workload.inputTokens + meanAge(lengths)
+    const heldTokens = cachedTokens(model, held)
+    const slotBytes = redundant === 0 ? 0 : (redundant / s.ep) * (expertParameters(model) / s.etp) * bytesPerElement(precision.weights)
     const classes: StageClass[] = []
     const seen = new Map<string, StageClass & { ranks: number[] }>()
+    let kvTokens = Number.POSITIVE_INFINITY
     for (const stage of memory.right.stages) {
       const rank = stage.ppRank
       const layers = layersOfStage(model, s)(rank)
       const moeLayers = layers.filter(isMoeLayer(model)).length
-      const baseBytes = stage.weights + stage.workspace + stage.reserve
+      // redundant expert slots: (redundant / ep) more experts of 1/etp on each MoE layer of the stage
+      const baseBytes = stage.weights + moeLayers * slotBytes + stage.workspace + stage.reserve
+      const stageTokens = stage.kvBytesPerToken > 0 ? Math.max(0, Math.floor((stage.capacity - baseBytes) / stage.kvBytesPerToken)) : 0
+      if (stageTokens < kvTokens) kvTokens = stageTokens
       const signature = `${layers.length}/${moeLayers}/${rank === 0}/${rank === s.pp - 1}/${baseBytes}`
       const known = seen.get(signature)
       if (known !== undefined) {
@@ -193,16 +323,42 @@ export const prepareInference =
         moeLayers,
         sends: rank < s.pp - 1,
         compute: compute.right,
+        parts: stageParts(compute.right),
         baseBytes,
-        bytesPerSequence: stage.kvBytesPerToken * perSequence,
+        bytesPerSequence: stage.kvBytesPerToken * heldTokens,
       }
       seen.set(signature, cls)
       classes.push(cls)
     }
-    const limit = workload.maxBatch ?? defaultMaxBatch
+    const capacity = Number.isFinite(kvTokens) ? Math.floor(kvTokens / heldTokens) : 0
+    const context = {
+      deviceMemory: cluster.device.memory,
+      deviceName: cluster.device.name,
+      tp: s.tp,
+      pp: s.pp,
+      replicaGpus: s.tp * s.pp * s.cp,
+      kvSequences: Math.floor((Number.isFinite(kvTokens) ? kvTokens : 0) / cachedTokens(model, contextTokens(workload))),
+      kvTokens: Number.isFinite(kvTokens) ? kvTokens : 0,
+      inputTokens: workload.inputTokens,
+      outputTokens: workload.outputTokens,
+    }
+    const maxNumTokens = workload.maxNumTokens ?? engine.maxNumTokens(context)
+    const limit = workload.maxBatch ?? engine.maxBatch(context)
+    // a fused engine sustains B sequences only while B decode tokens and their arrivals' prompts, B·(1 + input/output), fit the budget
+    const budgetLimit = engine.fusedChunkedPrefill ? Math.max(1, Math.floor(maxNumTokens / (1 + workload.inputTokens / lengths.mean))) : Number.POSITIVE_INFINITY
+    const maxBatch = Math.min(capacity, limit, workload.mode === 'max_throughput' ? budgetLimit : Number.POSITIVE_INFINITY)
+    // attention-DP ranks that meet at every expert exchange: the attention replicas of one expert group
+    const attentionDpRanks = model.moe !== undefined && s.ep > 1 && s.dp > 1 ? Math.min(s.dp, Math.max(1, (s.ep * s.etp) / (s.tp * s.cp))) : 1
+    const tpShape = groups.tp?.shape
+    const kernel = engine.customAllReduce
+    const customAllReduce =
+      kernel !== undefined && tpShape !== undefined && tpShape.domains === 1 && kernel.ranks.includes(tpShape.size)
+        ? { kernel, ranks: tpShape.size, bandwidth: tpShape.scaleUp.bandwidth }
+        : undefined
     return E.right({
       input,
       models,
+      engine,
       layout: l,
       memory: memory.right,
       classes,
@@ -211,32 +367,66 @@ export const prepareInference =
       pp: s.pp,
       tp: s.tp,
       cp: s.cp,
+      ep: s.ep,
+      edp: expertDataParallel(s),
       sequenceParallel: s.sequenceParallel,
       hidden: model.hidden,
       topK: model.moe?.topK ?? 0,
+      experts: model.moe?.experts ?? 0,
+      redundantExperts: redundant,
+      attentionDpRanks,
       dispatchFactor: dispatchBytes(s, model.moe?.topK ?? 0, 1, 1, s.cp),
       activationBytes: communicationBytes(precision),
       kvElements: kvElementsPerLayer(model)(s.tp),
       groups,
-      maxBatch: Math.min(memory.right.maxSequences, limit),
+      customAllReduce,
+      overlap: engine.twoBatchOverlap ? { ...models.overlap, ep: 1 } : models.overlap,
+      lengths,
+      heldTokens,
+      kvTokens: Number.isFinite(kvTokens) ? kvTokens : 0,
+      capacity,
+      maxNumTokens,
+      graphMaxTokens: engine.cudaGraphs ? engine.cudaGraphMaxBatch(context) : 0,
+      maxBatch,
       scratch: { tp: 0, ep: 0, pp: 0, cp: 0 },
+      tail: { seconds: 0, tokens: 0, tokenSeconds: 0 },
     })
   }
 
 // -------------------------------------------------------------------------------------
-// operations
+// operations: one pass
 // -------------------------------------------------------------------------------------
 
 /**
+ * Seconds of an all-reduce of `bytes` over the TP group: the engine's kernel inside a
+ * node where it runs it, else NCCL (@meshplan/collectives). One-shot: each rank reads
+ * its `n − 1` peers' buffers, `α + (n − 1)·S/B`; two-shot: a reduce-scatter and an
+ * all-gather through peer memory, `2α + 2(n − 1)/n · S/B` (the two kernels of vLLM's
+ * `custom_all_reduce.cuh`), B the GPU's scale-up bandwidth per direction.
+ */
+export const tpAllReduceSeconds = (c: InferenceConstants, bytes: number): number => {
+  const g = c.groups.tp
+  if (g === undefined || !(bytes > 0)) return 0
+  const custom = c.customAllReduce
+  if (custom === undefined || bytes >= custom.kernel.maxBytes) return g.time('all_reduce', bytes)
+  const n = custom.ranks
+  const alpha = custom.kernel.latencySeconds
+  return bytes < custom.kernel.oneShotBelow(n) ? alpha + ((n - 1) * bytes) / custom.bandwidth : 2 * alpha + (2 * (n - 1) * bytes) / (n * custom.bandwidth)
+}
+
+/**
  * Fills `c.scratch` with the seconds of each kind of communication one GPU of stage
- * class `k` does in a step over `tokens` tokens of one replica (prefill: batch × prompt;
- * decode: batch). Message sizes follow nccl-tests' convention (the whole buffer), in
- * the activations' format:
+ * class `k` does in a pass of `decode` decode tokens and `prefill` prompt tokens of one
+ * replica (the busiest attention-DP rank's), the expert exchange scaled by the busiest
+ * expert-parallel rank's share `imbalance`. Message sizes follow nccl-tests' convention
+ * (the whole buffer), in the activations' format:
  * - TP: two all-reduces per layer of the layer's output, `tokens/cp · hidden` elements
  *   (Shoeybi et al. 2019, section 3); with sequence parallelism each becomes a
  *   reduce-scatter and an all-gather of the same buffer (Korthikanti et al. 2022,
- *   section 4.2.2).
- * - EP: per MoE layer a dispatch and a combine all-to-all of {@link dispatchBytes}.
+ *   section 4.2.2). The engine's own all-reduce inside a node where it has one
+ *   ({@link tpAllReduceSeconds}).
+ * - EP: per MoE layer a dispatch and a combine all-to-all of {@link dispatchBytes}: the
+ *   busiest rank receives `imbalance` times the mean and the exchange waits for it.
  * - PP: a stage that is not the last sends its output, `tokens/cp · hidden` (÷ tp with
  *   sequence parallelism, Megatron's scatter-gather optimisation: Narayanan et al.
  *   2021, section 4.1).
@@ -246,25 +436,31 @@ export const prepareInference =
  *   an all-reduce of `tokens · hidden/tp` per layer (split-KV decoding, Dao et al. 2023,
  *   "Flash-Decoding for long-context inference").
  */
-export const stageComm = (c: InferenceConstants, k: StageClass, decode: boolean, tokens: number): Communication => {
+export const passComm = (c: InferenceConstants, k: StageClass, decode: number, prefill: number, imbalance: number): Communication => {
   const out = c.scratch
   const g = c.groups
+  const tokens = decode + prefill
   const layerBytes = (tokens / c.cp) * c.hidden * c.activationBytes
   out.tp =
     g.tp === undefined
       ? 0
-      : 2 * k.layers * (c.sequenceParallel ? g.tp.time('reduce_scatter', layerBytes) + g.tp.time('all_gather', layerBytes) : g.tp.time('all_reduce', layerBytes))
-  out.ep = g.ep === undefined ? 0 : 2 * k.moeLayers * g.ep.time('all_to_all', layerBytes * c.dispatchFactor)
+      : 2 * k.layers * (c.sequenceParallel ? g.tp.time('reduce_scatter', layerBytes) + g.tp.time('all_gather', layerBytes) : tpAllReduceSeconds(c, layerBytes))
+  out.ep = g.ep === undefined ? 0 : 2 * k.moeLayers * g.ep.time('all_to_all', layerBytes * c.dispatchFactor * imbalance)
   out.pp = g.pp === undefined || !k.sends ? 0 : g.pp.time('send_recv', c.sequenceParallel ? layerBytes / c.tp : layerBytes)
   out.cp =
     g.cp === undefined
       ? 0
       : k.layers *
-        (decode
-          ? g.cp.time('all_reduce', (tokens * c.hidden * c.activationBytes) / c.tp)
-          : g.cp.time('all_gather', tokens * c.kvElements * c.activationBytes))
+        ((decode > 0 ? g.cp.time('all_reduce', (decode * c.hidden * c.activationBytes) / c.tp) : 0) + (prefill > 0 ? g.cp.time('all_gather', prefill * c.kvElements * c.activationBytes) : 0))
   return out
 }
+
+/**
+ * {@link passComm} of a pure phase: a decode step over `tokens` sequences (`decode`), or
+ * a prefill of `tokens` prompt tokens, with balanced experts.
+ */
+export const stageComm = (c: InferenceConstants, k: StageClass, decode: boolean, tokens: number): Communication =>
+  decode ? passComm(c, k, tokens, 0, 1) : passComm(c, k, 0, tokens, 1)
 
 /** Communication left on the critical path after overlap: `Σ comm − min(Σ overlap·comm, compute)`. */
 export const exposedComm = (comm: Communication, overlap: Overlap, compute: number): number => {
@@ -273,12 +469,53 @@ export const exposedComm = (comm: Communication, overlap: Overlap, compute: numb
   return tp + ep + pp + cp - (hideable < compute ? hideable : compute)
 }
 
-/** Seconds of one stage of class `k`: a prefill of `batch` prompts, or a decode step of `batch` sequences at `context` keys. */
+/** Seconds of one stage of class `k`: a prefill of `batch` prompts, or a decode step of `batch` sequences at `context` keys (a pure phase: static batches). */
 export const stageSeconds = (c: InferenceConstants, k: StageClass, decode: boolean, batch: number, context: number): number => {
   const inputTokens = c.input.workload.inputTokens
   const compute = decode ? decodeSeconds(k.compute, batch, context) : prefillSeconds(k.compute, inputTokens, batch)
-  return compute + exposedComm(stageComm(c, k, decode, decode ? batch : batch * inputTokens), c.models.overlap, compute)
+  return launchFloor(c, k, decode ? batch : batch * inputTokens, compute + exposedComm(stageComm(c, k, decode, decode ? batch : batch * inputTokens), c.overlap, compute))
 }
+
+/**
+ * A pass the engine does not replay from a CUDA graph (graphs off, or more tokens than
+ * it captured) takes at least the host's launches of its layers (see
+ * `EngineModel.host.eagerLayerSeconds`).
+ */
+const launchFloor = (c: InferenceConstants, k: StageClass, tokens: number, seconds: number): number => {
+  if (tokens <= c.graphMaxTokens) return seconds
+  const floor = k.layers * c.engine.host.eagerLayerSeconds
+  return seconds > floor ? seconds : floor
+}
+
+/**
+ * Seconds of one serving pass of stage class `k` over one micro-batch: `decode`
+ * sequences at `context` keys, `prefill` prompt tokens per attention-DP rank on average
+ * and `busiest` on the busiest one, `emitting` sequences through the LM head. What every
+ * token runs is timed once over the busiest rank's tokens, the attention of each phase
+ * on its own, the routed experts over the mean tokens times the busiest
+ * expert-parallel rank's share ({@link routedImbalance}).
+ */
+export const passSeconds = (c: InferenceConstants, k: StageClass, decode: number, context: number, prefill: number, busiest: number, emitting: number): number => {
+  const p = k.parts
+  const input = c.input.workload.inputTokens
+  const local = decode + busiest / c.cp
+  let compute = decodeSeconds(p.dense, local, 0)
+  let imbalance = 1
+  if (p.routed !== undefined) {
+    const mean = decode + prefill / c.cp
+    imbalance = routedImbalance(c, mean)
+    compute += decodeSeconds(p.routed, mean * imbalance, 0)
+  }
+  if (decode > 0) compute += decodeSeconds(p.decode, decode, context)
+  if (busiest > 0) compute += prefillSeconds(p.prefill, input, busiest / input)
+  if (emitting > 0) compute += decodeSeconds(p.head, emitting, 0)
+  const comm = passComm(c, k, decode, busiest, imbalance)
+  return launchFloor(c, k, decode + busiest, compute + exposedComm(comm, c.overlap, compute))
+}
+
+// -------------------------------------------------------------------------------------
+// operations: cycles
+// -------------------------------------------------------------------------------------
 
 /**
  * Seconds for every one of `batch` sequences of a replica to get through a step
@@ -287,7 +524,7 @@ export const stageSeconds = (c: InferenceConstants, k: StageClass, decode: boole
  * prefill form (fill and drain) over the steady decode cycle.
  */
 const cycleSeconds = (c: InferenceConstants, decode: boolean, batch: number, context: number, fill: boolean): number => {
-  // fewer than one sequence (a max_throughput cycle's share of a prompt) is one micro-batch of that fraction
+  // fewer than one sequence is one micro-batch of that fraction
   const micro = batch < 1 ? 1 : c.pp < batch ? c.pp : batch
   const each = batch / micro
   let sum = 0
@@ -302,7 +539,76 @@ const cycleSeconds = (c: InferenceConstants, decode: boolean, batch: number, con
   return sum > micro * max ? sum : micro * max
 }
 
-/** Bytes on the fullest GPU with `batch` full-length sequences per data-parallel rank. */
+/** The pipeline cycle of serving passes: `batch` decodes at `context`, `prefill` prompt tokens (`busiest` on the busiest attention-DP rank), `emitting` LM-head rows, split into micro-batches. */
+export const passCycle = (c: InferenceConstants, batch: number, context: number, prefill: number, busiest: number, emitting: number): number => {
+  const units = batch + (prefill > 0 ? 1 : 0)
+  const micro = units < 1 ? 1 : c.pp < units ? c.pp : Math.max(1, Math.floor(units))
+  let sum = 0
+  let max = 0
+  for (let i = 0; i < c.classes.length; i++) {
+    const k = c.classes[i] as StageClass
+    const t = passSeconds(c, k, batch / micro, context, prefill / micro, busiest / micro, emitting / micro)
+    sum += k.ranks.length * t
+    if (t > max) max = t
+  }
+  return sum > micro * max ? sum : micro * max
+}
+
+/** The host's time for `passes` forward passes over `sequences` sequences: exposed (added) unless the engine overlaps it, then only what exceeds the GPU's `gpu` seconds. */
+const withHost = (c: InferenceConstants, gpu: number, passes: number, sequences: number): number => {
+  const h = c.engine.host
+  const host = passes * h.stepSeconds + sequences * h.perSequenceSeconds
+  if (!h.overlapped) return gpu + host
+  return gpu > host ? gpu : host
+}
+
+/**
+ * Seconds of a continuous-batching cycle of one replica: each of `batch` running
+ * sequences gets a token at `context` keys and `prompts` new prompts are prefilled (the
+ * arrivals that keep the batch full). A fused engine does both in one pass (the prompts'
+ * tokens as a chunk beside the decode tokens); another runs the prompts in prefill
+ * passes of at most its token budget, then the decode pass. With attention data
+ * parallelism the prompt tokens of the pass are the busiest rank's ({@link busiestPrefill}).
+ */
+export const servingCycle = (c: InferenceConstants, batch: number, context: number, prompts: number): number => {
+  const input = c.input.workload.inputTokens
+  const tokens = prompts * input
+  if (c.engine.fusedChunkedPrefill) {
+    const busiest = busiestPrefill(c, tokens, batch)
+    return withHost(c, passCycle(c, batch, context, tokens, busiest, batch + prompts), 1, batch + prompts)
+  }
+  const decode = passCycle(c, batch, context, 0, 0, batch)
+  if (tokens <= 0) return withHost(c, decode, 1, batch)
+  // prefill passes of at most the budget: one per cycle while the arrivals fit it
+  const passes = tokens <= c.maxNumTokens ? 1 : tokens / c.maxNumTokens
+  const each = tokens / passes
+  const prefill = passes * passCycle(c, 0, 0, each, busiestPrefill(c, each, 0), prompts / passes)
+  return withHost(c, decode + prefill, 1 + passes, batch + prompts)
+}
+
+/**
+ * Seconds from a request's arrival to its first token in a running engine of `batch`
+ * sequences whose cycle takes `cycle`: it waits half a cycle on average for the pass in
+ * progress, then its prompt goes through in chunks of what the budget leaves beside the
+ * decode tokens (fused: `ceil(input / (budget − batch))` cycles), or in the next
+ * prefill pass.
+ */
+export const arrivalTtft = (c: InferenceConstants, batch: number, cycle: number, prompts: number): number => {
+  const input = c.input.workload.inputTokens
+  if (c.engine.fusedChunkedPrefill) {
+    const room = c.maxNumTokens - batch
+    const chunks = Math.ceil(input / (room > 1 ? room : 1))
+    return (chunks + 0.5) * cycle
+  }
+  const tokens = (prompts > 1 ? prompts : 1) * input
+  return 0.5 * cycle + passCycle(c, 0, 0, tokens, busiestPrefill(c, tokens, 0), prompts > 1 ? prompts : 1)
+}
+
+// -------------------------------------------------------------------------------------
+// operations: figures
+// -------------------------------------------------------------------------------------
+
+/** Bytes on the fullest GPU with `batch` running sequences per data-parallel rank. */
 export const memoryAt = (c: InferenceConstants, batch: number): number => {
   let max = 0
   for (let i = 0; i < c.classes.length; i++) {
@@ -313,50 +619,209 @@ export const memoryAt = (c: InferenceConstants, batch: number): number => {
   return max
 }
 
+/** Quadrature points of a ramp-down tail. */
+const TAIL_POINTS = 24
+
+/** Sums of a ramp-down tail: its seconds, the tokens it produces, and Σ tokens × step seconds (for the mean TPOT). */
+export interface TailSums {
+  seconds: number
+  tokens: number
+  tokenSeconds: number
+}
+
 /**
- * The figures of `batch` sequences per data-parallel rank, written into `out`; in `latency` mode the batch is 1 whatever is passed.
+ * The ramp-down tail of `count` sequences (started together, or caught in a steady
+ * state when `residual`), written into `sums`: each step takes the cycle of the
+ * sequences still running (at least one) until the last ends ({@link tailSteps}).
+ * Sequences started together all run until the shortest length (the flat part, exact);
+ * the rest is integrated over the steps by the trapezoid rule on {@link TAIL_POINTS}
+ * points.
+ */
+export const tailSeconds = (c: InferenceConstants, count: number, residual: boolean, context: number, sums: TailSums): TailSums => {
+  const l = c.lengths
+  const steps = tailSteps(l, count, residual)
+  sums.seconds = 0
+  sums.tokens = 0
+  sums.tokenSeconds = 0
+  if (steps <= 0) return sums
+  const flat = residual ? 0 : l.kind === 'fixed' ? l.mean : l.kind === 'uniform' ? l.low : 0
+  const flatSteps = flat < steps ? flat : steps
+  if (flatSteps > 0) {
+    const t = servingCycle(c, count > 1 ? count : 1, context, 0)
+    sums.seconds += flatSteps * t
+    sums.tokens += flatSteps * count
+    sums.tokenSeconds += flatSteps * count * t
+  }
+  const span = steps - flatSteps
+  if (span <= 0) return sums
+  const h = span / TAIL_POINTS
+  for (let i = 0; i <= TAIL_POINTS; i++) {
+    const running = runningAfter(l, count, residual, flatSteps + i * h)
+    const t = servingCycle(c, running > 1 ? running : 1, context, 0)
+    const weight = i === 0 || i === TAIL_POINTS ? h / 2 : h
+    sums.seconds += weight * t
+    sums.tokens += weight * running
+    sums.tokenSeconds += weight * running * t
+  }
+  return sums
+}
+
+/** Seconds to prefill `prompts` prompts (`tokens` in all) at the start of a run, in passes of the token budget. */
+const startupSeconds = (c: InferenceConstants, tokens: number, prompts: number): number => {
+  const passes = tokens <= c.maxNumTokens ? 1 : tokens / c.maxNumTokens
+  const each = tokens / passes
+  return passes * withHost(c, passCycle(c, 0, 0, each, busiestPrefill(c, each, 0), prompts / passes), 1, prompts / passes)
+}
+
+/**
+ * The figures of `batch` sequences per data-parallel rank, written into `out`; in
+ * `latency` mode the batch is 1 whatever is passed.
  *
  * - `static` and `latency`: TTFT is the prefill of the batch; decode steps run at the
  *   context of the first and the last step and take their mean (the trapezoid rule:
  *   exact where the step time is linear in the context, as its KV reads are);
  *   request latency = TTFT + (output − 1) · TPOT; throughput counts every output token
  *   over the request latency, prefill included (as TensorRT-LLM's gptSessionBenchmark).
- * - `max_throughput`: steady state of continuous batching with chunked prefill: each
- *   cycle decodes one token for all `batch` sequences at the mean context
- *   `input + output/2` and prefills `batch/output` new prompts (the arrivals that keep
- *   the batch full); TPOT is that cycle; TTFT is the prefill of one prompt plus the
- *   wait for the running cycle; throughput = dp · batch / TPOT.
+ *   An engine that does not overlap its host work adds it to every pass.
+ * - `max_throughput`: continuous batching ({@link servingCycle}) with `batch` running
+ *   sequences at the mean context they hold (`input + E[O²]/2E[O]`, the mean age of a
+ *   renewal process), the arrivals of a cycle (`batch/output` prompts) prefilled in it;
+ *   TPOT is that cycle, throughput `dp · batch / TPOT`. The arrivals change the run:
+ *   - `numRequests` N, all issued at time 0, `N/dp` per replica: the first `batch`
+ *     prompts are prefilled, the rest enter as sequences finish (the steady cycle), and
+ *     once the queue is empty the running sequences ramp down, fewer each step
+ *     ({@link tailSeconds}: with lengths that vary, the residual lengths of a steady
+ *     state; when every request fits at once, or lengths are fixed, the sequences of a
+ *     wave end together at their own lengths). Throughput = N · output / the run's time.
+ *   - `concurrency` C: `C/dp` per replica in flight, at most `batch`; beyond it requests
+ *     wait, and the mean latency follows from Little's law (latency = C / request rate).
+ *   - `requestRate` λ: Poisson arrivals; below the engine's capacity the running batch
+ *     `n` solves Little's law `n = λ/dp · (TTFT + output · cycle(n))`, throughput is
+ *     `λ · output`; at or above it the engine runs full (the steady state).
  */
 export const evaluateInference = (c: InferenceConstants, batch: number, out: InferenceFigures): InferenceFigures => {
   const w = c.input.workload
   const b = w.mode === 'latency' ? 1 : batch
   const input = w.inputTokens
   const output = w.outputTokens
-  let ttft: number
-  let tpot: number
-  let prefill: number
-  let total: number
-  if (w.mode === 'max_throughput') {
-    prefill = cycleSeconds(c, false, b / output, 0, false)
-    tpot = cycleSeconds(c, true, b, input + output / 2, false) + prefill
-    ttft = cycleSeconds(c, false, 1, 0, true) + tpot
-    total = (c.dp * b) / tpot
-  } else {
-    prefill = cycleSeconds(c, false, b, 0, true)
-    ttft = prefill
-    tpot = output > 1 ? (cycleSeconds(c, true, b, input + 1, false) + cycleSeconds(c, true, b, input + output - 1, false)) / 2 : cycleSeconds(c, true, b, input + 1, false)
-    total = (c.dp * b * output) / (ttft + (output - 1) * tpot)
+  out.runSeconds = 0
+  out.inFlight = b
+  if (w.mode !== 'max_throughput') {
+    const host = c.engine.host
+    const perPass = host.overlapped ? 0 : host.stepSeconds + b * host.perSequenceSeconds
+    const prefill = cycleSeconds(c, false, b, 0, true) + perPass
+    const first = cycleSeconds(c, true, b, input + 1, false)
+    const tpot = (output > 1 ? (first + cycleSeconds(c, true, b, input + output - 1, false)) / 2 : first) + perPass
+    const latency = prefill + (output - 1) * tpot
+    const total = (c.dp * b * output) / latency
+    return fill(c, out, b, prefill, tpot, latency, total, prefill, tpot)
   }
-  const memory = memoryAt(c, b)
+  const lengths = c.lengths
+  const mean = lengths.mean
+  const context = input + meanAge(lengths)
+  // the steady state at `b` running sequences per replica
+  const prompts = b / mean
+  const cycle = servingCycle(c, b, context, prompts)
+  const ttft = arrivalTtft(c, b, cycle, prompts)
+  // the prefill figure: what a new prompt spends beyond the wait for the pass in progress
+  const prefillPass = ttft - 0.5 * cycle
+  if (w.concurrency !== undefined) {
+    const n = w.concurrency / c.dp
+    const running = n < b ? n : b
+    const cyc = servingCycle(c, running, context, running / mean)
+    const first = arrivalTtft(c, running, cyc, running / mean)
+    const service = first + (mean - 1) * cyc
+    // requests beyond the running batch queue: latency = concurrency / request rate (Little's law)
+    const rate = running / (mean * cyc)
+    const latency = n > running ? n / rate : service
+    out.inFlight = running
+    return fill(c, out, running, first + (latency - service), cyc, latency, (c.dp * running) / cyc, prefillPass, cyc)
+  }
+  if (w.requestRate !== undefined) {
+    const lambda = w.requestRate / c.dp
+    const capacity = b / (mean * cycle)
+    if (lambda < capacity) {
+      // Little's law fixed point: n running = arrival rate x time in the system
+      let n = lambda * (ttft + mean * cycle)
+      for (let i = 0; i < 40; i++) {
+        const m = n < 1 ? 1 : n > b ? b : n
+        const cyc = servingCycle(c, m, context, m / mean)
+        n = lambda * (arrivalTtft(c, m, cyc, m / mean) + (mean - 1) * cyc)
+      }
+      const running = n < 1 ? 1 : n > b ? b : n
+      const cyc = servingCycle(c, running, context, running / mean)
+      const first = arrivalTtft(c, running, cyc, running / mean)
+      out.inFlight = running
+      return fill(c, out, running, first, cyc, first + (mean - 1) * cyc, w.requestRate * mean, prefillPass, cyc)
+    }
+    // at or above capacity the queue grows: a finite run is one issued at once, an endless one the steady state
+  }
+  if (w.numRequests !== undefined) return finiteRun(c, out, b, w.numRequests / c.dp, context, cycle, ttft)
+  return fill(c, out, b, ttft, cycle, ttft + (mean - 1) * cycle, (c.dp * b) / cycle, prefillPass, cycle)
+}
+
+/** Writes the figures of a steady state (or of a run) into `out`. */
+const fill = (c: InferenceConstants, out: InferenceFigures, b: number, ttft: number, tpot: number, latency: number, total: number, prefill: number, decode: number): InferenceFigures => {
   out.ttft = ttft
   out.tpot = tpot
-  out.requestLatency = ttft + (output - 1) * tpot
+  out.requestLatency = latency
   out.tokensPerSecond = total
   out.tokensPerSecondPerGpu = total / c.world
   out.tokensPerSecondPerUser = 1 / tpot
-  out.memoryPerGpu = memory
-  out.fits = b <= c.memory.maxSequences
+  out.memoryPerGpu = memoryAt(c, b)
+  out.fits = b <= c.capacity
   out.prefillSeconds = prefill
-  out.decodeSeconds = tpot
+  out.decodeSeconds = decode
   return out
+}
+
+/**
+ * A finite run of `requests` per replica issued at once, at most `b` running (see
+ * {@link evaluateInference}): the startup prefill of the first wave, the steady phase
+ * while requests wait, and the ramp-down tail; fixed lengths, and runs that fit at once,
+ * go in waves of `b` whose sequences start together.
+ */
+const finiteRun = (c: InferenceConstants, out: InferenceFigures, b: number, requests: number, context: number, cycle: number, steadyTtft: number): InferenceFigures => {
+  const input = c.input.workload.inputTokens
+  const l = c.lengths
+  const mean = l.mean
+  const sums = c.tail
+  const first = requests < b ? requests : b
+  let seconds = 0
+  let tokens = 0
+  let tokenSeconds = 0
+  let waitSum = 0
+  if (l.kind === 'fixed' || requests <= b) {
+    let left = requests
+    while (left > 0) {
+      const wave = left < b ? left : b
+      const start = startupSeconds(c, wave * input, wave)
+      tailSeconds(c, wave, false, context, sums)
+      // first tokens come out over the wave's prefill: half of it on average
+      waitSum += wave * (seconds + start / 2)
+      seconds += start + sums.seconds
+      tokens += sums.tokens
+      tokenSeconds += sums.tokenSeconds
+      left -= wave
+    }
+  } else {
+    const start = startupSeconds(c, first * input, first)
+    // when the queue empties every request has entered and b run on with their residual
+    // lengths (mean: the mean age, by the symmetry of a renewal process): the steady
+    // phase produced the rest of the requests' tokens at b per cycle
+    const steadySteps = (requests * mean - b * meanAge(l)) / b
+    const steady = steadySteps * cycle
+    tailSeconds(c, b, true, context, sums)
+    seconds = start + steady + sums.seconds
+    tokens = steadySteps * b + sums.tokens
+    tokenSeconds = steadySteps * b * cycle + sums.tokenSeconds
+    // the first b get their first token during the startup; the others enter evenly over the steady phase
+    waitSum = (b * start) / 2 + (requests - b) * (start + steady / 2 + steadyTtft)
+  }
+  const tpot = tokens > 0 ? tokenSeconds / tokens : cycle
+  const ttft = waitSum / requests
+  out.runSeconds = seconds
+  out.inFlight = first
+  const total = (c.dp * requests * mean) / seconds
+  return fill(c, out, first, ttft, tpot, ttft + (mean - 1) * tpot, total, startupSeconds(c, first * input, first), tpot)
 }

@@ -28,6 +28,7 @@ import { estimateError, type CostModels, type EstimateError } from '@meshplan/co
 import type { GroupCache } from '@meshplan/cost-models/internal'
 import { estimateFrom, type InferenceEstimate } from './estimate'
 import { evaluateInference, inferenceFigures, prepareInference } from './kernel'
+import type { EngineModel } from './engines'
 import type { InferenceWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -55,6 +56,8 @@ export interface PlanInput {
   /** Narrowings of the strategy space (see @meshplan/parallelism `enumerate`). */
   readonly constraints?: Constraints
   readonly order?: Order
+  /** The serving engine every candidate runs on (default the generic engine, see `engines.ts`). */
+  readonly engine?: EngineModel
   /** How many strategies to report, each at its best batch (default 5). */
   readonly top?: number
 }
@@ -202,7 +205,7 @@ export const planInference =
       for (const s of enumerate({ model, cluster, gpus, sequenceLength: Math.ceil(workload.inputTokens) })(constraints)) {
         const index = strategies.length
         strategies.push(s)
-        const prepared = prepareInference(models, cache)({ model, cluster, strategy: s, precision, workload, ...(input.order === undefined ? {} : { order: input.order }) })
+        const prepared = prepareInference(models, cache)({ model, cluster, strategy: s, precision, workload, ...(input.order === undefined ? {} : { order: input.order }), ...(input.engine === undefined ? {} : { engine: input.engine }) })
         if (E.isLeft(prepared)) {
           candidates++
           rejected['cost-model']++
@@ -254,7 +257,7 @@ export const planInference =
     const top: InferenceEstimate[] = []
     for (const p of ranked.slice(0, input.top ?? 5)) {
       const s = strategies[p.strategyIndex] as Strategy
-      const prepared = prepareInference(models, cache)({ model, cluster, strategy: s, precision, workload, ...(input.order === undefined ? {} : { order: input.order }) })
+      const prepared = prepareInference(models, cache)({ model, cluster, strategy: s, precision, workload, ...(input.order === undefined ? {} : { order: input.order }), ...(input.engine === undefined ? {} : { engine: input.engine }) })
       const estimate = E.isRight(prepared) ? estimateFrom(prepared.right, p.batch) : prepared
       if (E.isRight(estimate)) top.push(estimate.right)
     }

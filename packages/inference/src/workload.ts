@@ -129,19 +129,28 @@ const tokens = (name: string, n: number): E.Either<EstimateError, void> =>
  * What the estimate cannot honour yet in `w`, in a sentence, or undefined: a workload
  * that asks for something the models do not represent gets no number rather than the
  * number of a different workload.
- * - Arrivals (`numRequests`, `concurrency`, `requestRate`) change what a
- *   `max_throughput` run measures (ramp-down tail, closed or open loop); in `static` and
- *   `latency` modes every batch runs alike, so a finite number of requests, or one
- *   request at a time, is the estimate's own assumption.
- * - Lengths that vary around their means, a per-step token budget, speculative decoding.
+ * - Speculative decoding.
+ * - What describes a continuous-batching run applies to `max_throughput` only, where the
+ *   batch follows from it: open- and closed-loop arrivals (`requestRate`; `concurrency`
+ *   other than one request at a time in `latency` mode) and the engine's per-pass token
+ *   budget (`maxNumTokens`); a `static` batch is given and prefilled whole. Lengths that
+ *   vary (`lengthDistribution` other than `fixed`) are modelled in `max_throughput` runs
+ *   and, one request at a time, in `latency` mode (its figures are means over the
+ *   requests); a `static` batch would run until its longest output, which it does not
+ *   represent. (`numRequests` in `static` and `latency` modes is the estimate's own
+ *   assumption: every batch runs alike.)
  */
 export const unmodelledWorkload = (w: InferenceWorkload): string | undefined => {
   if (w.speculative !== undefined) return `workload.speculative: speculative decoding (${w.speculative.method}) is not modelled yet`
-  if (w.maxNumTokens !== undefined) return 'workload.max_num_tokens: a per-step token budget is not modelled yet'
-  if (w.lengthDistribution !== undefined && w.lengthDistribution !== 'fixed') return `workload.length_distribution: "${w.lengthDistribution}" lengths are not modelled yet (fixed lengths are)`
-  if (w.requestRate !== undefined) return 'workload.request_rate: open-loop arrivals are not modelled yet'
-  if (w.concurrency !== undefined && !(w.mode === 'latency' && w.concurrency === 1)) return 'workload.concurrency: closed-loop arrivals are not modelled yet (one request at a time in latency mode is)'
-  if (w.numRequests !== undefined && w.mode === 'max_throughput') return 'workload.num_requests: a finite run with its ramp-down tail is not modelled yet (max_throughput is the steady state)'
+  if (w.mode === 'max_throughput') return undefined
+  if (w.requestRate !== undefined) return `workload.request_rate: open-loop arrivals apply to max_throughput (continuous batching), not to ${w.mode} batches`
+  if (w.concurrency !== undefined && !(w.mode === 'latency' && w.concurrency === 1)) {
+    return `workload.concurrency: closed-loop arrivals apply to max_throughput (continuous batching); ${w.mode} mode takes a batch (latency mode: one request at a time)`
+  }
+  if (w.maxNumTokens !== undefined) return `workload.max_num_tokens: a per-pass token budget applies to max_throughput (continuous batching); a ${w.mode} batch is prefilled whole`
+  if (w.mode === 'static' && w.lengthDistribution !== undefined && w.lengthDistribution !== 'fixed') {
+    return `workload.length_distribution: "${w.lengthDistribution}" lengths in a static batch are not modelled yet (they are in max_throughput runs and in latency mode)`
+  }
   return undefined
 }
 
@@ -164,9 +173,18 @@ export const inferenceWorkload = (w: InferenceWorkload): E.Either<EstimateError,
   for (const [name, value] of [
     ['batch', w.batch],
     ['maxBatch', w.maxBatch],
+    ['maxNumTokens', w.maxNumTokens],
+    ['numRequests', w.numRequests],
+    ['concurrency', w.concurrency],
   ] as const) {
     const checked = positive(name, value)
     if (E.isLeft(checked)) return checked
+  }
+  if (w.requestRate !== undefined && !(Number.isFinite(w.requestRate) && w.requestRate > 0)) {
+    return E.left(estimateError('invalid-workload', `workload.requestRate: expected requests per second above 0, got ${w.requestRate}`))
+  }
+  if (w.rangeRatio !== undefined && !(w.rangeRatio >= 0 && w.rangeRatio < 1)) {
+    return E.left(estimateError('invalid-workload', `workload.rangeRatio: expected a fraction in [0, 1), got ${w.rangeRatio}`))
   }
   const unmodelled = unmodelledWorkload(w)
   return unmodelled === undefined ? E.right(w) : E.left(estimateError('unsupported', unmodelled))

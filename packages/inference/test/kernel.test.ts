@@ -12,7 +12,11 @@ import {
   exposedComm,
   inferenceFigures,
   memoryAt,
+  passCycle,
+  passSeconds,
   prepareInference,
+  servingCycle,
+  tpAllReduceSeconds,
   stageComm,
   stageSeconds,
   type InferenceConstants,
@@ -20,7 +24,13 @@ import {
   type StageClass,
 } from '../src/kernel'
 import type { InferenceWorkload } from '../src/workload'
-import { expectClose } from '@meshplan/test-utils'
+import { engineModel, genericEngine, type EngineModel } from '../src/engines'
+import { meanAge } from '../src/arrivals'
+import { expertParameters } from '@meshplan/model'
+import { expectClose, rightOf } from '@meshplan/test-utils'
+
+/** A prefill pass of `tokens` prompt tokens (`prompts` prompts) and no decode, through every pipeline stage. */
+const passCycleOf = (c: InferenceConstants, tokens: number, prompts: number): number => passCycle(c, 0, 0, tokens, tokens, prompts)
 
 // -------------------------------------------------------------------------------------
 // fixtures
@@ -203,16 +213,24 @@ describe('prepareInference', () => {
     expect(E.isRight(at(1.5))).toBe(true)
   })
 
-  it('refuses what it cannot honour yet (speculative decoding, open-loop arrivals) as unsupported, naming the field', () => {
-    const r = prepareInference(defaultCostModels)({
-      model: models['llama-2-7b'],
-      cluster: h100x8,
-      strategy: strategy({}),
-      precision: defaultPrecision,
-      workload: { mode: 'max_throughput', inputTokens: 10, outputTokens: 10, requestRate: 2 },
-    })
-    expect(E.isLeft(r) && r.left.code).toBe('unsupported')
-    expect(E.isLeft(r) && r.left.message).toMatch(/^workload\.request_rate: /)
+  it('refuses what it cannot honour yet (speculative decoding; arrivals outside continuous batching) as unsupported, naming the field', () => {
+    const at = (workload: InferenceWorkload) =>
+      prepareInference(defaultCostModels)({ model: models['llama-2-7b'], cluster: h100x8, strategy: strategy({}), precision: defaultPrecision, workload })
+    const speculative = at({ mode: 'max_throughput', inputTokens: 10, outputTokens: 10, speculative: { method: 'mtp', draftTokens: 1, acceptanceLength: 1.7 } })
+    expect(E.isLeft(speculative) && speculative.left.code).toBe('unsupported')
+    expect(E.isLeft(speculative) && speculative.left.message).toMatch(/^workload\.speculative: /)
+    const open = at({ mode: 'static', inputTokens: 10, outputTokens: 10, batch: 4, requestRate: 2 })
+    expect(E.isLeft(open) && open.left.code).toBe('unsupported')
+    expect(E.isLeft(open) && open.left.message).toMatch(/^workload\.request_rate: /)
+    // continuous batching takes every kind of arrival, lengths that vary and a token budget
+    for (const w of [
+      { mode: 'max_throughput', inputTokens: 10, outputTokens: 10, requestRate: 2 },
+      { mode: 'max_throughput', inputTokens: 10, outputTokens: 10, concurrency: 8 },
+      { mode: 'max_throughput', inputTokens: 10, outputTokens: 10, numRequests: 100, lengthDistribution: 'sharegpt' },
+      { mode: 'max_throughput', inputTokens: 10.5, outputTokens: 9.25, maxNumTokens: 2048, lengthDistribution: 'uniform', rangeRatio: 0.5 },
+    ] as const) {
+      expect(E.isRight(at(w))).toBe(true)
+    }
   })
 
   // Regression (found by these tests, fixed): prepareInference's comment says it checks the workload, but it never calls
@@ -457,42 +475,35 @@ describe('evaluateInference: one pipeline stage (Llama-2-7B TP2, static 1024 + 2
   })
 })
 
-describe('evaluateInference: max_throughput (continuous batching with chunked prefill)', () => {
+describe('evaluateInference: max_throughput (continuous batching with chunked prefill, the generic engine)', () => {
   // Llama-2-7B TP2, 1024 + 64 tokens: (80e9 − 14,787,897,856) / 262,144 = 248,764 tokens / 1088 = 228 sequences fit
   const workload: InferenceWorkload = { mode: 'max_throughput', inputTokens: 1024, outputTokens: 64 }
   const c = prepared(models['llama-2-7b'], strategy({ tp: 2 }), workload)
   const k = only(c)
 
-  it('fits 228 sequences of 1088 tokens', () => {
+  it('fits 228 sequences of 1088 tokens, under the budget limit 8192 / (1 + 1024/64) = 481', () => {
+    expect(c.capacity).toBe(228)
     expect(c.maxBatch).toBe(228)
   })
 
-  it('B = 128: TPOT = a decode of 128 at 1024 + 64/2 = 1056 keys + the prefill of 128 / 64 = 2 new prompts', () => {
+  it('B = 128: TPOT is one pass of 128 decode tokens at 1024 + 64/2 = 1056 keys and 128/64 = 2 prompts (2048 tokens), 130 LM-head rows', () => {
     const out = figures(c, 128)
-    const prefill = stageSeconds(c, k, false, 2, 0)
-    const tpot = stageSeconds(c, k, true, 128, 1056) + prefill
-    expectClose(fig(out, 'prefillSeconds'), prefill)
+    const tpot = passSeconds(c, k, 128, 1056, 2048, 2048, 130)
     expectClose(fig(out, 'tpot'), tpot)
-    // TTFT: the prefill of one prompt plus the wait for the running cycle
-    expectClose(fig(out, 'ttft'), stageSeconds(c, k, false, 1, 0) + tpot)
-    // throughput: dp 1 x 128 sequences each get a token per cycle
+    // the prompt fits the budget left beside the decode tokens (8192 − 128): one chunk, after half a pass of waiting
+    expectClose(fig(out, 'ttft'), 1.5 * tpot)
     expectClose(fig(out, 'tokensPerSecond'), 128 / tpot)
     expectClose(fig(out, 'tokensPerSecondPerGpu'), 128 / tpot / 2)
     expectClose(fig(out, 'requestLatency'), fig(out, 'ttft') + 63 * tpot)
   })
 
-  // Regression (found by these tests, fixed): with fewer sequences than output tokens, a cycle should prefill batch/output < 1
-  // prompts (the module comment: "prefills batch/output new prompts"), but cycleSeconds
-  // takes micro = min(pp, 0.25) = 0.25 micro-batches of batch/micro = 1 prompt, so every
-  // cycle is charged one whole prompt's prefill. Llama-2-7B TP2 on H100, 1024 + 64 tokens,
-  // B = 16: the cycle prefills 16 / 64 = 0.25 prompts; the code charges
-  // stageSeconds(prefill, 1) = 0.01464 s where stageSeconds(prefill, 0.25) = 0.00570 s, so
-  // TPOT = 0.00582 (decode) + 0.01464 = 0.02046 s instead of 0.00582 + 0.00570 = 0.01152 s
-  // (1.78x too slow; tokens/s 782 instead of 1389).
-  it('B = 16 < output 64: TPOT = a decode of 16 at 1056 keys + the prefill of 16 / 64 = 0.25 prompts', () => {
+  it('the fused pass reads the weights once: it is shorter than a decode step plus a prefill of the same tokens', () => {
+    expect(passSeconds(c, k, 128, 1056, 2048, 2048, 130)).toBeLessThan(stageSeconds(c, k, true, 128, 1056) + stageSeconds(c, k, false, 2, 0))
+  })
+
+  it('B = 16 < output 64: the cycle prefills 16 / 64 = 0.25 prompts, 256 tokens', () => {
     const out = figures(c, 16)
-    const tpot = stageSeconds(c, k, true, 16, 1056) + stageSeconds(c, k, false, 0.25, 0)
-    expectClose(fig(out, 'tpot'), tpot, 1e-9)
+    expectClose(fig(out, 'tpot'), passSeconds(c, k, 16, 1056, 256, 256, 16.25), 1e-9)
   })
 })
 
@@ -586,5 +597,174 @@ describe('evaluateInference: laws (Llama-2-7B on 8 H100s, random TP x DP, batch 
       }),
       { numRuns: 150 },
     )
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// engines, arrivals and MoE at scale
+// -------------------------------------------------------------------------------------
+
+describe('tpAllReduceSeconds: the engine all-reduce inside a node (vLLM custom_all_reduce.cuh), NCCL elsewhere', () => {
+  const vllm = engineModel({ name: 'vllm', version: '0.11.0' })
+  const c = rightOf(prepareInference(defaultCostModels)({ model: models['llama-2-70b'], cluster: h100x8, strategy: strategy({ tp: 8 }), precision: defaultPrecision, workload: static1024, engine: vllm }))
+
+  it('runs on the 8 ranks of the node at the scale-up bandwidth, 450 GB/s per direction', () => {
+    expect(c.customAllReduce).toMatchObject({ ranks: 8, bandwidth: 450e9 })
+  })
+
+  it('one-shot below 256 KiB on 8 ranks: 64 KiB takes 5.9 µs + 7 · 65,536 / 450e9 = 6.919 µs', () => {
+    expectClose(tpAllReduceSeconds(c, 65_536), 5.9e-6 + (7 * 65_536) / 450e9, 1e-12)
+    expectClose(tpAllReduceSeconds(c, 65_536), 6.919e-6, 1e-3)
+  })
+
+  it('two-shot from 256 KiB: 1 MiB takes 2 · 5.9 µs + 2 · 7/8 · 1,048,576 / 450e9 = 15.88 µs', () => {
+    expectClose(tpAllReduceSeconds(c, 2 ** 20), 2 * 5.9e-6 + (2 * 7 * 2 ** 20) / (8 * 450e9), 1e-12)
+    expectClose(tpAllReduceSeconds(c, 2 ** 20), 15.88e-6, 1e-3)
+  })
+
+  it('NCCL from 8 MiB, and always for the generic engine', () => {
+    expectClose(tpAllReduceSeconds(c, 16 * 2 ** 20), collective(h100x8, 'all_reduce', 16 * 2 ** 20, [0, 1, 2, 3, 4, 5, 6, 7]), 1e-12)
+    const generic = prepared(models['llama-2-70b'], strategy({ tp: 8 }))
+    expect(generic.customAllReduce).toBeUndefined()
+    expectClose(tpAllReduceSeconds(generic, 65_536), collective(h100x8, 'all_reduce', 65_536, [0, 1, 2, 3, 4, 5, 6, 7]), 1e-12)
+  })
+
+  it('law: below the NCCL threshold it is faster than NCCL for the small messages of a decode step', () => {
+    for (const bytes of [1024, 16_384, 131_072]) expect(tpAllReduceSeconds(c, bytes)).toBeLessThan(collective(h100x8, 'all_reduce', bytes, [0, 1, 2, 3, 4, 5, 6, 7]))
+  })
+})
+
+describe('the host: per pass when the engine does not overlap it; the eager launch floor', () => {
+  const latency: InferenceWorkload = { mode: 'latency', inputTokens: 128, outputTokens: 128 }
+  const at = (engine: EngineModel) => rightOf(prepareInference(defaultCostModels)({ model: models['llama-2-7b'], cluster: h100x8, strategy: strategy({}), precision: defaultPrecision, workload: latency, engine }))
+
+  it('vLLM V1 adds 0.43 ms + 1 × 1.121 µs to every pass (prefill and each decode step)', () => {
+    const generic = figures(at(genericEngine), 1)
+    const vllm = figures(at(engineModel({ name: 'vllm', version: '0.11.0' })), 1)
+    expectClose(fig(vllm, 'tpot') - fig(generic, 'tpot'), 0.43e-3 + 0.287e-3 / 256, 1e-9)
+    expectClose(fig(vllm, 'ttft') - fig(generic, 'ttft'), 0.43e-3 + 0.287e-3 / 256, 1e-9)
+  })
+
+  it('without CUDA graphs a decode step takes at least 32 layers × 262.5 µs = 8.4 ms of launches', () => {
+    const eager = at({ ...genericEngine, cudaGraphs: false })
+    const k = only(eager)
+    expect(decodeSeconds(k.compute, 1, 129)).toBeLessThan(8.4e-3)
+    expectClose(stageSeconds(eager, k, true, 1, 129), 8.4e-3, 1e-9)
+  })
+
+  it('an overlapped host costs nothing while the GPU is the longer: the generic engine and SGLang agree on a static batch', () => {
+    const sg = figures(at({ ...engineModel({ name: 'sglang', version: '0.5.3' }), customAllReduce: undefined }), 1)
+    expectClose(fig(sg, 'tpot'), fig(figures(at(genericEngine), 1), 'tpot'), 1e-12)
+  })
+})
+
+describe('evaluateInference: a finite run of requests issued at once (numRequests)', () => {
+  const base: InferenceWorkload = { mode: 'max_throughput', inputTokens: 1024, outputTokens: 64 }
+  const run = (w: InferenceWorkload) => prepared(models['llama-2-7b'], strategy({ tp: 2 }), w)
+
+  it('fixed lengths, 100 requests (fewer than the 228 that fit): one wave, the prefill of 100 prompts then 64 cycles of 100', () => {
+    const c = run({ ...base, numRequests: 100 })
+    const out = figures(c, c.maxBatch)
+    // 102,400 prompt tokens in passes of the 8192-token budget: 12.5 passes of 8192
+    const startup = 12.5 * passCycleOf(c, 8192, 8)
+    const decode = 64 * servingCycle(c, 100, 1024 + 32, 0)
+    expectClose(fig(out, 'runSeconds'), startup + decode, 1e-9)
+    expectClose(fig(out, 'tokensPerSecond'), (100 * 64) / (startup + decode), 1e-9)
+    expect(fig(out, 'inFlight')).toBe(100)
+  })
+
+  it('fixed lengths, 300 requests over 228 running: a wave of 228 and a wave of 72', () => {
+    const c = run({ ...base, numRequests: 300 })
+    const out = figures(c, 228)
+    const wave = (n: number): number => ((n * 1024) / 8192) * passCycleOf(c, 8192, 8) + 64 * servingCycle(c, n, 1024 + 32, 0)
+    expectClose(fig(out, 'runSeconds'), wave(228) + wave(72), 1e-9)
+  })
+
+  it('sharegpt lengths: the steady phase, then the tail of residual lengths; every request output counted, N · mean / run seconds', () => {
+    const c = run({ ...base, numRequests: 2000, lengthDistribution: 'sharegpt' })
+    const out = figures(c, c.maxBatch)
+    expectClose(fig(out, 'tokensPerSecond') * fig(out, 'runSeconds'), 2000 * 64, 1e-9)
+    // a long tail at few sequences: slower than the steady state at the full batch
+    const steady = figures(prepared(models['llama-2-7b'], strategy({ tp: 2 }), { ...base, lengthDistribution: 'sharegpt' }), c.maxBatch)
+    expect(fig(out, 'tokensPerSecond')).toBeLessThan(fig(steady, 'tokensPerSecond'))
+    // the mean TPOT lies between the cycle of one sequence and that of the full batch
+    expect(fig(out, 'tpot')).toBeGreaterThan(servingCycle(c, 1, 1024 + meanAge(c.lengths), 0))
+    expect(fig(out, 'tpot')).toBeLessThanOrEqual(fig(steady, 'tpot'))
+  })
+})
+
+describe('evaluateInference: closed and open loops', () => {
+  const base: InferenceWorkload = { mode: 'max_throughput', inputTokens: 1024, outputTokens: 64 }
+  const at = (w: InferenceWorkload) => prepared(models['llama-2-7b'], strategy({ tp: 2, dp: 4 }), w, { cluster: h100x8 })
+
+  it('concurrency 64 over dp 4: 16 in flight per replica, 4 × 16 / cycle(16) tokens/s', () => {
+    const c = at({ ...base, concurrency: 64 })
+    const out = figures(c, c.maxBatch)
+    const cycle = servingCycle(c, 16, 1024 + 32, 16 / 64)
+    expectClose(fig(out, 'tpot'), cycle, 1e-12)
+    expectClose(fig(out, 'tokensPerSecond'), (4 * 16) / cycle, 1e-12)
+    expect(fig(out, 'inFlight')).toBe(16)
+  })
+
+  it('concurrency beyond what runs: the rest wait, and the mean latency is concurrency / request rate (Little)', () => {
+    const c = at({ ...base, concurrency: 4 * 1000 })
+    const out = figures(c, c.maxBatch)
+    const b = c.maxBatch
+    const cycle = servingCycle(c, b, 1024 + 32, b / 64)
+    expectClose(fig(out, 'requestLatency'), 1000 / (b / (64 * cycle)), 1e-9)
+  })
+
+  it('an open loop below capacity serves every request: tokens/s = rate × output = 2 × 64', () => {
+    const c = at({ ...base, requestRate: 2 })
+    const out = figures(c, c.maxBatch)
+    expectClose(fig(out, 'tokensPerSecond'), 128, 1e-12)
+    expect(fig(out, 'inFlight')).toBeLessThan(c.maxBatch)
+  })
+
+  it('an open loop above capacity runs full: the steady state', () => {
+    const c = at({ ...base, requestRate: 1e6 })
+    const steady = figures(at(base), c.maxBatch)
+    expectClose(fig(figures(c, c.maxBatch), 'tokensPerSecond'), fig(steady, 'tokensPerSecond'), 1e-12)
+  })
+})
+
+describe('MoE at scale in the pass', () => {
+  const mixtral = models['mixtral-8x7b']
+  const w: InferenceWorkload = { mode: 'max_throughput', inputTokens: 1024, outputTokens: 256 }
+
+  it('redundant experts: (8/8) more experts of 1/etp in each of 32 MoE layers on each GPU, bytes in the weights\' format', () => {
+    const plain = prepared(mixtral, strategy({ dp: 8, ep: 8 }), w)
+    const c = rightOf(prepareInference(defaultCostModels)({ model: mixtral, cluster: h100x8, strategy: strategy({ dp: 8, ep: 8 }), precision: defaultPrecision, workload: w, redundantExperts: 8 }))
+    expect(only(c).baseBytes - only(plain).baseBytes).toBe(32 * expertParameters(mixtral) * 2)
+    expect(c.capacity).toBeLessThan(plain.capacity)
+  })
+
+  it('redundant experts must fill the EP ranks evenly: 8 + 3 slots on 8 ranks is an invalid strategy', () => {
+    const r = prepareInference(defaultCostModels)({ model: mixtral, cluster: h100x8, strategy: strategy({ dp: 8, ep: 8 }), precision: defaultPrecision, workload: w, redundantExperts: 3 })
+    expect(E.isLeft(r) && r.left.code).toBe('invalid-strategy')
+    expect(E.isLeft(r) && r.left.message).toMatch(/ep 8 must divide the 11 expert slots/)
+  })
+
+  it('attention DP across the expert group: 8 ranks meet at each exchange; balancing the prompt chunks shortens the cycle', () => {
+    const c = prepared(mixtral, strategy({ dp: 8, ep: 8 }), w)
+    expect(c.attentionDpRanks).toBe(8)
+    const balanced = rightOf(prepareInference(defaultCostModels)({ model: mixtral, cluster: h100x8, strategy: strategy({ dp: 8, ep: 8 }), precision: defaultPrecision, workload: w, engine: { ...genericEngine, attentionDpBalance: true } }))
+    expect(fig(figures(balanced, 64), 'tpot')).toBeLessThan(fig(figures(c, 64), 'tpot'))
+    // a dense model's replicas never meet
+    expect(prepared(models['llama-2-7b'], strategy({ dp: 8 }), w).attentionDpRanks).toBe(1)
+  })
+
+  it('two-batch overlap hides the expert exchange behind the compute (overlap.ep = 1)', () => {
+    const tbo = rightOf(prepareInference(defaultCostModels)({ model: mixtral, cluster: h100x8, strategy: strategy({ dp: 8, ep: 8 }), precision: defaultPrecision, workload: w, engine: { ...genericEngine, twoBatchOverlap: true } }))
+    expect(tbo.overlap.ep).toBe(1)
+    expect(fig(figures(tbo, 64), 'tpot')).toBeLessThan(fig(figures(prepared(mixtral, strategy({ dp: 8, ep: 8 }), w), 64), 'tpot'))
+  })
+
+  it('stageParts: every operator of a decode step in exactly one part, the routed experts apart', () => {
+    const k = only(prepared(mixtral, strategy({ dp: 8, ep: 8 }), w))
+    const names = [k.parts.dense, k.parts.routed, k.parts.decode, k.parts.head].flatMap((p) => (p === undefined ? [] : p.forms.decode.map((f) => f.name)))
+    expect([...names].sort()).toEqual(k.compute.forms.decode.map((f) => f.name).sort())
+    expect(k.parts.routed?.forms.decode.map((f) => f.name)).toEqual(['moe-permute', 'expert-up', 'expert-activation', 'expert-down'])
+    expect(k.parts.prefill.forms.prefill.map((f) => f.name)).toEqual(['attention'])
   })
 })

@@ -30,7 +30,7 @@ import { decodeStrategy, strategy, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { closed, decodeWith, nonNegativeInt, numberWhere, oneOf, positiveInt, positiveNumber, rerootIssues, type DecodeIssue } from '@meshplan/units'
 import { defaultTrainingAssumptions, type CostModels } from '@meshplan/cost-models'
-import { decodeInferenceWorkload, estimateInference, type InferenceEstimate, type InferenceInput } from '@meshplan/inference'
+import { decodeInferenceWorkload, engineModel, estimateInference, genericEngine, type Engine, type EngineModel, type EngineOptions as EngineOptions_, type InferenceEstimate, type InferenceInput } from '@meshplan/inference'
 import { decodeTrainingWorkload, estimateTraining, type TrainingEstimate, type TrainingInput } from '@meshplan/training'
 
 // -------------------------------------------------------------------------------------
@@ -137,15 +137,23 @@ const extraKeys = ['redundant_experts'] as const
 const PoolFile = closed({ instances: positiveInt, parallelism: t.unknown }, { hardware: t.unknown }, 'a pool { instances, parallelism, hardware? }')
 const PoolsFile = closed({ prefill: PoolFile, decode: PoolFile }, {}, 'pools { prefill, decode }')
 
-/** Metrics an inference case can measure, and how to read each off an estimate. */
+/**
+ * Metrics an inference case can measure, and how to read each off an estimate. In
+ * `static` and `latency` modes every request of a batch sees the same figures, so a mean
+ * over requests is the estimate's figure; in `max_throughput` the estimate's TTFT, TPOT
+ * and request latency are already the means over the requests of the run its arrivals
+ * describe (a finite run with its tail, a closed or an open loop), and its tokens/s is
+ * the run's total output over its time.
+ */
 const inferenceMetrics: Readonly<Record<string, (e: InferenceEstimate, input: InferenceInput) => number>> = {
   output_tokens_per_s: (e) => e.tokensPerSecond.total,
   output_tokens_per_s_per_gpu: (e) => e.tokensPerSecond.perGpu,
-  input_tokens_per_s_per_gpu: (e, i) => (e.batch * i.strategy.dp * i.workload.inputTokens) / e.ttft / e.gpus,
+  // prompts served per second times their length: a static batch's prefill over its TTFT, a serving run's requests/s
+  input_tokens_per_s_per_gpu: (e, i) =>
+    e.mode === 'max_throughput' ? (e.tokensPerSecond.total / i.workload.outputTokens) * i.workload.inputTokens / e.gpus : (e.batch * i.strategy.dp * i.workload.inputTokens) / e.ttft / e.gpus,
   ttft_ms: (e) => e.ttft * 1e3,
   tpot_ms: (e) => e.tpot * 1e3,
   request_latency_ms: (e) => e.requestLatency * 1e3,
-  // every request of a static or latency run sees the same figures, so the mean over requests is the estimate's
   mean_request_latency_ms: (e) => e.requestLatency * 1e3,
   mean_ttft_ms: (e) => e.ttft * 1e3,
   mean_tpot_ms: (e) => e.tpot * 1e3,
@@ -202,7 +210,26 @@ interface CaseDeployment<W> {
   readonly models: (models: CostModels) => CostModels
   /** What the case asks that the models cannot honour yet, if anything. */
   readonly unmodelled: string | undefined
+  /** The engine that produced the measurement (name, version, the options that change what it does), if the case says. */
+  readonly engineSpec: Engine | undefined
 }
+
+/** A case's `engine` as @meshplan/inference's engine records read it. */
+const engineSpecOf = (engine: EngineFile | undefined): Engine | undefined => {
+  if (engine === undefined) return undefined
+  const o = engine.options
+  const options: EngineOptions_ = {
+    ...(o?.cuda_graphs === undefined ? {} : { cudaGraphs: o.cuda_graphs }),
+    ...(o?.custom_all_reduce === undefined ? {} : { customAllReduce: o.custom_all_reduce }),
+    ...(o?.attention_dp_balance === undefined ? {} : { attentionDpBalance: o.attention_dp_balance }),
+    ...(o?.two_batch_overlap === undefined ? {} : { twoBatchOverlap: o.two_batch_overlap }),
+    ...(o?.attention_backend === undefined ? {} : { attentionBackend: o.attention_backend }),
+  }
+  return { name: engine.name, ...(engine.version === undefined ? {} : { version: engine.version }), options }
+}
+
+/** The engine record a case runs on: the case's engine by name and version (@meshplan/inference `engineModel`), else the generic engine. */
+const engineOfCase = (spec: Engine | undefined): EngineModel => (spec === undefined ? genericEngine : engineModel(spec))
 
 /**
  * The model, cluster, strategy and precision of an inference or training case with its
@@ -270,6 +297,7 @@ const caseDeployment = <W>(
       unsupportedHardware(hardware.right) ??
       unmodelledParallelism(parallelism.right.extras) ??
       unmodelledEngine(head.engine?.options, head.workload.kind),
+    engineSpec: engineSpecOf(head.engine),
   })
 }
 
@@ -294,7 +322,7 @@ const decodedCase =
     )
 
 /** The deployment an inference case describes (with what it asks beyond the models), or the issues of its fields. */
-export const inferenceCaseOf = decodedCase(decodeInferenceWorkload, ({ model, cluster, strategy: s, precision, workload }): InferenceInput => ({ model, cluster, strategy: s, precision, workload }))
+export const inferenceCaseOf = decodedCase(decodeInferenceWorkload, ({ model, cluster, strategy: s, precision, workload, engineSpec }): InferenceInput => ({ model, cluster, strategy: s, precision, workload, engine: engineOfCase(engineSpec) }))
 
 /** The training step a training case describes (with what it asks beyond the models), or the issues of its fields. */
 export const trainingCaseOf = decodedCase(decodeTrainingWorkload, ({ model, cluster, strategy: s, precision, workload }): TrainingInput => ({ model, cluster, strategy: s, precision, workload }))
@@ -337,11 +365,12 @@ const predictInference = (models: CostModels, u: unknown, path: string, head: Ca
       const read = hasOwn(inferenceMetrics, head.measured.metric) ? inferenceMetrics[head.measured.metric] : undefined
       if (read === undefined) return noPrediction(head, 'inference', `metric ${head.measured.metric} is not an inference metric (${Object.keys(inferenceMetrics).join(', ')})`)
       if (d.unmodelled !== undefined) return noPrediction(head, 'inference', d.unmodelled)
-      const estimate = estimateInference(d.models(models))(d)
+      const input: InferenceInput = { model: d.model, cluster: d.cluster, strategy: d.strategy, precision: d.precision, workload: d.workload, engine: engineOfCase(d.engineSpec) }
+      const estimate = estimateInference(d.models(models))(input)
       if (E.isLeft(estimate)) return noPrediction(head, 'inference', estimate.left.message)
       const e = estimate.right
       const fit = e.memory.fits ? '' : `; batch ${e.batch} does not fit (at most ${e.memory.maxBatch})`
-      return predicted(head, 'inference', read(e, d), `${e.description}, batch ${e.batch}, ${e.breakdown.decode.bottleneck} decode${fit}`)
+      return predicted(head, 'inference', read(e, input), `${e.description}, ${e.engine}, batch ${e.batch}, ${e.breakdown.decode.bottleneck} decode${fit}`)
     }),
   )
 

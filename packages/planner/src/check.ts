@@ -25,7 +25,7 @@ import * as E from 'fp-ts/Either'
 import { forwardFlopsPerToken } from '@meshplan/model'
 import { expertDataParallel, layout, notesOf, placementClasses, validate, worldOf, type Note, type Violation } from '@meshplan/parallelism'
 import type { CostModels } from '@meshplan/cost-models'
-import { estimateInference, planInference, type InferenceEstimate, type PlanResult } from '@meshplan/inference'
+import { estimateInference, loadImbalance, planInference, type InferenceEstimate, type PlanResult } from '@meshplan/inference'
 import { claimMetrics, type Claim, type ClaimMetric, type Plan } from './plan-file'
 
 // -------------------------------------------------------------------------------------
@@ -65,16 +65,12 @@ export interface Audit {
 // -------------------------------------------------------------------------------------
 
 /**
- * The busiest of `bins` GPUs over the mean when `assignments` token-expert
- * assignments land uniformly at random: `1 + sqrt(2 · ln(bins) · bins / assignments)`,
- * from the maximum load `m/n + sqrt(2 · (m/n) · ln n)` of m balls in n bins when
- * m ≫ n ln n (Raab & Steger 1998, "Balls into Bins — A Simple and Tight Analysis",
- * theorem 1). 1 for a single bin or no traffic. A trained router is no better than
- * uniform unless it is balanced explicitly (auxiliary loss, capacity factor, DeepSeek's
- * bias terms), and real routers are usually worse.
+ * The busiest of `bins` GPUs over the mean when `assignments` token-expert assignments
+ * land uniformly at random (Raab & Steger 1998): @meshplan/inference's, where the
+ * serving estimate charges it to the busiest expert-parallel rank. Re-exported here,
+ * where the audit's `load_imbalance` claim reads it.
  */
-export const loadImbalance = (assignments: number, bins: number): number =>
-  bins <= 1 || assignments <= 0 ? 1 : 1 + Math.sqrt((2 * Math.log(bins) * bins) / assignments)
+export { loadImbalance } from '@meshplan/inference'
 
 const holds = (claim: Claim, computed: number): boolean => {
   switch (claim.comparator) {

@@ -1,0 +1,237 @@
+import fc from 'fast-check'
+import {
+  compareVersions,
+  engineModel,
+  engineModels,
+  genericEngine,
+  inRange,
+  sglang,
+  trtllm,
+  trtllmBatch,
+  trtllmTokens,
+  versionNumbers,
+  vllmCustomAllReduce,
+  vllmV0,
+  vllmV1,
+  VLLM_V1_SEQUENCE_SECONDS,
+  VLLM_V1_STEP_SECONDS,
+  EAGER_LAYER_SECONDS,
+  type EngineContext,
+} from '../src/engines'
+
+// -------------------------------------------------------------------------------------
+// fixtures
+// -------------------------------------------------------------------------------------
+
+const GiB = 2 ** 30
+/** A context on a device of `gib` GiB named `name`. */
+const on = (gib: number, name: string, over: Partial<EngineContext> = {}): EngineContext => ({
+  deviceMemory: gib * GiB,
+  deviceName: name,
+  tp: 1,
+  pp: 1,
+  replicaGpus: 1,
+  kvSequences: 500,
+  kvTokens: 1_000_000,
+  inputTokens: 1000,
+  outputTokens: 1000,
+  ...over,
+})
+const h100 = on(79.6, 'H100-SXM5-80GB')
+const h200 = on(140.4, 'H200-SXM-141GB')
+const b200 = on(179.06, 'B200-180GB')
+const a100 = on(79.2, 'A100-SXM4-80GB')
+const a100x40 = on(39.5, 'A100-SXM4-40GB')
+
+// -------------------------------------------------------------------------------------
+// versions
+// -------------------------------------------------------------------------------------
+
+describe('versions', () => {
+  it('reads the numbers of a version string and ignores what follows them', () => {
+    expect(versionNumbers('0.11.0')).toEqual([0, 11, 0])
+    expect(versionNumbers('1.2.0rc1')).toEqual([1, 2, 0])
+    expect(versionNumbers('v0.5.3')).toEqual([0, 5, 3])
+    expect(versionNumbers('0.1.0a1')).toEqual([0, 1, 0])
+    expect(versionNumbers('main')).toEqual([])
+  })
+
+  it('compares numerically, missing parts being 0: 0.8 = 0.8.0 < 0.11.0 < 1.0', () => {
+    expect(compareVersions('0.8', '0.8.0')).toBe(0)
+    expect(compareVersions('0.8.0', '0.11.0')).toBe(-1)
+    expect(compareVersions('0.11.0', '1.0')).toBe(-1)
+    expect(compareVersions('1.2.0rc1', '1.1')).toBe(1)
+  })
+
+  it('law: compareVersions is antisymmetric', () => {
+    const version = fc.array(fc.nat(30), { minLength: 1, maxLength: 3 }).map((xs) => xs.join('.'))
+    fc.assert(fc.property(version, version, (a, b) => compareVersions(a, b) === -compareVersions(b, a)))
+  })
+
+  it('a range holds its lower end and not its upper one; no version matches every range', () => {
+    expect(inRange({ from: '0.8.0' }, '0.8.0')).toBe(true)
+    expect(inRange({ below: '0.8.0' }, '0.8.0')).toBe(false)
+    expect(inRange({ below: '0.8.0' }, '0.7.3')).toBe(true)
+    expect(inRange({ from: '0.8.0' }, undefined)).toBe(true)
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// the records
+// -------------------------------------------------------------------------------------
+
+describe('engineModel: the record of an engine name and version, with the options of a run', () => {
+  it('vLLM from 0.8.0 is the V1 engine, before it the V0 engine (vllm/engine/arg_utils.py)', () => {
+    expect(engineModel({ name: 'vllm', version: '0.11.0' })).toBe(vllmV1)
+    expect(engineModel({ name: 'vLLM', version: '0.8.0' })).toBe(vllmV1)
+    expect(engineModel({ name: 'vllm', version: '0.6.3' })).toBe(vllmV0)
+    expect(engineModel({ name: 'vllm' })).toBe(vllmV1)
+  })
+
+  it('SGLang from 0.4 and TensorRT-LLM of any version have their records', () => {
+    expect(engineModel({ name: 'sglang', version: '0.5.3' })).toBe(sglang)
+    expect(engineModel({ name: 'trtllm', version: '1.2.0rc1' })).toBe(trtllm)
+    expect(engineModel({ name: 'trtllm', version: '0.9.0' })).toBe(trtllm)
+  })
+
+  it('an unknown engine, or a version no record covers, gets the generic defaults under its own name', () => {
+    const lmdeploy = engineModel({ name: 'lmdeploy', version: '0.1.0a1' })
+    expect(lmdeploy).toEqual({ ...genericEngine, name: 'lmdeploy' })
+    expect(engineModel({ name: 'sglang', version: '0.3.0' }).name).toBe('sglang')
+    expect(engineModel({ name: 'sglang', version: '0.3.0' }).source).toBe(genericEngine.source)
+  })
+
+  it('options of the run override the record: CUDA graphs off, NCCL instead of the custom all-reduce, ADP balance, two-batch overlap', () => {
+    const m = engineModel({ name: 'vllm', version: '0.11.0', options: { cudaGraphs: false, customAllReduce: false, attentionDpBalance: true, twoBatchOverlap: true } })
+    expect(m).toMatchObject({ cudaGraphs: false, customAllReduce: undefined, attentionDpBalance: true, twoBatchOverlap: true })
+    // switching the custom all-reduce on for an engine without one gives it vLLM's kernel
+    expect(engineModel({ name: 'lmdeploy', options: { customAllReduce: true } }).customAllReduce).toBe(vllmCustomAllReduce)
+  })
+
+  it('a registry of your own replaces the built-in records', () => {
+    const mine = { ...vllmV1, maxBatch: () => 64 }
+    expect(engineModel({ name: 'vllm', version: '0.11.0' }, [mine]).maxBatch(h100)).toBe(64)
+    expect(engineModels).toContain(vllmV1)
+  })
+})
+
+describe('vLLM V1 defaults as read in vllm/engine/arg_utils.py EngineArgs._set_default_args (v0.11, OpenAI server)', () => {
+  it('a device of at least 70 GiB that is not an A100: max_num_seqs 1024, max_num_batched_tokens 8192', () => {
+    for (const d of [h100, h200, b200]) {
+      expect(vllmV1.maxBatch(d)).toBe(1024)
+      expect(vllmV1.maxNumTokens(d)).toBe(8192)
+    }
+  })
+
+  it('an A100 (80 GB included, PR #17885) or a smaller device: 256 and 2048', () => {
+    for (const d of [a100, a100x40]) {
+      expect(vllmV1.maxBatch(d)).toBe(256)
+      expect(vllmV1.maxNumTokens(d)).toBe(2048)
+    }
+  })
+
+  it('CUDA graphs up to min(2 x max_num_seqs, 512, budget) (vllm/config/vllm.py _set_cudagraph_sizes): 512 on an H100, 512 on an A100', () => {
+    expect(vllmV1.cudaGraphMaxBatch(h100)).toBe(512)
+    expect(vllmV1.cudaGraphMaxBatch(a100)).toBe(512)
+  })
+
+  it('chunked prefill fused into the decode pass, blocks allocated on demand, the host not overlapped', () => {
+    expect(vllmV1).toMatchObject({ fusedChunkedPrefill: true, admission: 'on-demand', cudaGraphs: true })
+    expect(vllmV1.host).toEqual({ stepSeconds: 0.43e-3, perSequenceSeconds: 0.287e-3 / 256, overlapped: false, eagerLayerSeconds: EAGER_LAYER_SECONDS })
+  })
+
+  it('host time: 0.2 + 0.18 + 0.05 = 0.43 ms per pass (vLLM PR #42131), 0.287 ms / 256 = 1.121 µs per sequence (PR #46112)', () => {
+    expect(VLLM_V1_STEP_SECONDS).toBeCloseTo(0.2e-3 + 0.18e-3 + 0.05e-3, 12)
+    expect(VLLM_V1_SEQUENCE_SECONDS).toBeCloseTo(1.121e-6, 9)
+  })
+
+  it('the eager launch floor: 8.4 ms for a 32-layer decode step, 262.5 µs per layer', () => {
+    expect(EAGER_LAYER_SECONDS).toBeCloseTo(262.5e-6, 12)
+  })
+})
+
+describe('vLLM V0 defaults (v0.7 arg_utils.py): max_num_seqs 256, no chunked prefill, 4 ms of host per pass (RFC #6854)', () => {
+  it('reads them', () => {
+    expect(vllmV0.maxBatch(h100)).toBe(256)
+    // a prompt is a pass of its own, up to max(max_model_len, 2048): the whole request here
+    expect(vllmV0.maxNumTokens(h100)).toBe(2048)
+    expect(vllmV0.maxNumTokens(on(80, 'H100', { inputTokens: 4000, outputTokens: 1000 }))).toBe(5000)
+    expect(vllmV0.fusedChunkedPrefill).toBe(false)
+    expect(vllmV0.host.stepSeconds).toBe(4e-3)
+  })
+})
+
+describe('SGLang defaults as read in python/sglang/srt/server_args.py ServerArgs._handle_gpu_memory_settings (v0.5.x)', () => {
+  it('chunked_prefill_size: 8192 on an H100 and an H200, 16384 on a B200, 4096 on a 40 GB A100', () => {
+    expect(sglang.maxNumTokens(h100)).toBe(8192)
+    expect(sglang.maxNumTokens(h200)).toBe(8192)
+    expect(sglang.maxNumTokens(b200)).toBe(16384)
+    expect(sglang.maxNumTokens(a100x40)).toBe(4096)
+  })
+
+  it('cuda_graph_max_bs: 256 for tp < 4 and 512 from tp 4 on an H100 or an H200, 512 on a B200', () => {
+    expect(sglang.cudaGraphMaxBatch(h100)).toBe(256)
+    expect(sglang.cudaGraphMaxBatch({ ...h200, tp: 8 })).toBe(512)
+    expect(sglang.cudaGraphMaxBatch(b200)).toBe(512)
+  })
+
+  it('max_running_requests: min(max_total_num_tokens // 2, 2048) (tp_worker.py; the request pool from 2048)', () => {
+    expect(sglang.maxBatch(h100)).toBe(2048)
+    expect(sglang.maxBatch({ ...h100, kvTokens: 3000 })).toBe(1500)
+  })
+
+  it('prefill in passes of its own (enable_mixed_chunk off), the overlap scheduler on', () => {
+    expect(sglang.fusedChunkedPrefill).toBe(false)
+    expect(sglang.host.overlapped).toBe(true)
+  })
+})
+
+describe('trtllm-bench sizing as read in tensorrt_llm/bench/build/tuning.py finetune_setting', () => {
+  it('max batch: min(requests, 4096) / pp rounded up to 32 (at least 64) below 256, to 128 below 1024, to 256 above', () => {
+    expect(trtllmBatch(10, 1)).toBe(64)
+    expect(trtllmBatch(100, 1)).toBe(128) // 32 · ceil(100/32) = 128
+    expect(trtllmBatch(300, 1)).toBe(384) // 128 · ceil(300/128)
+    expect(trtllmBatch(1500, 1)).toBe(1536) // 256 · ceil(1500/256)
+    expect(trtllmBatch(10_000, 1)).toBe(4096)
+    expect(trtllmBatch(10_000, 2)).toBe(2048)
+  })
+
+  it('max tokens: min(batch · (1 + input/output), 32768) rounded up to 256 (at least 2048) below 4096, to 512 below 8192, to 1024 above', () => {
+    expect(trtllmTokens(64, 128, 128)).toBe(2048) // 128 → at least 2048
+    expect(trtllmTokens(2048, 1000, 1000)).toBe(4096) // 4096 → 1024 · 4
+    expect(trtllmTokens(1536, 2048, 2048)).toBe(3072) // 3072 → 256 · 12
+    expect(trtllmTokens(3000, 1000, 1000)).toBe(6144) // 6000 → 512 · 12
+    expect(trtllmTokens(4096, 20_000, 2000)).toBe(32768)
+  })
+
+  it('the record applies them to the sequences the memory model fits, and reserves each full request', () => {
+    expect(trtllm.maxBatch({ ...h100, kvSequences: 300 })).toBe(384)
+    expect(trtllm.maxNumTokens({ ...h100, kvSequences: 300 })).toBe(2048) // 384 · (1 + 1000/1000) = 768 → at least 2048
+    expect(trtllm.admission).toBe('reserve')
+    expect(trtllm.fusedChunkedPrefill).toBe(true)
+  })
+})
+
+describe("vLLM's custom all-reduce (csrc/custom_all_reduce.cuh REDUCE_CASE; custom_all_reduce.py)", () => {
+  it('one-shot for 2 ranks, below 512 KiB up to 4 ranks, below 256 KiB up to 8; at most 8 MiB; groups of 2, 4, 6, 8', () => {
+    expect(vllmCustomAllReduce.oneShotBelow(2)).toBe(8 * 2 ** 20)
+    expect(vllmCustomAllReduce.oneShotBelow(4)).toBe(512 * 1024)
+    expect(vllmCustomAllReduce.oneShotBelow(8)).toBe(256 * 1024)
+    expect(vllmCustomAllReduce.maxBytes).toBe(8 * 2 ** 20)
+    expect(vllmCustomAllReduce.ranks).toEqual([2, 4, 6, 8])
+  })
+
+  it('5.9 µs of fixed latency: the 512-byte one-shot all-reduce on 8 H100s of SGLang PR #2904', () => {
+    expect(vllmCustomAllReduce.latencySeconds).toBe(5.9e-6)
+  })
+})
+
+describe('the generic engine: documented idealised defaults', () => {
+  it('1024 sequences, 8192 tokens, fused chunked prefill, full reservation, CUDA graphs everywhere, no host time, NCCL', () => {
+    expect(genericEngine.maxBatch(h100)).toBe(1024)
+    expect(genericEngine.maxNumTokens(h100)).toBe(8192)
+    expect(genericEngine).toMatchObject({ fusedChunkedPrefill: true, admission: 'reserve', cudaGraphs: true, customAllReduce: undefined })
+    expect(genericEngine.cudaGraphMaxBatch(h100)).toBe(Number.POSITIVE_INFINITY)
+    expect(genericEngine.host).toMatchObject({ stepSeconds: 0, perSequenceSeconds: 0, overlapped: true })
+  })
+})
