@@ -660,8 +660,8 @@ export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: 
   const cp = L * u.cp * (3 + full)
   const pp = 2 * strategy.virtualStages * u.pp
   // TP: userbuffers overlap each reduce-scatter and all-gather with its GEMM (sequence parallelism only), up to the GEMMs' time
-  const gemms = (L * u.layerGemm + Ld * u.denseGemm + Lm * u.moeGemm) * (3 + full)
   const tpHideable = strategy.sequenceParallel ? a.tpCommOverlap * tp : 0
+  const gemms = tpHideable > 0 ? (L * u.layerGemm + Ld * u.denseGemm + Lm * u.moeGemm) * (3 + full) : 0
   const tpHidden = tpHideable < gemms ? tpHideable : gemms
   // EP, CP, PP: behind the rest of the compute
   const rest = compute - tpHidden
@@ -780,6 +780,13 @@ export const evaluateTraining = (
   let drain = 0
   let optimizer = 0
   let memory = 0
+  // the slowest stage's parts, kept as the loop finds it
+  let compute = 0
+  let tp = 0
+  let ep = 0
+  let cp = 0
+  let pp = 0
+  let dp = 0
   for (let i = 0; i < classes.length; i++) {
     const k = classes[i] as StageClassConstants
     trainingStageSeconds(c, strategy, k, u, rc, zero, t)
@@ -788,6 +795,12 @@ export const evaluateTraining = (
     if (seconds > max) {
       max = seconds
       slowest = i
+      compute = t.forwardBackward + t.recompute
+      tp = t.tpExposed
+      ep = t.epExposed
+      cp = t.cpExposed
+      pp = t.ppExposed
+      dp = t.dpExposed
     }
     const end = drainSeconds(c, k, zero, t.forwardBackward - t.forward + t.recompute)
     if (end > drain) drain = end
@@ -798,8 +811,6 @@ export const evaluateTraining = (
   }
   const bubble = (sum - max) / v
   const iteration = m * max + bubble + drain + optimizer
-  // the slowest stage's parts, m times
-  trainingStageSeconds(c, strategy, classes[slowest] as StageClassConstants, u, rc, zero, t)
   const tokensPerGpu = (globalBatch * c.sequenceLength) / iteration / s.world
   out.iteration = iteration
   out.tokensPerSecondPerGpu = tokensPerGpu
@@ -807,13 +818,14 @@ export const evaluateTraining = (
   out.mfu = (tokensPerGpu * c.flopsPerToken) / c.peak
   out.memoryPerGpu = memory
   out.fits = memory <= c.capacity
-  out.compute = m * (t.forwardBackward + t.recompute)
+  // the slowest stage's parts, m times
+  out.compute = m * compute
   out.bubble = bubble
-  out.tp = m * t.tpExposed
-  out.ep = m * t.epExposed
-  out.cp = m * t.cpExposed
-  out.pp = m * t.ppExposed
-  out.dp = m * t.dpExposed + drain
+  out.tp = m * tp
+  out.ep = m * ep
+  out.cp = m * cp
+  out.pp = m * pp
+  out.dp = m * dp + drain
   out.optimizer = optimizer
   out.microBatches = m
   out.slowest = slowest
