@@ -111,7 +111,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     if (extra.length > 0) return fail('estimate', `unexpected argument "${extra[0]}"`)
     const input = caseInput(file, flags.case)
     if (E.isLeft(input)) return fail('estimate', input.left)
-    return estimateTrainingOutput(input.right, input.right.model.name, flags.json === true)
+    return estimateTrainingOutput(input.right.input, input.right.input.model.name, flags.json === true, input.right.models)
   }
   if (flags.train === true) {
     const errors = notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero')
@@ -158,7 +158,7 @@ its experts over the tensor-parallel GPUs (etp = tp) unless --etp says otherwise
     'meshplan estimate --model mixtral-8x7b --cluster dgx-a100-80gb --tp 2 --mode max_throughput',
     'meshplan estimate examples/reference-plan.yaml --batch 8',
     'meshplan estimate --train --model gpt3-175b --cluster dgx-a100-80gb --nodes 8 --tp 8 --pp 8 --vp 3 --sp --global-batch 64 --seq-len 2048 --recompute selective',
-    'meshplan estimate validation/calibration.json --case torchtitan-gt-h100-llama3.1-8b-fsdp8-bs2-seq8192-selac-bf16',
+    'meshplan estimate validation/calibration.json --case llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac',
   ],
   exitCodes: '0 estimated, 1 the strategy breaks a law, 2 invalid input or it does not fit in memory',
   run: estimateRun,

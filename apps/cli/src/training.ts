@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { encodeStrategy, type Constraints } from '@meshplan/parallelism'
-import { defaultCostModels } from '@meshplan/cost-models'
+import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
 import { trainingCaseOf } from '@meshplan/planner'
 import {
   estimateTraining,
@@ -35,7 +35,8 @@ const flagNames = (message: string): string =>
     .replace('fix a degree (tp, pp, ...), the micro-batch, the recomputation or the ZeRO stage', 'fix a degree (--tp, --pp, ...), --micro-batch, --recompute or --zero')
 
 /** The training step of a case of a case file (`--case ID`). */
-export const caseInput = (file: string, id: string): E.Either<InputError, TrainingInput> => {
+/** A training case of a case file: its input, and the cost models as the case adjusts them (its engine's attention kernel, overlap, memory use). */
+export const caseInput = (file: string, id: string): E.Either<InputError, { readonly input: TrainingInput; readonly models: CostModels }> => {
   const text = readText(file)
   if (E.isLeft(text)) return text
   const doc = parseDocument(text.right, file)
@@ -53,7 +54,7 @@ export const caseInput = (file: string, id: string): E.Either<InputError, Traini
   const decoded = trainingCaseOf(cases[index], `cases[${index}]`)
   if (E.isLeft(decoded)) return E.left(issuesMessage(file)(decoded.left))
   if (decoded.right.unmodelled !== undefined) return E.left(`--case: case "${id}" cannot be estimated as written: ${decoded.right.unmodelled}`)
-  return E.right(decoded.right.input)
+  return E.right({ input: decoded.right.input, models: decoded.right.models(defaultCostModels) })
 }
 
 /** The training input of flags over a deployment (model, cluster, strategy, precision). */
@@ -153,8 +154,8 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
 }
 
 /** `estimate --train`: the estimate of `input`, or the reason there is none (exit 1 for a broken law, 2 for bad input or memory). */
-export const estimateTrainingOutput = (input: TrainingInput, modelName: string, asJson: boolean): Result => {
-  const e = estimateTraining(defaultCostModels)(input)
+export const estimateTrainingOutput = (input: TrainingInput, modelName: string, asJson: boolean, models: CostModels = defaultCostModels): Result => {
+  const e = estimateTraining(models)(input)
   if (E.isLeft(e)) {
     const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [flagNames(e.left.message)]
     return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: lines.map((l) => `meshplan estimate: ${l}`).join('\n') }

@@ -22,13 +22,25 @@
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
-import { clusterFromHardware, collectiveMetrics, CollectiveWorkload, Hardware, MoeExchangeWorkload, moeExchangeOps, predictCase, summarize, unsupportedHardware } from '@meshplan/collectives'
+import {
+  caseContextOf,
+  clusterFromHardware,
+  collectiveMetrics,
+  CollectiveWorkload,
+  Hardware,
+  MoeExchangeWorkload,
+  moeExchangeOps,
+  predictCase,
+  predictMoeExchangeCase,
+  summarize,
+  unsupportedHardware,
+} from '@meshplan/collectives'
 import { withAttentionKernel } from '@meshplan/compute'
 import { fractionReserve } from '@meshplan/memory'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, type Precision } from '@meshplan/model'
 import { decodeStrategy, strategy, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
-import { closed, decodeWith, nonNegativeInt, numberWhere, oneOf, positiveInt, positiveNumber, rerootIssues, type DecodeIssue } from '@meshplan/units'
+import { closed, decodeWith, nonNegativeInt, numberWhere, oneOf, positiveInt, rerootIssues, type DecodeIssue } from '@meshplan/units'
 import { defaultTrainingAssumptions, type CostModels } from '@meshplan/cost-models'
 import { decodeInferenceWorkload, engineModel, estimateInference, genericEngine, type Engine, type EngineModel, type EngineOptions as EngineOptions_, type InferenceEstimate, type InferenceInput } from '@meshplan/inference'
 import { decodeTrainingWorkload, estimateTraining, type TrainingEstimate, type TrainingInput } from '@meshplan/training'
@@ -115,13 +127,20 @@ export type EngineOptions = t.TypeOf<typeof EngineOptions>
 export const EngineFile = closed({ name: t.string }, { version: t.string, options: EngineOptions }, 'an engine { name, version?, options? }')
 export type EngineFile = t.TypeOf<typeof EngineFile>
 
+/**
+ * A measurement in its metric's unit (ms, s, tokens/s, GB/s, µs): from 1e-6 to 1e12. Wider
+ * than any published figure of these metrics, and narrow enough that the error
+ * `(predicted − measured) / measured` stays finite (a measurement of 5e-324 made it Infinity).
+ */
+const measuredValue = numberWhere('a number from 1e-6 to 1e12 in the metric\'s unit', (n) => n >= 1e-6 && n <= 1e12)
+
 /** The fields of a case, every kind (unknown fields are errors with their path). */
 const CaseHead = closed(
   {
     id: t.string,
     hardware: t.unknown,
     workload: t.type({ kind: oneOf(caseKinds) }),
-    measured: closed({ metric: t.string, value: positiveNumber }, {}, 'a measurement { metric, value }'),
+    measured: closed({ metric: t.string, value: measuredValue }, {}, 'a measurement { metric, value }'),
   },
   { source: t.string, notes: t.string, model: t.unknown, precision: t.unknown, parallelism: t.unknown, engine: EngineFile, pools: t.unknown },
   'a case { id, source, hardware, workload, measured, model?, precision?, parallelism?, engine?, pools?, notes? }',
@@ -390,9 +409,15 @@ const predictCollective = (models: CostModels, u: unknown, path: string, head: C
   if (issues.length > 0 || E.isLeft(hardware) || E.isLeft(workload)) return E.left(issues)
   const metric = head.measured.metric
   if (!isCollectiveMetric(metric)) return E.right(noPrediction(head, 'collective', `metric ${metric} is not a collective metric (busbw_gbps, time_us)`))
-  if (exchange) return E.right(noPrediction(head, 'collective', `workload.op ${String(op)}: MoE token exchange (DeepEP dispatch and combine) is not modelled yet`))
-  const c = { id: head.id, hardware: hardware.right, workload: workload.right as CollectiveWorkload, measured: { metric, value: head.measured.value } }
-  return E.right({ ...predictCase(models.collectives)(c), kind: 'collective' as const })
+  // the case's words (notes, source) name the fabric where the format has no field for it (@meshplan/collectives' caseContextOf)
+  const context = caseContextOf(u)
+  const measured = { metric, value: head.measured.value }
+  if (exchange) {
+    const c = { id: head.id, hardware: hardware.right, workload: workload.right as MoeExchangeWorkload, measured }
+    return E.right({ ...predictMoeExchangeCase(models.collectives)(c, context), kind: 'collective' as const })
+  }
+  const c = { id: head.id, hardware: hardware.right, workload: workload.right as CollectiveWorkload, measured }
+  return E.right({ ...predictCase(models.collectives)(c, context), kind: 'collective' as const })
 }
 
 const isCollectiveMetric = (m: string): m is (typeof collectiveMetrics)[number] => (collectiveMetrics as ReadonlyArray<string>).includes(m)

@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
-import { CollectiveCase, defaultCollectiveModel, predictCase } from '@meshplan/collectives'
+import { caseContextOf, CollectiveCase, defaultCollectiveModel, MoeExchangeCase, predictCase, predictMoeExchangeCase } from '@meshplan/collectives'
 import { defaultPrecision } from '@meshplan/model'
 import type { DecodeIssue } from '@meshplan/units'
 import { errorStats, inferenceInputOfCase, predictCases, trainingCaseOf, trainingInputOfCase, type CaseReport, type CaseResult } from '../src/cases'
@@ -180,7 +180,7 @@ describe('predictCases on the calibration file (validation/calibration.json)', (
   it('a collective case is priced by @meshplan/collectives', () => {
     calibration.cases.forEach((raw, i) => {
       if (raw.workload.kind !== 'collective') return
-      const expected = predictCase(defaultCollectiveModel)(rightOf(CollectiveCase.decode(raw)))
+      const expected = predictCase(defaultCollectiveModel)(rightOf(CollectiveCase.decode(raw)), caseContextOf(raw))
       expect(report.cases[i]).toEqual({ ...expected, kind: 'collective', source: 'nccl-tests', generation: report.cases[i]?.generation, format: 'collective', mode: 'collective' })
     })
   })
@@ -494,7 +494,7 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(pathsOf(leftOf(predict(fileOf(typo))))).toEqual(['cases[0].hardware.gpu.hbm_tbs'])
   })
 
-  it('a training case reads moe_routing; a collective case reads protocol and in_place; an MoE exchange case is null with the reason', () => {
+  it('a training case reads moe_routing; a collective case reads protocol and in_place; an MoE exchange case is priced as DeepEP runs it', () => {
     const training = { ...caseById('llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac') }
     const w = training['workload'] as Record<string, unknown>
     expect(resultOf({ ...training, workload: { ...w, moe_routing: 'balanced' } }).predicted).toBe(resultOf(training).predicted)
@@ -507,7 +507,9 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
       workload: { kind: 'collective', op: 'moe_dispatch', tokens_per_rank: 4096, hidden: 7168, top_k: 8, num_experts: 256, dtype: 'fp8', kernel: 'normal' },
       measured: { metric: 'time_us', value: 500 },
     }
-    expect(noteOf(exchange)).toMatch(/^workload\.op moe_dispatch: /)
+    // priced by @meshplan/collectives' DeepEP exchange model, as that package would price it alone
+    expect(resultOf(exchange)).toMatchObject({ ...predictMoeExchangeCase(defaultCollectiveModel)(rightOf(MoeExchangeCase.decode(exchange)), caseContextOf(exchange)), kind: 'collective' })
+    expect(noteOf(exchange)).toMatch(/^DeepEP normal fp8/)
     expect(pathsOf(leftOf(predict(fileOf({ ...exchange, workload: { ...exchange.workload, top_k: 0 } }))))).toEqual(['cases[0].workload.top_k'])
   })
 
