@@ -98,6 +98,16 @@ export interface CustomAllReduce {
   readonly ranks: ReadonlyArray<number>
 }
 
+/**
+ * How the engine moves tokens to their experts and back under expert parallelism:
+ * `deepep` (DeepEP's dispatch and combine, @meshplan/collectives `moeExchange`), or
+ * `allgather-reducescatter` (every attention-DP rank's tokens gathered to every rank, the
+ * experts' outputs reduce-scattered back; with the attention tensor-parallel instead,
+ * the tokens are on every rank already and the MoE output's reduction is the TP
+ * all-reduce).
+ */
+export type ExpertExchange = 'deepep' | 'allgather-reducescatter'
+
 /** One engine (and version range) as the estimate sees it. */
 export interface EngineModel {
   readonly name: string
@@ -122,6 +132,8 @@ export interface EngineModel {
   readonly attentionDpBalance: boolean
   /** MoE exchange hidden behind the other micro-batch's compute. */
   readonly twoBatchOverlap: boolean
+  /** The expert exchange under expert parallelism. */
+  readonly expertExchange: ExpertExchange
 }
 
 // -------------------------------------------------------------------------------------
@@ -211,6 +223,7 @@ export const vllmV1: EngineModel = {
   customAllReduce: vllmCustomAllReduce,
   attentionDpBalance: false,
   twoBatchOverlap: false,
+  expertExchange: 'allgather-reducescatter',
 }
 
 /**
@@ -247,7 +260,8 @@ export const vllmV0: EngineModel = {
  * (`enable_mixed_chunk = False`). The overlap scheduler (v0.4's "zero-overhead batch
  * scheduler", LMSYS blog 2024-12-04) prepares the next batch while the GPU runs the
  * current one. The custom all-reduce is on by default (`disable_custom_all_reduce =
- * False`).
+ * False`). Without `--moe-a2a-backend deepep` (its default is `none`), attention-DP ranks
+ * gather their tokens before the MoE and scatter the outputs after it.
  */
 export const sglang: EngineModel = {
   name: 'sglang',
@@ -263,6 +277,7 @@ export const sglang: EngineModel = {
   customAllReduce: vllmCustomAllReduce,
   attentionDpBalance: false,
   twoBatchOverlap: false,
+  expertExchange: 'allgather-reducescatter',
 }
 
 /**
@@ -279,7 +294,9 @@ export const sglang: EngineModel = {
  * PyTorch backend's overlap scheduler (TensorRT-LLM docs, "Overlap Scheduler": on by
  * default) keep the host off the critical path. Its all-reduce picks a one-shot or
  * two-shot kernel inside a node for small messages (AllReduceStrategy AUTO); we take
- * vLLM's thresholds and latency for it (not read from TensorRT-LLM).
+ * vLLM's thresholds and latency for it (not read from TensorRT-LLM). Attention-DP ranks
+ * gather their tokens for the MoE and reduce-scatter the outputs (the all-to-all path is
+ * for multi-node NVLink systems); an assumption, not read from its source.
  */
 export const trtllm: EngineModel = {
   name: 'trtllm',
@@ -295,6 +312,7 @@ export const trtllm: EngineModel = {
   customAllReduce: vllmCustomAllReduce,
   attentionDpBalance: false,
   twoBatchOverlap: false,
+  expertExchange: 'allgather-reducescatter',
 }
 
 /**
@@ -303,8 +321,9 @@ export const trtllm: EngineModel = {
  * does), at most 1024 sequences per data-parallel rank (the largest batch among the
  * measured cases; {@link defaultMaxBatch}) and 8192 tokens per pass (vLLM's budget on
  * an H100), each request's full length reserved, CUDA graphs on every decode batch, no
- * host time on the critical path, NCCL for every collective. An idealised engine:
- * it gives the hardware's bound under those limits.
+ * host time on the critical path, NCCL for every collective but the expert exchange,
+ * which goes as DeepEP's kernels. An idealised engine: it gives the hardware's bound
+ * under those limits.
  */
 export const genericEngine: EngineModel = {
   name: 'generic',
@@ -320,6 +339,7 @@ export const genericEngine: EngineModel = {
   customAllReduce: undefined,
   attentionDpBalance: false,
   twoBatchOverlap: false,
+  expertExchange: 'deepep',
 }
 
 /** The built-in records, most specific first. */

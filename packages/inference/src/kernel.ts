@@ -35,7 +35,7 @@
  * if (E.isRight(c)) for (let b = 1; b <= 256; b *= 2) evaluateInference(c.right, b, out) // out.ttft, out.tpot, ...
  */
 import * as E from 'fp-ts/Either'
-import type { PreparedGroup } from '@meshplan/collectives'
+import { moeExchange, type MoeKernel, type PreparedGroup } from '@meshplan/collectives'
 import { decodeSeconds, precompute, prefillSeconds, type OperatorForm, type OperatorForms, type StepConstants } from '@meshplan/compute'
 import { communicationBytes, costModelError, dispatchBytes, estimateError, type CostModels, type EstimateError, type Overlap } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
@@ -133,6 +133,16 @@ export interface InferenceConstants {
   readonly kvElements: number
   /** Groups of one rank are undefined: they cost nothing. */
   readonly groups: Readonly<Record<'tp' | 'ep' | 'pp' | 'cp', PreparedGroup | undefined>>
+  /**
+   * The expert exchange of one MoE layer as DeepEP runs it (@meshplan/collectives
+   * `moeExchange`), dispatch and combine together, affine in the tokens each rank sends:
+   * `intercept + slope · tokens`, with the low-latency kernels in a decode pass and the
+   * normal kernels in a pass that carries prompt tokens; undefined without expert
+   * parallelism.
+   */
+  readonly exchange: { readonly decode: Affine; readonly prefill: Affine } | undefined
+  /** Tokens each EP rank sends per token of its replica: `etp / tp` (a TP group's ranks share its tokens). */
+  readonly exchangeShare: number
   /** The engine's all-reduce for the TP group (undefined: NCCL), with the group's link. */
   readonly customAllReduce: { readonly kernel: CustomAllReduce; readonly ranks: number; readonly bandwidth: number } | undefined
   /** The overlap in effect: the cost models', with the MoE exchange hidden under two-batch overlap. */
@@ -155,6 +165,12 @@ export interface InferenceConstants {
   readonly scratch: Communication
   /** Scratch for a ramp-down tail; overwritten by every evaluation. */
   readonly tail: TailSums
+}
+
+/** `intercept + slope · x`. */
+export interface Affine {
+  readonly intercept: number
+  readonly slope: number
 }
 
 /** Seconds of each kind of communication one GPU of a stage does in a step. */
@@ -257,6 +273,38 @@ export const stageParts = (c: StepConstants): StageParts => {
 }
 
 /**
+ * DeepEP's dispatch plus combine of one MoE layer over the expert-parallel group `span`,
+ * for each kernel, as an affine function of the tokens a rank sends (the exchange's time
+ * is its fixed cost plus bytes over the slower fabric, both linear in the tokens:
+ * @meshplan/collectives `moeExchange`); measured at 1 and 2 tokens. Dispatch in fp8,
+ * combine in bf16, as DeepEP sends them; the slots include redundant experts.
+ */
+const exchangeOf = (models: CostModels, cluster: Cluster, span: Layout['groups']['ep']['widest'], hidden: number, topK: number, slots: number): E.Either<EstimateError, { readonly decode: Affine; readonly prefill: Affine }> => {
+  const price = moeExchange(models.collectives)(cluster)
+  const at = (kernel: MoeKernel, tokensPerRank: number): E.Either<EstimateError, number> => {
+    let total = 0
+    for (const op of ['moe_dispatch', 'moe_combine'] as const) {
+      const r = price({ op, tokensPerRank, hidden, topK, numExperts: slots, kernel }, span)
+      if (E.isLeft(r)) return E.left(costModelError('collectives')(r.left))
+      total += r.right.seconds
+    }
+    return E.right(total)
+  }
+  const affine = (kernel: MoeKernel): E.Either<EstimateError, Affine> => {
+    const one = at(kernel, 1)
+    const two = at(kernel, 2)
+    if (E.isLeft(one)) return one
+    if (E.isLeft(two)) return two
+    return E.right({ intercept: 2 * one.right - two.right, slope: two.right - one.right })
+  }
+  const decode = affine('low_latency')
+  const prefill = affine('normal')
+  if (E.isLeft(decode)) return decode
+  if (E.isLeft(prefill)) return prefill
+  return E.right({ decode: decode.right, prefill: prefill.right })
+}
+
+/**
  * Checks `input` (the algebra's laws for the model on the cluster, the workload, the
  * rank layout, redundant expert slots) and computes everything that does not depend on
  * the batch.
@@ -349,6 +397,8 @@ export const prepareInference =
     const maxBatch = Math.min(capacity, limit, workload.mode === 'max_throughput' ? budgetLimit : Number.POSITIVE_INFINITY)
     // attention-DP ranks that meet at every expert exchange: the attention replicas of one expert group
     const attentionDpRanks = model.moe !== undefined && s.ep > 1 && s.dp > 1 ? Math.min(s.dp, Math.max(1, (s.ep * s.etp) / (s.tp * s.cp))) : 1
+    const exchange = groups.ep === undefined || model.moe === undefined ? E.right(undefined) : exchangeOf(models, cluster, l.groups.ep.widest, model.hidden, model.moe.topK, model.moe.experts + redundant)
+    if (E.isLeft(exchange)) return exchange
     const tpShape = groups.tp?.shape
     const kernel = engine.customAllReduce
     const customAllReduce =
@@ -379,6 +429,8 @@ export const prepareInference =
       activationBytes: communicationBytes(precision),
       kvElements: kvElementsPerLayer(model)(s.tp),
       groups,
+      exchange: exchange.right,
+      exchangeShare: s.etp / s.tp,
       customAllReduce,
       overlap: engine.twoBatchOverlap ? { ...models.overlap, ep: 1 } : models.overlap,
       lengths,
@@ -425,8 +477,7 @@ export const tpAllReduceSeconds = (c: InferenceConstants, bytes: number): number
  *   reduce-scatter and an all-gather of the same buffer (Korthikanti et al. 2022,
  *   section 4.2.2). The engine's own all-reduce inside a node where it has one
  *   ({@link tpAllReduceSeconds}).
- * - EP: per MoE layer a dispatch and a combine all-to-all of {@link dispatchBytes}: the
- *   busiest rank receives `imbalance` times the mean and the exchange waits for it.
+ * - EP: per MoE layer the engine's expert exchange ({@link expertExchangeSeconds}).
  * - PP: a stage that is not the last sends its output, `tokens/cp · hidden` (÷ tp with
  *   sequence parallelism, Megatron's scatter-gather optimisation: Narayanan et al.
  *   2021, section 4.1).
@@ -445,7 +496,7 @@ export const passComm = (c: InferenceConstants, k: StageClass, decode: number, p
     g.tp === undefined
       ? 0
       : 2 * k.layers * (c.sequenceParallel ? g.tp.time('reduce_scatter', layerBytes) + g.tp.time('all_gather', layerBytes) : tpAllReduceSeconds(c, layerBytes))
-  out.ep = g.ep === undefined ? 0 : 2 * k.moeLayers * g.ep.time('all_to_all', layerBytes * c.dispatchFactor * imbalance)
+  out.ep = g.ep === undefined || k.moeLayers === 0 ? 0 : k.moeLayers * expertExchangeSeconds(c, g.ep, tokens, prefill > 0, imbalance)
   out.pp = g.pp === undefined || !k.sends ? 0 : g.pp.time('send_recv', c.sequenceParallel ? layerBytes / c.tp : layerBytes)
   out.cp =
     g.cp === undefined
@@ -453,6 +504,32 @@ export const passComm = (c: InferenceConstants, k: StageClass, decode: number, p
       : k.layers *
         ((decode > 0 ? g.cp.time('all_reduce', (decode * c.hidden * c.activationBytes) / c.tp) : 0) + (prefill > 0 ? g.cp.time('all_gather', prefill * c.kvElements * c.activationBytes) : 0))
   return out
+}
+
+/**
+ * Seconds of one MoE layer's expert exchange over the EP group `g` in a pass of `tokens`
+ * tokens of one replica (the busiest attention-DP rank's), as the engine runs it:
+ * - `deepep`: a dispatch and a combine as DeepEP runs them (@meshplan/collectives
+ *   `moeExchange`: the low-latency kernels in a decode pass, the normal kernels in a pass
+ *   with prompt tokens), each rank sending its `tokens/cp · etp/tp` tokens; the busiest
+ *   expert-parallel rank receives `imbalance` times the mean and the exchange waits for
+ *   it.
+ * - `allgather-reducescatter`: with attention data parallelism, an all-gather of every
+ *   rank's tokens (padded to the busiest rank's, as vLLM's naive dispatch pads to the
+ *   largest batch across DP ranks) and a reduce-scatter of the outputs, `ranks · tokens ·
+ *   hidden` elements each; without it the tokens are replicated already and the outputs'
+ *   reduction is the TP all-reduce: nothing more.
+ */
+export const expertExchangeSeconds = (c: InferenceConstants, g: PreparedGroup, tokens: number, prefill: boolean, imbalance: number): number => {
+  if (c.engine.expertExchange === 'deepep') {
+    const x = c.exchange
+    if (x === undefined) return 0
+    const sent = (tokens / c.cp) * c.exchangeShare * imbalance
+    return prefill ? x.prefill.intercept + x.prefill.slope * sent : x.decode.intercept + x.decode.slope * sent
+  }
+  if (c.attentionDpRanks <= 1) return 0
+  const bytes = c.attentionDpRanks * (tokens / c.cp) * c.hidden * c.activationBytes
+  return g.time('all_gather', bytes) + g.time('reduce_scatter', bytes)
 }
 
 /**
@@ -666,11 +743,15 @@ export const tailSeconds = (c: InferenceConstants, count: number, residual: bool
   return sums
 }
 
-/** Seconds to prefill `prompts` prompts (`tokens` in all) at the start of a run, in passes of the token budget. */
+/**
+ * Seconds to prefill `prompts` prompts (`tokens` in all, per replica) at the start of a
+ * run, in passes of the token budget. Every replica takes its share of the requests
+ * issued at once in the same passes, so attention-DP ranks carry the same chunk.
+ */
 const startupSeconds = (c: InferenceConstants, tokens: number, prompts: number): number => {
   const passes = tokens <= c.maxNumTokens ? 1 : tokens / c.maxNumTokens
   const each = tokens / passes
-  return passes * withHost(c, passCycle(c, 0, 0, each, busiestPrefill(c, each, 0), prompts / passes), 1, prompts / passes)
+  return passes * withHost(c, passCycle(c, 0, 0, each, each, prompts / passes), 1, prompts / passes)
 }
 
 /**

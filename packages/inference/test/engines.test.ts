@@ -226,6 +226,15 @@ describe("vLLM's custom all-reduce (csrc/custom_all_reduce.cuh REDUCE_CASE; cust
   })
 })
 
+describe('the expert exchange each engine runs', () => {
+  it('vLLM: allgather_reducescatter (vllm/envs.py VLLM_ALL2ALL_BACKEND default); SGLang and TensorRT-LLM gather and scatter too; the generic engine runs DeepEP', () => {
+    expect(vllmV1.expertExchange).toBe('allgather-reducescatter')
+    expect(sglang.expertExchange).toBe('allgather-reducescatter')
+    expect(trtllm.expertExchange).toBe('allgather-reducescatter')
+    expect(genericEngine.expertExchange).toBe('deepep')
+  })
+})
+
 describe('the generic engine: documented idealised defaults', () => {
   it('1024 sequences, 8192 tokens, fused chunked prefill, full reservation, CUDA graphs everywhere, no host time, NCCL', () => {
     expect(genericEngine.maxBatch(h100)).toBe(1024)

@@ -314,14 +314,41 @@ describe('stageComm: seconds of each kind of communication of one stage', () => 
     expect(commOf(c, only(c), true, 64)).toEqual({ tp: 0, ep: 0, pp: 0, cp: 0 })
   })
 
-  it('EP: Mixtral-8x7B DP8 EP8, 32 tokens = 2 x 32 MoE layers x all-to-all of 32 x 1 x 2 x 4096 x 2 = 524,288 B over ranks 0-7', () => {
+  it('EP: Mixtral-8x7B DP8 EP8, a decode of 32 tokens: 32 MoE layers x DeepEP low-latency dispatch and combine in one node', () => {
     const c = prepared(models['mixtral-8x7b'], strategy({ dp: 8, ep: 8 }))
     const k = only(c)
     expect(k.moeLayers).toBe(32)
-    const allToAll = collective(h100x8, 'all_to_all', 524_288, range(0, 7))
+    // 32 tokens x top-2 = 64 messages per rank, 7/8 of them to the other 7 ranks of the node over NVLink;
+    // dispatch: 4096 fp8 + 4096/128 x 4 B of scales + a 16 B header = 4240 B; combine: 4096 x 2 B = 8192 B
+    const nvlink = 450e9 * defaultCollectiveModel.efficiency.scaleUp
+    expect(defaultCollectiveModel.efficiency.scaleUp).toBe(0.8)
+    const dispatch = 35e-6 + (56 * 4240) / nvlink
+    const combine = 35e-6 + (56 * 8192) / nvlink
     const comm = commOf(c, k, true, 32)
-    expectClose(comm.ep, 2 * 32 * allToAll)
+    expectClose(comm.ep, 32 * (dispatch + combine), 1e-9)
     expect(comm.tp).toBe(0) // tp 1
+  })
+
+  it('EP in a prefill: the normal kernels, one message per rank a token reaches (one expert per rank: 1 − (7/8)(6/7) = 0.25)', () => {
+    const c = prepared(models['mixtral-8x7b'], strategy({ dp: 8, ep: 8 }))
+    const k = only(c)
+    const nvlink = 450e9 * 0.8
+    // per rank: n T p_r (m − 1)/m messages: 8 x 1024 x 0.25 x 7/8 of 4224 B (dispatch, fp8 with scales) and 8192 B (combine)
+    const reach = 1 - (7 / 8) * (6 / 7)
+    const messages = 8 * 1024 * reach * (7 / 8)
+    const comm = commOf(c, k, false, 1024)
+    expectClose(comm.ep, 32 * (35e-6 + (messages * 4224) / nvlink + 35e-6 + (messages * 8192) / nvlink), 1e-9)
+  })
+
+  it('EP as vLLM runs it by default (allgather_reducescatter): 32 layers x an all-gather and a reduce-scatter of 8 x 32 x 4096 x 2 = 2,097,152 B', () => {
+    const vllm = engineModel({ name: 'vllm', version: '0.11.0' })
+    const c = rightOf(prepareInference(defaultCostModels)({ model: models['mixtral-8x7b'], cluster: h100x8, strategy: strategy({ dp: 8, ep: 8 }), precision: defaultPrecision, workload: static1024, engine: vllm }))
+    const ranks = range(0, 7)
+    const comm = commOf(c, only(c), true, 32)
+    expectClose(comm.ep, 32 * (collective(h100x8, 'all_gather', 2_097_152, ranks) + collective(h100x8, 'reduce_scatter', 2_097_152, ranks)), 1e-9)
+    // with the attention tensor-parallel the tokens are on every rank already: the MoE output's reduction is the TP all-reduce
+    const tp = rightOf(prepareInference(defaultCostModels)({ model: models['mixtral-8x7b'], cluster: h100x8, strategy: strategy({ tp: 8, ep: 8 }), precision: defaultPrecision, workload: static1024, engine: vllm }))
+    expect(commOf(tp, only(tp), true, 32).ep).toBe(0)
   })
 
   it('PP: Llama-2-70B TP4 PP2, 4 tokens: the first stage sends 4 x 8192 x 2 = 65,536 B to rank 4, the last sends nothing', () => {
