@@ -235,13 +235,12 @@ const routedOperators: ReadonlyArray<string> = ['moe-permute', 'expert-up', 'exp
 const headOperators: ReadonlyArray<string> = ['final-norm', 'lm-head']
 
 /**
- * `c` restricted to the decode forms `decode` and the prefill forms `prefill` (the same
- * scratch, device and every other field of its forms; their lazy phase lists are not
- * built).
+ * `c` restricted to the decode forms `decode` and the prefill forms `prefill`: the same
+ * scratch and device, and every other field of its forms read through to them (their
+ * lazy phase lists are not built).
  */
 const restricted = (c: StepConstants, decode: ReadonlyArray<OperatorForm>, prefill: ReadonlyArray<OperatorForm>): StepConstants => {
-  const phase = (value: ReadonlyArray<OperatorForm>): PropertyDescriptor => ({ value, enumerable: true })
-  const forms = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(c.forms), decode: phase(decode), prefill: phase(prefill), training: phase([]) }) as OperatorForms
+  const forms = Object.create(c.forms, { decode: { value: decode }, prefill: { value: prefill }, training: { value: [] } }) as OperatorForms
   return { ...c, forms }
 }
 
@@ -279,7 +278,33 @@ export const stageParts = (c: StepConstants): StageParts => {
  * @meshplan/collectives `moeExchange`); measured at 1 and 2 tokens. Dispatch in fp8,
  * combine in bf16, as DeepEP sends them; the slots include redundant experts.
  */
-const exchangeOf = (models: CostModels, cluster: Cluster, span: Layout['groups']['ep']['widest'], hidden: number, topK: number, slots: number): E.Either<EstimateError, { readonly decode: Affine; readonly prefill: Affine }> => {
+const exchangeOf = (
+  models: CostModels,
+  cluster: Cluster,
+  span: Layout['groups']['ep']['widest'],
+  hidden: number,
+  topK: number,
+  slots: number,
+  cache: GroupCache | undefined,
+): E.Either<EstimateError, { readonly decode: Affine; readonly prefill: Affine }> => {
+  // the exchange depends on the span, not the deployment: priced once per search (the group cache's lifetime)
+  const known = cache === undefined ? undefined : exchangeCaches.get(cache)
+  const key = `${span.size}/${span.regular}/${span.levels.map((l) => `${l.tier}:${l.width}`).join('/')}/${hidden}/${topK}/${slots}`
+  const hit = known?.get(key)
+  if (hit !== undefined) return E.right(hit)
+  const priced = priceExchange(models, cluster, span, hidden, topK, slots)
+  if (E.isRight(priced) && cache !== undefined) {
+    const map = known ?? new Map<string, { readonly decode: Affine; readonly prefill: Affine }>()
+    map.set(key, priced.right)
+    if (known === undefined) exchangeCaches.set(cache, map)
+  }
+  return priced
+}
+
+/** Exchanges priced in a search, by the search's group cache. */
+const exchangeCaches = new WeakMap<GroupCache, Map<string, { readonly decode: Affine; readonly prefill: Affine }>>()
+
+const priceExchange = (models: CostModels, cluster: Cluster, span: Layout['groups']['ep']['widest'], hidden: number, topK: number, slots: number): E.Either<EstimateError, { readonly decode: Affine; readonly prefill: Affine }> => {
   const price = moeExchange(models.collectives)(cluster)
   const at = (kernel: MoeKernel, tokensPerRank: number): E.Either<EstimateError, number> => {
     let total = 0
@@ -397,7 +422,7 @@ export const prepareInference =
     const maxBatch = Math.min(capacity, limit, workload.mode === 'max_throughput' ? budgetLimit : Number.POSITIVE_INFINITY)
     // attention-DP ranks that meet at every expert exchange: the attention replicas of one expert group
     const attentionDpRanks = model.moe !== undefined && s.ep > 1 && s.dp > 1 ? Math.min(s.dp, Math.max(1, (s.ep * s.etp) / (s.tp * s.cp))) : 1
-    const exchange = groups.ep === undefined || model.moe === undefined ? E.right(undefined) : exchangeOf(models, cluster, l.groups.ep.widest, model.hidden, model.moe.topK, model.moe.experts + redundant)
+    const exchange = groups.ep === undefined || model.moe === undefined ? E.right(undefined) : exchangeOf(models, cluster, l.groups.ep.widest, model.hidden, model.moe.topK, model.moe.experts + redundant, cache)
     if (E.isLeft(exchange)) return exchange
     const tpShape = groups.tp?.shape
     const kernel = engine.customAllReduce
