@@ -306,6 +306,9 @@ const caseDeployment = <W>(
         ...(options?.attention_kernel === undefined ? {} : { compute: withAttentionKernel(options.attention_kernel)(m.compute) }),
         training: {
           ...training,
+          // Megatron-LM reduces the data-parallel gradients after the backward unless told to overlap them:
+          // `--overlap-grad-reduce` is off by default (megatron/training/arguments.py), and the 2021-22 runs predate it
+          ...(head.engine?.name === 'megatron' ? { overlapGradReduce: false } : {}),
           ...(options?.tp_comm_overlap === undefined ? {} : { tpCommOverlap: options.tp_comm_overlap ? 1 : 0 }),
           ...(options?.pp_comm_overlap === undefined ? {} : { ppCommOverlap: options.pp_comm_overlap ? 1 : 0 }),
         },

@@ -494,6 +494,17 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(pathsOf(leftOf(predict(fileOf(typo))))).toEqual(['cases[0].hardware.gpu.hbm_tbs'])
   })
 
+  it('a Megatron-LM case reduces its data-parallel gradients after the backward (--overlap-grad-reduce is off by default): slower than another engine overlapping them', () => {
+    const base = caseById('korthikanti22-22b-a100-seqpar-selective')
+    const hardware = { ...(base['hardware'] as Record<string, unknown>), num_gpus: 16 }
+    const twoReplicas = { ...base, hardware, parallelism: { ...(base['parallelism'] as Record<string, unknown>), dp: 2 }, workload: { ...(base['workload'] as Record<string, unknown>), global_batch: 8 } }
+    const megatron = resultOf({ ...twoReplicas, engine: { name: 'megatron', options: { attention_kernel: 'flash' } } })
+    const overlapped = resultOf({ ...twoReplicas, engine: { name: 'nemo', options: { attention_kernel: 'flash' } } })
+    expect(megatron.predicted as number).toBeGreaterThan(overlapped.predicted as number)
+    // with one replica there is nothing to reduce: the engines agree
+    expect(resultOf({ ...base, engine: { name: 'megatron', options: { attention_kernel: 'flash' } } }).predicted).toBe(resultOf({ ...base, engine: { name: 'nemo', options: { attention_kernel: 'flash' } } }).predicted)
+  })
+
   it('a training case reads moe_routing; a collective case reads protocol and in_place; an MoE exchange case is priced as DeepEP runs it', () => {
     const training = { ...caseById('llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac') }
     const w = training['workload'] as Record<string, unknown>

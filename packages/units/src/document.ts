@@ -36,6 +36,12 @@ export interface DocumentError {
 export const documentLimits = {
   /** Characters of text. */
   characters: 32 * 2 ** 20,
+  /**
+   * Characters of YAML text: 64 KiB. YAML is for files written by hand (plans, clusters:
+   * a few KB); its parser takes about 2 ms per KB here, against JSON's 0.01, so a larger
+   * file must be JSON (case files are) and the parse stays well under half a second.
+   */
+  yamlCharacters: 64 * 2 ** 10,
   /** Nesting of objects and lists. */
   depth: 64,
   /** Elements of one list. */
@@ -169,6 +175,8 @@ const parseYaml = (text: string): E.Either<string, unknown> => {
 export const parseDocument = (text: string, fileName: string, format: DocumentFormat = formatOf(fileName)): E.Either<DocumentError, unknown> => {
   const fail = (message: string): E.Either<DocumentError, never> => E.left({ file: fileName, format, message: `${fileName}: not valid ${format.toUpperCase()}: ${message}` })
   if (text.length > documentLimits.characters) return fail(`${count(text.length)} characters, more than the limit of ${count(documentLimits.characters)}`)
+  if (format === 'yaml' && text.length > documentLimits.yamlCharacters)
+    return fail(`${count(text.length)} characters, more than the limit of ${count(documentLimits.yamlCharacters)} for YAML (a file written by hand); write a larger one as JSON`)
   const deep = bracketDepthOver(text, documentLimits.depth)
   if (deep !== undefined) return fail(`line ${deep.line}: nested deeper than ${documentLimits.depth} levels`)
   let value: unknown
