@@ -64,6 +64,8 @@ export interface EngineContext {
   readonly kvTokens: number
   readonly inputTokens: number
   readonly outputTokens: number
+  /** The model's longest context (`max_position_embeddings`), which engines take as `max_model_len`. */
+  readonly maxModelLength: number
 }
 
 /**
@@ -231,7 +233,7 @@ export const vllmV1: EngineModel = {
  * 256 (`EngineArgs.__post_init__`); chunked prefill off unless the model's context exceeds
  * 32K (`create_engine_config`), so a prompt is a forward pass of its own, scheduled before
  * the running sequences' decode (the V0 scheduler's prefill-first policy), up to
- * `max(max_model_len, 2048)` tokens. The host's work per decode step left the GPU idle
+ * `max(max_model_len, 2048)` tokens (the model's context length). The host's work per decode step left the GPU idle
  * for about 4 ms (vLLM RFC #6854, "Multi-Step Scheduling": "each highlighted redbox is
  * about 4ms of GPU bubble" per decode step of the baseline, 5-13 ms in its text); we
  * take 4 ms per pass. The rest as in {@link vllmV1}.
@@ -241,7 +243,7 @@ export const vllmV0: EngineModel = {
   versions: { below: '0.8.0' },
   source: 'vllm/engine/arg_utils.py EngineArgs.__post_init__, create_engine_config (v0.7)',
   maxBatch: () => 256,
-  maxNumTokens: (c) => Math.max(2048, c.inputTokens + c.outputTokens),
+  maxNumTokens: (c) => Math.max(2048, c.maxModelLength),
   fusedChunkedPrefill: false,
   cudaGraphMaxBatch: () => 256,
   host: { stepSeconds: 4e-3, perSequenceSeconds: 0, overlapped: false, eagerLayerSeconds: EAGER_LAYER_SECONDS },
@@ -252,7 +254,7 @@ export const vllmV0: EngineModel = {
  * `ServerArgs._handle_gpu_memory_settings`: `chunked_prefill_size` 8192 below 160 GiB of
  * device memory from 60 GiB (H100, H200), 16384 above (B200), 4096 from 35 to 60 GiB,
  * 2048 below; `cuda_graph_max_bs` 256 for tp < 4 and 512 otherwise on those 60-160 GiB
- * parts, 512 above. `max_running_requests` defaults to
+ * parts, 512 above, 32 or 160 from 35 to 60 GiB, 24 or 80 from 20 to 35 GiB, 8 below. `max_running_requests` defaults to
  * `min(max_total_num_tokens // 2, req_to_token_pool.size)`
  * (`python/sglang/srt/managers/tp_worker.py`), the pool sized from 2048 to 4096 requests
  * (`model_runner.py`); we take its lower end, 2048. A prefill ("extend") batch is a pass
@@ -268,11 +270,12 @@ export const sglang: EngineModel = {
   versions: { from: '0.4.0' },
   source: 'python/sglang/srt/server_args.py ServerArgs._handle_gpu_memory_settings; python/sglang/srt/managers/tp_worker.py (v0.5.x)',
   maxBatch: (c) => Math.min(2048, Math.floor(c.kvTokens / 2)),
-  maxNumTokens: (c) => (c.deviceMemory < 20 * GiB || c.deviceMemory < 35 * GiB ? 2048 : c.deviceMemory < 60 * GiB ? 4096 : c.deviceMemory < 160 * GiB ? 8192 : 16384),
+  maxNumTokens: (c) => (c.deviceMemory < 35 * GiB ? 2048 : c.deviceMemory < 60 * GiB ? 4096 : c.deviceMemory < 160 * GiB ? 8192 : 16384),
   fusedChunkedPrefill: false,
   admission: 'on-demand',
   cudaGraphs: true,
-  cudaGraphMaxBatch: (c) => (c.deviceMemory >= 160 * GiB ? 512 : c.deviceMemory >= 60 * GiB ? (c.tp < 4 ? 256 : 512) : c.deviceMemory >= 35 * GiB ? (c.tp < 4 ? 32 : 160) : c.tp < 4 ? 24 : 80),
+  cudaGraphMaxBatch: (c) =>
+    c.deviceMemory >= 160 * GiB ? 512 : c.deviceMemory >= 60 * GiB ? (c.tp < 4 ? 256 : 512) : c.deviceMemory >= 35 * GiB ? (c.tp < 4 ? 32 : 160) : c.deviceMemory >= 20 * GiB ? (c.tp < 4 ? 24 : 80) : 8,
   host: { stepSeconds: 0, perSequenceSeconds: 0, overlapped: true, eagerLayerSeconds: EAGER_LAYER_SECONDS },
   customAllReduce: vllmCustomAllReduce,
   attentionDpBalance: false,

@@ -414,6 +414,7 @@ export const prepareInference =
       kvTokens: Number.isFinite(kvTokens) ? kvTokens : 0,
       inputTokens: workload.inputTokens,
       outputTokens: workload.outputTokens,
+      maxModelLength: model.maxPositions,
     }
     const maxNumTokens = workload.maxNumTokens ?? engine.maxNumTokens(context)
     const limit = workload.maxBatch ?? engine.maxBatch(context)

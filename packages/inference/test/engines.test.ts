@@ -35,6 +35,7 @@ const on = (gib: number, name: string, over: Partial<EngineContext> = {}): Engin
   kvTokens: 1_000_000,
   inputTokens: 1000,
   outputTokens: 1000,
+  maxModelLength: 131_072,
   ...over,
 })
 const h100 = on(79.6, 'H100-SXM5-80GB')
@@ -153,9 +154,9 @@ describe('vLLM V1 defaults as read in vllm/engine/arg_utils.py EngineArgs._set_d
 describe('vLLM V0 defaults (v0.7 arg_utils.py): max_num_seqs 256, no chunked prefill, 4 ms of host per pass (RFC #6854)', () => {
   it('reads them', () => {
     expect(vllmV0.maxBatch(h100)).toBe(256)
-    // a prompt is a pass of its own, up to max(max_model_len, 2048): the whole request here
-    expect(vllmV0.maxNumTokens(h100)).toBe(2048)
-    expect(vllmV0.maxNumTokens(on(80, 'H100', { inputTokens: 4000, outputTokens: 1000 }))).toBe(5000)
+    // a prompt is a pass of its own, up to max(max_model_len, 2048)
+    expect(vllmV0.maxNumTokens(h100)).toBe(131_072)
+    expect(vllmV0.maxNumTokens(on(80, 'H100', { maxModelLength: 1024 }))).toBe(2048)
     expect(vllmV0.fusedChunkedPrefill).toBe(false)
     expect(vllmV0.host.stepSeconds).toBe(4e-3)
   })
@@ -169,10 +170,12 @@ describe('SGLang defaults as read in python/sglang/srt/server_args.py ServerArgs
     expect(sglang.maxNumTokens(a100x40)).toBe(4096)
   })
 
-  it('cuda_graph_max_bs: 256 for tp < 4 and 512 from tp 4 on an H100 or an H200, 512 on a B200', () => {
+  it('cuda_graph_max_bs: 256 for tp < 4 and 512 from tp 4 on an H100 or an H200, 512 on a B200, 32 on a 40 GB A100, 8 below 20 GiB', () => {
     expect(sglang.cudaGraphMaxBatch(h100)).toBe(256)
     expect(sglang.cudaGraphMaxBatch({ ...h200, tp: 8 })).toBe(512)
     expect(sglang.cudaGraphMaxBatch(b200)).toBe(512)
+    expect(sglang.cudaGraphMaxBatch(a100x40)).toBe(32)
+    expect(sglang.cudaGraphMaxBatch(on(16, 'T4'))).toBe(8)
   })
 
   it('max_running_requests: min(max_total_num_tokens // 2, 2048) (tp_worker.py; the request pool from 2048)', () => {
