@@ -4,7 +4,8 @@
 // each (default 1,000,000) from seed S (default the date, printed so a finding can be
 // replayed). Prints each target's findings (throws, broken laws, inputs slower than the
 // target's bound) with the input that found them, and a summary table; with --write,
-// puts that table into docs/reliability.md between its campaign markers. Exits 1 when
+// puts its rows into docs/reliability.md's table between the campaign markers (one row per
+// target; the rows of targets not run are kept). Exits 1 when
 // anything was found. Run after a build (`npm run fuzz` builds first).
 'use strict'
 const fs = require('node:fs')
@@ -49,19 +50,22 @@ for (const target of selected) {
 }
 
 if (args.includes('--write')) {
+  // the table keeps one row per target: a run replaces the rows of the targets it ran and keeps the others
   const file = path.resolve(__dirname, '..', 'docs', 'reliability.md')
   const text = fs.readFileSync(file, 'utf8')
+  const block = /<!-- campaign -->[\s\S]*?<!-- \/campaign -->/.exec(text)?.[0] ?? ''
+  const kept = block.split('\n').filter((line) => /^\| [a-z-]+ \| [\d,]+ \|/.test(line) && !selected.some((t) => line.startsWith(`| ${t.name} |`)))
+  const order = (line) => targets.findIndex((t) => line.startsWith(`| ${t.name} |`))
   const table = [
     '<!-- campaign -->',
-    `Last long campaign: \`npm run fuzz -- --inputs ${inputs} --seed ${seed}${chosen.length === 0 ? '' : chosen.map((c) => ` --target ${c}`).join('')} --write\`, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}.`,
+    `Each row is the last long campaign of its target (\`npm run fuzz -- --inputs N --seed S --target NAME --write\`), on Node ${process.version}; the row's date is when it ran.`,
     '',
-    '| target | inputs | seed | throws | broken laws | slower than the bound | mean per input | slowest | time |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows,
+    '| target | inputs | seed | throws | broken laws | slower than the bound | mean per input | slowest | time | date |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...[...kept, ...rows.map((r) => `${r} ${new Date().toISOString().slice(0, 10)} |`)].sort((a, b) => order(a) - order(b)),
     '<!-- /campaign -->',
   ].join('\n')
-  const updated = text.replace(/<!-- campaign -->[\s\S]*?<!-- \/campaign -->/, table)
-  fs.writeFileSync(file, updated)
+  fs.writeFileSync(file, text.replace(/<!-- campaign -->[\s\S]*?<!-- \/campaign -->/, table))
   console.log(`wrote ${path.relative(process.cwd(), file)}`)
 }
 process.exit(found === 0 ? 0 : 1)
