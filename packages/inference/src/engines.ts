@@ -296,8 +296,9 @@ export const sglang: EngineModel = {
  * (`GUARANTEED_NO_EVICT`, the capacity scheduler's default). The C++ runtime and the
  * PyTorch backend's overlap scheduler (TensorRT-LLM docs, "Overlap Scheduler": on by
  * default) keep the host off the critical path. Its all-reduce picks a one-shot or
- * two-shot kernel inside a node for small messages (AllReduceStrategy AUTO); we take
- * vLLM's thresholds and latency for it (not read from TensorRT-LLM). Attention-DP ranks
+ * two-shot kernel inside a node for small messages (AllReduceStrategy AUTO), by a rule
+ * we have not read from its source: the record leaves NCCL in place, and a run that
+ * states `customAllReduce` gets vLLM's kernel model ({@link vllmCustomAllReduce}). Attention-DP ranks
  * gather their tokens for the MoE and reduce-scatter the outputs (the all-to-all path is
  * for multi-node NVLink systems); an assumption, not read from its source.
  */
@@ -312,7 +313,7 @@ export const trtllm: EngineModel = {
   cudaGraphs: true,
   cudaGraphMaxBatch: (c) => trtllmBatch(c.kvSequences, c.pp),
   host: { stepSeconds: 0, perSequenceSeconds: 0, overlapped: true, eagerLayerSeconds: EAGER_LAYER_SECONDS },
-  customAllReduce: vllmCustomAllReduce,
+  customAllReduce: undefined,
   attentionDpBalance: false,
   twoBatchOverlap: false,
   expertExchange: 'allgather-reducescatter',

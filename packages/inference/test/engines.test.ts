@@ -212,6 +212,9 @@ describe('trtllm-bench sizing as read in tensorrt_llm/bench/build/tuning.py fine
     expect(trtllm.maxNumTokens({ ...h100, kvSequences: 300 })).toBe(2048) // 384 · (1 + 1000/1000) = 768 → at least 2048
     expect(trtllm.admission).toBe('reserve')
     expect(trtllm.fusedChunkedPrefill).toBe(true)
+    // its one-shot all-reduce selection is not read: NCCL unless the run states custom_all_reduce
+    expect(trtllm.customAllReduce).toBeUndefined()
+    expect(engineModel({ name: 'trtllm', version: '1.0', options: { customAllReduce: true } }).customAllReduce).toBe(vllmCustomAllReduce)
   })
 })
 
