@@ -205,17 +205,18 @@ const decodeCaseParallelism = (u: unknown, path: string): E.Either<ReadonlyArray
 }
 
 /** Why a case's parallelism asks for what the algebra does not represent yet, if it does (uneven pipeline stages it does: `decodeStrategy`). */
-const unmodelledParallelism = (x: ParallelismExtras): string | undefined =>
-  (x.redundant_experts ?? 0) > 0 ? 'parallelism.redundant_experts: redundant expert replicas are not modelled yet' : undefined
+const unmodelledParallelism = (x: ParallelismExtras, kind: CaseKind): string | undefined =>
+  kind === 'training' && (x.redundant_experts ?? 0) > 0 ? 'parallelism.redundant_experts: redundant expert replicas in training are not modelled yet (serving estimates honour them)' : undefined
 
 /**
  * Why the estimate cannot honour the engine options of a case as written, if it cannot
  * (the options the models assume are honoured; `attention_kernel`, `tp_comm_overlap` and
  * `pp_comm_overlap` are mapped onto the models by `caseDeployment`).
  */
-const unmodelledEngine = (options: EngineOptions | undefined, _kind: CaseKind): string | undefined => {
+const unmodelledEngine = (options: EngineOptions | undefined, kind: CaseKind): string | undefined => {
   if (options === undefined) return undefined
-  if (options.two_batch_overlap === true) return 'engine.options.two_batch_overlap: MoE exchange overlapped with the other micro-batch is not modelled yet'
+  if (kind === 'training' && options.two_batch_overlap === true)
+    return 'engine.options.two_batch_overlap: MoE exchange overlapped with the other micro-batch is not modelled for training yet (serving estimates honour it)'
   return undefined
 }
 
@@ -227,6 +228,8 @@ interface CaseDeployment<W> {
   readonly workload: W
   /** Models adjusted to what the case states (the engine's memory utilisation). */
   readonly models: (models: CostModels) => CostModels
+  /** Redundant expert slots (`parallelism.redundant_experts`), 0 when none. */
+  readonly redundantExperts: number
   /** What the case asks that the models cannot honour yet, if anything. */
   readonly unmodelled: string | undefined
   /** The engine that produced the measurement (name, version, the options that change what it does), if the case says. */
@@ -317,9 +320,10 @@ const caseDeployment = <W>(
     unmodelled:
       (head.pools === undefined ? undefined : 'pools: disaggregated prefill and decode pools are not modelled yet') ??
       unsupportedHardware(hardware.right) ??
-      unmodelledParallelism(parallelism.right.extras) ??
+      unmodelledParallelism(parallelism.right.extras, head.workload.kind) ??
       unmodelledEngine(head.engine?.options, head.workload.kind),
     engineSpec: engineSpecOf(head.engine),
+    redundantExperts: (parallelism.right.extras as ParallelismExtras).redundant_experts ?? 0,
   })
 }
 
@@ -387,7 +391,15 @@ const predictInference = (models: CostModels, u: unknown, path: string, head: Ca
       const read = hasOwn(inferenceMetrics, head.measured.metric) ? inferenceMetrics[head.measured.metric] : undefined
       if (read === undefined) return noPrediction(head, 'inference', `metric ${head.measured.metric} is not an inference metric (${Object.keys(inferenceMetrics).join(', ')})`)
       if (d.unmodelled !== undefined) return noPrediction(head, 'inference', d.unmodelled)
-      const input: InferenceInput = { model: d.model, cluster: d.cluster, strategy: d.strategy, precision: d.precision, workload: d.workload, engine: engineOfCase(d.engineSpec) }
+      const input: InferenceInput = {
+        model: d.model,
+        cluster: d.cluster,
+        strategy: d.strategy,
+        precision: d.precision,
+        workload: d.workload,
+        engine: engineOfCase(d.engineSpec),
+        ...(d.redundantExperts > 0 ? { redundantExperts: d.redundantExperts } : {}),
+      }
       const estimate = estimateInference(d.models(models))(input)
       if (E.isLeft(estimate)) return noPrediction(head, 'inference', estimate.left.message)
       const e = estimate.right

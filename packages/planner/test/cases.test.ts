@@ -404,11 +404,16 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(r.predicted as number).toBeGreaterThan(resultOf(ttft()).predicted as number)
   })
 
-  it('parallelism { redundant_experts: 32 }: predicted null, the note names parallelism.redundant_experts', () => {
-    const raw = ttft()
-    const r = resultOf({ ...raw, parallelism: { ...(raw['parallelism'] as Record<string, unknown>), redundant_experts: 32 } })
-    expect(r.predicted).toBeNull()
-    expect(r.note.startsWith('parallelism.redundant_experts')).toBe(true)
+  it('parallelism { redundant_experts: 32 }: a serving case is predicted with them; a training case is null with the reason', () => {
+    const moe = caseById('trtllm-v1.1-h200-deepseek-r1-0528-fp8-dep8-1024-1024-maxtput')
+    const redundant = resultOf({ ...moe, parallelism: { ...(moe['parallelism'] as Record<string, unknown>), redundant_experts: 32 } })
+    // predicted, and not as without: the redundant slots take memory from the KV cache and spread the busiest rank's excess
+    expect(redundant.predicted).not.toBeNull()
+    expect(redundant.predicted).not.toBe(resultOf(moe).predicted)
+    // 256 + 30 slots do not split over ep 8: the estimate names the law
+    expect(noteOf({ ...moe, parallelism: { ...(moe['parallelism'] as Record<string, unknown>), redundant_experts: 30 } })).toContain('must divide the 286 expert slots')
+    const training = caseById('llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac')
+    expect(noteOf({ ...training, parallelism: { ...(training['parallelism'] as Record<string, unknown>), redundant_experts: 32 } })).toMatch(/^parallelism\.redundant_experts: redundant expert replicas in training/)
   })
 
   it('uneven pipeline stages are read into the strategy (Megatron-Core\'s split) and predicted; a split that breaks its laws is null with the violation', () => {
@@ -442,12 +447,15 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(pathsOf(leftOf(predict(fileOf({ ...raw, pools: badParallelism }))))).toEqual(['cases[0].pools.decode.parallelism.tp'])
   })
 
-  it('engine: name, version and options are read; unfused attention is the compute model\'s kernel; two-batch overlap is null with the reason', () => {
+  it('engine: name, version and options are read; unfused attention is the compute model\'s kernel; two-batch overlap is honoured in serving, null with the reason in training', () => {
     const engine = (options: Record<string, unknown>) => ({ ...ttft(), engine: { name: 'trtllm', version: '0.9.0', options } })
     expect(resultOf(engine({ cuda_graphs: true, custom_all_reduce: true, attention_backend: 'flashinfer' })).predicted).toBe(resultOf(ttft()).predicted)
     // the unfused kernel writes and reads the score matrix: a longer prefill
     expect(resultOf(engine({ attention_kernel: 'unfused' })).predicted as number).toBeGreaterThan(resultOf(engine({})).predicted as number)
-    expect(noteOf(engine({ two_batch_overlap: true }))).toMatch(/^engine\.options\.two_batch_overlap/)
+    // two-batch overlap is a serving engine's: honoured there, refused for training
+    expect(resultOf(engine({ two_batch_overlap: true })).predicted).not.toBeNull()
+    const training = caseById('llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac')
+    expect(noteOf({ ...training, engine: { name: 'llm-foundry', options: { two_batch_overlap: true } } })).toMatch(/^engine\.options\.two_batch_overlap/)
     expect(pathsOf(leftOf(predict(fileOf(engine({ cuda_graph: true })))))).toEqual(['cases[0].engine.options.cuda_graph'])
     expect(pathsOf(leftOf(predict(fileOf(engine({ gpu_memory_utilization: 1.5 })))))).toEqual(['cases[0].engine.options.gpu_memory_utilization'])
   })
