@@ -7,9 +7,11 @@
  * constants refitted without any of its cases.
  *
  * The fit is a coordinate descent over the grids (each constant in turn, the others
- * held, twice over), minimising the mean absolute log error `|ln(predicted/measured)|`
- * of the kinds of cases the constants touch: 2x too fast and 2x too slow weigh the same,
- * and a few wild cases do not pull the fit as a squared error would.
+ * held, twice over), minimising the mean of `min(|ln(predicted/measured)|, FIT_LOSS_CAP)`
+ * over the kinds of cases the constants touch: 2x too fast and 2x too slow weigh the
+ * same, and a case off by more than the cap (a factor of 1.65) counts as the cap, so the
+ * cases the models cannot explain by any value of these constants (a mechanism they lack)
+ * do not drag the constants away from the cases they can.
  *
  * @example
  * import { fitConstants, fittedConstants, leaveOneSourceOut } from '@meshplan/planner'
@@ -42,7 +44,7 @@ export interface FittedConstant {
 /** The outcome of a fit. */
 export interface Fit {
   readonly values: Readonly<Record<string, number>>
-  /** Mean absolute log error of the predicted cases the constants touch, at `values`. */
+  /** {@link fitLoss} of the predicted cases the constants touch, at `values`. */
   readonly loss: number
   /** How many times the cases were predicted. */
   readonly evaluations: number
@@ -66,11 +68,11 @@ export const gemmSustainedFraction: FittedConstant = {
   apply: (models, value) => ({ ...models, compute: withEfficiency({ gemm: gemmEfficiency({ sustainedFraction: value }) })(models.compute) }),
 }
 
-/** A memory-bound kernel's fixed cost (`KERNEL_RAMP_SECONDS` in @meshplan/compute), from 2 to 8 µs. */
+/** A memory-bound kernel's fixed cost (`KERNEL_RAMP_SECONDS` in @meshplan/compute), from 2 to 12 µs. */
 export const kernelRampSeconds: FittedConstant = {
   name: 'KERNEL_RAMP_SECONDS',
   value: KERNEL_RAMP_SECONDS,
-  grid: [2e-6, 3e-6, 4e-6, 5e-6, 6e-6, 8e-6],
+  grid: [2e-6, 3e-6, 4e-6, 5e-6, 6e-6, 8e-6, 10e-6, 12e-6],
   kinds: ['inference', 'training'],
   apply: (models, value) => ({ ...models, compute: withEfficiency({ memory: memoryEfficiency({ rampSeconds: value }) })(models.compute) }),
 }
@@ -85,13 +87,16 @@ export const fitLimits = { caseEvaluations: 2_000_000 } as const
 // operations
 // -------------------------------------------------------------------------------------
 
-/** Mean of `|ln(predicted/measured)|` over the predicted cases of `kinds`; Infinity when none is. */
+/** The most one case adds to the fit's loss: 0.5, an error of a factor e^0.5 = 1.65 either way. */
+export const FIT_LOSS_CAP = 0.5
+
+/** Mean of `min(|ln(predicted/measured)|, FIT_LOSS_CAP)` over the predicted cases of `kinds`; Infinity when none is. */
 export const fitLoss = (results: ReadonlyArray<CaseResult>, kinds: ReadonlyArray<CaseKind>): number => {
   let sum = 0
   let count = 0
   for (const r of results) {
     if (r.predicted === null || !kinds.includes(r.kind) || !(r.predicted > 0)) continue
-    sum += Math.abs(Math.log(r.predicted / r.measured))
+    sum += Math.min(Math.abs(Math.log(r.predicted / r.measured)), FIT_LOSS_CAP)
     count++
   }
   return count === 0 ? Infinity : sum / count

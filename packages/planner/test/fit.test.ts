@@ -5,6 +5,7 @@ import { defaultCostModels } from '@meshplan/cost-models'
 import {
   caseSource,
   errorStats,
+  FIT_LOSS_CAP,
   fitConstants,
   fitLimits,
   fitLoss,
@@ -41,11 +42,13 @@ const measuredAt = (constant: FittedConstant, value: number, cases: ReadonlyArra
 }
 
 describe('fitLoss', () => {
-  it('the mean of |ln(predicted/measured)| over the predicted cases of the kinds asked, by hand', () => {
+  it('the mean of min(|ln(predicted/measured)|, 0.5) over the predicted cases of the kinds asked, by hand', () => {
     const r = (id: string, kind: CaseResult['kind'], predicted: number | null, measured: number): CaseResult => ({ id, kind, metric: 'm', predicted, measured, error: null, note: '' })
-    const results = [r('a', 'inference', 2, 1), r('b', 'inference', 1, 4), r('c', 'inference', null, 1), r('d', 'collective', 100, 1)]
-    // (ln 2 + ln 4) / 2 = 1.5 ln 2 = 1.03972; the unpredicted and the collective case are left out
-    expect(fitLoss(results, ['inference'])).toBeCloseTo(1.5 * Math.log(2), 12)
+    const results = [r('a', 'inference', 1.2, 1), r('b', 'inference', 1, 1.25), r('e', 'inference', 4, 1), r('c', 'inference', null, 1), r('d', 'collective', 100, 1)]
+    // (ln 1.2 + ln 1.25 + 0.5) / 3 = (0.18232 + 0.22314 + 0.5) / 3 = 0.30182: 4x counts as the cap; the unpredicted and the collective case are left out
+    expect(FIT_LOSS_CAP).toBe(0.5)
+    expect(fitLoss(results, ['inference'])).toBeCloseTo((Math.log(1.2) + Math.log(1.25) + 0.5) / 3, 12)
+    expect(fitLoss(results, ['inference'])).toBeCloseTo(0.30182, 5)
     expect(fitLoss(results, ['training'])).toBe(Infinity)
   })
 })
