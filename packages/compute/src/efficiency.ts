@@ -12,7 +12,7 @@
  * @example
  * import { defaultEfficiency, gemmTable } from '@meshplan/compute'
  * import { devices } from '@meshplan/topology'
- * defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', devices['h100-sxm']) // 0.6263: 0.8 · 0.801 · 8192/8224 · 8192/8224 · 8192/8288, less 6 µs of launch
+ * defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', devices['h100-sxm']) // 0.5485: 0.7 · 0.801 · 8192/8224 · 8192/8224 · 8192/8288, less 6 µs of launch
  * const mine = { ...defaultEfficiency, gemm: gemmTable([{ minDimension: 1, efficiency: 0.01 }, { minDimension: 4096, efficiency: 0.8 }]) }
  */
 import * as E from 'fp-ts/Either'
@@ -150,7 +150,7 @@ export const MEMORY_PEAK_EFFICIENCY = 0.85
  * kernel moving `b` bytes reaches `b / (b + bandwidth · 10 µs)` of the ceiling, i.e. it
  * takes its streaming time plus about 10 µs / 0.85. Fitted, not measured:
  * `scripts/fit.js` picks it from 2 to 12 µs on the calibration cases, with
- * {@link GEMM_SUSTAINED_FRACTION} (see `@meshplan/planner`'s `fittedConstants`). A launch
+ * {@link GEMM_SUSTAINED_FRACTIONS} (see `@meshplan/planner`'s `fittedConstants`). A launch
  * alone costs a few microseconds (about 2-3 µs under CUDA graphs, 4-10 µs without);
  * the fitted value is larger because it stands for everything per kernel the operator
  * list leaves out: the engines run more, smaller kernels per layer than the operators
@@ -167,29 +167,43 @@ export const EFFICIENCY_FLOOR = 1e-6
 // -------------------------------------------------------------------------------------
 
 /**
- * The fraction of the burst (MAMF) ceiling that GEMMs keep under sustained load: 0.8.
- * MAMF is measured in short runs at boost clock; a serving engine at full batch or a
- * training step keeps the tensor cores busy for seconds at the power limit, where the
- * clock settles lower (the MAMF finder reports a separate "sustainable" figure for that
- * reason). Fitted, not measured: `scripts/fit.js` picks it from a grid on the
- * calibration cases (`validation/calibration.json`), together with the other fitted
- * constants (see `@meshplan/planner`'s `fittedConstants`), and
- * `meshplan validate --leave-one-source-out` judges it on each engine release without it.
+ * The fraction of the burst (MAMF) ceiling that large GEMMs keep in a whole serving or
+ * training run, per generation: Ampere 0.85, Hopper and later 0.7. MAMF is measured in
+ * short runs at boost clock; a run keeps the tensor cores busy for seconds at the power
+ * limit, where the clock settles lower (the MAMF finder reports a separate "sustainable"
+ * figure for that reason), and the 700-1000 W Hopper and Blackwell parts are limited by
+ * power far more than the 400 W A100. Fitted, not measured: `scripts/fit.js` picks each
+ * from a grid on the calibration cases (`validation/calibration.json`) with the other
+ * fitted constants (`@meshplan/planner`'s `fittedConstants`), and
+ * `meshplan validate --leave-one-source-out` judges them on each engine release without
+ * it. Hopper's value also absorbs what the end-to-end runs on it lose that no mechanism
+ * here models (eager PyTorch in the FSDP runs, engine overheads): read it as "what the
+ * measured runs kept", not as a clock.
  */
-export const GEMM_SUSTAINED_FRACTION = 0.8
+export const GEMM_SUSTAINED_FRACTIONS: Readonly<Record<GemmGeneration, number>> = {
+  ampere: 0.85,
+  ada: 0.7,
+  hopper: 0.7,
+  blackwell: 0.7,
+  cdna3: 0.7,
+}
+
+/** Hopper's sustained fraction ({@link GEMM_SUSTAINED_FRACTIONS}), the default without a device. */
+export const GEMM_SUSTAINED_FRACTION = GEMM_SUSTAINED_FRACTIONS.hopper
 
 /** What a {@link gemmEfficiency} is built from; each defaults to the constant of the same name. */
 export interface GemmEfficiencyOptions {
   readonly ceilings?: Readonly<Record<GemmGeneration, Readonly<Record<GemmWidth, number>>>>
-  readonly sustainedFraction?: number
+  /** One fraction for every generation, or some generations' own (the others keep {@link GEMM_SUSTAINED_FRACTIONS}). */
+  readonly sustainedFraction?: number | Readonly<Partial<Record<GemmGeneration, number>>>
   readonly halfSizes?: typeof GEMM_HALF_SIZES
   readonly fixedSeconds?: number
 }
 
 /**
  * A GEMM efficiency `s · c · m/(m + h_m) · n/(n + h_n) · k/(k + h_k)`: `c` from the
- * ceilings ({@link GEMM_CEILINGS}) by generation and width, `s` the sustained fraction
- * ({@link GEMM_SUSTAINED_FRACTION}), the half-sizes from {@link GEMM_HALF_SIZES}; then the
+ * ceilings ({@link GEMM_CEILINGS}) by generation and width, `s` the generation's sustained
+ * fraction ({@link GEMM_SUSTAINED_FRACTIONS}), the half-sizes from {@link GEMM_HALF_SIZES}; then the
  * launch's fixed cost added to the time: with `F = 2·m·n·k·batch` FLOPs at `e` of `peak`,
  * the time `F/(peak·e) + t` is the efficiency `e · F/(F + peak·e·t)`. Without a device the
  * generation is Hopper and the fixed cost is left out (no peak to weigh it against).
@@ -201,9 +215,11 @@ export const gemmEfficiency =
     const half = options.halfSizes ?? GEMM_HALF_SIZES
     const fixed = options.fixedSeconds ?? GEMM_FIXED_SECONDS
     const width = gemmWidth(dtype)
+    const generation = device === undefined ? 'hopper' : gemmGeneration(device)
+    const sustained = options.sustainedFraction
     const e =
-      (options.sustainedFraction ?? GEMM_SUSTAINED_FRACTION) *
-      ceilings[device === undefined ? 'hopper' : gemmGeneration(device)][width] *
+      (typeof sustained === 'number' ? sustained : (sustained?.[generation] ?? GEMM_SUSTAINED_FRACTIONS[generation])) *
+      ceilings[generation][width] *
       (m / (m + half.m)) *
       (n / (n + half.n)) *
       (k / (k + half.k[width]))

@@ -16,12 +16,12 @@
  * @example
  * import { fitConstants, fittedConstants, leaveOneSourceOut } from '@meshplan/planner'
  * import { defaultCostModels } from '@meshplan/cost-models'
- * fitConstants(defaultCostModels, fittedConstants)(file) // right({ values: { GEMM_SUSTAINED_FRACTION: 0.85, ... }, loss: 0.12, evaluations: 36 })
- * leaveOneSourceOut(defaultCostModels, fittedConstants)(file) // right({ cases: [...], summary, fits: [{ source: 'vllm 0.11.0', cases: 10, constants: { GEMM_SUSTAINED_FRACTION: 0.8, ... } }, ...] })
+ * fitConstants(defaultCostModels, fittedConstants)(file) // right({ values: { GEMM_SUSTAINED_FRACTION_AMPERE: 0.85, ... }, loss: 0.17, evaluations: 48 })
+ * leaveOneSourceOut(defaultCostModels, fittedConstants)(file) // right({ cases: [...], summary, fits: [{ source: 'vllm 0.11.0', cases: 10, constants: { GEMM_SUSTAINED_FRACTION_HOPPER: 0.7, ... } }, ...] })
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { gemmEfficiency, memoryEfficiency, withEfficiency, GEMM_SUSTAINED_FRACTION, KERNEL_RAMP_SECONDS } from '@meshplan/compute'
+import { gemmEfficiency, memoryEfficiency, withEfficiency, GEMM_SUSTAINED_FRACTIONS, KERNEL_RAMP_SECONDS } from '@meshplan/compute'
 import type { CostModels } from '@meshplan/cost-models'
 import type { DecodeIssue } from '@meshplan/units'
 import { caseSource, predictCases, summarizeResults, type CaseKind, type CaseReport, type CaseResult } from './cases'
@@ -30,16 +30,23 @@ import { caseSource, predictCases, summarizeResults, type CaseKind, type CaseRep
 // model
 // -------------------------------------------------------------------------------------
 
-/** A constant fitted on measured cases: its committed value, the values it is chosen from, and how it enters the models. */
+/**
+ * A constant fitted on measured cases: its committed value, the values it is chosen from,
+ * and the kinds of cases it changes. How the constants enter the models is
+ * {@link withConstants}, which sets them all at once (several of them shape one function
+ * of the models, the GEMM efficiency).
+ */
 export interface FittedConstant {
   /** The name of the constant in the code that holds its committed value. */
-  readonly name: string
+  readonly name: FittedName
   readonly value: number
   readonly grid: ReadonlyArray<number>
   /** The kinds of cases the constant changes; the fit looks at those only. */
   readonly kinds: ReadonlyArray<CaseKind>
-  readonly apply: (models: CostModels, value: number) => CostModels
 }
+
+/** The names of the fitted constants. */
+export type FittedName = 'GEMM_SUSTAINED_FRACTION_AMPERE' | 'GEMM_SUSTAINED_FRACTION_HOPPER' | 'KERNEL_RAMP_SECONDS'
 
 /** The outcome of a fit. */
 export interface Fit {
@@ -59,13 +66,22 @@ export interface LeaveOneSourceOut extends CaseReport {
 // constants
 // -------------------------------------------------------------------------------------
 
-/** The GEMMs' sustained-load fraction (`GEMM_SUSTAINED_FRACTION` in @meshplan/compute), from 0.6 to 1 by 0.05. */
-export const gemmSustainedFraction: FittedConstant = {
-  name: 'GEMM_SUSTAINED_FRACTION',
-  value: GEMM_SUSTAINED_FRACTION,
-  grid: [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1],
+const fractionGrid = [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1]
+
+/** What Ampere's large GEMMs keep of their burst ceiling in a run (`GEMM_SUSTAINED_FRACTIONS.ampere` in @meshplan/compute), from 0.6 to 1. */
+export const gemmSustainedAmpere: FittedConstant = {
+  name: 'GEMM_SUSTAINED_FRACTION_AMPERE',
+  value: GEMM_SUSTAINED_FRACTIONS.ampere,
+  grid: fractionGrid,
   kinds: ['inference', 'training'],
-  apply: (models, value) => ({ ...models, compute: withEfficiency({ gemm: gemmEfficiency({ sustainedFraction: value }) })(models.compute) }),
+}
+
+/** The same for Hopper and later parts (`GEMM_SUSTAINED_FRACTIONS.hopper`, shared by Ada, Blackwell and CDNA 3), from 0.6 to 1. */
+export const gemmSustainedHopper: FittedConstant = {
+  name: 'GEMM_SUSTAINED_FRACTION_HOPPER',
+  value: GEMM_SUSTAINED_FRACTIONS.hopper,
+  grid: fractionGrid,
+  kinds: ['inference', 'training'],
 }
 
 /** A memory-bound kernel's fixed cost (`KERNEL_RAMP_SECONDS` in @meshplan/compute), from 2 to 12 µs. */
@@ -74,11 +90,10 @@ export const kernelRampSeconds: FittedConstant = {
   value: KERNEL_RAMP_SECONDS,
   grid: [2e-6, 3e-6, 4e-6, 5e-6, 6e-6, 8e-6, 10e-6, 12e-6],
   kinds: ['inference', 'training'],
-  apply: (models, value) => ({ ...models, compute: withEfficiency({ memory: memoryEfficiency({ rampSeconds: value }) })(models.compute) }),
 }
 
 /** Every fitted constant of the default models. */
-export const fittedConstants: ReadonlyArray<FittedConstant> = [gemmSustainedFraction, kernelRampSeconds]
+export const fittedConstants: ReadonlyArray<FittedConstant> = [gemmSustainedAmpere, gemmSustainedHopper, kernelRampSeconds]
 
 /** The most cases × grid points a fit may evaluate before it starts (a bound on its work). */
 export const fitLimits = { caseEvaluations: 2_000_000 } as const
@@ -102,9 +117,18 @@ export const fitLoss = (results: ReadonlyArray<CaseResult>, kinds: ReadonlyArray
   return count === 0 ? Infinity : sum / count
 }
 
-/** `models` with each constant of `constants` at its value in `values` (its committed value when absent). */
-export const withConstants = (models: CostModels, constants: ReadonlyArray<FittedConstant>, values: Readonly<Record<string, number>>): CostModels =>
-  constants.reduce((m, c) => c.apply(m, values[c.name] ?? c.value), models)
+/**
+ * `models` with each constant of `constants` at its value in `values` (its committed value
+ * when absent): the GEMM efficiency rebuilt with the sustained fractions, the memory
+ * efficiency with the kernel ramp. A constant not in `constants` keeps its committed value.
+ */
+export const withConstants = (models: CostModels, constants: ReadonlyArray<FittedConstant>, values: Readonly<Record<string, number>>): CostModels => {
+  const at = (name: FittedName, committed: number): number => (constants.some((c) => c.name === name) ? (values[name] ?? committed) : committed)
+  const hopper = at('GEMM_SUSTAINED_FRACTION_HOPPER', GEMM_SUSTAINED_FRACTIONS.hopper)
+  const gemm = gemmEfficiency({ sustainedFraction: { ampere: at('GEMM_SUSTAINED_FRACTION_AMPERE', GEMM_SUSTAINED_FRACTIONS.ampere), ada: hopper, hopper, blackwell: hopper, cdna3: hopper } })
+  const memory = memoryEfficiency({ rampSeconds: at('KERNEL_RAMP_SECONDS', KERNEL_RAMP_SECONDS) })
+  return { ...models, compute: withEfficiency({ gemm, memory })(models.compute) }
+}
 
 const casesOf = (file: unknown): ReadonlyArray<unknown> =>
   typeof file === 'object' && file !== null && Array.isArray((file as { readonly cases?: unknown }).cases) ? (file as { readonly cases: ReadonlyArray<unknown> }).cases : []

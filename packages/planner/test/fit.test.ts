@@ -10,7 +10,8 @@ import {
   fitLimits,
   fitLoss,
   fittedConstants,
-  gemmSustainedFraction,
+  gemmSustainedAmpere,
+  gemmSustainedHopper,
   leaveOneSourceOut,
   predictCases,
   withConstants,
@@ -37,7 +38,7 @@ const lmd = [byId('lmdeploy-a100-llama2-7b-tp1-b1-128-128-tput'), byId('lmdeploy
 
 /** The file's cases with their measurements replaced by what the models predict with `value` of `constant`: a fit must find `value` again. */
 const measuredAt = (constant: FittedConstant, value: number, cases: ReadonlyArray<Case>): ReadonlyArray<Case> => {
-  const report = right(predictCases(constant.apply(defaultCostModels, value))(fileOf(cases)))
+  const report = right(predictCases(withConstants(defaultCostModels, [constant], { [constant.name]: value }))(fileOf(cases)))
   return cases.map((c, i) => ({ ...c, measured: { ...c.measured, value: report.cases[i]?.predicted ?? c.measured.value } }))
 }
 
@@ -63,20 +64,27 @@ describe('errorStats: the p90', () => {
 })
 
 describe('fitConstants', () => {
-  it('finds again the value that produced the measurements (0.7, not the committed 0.85)', () => {
-    const cases = measuredAt(gemmSustainedFraction, 0.7, trt)
-    const fit = right(fitConstants(defaultCostModels, [gemmSustainedFraction])(fileOf(cases)))
-    expect(fit.values).toEqual({ GEMM_SUSTAINED_FRACTION: 0.7 })
+  it('finds again the value that produced the measurements (0.9, not the committed 0.7)', () => {
+    expect(gemmSustainedHopper.value).toBe(0.7)
+    const cases = measuredAt(gemmSustainedHopper, 0.9, trt)
+    const fit = right(fitConstants(defaultCostModels, [gemmSustainedHopper])(fileOf(cases)))
+    expect(fit.values).toEqual({ GEMM_SUSTAINED_FRACTION_HOPPER: 0.9 })
     expect(fit.loss).toBeCloseTo(0, 9)
     // the committed value first, then at most every grid value, twice over
-    expect(fit.evaluations).toBeLessThanOrEqual(1 + 2 * gemmSustainedFraction.grid.length)
+    expect(fit.evaluations).toBeLessThanOrEqual(1 + 2 * gemmSustainedHopper.grid.length)
   })
 
   it('the value it returns is the best of its grid (brute force)', () => {
     const file = fileOf([...trt, ...lmd])
-    const fit = right(fitConstants(defaultCostModels, [gemmSustainedFraction])(file))
-    const losses = gemmSustainedFraction.grid.map((v) => fitLoss(right(predictCases(gemmSustainedFraction.apply(defaultCostModels, v))(file)).cases, ['inference']))
+    const fit = right(fitConstants(defaultCostModels, [gemmSustainedAmpere])(file))
+    const losses = gemmSustainedAmpere.grid.map((v) => fitLoss(right(predictCases(withConstants(defaultCostModels, [gemmSustainedAmpere], { GEMM_SUSTAINED_FRACTION_AMPERE: v }))(file)).cases, ['inference']))
     expect(fit.loss).toBeCloseTo(Math.min(...losses), 12)
+  })
+
+  it('each sustained fraction reaches its generation only: the Hopper one leaves an A100 case as it is', () => {
+    const a100 = fileOf([lmd[0] as Case])
+    const at = (v: number) => right(predictCases(withConstants(defaultCostModels, [gemmSustainedHopper], { GEMM_SUSTAINED_FRACTION_HOPPER: v }))(a100)).cases[0]?.predicted
+    expect(at(0.6)).toBe(at(1))
   })
 
   it('withConstants with no values is the committed models: the same predictions', () => {
@@ -85,7 +93,7 @@ describe('fitConstants', () => {
   })
 
   it('refuses a fit larger than its bound before predicting anything', () => {
-    const huge: FittedConstant = { ...gemmSustainedFraction, grid: Array.from({ length: fitLimits.caseEvaluations }, (_, i) => 0.5 + i / (4 * fitLimits.caseEvaluations)) }
+    const huge: FittedConstant = { ...gemmSustainedHopper, grid: Array.from({ length: fitLimits.caseEvaluations }, (_, i) => 0.5 + i / (4 * fitLimits.caseEvaluations)) }
     const result = fitConstants(defaultCostModels, [huge])(fileOf(trt))
     expect(E.isLeft(result) && result.left[0]?.expected).toContain('at most 2000000 case predictions')
   })
@@ -100,17 +108,15 @@ describe('fitConstants', () => {
 
 describe('leaveOneSourceOut', () => {
   it('each source is predicted with the constants fitted on the other one alone', () => {
-    // TensorRT-LLM's measurements made at 0.7, LMDeploy's at 1.0: each is predicted with the other's value
-    const file = fileOf([...measuredAt(gemmSustainedFraction, 0.7, trt), ...measuredAt(gemmSustainedFraction, 1, lmd)])
-    const report = right(leaveOneSourceOut(defaultCostModels, [gemmSustainedFraction])(file))
+    // the A100 cases of TensorRT-LLM measured as at 0.7, LMDeploy's (A100) as at 1.0: each is predicted with the other's value
+    const file = fileOf([...measuredAt(gemmSustainedAmpere, 0.7, trt), ...measuredAt(gemmSustainedAmpere, 1, lmd)])
+    const report = right(leaveOneSourceOut(defaultCostModels, [gemmSustainedAmpere])(file))
     expect(report.fits).toEqual([
-      { source: 'trtllm 0.9.0', cases: 2, constants: { GEMM_SUSTAINED_FRACTION: 1 } },
-      { source: 'lmdeploy 0.1.0a1', cases: 2, constants: { GEMM_SUSTAINED_FRACTION: 0.7 } },
+      { source: 'trtllm 0.9.0', cases: 2, constants: { GEMM_SUSTAINED_FRACTION_AMPERE: 1 } },
+      { source: 'lmdeploy 0.1.0a1', cases: 2, constants: { GEMM_SUSTAINED_FRACTION_AMPERE: 0.7 } },
     ])
-    const expected = [
-      ...right(predictCases(gemmSustainedFraction.apply(defaultCostModels, 1))(fileOf(file.cases.slice(0, 2)))).cases,
-      ...right(predictCases(gemmSustainedFraction.apply(defaultCostModels, 0.7))(fileOf(file.cases.slice(2)))).cases,
-    ]
+    const at = (v: number, cases: ReadonlyArray<Case>) => right(predictCases(withConstants(defaultCostModels, [gemmSustainedAmpere], { GEMM_SUSTAINED_FRACTION_AMPERE: v }))(fileOf(cases))).cases
+    const expected = [...at(1, file.cases.slice(0, 2)), ...at(0.7, file.cases.slice(2))]
     expect(report.cases.map((c) => c.predicted)).toEqual(expected.map((c) => c.predicted))
     expect(report.summary.all.predicted).toBe(4)
   })
