@@ -37,11 +37,11 @@ export const documentLimits = {
   /** Characters of text. */
   characters: 32 * 2 ** 20,
   /**
-   * Characters of YAML text: 64 KiB. YAML is for files written by hand (plans, clusters:
+   * Characters of YAML text: 32 KiB. YAML is for files written by hand (plans, clusters:
    * a few KB); its parser takes about 2 ms per KB here, against JSON's 0.01, so a larger
    * file must be JSON (case files are) and the parse stays well under half a second.
    */
-  yamlCharacters: 64 * 2 ** 10,
+  yamlCharacters: 32 * 2 ** 10,
   /** Nesting of objects and lists. */
   depth: 64,
   /** Elements of one list. */
