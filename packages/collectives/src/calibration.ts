@@ -20,7 +20,7 @@ import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import type { Cluster, GroupSpan, Link, Tier } from '@meshplan/topology'
 import { latencies, spanOf } from '@meshplan/topology'
-import { bytes, bytesPerSecond, closed, decodeWith, describeIssue, dtypes, flopsPerSecond, oneOf, physical, physicalCount, physicalNumber, positiveInt, positiveNumber, seconds } from '@meshplan/units'
+import { bytes, bytesPerSecond, closed, decodeWith, describeIssue, dtypes, flopsPerSecond, numberWhere, oneOf, physical, physicalCount, physicalNumber, positiveInt, positiveNumber, seconds } from '@meshplan/units'
 import type { Dtype, FlopsPerSecond, Seconds } from '@meshplan/units'
 import { estimate, type CollectiveModel } from './model'
 import { moeExchange, moeExchangeOps, moeKernels } from './moe-exchange'
@@ -80,9 +80,16 @@ export const caseAlgorithms = ['ring', 'tree', 'nvls', 'nvls_tree', 'collnet'] a
 /** Wire protocols a case may force. */
 export const caseProtocols = ['ll', 'll128', 'simple'] as const
 
+/**
+ * A message of a collective case: from 1 byte to 2^50 (1 PiB), nccl-tests' sizes being
+ * whole bytes from a few up to tens of GiB; a smaller "size" (5e-324) made a bus
+ * bandwidth of 0.
+ */
+const messageBytes = numberWhere('a size in bytes from 1 to 2^50', (n) => n >= 1 && n <= 2 ** 50)
+
 /** The workload of a collective case: one operation of `bytes` (nccl-tests' convention). */
 export const CollectiveWorkload = closed(
-  { kind: t.literal('collective'), op: oneOf(collectiveOps), bytes: positive },
+  { kind: t.literal('collective'), op: oneOf(collectiveOps), bytes: messageBytes },
   { algorithm: oneOf(caseAlgorithms), protocol: oneOf(caseProtocols), in_place: t.boolean },
   'a collective workload { kind: "collective", op, bytes, algorithm?, protocol?, in_place? }',
 )
@@ -311,6 +318,7 @@ export const predictCase =
     const base = { id: c.id, metric: c.measured.metric, measured: c.measured.value }
     const unsupported = unsupportedHardware(c.hardware)
     if (unsupported !== undefined) return { ...base, predicted: null, error: null, note: unsupported }
+    if (c.hardware.num_gpus < 2) return { ...base, predicted: null, error: null, note: `hardware.num_gpus ${c.hardware.num_gpus}: a collective needs at least 2 GPUs (on one, nothing moves and the bus bandwidth is 0 by definition)` }
     const fabric = fabricOfContext(context)
     const { cluster, span } = groupOfHardware(c.hardware, fabric)
     const { algorithm, protocol } = c.workload

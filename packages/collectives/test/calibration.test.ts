@@ -146,6 +146,18 @@ describe('predictCase', () => {
     const bad = decodeWith(CollectiveCase, 'case')({ ...base, workload: { ...base.workload, bytes: -1 }, measured: { metric: 'busbw_gbps', value: 1 } })
     expect(E.isLeft(bad) && bad.left.map((i) => i.path)).toEqual(['case.workload.bytes'])
   })
+
+  it('takes a message from 1 byte to 2^50 only: 5e-324 "bytes" once made a bus bandwidth of 0', () => {
+    const at = (bytes: number) => decodeWith(CollectiveCase, 'case')({ ...base, workload: { ...base.workload, bytes }, measured: { metric: 'busbw_gbps', value: 1 } })
+    expect([5e-324, 0.5, 2 ** 50 + 1].map((b) => E.isLeft(at(b)))).toEqual([true, true, true])
+    expect([1, 2 ** 50].map((b) => E.isRight(at(b)))).toEqual([true, true])
+  })
+
+  it('gives no number, with the reason, over one GPU: nothing moves', () => {
+    const r = predictCase(defaultCollectiveModel)({ ...base, hardware: { ...base.hardware, num_gpus: 1 }, measured: { metric: 'busbw_gbps', value: 1 } })
+    expect(r.predicted).toBeNull()
+    expect(r.note).toContain('at least 2 GPUs')
+  })
 })
 
 describe('the words of a case', () => {

@@ -899,17 +899,22 @@ const finiteRun = (c: InferenceConstants, out: InferenceFigures, b: number, requ
   let tokenSeconds = 0
   let waitSum = 0
   if (l.kind === 'fixed' || requests <= b) {
-    let left = requests
-    while (left > 0) {
-      const wave = left < b ? left : b
+    // waves of b, then what is left: the full waves are alike, so they are priced once and
+    // counted (work bounded whatever the number of requests, 2^31 included)
+    const full = Math.floor(requests / b)
+    const rest = requests - full * b
+    for (let k = 0; k < 2; k++) {
+      const wave = k === 0 ? b : rest
+      const count = k === 0 ? full : rest > 0 ? 1 : 0
+      if (count === 0) continue
       const start = startupSeconds(c, wave * input, wave)
       tailSeconds(c, wave, false, context, sums)
-      // first tokens come out over the wave's prefill: half of it on average
-      waitSum += wave * (seconds + start / 2)
-      seconds += start + sums.seconds
-      tokens += sums.tokens
-      tokenSeconds += sums.tokenSeconds
-      left -= wave
+      const per = start + sums.seconds
+      // first tokens come out over each wave's prefill, half of it on average; wave i starts at seconds + i·per
+      waitSum += wave * (count * (seconds + start / 2) + (per * count * (count - 1)) / 2)
+      seconds += count * per
+      tokens += count * sums.tokens
+      tokenSeconds += count * sums.tokenSeconds
     }
   } else {
     const start = startupSeconds(c, first * input, first)

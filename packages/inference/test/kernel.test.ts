@@ -707,6 +707,21 @@ describe('evaluateInference: a finite run of requests issued at once (numRequest
     expectClose(fig(out, 'runSeconds'), wave(228) + wave(72), 1e-9)
   })
 
+  it('fixed lengths, 2^31 − 1 requests: the alike waves priced once and counted (the fuzz campaign once took 10 s on it), the first tokens waiting for the waves before', () => {
+    const n = 2 ** 31 - 1
+    const c = run({ ...base, numRequests: n })
+    const out = figures(c, 228)
+    const wave = (k: number): number => ((k * 1024) / 8192) * passCycleOf(c, 8192, 8) + 64 * servingCycle(c, k, 1024 + 32, 0)
+    const full = Math.floor(n / 228) // 2,147,483,647 = 9,418,787 · 228 + 211
+    const rest = n - full * 228
+    expect([full, rest]).toEqual([9_418_787, 211])
+    expectClose(fig(out, 'runSeconds'), full * wave(228) + wave(rest), 1e-9)
+    // wave i of the full ones starts at i · wave(228): its first tokens come half its prefill later, on average
+    const start = (k: number): number => ((k * 1024) / 8192) * passCycleOf(c, 8192, 8)
+    const waits = 228 * (full * (start(228) / 2) + (wave(228) * full * (full - 1)) / 2) + rest * (full * wave(228) + start(rest) / 2)
+    expectClose(fig(out, 'ttft'), waits / n, 1e-9)
+  })
+
   it('sharegpt lengths: the steady phase, then the tail of residual lengths; every request output counted, N · mean / run seconds', () => {
     const c = run({ ...base, numRequests: 2000, lengthDistribution: 'sharegpt' })
     const out = figures(c, c.maxBatch)

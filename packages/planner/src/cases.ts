@@ -420,7 +420,11 @@ const predictCollective = (models: CostModels, u: unknown, path: string, head: C
   const workload = exchange
     ? decodeWith(MoeExchangeWorkload, `${path}.workload`)((u as { readonly workload: unknown }).workload)
     : decodeWith(CollectiveWorkload, `${path}.workload`)((u as { readonly workload: unknown }).workload)
-  const issues = [...collectiveFields(path, head), ...[hardware, workload].flatMap((r) => (E.isLeft(r) ? r.left : []))]
+  const ranks: ReadonlyArray<DecodeIssue> =
+    E.isRight(hardware) && hardware.right.num_gpus < 2
+      ? [{ path: `${path}.hardware.num_gpus`, value: hardware.right.num_gpus, expected: 'at least 2 GPUs in a collective case (on one, nothing moves)' }]
+      : []
+  const issues = [...collectiveFields(path, head), ...[hardware, workload].flatMap((r) => (E.isLeft(r) ? r.left : [])), ...ranks]
   if (issues.length > 0 || E.isLeft(hardware) || E.isLeft(workload)) return E.left(issues)
   const metric = head.measured.metric
   if (!isCollectiveMetric(metric)) return E.right(noPrediction(head, 'collective', `metric ${metric} is not a collective metric (busbw_gbps, time_us)`))

@@ -502,6 +502,15 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(pathsOf(leftOf(predict(fileOf(typo))))).toEqual(['cases[0].hardware.gpu.hbm_tbs'])
   })
 
+  it('a collective case over one GPU, or of a message under a byte, is refused at its path (a bus bandwidth of 0 is no prediction)', () => {
+    const nccl = caseById('nccl-allreduce-8xh100-nvls-8g')
+    const hardware = nccl['hardware'] as Record<string, unknown>
+    expect(pathsOf(leftOf(predict(fileOf({ ...nccl, hardware: { ...hardware, num_gpus: 1 } }))))).toEqual(['cases[0].hardware.num_gpus'])
+    const workload = nccl['workload'] as Record<string, unknown>
+    expect(pathsOf(leftOf(predict(fileOf({ ...nccl, workload: { ...workload, bytes: 5e-324 } }))))).toEqual(['cases[0].workload.bytes'])
+    expect(pathsOf(leftOf(predict(fileOf({ ...nccl, workload: { ...workload, bytes: 2 ** 51 } }))))).toEqual(['cases[0].workload.bytes'])
+  })
+
   it('a Megatron-LM case reduces its data-parallel gradients after the backward (--overlap-grad-reduce is off by default): slower than another engine overlapping them', () => {
     const base = caseById('korthikanti22-22b-a100-seqpar-selective')
     const hardware = { ...(base['hardware'] as Record<string, unknown>), num_gpus: 16 }

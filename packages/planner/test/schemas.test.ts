@@ -228,6 +228,8 @@ describe('cases.schema.json', () => {
     file({ ...inference, id: 7 }),
     file({ ...collective, model: inference.model }),
     file({ ...collective, parallelism: { tp: 1 } }),
+    file({ ...collective, workload: { ...obj(collective.workload), bytes: 5e-324 } }),
+    file({ ...collective, workload: { ...obj(collective.workload), bytes: 2 ** 51 } }),
     file({ ...inference, model: undefined }),
     file({ ...inference, model: 'llama-2-7b' }),
     file({ ...inference, model: { ...obj(inference.model), model_type: 'gpt2' } }),
