@@ -603,6 +603,33 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
   return forms
 }
 
+/**
+ * Forms already built, per architecture: they are a function of the architecture, the
+ * formats, the phase kind, the attention kernel and the few numbers of the deployment
+ * {@link formsOf} reads (tp, cp, etp, whether the stage is the first or the last, its
+ * layers and MoE layers), so the strategies of a search that differ in the rest (dp, ep,
+ * pp beyond the stage, the order of the ranks) share them. Forms are never written after
+ * they are built. At most {@link FORMS_PER_ARCH} per architecture are kept.
+ */
+const formsCache = new WeakMap<Deployment['arch'], Map<string, ReadonlyArray<OperatorForm>>>()
+const FORMS_PER_ARCH = 4096
+
+const sharedForms = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, kernel: AttentionKernel): ReadonlyArray<OperatorForm> => {
+  const { arch, strategy: s, precision: p } = deployment
+  const key = `${kind}/${kernel}/${p.weights}/${p.activations}/${p.kvCache}/${s.tp}/${s.cp}/${s.etp}/${shape.ppRank === 0}/${shape.ppRank === s.pp - 1}/${shape.stageLayers}/${shape.stageMoeLayers}`
+  let known = formsCache.get(arch)
+  const hit = known?.get(key)
+  if (hit !== undefined) return hit
+  const forms = formsOf(deployment, shape, kind, kernel)
+  if (known === undefined) {
+    known = new Map()
+    formsCache.set(arch, known)
+  }
+  if (known.size >= FORMS_PER_ARCH) known.clear()
+  known.set(key, forms)
+  return forms
+}
+
 /** The operator forms of a deployment for each phase kind, or why the deployment does not fit. */
 export const operatorForms = (model: ComputeModel, deployment: Deployment): E.Either<ComputeError, OperatorForms> =>
   pipe(
@@ -611,7 +638,7 @@ export const operatorForms = (model: ComputeModel, deployment: Deployment): E.Ei
       // each phase's forms are built on first use: an inference planner never pays for training's
       const built: Partial<Record<PhaseKind, ReadonlyArray<OperatorForm>>> = {}
       const kernel = model.attentionKernel ?? 'flash'
-      const once = (kind: PhaseKind): ReadonlyArray<OperatorForm> => (built[kind] ??= formsOf(deployment, shape, kind, kernel))
+      const once = (kind: PhaseKind): ReadonlyArray<OperatorForm> => (built[kind] ??= sharedForms(deployment, shape, kind, kernel))
       const weights = deployment.precision.weights
       return {
         shape,

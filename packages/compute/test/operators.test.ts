@@ -202,6 +202,38 @@ describe('pipeline stages', () => {
   })
 })
 
+describe('forms shared between deployments', () => {
+  // a fresh copy of the module has an empty cache: what it builds for a deployment alone
+  const alone = (d: Parameters<typeof operators>[1], phase: Phase): ReadonlyArray<Operator> => {
+    let fresh: typeof operators | undefined
+    jest.isolateModules(() => {
+      fresh = (jest.requireActual('../src/operators') as { operators: typeof operators }).operators
+    })
+    if (fresh === undefined) throw new Error('no fresh module')
+    return right(fresh(defaultComputeModel, d)(phase))
+  }
+
+  it('give every deployment the operators it gets alone, after any other deployments were built', () => {
+    fc.assert(
+      fc.property(fc.array(arbitraryDeployment, { minLength: 1, maxLength: 6 }), arbitraryDeployment, arbitraryPhase, (others, d, phase) => {
+        for (const o of others) opsOf(o, phase)
+        expect(opsOf(d, phase)).toEqual(alone(d, phase))
+      }),
+      { numRuns: 60, seed: 20261130 },
+    )
+  })
+
+  it('are the same between strategies that differ in dp, ep or pp only where the stage is alike, and not between tp', () => {
+    const phase: Phase = { kind: 'decode', batch: 8, context: 1024 }
+    const a = opsOf(deploymentOf('mixtral-8x7b', { tp: 2, dp: 1, ep: 1, etp: 2 }), phase)
+    const b = opsOf(deploymentOf('mixtral-8x7b', { tp: 2, dp: 4, ep: 4, etp: 2 }), phase)
+    const c = opsOf(deploymentOf('mixtral-8x7b', { tp: 4, etp: 4 }), phase)
+    expect(named(b, 'qkv').flops).toBe(named(a, 'qkv').flops)
+    // tp 4 splits the heads over twice the GPUs: half the QKV FLOPs per GPU
+    expect(named(c, 'qkv').flops).toBe(named(a, 'qkv').flops / 2)
+  })
+})
+
 describe('bad deployments are errors with a code', () => {
   const phase: Phase = { kind: 'prefill', tokens: 16, batch: 1 }
   const code = (e: E.Either<{ readonly code: string }, unknown>) => (E.isLeft(e) ? e.left.code : 'none')
