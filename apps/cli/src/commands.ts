@@ -26,7 +26,7 @@ import {
 } from '@meshplan/planner'
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
 import { formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
-import { deploymentFlags, deploymentOf, inferenceFlags, notApplicable, readPlan, strategyFlags, strategyOf, trainingFlags, type Deployment } from './deployment'
+import { deploymentFlags, deploymentOf, inferenceFlags, notApplicable, readPlan, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
 import type { FlagName, ParsedFlags } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel } from './inputs'
 import { jsonText } from './json'
@@ -94,6 +94,9 @@ const deploymentFrom = (command: string, positionals: ReadonlyArray<string>, par
   return E.isLeft(d) ? E.left(fail(command, d.left)) : E.right(d.right)
 }
 
+/** `out` with `note` as its first line of standard output, when there are both. */
+const withNote = (out: Output, note: string | undefined): Output => (note === undefined || out.stdout === '' ? out : { ...out, stdout: `${note}\n${out.stdout}` })
+
 const strategyProblems = (e: { readonly message: string; readonly violations?: ReadonlyArray<{ readonly message: string; readonly suggestion: string }> }): ReadonlyArray<string> =>
   e.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [e.message]
 
@@ -116,17 +119,19 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   if (flags.train === true) {
     const errors = notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero')
     if (errors.length > 0) return fail('estimate', errors)
-    const d = deploymentFrom('estimate', positionals, parsed, false)
-    if (E.isLeft(d)) return d.left
-    const input = trainingInputOf(d.right, flags)
+    const d0 = deploymentFrom('estimate', positionals, parsed, false)
+    if (E.isLeft(d0)) return d0.left
+    const { deployment, note } = withDefaultSplit(d0.right, given)
+    const input = trainingInputOf(deployment, flags)
     if (E.isLeft(input)) return fail('estimate', input.left)
-    return estimateTrainingOutput(input.right, d.right.model.name, flags.json === true)
+    return withNote(estimateTrainingOutput(input.right, deployment.model.name, flags.json === true), flags.json === true ? undefined : note)
   }
   const training = notApplicable(given, trainingFlags, 'applies to training; add --train')
   if (training.length > 0) return fail('estimate', training)
-  const d = deploymentFrom('estimate', positionals, parsed, false)
-  if (E.isLeft(d)) return d.left
-  const { model, cluster, strategy, precision, workload } = d.right
+  const d0 = deploymentFrom('estimate', positionals, parsed, false)
+  if (E.isLeft(d0)) return d0.left
+  const { deployment, note } = withDefaultSplit(d0.right, given)
+  const { model, cluster, strategy, precision, workload } = deployment
   const e = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload })
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   if (!e.right.memory.fits) {
@@ -136,7 +141,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
       `batch ${e.right.batch} does not fit: ${bytes(e.right.memory.perGpu)} per GPU of ${bytes(e.right.memory.capacity)}; at most ${e.right.memory.maxBatch} sequences of ${workload.inputTokens + workload.outputTokens} tokens fit per data-parallel rank`,
     )
   }
-  return ok(flags.json === true ? jsonText('estimate', estimateJson(e.right)) : renderEstimate(e.right, workload))
+  return ok(flags.json === true ? jsonText('estimate', estimateJson(e.right)) : `${note === undefined ? '' : `${note}\n`}${renderEstimate(e.right, workload)}`)
 }
 
 const estimateSpec: CommandSpec = {
@@ -187,6 +192,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   if (flags.train === true) {
     const errors = [
       ...notApplicable(given, [...inferenceFlags, ...objectiveFlags], 'applies to serving; a training search ranks by iteration time over the whole cluster'),
+      ...notApplicable(given, splitFlags, 'the search cuts the layers itself: evenly, or where they do not divide as Megatron-LM users do (use it with estimate)'),
     ]
     if (errors.length > 0) return fail('plan', errors)
     const d = deploymentFrom('plan', positionals, parsed, false)
@@ -198,6 +204,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     ...notApplicable(given, trainingFlags, 'applies to training; add --train'),
     ...notApplicable(given, ['workers'], 'applies to training searches (plan --train)'),
     ...notApplicable(given, ['vp', 'sp'], 'a serving search does not vary interleaved stages or sequence parallelism (training techniques); use them with --train or with estimate'),
+    ...notApplicable(given, splitFlags, 'a serving search cuts the layers evenly; use an uneven split with estimate'),
   ]
   if (errors.length > 0) return fail('plan', errors)
   const d = deploymentFrom('plan', positionals, parsed, false)

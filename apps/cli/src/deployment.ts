@@ -8,7 +8,7 @@
 import * as E from 'fp-ts/Either'
 import { inferenceWorkload, type InferenceWorkload } from '@meshplan/inference'
 import { precision as makePrecision, type Architecture, type Precision } from '@meshplan/model'
-import { strategy, withExpertDefault, type Strategy } from '@meshplan/parallelism'
+import { describeSplit, layersOfStage, ppSplitsLayers, splitFor, strategy, withExpertDefault, type Strategy } from '@meshplan/parallelism'
 import { decodePlan, type Plan } from '@meshplan/planner'
 import type { Cluster } from '@meshplan/topology'
 import { parseDocument } from '@meshplan/units'
@@ -30,7 +30,9 @@ export interface Deployment {
 }
 
 /** The flags that name a model, a cluster and a strategy. */
-export const strategyFlags: ReadonlyArray<FlagName> = ['model', 'cluster', 'nodes', 'tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'vp', 'sp']
+export const strategyFlags: ReadonlyArray<FlagName> = ['model', 'cluster', 'nodes', 'tp', 'pp', 'dp', 'cp', 'ep', 'etp', 'vp', 'sp', 'firstStageLayers', 'lastStageLayers', 'embeddingInPipelineSplit', 'lossInPipelineSplit']
+/** The flags of an uneven pipeline split (absent: a plan's split, or the even one). */
+export const splitFlags: ReadonlyArray<FlagName> = ['firstStageLayers', 'lastStageLayers', 'embeddingInPipelineSplit', 'lossInPipelineSplit']
 /** The flags of a deployment: a strategy and its formats. */
 export const deploymentFlags: ReadonlyArray<FlagName> = [...strategyFlags, 'precision', 'weights', 'activations', 'kvCache']
 /** The flags of a serving workload. */
@@ -52,6 +54,41 @@ export const readPlan = (file: string): E.Either<InputError, Plan> => {
   return E.isLeft(plan) ? E.left(issuesMessage(file)(plan.left)) : plan
 }
 
+/** The pipeline split of the flags when one is given, else the base's unless the flags change its stages (`--pp`, `--vp`). */
+const splitOf = (flags: Flags, given: ReadonlySet<FlagName>, base: Strategy): Pick<Strategy, 'pipelineSplit'> => {
+  if (givenOf(given, splitFlags).length > 0) {
+    return {
+      pipelineSplit: {
+        ...(flags.firstStageLayers === undefined ? {} : { firstStageLayers: flags.firstStageLayers }),
+        ...(flags.lastStageLayers === undefined ? {} : { lastStageLayers: flags.lastStageLayers }),
+        ...(flags.embeddingInPipelineSplit === true ? { embeddingInSplit: true } : {}),
+        ...(flags.lossInPipelineSplit === true ? { lossInSplit: true } : {}),
+      },
+    }
+  }
+  return base.pipelineSplit === undefined || given.has('pp') || given.has('vp') ? {} : { pipelineSplit: base.pipelineSplit }
+}
+
+/**
+ * `d` with the uneven pipeline split Megatron-LM users take ({@link splitFor}) when it has
+ * none, none was asked for, and its layers do not divide into `pp · vp` equal chunks; with
+ * a line that says which split and why. Otherwise `d` as it is.
+ */
+export const withDefaultSplit = (d: Deployment, given: ReadonlySet<FlagName>): { readonly deployment: Deployment; readonly note?: string } => {
+  const s = d.strategy
+  if (s.pipelineSplit !== undefined || s.pp < 2 || givenOf(given, splitFlags).length > 0 || ppSplitsLayers(d.model)(s.pp, s.virtualStages)) return { deployment: d }
+  const split = splitFor(d.model.layers, s.pp, s.virtualStages)
+  if (split === undefined) return { deployment: d }
+  const strategy = { ...s, pipelineSplit: split }
+  const sizes = Array.from({ length: s.pp }, (_, r) => layersOfStage(d.model, strategy)(r).length)
+  const middle = sizes.slice(1, -1)
+  const shown = middle.every((n) => n === middle[0]) && middle.length > 1 ? `${sizes[0]} + ${middle.length} × ${middle[0]} + ${sizes[sizes.length - 1]}` : sizes.join(' + ')
+  return {
+    deployment: { ...d, strategy },
+    note: `note: ${d.model.layers} layers do not divide into ${s.pp * s.virtualStages} equal chunks; split as Megatron-LM users do: ${describeSplit(split)}, ${shown} layers per stage (choose another with --first-stage-layers / --last-stage-layers or --embedding-in-pipeline-split / --loss-in-pipeline-split)`,
+  }
+}
+
 /** The strategy the degree flags give over `base` (a plan's, or all ones), with the expert default for an MoE model. */
 export const strategyOf = (flags: Flags, given: ReadonlySet<FlagName>, model: Architecture, base?: Strategy): Strategy => {
   const start = base ?? strategy({})
@@ -64,6 +101,7 @@ export const strategyOf = (flags: Flags, given: ReadonlySet<FlagName>, model: Ar
     etp: flags.etp ?? start.etp,
     virtualStages: flags.vp ?? start.virtualStages,
     sequenceParallel: flags.sp === true || start.sequenceParallel,
+    ...splitOf(flags, given, start),
   })
   // a plan's strategy already has its expert default; flags that change tp or ep re-apply it unless --etp is given
   const etpGiven = given.has('etp') || (base !== undefined && !given.has('tp') && !given.has('ep'))

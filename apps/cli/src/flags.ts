@@ -33,6 +33,10 @@ export interface Flags {
   readonly etp?: number
   readonly vp?: number
   readonly sp?: boolean
+  readonly firstStageLayers?: number
+  readonly lastStageLayers?: number
+  readonly embeddingInPipelineSplit?: boolean
+  readonly lossInPipelineSplit?: boolean
   readonly gpus?: number
   readonly order?: string
   readonly precision?: StorageDtype
@@ -148,6 +152,10 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   etp: { placeholder: 'N', help: 'tensor-parallel degree inside each expert (default: tp when ep is 1, else 1)', parse: positiveInteger() },
   vp: { placeholder: 'N', help: 'virtual pipeline stages per pipeline rank (default 1)', parse: positiveInteger() },
   sp: { help: 'Megatron sequence parallelism with tp', parse: on },
+  firstStageLayers: { placeholder: 'N', help: 'uneven pipeline: decoder layers on the first stage (Megatron-LM --decoder-first-pipeline-num-layers)', parse: positiveInteger() },
+  lastStageLayers: { placeholder: 'N', help: 'uneven pipeline: decoder layers on the last stage (--decoder-last-pipeline-num-layers)', parse: positiveInteger() },
+  embeddingInPipelineSplit: { help: 'uneven pipeline: the embedding counts as a layer of the first stage (--account-for-embedding-in-pipeline-split)', parse: on },
+  lossInPipelineSplit: { help: 'uneven pipeline: the LM head and loss count as a layer of the last stage (--account-for-loss-in-pipeline-split)', parse: on },
   gpus: { placeholder: 'N', help: 'GPUs the strategy must use (default: all of the cluster)', parse: positiveInteger() },
   order: { placeholder: 'ORDER', help: 'rank order, fastest-varying first (default tp-cp-ep-dp-pp)', parse: text('an order like tp-cp-ep-dp-pp') },
   precision: { placeholder: 'F', help: `weights, activations and KV cache in F (${storageDtypes.join(', ')})`, parse: oneOf(storageDtypes) },

@@ -412,6 +412,52 @@ describe('meshplan estimate --train and plan --train', () => {
   })
 })
 
+describe('uneven pipeline stages', () => {
+  it('layers that do not divide get the split Megatron-LM users take, said in a note: Llama 3.1 405B (126 layers) over 4 stages, 31 + 2 × 32 + 31', async () => {
+    const args = ['estimate', '--model', 'llama-3.1-405b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '4', '--pp', '4']
+    const text = await meshplan(...args)
+    expect(text.code).toBe(0)
+    // (126 + 2) / 4 = 32 per stage; the first and the last give a slot to the embedding and the loss
+    expect(text.stdout.split('\n')[0]).toBe(
+      'note: 126 layers do not divide into 4 equal chunks; split as Megatron-LM users do: embedding and loss in the split, 31 + 2 × 32 + 31 layers per stage (choose another with --first-stage-layers / --last-stage-layers or --embedding-in-pipeline-split / --loss-in-pipeline-split)',
+    )
+    expect(text.stdout).toContain('TP4 PP4 (embedding and loss in the split)')
+    const json = JSON.parse((await meshplan(...args, '--json')).stdout) as { strategy: Record<string, unknown> }
+    expect(json.strategy).toMatchObject({ pp: 4, embedding_in_pipeline_split: true, loss_in_pipeline_split: true })
+  })
+
+  it('a split given by flags is taken as given, without a note: 6 + 2 × 8 + 10 layers of Llama 2 7B', async () => {
+    const r = await meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '4', '--first-stage-layers', '6', '--last-stage-layers', '10', '--global-batch', '64', '--seq-len', '2048')
+    expect(r.code).toBe(0)
+    expect(r.stdout).not.toContain('note:')
+    expect(r.stdout).toMatch(/^0 +6 +embedding/m)
+    expect(r.stdout).toMatch(/^1-2 \(2\) +8 +-/m)
+    expect(r.stdout).toMatch(/^3 +10 +lm_head/m)
+  })
+
+  it('a split that breaks Megatron-Core\'s rule exits 1 with the law; plan refuses the flags, exit 2', async () => {
+    const bad = await meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '4', '--first-stage-layers', '30', '--last-stage-layers', '10', '--global-batch', '64')
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('the -8 layers left between the first and the last stage cannot be split evenly into 2 middle stages')
+    const plan = await meshplan('plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--first-stage-layers', '3', '--global-batch', '64')
+    expectCleanFailure(plan)
+    expect(plan.stderr).toContain('--first-stage-layers: the search cuts the layers itself')
+  })
+
+  it('a plan file keeps its split unless --pp or --vp changes the stages', async () => {
+    const plan = tempFile(
+      'uneven.yaml',
+      ['format: meshplan-plan/1', 'model: llama-3.1-405b', 'cluster: { system: dgx-h100, nodes: 2 }', 'parallelism: { tp: 4, pp: 4, first_stage_layers: 30, last_stage_layers: 32 }', 'workload: { kind: inference, mode: static, input_tokens: 512, output_tokens: 64, batch: 8 }'].join('\n'),
+    )
+    const kept = JSON.parse((await meshplan('estimate', plan, '--json')).stdout) as { strategy: Record<string, unknown> }
+    expect(kept.strategy).toMatchObject({ first_stage_layers: 30, last_stage_layers: 32 })
+    const changed = await meshplan('estimate', plan, '--pp', '2', '--tp', '8', '--json')
+    expect(changed.code).toBe(0)
+    // 126 / 2 = 63: the even split, no split fields
+    expect(Object.keys((JSON.parse(changed.stdout) as { strategy: Record<string, unknown> }).strategy)).not.toContain('first_stage_layers')
+  })
+})
+
 describe('meshplan presets', () => {
   it('lists models, devices and systems', async () => {
     const r = await meshplan('presets')

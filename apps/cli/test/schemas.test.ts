@@ -102,6 +102,13 @@ const runs: ReadonlyArray<Run> = [
   { name: 'estimate', what: 'a dense model, static batch', args: () => ['estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '16'], code: 0 },
   { name: 'estimate', what: 'an MoE model, max_throughput', args: () => ['estimate', '--model', 'mixtral-8x7b', '--cluster', 'dgx-h100', '--tp', '8', '--mode', 'max_throughput'], code: 0 },
   { name: 'estimate', what: 'a pipeline of a plan file', args: () => ['estimate', pipelinePlan()], code: 0 },
+  { name: 'estimate', what: 'an uneven pipeline chosen by default', args: () => ['estimate', '--model', 'llama-3.1-405b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '4', '--pp', '4'], code: 0 },
+  {
+    name: 'estimate-training',
+    what: 'an uneven pipeline given by flags',
+    args: () => ['estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '4', '--first-stage-layers', '6', '--last-stage-layers', '10', '--global-batch', '64', '--seq-len', '2048'],
+    code: 0,
+  },
   {
     name: 'estimate-training',
     what: 'estimate --train, two pipeline stages',
@@ -132,6 +139,7 @@ const runs: ReadonlyArray<Run> = [
   { name: 'example', what: 'the reference plan', args: () => ['example'], code: 0 },
   { name: 'layout', what: 'a valid dense strategy', args: () => ['layout', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '8', '--pp', '2'], code: 0 },
   { name: 'layout', what: 'an MoE strategy with notes', args: () => ['layout', '--model', 'deepseek-v3', '--cluster', 'hgx-h800', '--nodes', '4', '--dp', '32', '--ep', '32'], code: 0 },
+  { name: 'layout', what: 'an uneven pipeline split', args: () => ['layout', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '4', '--first-stage-layers', '6', '--last-stage-layers', '10'], code: 0 },
   { name: 'layout', what: 'a strategy that breaks laws', args: () => ['layout', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '3'], code: 1 },
 ]
 

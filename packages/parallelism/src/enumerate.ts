@@ -12,7 +12,8 @@
 import { scaleUpDomainSize, worldSize } from '@meshplan/topology'
 import { divides, divisors } from './arithmetic'
 import { cpSplitsSequence, epSplitsExperts, etpSplitsExpert, expertsFold, ppSplitsLayers, spFits, tpSplitsAttention, tpSplitsMlp } from './laws'
-import type { DegreeName, Strategy } from './strategy'
+import { splitFor } from './split'
+import type { DegreeName, PipelineSplit, Strategy } from './strategy'
 import { targetGpus, type Target } from './validate'
 
 // -------------------------------------------------------------------------------------
@@ -29,6 +30,11 @@ export interface Constraints {
   readonly sequenceParallel?: boolean
   /** Keep tensor parallelism inside one scale-up domain (default false: allowed, with a warning note). */
   readonly tpWithinScaleUp?: boolean
+  /**
+   * Also the pipeline degrees whose stages cannot hold equal shares of the layers, each with
+   * the uneven split {@link splitFor} gives (default false: even splits only).
+   */
+  readonly unevenPipelines?: boolean
 }
 
 // -------------------------------------------------------------------------------------
@@ -74,21 +80,35 @@ export const enumerate =
       }
     }
 
+    // the (virtual stages, split) pairs of `pp`: the even ones, then, when asked, the uneven split of each other chunk count
+    const stageCuts = (pp: number): ReadonlyArray<readonly [number, PipelineSplit | undefined]> => {
+      const cuts: Array<readonly [number, PipelineSplit | undefined]> = []
+      if (divides(pp, model.layers)) for (const v of divisors(model.layers / pp)) if (splitsLayers(pp, v)) cuts.push([v, undefined])
+      if (constraints.unevenPipelines === true && pp > 1) {
+        for (const v of divisors(Math.max(1, Math.floor(model.layers / pp)))) {
+          if (splitsLayers(pp, v)) continue
+          const split = splitFor(model.layers, pp, v)
+          if (split !== undefined) cuts.push([v, split])
+        }
+      }
+      return cuts
+    }
+
     function* walk(): Generator<Strategy> {
       if (!Number.isInteger(gpus) || gpus < 1 || gpus > worldSize(cluster)) return
       for (const tp of divisors(gpus)) {
         if (tp > tpLimit || !allowed('tp', tp) || !splitsAttention(tp) || !splitsMlp(tp)) continue
         for (const pp of divisors(gpus / tp)) {
-          if (!allowed('pp', pp) || !divides(pp, model.layers)) continue
-          for (const virtualStages of divisors(model.layers / pp)) {
-            if (!allowed('virtualStages', virtualStages) || !splitsLayers(pp, virtualStages)) continue
+          if (!allowed('pp', pp)) continue
+          for (const [virtualStages, pipelineSplit] of stageCuts(pp)) {
+            if (!allowed('virtualStages', virtualStages)) continue
             for (const cp of divisors(gpus / tp / pp)) {
               if (!allowed('cp', cp) || !cpSplitsSequence(sequenceLength, cp)) continue
               const dp = gpus / tp / pp / cp
               if (!allowed('dp', dp)) continue
               for (const sequenceParallel of spChoices(tp)) {
                 if (!spFits(sequenceLength, tp, cp, sequenceParallel)) continue
-                yield* expertFolds({ tp, pp, dp, cp, sequenceParallel, virtualStages })
+                yield* expertFolds({ tp, pp, dp, cp, sequenceParallel, virtualStages, ...(pipelineSplit === undefined ? {} : { pipelineSplit }) })
               }
             }
           }

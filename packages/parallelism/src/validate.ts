@@ -45,6 +45,7 @@ import {
   spFits,
   splitKindsExclusive,
 } from './laws'
+import { splitFor } from './split'
 import { degreeNames, describeSplit, expertDataParallel, stageWidth, worldOf, type PipelineSplit, type Strategy } from './strategy'
 
 // -------------------------------------------------------------------------------------
@@ -228,8 +229,14 @@ const evenPipelineLaw = (model: Architecture, s: Strategy): Check => {
     code: 'layers-pp',
     message: `${model.layers} layers cannot be split evenly into pp * virtualStages = ${s.pp} * ${s.virtualStages} = ${chunks} chunks`,
     values: { layers: model.layers, pp: s.pp, virtualStages: s.virtualStages, chunks },
-    suggestion: divisorSuggestion('pp * virtualStages', 'the layers', model.layers, chunks),
+    suggestion: `${divisorSuggestion('pp * virtualStages', 'the layers', model.layers, chunks)}${unevenSuggestion(model.layers, s.pp, s.virtualStages)}`,
   }))
+}
+
+/** The uneven split {@link splitFor} would take, as a suggestion's tail, or nothing. */
+const unevenSuggestion = (layers: number, pp: number, virtualStages: number): string => {
+  const split = splitFor(layers, pp, virtualStages)
+  return split === undefined ? '' : `; or cut the stages unevenly: ${describeSplit(split)}`
 }
 
 /** What first + last stage layers leave a whole number of chunks to each middle stage. */

@@ -97,7 +97,8 @@ describe('validate: pipeline', () => {
   it('rejects 16 layers over pp 3 and suggests 2 or 4', () => {
     const found = violations({ model: referenceModel, cluster: clusterOf(3, 1) }, strategy({ pp: 3 }))
     expect(found.map((v) => v.code)).toEqual(['layers-pp'])
-    expect(found[0]?.suggestion).toBe('pp * virtualStages must divide the layers (16); nearest: pp * virtualStages = 2 or 4')
+    // (16 + 2) / 3 = 6: the embedding and the loss counted as layers give 5 + 6 + 5
+    expect(found[0]?.suggestion).toBe('pp * virtualStages must divide the layers (16); nearest: pp * virtualStages = 2 or 4; or cut the stages unevenly: embedding and loss in the split')
   })
 
   it('rejects interleaving without a pipeline, and chunks that do not divide the layers', () => {

@@ -58,7 +58,7 @@ import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
 import { kvElementsPerLayer } from '@meshplan/memory'
 import {
   describe as describeStrategy,
-  layersOfStage,
+  layersOfChunk,
   placementOf,
   type GroupKind,
   type GroupSet,
@@ -558,16 +558,14 @@ interface Block {
   readonly layers: ReadonlyArray<number>
 }
 
-/** The chunks in forward order: chunk c runs on stage c mod pp (Megatron's interleaved schedule, via `layersOfStage`). */
-const segmentsOf = (model: Architecture, s: Strategy): ReadonlyArray<Segment> => {
-  const byStage = Array.from({ length: s.pp }, (_, stage) => layersOfStage(model, s)(stage))
-  const chunkSize = model.layers / (s.pp * s.virtualStages)
-  return Array.from({ length: s.pp * s.virtualStages }, (_, chunk) => {
+/** The chunks in forward order: chunk c runs on stage c mod pp (Megatron's interleaved schedule, via `layersOfChunk`). */
+const segmentsOf = (model: Architecture, s: Strategy): ReadonlyArray<Segment> =>
+  // chunk by chunk as the placement cuts them: equal, or uneven with a pipeline split
+  Array.from({ length: s.pp * s.virtualStages }, (_, chunk) => {
     const stage = chunk % s.pp
     const round = Math.floor(chunk / s.pp)
-    return { chunk, stage, layers: (byStage[stage] ?? []).slice(round * chunkSize, (round + 1) * chunkSize) }
+    return { chunk, stage, layers: layersOfChunk(model, s)(stage, round) }
   })
-}
 
 const signature = (segment: Segment, moeAt: (layer: number) => boolean): string => segment.layers.map((layer) => (moeAt(layer) ? 'm' : 'd')).join('')
 

@@ -185,6 +185,14 @@ describe('deploymentGraph: other plans', () => {
     expect(nodesOf(g, 'pp-send')).toHaveLength(3)
   })
 
+  it('draws an uneven pipeline as it is cut: Llama 2 7B with 6 layers on the first stage and 10 on the last, 8 on each middle one', () => {
+    const g = graphOf(models['llama-2-7b'], unsafeClusterOf('dgx-h100', 1), strategy({ tp: 2, pp: 4, pipelineSplit: { firstStageLayers: 6, lastStageLayers: 10 } }))
+    // 6 + 8 + 8 + 10 = 32: every layer drawn once, the last stage's ten included
+    expect(nodesOf(g, 'attention').map((n) => n.layers)).toEqual(['layers 0-5 (x6)', 'layers 6-13 (x8)', 'layers 14-21 (x8)', 'layers 22-31 (x10)'])
+    expect(nodesOf(g, 'attention').reduce((sum, n) => sum + n.layerCount, 0)).toBe(32)
+    wellFormed(g)
+  })
+
   it('shows a dense-layer chain and an MoE-layer chain for DeepSeek-V3 (first 3 layers dense)', () => {
     const g = graphOf(models['deepseek-v3'], unsafeClusterOf('dgx-h100', 4), strategy({ tp: 8, dp: 4, ep: 32 }))
     expect(nodeOf(g, 'mlp').layers).toBe('layers 0-2 (x3)')

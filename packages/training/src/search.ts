@@ -144,8 +144,11 @@ export interface Ranked {
 
 const gpusOf = (input: TrainingSearchInput): number => input.gpus ?? worldSize(input.cluster)
 
+/** `given` with the search's defaults: pipeline degrees that do not divide the layers tried with the split Megatron users take (`splitFor`), unless asked not to. */
+const spaceOf = (given: TrainingSpace): TrainingSpace => ({ unevenPipelines: true, ...given })
+
 const strategiesOf = (input: TrainingSearchInput, space: TrainingSpace): ReadonlyArray<Strategy> =>
-  Array.from(enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(space))
+  Array.from(enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(spaceOf(space)))
 
 /**
  * The most candidates one training search evaluates: about a minute on one core (the
@@ -165,7 +168,7 @@ export const plannedCandidates = (input: TrainingSearchInput, space: TrainingSpa
   const microByDp = new Map<number, number>()
   let strategies = 0
   let candidates = 0
-  for (const s of enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(space)) {
+  for (const s of enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(spaceOf(space))) {
     if (++strategies > trainingSearchLimits.strategies) break
     if (input.globalBatch % s.dp !== 0) continue
     let micro = microByDp.get(s.dp)
@@ -383,14 +386,16 @@ const runWorkers = (
 }
 
 /**
- * Searches the whole training space of `input` under `space` and ranks what fits by
+ * Searches the whole training space of `input` under `given` (with uneven pipeline splits
+ * unless `unevenPipelines: false`) and ranks what fits by
  * iteration time (the same GPUs and global batch for all: the fastest step is the most
  * tokens/s per GPU and the highest MFU). Resolves to the counts and the best candidates.
  */
 export const planTraining =
   (models: CostModels) =>
-  async (input: TrainingSearchInput, space: TrainingSpace = {}, options: TrainingSearchOptions = {}): Promise<E.Either<EstimateError, TrainingPlan>> => {
+  async (input: TrainingSearchInput, given: TrainingSpace = {}, options: TrainingSearchOptions = {}): Promise<E.Either<EstimateError, TrainingPlan>> => {
     const started = performance.now()
+    const space = spaceOf(given)
     const top = options.top ?? 10
     const gpus = gpusOf(input)
     if (!(Number.isSafeInteger(gpus) && gpus >= 1 && gpus <= worldSize(input.cluster))) {

@@ -341,6 +341,33 @@ describe('planTraining: bad input', () => {
   }
 })
 
+describe('planTraining: uneven pipelines', () => {
+  // a Llama-2-7B of 30 layers: pp 4 and pp 8 cannot hold equal shares, (30 + 2) / 4 = 8 and (30 + 2) / 8 = 4 can with the embedding and the loss counted
+  const model = { ...llama7b, name: 'llama-2-7b-30-layers', layers: 30 }
+  const input = inputOf(model, h100x8, 16)
+  const space: TrainingSpace = { recompute: ['none'], zeroStages: [1], microBatches: [1] }
+
+  it('tries the pipeline degrees that need a split, with it, priced as estimateTraining prices them; unevenPipelines: false keeps the even ones', async () => {
+    const plan = await search(input, space, { workers: 1, top: 1000 })
+    const split = plan.best.filter((c) => c.strategy.pipelineSplit !== undefined)
+    expect([...new Set(split.map((c) => c.strategy.pp))].sort((a, b) => a - b)).toEqual([4, 8])
+    // without interleaving both count the embedding and the loss; pp 8 with 3 virtual stages has 6 + 6 × 3 + 6 (30 + 2 is no multiple of 24)
+    expect(split.filter((c) => c.strategy.virtualStages === 1).every((c) => c.strategy.pipelineSplit?.embeddingInSplit === true && c.strategy.pipelineSplit.lossInSplit === true)).toBe(true)
+    expect(split.find((c) => c.strategy.pp === 8 && c.strategy.virtualStages === 3)?.strategy.pipelineSplit).toEqual({ firstStageLayers: 6, lastStageLayers: 6 })
+    for (const c of split) {
+      const e = rightOf(estimateTraining(defaultCostModels)({ model, cluster: h100x8, precision: defaultPrecision, strategy: c.strategy, workload: c.workload }))
+      expectClose(c.iterationSeconds, e.iterationSeconds, 1e-12)
+    }
+    const even = await search(input, { ...space, unevenPipelines: false }, { workers: 1, top: 1000 })
+    expect(even.best.some((c) => c.strategy.pipelineSplit !== undefined)).toBe(false)
+    // 30 = 2 · 3 · 5: of pp 1, 2, 4, 8 on 8 GPUs only 1 and 2 divide; the others come in with their split
+    expect(plan.strategies).toBe(countStrategies({ model, cluster: h100x8, sequenceLength: 2048 })({ unevenPipelines: true }))
+    expect(even.strategies).toBe(countStrategies({ model, cluster: h100x8, sequenceLength: 2048 })())
+    expect(plan.strategies).toBeGreaterThan(even.strategies)
+    expect(plannedCandidates(input, space).candidates).toBe(plan.candidates)
+  })
+})
+
 describe('planTraining: the work is counted before it starts', () => {
   it('counts exactly the candidates the search evaluates', async () => {
     const input: TrainingSearchInput = { model: models['llama-2-7b'], cluster: unsafeClusterOf('dgx-h100', 1), precision: defaultPrecision, globalBatch: 16, sequenceLength: 2048 }
