@@ -48,6 +48,30 @@ describe('suggest', () => {
       expect(closestName(names)('tpu-v5e')).toEqual(O.none)
       expect(closestName(names)('  ')).toEqual(O.none)
       expect(closestName([])('h100')).toEqual(O.none)
+      // a 200,000-character name (the fuzz campaign's) is no typo of any: the length difference alone rules each out
+      expect(closestName(names)('9'.repeat(200_000))).toEqual(O.none)
+    })
+
+    it('offers what it would offer measuring every name: skipping those whose length differs by more than allowed changes nothing', () => {
+      const measured = (known: ReadonlyArray<string>, input: string): O.Option<string> => {
+        const needle = input.trim().toLowerCase()
+        if (needle === '') return O.none
+        const containing = known.filter((n) => n.toLowerCase().includes(needle)).sort((x, y) => x.length - y.length)
+        if (containing[0] !== undefined) return O.some(containing[0])
+        let best: string | undefined
+        let bestDistance = Infinity
+        for (const n of known) {
+          const d = editDistance(needle, n.toLowerCase())
+          if (d < bestDistance) [best, bestDistance] = [n, d]
+        }
+        return best !== undefined && bestDistance <= Math.max(2, Math.floor(needle.length / 3)) ? O.some(best) : O.none
+      }
+      fc.assert(
+        fc.property(fc.array(fc.stringMatching(/^[a-z0-9-]{1,12}$/), { maxLength: 8 }), fc.stringMatching(/^[a-z0-9-]{0,20}$/), (known, input) => {
+          expect(closestName(known)(input)).toEqual(measured(known, input))
+        }),
+        { numRuns: 500 },
+      )
     })
   })
 })
