@@ -26,14 +26,14 @@ import {
 } from '@meshplan/planner'
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
 import { formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
-import { deploymentFlags, deploymentOf, inferenceFlags, notApplicable, readPlan, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
+import { deploymentFlags, deploymentOf, goodputFlags, inferenceFlags, notApplicable, readPlan, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
 import type { FlagName, ParsedFlags } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
 import { auditJson, estimateJson, planJson, renderAudit, renderCases, renderEstimate, renderPlan, validateJson } from './reports'
 import { table } from './table'
-import { caseInput, estimateTrainingOutput, planTrainingOutput, trainingInputOf } from './training'
+import { caseInput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -114,7 +114,9 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     if (extra.length > 0) return fail('estimate', `unexpected argument "${extra[0]}"`)
     const input = caseInput(file, flags.case)
     if (E.isLeft(input)) return fail('estimate', input.left)
-    return estimateTrainingOutput(input.right.input, input.right.input.model.name, flags.json === true, input.right.models)
+    const asked = goodputOptionsOf(flags)
+    if (E.isLeft(asked)) return fail('estimate', asked.left)
+    return estimateTrainingOutput(input.right.input, input.right.input.model.name, flags.json === true, input.right.models, asked.right)
   }
   if (flags.train === true) {
     const errors = notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero')
@@ -124,9 +126,11 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     const { deployment, note } = withDefaultSplit(d0.right, given)
     const input = trainingInputOf(deployment, flags)
     if (E.isLeft(input)) return fail('estimate', input.left)
-    return withNote(estimateTrainingOutput(input.right, deployment.model.name, flags.json === true), flags.json === true ? undefined : note)
+    const asked = goodputOptionsOf(flags)
+    if (E.isLeft(asked)) return fail('estimate', asked.left)
+    return withNote(estimateTrainingOutput(input.right, deployment.model.name, flags.json === true, defaultCostModels, asked.right), flags.json === true ? undefined : note)
   }
-  const training = notApplicable(given, trainingFlags, 'applies to training; add --train')
+  const training = notApplicable(given, [...trainingFlags, ...goodputFlags], 'applies to training; add --train')
   if (training.length > 0) return fail('estimate', training)
   const d0 = deploymentFrom('estimate', positionals, parsed, false)
   if (E.isLeft(d0)) return d0.left
@@ -148,13 +152,15 @@ const estimateSpec: CommandSpec = {
   name: 'estimate',
   summary: 'TTFT, TPOT, tokens/s, memory and the time breakdown of one deployment (--train: one training step)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1); with --case, a case file (meshplan-cases/1)', required: false }],
-  flags: [...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags, 'case', 'json'],
+  flags: [...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags, ...goodputFlags, 'case', 'json'],
   description: `Serving: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user), memory
 per GPU with the largest batch that fits, and where a step's time goes (per operator
 group, compute- or memory-bound, and exposed communication per kind).
 Training (--train, or a training case with --case): iteration time, tokens/s and model
 FLOP/s per GPU, MFU, the step's breakdown (compute, bubble, exposed communication per
 kind, optimizer), and per pipeline stage one micro-batch's times and a GPU's memory.
+With --checkpoint-bandwidth and --restart, also the goodput of a long run: the share of
+wall time that trains between failures and checkpoints, at the best checkpoint interval.
 Flags override a plan file's fields. An MoE model without expert parallelism shards
 its experts over the tensor-parallel GPUs (etp = tp) unless --etp says otherwise.`,
   examples: [
@@ -164,6 +170,7 @@ its experts over the tensor-parallel GPUs (etp = tp) unless --etp says otherwise
     'meshplan estimate examples/reference-plan.yaml --batch 8',
     'meshplan estimate --train --model gpt3-175b --cluster dgx-a100-80gb --nodes 8 --tp 8 --pp 8 --vp 3 --sp --global-batch 64 --seq-len 2048 --recompute selective',
     'meshplan estimate validation/calibration.json --case llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac',
+    'meshplan estimate --train --model llama-3.1-405b --cluster dgx-h100 --nodes 128 --tp 8 --pp 16 --dp 8 --global-batch 2048 --seq-len 8192 --zero 1 --recompute full --checkpoint-bandwidth 100GB/s --restart 10min',
   ],
   exitCodes: '0 estimated, 1 the strategy breaks a law, 2 invalid input or it does not fit in memory',
   run: estimateRun,

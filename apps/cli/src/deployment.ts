@@ -39,6 +39,8 @@ export const deploymentFlags: ReadonlyArray<FlagName> = [...strategyFlags, 'prec
 export const inferenceFlags: ReadonlyArray<FlagName> = ['mode', 'inputTokens', 'outputTokens', 'batch', 'maxBatch']
 /** The flags of a training step. */
 export const trainingFlags: ReadonlyArray<FlagName> = ['globalBatch', 'microBatch', 'seqLen', 'recompute', 'zero']
+/** The flags of a training run's goodput (estimate --train). */
+export const goodputFlags: ReadonlyArray<FlagName> = ['checkpointBandwidth', 'restart', 'failureRate', 'checkpointInterval']
 
 // -------------------------------------------------------------------------------------
 // operations

@@ -61,6 +61,10 @@ export interface Flags {
   readonly recompute?: RecomputeMode
   readonly zero?: ZeroStage
   readonly workers?: number
+  readonly checkpointBandwidth?: number
+  readonly restart?: number
+  readonly failureRate?: number
+  readonly checkpointInterval?: number
   readonly case?: string
   readonly format?: DagFormat
   readonly phase?: DagPhase
@@ -126,6 +130,13 @@ const duration = (text: string): E.Either<string, number> => {
   return parsed.right > 0 && Number.isFinite(parsed.right) ? E.right(parsed.right) : E.left(`expected a duration above zero, got ${shown(text)}`)
 }
 
+/** A rate in bytes per second with its unit (`100GB/s`). */
+const byteRate = (text: string): E.Either<string, number> => {
+  const parsed = parseQuantity('byteRate')(text)
+  if (E.isLeft(parsed)) return E.left(`${parsed.left.reason}, got ${shown(text)}`)
+  return parsed.right > 0 && Number.isFinite(parsed.right) ? E.right(parsed.right) : E.left(`expected a rate above zero, got ${shown(text)}`)
+}
+
 const text = (what: string) => (value: string): E.Either<string, string> => (value.trim() === '' ? E.left(`expected ${what}, got ""`) : E.right(value))
 
 const zero = (value: string): E.Either<string, ZeroStage> => {
@@ -180,6 +191,10 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   recompute: { placeholder: 'R', help: `training: activation recomputation, ${recomputeModes.join(', ')} (default none; plan: all)`, parse: oneOf(recomputeModes) },
   zero: { placeholder: 'N', help: 'training: ZeRO stage 0-3 (default 0; plan: all)', parse: zero },
   workers: { placeholder: 'N', help: 'training search threads (default: the cores, when the space is large)', parse: positiveInteger(1024) },
+  checkpointBandwidth: { placeholder: 'RATE', help: 'training goodput: the rate a checkpoint is written at, all GPUs together (e.g. 100GB/s); with --restart', parse: byteRate },
+  restart: { placeholder: 'TIME', help: 'training goodput: time from a failure to training again: detect, reschedule, load (e.g. 10min); with --checkpoint-bandwidth', parse: duration },
+  failureRate: { placeholder: 'F', help: 'training goodput: failures per GPU-hour (default 1.97e-5, Llama 3 405B\'s pre-training)', parse: numberWhere('failures per GPU-hour above 0 and below 1', (n) => n > 0 && n < 1) },
+  checkpointInterval: { placeholder: 'TIME', help: 'training goodput: time between checkpoints (default: the interval that loses least, Daly 2006)', parse: duration },
   case: { placeholder: 'ID', help: 'with a case file (meshplan-cases/1) as the file: estimate that training case', parse: text('a case id') },
   format: { placeholder: 'F', help: `${dagFormats.join(', ')} (default mermaid)`, parse: oneOf(dagFormats) },
   phase: { placeholder: 'P', help: `${dagPhases.join(' or ')} (default decode)`, parse: oneOf(dagPhases) },

@@ -8,8 +8,12 @@ import { encodeStrategy, type Constraints } from '@meshplan/parallelism'
 import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
 import { trainingCaseOf } from '@meshplan/planner'
 import {
+  checkpointBytes,
   estimateTraining,
+  goodput,
+  LLAMA3_FAILURES_PER_GPU_HOUR,
   planTraining,
+  type Goodput,
   type SearchProgress,
   type TrainingCandidate,
   type TrainingEstimate,
@@ -81,8 +85,81 @@ const count = (n: number): string => Math.round(n).toLocaleString('en-US')
 
 export type Result = { readonly code: number; readonly stdout: string; readonly stderr: string }
 
+/** What the goodput flags ask: the checkpoint's write rate and the restart time (both needed), a failure rate and an interval (optional). */
+export interface GoodputOptions {
+  readonly checkpointBandwidth: number
+  readonly restartSeconds: number
+  readonly failuresPerGpuHour?: number
+  readonly intervalSeconds?: number
+}
+
+/** The goodput flags' request, none when none is given, or the one that is missing. */
+export const goodputOptionsOf = (t: Flags): E.Either<InputError, GoodputOptions | undefined> => {
+  const asked = t.checkpointBandwidth !== undefined || t.restart !== undefined || t.failureRate !== undefined || t.checkpointInterval !== undefined
+  if (!asked) return E.right(undefined)
+  if (t.checkpointBandwidth === undefined) return E.left('--checkpoint-bandwidth: the goodput needs the rate a checkpoint is written at, all GPUs together (e.g. 100GB/s)')
+  if (t.restart === undefined) return E.left('--restart: the goodput needs the time from a failure to training again (e.g. 10min)')
+  return E.right({
+    checkpointBandwidth: t.checkpointBandwidth,
+    restartSeconds: t.restart,
+    ...(t.failureRate === undefined ? {} : { failuresPerGpuHour: t.failureRate }),
+    ...(t.checkpointInterval === undefined ? {} : { intervalSeconds: t.checkpointInterval }),
+  })
+}
+
+/** The goodput of a run of estimate `e`: checkpoints of its model's state written at the options' rate. */
+export interface RunGoodput extends Goodput {
+  readonly failuresPerGpuHour: number
+  readonly checkpointBytes: number
+  readonly intervalSteps: number
+}
+
+const goodputField: Record<string, string> = {
+  failuresPerGpuHour: '--failure-rate',
+  checkpointSeconds: '--checkpoint-bandwidth',
+  restartSeconds: '--restart',
+  intervalSeconds: '--checkpoint-interval',
+  gpus: '--gpus',
+}
+
+const runGoodput = (models: CostModels, input: TrainingInput, e: TrainingEstimate, o: GoodputOptions): E.Either<InputError, RunGoodput> => {
+  const size = checkpointBytes(models, input.model, input.precision)
+  const rate = o.failuresPerGpuHour ?? LLAMA3_FAILURES_PER_GPU_HOUR
+  const g = goodput({
+    gpus: e.gpus,
+    failuresPerGpuHour: rate,
+    checkpointSeconds: size / o.checkpointBandwidth,
+    restartSeconds: o.restartSeconds,
+    ...(o.intervalSeconds === undefined ? {} : { intervalSeconds: o.intervalSeconds }),
+  })
+  if (E.isLeft(g)) return E.left(`${goodputField[g.left.field] ?? g.left.field}: ${g.left.message}`)
+  return E.right({ ...g.right, failuresPerGpuHour: rate, checkpointBytes: size, intervalSteps: Math.max(1, Math.round(g.right.intervalSeconds / e.iterationSeconds)) })
+}
+
+/** A long duration in the unit a person reads it in: hours from 2 h, minutes from 2 min, else seconds. */
+const durationText = (t: number): string =>
+  t >= 7200 ? `${(t / 3600).toPrecision(3)} h` : t >= 120 ? `${(t / 60).toPrecision(3)} min` : formatSeconds({ digits: 3 })(t)
+
+const renderGoodput = (g: RunGoodput, gpus: number, given: GoodputOptions): string => {
+  const rate = given.failuresPerGpuHour === undefined ? `${g.failuresPerGpuHour.toExponential(2)} per GPU-hour (Llama 3 405B's pre-training; --failure-rate to give yours)` : `${g.failuresPerGpuHour.toExponential(2)} per GPU-hour`
+  const interval = given.intervalSeconds === undefined ? `${durationText(g.intervalSeconds)}, about ${count(g.intervalSteps)} steps (Daly's optimum; Young's √(2δM): ${durationText(g.youngIntervalSeconds)})` : `${durationText(g.intervalSeconds)}, about ${count(g.intervalSteps)} steps (given; the optimum ${durationText(g.optimalIntervalSeconds)} would train ${pct(g.optimalGoodput)})`
+  return [
+    'time lost to failures and checkpoints (Daly 2006: failures at random, each redoing the work since the last checkpoint)',
+    table(
+      ['figure', 'value'],
+      [
+        ['failures', `${rate}: one every ${durationText(g.mtbfSeconds)} on ${count(gpus)} GPUs`],
+        ['checkpoint', `${bytesText(g.checkpointBytes)} (weights and optimizer state), written in ${durationText(g.checkpointSeconds)}`],
+        ['restart', durationText(g.restartSeconds)],
+        ['checkpoint interval', interval],
+        ['goodput', `${pct(g.goodput)} of the wall time trains`],
+      ],
+    ),
+  ].join('\n')
+}
+
 /** The JSON of a training estimate (schema `meshplan/estimate-training`). */
-export const trainingEstimateJson = (e: TrainingEstimate) => ({
+export const trainingEstimateJson = (e: TrainingEstimate, g: RunGoodput | null = null) => ({
   strategy: encodeStrategy(e.strategy),
   description: e.description,
   gpus: e.gpus,
@@ -98,6 +175,22 @@ export const trainingEstimateJson = (e: TrainingEstimate) => ({
   breakdown: e.breakdown,
   stages: e.stages,
   memory: { peakBytes: e.memory.peak, capacityBytes: e.memory.capacity, fits: e.memory.fits },
+  goodput:
+    g === null
+      ? null
+      : {
+          failuresPerGpuHour: g.failuresPerGpuHour,
+          mtbfSeconds: g.mtbfSeconds,
+          checkpointBytes: g.checkpointBytes,
+          checkpointSeconds: g.checkpointSeconds,
+          restartSeconds: g.restartSeconds,
+          intervalSeconds: g.intervalSeconds,
+          intervalSteps: g.intervalSteps,
+          optimalIntervalSeconds: g.optimalIntervalSeconds,
+          youngIntervalSeconds: g.youngIntervalSeconds,
+          goodput: g.goodput,
+          optimalGoodput: g.optimalGoodput,
+        },
 })
 
 /** A training estimate as text: the figures, where the step goes, and each stage. */
@@ -154,13 +247,17 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
 }
 
 /** `estimate --train`: the estimate of `input`, or the reason there is none (exit 1 for a broken law, 2 for bad input or memory). */
-export const estimateTrainingOutput = (input: TrainingInput, modelName: string, asJson: boolean, models: CostModels = defaultCostModels): Result => {
+export const estimateTrainingOutput = (input: TrainingInput, modelName: string, asJson: boolean, models: CostModels = defaultCostModels, goodputOptions?: GoodputOptions): Result => {
   const e = estimateTraining(models)(input)
   if (E.isLeft(e)) {
     const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [flagNames(e.left.message)]
     return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: lines.map((l) => `meshplan estimate: ${l}`).join('\n') }
   }
-  const stdout = asJson ? jsonText('estimate-training', trainingEstimateJson(e.right)) : renderTrainingEstimate(e.right, modelName)
+  const g = goodputOptions === undefined ? E.right(null) : runGoodput(models, input, e.right, goodputOptions)
+  if (E.isLeft(g)) return { code: 2, stdout: '', stderr: `meshplan estimate: ${g.left}` }
+  const stdout = asJson
+    ? jsonText('estimate-training', trainingEstimateJson(e.right, g.right))
+    : [renderTrainingEstimate(e.right, modelName), ...(g.right === null || goodputOptions === undefined ? [] : ['', renderGoodput(g.right, e.right.gpus, goodputOptions)])].join('\n')
   if (!e.right.memory.fits) {
     return { code: 2, stdout, stderr: `meshplan estimate: does not fit: ${bytesText(e.right.memory.peak)} on the fullest GPU of ${bytesText(e.right.memory.capacity)}` }
   }

@@ -412,6 +412,53 @@ describe('meshplan estimate --train and plan --train', () => {
   })
 })
 
+describe('meshplan estimate --train: goodput', () => {
+  const step = ['estimate', '--train', '--model', 'gpt3-175b', '--cluster', 'dgx-a100-80gb', '--nodes', '8', '--tp', '8', '--pp', '8', '--global-batch', '64', '--seq-len', '2048', '--recompute', 'selective']
+
+  it('says what failures and checkpoints cost at Daly\'s interval: GPT-3\'s 2.45 TB written at 100 GB/s, restarts of 10 min, 1e-3 failures per GPU-hour on 64 GPUs', async () => {
+    const r = await meshplan(...step, '--checkpoint-bandwidth', '100GB/s', '--restart', '10min', '--failure-rate', '1e-3', '--json')
+    expect(r.code).toBe(0)
+    interface GoodputJson {
+      mtbf_seconds: number
+      checkpoint_bytes: number
+      checkpoint_seconds: number
+      young_interval_seconds: number
+      optimal_interval_seconds: number
+      goodput: number
+      optimal_goodput: number
+    }
+    const g = (JSON.parse(r.stdout) as { goodput: GoodputJson }).goodput
+    // M = 3600 / (64 · 1e-3) = 56,250 s; δ = 14 B · Ψ / 1e11 B/s
+    expect(g.mtbf_seconds).toBeCloseTo(56_250, 6)
+    expect(g.checkpoint_seconds).toBeCloseTo(g.checkpoint_bytes / 1e11, 9)
+    expect(Math.abs(g.checkpoint_bytes / 2.45e12 - 1)).toBeLessThan(0.01)
+    // Young's √(2δM) with δ ≈ 24.5 s: √(2 · 24.5 · 56,250) ≈ 1,660 s; Daly's a little below it
+    expect(g.young_interval_seconds).toBeCloseTo(Math.sqrt(2 * g.checkpoint_seconds * 56_250), 6)
+    expect(g.optimal_interval_seconds).toBeLessThan(g.young_interval_seconds)
+    expect(g.goodput).toBe(g.optimal_goodput)
+    expect(g.goodput).toBeGreaterThan(0.9)
+    expect(g.goodput).toBeLessThan(1)
+    const text = await meshplan(...step, '--checkpoint-bandwidth', '100GB/s', '--restart', '10min')
+    expect(text.stdout).toContain('time lost to failures and checkpoints')
+    expect(text.stdout).toMatch(/failures +1\.97e-5 per GPU-hour \(Llama 3 405B's pre-training/)
+    expect(text.stdout).toMatch(/goodput +\d+\.\d% of the wall time trains/)
+  })
+
+  it('is null without the flags; a half-given request, or one on serving, exits 2 naming the flag', async () => {
+    const plain = JSON.parse((await meshplan(...step, '--json')).stdout) as { goodput: unknown }
+    expect(plain.goodput).toBeNull()
+    const half = await meshplan(...step, '--restart', '10min')
+    expectCleanFailure(half)
+    expect(half.stderr).toContain('--checkpoint-bandwidth: the goodput needs the rate a checkpoint is written at')
+    const serving = await meshplan('estimate', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--checkpoint-bandwidth', '1GB/s')
+    expectCleanFailure(serving)
+    expect(serving.stderr).toContain('--checkpoint-bandwidth: applies to training; add --train')
+    const bare = await meshplan(...step, '--checkpoint-bandwidth', '100', '--restart', '10min')
+    expectCleanFailure(bare)
+    expect(bare.stderr).toContain('--checkpoint-bandwidth')
+  })
+})
+
 describe('uneven pipeline stages', () => {
   it('layers that do not divide get the split Megatron-LM users take, said in a note: Llama 3.1 405B (126 layers) over 4 stages, 31 + 2 × 32 + 31', async () => {
     const args = ['estimate', '--model', 'llama-3.1-405b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '4', '--pp', '4']

@@ -115,6 +115,12 @@ const runs: ReadonlyArray<Run> = [
     args: () => ['estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '2', '--dp', '2', '--global-batch', '64', '--seq-len', '2048'],
     code: 0,
   },
+  {
+    name: 'estimate-training',
+    what: 'with its goodput',
+    args: () => ['estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '2', '--dp', '2', '--global-batch', '64', '--seq-len', '2048', '--checkpoint-bandwidth', '10GB/s', '--restart', '5min'],
+    code: 0,
+  },
   { name: 'estimate-training', what: 'a training case', args: () => ['estimate', calibration, '--case', 'llmfoundry-h100-fp8-mpt-3b-fsdp8-seq2048-mb10-noac'], code: 0 },
   {
     name: 'estimate-training',

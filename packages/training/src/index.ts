@@ -18,3 +18,4 @@ export {
   type TrainingSearchOptions,
   type TrainingSpace,
 } from './search'
+export * from './goodput'
