@@ -288,7 +288,11 @@ export const trainingPlanJson = (p: TrainingPlan) => ({
   candidates: p.candidates,
   fit: p.fit,
   rejected: p.rejected,
-  best: p.best.map((c) => ({ ...c, strategy: encodeStrategy(c.strategy) })),
+  best: p.best.map((c) => ({
+    ...c,
+    strategy: encodeStrategy(c.strategy),
+    equivalents: (c.equivalents ?? []).map((q) => ({ ...q, strategy: encodeStrategy(q.strategy) })),
+  })),
 })
 
 const candidateRow = (c: TrainingCandidate, i: number): ReadonlyArray<string> => [
@@ -311,7 +315,16 @@ export const renderTrainingPlan = (p: TrainingPlan, modelName: string): string =
     p.best.length === 0
       ? 'nothing fits: more GPUs, a smaller micro-batch, recomputation or ZeRO may help'
       : table(['#', 'strategy', 'micro', 'recompute', 'zero', 'iteration', 'tok/s/GPU', 'MFU', 'memory'], p.best.map(candidateRow)),
+    ...equivalentLines(p.best),
   ].join('\n')
+
+/** Under the table, each row's equivalent plans (the same step up to a symmetry of the space), when there are any. */
+const equivalentLines = (best: ReadonlyArray<TrainingCandidate>): ReadonlyArray<string> => {
+  const lines = best.flatMap((c, i) =>
+    (c.equivalents ?? []).length === 0 ? [] : [`  ${i + 1}: ${(c.equivalents ?? []).map((q) => `${q.description}, micro-batch ${q.workload.microBatch}`).join('; ')}`],
+  )
+  return lines.length === 0 ? [] : ['', 'the same step, shown once (context and data parallelism traded with the micro-batch, every figure equal):', ...lines]
+}
 
 /** `plan --train`: searches and prints the best candidates; progress on stderr when it is a terminal. */
 export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: Constraints, top: number, asJson: boolean, modelName: string): Promise<Result> => {

@@ -11,6 +11,8 @@ export * from './estimate'
 export {
   planTraining,
   type SearchProgress,
+  foldEquivalents,
+  type EquivalentCandidate,
   type TrainingCandidate,
   type TrainingPlan,
   type TrainingRejections,

@@ -7,7 +7,7 @@ import { unsafeClusterOf, type Cluster } from '@meshplan/topology'
 import type { EstimateError } from '@meshplan/cost-models'
 import { estimateTraining, type TrainingEstimate } from '../src/estimate'
 import { defaultCostModels } from '@meshplan/cost-models'
-import { planTraining, plannedCandidates, searchTrainingSlice, trainingSearchLimits, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/search'
+import { foldEquivalents, planTraining, plannedCandidates, searchTrainingSlice, trainingSearchLimits, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/search'
 import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from '../src/workload'
 import { expectClose, leftOf, rightOf } from '@meshplan/test-utils'
 
@@ -127,14 +127,23 @@ const againstBruteForce = (name: string, input: TrainingSearchInput, recomputes:
       expect(best.workload).toEqual(minimum.estimate.workload)
     })
 
-    it('keeps the ten best of the brute force, in its order (ties in enumeration order)', () => {
-      const expected = brute.ranked.slice(0, top).map((r) => ({
-        description: r.estimate.description,
-        strategy: r.estimate.strategy,
-        workload: r.estimate.workload,
-        iterationSeconds: r.estimate.iterationSeconds,
+    it('keeps the ten best of the brute force, in its order (ties in enumeration order), equivalent ones folded the same way', () => {
+      // the brute force's ranking as candidates, folded by foldEquivalents: the search must give exactly that
+      const asCandidates: ReadonlyArray<TrainingCandidate> = brute.ranked.map(({ estimate: e }) => ({
+        strategy: e.strategy,
+        workload: e.workload,
+        description: e.description,
+        iterationSeconds: e.iterationSeconds,
+        tokensPerSecondPerGpu: e.tokensPerSecondPerGpu,
+        modelFlopsPerGpu: e.modelFlopsPerGpu,
+        mfu: e.mfu,
+        memoryPerGpu: e.memory.peak,
+        microBatches: e.microBatches,
+        breakdown: e.breakdown,
       }))
-      expect(plan.best.map(summary)).toEqual(expected)
+      const expected = foldEquivalents(asCandidates, top)
+      expect(plan.best.map(summary)).toEqual(expected.map(summary))
+      expect(plan.best.map((c) => c.equivalents?.map((q) => q.description))).toEqual(expected.map((c) => c.equivalents?.map((q) => q.description)))
     })
 
     it('counts what it rejects as the estimates do: the same candidates, the same fit, the same memory and interleaving rejections', () => {
@@ -339,6 +348,52 @@ describe('planTraining: bad input', () => {
       expect(e.message).toBe(`gpus: expected 1 to 8 (the cluster's GPUs), got ${gpus}`)
     })
   }
+})
+
+describe('foldEquivalents: the same plan up to a symmetry, shown once', () => {
+  const candidate = (degrees: Partial<Strategy>, microBatch: number, iterationSeconds: number, memoryPerGpu = 60e9): TrainingCandidate => {
+    const s = { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, sequenceParallel: false, virtualStages: 1, ...degrees }
+    return {
+      strategy: s,
+      workload: { globalBatch: 1536, microBatch, sequenceLength: 2048, recompute: 'none', zeroStage: 3 },
+      description: describeStrategy(s),
+      iterationSeconds,
+      tokensPerSecondPerGpu: (1536 * 2048) / iterationSeconds / 1024,
+      modelFlopsPerGpu: 2e14,
+      mfu: 0.6,
+      memoryPerGpu,
+      microBatches: 1,
+      breakdown: { compute: iterationSeconds, bubble: 0, exposed: { tp: 0, cp: 0, ep: 0, pp: 0, dp: 0 }, optimizer: 0 },
+    }
+  }
+
+  it('folds CP8 DP128 with micro-batches of 6 into CP4 DP256 with 3 when every figure agrees, keeps a different step and a different tp apart', () => {
+    const a = candidate({ cp: 4, dp: 256 }, 3, 15.2)
+    const b = candidate({ cp: 8, dp: 128 }, 6, 15.2 * (1 + 1e-12))
+    const slower = candidate({ cp: 16, dp: 64 }, 12, 15.4)
+    const tp2 = candidate({ tp: 2, cp: 2, dp: 256 }, 3, 15.2)
+    const moreMemory = candidate({ cp: 2, dp: 512 }, 1, 15.2, 70e9)
+    const folded = foldEquivalents([a, b, slower, tp2, moreMemory], 10)
+    expect(folded.map((c) => c.description)).toEqual(['CP4 DP256', 'CP16 DP64', 'TP2 CP2 DP256', 'CP2 DP512'])
+    expect(folded[0]?.equivalents?.map((q) => [q.description, q.workload.microBatch])).toEqual([['CP8 DP128', 6]])
+    expect(folded.slice(1).every((c) => c.equivalents?.length === 0)).toBe(true)
+  })
+
+  it('keeps at most top rows, folding later equivalents into them', () => {
+    const rows = [candidate({ cp: 4, dp: 256 }, 3, 15.2), candidate({ cp: 16, dp: 64 }, 12, 15.4), candidate({ cp: 8, dp: 128 }, 6, 15.2)]
+    const folded = foldEquivalents(rows, 1)
+    expect(folded).toHaveLength(1)
+    expect(folded[0]?.equivalents?.map((q) => q.description)).toEqual(['CP8 DP128'])
+  })
+
+  it('leaves no two rows of a search the same step: Llama 2 7B on 16 H100s, 4,096-token sequences', async () => {
+    const plan = await search(inputOf(llama7b, h100x16, 64, 4096), { recompute: ['none'], zeroStages: [1, 3] }, { workers: 1, top: 20 })
+    expect(plan.best.length).toBe(20)
+    // and some were folded: context parallelism traded with the micro-batch
+    expect(plan.best.some((c) => (c.equivalents?.length ?? 0) > 0)).toBe(true)
+    const again = foldEquivalents(plan.best, 20)
+    expect(again.map((c) => c.equivalents?.length)).toEqual(plan.best.map(() => 0))
+  })
 })
 
 describe('planTraining: uneven pipelines', () => {
