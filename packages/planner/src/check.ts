@@ -85,6 +85,17 @@ const holds = (claim: Claim, computed: number): boolean => {
   }
 }
 
+/**
+ * How far the computed value is from the claimed one, relative to the claim; none when
+ * there is no computed value or the ratio is not a finite number (a claim of 0, or of a
+ * value so small, 5e-324 s, that the ratio overflows: the fuzz campaign's).
+ */
+const deviationOf = (computed: number | null, claimed: number): number | null => {
+  if (computed === null || claimed === 0) return null
+  const d = (computed - claimed) / claimed
+  return Number.isFinite(d) ? d : null
+}
+
 /** Audits `plan` (see the module comment). */
 export const checkPlan =
   (models: CostModels) =>
@@ -169,7 +180,7 @@ export const checkPlan =
         claim,
         computed: value,
         holds: value !== null && holds(claim, value),
-        deviation: value === null || claim.value === 0 ? null : (value - claim.value) / claim.value,
+        deviation: deviationOf(value, claim.value),
         detail,
       }
     })

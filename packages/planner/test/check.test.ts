@@ -82,6 +82,15 @@ describe('checkPlan on the reference plan', () => {
     expect(verdict('weight_memory_per_gpu')).toMatchObject({ holds: false, computed: 336_136_192 })
   })
 
+  it('gives no deviation, never Infinity, for a claim so small the ratio overflows (the fuzz campaign\'s TTFT at most 5e-324 s)', () => {
+    const tiny = checkPlan(defaultCostModels)(planOf({ ...reference(), claims: [{ metric: 'ttft', at_most: 5e-324 }, { metric: 'gpus_used', equals: 0 }] }))
+    expect(tiny.claims.map((c) => [c.holds, c.deviation])).toEqual([
+      [false, null],
+      [false, null],
+    ])
+    expect(tiny.claims[0]?.computed).toBeGreaterThan(0)
+  })
+
   it('computes the load imbalance from the estimate: 64 replicas x batch x top-2 assignments over 64 GPUs', () => {
     const batch = audit.estimate?.batch ?? 0
     expect(verdict('load_imbalance')?.computed).toBeCloseTo(loadImbalance(64 * batch * 2, 64), 12)
