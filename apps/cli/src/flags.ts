@@ -152,7 +152,7 @@ const on = (): E.Either<string, boolean> => E.right(true)
 
 /** Every flag of the command. */
 export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags[K]>> } = {
-  model: { placeholder: 'NAME|FILE', help: 'a model preset (meshplan presets models) or a Hugging Face config.json', parse: text('a preset name or a file') },
+  model: { placeholder: 'NAME|FILE|ORG/NAME', help: 'a model preset (meshplan presets models), a Hugging Face config.json, or a Hub id read from the local Hugging Face cache (HF_HOME)', parse: text('a preset name, a file or a Hub id') },
   cluster: { placeholder: 'NAME|FILE', help: 'a system preset with --nodes (meshplan presets systems), or a cluster file (JSON or YAML)', parse: text('a preset name or a file') },
   nodes: { placeholder: 'N', help: 'nodes of the system preset (default 1)', parse: positiveInteger() },
   tp: { placeholder: 'N', help: 'tensor-parallel degree (default 1)', parse: positiveInteger() },

@@ -8,6 +8,7 @@ import { pipe } from 'fp-ts/function'
 import { fromHuggingFace, modelPreset, type Architecture } from '@meshplan/model'
 import { clusterOf, readClusterFile, type Cluster } from '@meshplan/topology'
 import { describeIssue, parseDocument, type DecodeIssue } from '@meshplan/units'
+import { hubConfigPath, isHubId } from './hub'
 
 /** A message for the user; the command exits 2. */
 export type InputError = string
@@ -35,18 +36,32 @@ export const issuesMessage =
       ...(issues.length > issuesShown ? [`${file}: ... and ${issues.length - issuesShown} more problems`] : []),
     ].join('\n')
 
-/** A model preset name, or the path of a Hugging Face config.json. */
-export const resolveModel = (name: string): E.Either<InputError, Architecture> =>
-  looksLikeFile(name)
-    ? pipe(
-        readText(name),
-        E.chain((text) => pipe(parseDocument(text, name), E.mapLeft((e) => e.message))),
-        E.chain((config) => pipe(fromHuggingFace(config, name), E.mapLeft(issuesMessage(name)))),
-      )
+/** The architecture of the Hugging Face config.json at `file`, named `label` in errors and as the model's name. */
+const configAt = (file: string, label: string): E.Either<InputError, Architecture> =>
+  pipe(
+    readText(file),
+    E.chain((text) => pipe(parseDocument(text, file), E.mapLeft((e) => e.message))),
+    E.chain((config) => pipe(fromHuggingFace(config, label), E.mapLeft(issuesMessage(label)))),
+  )
+
+/**
+ * A model preset name, the path of a Hugging Face config.json, or a Hub id (`org/name`)
+ * that is no file here: its config.json from the local Hugging Face cache (`hub.ts`).
+ */
+export const resolveModel = (name: string): E.Either<InputError, Architecture> => {
+  if (isHubId(name) && !fs.existsSync(name)) {
+    return pipe(
+      hubConfigPath(name),
+      E.chain((file) => configAt(file, name)),
+    )
+  }
+  return looksLikeFile(name)
+    ? configAt(name, name)
     : pipe(
         modelPreset(name),
         E.mapLeft((e) => e.message),
       )
+}
 
 /** A system preset name with a node count, or the path of a cluster file (JSON or YAML). */
 export const resolveCluster = (name: string, nodes: number | undefined): E.Either<InputError, Cluster> =>
