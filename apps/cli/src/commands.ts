@@ -94,8 +94,8 @@ const deploymentFrom = (command: string, positionals: ReadonlyArray<string>, par
   return E.isLeft(d) ? E.left(fail(command, d.left)) : E.right(d.right)
 }
 
-/** `out` with `note` as its first line of standard output, when there are both. */
-const withNote = (out: Output, note: string | undefined): Output => (note === undefined || out.stdout === '' ? out : { ...out, stdout: `${note}\n${out.stdout}` })
+/** `out` with `notes` as its first lines of standard output, when there are both. */
+const withNotes = (out: Output, notes: ReadonlyArray<string>): Output => (notes.length === 0 || out.stdout === '' ? out : { ...out, stdout: `${notes.join('\n')}\n${out.stdout}` })
 
 const strategyProblems = (e: { readonly message: string; readonly violations?: ReadonlyArray<{ readonly message: string; readonly suggestion: string }> }): ReadonlyArray<string> =>
   e.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [e.message]
@@ -123,18 +123,18 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     if (errors.length > 0) return fail('estimate', errors)
     const d0 = deploymentFrom('estimate', positionals, parsed, false)
     if (E.isLeft(d0)) return d0.left
-    const { deployment, note } = withDefaultSplit(d0.right, given)
+    const deployment = withDefaultSplit(d0.right, given)
     const input = trainingInputOf(deployment, flags)
     if (E.isLeft(input)) return fail('estimate', input.left)
     const asked = goodputOptionsOf(flags)
     if (E.isLeft(asked)) return fail('estimate', asked.left)
-    return withNote(estimateTrainingOutput(input.right, deployment.model.name, flags.json === true, defaultCostModels, asked.right), flags.json === true ? undefined : note)
+    return withNotes(estimateTrainingOutput(input.right, deployment.model.name, flags.json === true, defaultCostModels, asked.right), flags.json === true ? [] : deployment.notes)
   }
   const training = notApplicable(given, [...trainingFlags, ...goodputFlags], 'applies to training; add --train')
   if (training.length > 0) return fail('estimate', training)
   const d0 = deploymentFrom('estimate', positionals, parsed, false)
   if (E.isLeft(d0)) return d0.left
-  const { deployment, note } = withDefaultSplit(d0.right, given)
+  const deployment = withDefaultSplit(d0.right, given)
   const { model, cluster, strategy, precision, workload } = deployment
   const e = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload })
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
@@ -145,7 +145,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
       `batch ${e.right.batch} does not fit: ${bytes(e.right.memory.perGpu)} per GPU of ${bytes(e.right.memory.capacity)}; at most ${e.right.memory.maxBatch} sequences of ${workload.inputTokens + workload.outputTokens} tokens fit per data-parallel rank`,
     )
   }
-  return ok(flags.json === true ? jsonText('estimate', estimateJson(e.right)) : `${note === undefined ? '' : `${note}\n`}${renderEstimate(e.right, workload)}`)
+  return withNotes(ok(flags.json === true ? jsonText('estimate', estimateJson(e.right)) : renderEstimate(e.right, workload)), flags.json === true ? [] : deployment.notes)
 }
 
 const estimateSpec: CommandSpec = {
@@ -205,7 +205,8 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     const d = deploymentFrom('plan', positionals, parsed, false)
     if (E.isLeft(d)) return d.left
     const constraints: Constraints = { only: degreeConstraints(parsed, true), ...(flags.sp === true ? { sequenceParallel: true } : {}) }
-    return planTrainingOutput(d.right, flags, constraints, flags.top ?? 10, flags.json === true, d.right.model.name)
+    const planned = planTrainingOutput(d.right, flags, constraints, flags.top ?? 10, flags.json === true, d.right.model.name)
+    return flags.json === true ? planned : planned.then((out) => withNotes(out, d.right.notes))
   }
   const errors = [
     ...notApplicable(given, trainingFlags, 'applies to training; add --train'),
@@ -241,7 +242,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const objectives = Object.keys(slo).length > 0
   if (flags.json === true) return ok(jsonText('plan', planJson(r, objectives)), code)
   const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens`
-  return ok([header, renderPlan(r, seconds, objectives)].join('\n'), code)
+  return withNotes(ok([header, renderPlan(r, seconds, objectives)].join('\n'), code), d.right.notes)
 }
 
 const planSpec: CommandSpec = {

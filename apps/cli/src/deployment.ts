@@ -7,7 +7,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { inferenceWorkload, type InferenceWorkload } from '@meshplan/inference'
-import { precision as makePrecision, type Architecture, type Precision } from '@meshplan/model'
+import { checkpointPrecision, precision as makePrecision, type Architecture, type Precision } from '@meshplan/model'
 import { describeSplit, layersOfStage, ppSplitsLayers, splitFor, strategy, withExpertDefault, type Strategy } from '@meshplan/parallelism'
 import { decodePlan, type Plan } from '@meshplan/planner'
 import type { Cluster } from '@meshplan/topology'
@@ -27,6 +27,8 @@ export interface Deployment {
   readonly precision: Precision
   readonly workload: InferenceWorkload
   readonly plan?: Plan
+  /** What was chosen for the user and why (a checkpoint's formats, an uneven split), one line each, printed before a text output. */
+  readonly notes: ReadonlyArray<string>
 }
 
 /** The flags that name a model, a cluster and a strategy. */
@@ -74,20 +76,24 @@ const splitOf = (flags: Flags, given: ReadonlySet<FlagName>, base: Strategy): Pi
 /**
  * `d` with the uneven pipeline split Megatron-LM users take ({@link splitFor}) when it has
  * none, none was asked for, and its layers do not divide into `pp · vp` equal chunks; with
- * a line that says which split and why. Otherwise `d` as it is.
+ * a note that says which split and why. Otherwise `d` as it is.
  */
-export const withDefaultSplit = (d: Deployment, given: ReadonlySet<FlagName>): { readonly deployment: Deployment; readonly note?: string } => {
+export const withDefaultSplit = (d: Deployment, given: ReadonlySet<FlagName>): Deployment => {
   const s = d.strategy
-  if (s.pipelineSplit !== undefined || s.pp < 2 || givenOf(given, splitFlags).length > 0 || ppSplitsLayers(d.model)(s.pp, s.virtualStages)) return { deployment: d }
+  if (s.pipelineSplit !== undefined || s.pp < 2 || givenOf(given, splitFlags).length > 0 || ppSplitsLayers(d.model)(s.pp, s.virtualStages)) return d
   const split = splitFor(d.model.layers, s.pp, s.virtualStages)
-  if (split === undefined) return { deployment: d }
+  if (split === undefined) return d
   const strategy = { ...s, pipelineSplit: split }
   const sizes = Array.from({ length: s.pp }, (_, r) => layersOfStage(d.model, strategy)(r).length)
   const middle = sizes.slice(1, -1)
   const shown = middle.every((n) => n === middle[0]) && middle.length > 1 ? `${sizes[0]} + ${middle.length} × ${middle[0]} + ${sizes[sizes.length - 1]}` : sizes.join(' + ')
   return {
-    deployment: { ...d, strategy },
-    note: `note: ${d.model.layers} layers do not divide into ${s.pp * s.virtualStages} equal chunks; split as Megatron-LM users do: ${describeSplit(split)}, ${shown} layers per stage (choose another with --first-stage-layers / --last-stage-layers or --embedding-in-pipeline-split / --loss-in-pipeline-split)`,
+    ...d,
+    strategy,
+    notes: [
+      ...d.notes,
+      `note: ${d.model.layers} layers do not divide into ${s.pp * s.virtualStages} equal chunks; split as Megatron-LM users do: ${describeSplit(split)}, ${shown} layers per stage (choose another with --first-stage-layers / --last-stage-layers or --embedding-in-pipeline-split / --loss-in-pipeline-split)`,
+    ],
   }
 }
 
@@ -140,7 +146,8 @@ export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Eith
         ? plan.cluster
         : collect(resolveCluster('reference', flags.nodes ?? 16))
       : collect(resolveCluster(flags.cluster, flags.nodes))
-  const p0 = plan?.precision ?? makePrecision({})
+  // without a plan's precision, the checkpoint's formats (its quantization_config), else bf16
+  const p0 = plan?.precision ?? (model === undefined ? makePrecision({}) : checkpointPrecision(model))
   const precision: Precision = {
     weights: flags.weights ?? flags.precision ?? p0.weights,
     activations: flags.activations ?? flags.precision ?? p0.activations,
@@ -167,5 +174,15 @@ export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Eith
   if (E.isLeft(checked)) errors.push(checked.left.message)
   if (errors.length > 0 || model === undefined || cluster === undefined) return E.left([...new Set(errors)])
   const s = strategyOf(flags, given, model, plan?.strategy)
-  return E.right({ model, cluster, strategy: s, precision, workload, ...(plan === undefined ? {} : { plan }) })
+  // which formats came from the checkpoint: those no plan and no flag gave
+  const q = plan === undefined ? model.quantization : undefined
+  const taken = [
+    ...(q !== undefined && flags.weights === undefined && flags.precision === undefined ? [`${q.weights} weights`] : []),
+    ...(q?.activations !== undefined && flags.activations === undefined && flags.precision === undefined ? [`${q.activations} activations`] : []),
+  ]
+  const notes =
+    q !== undefined && taken.length > 0
+      ? [`note: ${taken.join(' and ')} from the checkpoint's quantization_config (quant_method ${q.method}); --weights, --activations or --precision choose others`]
+      : []
+  return E.right({ model, cluster, strategy: s, precision, workload, ...(plan === undefined ? {} : { plan }), notes })
 }

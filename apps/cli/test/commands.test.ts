@@ -459,6 +459,40 @@ describe('meshplan estimate --train: goodput', () => {
   })
 })
 
+describe('a checkpoint\'s formats (quantization_config)', () => {
+  // DeepSeek-R1's config from the calibration file, with DeepSeek-V3's block-wise fp8 quantization_config
+  const deepseek = (quantized: boolean): string => {
+    const file = JSON.parse(fs.readFileSync(calibration, 'utf8')) as { cases: Array<{ id: string; model: Record<string, unknown> }> }
+    const found = file.cases.find((c) => c.id === 'gpustack-vllm0.11-h200-deepseek-r1-0528-fp8-tp8-sharegpt')
+    if (found === undefined) throw new Error('the DeepSeek-R1 case is in the calibration file')
+    const config = quantized ? { ...found.model, quantization_config: { activation_scheme: 'dynamic', fmt: 'e4m3', quant_method: 'fp8', weight_block_size: [128, 128] } } : found.model
+    return tempFile(quantized ? 'deepseek-fp8.json' : 'deepseek-bf16.json', JSON.stringify(config))
+  }
+
+  it('the FP8 DeepSeek config is planned with fp8 weights and activations without a flag, and says so', async () => {
+    const fp8 = deepseek(true)
+    const text = await meshplan('estimate', '--model', fp8, '--cluster', 'hgx-h200', '--tp', '8')
+    expect(text.code).toBe(0)
+    expect(text.stdout.split('\n')[0]).toBe("note: fp8 weights and fp8 activations from the checkpoint's quantization_config (quant_method fp8); --weights, --activations or --precision choose others")
+    // the same bytes of weights as the unquantized config with --weights fp8: one byte per parameter
+    const byConfig = JSON.parse((await meshplan('estimate', '--model', fp8, '--cluster', 'hgx-h200', '--tp', '8', '--json')).stdout) as { memory: { weights_bytes: number } }
+    const byFlag = JSON.parse((await meshplan('estimate', '--model', deepseek(false), '--cluster', 'hgx-h200', '--tp', '8', '--weights', 'fp8', '--activations', 'fp8', '--json')).stdout) as { memory: { weights_bytes: number } }
+    expect(byConfig.memory.weights_bytes).toBe(byFlag.memory.weights_bytes)
+    // in fp8 it fits one HGX H200; in bf16 (1.3 TB of weights) nothing does
+    const planned = await meshplan('plan', '--model', fp8, '--cluster', 'hgx-h200', '--top', '1', '--json')
+    expect((JSON.parse(planned.stdout) as { top: unknown[] }).top).toHaveLength(1)
+    const unquantized = await meshplan('plan', '--model', deepseek(false), '--cluster', 'hgx-h200', '--top', '1', '--json')
+    expect((JSON.parse(unquantized.stdout) as { top: unknown[] }).top).toHaveLength(0)
+  })
+
+  it('a flag wins, and the note names only what still comes from the checkpoint', async () => {
+    const r = await meshplan('estimate', '--model', deepseek(true), '--cluster', 'hgx-h200', '--nodes', '2', '--tp', '16', '--weights', 'bf16')
+    expect(r.stdout.split('\n')[0]).toBe("note: fp8 activations from the checkpoint's quantization_config (quant_method fp8); --weights, --activations or --precision choose others")
+    const none = await meshplan('estimate', '--model', deepseek(true), '--cluster', 'hgx-h200', '--nodes', '2', '--tp', '16', '--precision', 'bf16')
+    expect(none.stdout).not.toContain('note:')
+  })
+})
+
 describe('uneven pipeline stages', () => {
   it('layers that do not divide get the split Megatron-LM users take, said in a note: Llama 3.1 405B (126 layers) over 4 stages, 31 + 2 × 32 + 31', async () => {
     const args = ['estimate', '--model', 'llama-3.1-405b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '4', '--pp', '4']

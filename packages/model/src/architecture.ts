@@ -9,6 +9,7 @@
  * import { models, moeLayerCount } from '@meshplan/model'
  * moeLayerCount(models['deepseek-v3']) // 58: layers 3..60 (the first 3 are dense)
  */
+import type { Quantization } from './quantization'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -100,6 +101,8 @@ export interface Architecture {
   readonly slidingWindow?: number
   /** Where the numbers come from. */
   readonly source?: string
+  /** The formats the checkpoint's `quantization_config` declares (Hugging Face import), when it has one. */
+  readonly quantization?: Quantization
 }
 
 // -------------------------------------------------------------------------------------

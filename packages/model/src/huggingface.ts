@@ -25,6 +25,7 @@ import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
 import { decodeWith, numberWhere, oneOf, type DecodeIssue } from '@meshplan/units'
 import { families, type Architecture, type HeadAttention, type Moe } from './architecture'
+import { quantizationOf } from './quantization'
 
 // -------------------------------------------------------------------------------------
 // codecs
@@ -334,8 +335,9 @@ const consistencyIssues = (family: KnownFamily, c: Common, part: FamilyPart): Is
 
 const validation = E.getApplicativeValidation(RA.getSemigroup<DecodeIssue>())
 
-const build = (family: KnownFamily, c: Common, part: FamilyPart, name: string | undefined): Architecture => {
+const build = (family: KnownFamily, c: Common, part: FamilyPart, name: string | undefined, config: unknown): Architecture => {
   const window = c.sliding_window ?? undefined
+  const quantization = quantizationOf(config)
   const usesWindow =
     family === 'mistral' ||
     family === 'mixtral' ||
@@ -350,6 +352,7 @@ const build = (family: KnownFamily, c: Common, part: FamilyPart, name: string | 
     ...part,
     maxPositions: c.max_position_embeddings,
     ...(usesWindow && window !== undefined ? { slidingWindow: window } : {}),
+    ...(quantization === undefined ? {} : { quantization }),
   }
 }
 
@@ -360,7 +363,8 @@ const build = (family: KnownFamily, c: Common, part: FamilyPart, name: string | 
  * `tie_word_embeddings` = false (the default of every family's Hugging Face config
  * class), biases as the family has them (`attention_bias`, `mlp_bias` override).
  * `sliding_window` is kept only where the family uses it (Mistral, Mixtral; Qwen with
- * `use_sliding_window: true`). All issues are reported together; never throws.
+ * `use_sliding_window: true`). `quantization_config` gives `quantization` where its
+ * method is one `quantizationOf` reads. All issues are reported together; never throws.
  */
 export const fromHuggingFace = (config: unknown, name?: string): E.Either<ReadonlyArray<DecodeIssue>, Architecture> =>
   pipe(
@@ -379,7 +383,7 @@ export const fromHuggingFace = (config: unknown, name?: string): E.Either<Readon
     E.chain(({ family, common }) => {
       const part = family.finish(common)
       const issues = consistencyIssues(family.type, common, part)
-      return issues.length > 0 ? E.left(issues) : E.right(build(family.type, common, part, name))
+      return issues.length > 0 ? E.left(issues) : E.right(build(family.type, common, part, name, config))
     }),
     // a config that is not an object is reported by both codecs: once is enough
     E.mapLeft(RA.uniq({ equals: (x, y) => x.path === y.path && x.expected === y.expected })),

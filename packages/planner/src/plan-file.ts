@@ -25,7 +25,7 @@
  */
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
-import { decodePrecision, defaultPrecision, fromHuggingFace, modelPreset, type Architecture, type Precision } from '@meshplan/model'
+import { checkpointPrecision, decodePrecision, defaultPrecision, fromHuggingFace, modelPreset, type Architecture, type Precision } from '@meshplan/model'
 import { decodeStrategy, withExpertDefault, type Strategy } from '@meshplan/parallelism'
 import { decodeClusterFile, type Cluster } from '@meshplan/topology'
 import { closed, decodeWith, oneOf, quantity, rerootIssues, type DecodeIssue, type QuantityKind } from '@meshplan/units'
@@ -151,7 +151,8 @@ export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<De
   const h = head.right
   const model = decodeModel(h.model, `${root}.model`)
   const cluster = E.mapLeft(rerootIssues('cluster', `${root}.cluster`))(decodeClusterFile(h.cluster))
-  const precision = h.precision === undefined ? E.right(defaultPrecision) : decodePrecision(h.precision, `${root}.precision`)
+  // without a precision, the checkpoint's formats (a config's quantization_config), else bf16
+  const precision = h.precision === undefined ? E.right(E.isRight(model) ? checkpointPrecision(model.right) : defaultPrecision) : decodePrecision(h.precision, `${root}.precision`)
   const strategy = decodeStrategy(h.parallelism, `${root}.parallelism`)
   const workload = decodeInferenceWorkload(h.workload, `${root}.workload`)
   const claims = (h.claims ?? []).map((c, i) => decodeClaim(c, `${root}.claims[${i}]`))

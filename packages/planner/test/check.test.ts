@@ -48,6 +48,16 @@ describe('decodePlan', () => {
     expect(plan.claims.map((c) => c.value)).toEqual([128, 1, 69e6, 9e10, 450_000, 0.002, 1])
   })
 
+  it('takes the formats a config\'s quantization_config declares when the plan gives no precision; a precision given wins', () => {
+    const config = { model_type: 'llama', hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, intermediate_size: 11008, vocab_size: 32000, max_position_embeddings: 4096 }
+    const quantized = { ...config, quantization_config: { quant_method: 'fp8', activation_scheme: 'dynamic', weight_block_size: [128, 128] } }
+    const { precision: _given, ...unstated } = reference()
+    const base = { ...unstated, parallelism: { tp: 8 }, claims: [] }
+    expect(planOf({ ...base, model: quantized }).precision).toEqual({ weights: 'fp8', activations: 'fp8', kvCache: 'bf16' })
+    expect(planOf({ ...base, model: quantized, precision: { weights: 'bf16' } }).precision).toEqual({ weights: 'bf16', activations: 'bf16', kvCache: 'bf16' })
+    expect(planOf({ ...base, model: config }).precision).toEqual({ weights: 'bf16', activations: 'bf16', kvCache: 'bf16' })
+  })
+
   it('reports every bad field with its path', () => {
     const bad = { ...reference(), model: 'lama-2-70b', parallelism: { tp: 'two' }, claims: [{ metric: 'speed', equals: 1 }, { metric: 'tpot', at_most: 'soon' }, { metric: 'tpot' }] }
     const r = decodePlan(bad)
