@@ -176,13 +176,20 @@ export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Eith
   const s = strategyOf(flags, given, model, plan?.strategy)
   // which formats came from the checkpoint: those no plan and no flag gave
   const q = plan === undefined ? model.quantization : undefined
-  const taken = [
-    ...(q !== undefined && flags.weights === undefined && flags.precision === undefined ? [`${q.weights} weights`] : []),
-    ...(q?.activations !== undefined && flags.activations === undefined && flags.precision === undefined ? [`${q.activations} activations`] : []),
+  const weightsTaken = q !== undefined && flags.weights === undefined && flags.precision === undefined
+  const activationsTaken = q?.activations !== undefined && flags.activations === undefined && flags.precision === undefined
+  // a checkpoint computing in a format the device has no peak in (NVFP4 on Hopper) runs with 16-bit activations, its weights
+  // dequantized as W4A16 kernels do, rather than not at all
+  const peak = cluster.device.peak[precision.activations]
+  const computable = peak !== undefined && Number.isFinite(peak) && peak > 0
+  const wide = cluster.device.peak.bf16 !== undefined ? 'bf16' : 'fp16'
+  const deployed: Precision = activationsTaken && !computable ? { ...precision, activations: wide } : precision
+  const taken = [...(weightsTaken && q !== undefined ? [`${q.weights} weights`] : []), ...(activationsTaken && computable && q?.activations !== undefined ? [`${q.activations} activations`] : [])]
+  const notes = [
+    ...(q !== undefined && taken.length > 0 ? [`note: ${taken.join(' and ')} from the checkpoint's quantization_config (quant_method ${q.method}); --weights, --activations or --precision choose others`] : []),
+    ...(activationsTaken && !computable && q?.activations !== undefined
+      ? [`note: the checkpoint computes in ${q.activations}, which ${cluster.device.name} has no peak in: ${wide} activations, the weights widened as they are loaded (as W4A16 / W8A16 kernels run them)`]
+      : []),
   ]
-  const notes =
-    q !== undefined && taken.length > 0
-      ? [`note: ${taken.join(' and ')} from the checkpoint's quantization_config (quant_method ${q.method}); --weights, --activations or --precision choose others`]
-      : []
-  return E.right({ model, cluster, strategy: s, precision, workload, ...(plan === undefined ? {} : { plan }), notes })
+  return E.right({ model, cluster, strategy: s, precision: deployed, workload, ...(plan === undefined ? {} : { plan }), notes })
 }

@@ -485,6 +485,23 @@ describe('a checkpoint\'s formats (quantization_config)', () => {
     expect((JSON.parse(unquantized.stdout) as { top: unknown[] }).top).toHaveLength(0)
   })
 
+  it('an NVFP4 checkpoint on a GPU without an fp4 peak runs with bf16 activations (W4A16), and says so; on B200 in fp4', async () => {
+    const file = JSON.parse(fs.readFileSync(deepseek(false), 'utf8')) as Record<string, unknown>
+    const nvfp4 = tempFile('deepseek-nvfp4.json', JSON.stringify({ ...file, quantization_config: { quant_method: 'modelopt', quant_algo: 'NVFP4' } }))
+    const hopper = await meshplan('estimate', '--model', nvfp4, '--cluster', 'hgx-h200', '--tp', '8')
+    expect(hopper.code).toBe(0)
+    expect(hopper.stdout.split('\n').slice(0, 2)).toEqual([
+      "note: fp4 weights from the checkpoint's quantization_config (quant_method modelopt); --weights, --activations or --precision choose others",
+      'note: the checkpoint computes in fp4, which H200 SXM 141GB has no peak in: bf16 activations, the weights widened as they are loaded (as W4A16 / W8A16 kernels run them)',
+    ])
+    const blackwell = await meshplan('estimate', '--model', nvfp4, '--cluster', 'dgx-b200', '--tp', '8')
+    expect(blackwell.stdout.split('\n')[0]).toBe("note: fp4 weights and fp4 activations from the checkpoint's quantization_config (quant_method modelopt); --weights, --activations or --precision choose others")
+    // asked for explicitly, fp4 activations on Hopper are refused with the reason, not widened
+    const asked = await meshplan('estimate', '--model', nvfp4, '--cluster', 'hgx-h200', '--tp', '8', '--activations', 'fp4')
+    expect(asked.code).toBe(2)
+    expect(asked.stderr).toContain('fp4')
+  })
+
   it('a flag wins, and the note names only what still comes from the checkpoint', async () => {
     const r = await meshplan('estimate', '--model', deepseek(true), '--cluster', 'hgx-h200', '--nodes', '2', '--tp', '16', '--weights', 'bf16')
     expect(r.stdout.split('\n')[0]).toBe("note: fp8 activations from the checkpoint's quantization_config (quant_method fp8); --weights, --activations or --precision choose others")
