@@ -128,6 +128,33 @@ export const workloadApplies = (given: ReadonlySet<FlagName>, mode: InferenceWor
 export const notApplicable = (given: ReadonlySet<FlagName>, names: ReadonlyArray<FlagName>, why: string): ReadonlyArray<InputError> =>
   givenOf(given, names).map((flag) => `${flag}: ${why}`)
 
+/**
+ * The precision a deployment runs in, and the notes that say what came from the model's
+ * checkpoint (its `quantization_config`: the formats no plan and no flag gave). A
+ * checkpoint that computes in a format the device has no peak in (NVFP4 on Hopper) runs
+ * with 16-bit activations, its weights widened as they are loaded (W4A16 kernels), rather
+ * than not at all; a format asked for by a flag is kept (and refused later with the reason).
+ */
+const checkpointFormats = (model: Architecture, cluster: Cluster, precision: Precision, flags: Flags, plan: Plan | undefined): { readonly precision: Precision; readonly notes: ReadonlyArray<string> } => {
+  const q = plan === undefined ? model.quantization : undefined
+  if (q === undefined) return { precision, notes: [] }
+  const weightsTaken = flags.weights === undefined && flags.precision === undefined
+  const activationsTaken = q.activations !== undefined && flags.activations === undefined && flags.precision === undefined
+  const peak = cluster.device.peak[precision.activations]
+  const computable = peak !== undefined && Number.isFinite(peak) && peak > 0
+  const wide = cluster.device.peak.bf16 !== undefined ? 'bf16' : 'fp16'
+  const taken = [...(weightsTaken ? [`${q.weights} weights`] : []), ...(activationsTaken && computable ? [`${q.activations} activations`] : [])]
+  return {
+    precision: activationsTaken && !computable ? { ...precision, activations: wide } : precision,
+    notes: [
+      ...(taken.length > 0 ? [`note: ${taken.join(' and ')} from the checkpoint's quantization_config (quant_method ${q.method}); --weights, --activations or --precision choose others`] : []),
+      ...(activationsTaken && !computable
+        ? [`note: the checkpoint computes in ${q.activations}, which ${cluster.device.name} has no peak in: ${wide} activations, the weights widened as they are loaded (as W4A16 / W8A16 kernels run them)`]
+        : []),
+    ],
+  }
+}
+
 /** The deployment given by the flags over `plan` (when given); every problem at once. */
 export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Either<ReadonlyArray<InputError>, Deployment> => {
   const errors: InputError[] = []
@@ -174,22 +201,6 @@ export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Eith
   if (E.isLeft(checked)) errors.push(checked.left.message)
   if (errors.length > 0 || model === undefined || cluster === undefined) return E.left([...new Set(errors)])
   const s = strategyOf(flags, given, model, plan?.strategy)
-  // which formats came from the checkpoint: those no plan and no flag gave
-  const q = plan === undefined ? model.quantization : undefined
-  const weightsTaken = q !== undefined && flags.weights === undefined && flags.precision === undefined
-  const activationsTaken = q?.activations !== undefined && flags.activations === undefined && flags.precision === undefined
-  // a checkpoint computing in a format the device has no peak in (NVFP4 on Hopper) runs with 16-bit activations, its weights
-  // dequantized as W4A16 kernels do, rather than not at all
-  const peak = cluster.device.peak[precision.activations]
-  const computable = peak !== undefined && Number.isFinite(peak) && peak > 0
-  const wide = cluster.device.peak.bf16 !== undefined ? 'bf16' : 'fp16'
-  const deployed: Precision = activationsTaken && !computable ? { ...precision, activations: wide } : precision
-  const taken = [...(weightsTaken && q !== undefined ? [`${q.weights} weights`] : []), ...(activationsTaken && computable && q?.activations !== undefined ? [`${q.activations} activations`] : [])]
-  const notes = [
-    ...(q !== undefined && taken.length > 0 ? [`note: ${taken.join(' and ')} from the checkpoint's quantization_config (quant_method ${q.method}); --weights, --activations or --precision choose others`] : []),
-    ...(activationsTaken && !computable && q?.activations !== undefined
-      ? [`note: the checkpoint computes in ${q.activations}, which ${cluster.device.name} has no peak in: ${wide} activations, the weights widened as they are loaded (as W4A16 / W8A16 kernels run them)`]
-      : []),
-  ]
+  const { precision: deployed, notes } = checkpointFormats(model, cluster, precision, flags, plan)
   return E.right({ model, cluster, strategy: s, precision: deployed, workload, ...(plan === undefined ? {} : { plan }), notes })
 }
