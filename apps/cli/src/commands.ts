@@ -415,7 +415,7 @@ const presetsSpec: CommandSpec = {
   summary: 'the built-in models, devices and systems, with their sources',
   arguments: [{ name: 'KIND', help: presetKinds.join(', '), required: false }],
   flags: ['json'],
-  description: 'The built-in presets and their sources: models (meshplan ... --model NAME), devices, and systems (--cluster NAME --nodes N).',
+  description: 'The built-in presets and their sources: models (meshplan ... --model NAME), devices, and systems (--cluster NAME --nodes N). One kind (presets devices) lists each preset\'s source under its table; --json always has them.',
   examples: ['meshplan presets', 'meshplan presets models --json'],
   exitCodes: '0 printed, 2 invalid input',
   run: (positionals, parsed) => {
@@ -434,7 +434,7 @@ const presetsSpec: CommandSpec = {
     })
     const systemRows = systemNames.map((name) => {
       const s = systems[name]
-      return { name, system: s.name, device: s.device.name, devicesPerNode: s.devicesPerNode, scaleUpBandwidth: s.scaleUp.bandwidth, scaleOutBandwidth: s.scaleOut.bandwidth }
+      return { name, system: s.name, device: s.device.name, devicesPerNode: s.devicesPerNode, scaleUpBandwidth: s.scaleUp.bandwidth, scaleOutBandwidth: s.scaleOut.bandwidth, source: s.source }
     })
     if (parsed.flags.json === true) {
       return ok(jsonText('presets', { ...(show('models') ? { models: modelRows } : {}), ...(show('devices') ? { devices: deviceRows } : {}), ...(show('systems') ? { systems: systemRows } : {}) }))
@@ -450,6 +450,7 @@ const presetsSpec: CommandSpec = {
           ['  name', 'device', 'memory', 'HBM', 'bf16 dense', 'fp8 dense'],
           deviceRows.map((d) => [`  ${d.name}`, d.device, b(d.memoryBytes), `${(d.memoryBandwidth / 1e12).toFixed(2)} TB/s`, d.bf16 === null ? '-' : `${(d.bf16 / 1e12).toFixed(0)} TFLOP/s`, d.fp8 === null ? '-' : `${(d.fp8 / 1e12).toFixed(0)} TFLOP/s`]),
         ),
+        ...(which === 'devices' ? ['', 'sources:', ...deviceRows.map((d) => `  ${d.name}: ${d.source}`)] : []),
         '',
       )
     if (show('systems'))
@@ -459,6 +460,7 @@ const presetsSpec: CommandSpec = {
           ['  name', 'system', 'device', 'per node', 'scale-up / GPU', 'scale-out / GPU'],
           systemRows.map((s) => [`  ${s.name}`, s.system, s.device, String(s.devicesPerNode), `${(s.scaleUpBandwidth / 1e9).toFixed(0)} GB/s`, `${(s.scaleOutBandwidth / 1e9).toFixed(1)} GB/s`]),
         ),
+        ...(which === 'systems' ? ['', 'sources:', ...systemRows.map((s) => `  ${s.name}: ${s.source}`)] : []),
         '',
       )
     return ok(out.join('\n').trimEnd())

@@ -564,6 +564,16 @@ describe('meshplan presets', () => {
     const json = JSON.parse((await meshplan('presets', 'models', '--json')).stdout) as { models: Array<{ name: string }> }
     expect(json.models.map((m) => m.name)).toContain('reference-moe')
   })
+
+  it('lists each device and system with its source under the table when one kind is asked for: Blackwell Ultra and MI325X / MI355X included', async () => {
+    const devicesText = (await meshplan('presets', 'devices')).stdout
+    for (const name of ['b300', 'gb300', 'mi325x', 'mi355x']) expect(devicesText).toMatch(new RegExp(`^  ${name}: \\S.{20,}`, 'm'))
+    expect(devicesText).toContain('  mi355x: AMD Instinct MI355X data sheet')
+    const systemsText = (await meshplan('presets', 'systems')).stdout
+    for (const name of ['hgx-b300', 'gb300-nvl72', 'mi325x-8', 'mi355x-8']) expect(systemsText).toMatch(new RegExp(`^  ${name}: \\S.{20,}`, 'm'))
+    const json = JSON.parse((await meshplan('presets', 'systems', '--json')).stdout) as { systems: Array<{ name: string; source: string }> }
+    expect(json.systems.every((s) => s.source.length > 20)).toBe(true)
+  })
 })
 
 describe('plan files: bad input exits 2 with the JSON path', () => {

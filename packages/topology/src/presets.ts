@@ -58,9 +58,13 @@ export const deviceNames = [
   'h20',
   'b200',
   'gb200',
+  'b300',
+  'gb300',
   'a100-40gb',
   'a100-80gb',
   'mi300x',
+  'mi325x',
+  'mi355x',
   'l40s',
   'reference',
 ] as const
@@ -74,9 +78,13 @@ export const systemNames = [
   'hgx-h20',
   'dgx-b200',
   'gb200-nvl72',
+  'hgx-b300',
+  'gb300-nvl72',
   'dgx-a100-40gb',
   'dgx-a100-80gb',
   'mi300x-8',
+  'mi325x-8',
+  'mi355x-8',
   'l40s-8',
   'reference',
 ] as const
@@ -241,6 +249,36 @@ export const devices: { readonly [K in DeviceName]: Device } = {
     source:
       'NVIDIA GB200 NVL72 datasheet, rack totals divided by 72 (13.4 TB HBM3e, 576 TB/s; sparse FP4 1440 / FP8 720 / BF16 360 PFLOPS halved for dense); fp32/tf32 omitted',
   },
+  b300: {
+    name: 'B300 (HGX) 288GB',
+    memory: gigabytes(288),
+    memoryBandwidth: terabytesPerSecond(8),
+    peak: {
+      bf16: teraFlops(2250),
+      fp16: teraFlops(2250),
+      fp8: teraFlops(4500),
+      int8: teraFlops(125),
+      fp4: teraFlops(13500),
+    },
+    source:
+      'NVIDIA HGX B300 specifications, 8-GPU totals divided by 8 (up to 2.3 TB HBM3e; FP4 144 sparse / 108 dense PFLOPS; FP8 72, BF16 36, INT8 2 PFLOPS or POPS sparse, halved for dense: Blackwell Ultra cut INT8); 8 TB/s per GPU as NVIDIA gives it for Blackwell Ultra; fp32/tf32 omitted',
+    generation: 'blackwell',
+  },
+  gb300: {
+    name: 'B300 in GB300 NVL72 288GB',
+    memory: gigabytes(288),
+    memoryBandwidth: terabytesPerSecond(8),
+    peak: {
+      bf16: teraFlops(2500),
+      fp16: teraFlops(2500),
+      fp8: teraFlops(5000),
+      int8: teraFlops(166.7),
+      fp4: teraFlops(15000),
+    },
+    source:
+      'NVIDIA GB300 NVL72 datasheet, rack totals divided by 72 (up to 21 TB HBM3e, 576 TB/s; FP4 1440 sparse / 1080 dense PFLOPS; FP8 720, BF16 360, INT8 24 PFLOPS or POPS sparse, halved for dense); 288 GB per GPU as NVIDIA gives it for Blackwell Ultra; fp32/tf32 omitted',
+    generation: 'blackwell',
+  },
   'a100-40gb': {
     name: 'A100 SXM4 40GB',
     memory: gigabytes(40),
@@ -268,6 +306,36 @@ export const devices: { readonly [K in DeviceName]: Device } = {
       int8: teraFlops(2614.9),
     },
     source: 'AMD Instinct MI300X data sheet (peak theoretical, dense; fp32 is the matrix figure)',
+    generation: 'cdna3',
+  },
+  mi325x: {
+    name: 'Instinct MI325X 256GB',
+    memory: gigabytes(256),
+    memoryBandwidth: terabytesPerSecond(6),
+    peak: {
+      fp32: teraFlops(163.4),
+      tf32: teraFlops(653.7),
+      bf16: teraFlops(1307.4),
+      fp16: teraFlops(1307.4),
+      fp8: teraFlops(2614.9),
+      int8: teraFlops(2614.9),
+    },
+    source: 'AMD Instinct MI325X data sheet (256 GB HBM3E, 6 TB/s; the MI300X\'s compute: peak theoretical, dense; fp32 is the matrix figure)',
+    generation: 'cdna3',
+  },
+  mi355x: {
+    name: 'Instinct MI355X 288GB',
+    memory: gigabytes(288),
+    memoryBandwidth: terabytesPerSecond(8),
+    peak: {
+      bf16: teraFlops(2500),
+      fp16: teraFlops(2500),
+      fp8: teraFlops(5000),
+      int8: teraFlops(5000),
+      fp4: teraFlops(10000),
+    },
+    source:
+      'AMD Instinct MI355X data sheet (288 GB HBM3E, 8 TB/s; dense FP16/BF16 2.5, FP8 5, MXFP4 10 PFLOPS, as AMD rounds them). ASSUMPTION: its GEMM ceiling taken from CDNA3\'s (generation cdna3), no achievable-matmul measurement of CDNA4 being published',
     generation: 'cdna3',
   },
   l40s: {
@@ -307,6 +375,9 @@ const nvlink5: Link = { bandwidth: gigabytesPerSecond(900), latency: latencies.n
 
 /** One 400 Gb/s NIC (ConnectX-7 NDR or 400GbE) per GPU: 50 GB/s per direction. */
 const nic400PerGpu: Link = { bandwidth: gigabitsPerSecond(400), latency: latencies.network, inNetworkReduction: false }
+
+/** One 800 Gb/s NIC (ConnectX-8) per GPU: 100 GB/s per direction. */
+const nic800PerGpu: Link = { bandwidth: gigabitsPerSecond(800), latency: latencies.network, inNetworkReduction: false }
 
 /** One 200 Gb/s NIC (ConnectX-6 HDR) per GPU: 25 GB/s per direction. */
 const nic200PerGpu: Link = { bandwidth: gigabitsPerSecond(200), latency: latencies.network, inNetworkReduction: false }
@@ -369,6 +440,24 @@ export const systems: { readonly [K in SystemName]: System } = {
     source:
       'NVIDIA GB200 NVL72 datasheet: 18 compute trays of 2 GB200 superchips (4 GPUs) on one NVLink 5 domain of 72 GPUs (1.8 TB/s bidirectional per GPU, NVLink SHARP); 400 Gb/s per GPU to the network',
   },
+  'hgx-b300': {
+    name: 'HGX B300',
+    device: devices.b300,
+    devicesPerNode: 8,
+    scaleUp: nvlink5,
+    scaleOut: nic800PerGpu,
+    source: 'NVIDIA HGX B300 specifications: 8 Blackwell Ultra GPUs on NVLink 5 (1.8 TB/s bidirectional per GPU, NVLink SHARP), 8x ConnectX-8 SuperNIC 800 Gb/s for compute',
+  },
+  'gb300-nvl72': {
+    name: 'GB300 NVL72',
+    device: devices.gb300,
+    devicesPerNode: 4,
+    scaleUp: nvlink5,
+    domain: { nodes: 18, link: nvlink5 },
+    scaleOut: nic800PerGpu,
+    source:
+      'NVIDIA GB300 NVL72 datasheet: 18 compute trays of 4 Blackwell Ultra GPUs on one NVLink 5 domain of 72 GPUs (1.8 TB/s bidirectional per GPU, 130 TB/s in all, NVLink SHARP); 72 ConnectX-8 SuperNICs, 800 Gb/s per GPU',
+  },
   'dgx-a100-40gb': {
     name: 'DGX A100 (40GB)',
     device: devices['a100-40gb'],
@@ -393,6 +482,24 @@ export const systems: { readonly [K in SystemName]: System } = {
     scaleOut: nic400PerGpu,
     source:
       'AMD Instinct MI300X platform data sheet: full mesh of Infinity Fabric, 7 links per GPU x 128 GB/s bidirectional = 448 GB/s per direction in aggregate (only 64 GB/s to any one peer), no switch. ASSUMPTION: one 400 Gb/s NIC per GPU',
+  },
+  'mi325x-8': {
+    name: 'MI325X platform (8x OAM)',
+    device: devices.mi325x,
+    devicesPerNode: 8,
+    scaleUp: { bandwidth: gigabytesPerSecond(7 * 64), latency: latencies.infinityFabric, inNetworkReduction: false },
+    scaleOut: nic400PerGpu,
+    source:
+      'AMD Instinct MI325X platform data sheet: the MI300X platform\'s full mesh of Infinity Fabric, 7 links per GPU x 128 GB/s bidirectional = 448 GB/s per direction in aggregate, no switch. ASSUMPTION: one 400 Gb/s NIC per GPU',
+  },
+  'mi355x-8': {
+    name: 'MI355X platform (8x OAM)',
+    device: devices.mi355x,
+    devicesPerNode: 8,
+    scaleUp: { bandwidth: gigabytesPerSecond(7 * 76.8), latency: latencies.infinityFabric, inNetworkReduction: false },
+    scaleOut: nic400PerGpu,
+    source:
+      'AMD Instinct MI355X data sheet: full mesh of Infinity Fabric, 7 links per GPU x 153.6 GB/s bidirectional (1075 GB/s in aggregate) = 537.6 GB/s per direction, no switch. ASSUMPTION: one 400 Gb/s NIC per GPU (AMD Pollara 400 class)',
   },
   'l40s-8': {
     name: 'L40S server (8x PCIe)',

@@ -65,6 +65,30 @@ describe('presets', () => {
       near(devices.gb200.peak.bf16, 360e15 / 72 / 2)
     })
 
+    it('derives per-GPU Blackwell Ultra figures the same way: HGX B300 over 8, GB300 NVL72 over 72', () => {
+      // HGX B300: up to 2.3 TB (288 GB each), dense FP4 108 PFLOPS, sparse FP8 72, sparse INT8 2 POPS over 8 GPUs
+      near(devices.b300.memory, 288e9)
+      near(devices.b300.peak.fp4, 108e15 / 8)
+      near(devices.b300.peak.fp8, 72e15 / 8 / 2)
+      near(devices.b300.peak.int8, 2e15 / 8 / 2)
+      // GB300 NVL72: 576 TB/s, dense FP4 1080 PFLOPS, sparse FP8 720 and BF16 360, sparse INT8 24 POPS over 72 GPUs
+      near(devices.gb300.memoryBandwidth, 576e12 / 72)
+      near(devices.gb300.peak.fp4, 1080e15 / 72)
+      near(devices.gb300.peak.fp8, 720e15 / 72 / 2)
+      near(devices.gb300.peak.bf16, 360e15 / 72 / 2)
+      near(devices.gb300.peak.int8, 24e15 / 72 / 2, 1e-3)
+      expect([devices.b300.generation, devices.gb300.generation]).toEqual(['blackwell', 'blackwell'])
+    })
+
+    it('gives the MI325X the MI300X\'s compute with 256 GB at 6 TB/s, and the MI355X twice the MI300X\'s 16-bit rate, fp8 5 and fp4 10 PFLOPS', () => {
+      expect(devices.mi325x.peak).toEqual(devices.mi300x.peak)
+      near(devices.mi325x.memory, 256e9)
+      near(devices.mi325x.memoryBandwidth, 6e12)
+      near(devices.mi355x.peak.fp8, 5e15)
+      near(devices.mi355x.peak.fp4, 10e15)
+      near(devices.mi355x.memoryBandwidth, 8e12)
+    })
+
     it('keeps formats a part lacks absent: no fp4 before Blackwell, no fp8 on A100', () => {
       expect(devices['h100-sxm'].peak.fp4).toBeUndefined()
       expect(devices['a100-80gb'].peak.fp8).toBeUndefined()
@@ -111,6 +135,10 @@ describe('presets', () => {
       expect(systems['dgx-a100-80gb'].scaleUp.bandwidth).toBe(600e9 / 2)
       expect(systems['dgx-a100-80gb'].scaleOut.bandwidth).toBe(200e9 / 8)
       expect(systems['mi300x-8'].scaleUp.bandwidth).toBe((7 * 128e9) / 2)
+      expect(systems['mi325x-8'].scaleUp.bandwidth).toBe((7 * 128e9) / 2)
+      near(systems['mi355x-8'].scaleUp.bandwidth, (7 * 153.6e9) / 2)
+      expect(systems['hgx-b300'].scaleOut.bandwidth).toBe(800e9 / 8)
+      expect(systems['gb300-nvl72'].scaleOut.bandwidth).toBe(800e9 / 8)
       expect(systems['l40s-8'].scaleUp.bandwidth).toBe(64e9 / 2)
       expect(systems['l40s-8'].scaleOut.bandwidth).toBe(100e9 / 8)
       expect(systems.reference.scaleOut.bandwidth).toBe(25e9)
@@ -124,8 +152,10 @@ describe('presets', () => {
     })
 
     it('makes an NVL72 domain of 18 trays x 4 GPUs = 72', () => {
-      const nvl72 = systems['gb200-nvl72']
-      expect((nvl72.domain?.nodes ?? 0) * nvl72.devicesPerNode).toBe(72)
+      for (const name of ['gb200-nvl72', 'gb300-nvl72'] as const) {
+        const nvl72 = systems[name]
+        expect((nvl72.domain?.nodes ?? 0) * nvl72.devicesPerNode).toBe(72)
+      }
     })
 
     it('looks a preset up, or suggests the closest name', () => {

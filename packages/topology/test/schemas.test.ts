@@ -14,7 +14,7 @@ const schemaFile = require.resolve('@meshplan/topology/schemas/cluster.schema.js
 const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as {
   $id: string
   properties: { system: { enum: ReadonlyArray<string> }; device: { anyOf: [{ enum: ReadonlyArray<string> }, unknown] } }
-  allOf: [unknown, { if: { properties: { system: { not: { const: string } } } } }]
+  allOf: [unknown, { if: { properties: { system: { not: { enum: ReadonlyArray<string> } } } } }]
   $defs: { device: { properties: { peak: { properties: Record<string, unknown> } } } }
 }
 
@@ -33,11 +33,11 @@ describe('cluster.schema.json', () => {
     expect(fs.realpathSync(schemaFile)).toBe(path.join(__dirname, '..', 'schemas', 'cluster.schema.json'))
   })
 
-  it('names the presets and formats the decoder knows, and the one system with a scale-up domain', () => {
+  it('names the presets and formats the decoder knows, and the systems with a scale-up domain', () => {
     expect(schema.properties.system.enum).toEqual(systemNames)
     expect(schema.properties.device.anyOf[0].enum).toEqual(deviceNames)
     expect(Object.keys(schema.$defs.device.properties.peak.properties)).toEqual(dtypes)
-    expect(systemNames.filter((n) => systems[n].domain !== undefined)).toEqual([schema.allOf[1].if.properties.system.not.const])
+    expect(systemNames.filter((n) => systems[n].domain !== undefined)).toEqual(schema.allOf[1].if.properties.system.not.enum)
   })
 
   const full = {
