@@ -117,11 +117,13 @@ const stridesOf = (order: Order, sizes: Sizes): Readonly<Record<Dimension, numbe
  * are listed by the other dimensions' index and ranks inside a group by the members'
  * index, both fastest-first (Megatron's `generate_masked_orthogonal_rank_groups`).
  */
-const rankGroups = (order: Order, sizes: Sizes, members: ReadonlyArray<Dimension>): number[][] => {
+/**
+ * How the groups over `members` index the ranks: the dimensions inside a group (`inner`)
+ * and across groups (`outer`), both fastest-first, how many index values a list of
+ * dimensions spans, and the rank offset of the `index`-th value of such a list.
+ */
+const groupIndexing = (order: Order, sizes: Sizes, members: ReadonlyArray<Dimension>) => {
   const strides = stridesOf(order, sizes)
-  const inner = order.filter((d) => members.includes(d))
-  const outer = order.filter((d) => !members.includes(d))
-  const count = (ds: ReadonlyArray<Dimension>) => ds.reduce((n, d) => n * sizes[d], 1)
   const offsetOf = (ds: ReadonlyArray<Dimension>, index: number): number => {
     let rest = index
     let offset = 0
@@ -131,6 +133,17 @@ const rankGroups = (order: Order, sizes: Sizes, members: ReadonlyArray<Dimension
     }
     return offset
   }
+  return {
+    strides,
+    inner: order.filter((d) => members.includes(d)),
+    outer: order.filter((d) => !members.includes(d)),
+    count: (ds: ReadonlyArray<Dimension>): number => ds.reduce((n, d) => n * sizes[d], 1),
+    offsetOf,
+  }
+}
+
+const rankGroups = (order: Order, sizes: Sizes, members: ReadonlyArray<Dimension>): number[][] => {
+  const { inner, outer, count, offsetOf } = groupIndexing(order, sizes, members)
   const groups: number[][] = []
   for (let g = 0; g < count(outer); g++) {
     const base = offsetOf(outer, g)
@@ -155,19 +168,7 @@ type Spans = ReadonlyArray<{ readonly span: GroupSpan; readonly groups: number }
  * integer arithmetic over the bases to count the groups.
  */
 const spansOf = (cluster: Cluster, order: Order, sizes: Sizes, members: ReadonlyArray<Dimension>): Spans => {
-  const strides = stridesOf(order, sizes)
-  const inner = order.filter((d) => members.includes(d))
-  const outer = order.filter((d) => !members.includes(d))
-  const count = (ds: ReadonlyArray<Dimension>) => ds.reduce((n, d) => n * sizes[d], 1)
-  const offsetOf = (ds: ReadonlyArray<Dimension>, index: number): number => {
-    let rest = index
-    let offset = 0
-    for (const d of ds) {
-      offset += (rest % sizes[d]) * strides[d]
-      rest = Math.floor(rest / sizes[d])
-    }
-    return offset
-  }
+  const { strides, inner, outer, count, offsetOf } = groupIndexing(order, sizes, members)
   const offsets = Array.from({ length: count(inner) }, (_, r) => offsetOf(inner, r))
   // ranks per unit of every tier but the outermost: the period of the spans
   const period = cluster.tiers.slice(0, -1).reduce((n, tier) => n * tier.fanout, 1)
