@@ -26,44 +26,19 @@
  * )
  * // right({ strategies, candidates, fit, rejected: { memory, interleaving, batch }, best: [{ strategy, workload, iterationSeconds, mfu, ... }] })
  */
-import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { join } from "node:path";
-import { Worker } from "node:worker_threads";
-import * as E from "fp-ts/Either";
-import type { ZeroStage } from "@meshplan/memory";
-import type { Architecture, Precision } from "@meshplan/model";
-import {
-  describe,
-  divisors,
-  enumerate,
-  type Constraints,
-  type Order,
-  type Strategy,
-} from "@meshplan/parallelism";
-import type { Cluster } from "@meshplan/topology";
-import { worldSize } from "@meshplan/topology";
-import {
-  defaultCostModels,
-  estimateError,
-  type CostModels,
-  type EstimateError,
-} from "@meshplan/cost-models";
-import {
-  activationConstants,
-  evaluateTraining,
-  microConstants,
-  strategyConstants,
-  trainingContext,
-  trainingFigures,
-  type TrainingFigures,
-} from "./kernel";
-import {
-  recomputeModes,
-  zeroStages,
-  type RecomputeMode,
-  type TrainingWorkload,
-} from "./workload";
+import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import * as E from 'fp-ts/Either'
+import type { ZeroStage } from '@meshplan/memory'
+import type { Architecture, Precision } from '@meshplan/model'
+import { describe, divisors, enumerate, type Constraints, type Order, type Strategy } from '@meshplan/parallelism'
+import type { Cluster } from '@meshplan/topology'
+import { worldSize } from '@meshplan/topology'
+import { defaultCostModels, estimateError, type CostModels, type EstimateError } from '@meshplan/cost-models'
+import { activationConstants, evaluateTraining, microConstants, strategyConstants, trainingContext, trainingFigures, type TrainingFigures } from './kernel'
+import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -71,150 +46,128 @@ import {
 
 /** What to train on what. */
 export interface TrainingSearchInput {
-  readonly model: Architecture;
-  readonly cluster: Cluster;
-  readonly precision: Precision;
-  readonly globalBatch: number;
-  readonly sequenceLength: number;
+  readonly model: Architecture
+  readonly cluster: Cluster
+  readonly precision: Precision
+  readonly globalBatch: number
+  readonly sequenceLength: number
   /** GPUs to use (default: all of the cluster's). */
-  readonly gpus?: number;
-  readonly order?: Order;
+  readonly gpus?: number
+  readonly order?: Order
 }
 
 /** Narrowings of the space (each default: everything). */
 export interface TrainingSpace extends Constraints {
   /** Micro-batch sizes to try (default every divisor of the per-replica batch). */
-  readonly microBatches?: ReadonlyArray<number>;
-  readonly recompute?: ReadonlyArray<RecomputeMode>;
-  readonly zeroStages?: ReadonlyArray<ZeroStage>;
+  readonly microBatches?: ReadonlyArray<number>
+  readonly recompute?: ReadonlyArray<RecomputeMode>
+  readonly zeroStages?: ReadonlyArray<ZeroStage>
 }
 
 /** How far a search has got. */
 export interface SearchProgress {
-  readonly strategies: number;
-  readonly totalStrategies: number;
-  readonly candidates: number;
-  readonly seconds: number;
+  readonly strategies: number
+  readonly totalStrategies: number
+  readonly candidates: number
+  readonly seconds: number
   /** The best so far: its description and iteration time. */
-  readonly best: {
-    readonly description: string;
-    readonly iterationSeconds: number;
-  } | null;
+  readonly best: { readonly description: string; readonly iterationSeconds: number } | null
 }
 
 export interface TrainingSearchOptions {
   /** How many of the best candidates to keep (default 10). */
-  readonly top?: number;
+  readonly top?: number
   /** Worker threads, at most the machine's cores (default: the cores when the space has more than 1,000,000 candidates, else 1: below that, starting threads and rebuilding their caches costs more than it saves). */
-  readonly workers?: number;
-  readonly onProgress?: (p: SearchProgress) => void;
+  readonly workers?: number
+  readonly onProgress?: (p: SearchProgress) => void
 }
 
 /** A candidate that fits, with its figures. */
 export interface TrainingCandidate {
-  readonly strategy: Strategy;
-  readonly workload: TrainingWorkload;
-  readonly description: string;
-  readonly iterationSeconds: number;
-  readonly tokensPerSecondPerGpu: number;
-  readonly modelFlopsPerGpu: number;
-  readonly mfu: number;
-  readonly memoryPerGpu: number;
-  readonly microBatches: number;
+  readonly strategy: Strategy
+  readonly workload: TrainingWorkload
+  readonly description: string
+  readonly iterationSeconds: number
+  readonly tokensPerSecondPerGpu: number
+  readonly modelFlopsPerGpu: number
+  readonly mfu: number
+  readonly memoryPerGpu: number
+  readonly microBatches: number
   /** Seconds by where they go (see `TrainingBreakdown`). */
   readonly breakdown: {
-    readonly compute: number;
-    readonly bubble: number;
-    readonly exposed: Readonly<
-      Record<"tp" | "cp" | "ep" | "pp" | "dp", number>
-    >;
-    readonly optimizer: number;
-  };
+    readonly compute: number
+    readonly bubble: number
+    readonly exposed: Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp', number>>
+    readonly optimizer: number
+  }
   /**
    * In a plan's best list: the candidates that are this one up to a symmetry of the
    * space, folded into it ({@link foldEquivalents}); absent elsewhere.
    */
-  readonly equivalents?: ReadonlyArray<EquivalentCandidate>;
+  readonly equivalents?: ReadonlyArray<EquivalentCandidate>
 }
 
 /** A candidate folded into an equivalent one: how it differs. */
 export interface EquivalentCandidate {
-  readonly strategy: Strategy;
-  readonly workload: TrainingWorkload;
-  readonly description: string;
+  readonly strategy: Strategy
+  readonly workload: TrainingWorkload
+  readonly description: string
 }
 
 export interface TrainingRejections {
   /** Candidates whose fullest GPU exceeds its memory. */
-  readonly memory: number;
+  readonly memory: number
   /** Interleaved candidates whose micro-batches are not a multiple of pp. */
-  readonly interleaving: number;
+  readonly interleaving: number
   /** Strategies (not candidates) whose dp does not divide the global batch. */
-  readonly batch: number;
+  readonly batch: number
 }
 
 export interface TrainingPlan {
-  readonly gpus: number;
-  readonly strategies: number;
-  readonly candidates: number;
-  readonly fit: number;
-  readonly rejected: TrainingRejections;
+  readonly gpus: number
+  readonly strategies: number
+  readonly candidates: number
+  readonly fit: number
+  readonly rejected: TrainingRejections
   /** The best candidates, best first, each with the candidates equivalent to it folded in (`equivalents`). */
-  readonly best: ReadonlyArray<TrainingCandidate>;
-  readonly seconds: number;
-  readonly workers: number;
+  readonly best: ReadonlyArray<TrainingCandidate>
+  readonly seconds: number
+  readonly workers: number
 }
 
 /** A worker's share of the search. */
 export interface SliceResult {
-  readonly strategies: number;
-  readonly candidates: number;
-  readonly fit: number;
-  readonly rejected: TrainingRejections;
-  readonly best: ReadonlyArray<Ranked>;
+  readonly strategies: number
+  readonly candidates: number
+  readonly fit: number
+  readonly rejected: TrainingRejections
+  readonly best: ReadonlyArray<Ranked>
 }
 
 /** A kept candidate and its place in the enumeration (for deterministic ties). */
 export interface Ranked {
-  readonly order: ReadonlyArray<number>;
-  readonly candidate: TrainingCandidate;
+  readonly order: ReadonlyArray<number>
+  readonly candidate: TrainingCandidate
 }
 
 // -------------------------------------------------------------------------------------
 // operations
 // -------------------------------------------------------------------------------------
 
-const gpusOf = (input: TrainingSearchInput): number =>
-  input.gpus ?? worldSize(input.cluster);
+const gpusOf = (input: TrainingSearchInput): number => input.gpus ?? worldSize(input.cluster)
 
 /** `given` with the search's defaults: pipeline degrees that do not divide the layers tried with the split Megatron users take (`splitFor`), unless asked not to. */
-const spaceOf = (given: TrainingSpace): TrainingSpace => ({
-  unevenPipelines: true,
-  ...given,
-});
+const spaceOf = (given: TrainingSpace): TrainingSpace => ({ unevenPipelines: true, ...given })
 
-const strategiesOf = (
-  input: TrainingSearchInput,
-  space: TrainingSpace
-): ReadonlyArray<Strategy> =>
-  Array.from(
-    enumerate({
-      model: input.model,
-      cluster: input.cluster,
-      gpus: gpusOf(input),
-      sequenceLength: input.sequenceLength,
-    })(spaceOf(space))
-  );
+const strategiesOf = (input: TrainingSearchInput, space: TrainingSpace): ReadonlyArray<Strategy> =>
+  Array.from(enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(spaceOf(space)))
 
 /**
  * The most candidates one training search evaluates: about a minute on one core (the
  * 1T GPT on 4,096 H100s is 415,200 candidates, DeepSeek-V3 on 2,048 H800s 1.3 million),
  * and the most strategies it enumerates before counting them.
  */
-export const trainingSearchLimits = {
-  candidates: 5_000_000,
-  strategies: 200_000,
-} as const;
+export const trainingSearchLimits = { candidates: 5_000_000, strategies: 200_000 } as const
 
 /**
  * How many candidates the search of `input` under `space` evaluates (strategies whose
@@ -222,37 +175,24 @@ export const trainingSearchLimits = {
  * stages), counted before any is evaluated; the strategies are counted up to one past
  * {@link trainingSearchLimits}.strategies, where the count stops.
  */
-export const plannedCandidates = (
-  input: TrainingSearchInput,
-  space: TrainingSpace
-): { readonly strategies: number; readonly candidates: number } => {
-  const perStrategy =
-    (space.recompute ?? recomputeModes).length *
-    (space.zeroStages ?? zeroStages).length;
-  const microByDp = new Map<number, number>();
-  let strategies = 0;
-  let candidates = 0;
-  for (const s of enumerate({
-    model: input.model,
-    cluster: input.cluster,
-    gpus: gpusOf(input),
-    sequenceLength: input.sequenceLength,
-  })(spaceOf(space))) {
-    if (++strategies > trainingSearchLimits.strategies) break;
-    if (input.globalBatch % s.dp !== 0) continue;
-    let micro = microByDp.get(s.dp);
+export const plannedCandidates = (input: TrainingSearchInput, space: TrainingSpace): { readonly strategies: number; readonly candidates: number } => {
+  const perStrategy = (space.recompute ?? recomputeModes).length * (space.zeroStages ?? zeroStages).length
+  const microByDp = new Map<number, number>()
+  let strategies = 0
+  let candidates = 0
+  for (const s of enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(spaceOf(space))) {
+    if (++strategies > trainingSearchLimits.strategies) break
+    if (input.globalBatch % s.dp !== 0) continue
+    let micro = microByDp.get(s.dp)
     if (micro === undefined) {
-      const all = divisors(input.globalBatch / s.dp);
-      micro =
-        space.microBatches === undefined
-          ? all.length
-          : all.filter((d) => space.microBatches?.includes(d) === true).length;
-      microByDp.set(s.dp, micro);
+      const all = divisors(input.globalBatch / s.dp)
+      micro = space.microBatches === undefined ? all.length : all.filter((d) => space.microBatches?.includes(d) === true).length
+      microByDp.set(s.dp, micro)
     }
-    candidates += micro * perStrategy;
+    candidates += micro * perStrategy
   }
-  return { strategies, candidates };
-};
+  return { strategies, candidates }
+}
 
 /**
  * `ranked` (best first) with the candidates that are the same plan up to a symmetry of
@@ -263,66 +203,45 @@ export const plannedCandidates = (
  * agrees to 1e-9: CP4 DP256 with micro-batches of 3 and CP8 DP128 with 6 give each GPU
  * the same tokens, and where the context exchange hides, the same step.
  */
-export const foldEquivalents = (
-  ranked: ReadonlyArray<TrainingCandidate>,
-  top: number
-): ReadonlyArray<TrainingCandidate> => {
+export const foldEquivalents = (ranked: ReadonlyArray<TrainingCandidate>, top: number): ReadonlyArray<TrainingCandidate> => {
   const shape = (c: TrainingCandidate): string => {
-    const s = c.strategy;
-    const split = s.pipelineSplit;
-    return `${s.tp}/${s.pp}/${s.virtualStages}/${s.ep}/${s.etp}/${s.sequenceParallel}/${split?.firstStageLayers}/${split?.lastStageLayers}/${split?.embeddingInSplit}/${split?.lossInSplit}/${c.workload.recompute}/${c.workload.zeroStage}`;
-  };
-  const close = (a: number, b: number): boolean =>
-    Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
-  const same = (a: TrainingCandidate, b: TrainingCandidate): boolean =>
-    close(a.iterationSeconds, b.iterationSeconds) &&
-    close(a.memoryPerGpu, b.memoryPerGpu) &&
-    close(a.mfu, b.mfu) &&
-    close(a.tokensPerSecondPerGpu, b.tokensPerSecondPerGpu);
-  const kept: Array<{
-    readonly head: TrainingCandidate;
-    readonly shape: string;
-    readonly folded: EquivalentCandidate[];
-  }> = [];
-  for (const c of ranked) {
-    const key = shape(c);
-    const home = kept.find((k) => k.shape === key && same(k.head, c));
-    if (home !== undefined)
-      home.folded.push({
-        strategy: c.strategy,
-        workload: c.workload,
-        description: c.description,
-      });
-    else if (kept.length < top) kept.push({ head: c, shape: key, folded: [] });
+    const s = c.strategy
+    const split = s.pipelineSplit
+    return `${s.tp}/${s.pp}/${s.virtualStages}/${s.ep}/${s.etp}/${s.sequenceParallel}/${split?.firstStageLayers}/${split?.lastStageLayers}/${split?.embeddingInSplit}/${split?.lossInSplit}/${c.workload.recompute}/${c.workload.zeroStage}`
   }
-  return kept.map((k) => ({ ...k.head, equivalents: k.folded }));
-};
+  const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
+  const same = (a: TrainingCandidate, b: TrainingCandidate): boolean =>
+    close(a.iterationSeconds, b.iterationSeconds) && close(a.memoryPerGpu, b.memoryPerGpu) && close(a.mfu, b.mfu) && close(a.tokensPerSecondPerGpu, b.tokensPerSecondPerGpu)
+  const kept: Array<{ readonly head: TrainingCandidate; readonly shape: string; readonly folded: EquivalentCandidate[] }> = []
+  for (const c of ranked) {
+    const key = shape(c)
+    const home = kept.find((k) => k.shape === key && same(k.head, c))
+    if (home !== undefined) home.folded.push({ strategy: c.strategy, workload: c.workload, description: c.description })
+    else if (kept.length < top) kept.push({ head: c, shape: key, folded: [] })
+  }
+  return kept.map((k) => ({ ...k.head, equivalents: k.folded }))
+}
 
 /** `a` ranks before `b`: shorter iteration, then enumeration order. */
 const before = (a: Ranked, b: Ranked): boolean => {
-  if (a.candidate.iterationSeconds !== b.candidate.iterationSeconds)
-    return a.candidate.iterationSeconds < b.candidate.iterationSeconds;
+  if (a.candidate.iterationSeconds !== b.candidate.iterationSeconds) return a.candidate.iterationSeconds < b.candidate.iterationSeconds
   for (let i = 0; i < a.order.length; i++) {
-    const x = a.order[i] ?? 0;
-    const y = b.order[i] ?? 0;
-    if (x !== y) return x < y;
+    const x = a.order[i] ?? 0
+    const y = b.order[i] ?? 0
+    if (x !== y) return x < y
   }
-  return false;
-};
+  return false
+}
 
 const insert = (list: Ranked[], entry: Ranked, top: number): void => {
-  let i = list.length;
-  while (i > 0 && before(entry, list[i - 1] as Ranked)) i--;
-  if (i >= top) return;
-  list.splice(i, 0, entry);
-  if (list.length > top) list.pop();
-};
+  let i = list.length
+  while (i > 0 && before(entry, list[i - 1] as Ranked)) i--
+  if (i >= top) return
+  list.splice(i, 0, entry)
+  if (list.length > top) list.pop()
+}
 
-const candidateOf = (
-  s: Strategy,
-  workload: TrainingWorkload,
-  f: TrainingFigures
-): TrainingCandidate => ({
+const candidateOf = (s: Strategy, workload: TrainingWorkload, f: TrainingFigures): TrainingCandidate => ({
   strategy: s,
   workload,
   description: describe(s),
@@ -338,7 +257,7 @@ const candidateOf = (
     exposed: { tp: f.tp, cp: f.cp, ep: f.ep, pp: f.pp, dp: f.dp },
     optimizer: f.optimizer,
   },
-});
+})
 
 /**
  * Searches the strategies `index, index + of, index + 2·of, …` of the space on the
@@ -350,175 +269,113 @@ export const searchTrainingSlice = (
   space: TrainingSpace,
   slice: { readonly index: number; readonly of: number },
   top: number,
-  onProgress?: (p: SearchProgress) => void
+  onProgress?: (p: SearchProgress) => void,
 ): E.Either<EstimateError, SliceResult> => {
-  const { globalBatch } = input;
+  const { globalBatch } = input
   if (!(Number.isSafeInteger(globalBatch) && globalBatch >= 1)) {
-    return E.left(
-      estimateError(
-        "invalid-workload",
-        `workload.global_batch: expected a positive integer, got ${globalBatch}`
-      )
-    );
+    return E.left(estimateError('invalid-workload', `workload.global_batch: expected a positive integer, got ${globalBatch}`))
   }
-  const context = trainingContext(models, input);
-  if (E.isLeft(context)) return context;
-  const c = context.right;
-  const strategies = strategiesOf(input, space);
-  const recomputes = space.recompute ?? recomputeModes;
-  const zeros = space.zeroStages ?? zeroStages;
-  const allowedMicro = space.microBatches;
-  const out = trainingFigures();
-  const best: Ranked[] = [];
-  const started = performance.now();
-  let lastReport = started;
-  let visited = 0;
-  let candidates = 0;
-  let fit = 0;
-  let memory = 0;
-  let interleaving = 0;
-  let batch = 0;
-  let worst = Number.POSITIVE_INFINITY;
+  const context = trainingContext(models, input)
+  if (E.isLeft(context)) return context
+  const c = context.right
+  const strategies = strategiesOf(input, space)
+  const recomputes = space.recompute ?? recomputeModes
+  const zeros = space.zeroStages ?? zeroStages
+  const allowedMicro = space.microBatches
+  const out = trainingFigures()
+  const best: Ranked[] = []
+  const started = performance.now()
+  let lastReport = started
+  let visited = 0
+  let candidates = 0
+  let fit = 0
+  let memory = 0
+  let interleaving = 0
+  let batch = 0
+  let worst = Number.POSITIVE_INFINITY
   for (let si = slice.index; si < strategies.length; si += slice.of) {
-    const s = strategies[si] as Strategy;
-    visited++;
+    const s = strategies[si] as Strategy
+    visited++
     if (onProgress !== undefined) {
-      const now = performance.now();
+      const now = performance.now()
       if (now - lastReport > 100) {
-        lastReport = now;
-        const b = best[0];
+        lastReport = now
+        const b = best[0]
         onProgress({
           strategies: visited,
-          totalStrategies: Math.ceil(
-            (strategies.length - slice.index) / slice.of
-          ),
+          totalStrategies: Math.ceil((strategies.length - slice.index) / slice.of),
           candidates,
           seconds: (now - started) / 1e3,
-          best:
-            b === undefined
-              ? null
-              : {
-                  description: b.candidate.description,
-                  iterationSeconds: b.candidate.iterationSeconds,
-                },
-        });
+          best: b === undefined ? null : { description: b.candidate.description, iterationSeconds: b.candidate.iterationSeconds },
+        })
       }
     }
     if (globalBatch % s.dp !== 0) {
-      batch++;
-      continue;
+      batch++
+      continue
     }
-    const k = strategyConstants(c, s);
-    if (E.isLeft(k)) return k;
-    const perReplica = globalBatch / s.dp;
+    const k = strategyConstants(c, s)
+    if (E.isLeft(k)) return k
+    const perReplica = globalBatch / s.dp
     for (const mb of divisors(perReplica)) {
-      if (allowedMicro !== undefined && !allowedMicro.includes(mb)) continue;
-      const m = perReplica / mb;
+      if (allowedMicro !== undefined && !allowedMicro.includes(mb)) continue
+      const m = perReplica / mb
       if (s.virtualStages > 1 && m % s.pp !== 0) {
-        const n = recomputes.length * zeros.length;
-        candidates += n;
-        interleaving += n;
-        continue;
+        const n = recomputes.length * zeros.length
+        candidates += n
+        interleaving += n
+        continue
       }
-      const u = microConstants(c, k.right, s, mb);
-      if (E.isLeft(u)) return u;
+      const u = microConstants(c, k.right, s, mb)
+      if (E.isLeft(u)) return u
       for (let ri = 0; ri < recomputes.length; ri++) {
-        const rc = recomputes[ri] as RecomputeMode;
-        const a = activationConstants(c, s, mb, rc);
+        const rc = recomputes[ri] as RecomputeMode
+        const a = activationConstants(c, s, mb, rc)
         for (let zi = 0; zi < zeros.length; zi++) {
-          const z = zeros[zi] as ZeroStage;
-          candidates++;
-          evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out);
-          if (
-            !(
-              out.iteration > 0 &&
-              out.iteration < Infinity &&
-              out.mfu < 1 &&
-              out.memoryPerGpu < Infinity
-            )
-          ) {
-            return E.left(
-              estimateError(
-                "unphysical",
-                `${describe(
-                  s
-                )}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}: the models gave an iteration of ${
-                  out.iteration
-                } s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`
-              )
-            );
+          const z = zeros[zi] as ZeroStage
+          candidates++
+          evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out)
+          if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
+            return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
           }
           if (!out.fits) {
-            memory++;
-            continue;
+            memory++
+            continue
           }
-          fit++;
-          const t = out.iteration;
+          fit++
+          const t = out.iteration
           if (t <= worst || best.length < top) {
-            const workload: TrainingWorkload = {
-              globalBatch,
-              microBatch: mb,
-              sequenceLength: input.sequenceLength,
-              recompute: rc,
-              zeroStage: z,
-            };
-            insert(
-              best,
-              {
-                order: [si, mb, ri, zi],
-                candidate: candidateOf(s, workload, out),
-              },
-              top
-            );
-            if (best.length >= top)
-              worst = (best[best.length - 1] as Ranked).candidate
-                .iterationSeconds;
+            const workload: TrainingWorkload = { globalBatch, microBatch: mb, sequenceLength: input.sequenceLength, recompute: rc, zeroStage: z }
+            insert(best, { order: [si, mb, ri, zi], candidate: candidateOf(s, workload, out) }, top)
+            if (best.length >= top) worst = (best[best.length - 1] as Ranked).candidate.iterationSeconds
           }
         }
       }
     }
   }
-  return E.right({
-    strategies: visited,
-    candidates,
-    fit,
-    rejected: { memory, interleaving, batch },
-    best,
-  });
-};
+  return E.right({ strategies: visited, candidates, fit, rejected: { memory, interleaving, batch }, best })
+}
 
-const merge = (
-  slices: ReadonlyArray<SliceResult>,
-  top: number
-): SliceResult => {
-  const best: Ranked[] = [];
-  for (const r of slices) for (const entry of r.best) insert(best, entry, top);
-  const sum = (f: (r: SliceResult) => number): number =>
-    slices.reduce((a, r) => a + f(r), 0);
+const merge = (slices: ReadonlyArray<SliceResult>, top: number): SliceResult => {
+  const best: Ranked[] = []
+  for (const r of slices) for (const entry of r.best) insert(best, entry, top)
+  const sum = (f: (r: SliceResult) => number): number => slices.reduce((a, r) => a + f(r), 0)
   return {
     strategies: sum((r) => r.strategies),
     candidates: sum((r) => r.candidates),
     fit: sum((r) => r.fit),
-    rejected: {
-      memory: sum((r) => r.rejected.memory),
-      interleaving: sum((r) => r.rejected.interleaving),
-      batch: sum((r) => r.rejected.batch),
-    },
+    rejected: { memory: sum((r) => r.rejected.memory), interleaving: sum((r) => r.rejected.interleaving), batch: sum((r) => r.rejected.batch) },
     best,
-  };
-};
+  }
+}
 
 /** The compiled worker script, next to this module (dist) or in the package's dist (when run from sources). */
-const workerScript = (): string | undefined =>
-  [
-    join(__dirname, "worker.js"),
-    join(__dirname, "..", "dist", "worker.js"),
-  ].find((p) => existsSync(p));
+const workerScript = (): string | undefined => [join(__dirname, 'worker.js'), join(__dirname, '..', 'dist', 'worker.js')].find((p) => existsSync(p))
 
 interface WorkerMessage {
-  readonly type: "progress" | "done";
-  readonly progress?: SearchProgress;
-  readonly result?: E.Either<EstimateError, SliceResult>;
+  readonly type: 'progress' | 'done'
+  readonly progress?: SearchProgress
+  readonly result?: E.Either<EstimateError, SliceResult>
 }
 
 const runWorkers = (
@@ -528,167 +385,85 @@ const runWorkers = (
   workers: number,
   top: number,
   total: number,
-  onProgress?: (p: SearchProgress) => void
+  onProgress?: (p: SearchProgress) => void,
 ): Promise<E.Either<EstimateError, ReadonlyArray<SliceResult>>> => {
-  const progress: SearchProgress[] = [];
+  const progress: SearchProgress[] = []
   const report = (): void => {
-    if (onProgress === undefined) return;
-    const bests = progress.flatMap((p) => (p.best === null ? [] : [p.best]));
-    const best = bests.reduce<SearchProgress["best"]>(
-      (a, b) => (a === null || b.iterationSeconds < a.iterationSeconds ? b : a),
-      null
-    );
+    if (onProgress === undefined) return
+    const bests = progress.flatMap((p) => (p.best === null ? [] : [p.best]))
+    const best = bests.reduce<SearchProgress['best']>((a, b) => (a === null || b.iterationSeconds < a.iterationSeconds ? b : a), null)
     onProgress({
       strategies: progress.reduce((a, p) => a + p.strategies, 0),
       totalStrategies: total,
       candidates: progress.reduce((a, p) => a + p.candidates, 0),
       seconds: progress.reduce((a, p) => Math.max(a, p.seconds), 0),
       best,
-    });
-  };
+    })
+  }
   return Promise.all(
     Array.from(
       { length: workers },
       (_, index) =>
         new Promise<E.Either<EstimateError, SliceResult>>((resolve) => {
-          const worker = new Worker(script, {
-            workerData: {
-              input,
-              space,
-              slice: { index, of: workers },
-              top,
-              progress: onProgress !== undefined,
-            },
-          });
-          worker.on("message", (m: WorkerMessage) => {
-            if (m.type === "progress" && m.progress !== undefined) {
-              progress[index] = m.progress;
-              report();
-            } else if (m.type === "done" && m.result !== undefined)
-              resolve(m.result);
-          });
-          worker.on("error", (e) =>
-            resolve(
-              E.left(
-                estimateError(
-                  "cost-model",
-                  `search worker ${index}: ${e.message}`
-                )
-              )
-            )
-          );
-          worker.on("exit", (code) => {
-            if (code !== 0)
-              resolve(
-                E.left(
-                  estimateError(
-                    "cost-model",
-                    `search worker ${index} exited with ${code}`
-                  )
-                )
-              );
-          });
-        })
-    )
+          const worker = new Worker(script, { workerData: { input, space, slice: { index, of: workers }, top, progress: onProgress !== undefined } })
+          worker.on('message', (m: WorkerMessage) => {
+            if (m.type === 'progress' && m.progress !== undefined) {
+              progress[index] = m.progress
+              report()
+            } else if (m.type === 'done' && m.result !== undefined) resolve(m.result)
+          })
+          worker.on('error', (e) => resolve(E.left(estimateError('cost-model', `search worker ${index}: ${e.message}`))))
+          worker.on('exit', (code) => {
+            if (code !== 0) resolve(E.left(estimateError('cost-model', `search worker ${index} exited with ${code}`)))
+          })
+        }),
+    ),
   ).then((results) => {
-    const failed = results.find(E.isLeft);
-    if (failed !== undefined) return failed;
-    return E.right(results.flatMap((r) => (E.isRight(r) ? [r.right] : [])));
-  });
-};
+    const failed = results.find(E.isLeft)
+    if (failed !== undefined) return failed
+    return E.right(results.flatMap((r) => (E.isRight(r) ? [r.right] : [])))
+  })
+}
 
 /**
- * Searches the whole training space of `input` under `given` (with uneven pipeline splits
+ * Searches the whole training space of `input` under `space` (with uneven pipeline splits
  * unless `unevenPipelines: false`) and ranks what fits by
  * iteration time (the same GPUs and global batch for all: the fastest step is the most
  * tokens/s per GPU and the highest MFU). Resolves to the counts and the best candidates.
  */
 export const planTraining =
   (models: CostModels) =>
-  async (
-    input: TrainingSearchInput,
-    given: TrainingSpace = {},
-    options: TrainingSearchOptions = {}
-  ): Promise<E.Either<EstimateError, TrainingPlan>> => {
-    const started = performance.now();
-    const space = spaceOf(given);
-    const top = options.top ?? 10;
-    const gpus = gpusOf(input);
-    if (
-      !(
-        Number.isSafeInteger(gpus) &&
-        gpus >= 1 &&
-        gpus <= worldSize(input.cluster)
-      )
-    ) {
-      return E.left(
-        estimateError(
-          "invalid-workload",
-          `gpus: expected 1 to ${worldSize(
-            input.cluster
-          )} (the cluster's GPUs), got ${gpus}`
-        )
-      );
+  async (input: TrainingSearchInput, space: TrainingSpace = {}, options: TrainingSearchOptions = {}): Promise<E.Either<EstimateError, TrainingPlan>> => {
+    const started = performance.now()
+    const top = options.top ?? 10
+    const gpus = gpusOf(input)
+    if (!(Number.isSafeInteger(gpus) && gpus >= 1 && gpus <= worldSize(input.cluster))) {
+      return E.left(estimateError('invalid-workload', `gpus: expected 1 to ${worldSize(input.cluster)} (the cluster's GPUs), got ${gpus}`))
     }
-    const context = trainingContext(models, input);
-    if (E.isLeft(context)) return context;
-    const planned = plannedCandidates(input, space);
-    if (
-      planned.strategies > trainingSearchLimits.strategies ||
-      planned.candidates > trainingSearchLimits.candidates
-    ) {
+    const context = trainingContext(models, input)
+    if (E.isLeft(context)) return context
+    const planned = plannedCandidates(input, space)
+    if (planned.strategies > trainingSearchLimits.strategies || planned.candidates > trainingSearchLimits.candidates) {
       const what =
         planned.strategies > trainingSearchLimits.strategies
-          ? `more than ${trainingSearchLimits.strategies.toLocaleString(
-              "en-US"
-            )} strategies`
-          : `${planned.candidates.toLocaleString(
-              "en-US"
-            )} candidates, more than the limit of ${trainingSearchLimits.candidates.toLocaleString(
-              "en-US"
-            )} (about a minute)`;
-      return E.left(
-        estimateError(
-          "too-large",
-          `the training search would evaluate ${what}: fix a degree (tp, pp, ...), the micro-batch, the recomputation or the ZeRO stage`
-        )
-      );
+          ? `more than ${trainingSearchLimits.strategies.toLocaleString('en-US')} strategies`
+          : `${planned.candidates.toLocaleString('en-US')} candidates, more than the limit of ${trainingSearchLimits.candidates.toLocaleString('en-US')} (about a minute)`
+      return E.left(estimateError('too-large', `the training search would evaluate ${what}: fix a degree (tp, pp, ...), the micro-batch, the recomputation or the ZeRO stage`))
     }
-    const total = planned.strategies;
+    const total = planned.strategies
     // more than `top` kept, so that `top` rows remain once equivalent candidates are folded together
-    const keep = Math.min(4 * top, top + 1000);
-    const script = workerScript();
+    const keep = Math.min(4 * top, top + 1000)
+    const script = workerScript()
     // more threads than cores only add their start-up and their caches
-    const cores = availableParallelism();
-    const wanted = Math.min(
-      options.workers ?? (planned.candidates > 1_000_000 ? cores : 1),
-      cores
-    );
-    const workers =
-      models === defaultCostModels && script !== undefined
-        ? Math.max(1, Math.min(wanted, total))
-        : 1;
-    let result: E.Either<EstimateError, SliceResult>;
+    const cores = availableParallelism()
+    const wanted = Math.min(options.workers ?? (planned.candidates > 1_000_000 ? cores : 1), cores)
+    const workers = models === defaultCostModels && script !== undefined ? Math.max(1, Math.min(wanted, total)) : 1
+    let result: E.Either<EstimateError, SliceResult>
     if (workers === 1 || script === undefined) {
-      result = searchTrainingSlice(
-        models,
-        input,
-        space,
-        { index: 0, of: 1 },
-        keep,
-        options.onProgress
-      );
+      result = searchTrainingSlice(models, input, space, { index: 0, of: 1 }, keep, options.onProgress)
     } else {
-      const slices = await runWorkers(
-        script,
-        input,
-        space,
-        workers,
-        keep,
-        total,
-        options.onProgress
-      );
-      result = E.map((s: ReadonlyArray<SliceResult>) => merge(s, keep))(slices);
+      const slices = await runWorkers(script, input, space, workers, keep, total, options.onProgress)
+      result = E.map((s: ReadonlyArray<SliceResult>) => merge(s, keep))(slices)
     }
     return E.map(
       (r: SliceResult): TrainingPlan => ({
@@ -699,10 +474,10 @@ export const planTraining =
         rejected: r.rejected,
         best: foldEquivalents(
           r.best.map((b) => b.candidate),
-          top
+          top,
         ),
         seconds: (performance.now() - started) / 1e3,
         workers,
-      })
-    )(result);
-  };
+      }),
+    )(result)
+  }
