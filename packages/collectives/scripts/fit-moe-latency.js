@@ -5,24 +5,16 @@
 //
 //   node packages/collectives/scripts/fit-moe-latency.js
 //
-// Source: deepseek-ai/DeepEP docs/legacy.md @dd758ca (the V1 README's performance
-// tables), "Low-latency kernels with pure RDMA": H800, one CX7 400 Gb/s NIC per GPU
-// (~50 GB/s), 128 tokens per batch, hidden 7168, top-8 experts (256), FP8 dispatch and
-// BF16 combine. Each row's time less the bytes priced by `moeExchange` is the row's fixed
-// cost; the fit is their median.
+// The table is validation/deepep-low-latency.json (its source is in the file: DeepEP's
+// "Low-latency kernels with pure RDMA" on H800). Each row's time less the bytes priced by
+// `moeExchange` is the row's fixed cost; the fit is their median.
 'use strict'
 const { MOE_EXCHANGE_LATENCY, clusterFromHardware, defaultCollectiveModel, moeExchange } = require('../dist')
 const { spanOf } = require('@meshplan/topology')
+const path = require('node:path')
 
-const rows = [
-  // [EP, dispatch µs, combine µs]
-  [8, 77, 114],
-  [16, 118, 195],
-  [32, 155, 273],
-  [64, 173, 314],
-  [128, 192, 369],
-  [256, 194, 360],
-]
+// [EP, dispatch µs, combine µs]
+const { rows } = require(path.resolve(__dirname, '..', '..', '..', 'validation', 'deepep-low-latency.json'))
 const h800 = (gpus) => ({ num_gpus: gpus, gpus_per_node: 8, scale_up: { bandwidth_gbps: 200 }, scale_out: { bandwidth_gbps: 50 } })
 
 const priced = rows.flatMap(([ep, dispatch, combine]) => {
