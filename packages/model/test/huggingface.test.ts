@@ -7,6 +7,7 @@ import type { Architecture } from '../src/architecture'
 import { fromHuggingFace } from '../src/huggingface'
 import { parameterCounts } from '../src/parameters'
 import { architectureProblems } from './arbitraries'
+import { llamaConfig as llama } from './configs'
 
 const right = (u: unknown, name?: string): Architecture => {
   const result = fromHuggingFace(u, name)
@@ -20,15 +21,6 @@ const left = (u: unknown): ReadonlyArray<DecodeIssue> => {
   return result.left
 }
 
-const llama = {
-  model_type: 'llama',
-  hidden_size: 4096,
-  num_hidden_layers: 32,
-  num_attention_heads: 32,
-  intermediate_size: 11008,
-  vocab_size: 32000,
-  max_position_embeddings: 4096,
-}
 
 describe('families', () => {
   it('llama: MHA by default (num_key_value_heads = heads), head_dim = hidden / heads, untied, RMSNorm, rope', () => {

@@ -1,17 +1,9 @@
 import * as E from 'fp-ts/Either'
 import { fromHuggingFace } from '../src/huggingface'
 import { checkpointPrecision, quantizationOf } from '../src/quantization'
+import { llamaConfig as llama } from './configs'
 import { models } from '../src/presets'
 
-const llama = {
-  model_type: 'llama',
-  hidden_size: 4096,
-  num_hidden_layers: 32,
-  num_attention_heads: 32,
-  intermediate_size: 11008,
-  vocab_size: 32000,
-  max_position_embeddings: 4096,
-}
 const q = (quantization_config: unknown) => quantizationOf({ ...llama, quantization_config })
 
 describe('quantizationOf: what a checkpoint\'s quantization_config says of its formats', () => {

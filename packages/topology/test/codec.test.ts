@@ -4,6 +4,7 @@ import { describeIssue } from '@meshplan/units'
 import type { DecodeIssue } from '@meshplan/units'
 import { decodeClusterFile, devices, readClusterFile, scaleUpDomainSize, systemNames, systems, worldSize } from '../src'
 import type { Cluster } from '../src'
+import { fullClusterFile } from './fixtures'
 
 const right = (result: E.Either<ReadonlyArray<DecodeIssue>, Cluster>): Cluster => {
   if (E.isLeft(result)) throw new Error(`expected a cluster, got ${result.left.map(describeIssue).join('; ')}`)
@@ -54,15 +55,7 @@ describe('codec', () => {
     })
 
     it('a JSON cluster written out in full, with units and defaults', () => {
-      const text = JSON.stringify({
-        name: 'lab',
-        nodes: 4,
-        devicesPerNode: 8,
-        device: { name: 'npu', memory: '64GiB', memoryBandwidth: '1.6TB/s', peak: { bf16: '400TFLOPS' } },
-        scaleUp: { bandwidth: '196GB/s' },
-        domain: { nodes: 2, bandwidth: '100GB/s', latency: '2us' },
-        scaleOut: { bandwidth: 25e9, latency: '8us', inNetworkReduction: true },
-      })
+      const text = JSON.stringify(fullClusterFile)
       const c = right(readClusterFile(text, 'lab.json'))
       expect(c.name).toBe('lab')
       expect(c.device).toMatchObject({ name: 'npu', memory: 64 * 2 ** 30, memoryBandwidth: 1.6e12, peak: { bf16: 4e14 } })

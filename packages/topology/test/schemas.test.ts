@@ -9,6 +9,7 @@ import * as E from 'fp-ts/Either'
 import Ajv2020 from 'ajv/dist/2020'
 import { dtypes, parseDocument } from '@meshplan/units'
 import { decodeClusterFile, deviceNames, systemNames, systems } from '../src'
+import { fullClusterFile } from './fixtures'
 
 const schemaFile = require.resolve('@meshplan/topology/schemas/cluster.schema.json')
 const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as {
@@ -40,15 +41,7 @@ describe('cluster.schema.json', () => {
     expect(systemNames.filter((n) => systems[n].domain !== undefined)).toEqual(schema.allOf[1].if.properties.system.not.enum)
   })
 
-  const full = {
-    name: 'lab',
-    nodes: 4,
-    devicesPerNode: 8,
-    device: { name: 'npu', memory: '64GiB', memoryBandwidth: '1.6TB/s', peak: { bf16: '400TFLOPS' } },
-    scaleUp: { bandwidth: '196GB/s' },
-    domain: { nodes: 2, bandwidth: '100GB/s', latency: '2us' },
-    scaleOut: { bandwidth: 25e9, latency: '8us', inNetworkReduction: true },
-  }
+  const full = fullClusterFile
 
   const valid: ReadonlyArray<unknown> = [
     yaml('system: dgx-h100\nnodes: 16\nscaleOut:\n  bandwidth: 200Gb/s\n'),
