@@ -26,10 +26,10 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { matmulParametersPerToken, type Architecture } from '@meshplan/model'
+import { matmulParametersPerToken, meanKeys, type Architecture } from '@meshplan/model'
 import { flops as toFlops, type Flops } from '@meshplan/units'
 import { positiveFinite, positiveInteger, type ComputeError } from './error'
-import { causalPairs } from './phase'
+import { layerPairs, windowOf } from './phase'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -101,7 +101,7 @@ export const modelFlopsPerToken =
     pipe(
       positiveInteger('sequence length', 'sequence', sequence),
       E.map((s) => {
-        const keys = arch.slidingWindow === undefined ? s : Math.min(s, arch.slidingWindow)
+        const keys = meanKeys(arch, s)
         return toFlops(6 * matmulParametersPerToken(arch) + 6 * arch.layers * arch.attention.heads * attentionWidth(arch) * keys)
       }),
     )
@@ -123,7 +123,7 @@ export const causalModelFlopsPerToken =
     pipe(
       positiveInteger('sequence length', 'sequence', sequence),
       E.map((s) => {
-        const keys = causalPairs(s, arch.slidingWindow ?? Number.POSITIVE_INFINITY) / s
+        const keys = layerPairs(s, windowOf(arch)) / s
         return toFlops(6 * matmulParametersPerToken(arch) + 6 * arch.layers * arch.attention.heads * attentionWidth(arch) * keys)
       }),
     )
@@ -135,7 +135,7 @@ export const inferenceModelFlopsPerToken =
     pipe(
       positiveFinite('context length', 'context', context),
       E.map((c) => {
-        const keys = arch.slidingWindow === undefined ? c : Math.min(c, arch.slidingWindow)
+        const keys = meanKeys(arch, c)
         return toFlops(2 * matmulParametersPerToken(arch) + 2 * arch.layers * arch.attention.heads * attentionWidth(arch) * keys)
       }),
     )

@@ -57,13 +57,13 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
+import { checkpointQuantization, isMoeLayer, isWindowLayer, weightBytesPerParameter, type Architecture, type Precision, type WeightComponent } from '@meshplan/model'
 import { expertDataParallel, kvHeadsPerGpu, layersOfStage, validateForModel, type Strategy } from '@meshplan/parallelism'
 import { bytes as toBytes, bytesPerElement, flops as toFlops, type Bytes, type Dtype, type Flops } from '@meshplan/units'
 import type { ComputeModel } from './computeModel'
 import { computeError, type ComputeError } from './error'
 import { routedShare, validateImbalance } from './moe'
-import { causalPairs, decodeKeys, validatePhase, type Phase, type PhaseKind } from './phase'
+import { decodeKeys, layerPairs, noWindow, validatePhase, type AttentionWindow, type Phase, type PhaseKind } from './phase'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -238,6 +238,8 @@ export interface ShardShape {
   readonly sequenceParallel: boolean
   /** Sliding-window span, or Infinity. */
   readonly window: number
+  /** The stage's layers' window: the span, the share of its layers with it, chunked or sliding. */
+  readonly attentionWindow: AttentionWindow
   /** Routed experts and top-k, 0 for a dense model. */
   readonly experts: number
   readonly topK: number
@@ -345,6 +347,10 @@ export const shardShape = (model: ComputeModel, deployment: Deployment): E.Eithe
         edp: expertDataParallel(s),
         sequenceParallel: s.sequenceParallel,
         window: arch.slidingWindow ?? Number.POSITIVE_INFINITY,
+        attentionWindow:
+          arch.slidingWindow === undefined
+            ? noWindow
+            : { span: arch.slidingWindow, share: layers.length === 0 ? 0 : layers.filter(isWindowLayer(arch)).length / layers.length, chunked: arch.windowKind === 'chunked' },
         experts: arch.moe?.experts ?? 0,
         topK: arch.moe?.topK ?? 0,
         imbalance,
@@ -355,6 +361,10 @@ export const shardShape = (model: ComputeModel, deployment: Deployment): E.Eithe
     }),
   )
 }
+
+/** The parameter component a GEMM's weights belong to, for their bytes per parameter. */
+const componentOf = (name: OperatorName, group: Group): WeightComponent =>
+  name === 'router' ? 'router' : name === 'lm-head' ? 'lmHead' : name.startsWith('shared-expert') ? 'sharedExperts' : name.startsWith('expert') ? 'routedExperts' : group === 'mlp' ? 'denseMlp' : 'attention'
 
 /** The operator forms of one phase kind (see the module comment for the operators and their sources). */
 const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, kernel: AttentionKernel): ReadonlyArray<OperatorForm> => {
@@ -369,6 +379,9 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
   const gemmIn = ab
   const act = training ? Math.max(2, ab) : ab
   const wb = training ? Math.min(weightFormat, ab) : weightFormat
+  // serving a quantized checkpoint as it is: its GEMM weights carry their scales, and what it leaves 16-bit is read 16-bit
+  const checkpoint = training ? undefined : checkpointQuantization(arch, precision)
+  const perParameter = weightBytesPerParameter(arch, precision)
   const unfused = kernel === 'unfused' && kind !== 'decode'
   const h = arch.hidden
   const tp = s.tp
@@ -431,7 +444,7 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
   ): void =>
     add(name, group, 'gemm', count, {
       flops: { [m]: 2 * n * k * copies },
-      weightBytes: { [per]: n * k * copies * (wide ? weightFormat : wb) },
+      weightBytes: { [per]: n * k * copies * (checkpoint === undefined ? (wide ? weightFormat : wb) : perParameter(componentOf(name, group))) },
       activationBytes: { [m]: (n * act + k * (wide ? act : gemmIn)) * copies },
       gemm: { n, k, mFrom: Quantity[m], perFrom: Quantity[per], copies },
       wide,
@@ -549,7 +562,7 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
 
   // ---------------------------------------------------------------- dense MLP
   const ffn = arch.mlp.ffn / tp
-  if (arch.mlp.kind === 'swiglu') {
+  if (arch.mlp.kind !== 'gelu') {
     gemm('mlp-up', 'mlp', denseLayers, 2 * ffn, h)
     add('mlp-activation', 'mlp', 'elementwise', denseLayers, {
       flops: { tokens: ELEMENTWISE_FLOPS.swiglu * ffn },
@@ -664,7 +677,7 @@ export const operatorForms = (model: ComputeModel, deployment: Deployment): E.Ei
 /**
  * Fills `q` with the quantities of a step: `kind`, `batch` sequences, `tokens` per
  * sequence (prefill, training; ignored in decode), and for decode `keys`, the keys read
- * over all sequences (`Σ min(context, window)`). Plain arithmetic, no allocation.
+ * over all sequences (`Σ` of each context's keys, `layerKeys`). Plain arithmetic, no allocation.
  */
 export const fillQuantities = (q: Quantities, shape: ShardShape, kind: PhaseKind, batch: number, tokens: number, keys: number): Quantities => {
   const decoding = kind === 'decode'
@@ -672,7 +685,7 @@ export const fillQuantities = (q: Quantities, shape: ShardShape, kind: PhaseKind
   q[Quantity.one] = 1
   q[Quantity.tokens] = onGpu
   q[Quantity.normTokens] = shape.sequenceParallel ? onGpu / shape.tp : onGpu
-  q[Quantity.pairs] = decoding ? keys / shape.cp : (batch * causalPairs(tokens, shape.window)) / shape.cp
+  q[Quantity.pairs] = decoding ? keys / shape.cp : (batch * layerPairs(tokens, shape.attentionWindow)) / shape.cp
   q[Quantity.lmTokens] = kind === 'training' ? onGpu : batch
   q[Quantity.sequences] = batch
   q[Quantity.scores] = decoding ? keys / shape.cp : (batch * tokens * tokens) / shape.cp
@@ -702,7 +715,7 @@ export const quantitiesOf = (shape: ShardShape, phase: Phase): Quantities => {
     case 'prefill':
       return fillQuantities(q, shape, 'prefill', phase.batch, phase.tokens, 0)
     case 'decode':
-      return fillQuantities(q, shape, 'decode', phase.batch, 0, decodeKeys(phase, shape.window))
+      return fillQuantities(q, shape, 'decode', phase.batch, 0, decodeKeys(phase, shape.attentionWindow))
     case 'training':
       return fillQuantities(q, shape, 'training', phase.batch, phase.sequence, 0)
   }

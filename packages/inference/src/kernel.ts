@@ -40,10 +40,9 @@ import { decodeSeconds, precompute, prefillSeconds, type OperatorForm, type Oper
 import { communicationBytes, costModelError, dispatchBytes, estimateError, type CostModels, type EstimateError, type Overlap } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
 import { cachedTokens, inferenceMemory, kvElementsPerLayer, type InferenceMemory } from '@meshplan/memory'
-import { expertParameters, isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
+import { expertParameters, isMoeLayer, weightBytesPerParameter, type Architecture, type Precision } from '@meshplan/model'
 import { expertDataParallel, layersOfStage, layout, validate, worldOf, type Layout, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
-import { bytesPerElement } from '@meshplan/units'
 import { lengthsOf, meanAge, runningAfter, tailSteps, type Lengths } from './arrivals'
 import { genericEngine, type CustomAllReduce, type EngineModel } from './engines'
 import { busiestPrefill, routedImbalance } from './moe'
@@ -370,7 +369,7 @@ export const prepareInference =
     // KV held per running sequence: its whole length when the engine reserves it, else its mean length so far
     const held = engine.admission === 'reserve' ? workload.inputTokens + lengths.mean : workload.inputTokens + meanAge(lengths)
     const heldTokens = cachedTokens(model, held)
-    const slotBytes = redundant === 0 ? 0 : (redundant / s.ep) * (expertParameters(model) / s.etp) * bytesPerElement(precision.weights)
+    const slotBytes = redundant === 0 ? 0 : (redundant / s.ep) * (expertParameters(model) / s.etp) * weightBytesPerParameter(model, precision)('routedExperts')
     const classes: StageClass[] = []
     const seen = new Map<string, StageClass & { ranks: number[] }>()
     let kvTokens = Number.POSITIVE_INFINITY

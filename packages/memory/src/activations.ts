@@ -149,7 +149,7 @@ export const layerActivationBytes =
       mlp = routed + shared + routerLogits
     } else {
       // SwiGLU: gate and up (A), their product (G); GELU: its input (A), its output (G)
-      const kept = model.mlp.kind === 'swiglu' ? 2 : 1
+      const kept = model.mlp.kind !== 'gelu' ? 2 : 1
       mlp = tokens * b * ((model.mlp.ffn / s.tp) * (kept * A + G))
     }
     const kept = scores === 'matrix' ? scoreBytes(input, tokens) : scores === 'statistics' ? softmaxStatisticsBytes(input, tokens) : 0

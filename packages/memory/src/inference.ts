@@ -23,7 +23,7 @@ import type { Device } from '@meshplan/topology'
 import { checkPositiveInteger, checkStrategy, firstError, type MemoryError } from './errors'
 import { cachedTokens } from './kv-cache'
 import { defaultMemoryModel, type MemoryModel } from './model'
-import type { StageParameters } from './weights'
+import { stageWeightBytes, type StageParameters } from './weights'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -104,7 +104,7 @@ export const inferenceMemory =
     const workspace = memoryModel.inferenceWorkspace({ model, strategy: s, activationBytes: bytesPerElement(precision.activations), chunkTokens: chunk })
     const stages = Array.from({ length: s.pp }, (_, ppRank): InferenceStage => {
       const parameters = memoryModel.stageParameters(model, s)(ppRank)
-      const weights = bytes(parameters.total * bytesPerElement(precision.weights))
+      const weights = bytes(stageWeightBytes(model, precision, parameters))
       const layers = layersOfStage(model, s)(ppRank).length
       const kvBytesPerToken = memoryModel.kvBytesPerTokenPerGpu(model, precision.kvCache, layers, s.tp, s.cp)
       const kvCache = bytes((input.sequences ?? 0) * tokensPerSequence * kvBytesPerToken)

@@ -18,7 +18,7 @@
  * kvBytesPerToken(models['deepseek-v3'], 'bf16')  // 61 · (512 + 64) · 2 = 70,272
  */
 import { bytesPerElement, bytes, type Bytes, type Dtype } from '@meshplan/units'
-import type { Architecture } from '@meshplan/model'
+import { meanCachedTokens, type Architecture } from '@meshplan/model'
 import { kvHeadsPerGpu } from '@meshplan/parallelism'
 
 // -------------------------------------------------------------------------------------
@@ -42,6 +42,12 @@ export const kvBytesPerToken = (model: Architecture, dtype: Dtype): Bytes =>
 export const kvBytesPerTokenPerGpu = (model: Architecture, dtype: Dtype, layers: number, tp: number, cp: number): Bytes =>
   bytes((layers * kvElementsPerLayer(model)(tp) * bytesPerElement(dtype)) / cp)
 
-/** Tokens of a sequence of `contextTokens` that stay in the cache: all, or the sliding window when the model has one. */
-export const cachedTokens = (model: Architecture, contextTokens: number): number =>
-  model.slidingWindow === undefined ? contextTokens : Math.min(contextTokens, model.slidingWindow)
+/**
+ * Tokens of a sequence of `contextTokens` that stay in the cache, per layer averaged
+ * over the model's layers (`meanCachedTokens` of @meshplan/model): all of them in a
+ * global layer, at most the window in a sliding-window or chunked layer (vLLM's and
+ * SGLang's hybrid KV-cache managers free what falls out of the window). The average is
+ * the model's: a pipeline stage whose share of window layers differs from the model's
+ * is off by that difference.
+ */
+export const cachedTokens = (model: Architecture, contextTokens: number): number => meanCachedTokens(model, contextTokens)

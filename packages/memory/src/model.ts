@@ -72,7 +72,7 @@ export const inferenceWorkspace = (input: WorkspaceInput): Bytes => {
   // the projections, and for MLA the latent it writes to the cache
   const attention = attentionActivationWidth(model)(s.tp) + (a.kind === 'mla' ? a.kvLoraRank + a.qkRopeHeadDim : 0)
   const moe = model.moe
-  const denseMlp = ((model.mlp.kind === 'swiglu' ? 2 : 1) * model.mlp.ffn) / s.tp
+  const denseMlp = ((model.mlp.kind !== 'gelu' ? 2 : 1) * model.mlp.ffn) / s.tp
   const moeMlp = moe === undefined ? 0 : moe.topK * ((2 * moe.expertFfn) / s.etp + h) + (2 * moe.sharedExperts * moe.sharedExpertFfn) / s.tp
   const perToken = 2 * h + Math.max(attention, denseMlp, moeMlp)
   const logits = (4 * model.vocab) / s.tp

@@ -30,7 +30,9 @@ import {
   normParameters,
   routerParameters,
   sharedExpertParameters,
+  weightBytesPerParameter,
   type Architecture,
+  type Precision,
 } from '@meshplan/model'
 import { kvHeadsPerGpu, layersOfStage, type Strategy } from '@meshplan/parallelism'
 
@@ -49,6 +51,8 @@ export interface StageParameters {
   readonly norms: number
   readonly embedding: number
   readonly lmHead: number
+  /** A vision encoder and its projector (first stage, split over `tp`). */
+  readonly encoder: number
   /** Everything above. */
   readonly total: number
   /** The part replicated over the expert data-parallel group (`routedExperts`); the rest over `dp * cp`. */
@@ -118,7 +122,9 @@ export const stageParameters =
     // the LM head: its own matrix when untied; with tied embeddings, a copy on the last stage only when it is not also the first
     const lmHead = last && (!model.tiedEmbeddings || !first) ? table : 0
     if (last) norms += finalNormParameters(model)
-    const total = attention + denseMlp + sharedExperts + router + routedExperts + norms + embedding + lmHead
+    // vLLM and SGLang shard the vision encoders' linear layers over the TP group
+    const encoder = first ? (model.encoderParameters ?? 0) / s.tp : 0
+    const total = attention + denseMlp + sharedExperts + router + routedExperts + norms + embedding + lmHead + encoder
     return {
       attention,
       denseMlp,
@@ -128,8 +134,29 @@ export const stageParameters =
       norms,
       embedding,
       lmHead,
+      encoder,
       total,
       expertTotal: routedExperts,
       denseTotal: total - routedExperts,
     }
   }
+
+/**
+ * Bytes of the weights of `p` under `precision`: each component at its bytes per
+ * parameter (`weightBytesPerParameter` of @meshplan/model: the precision's format, or a
+ * quantized checkpoint's with its scales where it quantizes and 16-bit elsewhere).
+ */
+export const stageWeightBytes = (model: Architecture, precision: Precision, p: StageParameters): number => {
+  const per = weightBytesPerParameter(model, precision)
+  return (
+    p.attention * per('attention') +
+    p.denseMlp * per('denseMlp') +
+    p.sharedExperts * per('sharedExperts') +
+    p.router * per('router') +
+    p.routedExperts * per('routedExperts') +
+    p.norms * per('norms') +
+    p.embedding * per('embedding') +
+    p.lmHead * per('lmHead') +
+    p.encoder * per('encoder')
+  )
+}

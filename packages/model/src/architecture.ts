@@ -16,7 +16,22 @@ import type { Quantization } from './quantization'
 // -------------------------------------------------------------------------------------
 
 /** Hugging Face `model_type` values meshplan imports. */
-export const families = ['llama', 'mistral', 'mixtral', 'qwen2', 'qwen3', 'qwen3_moe', 'deepseek_v3', 'gpt_neox'] as const
+export const families = [
+  'llama',
+  'mistral',
+  'mixtral',
+  'qwen2',
+  'qwen3',
+  'qwen3_moe',
+  'deepseek_v3',
+  'gpt_neox',
+  'gemma2',
+  'gemma3',
+  'phi3',
+  'llama4',
+  'gpt_oss',
+  'glm4_moe',
+] as const
 export type Family = (typeof families)[number] | 'custom'
 
 /** Multi-head (kvHeads = heads) or grouped-query (kvHeads < heads) attention. */
@@ -31,6 +46,8 @@ export interface HeadAttention {
   readonly outputBias: boolean
   /** Per-head RMSNorm on queries and keys (Qwen3): `2 * headDim` parameters per layer. */
   readonly qkNorm: boolean
+  /** A learned sink logit per query head (gpt-oss `sinks`): `heads` parameters per layer. */
+  readonly sinks?: boolean
 }
 
 /**
@@ -51,9 +68,13 @@ export interface LatentAttention {
 
 export type Attention = HeadAttention | LatentAttention
 
-/** A feed-forward block: `gelu` is up/down (2 matrices), `swiglu` is gate/up/down (3 matrices). */
+/**
+ * A feed-forward block: `gelu` is up/down (2 matrices); `swiglu` (Llama) and `geglu`
+ * (Gemma: GELU on the gate) are gated, gate/up/down (3 matrices; Shazeer 2020, "GLU
+ * Variants Improve Transformer").
+ */
 export interface Mlp {
-  readonly kind: 'gelu' | 'swiglu'
+  readonly kind: 'gelu' | 'swiglu' | 'geglu'
   /** Intermediate (FFN) size. */
   readonly ffn: number
   /** Biases on the MLP projections (GPT). */
@@ -76,8 +97,10 @@ export interface Moe {
   readonly firstDenseLayers: number
   /** After those, every `step`-th layer is MoE (Qwen `decoder_sparse_step`; 1: all of them). */
   readonly step: number
-  /** The router has a per-expert bias (DeepSeek-V3 `e_score_correction_bias`). */
+  /** The router has a per-expert bias (DeepSeek-V3 `e_score_correction_bias`, gpt-oss's router bias). */
   readonly routerBias: boolean
+  /** Each routed expert has biases on its projections, `2·expertFfn + h` (gpt-oss). */
+  readonly expertBias?: boolean
 }
 
 /** A decoder-only transformer. */
@@ -97,8 +120,19 @@ export interface Architecture {
   /** Rotary positions, or a learned position table of `maxPositions` rows (GPT). */
   readonly positions: 'rope' | 'learned'
   readonly maxPositions: number
-  /** Sliding-window attention span in tokens, where the config has one (Mistral). */
+  /**
+   * Local attention span in tokens, where the model has one: a sliding window (Mistral,
+   * Gemma, gpt-oss) or chunks (Llama 4). Which layers use it is `windowLayers`.
+   */
   readonly slidingWindow?: number
+  /** `sliding`: a query sees the `slidingWindow` keys before it; `chunked`: only the keys of its own chunk of `slidingWindow` tokens (Llama 4 `attention_chunk_size`). Default `sliding`. */
+  readonly windowKind?: 'sliding' | 'chunked'
+  /** Per layer, whether it attends within the window (the others attend to the whole context); absent: every layer does. */
+  readonly windowLayers?: ReadonlyArray<boolean>
+  /** Norms per layer over the hidden size: 2 (before attention and before the MLP), or 4 with Gemma's norms after each block too. Default 2. */
+  readonly normsPerLayer?: number
+  /** Parameters outside the decoder: a vision encoder and its projector (Gemma 3, Llama 4), held by the first pipeline stage. Default 0. */
+  readonly encoderParameters?: number
   /** Where the numbers come from. */
   readonly source?: string
   /** The formats the checkpoint's `quantization_config` declares (Hugging Face import), when it has one. */
@@ -127,6 +161,57 @@ export const moeLayerCount = (arch: Architecture): number => {
 
 /** Number of layers with a dense MLP. */
 export const denseLayerCount = (arch: Architecture): number => arch.layers - moeLayerCount(arch)
+
+/** Whether layer `index` (0-based) attends within the window (see {@link Architecture.windowLayers}). */
+export const isWindowLayer =
+  (arch: Architecture) =>
+  (index: number): boolean =>
+    arch.slidingWindow !== undefined && (arch.windowLayers === undefined || arch.windowLayers[index] === true)
+
+/** Layers that attend within a window: all of them when the model has a window on every layer, none without a window. */
+export const windowLayerCount = (arch: Architecture): number => {
+  if (arch.slidingWindow === undefined) return 0
+  if (arch.windowLayers === undefined) return arch.layers
+  let count = 0
+  for (let i = 0; i < arch.layers; i++) if (arch.windowLayers[i] === true) count++
+  return count
+}
+
+/** The share of layers that attend within the window, 0 to 1. */
+export const windowShare = (arch: Architecture): number => windowLayerCount(arch) / arch.layers
+
+/**
+ * Keys one query at position `context` (1-based: itself and what comes before) attends to
+ * in a window layer. Sliding (Beltagy et al. 2020, "Longformer", section 3.1; Jiang et
+ * al. 2023, "Mistral 7B", section 2): `min(context, W)`. Chunked (Llama 4's
+ * `attention_chunk_size`: a query sees the keys of its own chunk of W tokens): within
+ * the first chunk `context`, beyond it the mean over a chunk's positions, `(W + 1) / 2`.
+ */
+export const windowKeys = (arch: Architecture, context: number): number => {
+  const w = arch.slidingWindow
+  if (w === undefined || context <= w) return context
+  return arch.windowKind === 'chunked' ? (w + 1) / 2 : w
+}
+
+/** Keys a query at `context` attends to, averaged over all layers: window layers see {@link windowKeys}, the others the whole context. */
+export const meanKeys = (arch: Architecture, context: number): number => {
+  const share = windowShare(arch)
+  return share * windowKeys(arch, context) + (1 - share) * context
+}
+
+/**
+ * Tokens of a sequence of `context` whose keys and values a layer keeps, averaged over
+ * the layers: a sliding-window layer keeps the last `W` (vLLM and SGLang free the rest),
+ * a chunked layer at most its current chunk of `W`, a global layer all of them.
+ */
+export const meanCachedTokens = (arch: Architecture, context: number): number => {
+  const share = windowShare(arch)
+  const w = arch.slidingWindow ?? Number.POSITIVE_INFINITY
+  return share * Math.min(context, w) + (1 - share) * context
+}
+
+/** Norms over the hidden size per layer (see {@link Architecture.normsPerLayer}). */
+export const normsPerLayer = (arch: Architecture): number => arch.normsPerLayer ?? 2
 
 /** Query heads. */
 export const queryHeads = (arch: Architecture): number => arch.attention.heads

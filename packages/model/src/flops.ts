@@ -19,7 +19,7 @@
  */
 import { flops, type Flops } from '@meshplan/units'
 import type { Architecture } from './architecture'
-import { denseLayerCount, moeLayerCount } from './architecture'
+import { denseLayerCount, meanKeys, moeLayerCount } from './architecture'
 import {
   attentionMatrixParameters,
   denseMlpMatrixParameters,
@@ -57,13 +57,14 @@ export const matmulFlopsPerToken = (arch: Architecture): Flops => flops(2 * matm
  * weighted values (Hoffmann et al. 2022, appendix F). MHA/GQA: both head dims are
  * `headDim` (GQA shares keys, not work). MLA in its explicit form, as in training:
  * `qkHeadDim = nope + rope`, `vHeadDim = v` (DeepSeek-V3 report, section 2.1.1); the
- * weight-absorbed decode form works in the latent space and costs more. With a sliding
- * window the token sees at most `slidingWindow` keys.
+ * weight-absorbed decode form works in the latent space and costs more. In a window
+ * layer the token sees at most the window's keys ({@link meanKeys}: averaged over the
+ * layers, window layers and global ones).
  */
 export const attentionFlopsPerToken =
   (context: number) =>
   (arch: Architecture): Flops => {
-    const keys = arch.slidingWindow === undefined ? context : Math.min(context, arch.slidingWindow)
+    const keys = meanKeys(arch, context)
     const a = arch.attention
     const perHead = a.kind === 'mla' ? a.qkNopeHeadDim + a.qkRopeHeadDim + a.vHeadDim : 2 * a.headDim
     return flops(2 * arch.layers * a.heads * perHead * keys)

@@ -19,7 +19,7 @@
  * parameterCounts(models['llama-2-7b']).total // 6_738_415_616
  */
 import type { Architecture } from './architecture'
-import { denseLayerCount, isMoeLayer, moeLayerCount } from './architecture'
+import { denseLayerCount, isMoeLayer, moeLayerCount, normsPerLayer } from './architecture'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -43,6 +43,8 @@ export interface ParameterCounts {
   readonly norms: number
   /** Output projection to the vocabulary; 0 when tied to the embedding. */
   readonly lmHead: number
+  /** A vision encoder and its projector ({@link Architecture.encoderParameters}); 0 for a text-only model. */
+  readonly encoder: number
   /** Everything above. */
   readonly total: number
   /**
@@ -93,7 +95,8 @@ export const attentionParameters = (arch: Architecture): number => {
   const qkvBias = a.qkvBias ? (a.heads + 2 * a.kvHeads) * a.headDim : 0
   const outputBias = a.outputBias ? arch.hidden : 0
   const qkNorm = a.qkNorm ? 2 * a.headDim : 0
-  return attentionMatrixParameters(arch) + qkvBias + outputBias + qkNorm
+  const sinks = a.sinks === true ? a.heads : 0
+  return attentionMatrixParameters(arch) + qkvBias + outputBias + qkNorm + sinks
 }
 
 /**
@@ -108,9 +111,13 @@ export const denseMlpMatrixParameters = (arch: Architecture): number =>
 export const denseMlpParameters = (arch: Architecture): number =>
   denseMlpMatrixParameters(arch) + (arch.mlp.bias ? arch.mlp.ffn + arch.hidden : 0)
 
-/** One routed expert, a bias-free SwiGLU: `3·h·expertFfn` (Mixtral, DeepSeekMoE, Qwen3-MoE). 0 for a dense model. */
+/**
+ * One routed expert, a SwiGLU: `3·h·expertFfn` (Mixtral, DeepSeekMoE, Qwen3-MoE), plus
+ * biases `2·expertFfn + h` where it has them (gpt-oss `gate_up_proj_bias`,
+ * `down_proj_bias`). 0 for a dense model.
+ */
 export const expertParameters = (arch: Architecture): number =>
-  arch.moe === undefined ? 0 : 3 * arch.hidden * arch.moe.expertFfn
+  arch.moe === undefined ? 0 : 3 * arch.hidden * arch.moe.expertFfn + (arch.moe.expertBias === true ? 2 * arch.moe.expertFfn + arch.hidden : 0)
 
 /** One shared expert, a bias-free SwiGLU: `3·h·sharedExpertFfn` (DeepSeekMoE, Dai et al. 2024). 0 when there are none. */
 export const sharedExpertParameters = (arch: Architecture): number =>
@@ -126,8 +133,12 @@ export const routerParameters = (arch: Architecture): number =>
 /** Parameters of one norm over the hidden size: RMSNorm has a scale `h`, LayerNorm a scale and a shift `2h`. */
 const hiddenNormParameters = (arch: Architecture): number => (arch.norm === 'rmsnorm' ? 1 : 2) * arch.hidden
 
-/** The two per-layer norms (before attention, before the MLP): RMSNorm `2h`, LayerNorm `4h`. */
-export const normParameters = (arch: Architecture): number => 2 * hiddenNormParameters(arch)
+/**
+ * The per-layer norms: two (before attention, before the MLP): RMSNorm `2h`, LayerNorm
+ * `4h`; Gemma 2 and 3 add one after each block (`post_attention_layernorm`,
+ * `post_feedforward_layernorm`), four in all.
+ */
+export const normParameters = (arch: Architecture): number => normsPerLayer(arch) * hiddenNormParameters(arch)
 
 /** The norm after the last layer: RMSNorm `h`, LayerNorm `2h`. */
 export const finalNormParameters = (arch: Architecture): number => hiddenNormParameters(arch)
@@ -167,9 +178,11 @@ export const parameterCounts = (arch: Architecture): ParameterCounts => {
   const sharedExperts = moe === undefined ? 0 : moeLayers * moe.sharedExperts * sharedExpertParameters(arch)
   const norms = arch.layers * normParameters(arch) + finalNormParameters(arch)
   const lmHead = lmHeadParameters(arch)
-  const total = embedding + attention + denseMlp + router + routedExperts + sharedExperts + norms + lmHead
+  const encoder = arch.encoderParameters ?? 0
+  const total = embedding + attention + denseMlp + router + routedExperts + sharedExperts + norms + lmHead + encoder
   const idleExperts = moe === undefined ? 0 : moeLayers * (moe.experts - moe.topK) * expertParameters(arch)
-  const activePerToken = total - idleExperts
+  // a text token does not go through the vision encoder
+  const activePerToken = total - idleExperts - encoder
   return {
     embedding,
     attention,
@@ -179,6 +192,7 @@ export const parameterCounts = (arch: Architecture): ParameterCounts => {
     sharedExperts,
     norms,
     lmHead,
+    encoder,
     total,
     activePerToken,
     activeNonEmbeddingPerToken: activePerToken - embedding,

@@ -737,7 +737,7 @@ const attentionLabel = (model: Architecture, p: Placement): string => {
 }
 
 const mlpLabel = (model: Architecture, s: Strategy): string =>
-  `Norm + MLP (${model.mlp.kind === 'swiglu' ? 'SwiGLU' : 'GELU'}, FFN ${model.mlp.ffn}${s.tp > 1 ? `, ${model.mlp.ffn / s.tp} per GPU` : ''})`
+  `Norm + MLP (${model.mlp.kind === 'swiglu' ? 'SwiGLU' : model.mlp.kind === 'geglu' ? 'GeGLU' : 'GELU'}, FFN ${model.mlp.ffn}${s.tp > 1 ? `, ${model.mlp.ffn / s.tp} per GPU` : ''})`
 
 const expertsLabel = (model: Architecture, s: Strategy, p: Placement): string => {
   const moe = model.moe

@@ -10,7 +10,7 @@ import * as E from 'fp-ts/Either'
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020'
 import { caseAlgorithms, caseProtocols, collectiveOps, moeExchangeOps } from '@meshplan/collectives'
 import { defaultCostModels } from '@meshplan/cost-models'
-import { families, modelNames, storageDtypes } from '@meshplan/model'
+import { deepSeekFields, families, familyAliases, modelNames, storageDtypes } from '@meshplan/model'
 import { dtypes, parseDocument } from '@meshplan/units'
 import { claimMetrics, decodePlan, predictCases } from '../src'
 
@@ -46,7 +46,7 @@ const planSchema = readJson(path.join(__dirname, '..', 'schemas', 'plan.schema.j
   properties: { model: { anyOf: [{ enum: ReadonlyArray<string> }, unknown] } }
   $defs: {
     dtype: { enum: ReadonlyArray<string> }
-    huggingFaceConfig: { properties: { model_type: { enum: ReadonlyArray<string> } } }
+    textConfig: { anyOf: [{ properties: { model_type: { enum: ReadonlyArray<string> } } }, { required: ReadonlyArray<string> }] }
     claim: {
       properties: { metric: { enum: ReadonlyArray<string> } }
       allOf: ReadonlyArray<{ if: { properties: { metric: { enum: ReadonlyArray<string> } } }; then: { properties: { equals: { $ref?: string; type?: string } } } }>
@@ -76,7 +76,8 @@ describe('the schemas', () => {
 
   it('name what the decoders know: presets, families, formats, claims, collectives', () => {
     expect(planSchema.properties.model.anyOf[0].enum).toEqual(modelNames)
-    expect(planSchema.$defs.huggingFaceConfig.properties.model_type.enum).toEqual(families)
+    expect(planSchema.$defs.textConfig.anyOf[0].properties.model_type.enum).toEqual([...families, ...Object.keys(familyAliases)])
+    expect(planSchema.$defs.textConfig.anyOf[1].required).toEqual(deepSeekFields)
     expect(planSchema.$defs.dtype.enum).toEqual(storageDtypes)
     expect(planSchema.$defs.claim.properties.metric.enum).toEqual(Object.keys(claimMetrics))
     // each metric's values take the codec of its kind, once
@@ -173,6 +174,25 @@ describe('plan.schema.json', () => {
     expect(verdicts(valid, false)).toEqual(valid.map((d) => [d, true]))
     expect(verdicts(invalid, false)).toEqual(invalid.map((d) => [d, false]))
     expect(verdicts([...valid, ...invalid], false)).toEqual(verdicts([...valid, ...invalid], true))
+  })
+
+  it('accepts every real config.json the model package keeps, multimodal ones and Kimi-K2 included, as the decoder does', () => {
+    const dir = path.join(repository, 'packages', 'model', 'test', 'fixtures', 'hf')
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
+    expect(files.length).toBeGreaterThanOrEqual(14)
+    for (const file of files) {
+      const model = readJson(path.join(dir, file))
+      expect([file, validatePlan({ ...minimal, model }), E.isRight(decodePlan({ ...minimal, model }))]).toEqual([file, true, true])
+    }
+    // an unknown model_type without DeepSeek-V3's fields: refused by both
+    const unknown = { ...minimal, model: { ...llamaConfig, model_type: 'falcon' } }
+    expect([validatePlan(unknown), E.isRight(decodePlan(unknown))]).toEqual([false, false])
+    // Gemma 3's text_config may leave out the vocabulary and context (the family's defaults); Llama may not
+    const { vocab_size: _v, max_position_embeddings: _m, ...sparse } = llamaConfig as Record<string, unknown>
+    for (const [type, accepted] of [['gemma3_text', true], ['llama', false]] as const) {
+      const doc = { ...minimal, model: { ...sparse, model_type: type } }
+      expect([type, validatePlan(doc), E.isRight(decodePlan(doc))]).toEqual([type, accepted, accepted])
+    }
   })
 
   it("leaves to the decoder what a schema cannot check: a model's consistency", () => {
