@@ -57,13 +57,13 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { checkpointQuantization, isMoeLayer, isWindowLayer, weightBytesPerParameter, type Architecture, type Precision, type WeightComponent } from '@meshplan/model'
+import { checkpointQuantization, isMoeLayer, weightBytesPerParameter, type Architecture, type Precision, type WeightComponent } from '@meshplan/model'
 import { expertDataParallel, kvHeadsPerGpu, layersOfStage, validateForModel, type Strategy } from '@meshplan/parallelism'
 import { bytes as toBytes, bytesPerElement, flops as toFlops, type Bytes, type Dtype, type Flops } from '@meshplan/units'
 import type { ComputeModel } from './computeModel'
 import { computeError, type ComputeError } from './error'
 import { routedShare, validateImbalance } from './moe'
-import { decodeKeys, layerPairs, noWindow, validatePhase, type AttentionWindow, type Phase, type PhaseKind } from './phase'
+import { decodeKeys, layerPairs, validatePhase, windowOf, type AttentionWindow, type Phase, type PhaseKind } from './phase'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -238,7 +238,7 @@ export interface ShardShape {
   readonly sequenceParallel: boolean
   /** Sliding-window span, or Infinity. */
   readonly window: number
-  /** The stage's layers' window: the span, the share of its layers with it, chunked or sliding. */
+  /** The model's window: the span, the share of its layers with it, chunked or sliding. */
   readonly attentionWindow: AttentionWindow
   /** Routed experts and top-k, 0 for a dense model. */
   readonly experts: number
@@ -347,10 +347,10 @@ export const shardShape = (model: ComputeModel, deployment: Deployment): E.Eithe
         edp: expertDataParallel(s),
         sequenceParallel: s.sequenceParallel,
         window: arch.slidingWindow ?? Number.POSITIVE_INFINITY,
-        attentionWindow:
-          arch.slidingWindow === undefined
-            ? noWindow
-            : { span: arch.slidingWindow, share: layers.length === 0 ? 0 : layers.filter(isWindowLayer(arch)).length / layers.length, chunked: arch.windowKind === 'chunked' },
+        // the model's share of window layers, not the stage's: per-layer costs then compose
+        // over any split of the layers (the training search builds stages from them), at the
+        // price of a stage whose share differs from the model's (gpt-oss's alternation over an odd split)
+        attentionWindow: windowOf(arch),
         experts: arch.moe?.experts ?? 0,
         topK: arch.moe?.topK ?? 0,
         imbalance,

@@ -23,7 +23,7 @@ import { denseLayerCount, meanKeys, moeLayerCount } from './architecture'
 import {
   attentionMatrixParameters,
   denseMlpMatrixParameters,
-  expertParameters,
+  expertMatrixParameters,
   sharedExpertParameters,
 } from './parameters'
 
@@ -39,7 +39,7 @@ import {
 export const matmulParametersPerToken = (arch: Architecture): number => {
   const moe = arch.moe
   const moeBlock =
-    moe === undefined ? 0 : arch.hidden * moe.experts + moe.topK * expertParameters(arch) + moe.sharedExperts * sharedExpertParameters(arch)
+    moe === undefined ? 0 : arch.hidden * moe.experts + moe.topK * expertMatrixParameters(arch) + moe.sharedExperts * sharedExpertParameters(arch)
   return (
     arch.layers * attentionMatrixParameters(arch) +
     denseLayerCount(arch) * denseMlpMatrixParameters(arch) +

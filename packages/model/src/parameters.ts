@@ -111,13 +111,16 @@ export const denseMlpMatrixParameters = (arch: Architecture): number =>
 export const denseMlpParameters = (arch: Architecture): number =>
   denseMlpMatrixParameters(arch) + (arch.mlp.bias ? arch.mlp.ffn + arch.hidden : 0)
 
+/** The weight matrices of one routed expert, gate/up/down: `3·h·expertFfn`. 0 for a dense model. */
+export const expertMatrixParameters = (arch: Architecture): number => (arch.moe === undefined ? 0 : 3 * arch.hidden * arch.moe.expertFfn)
+
 /**
  * One routed expert, a SwiGLU: `3·h·expertFfn` (Mixtral, DeepSeekMoE, Qwen3-MoE), plus
  * biases `2·expertFfn + h` where it has them (gpt-oss `gate_up_proj_bias`,
  * `down_proj_bias`). 0 for a dense model.
  */
 export const expertParameters = (arch: Architecture): number =>
-  arch.moe === undefined ? 0 : 3 * arch.hidden * arch.moe.expertFfn + (arch.moe.expertBias === true ? 2 * arch.moe.expertFfn + arch.hidden : 0)
+  arch.moe === undefined ? 0 : expertMatrixParameters(arch) + (arch.moe.expertBias === true ? 2 * arch.moe.expertFfn + arch.hidden : 0)
 
 /** One shared expert, a bias-free SwiGLU: `3·h·sharedExpertFfn` (DeepSeekMoE, Dai et al. 2024). 0 when there are none. */
 export const sharedExpertParameters = (arch: Architecture): number =>

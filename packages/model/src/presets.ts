@@ -38,6 +38,37 @@ const preset = (name: string, source: string, config: Readonly<Record<string, un
 const llama2 = { model_type: 'llama', vocab_size: 32000, max_position_embeddings: 4096, tie_word_embeddings: false }
 const llama31 = { model_type: 'llama', vocab_size: 128256, max_position_embeddings: 131072, tie_word_embeddings: false, rope_theta: 500000 }
 
+const llama4 = {
+  model_type: 'llama4_text',
+  hidden_size: 5120,
+  num_hidden_layers: 48,
+  num_attention_heads: 40,
+  num_key_value_heads: 8,
+  head_dim: 128,
+  intermediate_size: 8192,
+  intermediate_size_mlp: 16384,
+  num_experts_per_tok: 1,
+  attention_chunk_size: 8192,
+  vocab_size: 202048,
+  tie_word_embeddings: false,
+}
+const llama4Vision = { hidden_size: 1408, intermediate_size: 5632, num_hidden_layers: 34, image_size: 336, patch_size: 14, pixel_shuffle_ratio: 0.5, projector_input_dim: 4096, projector_output_dim: 4096, vision_output_dim: 4096 }
+const gptOss = {
+  model_type: 'gpt_oss',
+  hidden_size: 2880,
+  num_attention_heads: 64,
+  num_key_value_heads: 8,
+  head_dim: 64,
+  intermediate_size: 2880,
+  num_experts_per_tok: 4,
+  attention_bias: true,
+  sliding_window: 128,
+  vocab_size: 201088,
+  max_position_embeddings: 131072,
+  tie_word_embeddings: false,
+  quantization_config: { quant_method: 'mxfp4', modules_to_not_convert: ['model.layers.*.self_attn', 'model.layers.*.mlp.router', 'model.embed_tokens', 'lm_head'] },
+}
+
 // -------------------------------------------------------------------------------------
 // presets
 // -------------------------------------------------------------------------------------
@@ -166,6 +197,84 @@ export const models = {
       tie_word_embeddings: false,
     },
   ),
+  'gemma-3-27b': preset('gemma-3-27b', 'google/gemma-3-27b-it config.json; Gemma Team 2025, "Gemma 3 Technical Report", table 1 (417M vision, 1,416M embedding, 25,600M non-embedding parameters)', {
+    model_type: 'gemma3',
+    text_config: {
+      model_type: 'gemma3_text',
+      hidden_size: 5376,
+      num_hidden_layers: 62,
+      num_attention_heads: 32,
+      num_key_value_heads: 16,
+      head_dim: 128,
+      intermediate_size: 21504,
+      sliding_window: 1024,
+    },
+    vision_config: { hidden_size: 1152, intermediate_size: 4304, num_hidden_layers: 27, image_size: 896, patch_size: 14 },
+  }),
+  'llama-4-scout': preset('llama-4-scout', 'meta-llama/Llama-4-Scout-17B-16E-Instruct config.json; Meta 2025, "The Llama 4 herd" (17B active, 109B total)', {
+    model_type: 'llama4',
+    text_config: { ...llama4, num_local_experts: 16, interleave_moe_layer_step: 1, max_position_embeddings: 10485760 },
+    vision_config: llama4Vision,
+  }),
+  'llama-4-maverick': preset('llama-4-maverick', 'meta-llama/Llama-4-Maverick-17B-128E-Instruct config.json; Meta 2025, "The Llama 4 herd" (17B active, 400B total)', {
+    model_type: 'llama4',
+    text_config: { ...llama4, num_local_experts: 128, interleave_moe_layer_step: 2, max_position_embeddings: 1048576 },
+    vision_config: llama4Vision,
+  }),
+  // gpt-oss is released in MXFP4 only: the preset is that checkpoint
+  'gpt-oss-20b': preset('gpt-oss-20b', 'openai/gpt-oss-20b config.json; OpenAI 2025, "gpt-oss-120b & gpt-oss-20b Model Card", table 1 (20.91B total)', {
+    ...gptOss,
+    num_hidden_layers: 24,
+    num_local_experts: 32,
+  }),
+  'gpt-oss-120b': preset('gpt-oss-120b', 'openai/gpt-oss-120b config.json; OpenAI 2025, "gpt-oss-120b & gpt-oss-20b Model Card", table 1 (116.83B total)', {
+    ...gptOss,
+    num_hidden_layers: 36,
+    num_local_experts: 128,
+  }),
+  'glm-4.5-air': preset('glm-4.5-air', 'zai-org/GLM-4.5-Air config.json; GLM-4.5 Team 2025, "GLM-4.5" (106B total, 12B active)', {
+    model_type: 'glm4_moe',
+    hidden_size: 4096,
+    num_hidden_layers: 46,
+    num_attention_heads: 96,
+    num_key_value_heads: 8,
+    head_dim: 128,
+    intermediate_size: 10944,
+    moe_intermediate_size: 1408,
+    n_routed_experts: 128,
+    n_shared_experts: 1,
+    num_experts_per_tok: 8,
+    first_k_dense_replace: 1,
+    attention_bias: true,
+    use_qk_norm: false,
+    vocab_size: 151552,
+    max_position_embeddings: 131072,
+    tie_word_embeddings: false,
+  }),
+  // Kimi-K2 is DeepSeek-V3's architecture (384 experts, 64 heads, 1 dense layer), released in block-wise fp8
+  'kimi-k2': preset('kimi-k2', 'moonshotai/Kimi-K2-Instruct config.json; Kimi Team 2025, "Kimi K2" (32B active)', {
+    model_type: 'kimi_k2',
+    hidden_size: 7168,
+    num_hidden_layers: 61,
+    num_attention_heads: 64,
+    num_key_value_heads: 64,
+    intermediate_size: 18432,
+    moe_intermediate_size: 2048,
+    n_routed_experts: 384,
+    n_shared_experts: 1,
+    num_experts_per_tok: 8,
+    first_k_dense_replace: 1,
+    moe_layer_freq: 1,
+    kv_lora_rank: 512,
+    q_lora_rank: 1536,
+    qk_nope_head_dim: 128,
+    qk_rope_head_dim: 64,
+    v_head_dim: 128,
+    vocab_size: 163840,
+    max_position_embeddings: 131072,
+    tie_word_embeddings: false,
+    quantization_config: { activation_scheme: 'dynamic', fmt: 'e4m3', quant_method: 'fp8', weight_block_size: [128, 128] },
+  }),
   // GPT-3 in the gpt_neox family (LayerNorm, GELU, biases, learned positions, embedding tied to the head).
   'gpt3-175b': preset('gpt3-175b', 'Brown et al. 2020, "Language Models are Few-Shot Learners", table 2.1; GPT-2 vocabulary of 50257', {
     model_type: 'gpt_neox',

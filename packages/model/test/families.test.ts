@@ -5,6 +5,7 @@ import { isMoeLayer, isWindowLayer, meanCachedTokens, meanKeys, windowLayerCount
 import { fromHuggingFace } from '../src/huggingface'
 import { parameterCounts } from '../src/parameters'
 import { attentionFlopsPerToken } from '../src/flops'
+import { models } from '../src/presets'
 
 /** A real `config.json` kept in `fixtures/hf` (its source is in `fixtures/hf/SOURCES.md`). */
 const config = (file: string): unknown => JSON.parse(readFileSync(join(__dirname, 'fixtures', 'hf', file), 'utf8'))
@@ -116,6 +117,36 @@ describe('families from real config.json files', () => {
     const result = fromHuggingFace({ ...fields, model_type: 'my_mla_moe' })
     expect(E.isRight(result) && result.right.family).toBe('deepseek_v3')
     expect(E.isRight(result) && result.right.name).toBe('my_mla_moe')
+  })
+})
+
+describe('presets of the new families', () => {
+  it.each([
+    ['llama-4-scout', 'llama-4-scout-17b-16e-instruct.json'],
+    ['llama-4-maverick', 'llama-4-maverick-17b-128e-instruct.json'],
+    ['gpt-oss-20b', 'gpt-oss-20b.json'],
+    ['gpt-oss-120b', 'gpt-oss-120b.json'],
+    ['glm-4.5-air', 'glm-4.5-air.json'],
+    ['kimi-k2', 'kimi-k2-instruct.json'],
+  ] as const)('%s counts as its real config does, window, experts and checkpoint format included', (name, file) => {
+    const preset = models[name]
+    const real = imported(file)
+    expect(parameterCounts(preset)).toEqual(parameterCounts(real))
+    expect([preset.slidingWindow, preset.windowKind, windowLayerCount(preset), preset.moe, preset.quantization]).toEqual([
+      real.slidingWindow,
+      real.windowKind,
+      windowLayerCount(real),
+      real.moe,
+      real.quantization,
+    ])
+  })
+
+  it('gemma-3-27b: the Gemma 3 report\'s 25,600M non-embedding and 417M vision parameters, 1024-token windows on 52 of 62 layers', () => {
+    const counts = parameterCounts(models['gemma-3-27b'])
+    expect(relative(counts.total - counts.embedding - counts.encoder, 25_600e6)).toBeLessThan(0.001)
+    // SigLIP's 417M and the 1152 × 5376 projector
+    expect(relative(counts.encoder, 417e6 + 1152 * 5376)).toBeLessThan(0.002)
+    expect(windowLayerCount(models['gemma-3-27b'])).toBe(62 - 10)
   })
 })
 
