@@ -38,6 +38,22 @@ const preset = (name: string, source: string, config: Readonly<Record<string, un
 const llama2 = { model_type: 'llama', vocab_size: 32000, max_position_embeddings: 4096, tie_word_embeddings: false }
 const llama31 = { model_type: 'llama', vocab_size: 128256, max_position_embeddings: 131072, tie_word_embeddings: false, rope_theta: 500000 }
 
+/** What DeepSeek-V3 and Kimi-K2 share: MLA ranks and head sizes, the hidden and expert sizes, one shared expert, top-8. */
+const deepSeekV3Shapes = {
+  hidden_size: 7168,
+  num_hidden_layers: 61,
+  intermediate_size: 18432,
+  moe_intermediate_size: 2048,
+  n_shared_experts: 1,
+  num_experts_per_tok: 8,
+  moe_layer_freq: 1,
+  kv_lora_rank: 512,
+  q_lora_rank: 1536,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  v_head_dim: 128,
+  tie_word_embeddings: false,
+}
 const llama4 = {
   model_type: 'llama4_text',
   hidden_size: 5120,
@@ -175,26 +191,14 @@ export const models = {
     'deepseek-v3',
     'deepseek-ai/DeepSeek-V3 config.json (main model, without the MTP module); DeepSeek-AI 2024, "DeepSeek-V3 Technical Report", section 4.2',
     {
+      ...deepSeekV3Shapes,
       model_type: 'deepseek_v3',
-      hidden_size: 7168,
-      num_hidden_layers: 61,
       num_attention_heads: 128,
       num_key_value_heads: 128,
-      intermediate_size: 18432,
-      moe_intermediate_size: 2048,
       n_routed_experts: 256,
-      n_shared_experts: 1,
-      num_experts_per_tok: 8,
       first_k_dense_replace: 3,
-      moe_layer_freq: 1,
-      kv_lora_rank: 512,
-      q_lora_rank: 1536,
-      qk_nope_head_dim: 128,
-      qk_rope_head_dim: 64,
-      v_head_dim: 128,
       vocab_size: 129280,
       max_position_embeddings: 163840,
-      tie_word_embeddings: false,
     },
   ),
   'gemma-3-27b': preset('gemma-3-27b', 'google/gemma-3-27b-it config.json; Gemma Team 2025, "Gemma 3 Technical Report", table 1 (417M vision, 1,416M embedding, 25,600M non-embedding parameters)', {
@@ -253,26 +257,14 @@ export const models = {
   }),
   // Kimi-K2 is DeepSeek-V3's architecture (384 experts, 64 heads, 1 dense layer), released in block-wise fp8
   'kimi-k2': preset('kimi-k2', 'moonshotai/Kimi-K2-Instruct config.json; Kimi Team 2025, "Kimi K2" (32B active)', {
+    ...deepSeekV3Shapes,
     model_type: 'kimi_k2',
-    hidden_size: 7168,
-    num_hidden_layers: 61,
     num_attention_heads: 64,
     num_key_value_heads: 64,
-    intermediate_size: 18432,
-    moe_intermediate_size: 2048,
     n_routed_experts: 384,
-    n_shared_experts: 1,
-    num_experts_per_tok: 8,
     first_k_dense_replace: 1,
-    moe_layer_freq: 1,
-    kv_lora_rank: 512,
-    q_lora_rank: 1536,
-    qk_nope_head_dim: 128,
-    qk_rope_head_dim: 64,
-    v_head_dim: 128,
     vocab_size: 163840,
     max_position_embeddings: 131072,
-    tie_word_embeddings: false,
     quantization_config: { activation_scheme: 'dynamic', fmt: 'e4m3', quant_method: 'fp8', weight_block_size: [128, 128] },
   }),
   // GPT-3 in the gpt_neox family (LayerNorm, GELU, biases, learned positions, embedding tied to the head).
