@@ -71,6 +71,8 @@ const width = limited('a width: the widest published is about 53,000', modelLimi
 const vocabulary = limited('tokens: the largest published vocabularies are about 260,000', modelLimits.vocabulary)
 /** Heads, experts, experts per token. */
 const heads = limited('heads or experts: the most published are 128 heads and 384 experts', modelLimits.heads)
+/** An image side or a patch, pixels. */
+const pixels = limited('pixels: the largest published encoders take 896-pixel images', 2 ** 16)
 /** A count that may be zero. */
 const count = numberCodec('a non-negative integer (at most 2^31 - 1)', (n) => Number.isInteger(n) && n >= 0 && n <= maxSize)
 
@@ -189,9 +191,15 @@ const Glm4Moe = t.intersection([
  * ViT (Dosovitskiy et al. 2021), read to count its parameters.
  */
 const Vision = t.intersection([
-  t.type({ hidden_size: width, intermediate_size: width, num_hidden_layers: layers, image_size: size, patch_size: size }, 'a vision_config object'),
+  t.type({ hidden_size: width, intermediate_size: width, num_hidden_layers: layers, image_size: pixels, patch_size: pixels }, 'a vision_config object'),
   t.partial(
-    { num_channels: size, vision_output_dim: width, projector_input_dim: width, projector_output_dim: width, pixel_shuffle_ratio: numberCodec('a fraction above 0, at most 1', (n) => n > 0 && n <= 1) },
+    {
+      num_channels: limited('channels: images have 3', 64),
+      vision_output_dim: width,
+      projector_input_dim: width,
+      projector_output_dim: width,
+      pixel_shuffle_ratio: numberCodec('a fraction from 1/64 to 1 (Llama 4: 0.5)', (n) => n >= 1 / 64 && n <= 1),
+    },
     'a vision_config object',
   ),
 ])

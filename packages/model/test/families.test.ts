@@ -112,6 +112,14 @@ describe('families from real config.json files', () => {
     expect(total).toBe(1_026_408_232_448)
   })
 
+  it('a vision_config outside physical bounds is refused at its path, never counted as infinite (a fuzzing find)', () => {
+    const scout = config('llama-4-scout-17b-16e-instruct.json') as { vision_config: Record<string, unknown> }
+    for (const [field, value] of [['pixel_shuffle_ratio', 1e-300], ['image_size', 2 ** 31 - 1], ['patch_size', 0]] as const) {
+      const result = fromHuggingFace({ ...scout, vision_config: { ...scout.vision_config, [field]: value } })
+      expect(E.isLeft(result) && result.left.map((i) => [i.path, i.value])).toEqual([[`config.vision_config.${field}`, value]])
+    }
+  })
+
   it('a config whose model_type is unknown but has DeepSeek-V3 fields is read as DeepSeek-V3', () => {
     const { model_type: _type, ...fields } = config('deepseek-v3.json') as Record<string, unknown>
     const result = fromHuggingFace({ ...fields, model_type: 'my_mla_moe' })

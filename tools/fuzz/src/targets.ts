@@ -53,6 +53,14 @@ const read = (file: string): unknown => {
   return doc.right
 }
 
+/** Every JSON file of a directory of the repository. */
+const fixtures = (dir: string): ReadonlyArray<unknown> =>
+  fs
+    .readdirSync(path.join(root, dir))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => read(path.join(dir, f)))
+
 interface RawCase {
   readonly id: string
   readonly model?: unknown
@@ -71,7 +79,8 @@ const seeds = (() => {
     plan,
     cases,
     clusters,
-    models: cases.flatMap((c) => (c.model === undefined ? [] : [c.model])),
+    // the calibration cases' models and the real config.json files the model package keeps (multimodal, windows, quantization)
+    models: [...cases.flatMap((c) => (c.model === undefined ? [] : [c.model])), ...fixtures('packages/model/test/fixtures/hf')],
     strategies: [{ tp: 2, dp: 64, ep: 64, etp: 2 }, { tp: 8, pp: 8, virtual_pipeline: 3, sequence_parallel: true }, {}],
     workloads: cases.map((c) => c['workload']),
   }
