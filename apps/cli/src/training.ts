@@ -199,6 +199,7 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
   const b = e.breakdown
   const parts: Array<[string, number]> = [
     ['compute (slowest stage, all micro-batches)', b.compute],
+    ['compute lost to communication beside it (SMs)', b.contention],
     ['pipeline bubble', b.bubble],
     ['exposed TP communication', b.exposed.tp],
     ['exposed CP communication', b.exposed.cp],

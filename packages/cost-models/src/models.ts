@@ -35,6 +35,12 @@ export type Overlap = Readonly<Record<CommKind, number>>
 /**
  * What the training composition assumes beyond the cost models, each replaceable in
  * `CostModels.training`:
+ * - One budget: a stage's compute hides each second of communication once, whichever
+ *   collective it is; two collectives do not both hide behind the same compute.
+ * - `commSmShare: 20/132`: communication that runs beside compute occupies SMs (NCCL
+ *   runs each channel as a thread block; DeepSeek-V3 report, section 3.2.2: 20 of an
+ *   H800's 132 SMs saturate its InfiniBand and NVLink), so each second of hidden
+ *   communication costs that share of a second of compute.
  * - `dpOverlap: 1`: ZeRO-3 / FSDP runs unit by unit, one transformer layer per unit
  *   (torchtitan and LLM Foundry wrap each block; Zhao et al. 2023, "PyTorch FSDP",
  *   PVLDB 16(12), section 3.3): each unit's parameter all-gather is prefetched one unit
@@ -67,6 +73,7 @@ export type Overlap = Readonly<Record<CommKind, number>>
  *   `engine.options.pp_comm_overlap`.
  */
 export interface TrainingAssumptions {
+  readonly commSmShare: number
   readonly dpOverlap: number
   readonly bucketParameters: (dp: number) => number
   readonly overlapGradReduce: boolean
@@ -76,6 +83,7 @@ export interface TrainingAssumptions {
 
 /** Default training assumptions (see {@link TrainingAssumptions}). */
 export const defaultTrainingAssumptions: TrainingAssumptions = {
+  commSmShare: 20 / 132,
   dpOverlap: 1,
   bucketParameters: (dp) => Math.max(40_000_000, 1_000_000 * dp),
   overlapGradReduce: true,

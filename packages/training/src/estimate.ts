@@ -55,6 +55,8 @@ import { trainingFits, type TrainingWorkload } from './workload'
 export interface TrainingBreakdown {
   /** The slowest stage's forward, backward and recomputation over all micro-batches. */
   readonly compute: number
+  /** Compute lost to the SMs that communication running beside it occupies (`commSmShare` of each hidden second). */
+  readonly contention: number
   /** The pipeline's fill and drain. */
   readonly bubble: number
   /** Communication on the critical path, per kind (dp includes the reduction after the drain and ZeRO's gathers). */
@@ -203,6 +205,7 @@ export const estimateTraining =
       bubbleFraction: ideal > 0 ? f.bubble / ideal : 0,
       breakdown: {
         compute: f.compute,
+        contention: f.contention,
         bubble: f.bubble,
         exposed: { tp: f.tp, cp: f.cp, ep: f.ep, pp: f.pp, dp: f.dp },
         optimizer: f.optimizer,

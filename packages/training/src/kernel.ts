@@ -12,15 +12,23 @@
  *
  * How a step's time is composed, per pipeline stage `i` and micro-batch:
  *
- *     t_i = compute_i + exposed_i
+ *     t_i = compute_i + contention_i + exposed_i
  *     compute_i = 3·F_i + R_i                      (backward = 2 × forward, Narayanan et al. 2021, section 5.1)
  *     F_i = L·layer + L_dense·dense + L_moe·moe + [first]·embedding + [last]·(norm + LM head + loss)
  *     R_i = L·core (selective) | F_i without the edges (full) | 0   (Korthikanti et al. 2022, sections 4 and 5)
- *     exposed_i = exposed_tp + exposed_ep,cp,pp + exposed_dp
- *     exposed_tp = tp − min(o_tp · tp, GEMM_i)     (with sequence parallelism; GEMM_i the layers' GEMM seconds, forward,
+ *
+ * What communication hides, it hides once: the collectives draw on one budget, the
+ * stage's compute, in this order, each within what the ones before left:
+ *
+ *     hidden_tp = min(o_tp · tp, GEMM_i)           (with sequence parallelism; GEMM_i the layers' GEMM seconds, forward,
  *                                                  backward and recomputed: userbuffers overlap a collective with its GEMM)
- *     exposed_ep,cp,pp = Σ comm_kind − min(Σ o_kind · comm_kind, compute_i − hidden_tp)
- *     exposed_dp = the ZeRO-2/3 units' collectives beyond the compute beside them (below)
+ *     hidden_dp = the ZeRO-2/3 units' collectives hidden by the compute beside each (below), at most what is left
+ *     hidden_cp = min(o_cp · cp, 3·L·core (+ L·core recomputed), what is left)   (the ring passes key and value blocks
+ *                                                  while the attention core computes: Liu et al. 2023, section 3)
+ *     hidden_ep,pp = min(o_ep · ep + o_pp · pp, what is left)
+ *     exposed_i = Σ comm_kind − Σ hidden_kind
+ *     contention_i = commSmShare · Σ hidden_kind   (a collective beside compute occupies SMs: 20 of 132 on an H800
+ *                                                  saturate its links, DeepSeek-V3 report, section 3.2.2)
  *
  * The stage's layers and micro-batch are as the attention kernel of the compute model
  * runs them (`attentionKernel`: FlashAttention, or Megatron-LM's unfused attention of
@@ -271,7 +279,9 @@ export interface StageTimes {
   dpExposed: number
   /** Communication hidden behind the compute. */
   hidden: number
-  /** Compute plus exposed communication. */
+  /** Compute lost to the SMs the hidden communication occupies (`commSmShare · hidden`). */
+  contention: number
+  /** Compute, contention and exposed communication. */
   total: number
 }
 
@@ -288,6 +298,8 @@ export interface TrainingFigures {
   fits: boolean
   /** The step's parts, summing to `iteration`: the slowest stage's compute over m micro-batches, the pipeline bubble, exposed communication per kind, the optimizer step. */
   compute: number
+  /** Compute lost to the SMs that hidden communication occupies, over m micro-batches. */
+  contention: number
   bubble: number
   tp: number
   cp: number
@@ -322,6 +334,7 @@ export const stageTimes = (): StageTimes => ({
   ppExposed: 0,
   dpExposed: 0,
   hidden: 0,
+  contention: 0,
   total: 0,
 })
 
@@ -334,6 +347,7 @@ export const trainingFigures = (): TrainingFigures => ({
   memoryPerGpu: 0,
   fits: false,
   compute: 0,
+  contention: 0,
   bubble: 0,
   tp: 0,
   cp: 0,
@@ -659,18 +673,15 @@ export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: 
   const ep = Lm * u.ep * (2 + full)
   const cp = L * u.cp * (3 + full)
   const pp = 2 * strategy.virtualStages * u.pp
+  // One budget: the stage's compute can hide each second of communication once, whichever collective it is
   // TP: userbuffers overlap each reduce-scatter and all-gather with its GEMM (sequence parallelism only), up to the GEMMs' time
   const tpHideable = strategy.sequenceParallel ? a.tpCommOverlap * tp : 0
   const gemms = tpHideable > 0 ? (L * u.layerGemm + Ld * u.denseGemm + Lm * u.moeGemm) * (3 + full) : 0
   const tpHidden = tpHideable < gemms ? tpHideable : gemms
-  // EP, CP, PP: behind the rest of the compute
-  const rest = compute - tpHidden
-  const hideable = ov.ep * ep + ov.cp * cp + a.ppCommOverlap * pp
-  const hidden = hideable < rest ? hideable : rest
-  const share = hideable > 0 ? hidden / hideable : 0
-  // DP: ZeRO-2/3 unit by unit
+  let budget = compute - tpHidden
+  // DP: ZeRO-2/3 unit by unit, each collective behind the unit beside it, within what is left
   let dp = 0
-  let dpExposed = 0
+  let dpHidden = 0
   if (zero >= 2) {
     const gather = zero === 3 ? k.layerGather : 0
     const rootGather = zero === 3 ? k.rootGather : 0
@@ -678,8 +689,23 @@ export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: 
     dp = 2 * L * gather + rootGather + L * k.layerReduce + k.rootReduce
     const layerForward = L > 0 ? inLayers / L : 0
     const layerBackward = L > 0 ? (2 * inLayers + extra) / L : 0
-    dpExposed = zeroExposedSeconds(L, layerForward, layerBackward, firstForward, lastForward, gather, k.layerReduce, rootGather, k.rootReduce, a.dpOverlap)
+    const byUnit = dp - zeroExposedSeconds(L, layerForward, layerBackward, firstForward, lastForward, gather, k.layerReduce, rootGather, k.rootReduce, a.dpOverlap)
+    dpHidden = byUnit < budget ? byUnit : budget
+    budget -= dpHidden
   }
+  // CP: the ring passes key and value blocks while the attention core computes on the current one, so only behind the core
+  const cpHideable = ov.cp * cp
+  const core = L * u.core * (3 + full)
+  const cpRoom = core < budget ? core : budget
+  const cpHidden = cpHideable < cpRoom ? cpHideable : cpRoom
+  budget -= cpHidden
+  // EP, PP: behind what compute is left
+  const hideable = ov.ep * ep + a.ppCommOverlap * pp
+  const hidden = hideable < budget ? hideable : budget
+  const share = hideable > 0 ? hidden / hideable : 0
+  // what runs beside compute takes SMs from it: each hidden second costs `commSmShare` of a second of compute
+  const overlapped = tpHidden + dpHidden + cpHidden + hidden
+  const contention = a.commSmShare * overlapped
   out.forward = forward
   out.forwardBackward = 3 * forward
   out.recompute = extra
@@ -690,11 +716,12 @@ export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: 
   out.dp = dp
   out.tpExposed = tp - tpHidden
   out.epExposed = ep * (1 - ov.ep * share)
-  out.cpExposed = cp * (1 - ov.cp * share)
+  out.cpExposed = cp - cpHidden
   out.ppExposed = pp * (1 - a.ppCommOverlap * share)
-  out.dpExposed = dpExposed
-  out.hidden = tpHidden + hidden + (dp - dpExposed)
-  out.total = compute + out.tpExposed + out.epExposed + out.cpExposed + out.ppExposed + dpExposed
+  out.dpExposed = dp - dpHidden
+  out.hidden = overlapped
+  out.contention = contention
+  out.total = compute + contention + out.tpExposed + out.epExposed + out.cpExposed + out.ppExposed + out.dpExposed
   return out
 }
 
@@ -787,6 +814,7 @@ export const evaluateTraining = (
   let cp = 0
   let pp = 0
   let dp = 0
+  let contention = 0
   for (let i = 0; i < classes.length; i++) {
     const k = classes[i] as StageClassConstants
     trainingStageSeconds(c, strategy, k, u, rc, zero, t)
@@ -796,6 +824,7 @@ export const evaluateTraining = (
       max = seconds
       slowest = i
       compute = t.forwardBackward + t.recompute
+      contention = t.contention
       tp = t.tpExposed
       ep = t.epExposed
       cp = t.cpExposed
@@ -820,6 +849,7 @@ export const evaluateTraining = (
   out.fits = memory <= c.capacity
   // the slowest stage's parts, m times
   out.compute = m * compute
+  out.contention = m * contention
   out.bubble = bubble
   out.tp = m * tp
   out.ep = m * ep

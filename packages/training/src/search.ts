@@ -96,6 +96,7 @@ export interface TrainingCandidate {
   /** Seconds by where they go (see `TrainingBreakdown`). */
   readonly breakdown: {
     readonly compute: number
+    readonly contention: number
     readonly bubble: number
     readonly exposed: Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp', number>>
     readonly optimizer: number
@@ -253,6 +254,7 @@ const candidateOf = (s: Strategy, workload: TrainingWorkload, f: TrainingFigures
   microBatches: f.microBatches,
   breakdown: {
     compute: f.compute,
+    contention: f.contention,
     bubble: f.bubble,
     exposed: { tp: f.tp, cp: f.cp, ep: f.ep, pp: f.pp, dp: f.dp },
     optimizer: f.optimizer,

@@ -406,7 +406,7 @@ export const targets: ReadonlyArray<Target> = [
       if (bad !== undefined) return bad
       if (!(e.mfu > 0 && e.mfu < 1)) return `MFU ${e.mfu}`
       const b = e.breakdown
-      const sum = b.compute + b.bubble + b.optimizer + b.exposed.tp + b.exposed.cp + b.exposed.ep + b.exposed.pp + b.exposed.dp
+      const sum = b.compute + b.contention + b.bubble + b.optimizer + b.exposed.tp + b.exposed.cp + b.exposed.ep + b.exposed.pp + b.exposed.dp
       if (Math.abs(sum - e.iterationSeconds) > 1e-9 * e.iterationSeconds) return `the parts sum to ${sum}, the step is ${e.iterationSeconds}`
       for (const st of e.stages) {
         const m = st.memory
