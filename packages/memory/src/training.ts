@@ -133,6 +133,22 @@ export const zeroStateBytes = (
   return { weights: bytes(weights), gradients: bytes(gradients), optimizer: bytes(optimizer), total: bytes(weights + gradients + optimizer) }
 }
 
+/**
+ * Parameters of the largest ZeRO-3 unit of a stage on one GPU before sharding: a layer's
+ * share of the stage's attention and norms (and of anything else outside the root, the
+ * MLPs and the experts), with its dense MLP or its MoE block (shared
+ * experts, router, its routed experts).
+ */
+export const largestUnitParameters = (p: StageParameters, layers: number, moeLayers: number): number => {
+  if (layers === 0) return 0
+  const dense = layers - moeLayers
+  // attention, norms and whatever else is not the root, the MLPs or the experts (a vision encoder), per layer
+  const common = (p.denseTotal - p.embedding - p.lmHead - p.denseMlp - p.sharedExperts - p.router) / layers
+  const denseUnit = dense > 0 ? common + p.denseMlp / dense : 0
+  const moeUnit = moeLayers > 0 ? common + (p.sharedExperts + p.router + p.routedExperts) / moeLayers : 0
+  return Math.max(denseUnit, moeUnit)
+}
+
 /** The training memory of `input` under `memoryModel` (default: {@link defaultMemoryModel}). */
 export const trainingMemory =
   (memoryModel: MemoryModel = defaultMemoryModel) =>
@@ -188,8 +204,16 @@ export const trainingMemory =
           ? 0
           : (copyBytes * (parameters.attention + parameters.denseMlp + parameters.sharedExperts)) / (input.zeroStage >= 3 ? s.dp * s.cp : 1) +
             (copyBytes * parameters.routedExperts) / (input.zeroStage >= 3 ? expertDataParallel(s) : 1)
-      const weights = bytes(dense.weights + expert.weights + copies)
-      const gradients = bytes(dense.gradients + expert.gradients)
+      // ZeRO-3 gathers unit by unit (Zhao et al. 2023, "PyTorch FSDP", sections 3.3 and 4.2: one transformer layer per
+      // unit, at most two all-gathers in flight): the root unit (embedding and LM head) kept from its gather to the end of
+      // the backward, the largest layer unit computing and the next one prefetched, and that unit's unsharded
+      // gradients before its reduce-scatter
+      const gathering = input.zeroStage >= 3 && s.dp * s.cp > 1
+      const unit = gathering ? largestUnitParameters(parameters, layers.length, layers.filter(moeLayer).length) : 0
+      const gatheredWeights = gathering ? (parameters.embedding + parameters.lmHead + 2 * unit) * weightBytes : 0
+      const gatheredGradients = gathering ? unit * gradientBytes : 0
+      const weights = bytes(dense.weights + expert.weights + copies + gatheredWeights)
+      const gradients = bytes(dense.gradients + expert.gradients + gatheredGradients)
       const optimizer = bytes(dense.optimizer + expert.optimizer)
       const total = bytes(weights + gradients + optimizer + activations + reserve)
       return {

@@ -198,6 +198,9 @@ export interface StageClassConstants {
   readonly layerReduce: number
   readonly rootGather: number
   readonly rootReduce: number
+  /** ZeRO-3: parameters of the largest layer unit and of the root unit on one GPU before sharding (what a gather materialises). */
+  readonly largestUnit: number
+  readonly rootUnit: number
   /** The last bucket's share of the reduction, in (0, 1]. */
   readonly bucket: number
   /** Seconds of the optimizer step, unsharded and sharded by ZeRO ≥ 1. */
@@ -504,6 +507,8 @@ export const strategyConstants = (c: TrainingContext, s: Strategy): E.Either<Est
       layerGather: unit('all_gather', c.weightBytes),
       layerReduce: unit('reduce_scatter', c.gradientBytes),
       rootGather: time(g['dp-cp'], 'all_gather', root * c.weightBytes),
+      largestUnit: L === 0 ? 0 : Math.max(denseLayers > 0 ? denseUnit : 0, moeLayers > 0 ? moeUnit + expertUnit : 0),
+      rootUnit: root,
       rootReduce: time(g['dp-cp'], 'reduce_scatter', root * c.gradientBytes),
       bucket: total > 0 ? Math.min(1, bucket / total) : 1,
       optimizer: optimizer(false),
@@ -742,7 +747,11 @@ export const stageBytes = (c: TrainingContext, s: StrategyConstants, k: StageCla
   const eW = zero >= 3 ? s.expertGroup : 1
   const eG = zero >= 2 ? s.expertGroup : 1
   const eO = zero >= 1 ? s.expertGroup : 1
+  // ZeRO-3 gathers unit by unit: the root kept from its gather to the end of the backward, the unit computing and the
+  // one prefetched (FSDP's limit of two all-gathers in flight), and the unit's unsharded gradients before its reduce-scatter
+  const gathered = zero >= 3 && s.dpGroup > 1 ? c.weightBytes * (k.rootUnit + 2 * k.largestUnit) + c.gradientBytes * k.largestUnit : 0
   const states =
+    gathered +
     c.weightBytes * (denseP / dW + expertP / eW) +
     c.fp8CopyBytes * (k.gemmDenseParameters / dW + k.gemmExpertParameters / eW) +
     c.gradientBytes * (denseP / dG + expertP / eG) +

@@ -576,13 +576,17 @@ describe('ZeRO: Llama-2-7B DP8 on one DGX H100, 16 sequences in micro-batches of
     for (const z of [1, 2, 3] as const) expect(at(z).memory.peak).toBeLessThan(at((z - 1) as ZeroStage).memory.peak)
   })
 
-  it('the states per GPU are those of the ZeRO paper: (2 + 2 + 12)Ψ, then 12Ψ/8, 2Ψ/8 and 2Ψ/8 sharded stage by stage', () => {
+  it('the states per GPU are those of the ZeRO paper: (2 + 2 + 12)Ψ, then 12Ψ/8, 2Ψ/8 and 2Ψ/8 sharded stage by stage, with ZeRO-3\'s gathered units', () => {
     const states = (z: ZeroStage): TrainingStageEstimate['memory'] => (at(z).stages[0] as TrainingStageEstimate).memory
+    // ZeRO-3 materialises the root (2 · 32000 · 4096, kept through the backward), the layer unit computing and the one
+    // prefetched (202,383,488 each: a layer and its 1/32 of the final norm), in bf16,
+    // and one unit's bf16 gradients before its reduce-scatter (FSDP paper, sections 3.3 and 4.2)
+    const unit = 4 * 4096 ** 2 + 3 * 4096 * 11008 + 2 * 4096 + 4096 / 32
     const expected: ReadonlyArray<[number, number, number]> = [
       [2 * P, 2 * P, 12 * P],
       [2 * P, 2 * P, (12 * P) / 8],
       [2 * P, (2 * P) / 8, (12 * P) / 8],
-      [(2 * P) / 8, (2 * P) / 8, (12 * P) / 8],
+      [(2 * P) / 8 + 2 * (2 * 32000 * 4096 + 2 * unit), (2 * P) / 8 + 2 * unit, (12 * P) / 8],
     ]
     for (const z of zeroStages) {
       const [weights, gradients, optimizer] = expected[z] as [number, number, number]
