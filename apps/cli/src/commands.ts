@@ -12,6 +12,7 @@ import { modelNames, models, parameterCounts } from '@meshplan/model'
 import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
 import {
   checkPlan,
+  isTrainingPlanDocument,
   deploymentGraph,
   fittedConstants,
   leaveOneSourceOut,
@@ -33,7 +34,7 @@ import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
 import { auditJson, estimateJson, planJson, renderAudit, renderCases, renderEstimate, renderPlan, validateJson } from './reports'
 import { table } from './table'
-import { caseInput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
+import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -294,10 +295,27 @@ const checkSpec: CommandSpec = {
   description: `Reads a plan file (meshplan-plan/1: model, cluster, parallelism, workload, claims) and
 reports every law of the algebra it breaks, each claim as holds or does not hold with
 the computed value and how far off it is, and the best strategy the planner finds for
-the same model, cluster and workload. Flags override the plan's fields.`,
-  examples: ['meshplan check examples/reference-plan.yaml', 'meshplan check examples/reference-plan.yaml --mode static --batch 32 --output-tokens 512'],
+the same model, cluster and workload. Flags override a serving plan's fields.
+A training plan (workload kind: training; claims such as step_time, mfu, tokens_per_s,
+memory_per_gpu) is audited against the training estimate and the training search; its
+file gives the whole step, so only --json applies.`,
+  examples: [
+    'meshplan check examples/reference-plan.yaml',
+    'meshplan check examples/reference-plan.yaml --mode static --batch 32 --output-tokens 512',
+    'meshplan check examples/llama-3.1-405b-training.yaml',
+  ],
   exitCodes: '0 every claim holds and no law is broken, 1 something fails, 2 invalid input',
   run: (positionals, parsed) => {
+    const [file, ...extra] = positionals
+    if (file !== undefined && extra.length === 0) {
+      const text = readText(file)
+      const doc = E.isRight(text) ? parseDocument(text.right, file) : undefined
+      if (doc !== undefined && E.isRight(doc) && isTrainingPlanDocument(doc.right)) {
+        const others = notApplicable(parsed.given, [...deploymentFlags, ...inferenceFlags], 'does not apply to a training plan (its file gives the whole step)')
+        if (others.length > 0) return fail('check', others)
+        return checkTrainingOutput(doc.right, file, parsed.flags.json === true)
+      }
+    }
     const audit = auditOf('check', positionals, parsed)
     if (E.isLeft(audit)) return audit.left
     return ok(parsed.flags.json === true ? jsonText('check', auditJson(audit.right)) : renderAudit(audit.right), audit.right.passes ? 0 : 1)

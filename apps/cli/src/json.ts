@@ -22,6 +22,7 @@ export const schemaVersions = {
   // 3: seconds and workers left out, so that an output is the same bytes on every machine
   'plan-training': 3,
   check: 2,
+  'check-training': 1,
   validate: 2,
   dag: 2,
   presets: 2,

@@ -6,7 +6,7 @@
 import { groups } from '@meshplan/compute'
 import { encodeStrategy } from '@meshplan/parallelism'
 import type { InferenceEstimate, PlanResult, Ranking } from '@meshplan/inference'
-import { claimMetrics, type Audit, type CaseReport, type ClaimVerdict, type ErrorStats, type LeaveOneSourceOut } from '@meshplan/planner'
+import { claimMetrics, type Audit, type CaseReport, type ClaimOf, type ClaimVerdict, type ErrorStats, type LeaveOneSourceOut, type MetricKind } from '@meshplan/planner'
 import { formatBytes, formatFlopRate, formatSeconds } from '@meshplan/units'
 import { table } from './table'
 
@@ -155,8 +155,9 @@ const spaced = <A>(xs: ReadonlyArray<A>, n: number): ReadonlyArray<A> => {
 // check
 // -------------------------------------------------------------------------------------
 
-const valueText = (metric: keyof typeof claimMetrics, v: number): string => {
-  switch (claimMetrics[metric]) {
+/** A claimed or computed value of a metric of `kind`, as text. */
+export const valueTextOf = (kind: MetricKind, v: number): string => {
+  switch (kind) {
     case 'bytes':
       return bytesText(v)
     case 'seconds':
@@ -172,8 +173,10 @@ const valueText = (metric: keyof typeof claimMetrics, v: number): string => {
 
 const comparatorText = { equals: '=', about: '≈', at_most: '≤', at_least: '≥' } as const
 
-const verdictLine = (v: ClaimVerdict): string => {
+/** One claim's verdict as text, its values formatted as `kindOf` its metric says. */
+export const verdictLineOf = <M extends string>(kindOf: (metric: M) => MetricKind) => (v: { readonly claim: ClaimOf<M>; readonly computed: number | null; readonly holds: boolean; readonly deviation: number | null; readonly detail: string }): string => {
   const c = v.claim
+  const valueText = (_metric: M, x: number): string => valueTextOf(kindOf(c.metric), x)
   const claimed = `${c.metric} ${comparatorText[c.comparator]} ${valueText(c.metric, c.value)}${c.comparator === 'about' ? ` (±${Math.round(c.tolerance * 100)}%)` : ''}`
   const computed = v.computed === null ? 'cannot be computed' : valueText(c.metric, v.computed)
   const off = v.deviation === null || v.holds ? '' : `, ${Math.abs(v.deviation) >= 10 ? `${(v.computed ?? 0) / c.value >= 1 ? `${((v.computed ?? 0) / c.value).toFixed(1)}x` : `1/${(c.value / (v.computed ?? 1)).toFixed(1)}`} of the claim` : `${percent(v.deviation)} off`}`
@@ -184,6 +187,21 @@ const verdictLine = (v: ClaimVerdict): string => {
   ].join('\n')
 }
 
+const verdictLine = (v: ClaimVerdict): string => verdictLineOf((m: keyof typeof claimMetrics) => claimMetrics[m])(v)
+
+/** A claim's verdict in an audit's JSON (serving or training). */
+export const claimVerdictJson = (v: { readonly claim: Omit<ClaimOf<string>, never>; readonly computed: number | null; readonly holds: boolean; readonly deviation: number | null; readonly detail: string }) => ({
+  metric: v.claim.metric,
+  comparator: v.claim.comparator,
+  claimed: v.claim.value,
+  tolerance: v.claim.comparator === 'about' ? v.claim.tolerance : null,
+  quote: v.claim.quote ?? null,
+  computed: v.computed,
+  holds: v.holds,
+  deviation: v.deviation,
+  detail: v.detail,
+})
+
 /** The JSON of an audit (schema `meshplan/check`). */
 export const auditJson = (a: Audit) => ({
   plan: { name: a.plan.name, source: a.plan.source ?? null, model: a.plan.model.name, strategy: encodeStrategy(a.plan.strategy), gpus: a.gpus },
@@ -193,17 +211,7 @@ export const auditJson = (a: Audit) => ({
   notes: a.notes,
   problem: a.problem,
   estimate: a.estimate === null ? null : estimateJson(a.estimate),
-  claims: a.claims.map((v) => ({
-    metric: v.claim.metric,
-    comparator: v.claim.comparator,
-    claimed: v.claim.value,
-    tolerance: v.claim.comparator === 'about' ? v.claim.tolerance : null,
-    quote: v.claim.quote ?? null,
-    computed: v.computed,
-    holds: v.holds,
-    deviation: v.deviation,
-    detail: v.detail,
-  })),
+  claims: a.claims.map(claimVerdictJson),
   best: a.best === null ? null : planJson(a.best, false),
   bestProblem: a.bestProblem,
 })

@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/Either'
 import { encodeStrategy, type Constraints } from '@meshplan/parallelism'
 import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
-import { trainingCaseOf } from '@meshplan/planner'
+import { checkTrainingPlan, decodeTrainingPlan, trainingCaseOf, trainingClaimMetrics, type TrainingAudit, type TrainingClaimMetric } from '@meshplan/planner'
 import {
   checkpointBytes,
   estimateTraining,
@@ -27,6 +27,7 @@ import type { Flags } from './flags'
 import { issuesMessage, readText, type InputError } from './inputs'
 import { jsonText } from './json'
 import { table } from './table'
+import { claimVerdictJson, verdictLineOf } from './reports'
 
 /** Rewrites a planner message's workload field to the flag that sets it. */
 const flagNames = (message: string): string =>
@@ -347,4 +348,55 @@ export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: C
   if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: `meshplan plan: ${flagNames(plan.left.message)}` }
   const stdout = asJson ? jsonText('plan-training', trainingPlanJson(plan.right)) : renderTrainingPlan(plan.right, modelName)
   return { code: 0, stdout, stderr: '' }
+}
+
+// -------------------------------------------------------------------------------------
+// check of a training plan
+// -------------------------------------------------------------------------------------
+
+/** The JSON of a training plan's audit (schema `meshplan/check-training`). */
+export const trainingAuditJson = (a: TrainingAudit) => ({
+  plan: { name: a.plan.name, source: a.plan.source ?? null, model: a.plan.model.name, strategy: encodeStrategy(a.plan.strategy), gpus: a.gpus },
+  workload: a.plan.workload,
+  passes: a.passes,
+  violations: a.violations,
+  problem: a.problem,
+  estimate: a.estimate === null ? null : trainingEstimateJson(a.estimate),
+  claims: a.claims.map(claimVerdictJson),
+  best: a.best === null ? null : trainingPlanJson(a.best),
+  bestProblem: a.bestProblem,
+})
+
+/** A training plan's audit as text: the laws, the estimate, each claim, and the search's best plans. */
+export const renderTrainingAudit = (a: TrainingAudit): string => {
+  const s = a.plan.strategy
+  const w = a.plan.workload
+  const held = a.claims.filter((c) => c.holds).length
+  const lines = [
+    `audit of ${a.plan.name}${a.plan.source === undefined ? '' : ` (${a.plan.source})`}`,
+    `  ${a.plan.model.name}, training: tp ${s.tp} x pp ${s.pp} x dp ${s.dp} x cp ${s.cp} = ${a.gpus} GPUs; ${w.globalBatch} sequences of ${w.sequenceLength} tokens in micro-batches of ${w.microBatch}, ${w.recompute} recomputation, ZeRO ${w.zeroStage}`,
+    '',
+    a.violations.length === 0 ? 'algebra: every law holds' : `algebra: ${a.violations.length} law${a.violations.length === 1 ? '' : 's'} broken`,
+    ...a.violations.map((v) => `  ${v.code}: ${v.message} (${v.suggestion})`),
+  ]
+  if (a.problem !== null) lines.push(`  cannot be estimated: ${a.problem}`)
+  if (a.estimate !== null) lines.push('', 'estimate of the plan as written:', renderTrainingEstimate(a.estimate, a.plan.model.name))
+  lines.push('', `claims: ${held} of ${a.claims.length} hold`, ...a.claims.map(verdictLineOf((m: TrainingClaimMetric) => trainingClaimMetrics[m])))
+  if (a.bestProblem !== null) lines.push('', `no search for a better plan: ${a.bestProblem}`)
+  if (a.best !== null) {
+    const mine = a.estimate?.iterationSeconds
+    const first = a.best.best[0]
+    const gain = first === undefined || mine === undefined || a.estimate?.memory.fits !== true ? '' : ` (the first: ${(mine / first.iterationSeconds).toFixed(2)}x the plan's speed)`
+    lines.push('', `the best plans the search finds for the same model, cluster, global batch and sequence length${gain}:`, renderTrainingPlan(a.best, a.plan.model.name))
+  }
+  lines.push('', a.passes ? 'verdict: the plan holds up' : 'verdict: the plan does not hold up as written')
+  return lines.join('\n')
+}
+
+/** `check PLAN` for a training plan: decodes it, audits it, prints the audit (exit 0 when it passes, 1 when not). */
+export const checkTrainingOutput = async (doc: unknown, file: string, asJson: boolean): Promise<Result> => {
+  const plan = decodeTrainingPlan(doc)
+  if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: `meshplan check: ${issuesMessage(file)(plan.left)}` }
+  const audit = await checkTrainingPlan(defaultCostModels)(plan.right)
+  return { code: audit.passes ? 0 : 1, stdout: asJson ? jsonText('check-training', trainingAuditJson(audit)) : renderTrainingAudit(audit), stderr: '' }
 }

@@ -652,3 +652,28 @@ describe('determinism: the same input gives the same bytes', () => {
     expect((await meshplan(...plan)).stdout).toBe((await meshplan(...plan)).stdout)
   })
 })
+
+describe('meshplan check of a training plan (examples/llama-3.1-405b-training.yaml)', () => {
+  const trainingPlan = path.join(__dirname, '..', '..', '..', 'examples', 'llama-3.1-405b-training.yaml')
+
+  it('audits every claim against the training estimate, says which hold, shows the search\'s best plans, and exits 1', async () => {
+    const r = await meshplan('check', trainingPlan)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe('')
+    const out = r.stdout
+    expect(out).toContain('llama-3.1-405b, training: tp 8 x pp 16 x dp 64 x cp 1 = 8192 GPUs')
+    expect(out).toContain('TP8 PP16 DP64 SP (first 7, last 7 layers)')
+    expect(out).toMatch(/claims: \d of 4 hold/)
+    for (const metric of ['gpus_used', 'model_flops_per_gpu', 'mfu_full_attention', 'memory_per_gpu']) expect(out).toMatch(new RegExp(`(holds|does not hold) +${metric} `))
+    expect(out).toContain('"BF16 MFU 43%"')
+    expect(out).toContain('the best plans the search finds for the same model, cluster, global batch and sequence length')
+    expect(out).toContain('verdict: the plan does not hold up as written')
+  })
+
+  it('refuses serving and deployment flags: the file gives the whole step', async () => {
+    const r = await meshplan('check', trainingPlan, '--batch', '8', '--tp', '4')
+    expectCleanFailure(r)
+    expect(r.stderr).toContain('--batch')
+    expect(r.stderr).toContain('does not apply to a training plan')
+  })
+})

@@ -88,6 +88,12 @@ const pipelinePlan = (): string =>
     ['format: meshplan-plan/1', 'model: llama-2-7b', 'cluster: { system: dgx-h100, nodes: 1 }', 'parallelism: { tp: 4, pp: 2 }', 'workload: { mode: static, input_tokens: 512, output_tokens: 128, batch: 8 }', ''].join('\n'),
   )
 
+const lawlessTrainingPlan = (): string =>
+  tempFile(
+    'lawless-training.yaml',
+    ['format: meshplan-plan/1', 'model: llama-2-7b', 'cluster: { system: dgx-h100, nodes: 1 }', 'parallelism: { tp: 3, dp: 2 }', 'workload: { kind: training, global_batch: 8, micro_batch: 1, seq_len: 2048 }', 'claims: [{ metric: mfu, at_least: 0.5 }]', ''].join('\n'),
+  )
+
 interface Run {
   readonly name: SchemaName
   readonly what: string
@@ -136,6 +142,8 @@ const runs: ReadonlyArray<Run> = [
   { name: 'plan-training', what: 'llama-2-7b on one node', args: () => ['plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '64', '--seq-len', '2048'], code: 0 },
   { name: 'check', what: 'a plan that breaks laws (no estimate)', args: () => ['check', pipelinePlan(), '--tp', '3'], code: 1 },
   { name: 'check', what: 'a plan that holds', args: () => ['check', pipelinePlan()], code: 0 },
+  { name: 'check-training', what: 'the Llama 3 405B training plan (claims that fail)', args: () => ['check', path.join(repository, 'examples', 'llama-3.1-405b-training.yaml')], code: 1 },
+  { name: 'check-training', what: 'a training plan that breaks a law', args: () => ['check', lawlessTrainingPlan()], code: 1 },
   { name: 'validate', what: 'the repository cases', args: () => ['validate', calibration], code: 0 },
   { name: 'validate', what: 'leave one source out', args: () => ['validate', twoSources(), '--leave-one-source-out'], code: 0 },
   { name: 'dag', what: 'the reference plan, decode', args: () => ['dag', examplePlan, '--format', 'json'], code: 0 },

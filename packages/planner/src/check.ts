@@ -26,7 +26,7 @@ import { forwardFlopsPerToken } from '@meshplan/model'
 import { expertDataParallel, layout, notesOf, placementClasses, validate, worldOf, type Note, type Violation } from '@meshplan/parallelism'
 import type { CostModels } from '@meshplan/cost-models'
 import { estimateInference, loadImbalance, planInference, type InferenceEstimate, type PlanResult } from '@meshplan/inference'
-import { claimMetrics, type Claim, type ClaimMetric, type Plan } from './plan-file'
+import { claimMetrics, type Claim, type ClaimMetric, type MetricKind, type Plan } from './plan-file'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -72,10 +72,11 @@ export interface Audit {
  */
 export { loadImbalance } from '@meshplan/inference'
 
-const holds = (claim: Claim, computed: number): boolean => {
+/** Whether a claim (its metric's value of `kind`) holds for the computed value: `equals` exact for counts, within 1e-9 otherwise. */
+export const claimHolds = (claim: Omit<Claim, 'metric'>, kind: MetricKind, computed: number): boolean => {
   switch (claim.comparator) {
     case 'equals':
-      return claimMetrics[claim.metric] === 'count' ? computed === claim.value : Math.abs(computed - claim.value) <= 1e-9 * Math.max(1, Math.abs(claim.value))
+      return kind === 'count' ? computed === claim.value : Math.abs(computed - claim.value) <= 1e-9 * Math.max(1, Math.abs(claim.value))
     case 'about':
       return claim.value === 0 ? computed === 0 : Math.abs(computed - claim.value) <= claim.tolerance * Math.abs(claim.value)
     case 'at_most':
@@ -90,11 +91,19 @@ const holds = (claim: Claim, computed: number): boolean => {
  * there is no computed value or the ratio is not a finite number (a claim of 0, or of a
  * value so small, 5e-324 s, that the ratio overflows: the fuzz campaign's).
  */
-const deviationOf = (computed: number | null, claimed: number): number | null => {
+export const deviationOf = (computed: number | null, claimed: number): number | null => {
   if (computed === null || claimed === 0) return null
   const d = (computed - claimed) / claimed
   return Number.isFinite(d) ? d : null
 }
+
+/** Why a plan cannot be estimated: the laws it breaks, or the estimate's error (undefined: not estimated); null when it can. */
+export const problemOf = (violations: ReadonlyArray<Violation>, estimate: E.Either<{ readonly message: string }, unknown> | undefined): string | null =>
+  violations.length > 0
+    ? `the strategy breaks ${violations.length} law${violations.length === 1 ? '' : 's'} of the algebra`
+    : estimate !== undefined && E.isLeft(estimate)
+      ? estimate.left.message
+      : null
 
 /** Audits `plan` (see the module comment). */
 export const checkPlan =
@@ -106,12 +115,7 @@ export const checkPlan =
     const violations = E.isLeft(validated) ? validated.left : []
     const notes = E.isRight(validated) ? validated.right.notes : notesOf({ model, cluster, gpus })(s)
     const estimate = E.isRight(validated) ? estimateInference(models)({ model, cluster, strategy: s, precision, workload }) : undefined
-    const problem =
-      violations.length > 0
-        ? `the strategy breaks ${violations.length} law${violations.length === 1 ? '' : 's'} of the algebra`
-        : estimate !== undefined && E.isLeft(estimate)
-          ? estimate.left.message
-          : null
+    const problem = problemOf(violations, estimate)
     const e = estimate !== undefined && E.isRight(estimate) ? estimate.right : null
     const laid = violations.length === 0 ? layout(cluster)(s) : undefined
     const classes = laid !== undefined && E.isRight(laid) ? placementClasses(model, s, laid.right) : []
@@ -179,7 +183,7 @@ export const checkPlan =
       return {
         claim,
         computed: value,
-        holds: value !== null && holds(claim, value),
+        holds: value !== null && claimHolds(claim, claimMetrics[claim.metric], value),
         deviation: deviationOf(value, claim.value),
         detail,
       }

@@ -70,29 +70,12 @@ export interface Claim {
   readonly quote?: string
 }
 
-/** A decoded plan. */
-export interface Plan {
-  readonly name: string
-  readonly source?: string
-  readonly notes?: string
-  readonly model: Architecture
-  readonly cluster: Cluster
-  readonly precision: Precision
-  readonly strategy: Strategy
-  readonly workload: InferenceWorkload
-  readonly claims: ReadonlyArray<Claim>
-}
+/** A decoded serving plan. */
+export type Plan = PlanOf<InferenceWorkload, Claim>
 
 /** `about` holds within ±20% unless the claim says otherwise: a "~" in a plan is an estimate, not a figure to three digits. */
 export const defaultTolerance = 0.2
 
-const metricNames = Object.keys(claimMetrics) as ReadonlyArray<ClaimMetric>
-
-const ClaimHead = closed(
-  { metric: oneOf(metricNames) },
-  { quote: t.string, equals: t.unknown, about: t.unknown, at_most: t.unknown, at_least: t.unknown, tolerance: t.number },
-  'a claim { metric, quote?, equals? | about? | at_most? | at_least?, tolerance? }',
-)
 
 const PlanHead = closed(
   { format: t.literal('meshplan-plan/1'), model: t.unknown, cluster: t.unknown, parallelism: t.unknown, workload: t.unknown },
@@ -104,8 +87,10 @@ const PlanHead = closed(
 // operations
 // -------------------------------------------------------------------------------------
 
-const valueCodec = (metric: ClaimMetric): t.Type<number, unknown, unknown> => {
-  const kind = claimMetrics[metric]
+/** The kinds of value a claim's metric takes. */
+export type MetricKind = 'count' | 'number' | QuantityKind
+
+const valueCodec = (kind: MetricKind): t.Type<number, unknown, unknown> => {
   if (kind === 'count' || kind === 'number') {
     return new t.Type<number, unknown, unknown>(
       kind === 'count' ? 'a whole number' : 'a finite number',
@@ -117,21 +102,39 @@ const valueCodec = (metric: ClaimMetric): t.Type<number, unknown, unknown> => {
   return quantity(kind, 'nonNegative') as unknown as t.Type<number, unknown, unknown>
 }
 
-const decodeClaim = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, Claim> => {
-  const head = decodeWith(ClaimHead, path)(u)
-  if (E.isLeft(head)) return head
-  const h = head.right
-  const given = comparators.filter((k) => h[k] !== undefined)
-  const [comparator] = given
-  if (given.length !== 1 || comparator === undefined) {
-    return E.left([{ path, value: u, expected: `exactly one of ${comparators.join(', ')} (found ${given.length === 0 ? 'none' : given.join(', ')})` }])
-  }
-  const value = decodeWith(valueCodec(h.metric), `${path}.${comparator}`)(h[comparator])
-  if (E.isLeft(value)) return value
-  const tolerance = h.tolerance ?? defaultTolerance
-  if (!(tolerance >= 0 && Number.isFinite(tolerance))) return E.left([{ path: `${path}.tolerance`, value: h.tolerance, expected: 'a fraction, 0 or more (0.2 = ±20%)' }])
-  return E.right({ metric: h.metric, comparator, value: value.right, tolerance, ...(h.quote === undefined ? {} : { quote: h.quote }) })
+/** A claim about one of `metrics` (the metric names and the kind of value each takes). */
+export interface ClaimOf<M extends string> extends Omit<Claim, 'metric'> {
+  readonly metric: M
 }
+
+/** Decodes a claim about one of `metrics` at `path`. */
+export const decodeClaimOf =
+  <M extends string>(metrics: Readonly<Record<M, MetricKind>>) =>
+  (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, ClaimOf<M>> => {
+    const names = Object.keys(metrics) as unknown as ReadonlyArray<M>
+    const head = decodeWith(
+      closed(
+        { metric: oneOf(names) },
+        { quote: t.string, equals: t.unknown, about: t.unknown, at_most: t.unknown, at_least: t.unknown, tolerance: t.number },
+        'a claim { metric, quote?, equals? | about? | at_most? | at_least?, tolerance? }',
+      ),
+      path,
+    )(u)
+    if (E.isLeft(head)) return head
+    const h = head.right
+    const given = comparators.filter((k) => h[k] !== undefined)
+    const [comparator] = given
+    if (given.length !== 1 || comparator === undefined) {
+      return E.left([{ path, value: u, expected: `exactly one of ${comparators.join(', ')} (found ${given.length === 0 ? 'none' : given.join(', ')})` }])
+    }
+    const value = decodeWith(valueCodec(metrics[h.metric]), `${path}.${comparator}`)(h[comparator])
+    if (E.isLeft(value)) return value
+    const tolerance = h.tolerance ?? defaultTolerance
+    if (!(tolerance >= 0 && Number.isFinite(tolerance))) return E.left([{ path: `${path}.tolerance`, value: h.tolerance, expected: 'a fraction, 0 or more (0.2 = ±20%)' }])
+    return E.right({ metric: h.metric, comparator, value: value.right, tolerance, ...(h.quote === undefined ? {} : { quote: h.quote }) })
+  }
+
+const decodeClaim: (u: unknown, path: string) => E.Either<ReadonlyArray<DecodeIssue>, Claim> = decodeClaimOf(claimMetrics)
 
 /** A model preset name, or a Hugging Face config.json object. */
 const decodeModel = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, Architecture> => {
@@ -144,8 +147,23 @@ const decodeModel = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIss
 
 const hasEtp = (u: unknown): boolean => typeof u === 'object' && u !== null && Object.prototype.hasOwnProperty.call(u, 'etp')
 
-/** Decodes a parsed plan document (`root` names it in errors, default `plan`). */
-export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<DecodeIssue>, Plan> => {
+/** What every plan shares; `W` is its workload and `C` its claims. */
+export interface PlanOf<W, C> {
+  readonly name: string
+  readonly source?: string
+  readonly notes?: string
+  readonly model: Architecture
+  readonly cluster: Cluster
+  readonly precision: Precision
+  readonly strategy: Strategy
+  readonly workload: W
+  readonly claims: ReadonlyArray<C>
+}
+
+type Decoder<A> = (u: unknown, path: string) => E.Either<ReadonlyArray<DecodeIssue>, A>
+
+/** Decodes a parsed plan document whose workload `decodeWorkload` and claims `decodeClaimAt` read (`root` names it in errors). */
+export const decodePlanWith = <W, C>(u: unknown, root: string, decodeWorkload: Decoder<W>, decodeClaimAt: Decoder<C>): E.Either<ReadonlyArray<DecodeIssue>, PlanOf<W, C>> => {
   const head = decodeWith(PlanHead, root)(u)
   if (E.isLeft(head)) return head
   const h = head.right
@@ -154,8 +172,8 @@ export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<De
   // without a precision, the checkpoint's formats (a config's quantization_config), else bf16
   const precision = h.precision === undefined ? E.right(E.isRight(model) ? checkpointPrecision(model.right) : defaultPrecision) : decodePrecision(h.precision, `${root}.precision`)
   const strategy = decodeStrategy(h.parallelism, `${root}.parallelism`)
-  const workload = decodeInferenceWorkload(h.workload, `${root}.workload`)
-  const claims = (h.claims ?? []).map((c, i) => decodeClaim(c, `${root}.claims[${i}]`))
+  const workload = decodeWorkload(h.workload, `${root}.workload`)
+  const claims = (h.claims ?? []).map((c, i) => decodeClaimAt(c, `${root}.claims[${i}]`))
   const issues = [model, cluster, precision, strategy, workload, ...claims].flatMap((r) => (E.isLeft(r) ? r.left : []))
   if (issues.length > 0 || E.isLeft(model) || E.isLeft(cluster) || E.isLeft(precision) || E.isLeft(strategy) || E.isLeft(workload)) return E.left(issues)
   return E.right({
@@ -170,3 +188,6 @@ export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<De
     claims: claims.flatMap((c) => (E.isRight(c) ? [c.right] : [])),
   })
 }
+
+/** Decodes a parsed plan document (`root` names it in errors, default `plan`). */
+export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<DecodeIssue>, Plan> => decodePlanWith(u, root, decodeInferenceWorkload, decodeClaim)

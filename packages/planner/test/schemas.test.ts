@@ -12,7 +12,7 @@ import { caseAlgorithms, caseProtocols, collectiveOps, moeExchangeOps } from '@m
 import { defaultCostModels } from '@meshplan/cost-models'
 import { deepSeekFields, families, familyAliases, modelNames, storageDtypes } from '@meshplan/model'
 import { dtypes, parseDocument } from '@meshplan/units'
-import { claimMetrics, decodePlan, predictCases } from '../src'
+import { claimMetrics, decodePlan, decodeTrainingPlan, predictCases } from '../src'
 
 const repository = path.join(__dirname, '..', '..', '..')
 const schemaFiles = [
@@ -192,6 +192,27 @@ describe('plan.schema.json', () => {
     for (const [type, accepted] of [['gemma3_text', true], ['llama', false]] as const) {
       const doc = { ...minimal, model: { ...sparse, model_type: type } }
       expect([type, validatePlan(doc), E.isRight(decodePlan(doc))]).toEqual([type, accepted, accepted])
+    }
+  })
+
+  it('accepts examples/llama-3.1-405b-training.yaml, a training plan, as decodeTrainingPlan does, and refuses what it refuses', () => {
+    const file = path.join(repository, 'examples', 'llama-3.1-405b-training.yaml')
+    const doc = parseDocument(fs.readFileSync(file, 'utf8'), file)
+    if (E.isLeft(doc)) throw new Error(doc.left.message)
+    const training = obj(doc.right)
+    const agree = (u: unknown): ReadonlyArray<boolean> => [validatePlan(u), E.isRight(decodeTrainingPlan(u))]
+    expect(agree(training)).toEqual([true, true])
+    // a serving claim in a training plan, a training claim's value of the wrong kind, a serving field in the step, no kind
+    const claims = training.claims as ReadonlyArray<Obj>
+    const workload = obj(training.workload)
+    const { kind: _kind, ...noKind } = workload
+    for (const bad of [
+      { ...training, claims: [...claims, { metric: 'ttft', at_most: '2s' }] },
+      { ...training, claims: [{ metric: 'step_time', about: '10GB' }] },
+      { ...training, workload: { ...workload, input_tokens: 1024 } },
+      { ...training, workload: noKind },
+    ]) {
+      expect(agree(bad)).toEqual([false, false])
     }
   })
 
