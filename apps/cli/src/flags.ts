@@ -10,7 +10,7 @@
  * parseFlags(new Map([['maxTpot', '40ms']])) // right({ flags: { maxTpot: 0.04 }, given: Set { 'maxTpot' } })
  */
 import * as E from 'fp-ts/Either'
-import { recomputeModes, zeroStages, type RecomputeMode } from '@meshplan/training'
+import { recomputeModes, schedules, zeroStages, type RecomputeMode, type Schedule } from '@meshplan/training'
 import { inferenceModes, type InferenceMode } from '@meshplan/inference'
 import type { ZeroStage } from '@meshplan/memory'
 import { storageDtypes, type StorageDtype } from '@meshplan/model'
@@ -60,6 +60,7 @@ export interface Flags {
   readonly seqLen?: number
   readonly recompute?: RecomputeMode
   readonly zero?: ZeroStage
+  readonly schedule?: Schedule
   readonly workers?: number
   readonly checkpointBandwidth?: number
   readonly restart?: number
@@ -190,6 +191,7 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   seqLen: { placeholder: 'N', help: 'training: tokens per sequence (default 4096)', parse: positiveInteger() },
   recompute: { placeholder: 'R', help: `training: activation recomputation, ${recomputeModes.join(', ')} (default none; plan: all)`, parse: oneOf(recomputeModes) },
   zero: { placeholder: 'N', help: 'training: ZeRO stage 0-3 (default 0; plan: all)', parse: zero },
+  schedule: { placeholder: 'S', help: `training: pipeline schedule, ${schedules.join(', ')} (default 1f1b, interleaved with --vp; plan: all that apply)`, parse: oneOf(schedules) },
   workers: { placeholder: 'N', help: 'training search threads (default: the cores, when the space is large)', parse: positiveInteger(1024) },
   checkpointBandwidth: { placeholder: 'RATE', help: 'training goodput: the rate a checkpoint is written at, all GPUs together (e.g. 100GB/s); with --restart', parse: byteRate },
   restart: { placeholder: 'TIME', help: 'training goodput: time from a failure to training again: detect, reschedule, load (e.g. 10min); with --checkpoint-bandwidth', parse: duration },

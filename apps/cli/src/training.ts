@@ -37,6 +37,7 @@ const flagNames = (message: string): string =>
     .replace(/workload\.seq_len/g, '--seq-len')
     .replace(/workload\.recompute/g, '--recompute')
     .replace(/workload\.zero_stage/g, '--zero')
+    .replace(/workload\.schedule/g, '--schedule')
     .replace('fix a degree (tp, pp, ...), the micro-batch, the recomputation or the ZeRO stage', 'fix a degree (--tp, --pp, ...), --micro-batch, --recompute or --zero')
 
 /** The training step of a case of a case file (`--case ID`). */
@@ -70,7 +71,14 @@ export const trainingInputOf = (d: Deployment, t: Flags): E.Either<InputError, T
     cluster: d.cluster,
     strategy: d.strategy,
     precision: d.precision,
-    workload: { globalBatch: t.globalBatch, microBatch: t.microBatch ?? 1, sequenceLength: t.seqLen ?? 4096, recompute: t.recompute ?? 'none', zeroStage: t.zero ?? 0 },
+    workload: {
+      globalBatch: t.globalBatch,
+      microBatch: t.microBatch ?? 1,
+      sequenceLength: t.seqLen ?? 4096,
+      recompute: t.recompute ?? 'none',
+      zeroStage: t.zero ?? 0,
+      ...(t.schedule === undefined || t.schedule === '1f1b' ? {} : { schedule: t.schedule }),
+    },
   })
 }
 
@@ -223,7 +231,7 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
   ])
   return [
     `${modelName} on ${e.gpus} GPUs: ${e.description}`,
-    `step: ${count(w.globalBatch)} sequences of ${count(w.sequenceLength)} tokens, ${count(e.microBatches)} micro-batches of ${w.microBatch} per pipeline, ${w.recompute === "none" ? "no" : w.recompute} recomputation, ZeRO ${w.zeroStage}`,
+    `step: ${count(w.globalBatch)} sequences of ${count(w.sequenceLength)} tokens, ${count(e.microBatches)} micro-batches of ${w.microBatch} per pipeline, ${w.recompute === "none" ? "no" : w.recompute} recomputation, ZeRO ${w.zeroStage}${w.schedule === undefined ? '' : `, ${w.schedule === 'zb-h1' ? 'ZB-H1' : 'DualPipe'} schedule`}`,
     '',
     table(
       ['figure', 'value'],
@@ -303,6 +311,7 @@ const candidateRow = (c: TrainingCandidate, i: number): ReadonlyArray<string> =>
   `${c.workload.microBatch}`,
   c.workload.recompute,
   `${c.workload.zeroStage}`,
+  c.workload.schedule ?? '1f1b',
   secondsText(c.iterationSeconds),
   count(c.tokensPerSecondPerGpu),
   pct(c.mfu),
@@ -316,7 +325,7 @@ export const renderTrainingPlan = (p: TrainingPlan, modelName: string): string =
     '',
     p.best.length === 0
       ? 'nothing fits: more GPUs, a smaller micro-batch, recomputation or ZeRO may help'
-      : table(['#', 'strategy', 'micro', 'recompute', 'zero', 'iteration', 'tok/s/GPU', 'MFU', 'memory'], p.best.map(candidateRow)),
+      : table(['#', 'strategy', 'micro', 'recompute', 'zero', 'schedule', 'iteration', 'tok/s/GPU', 'MFU', 'memory'], p.best.map(candidateRow)),
     ...equivalentLines(p.best),
   ].join('\n')
 
@@ -336,6 +345,7 @@ export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: C
     ...(t.microBatch === undefined ? {} : { microBatches: [t.microBatch] }),
     ...(t.recompute === undefined ? {} : { recompute: [t.recompute] }),
     ...(t.zero === undefined ? {} : { zeroStages: [t.zero] }),
+    ...(t.schedule === undefined ? {} : { schedules: [t.schedule] }),
   }
   const tty = process.stderr.isTTY === true
   const onProgress = tty ? (p: SearchProgress): void => void process.stderr.write(`\r${progressLine(p)}\u001b[K`) : undefined

@@ -677,3 +677,30 @@ describe('meshplan check of a training plan (examples/llama-3.1-405b-training.ya
     expect(r.stderr).toContain('does not apply to a training plan')
   })
 })
+
+describe('pipeline schedules from the command line (--schedule)', () => {
+  it('estimate --train --schedule zb-h1 says the schedule and shrinks the bubble; dualpipe on an odd pipeline is refused with the flag named', async () => {
+    const base = ['estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '4', '--global-batch', '32', '--seq-len', '4096', '--json']
+    const plain = JSON.parse((await meshplan(...base)).stdout) as { breakdown: { bubble: number }; workload: { schedule?: string } }
+    const zb = JSON.parse((await meshplan(...base, '--schedule', 'zb-h1')).stdout) as { breakdown: { bubble: number }; workload: { schedule?: string } }
+    expect(plain.workload.schedule).toBeUndefined()
+    expect(zb.workload.schedule).toBe('zb-h1')
+    expect(zb.breakdown.bubble).toBeLessThan(plain.breakdown.bubble / 2)
+    const odd = await meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '3', '--global-batch', '30', '--seq-len', '2048', '--schedule', 'dualpipe')
+    expectCleanFailure(odd)
+    expect(odd.stderr).toBe('meshplan estimate: --schedule: dualpipe needs an even pipeline degree of 2 or more, got pp = 3')
+  })
+
+  it('plan --train --schedule narrows the search to it, and the table names each row\'s schedule', async () => {
+    const r = await meshplan('plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '32', '--seq-len', '4096', '--schedule', 'dualpipe', '--json')
+    expect(r.code).toBe(0)
+    const plan = JSON.parse(r.stdout) as { best: Array<{ strategy: { pp?: number }; workload: { schedule?: string } }> }
+    expect(plan.best.length).toBeGreaterThan(0)
+    for (const c of plan.best) {
+      expect(c.workload.schedule).toBe('dualpipe')
+      expect((c.strategy.pp ?? 1) % 2).toBe(0)
+    }
+    const text = await meshplan('plan', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '32', '--seq-len', '4096', '--top', '3')
+    expect(text.stdout).toMatch(/#\s+strategy\s+micro\s+recompute\s+zero\s+schedule\s+iteration/)
+  })
+})

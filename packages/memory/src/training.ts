@@ -63,6 +63,13 @@ export interface TrainingInput {
   readonly dropout?: boolean
   /** Bytes per gradient element (default: the weight format's, at least 2; Megatron-LM accumulates in fp32: 4). */
   readonly gradientBytes?: number
+  /**
+   * The pipeline schedule (default `1f1b`; `zb-h1` keeps 1F1B's peak, Qi et al. 2023).
+   * `dualpipe` (DeepSeek-V3 report, section 3.2.1 and table 2): each rank holds two
+   * stages' parameters (and their gradients and optimizer state), and `pp + 1`
+   * micro-batches' activations.
+   */
+  readonly schedule?: '1f1b' | 'zb-h1' | 'dualpipe'
 }
 
 /**
@@ -194,7 +201,9 @@ export const trainingMemory =
         perMicroBatch += stored(moeLayer(layer))
         largestLayer = Math.max(largestLayer, memoryModel.storedLayerBytes(activation, 'none')(moeLayer(layer)))
       }
-      const inFlight = memoryModel.microBatchesInFlight(s.pp, s.virtualStages, input.microBatches, ppRank)
+      const dualPipe = input.schedule === 'dualpipe'
+      const inFlight = dualPipe ? s.pp + 1 : memoryModel.microBatchesInFlight(s.pp, s.virtualStages, input.microBatches, ppRank)
+      const copies2 = dualPipe ? 2 : 1
       // full recomputation rebuilds one layer's activations at a time during the backward pass
       const recomputeBuffer = input.recompute === 'full' ? largestLayer : 0
       const activations = bytes(perMicroBatch * inFlight + recomputeBuffer + memoryModel.edgeActivationBytes(activation, ppRank, inFlight))
@@ -212,9 +221,9 @@ export const trainingMemory =
       const unit = gathering ? largestUnitParameters(parameters, layers.length, layers.filter(moeLayer).length) : 0
       const gatheredWeights = gathering ? (parameters.embedding + parameters.lmHead + 2 * unit) * weightBytes : 0
       const gatheredGradients = gathering ? unit * gradientBytes : 0
-      const weights = bytes(dense.weights + expert.weights + copies + gatheredWeights)
-      const gradients = bytes(dense.gradients + expert.gradients + gatheredGradients)
-      const optimizer = bytes(dense.optimizer + expert.optimizer)
+      const weights = bytes(copies2 * (dense.weights + expert.weights + copies + gatheredWeights))
+      const gradients = bytes(copies2 * (dense.gradients + expert.gradients + gatheredGradients))
+      const optimizer = bytes(copies2 * (dense.optimizer + expert.optimizer))
       const total = bytes(weights + gradients + optimizer + activations + reserve)
       return {
         ppRank,

@@ -181,12 +181,15 @@ export const estimateTraining =
       microBatches: w.globalBatch / (w.microBatch * s.dp),
       recompute: w.recompute,
       zeroStage: w.zeroStage,
+      ...(w.schedule === undefined ? {} : { schedule: w.schedule }),
       ...activationFlags(c.attentionKernel),
     })
     if (E.isLeft(memory)) return E.left(estimateError('invalid-workload', memory.left.message))
-    const f = evaluateTraining(c, k.right, u.right, a, w.globalBatch, w.microBatch, w.recompute, w.zeroStage, trainingFigures())
+    const schedule = w.schedule ?? '1f1b'
+    const f = evaluateTraining(c, k.right, u.right, a, w.globalBatch, w.microBatch, w.recompute, w.zeroStage, trainingFigures(), schedule)
     const rc = recomputeIndex[w.recompute]
-    const times = k.right.classes.map((cls) => trainingStageSeconds(c, s, cls, u.right, rc, w.zeroStage, stageTimes()))
+    const epOverlap = schedule === 'dualpipe' ? 1 : models.overlap.ep
+    const times = k.right.classes.map((cls) => trainingStageSeconds(c, s, cls, u.right, rc, w.zeroStage, stageTimes(), epOverlap))
     const iteration = f.iteration
     const gpus = worldOf(s)
     const ideal = iteration - f.bubble

@@ -113,7 +113,7 @@ import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
 import { expertDataParallel, layersOfStage, layout, withEvenSplit, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { bytesPerElement } from '@meshplan/units'
-import type { RecomputeMode, TrainingWorkload } from './workload'
+import type { RecomputeMode, Schedule, TrainingWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -661,7 +661,16 @@ export const zeroExposedSeconds = (
 }
 
 /** Seconds of one micro-batch on stage class `k` of a strategy with micro-batch constants `u` (see the module comment), written into `out`. */
-export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: StageClassConstants, u: MicroConstants, rc: number, zero: ZeroStage, out: StageTimes): StageTimes => {
+export const trainingStageSeconds = (
+  c: TrainingContext,
+  strategy: Strategy,
+  k: StageClassConstants,
+  u: MicroConstants,
+  rc: number,
+  zero: ZeroStage,
+  out: StageTimes,
+  epOverlap: number = c.models.overlap.ep,
+): StageTimes => {
   const full = rc === 2 ? 1 : 0
   const ov = c.models.overlap
   const a = c.assumptions
@@ -705,7 +714,7 @@ export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: 
   const cpHidden = cpHideable < cpRoom ? cpHideable : cpRoom
   budget -= cpHidden
   // EP, PP: behind what compute is left
-  const hideable = ov.ep * ep + a.ppCommOverlap * pp
+  const hideable = epOverlap * ep + a.ppCommOverlap * pp
   const hidden = hideable < budget ? hideable : budget
   const share = hideable > 0 ? hidden / hideable : 0
   // what runs beside compute takes SMs from it: each hidden second costs `commSmShare` of a second of compute
@@ -720,7 +729,7 @@ export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: 
   out.pp = pp
   out.dp = dp
   out.tpExposed = tp - tpHidden
-  out.epExposed = ep * (1 - ov.ep * share)
+  out.epExposed = ep * (1 - epOverlap * share)
   out.cpExposed = cp - cpHidden
   out.ppExposed = pp * (1 - a.ppCommOverlap * share)
   out.dpExposed = dp - dpHidden
@@ -735,7 +744,18 @@ export const trainingStageSeconds = (c: TrainingContext, strategy: Strategy, k: 
  * micro-batches in flight) under ZeRO `zero`: the same terms as @meshplan/memory's
  * `trainingMemory`, from the constants.
  */
-export const stageBytes = (c: TrainingContext, s: StrategyConstants, k: StageClassConstants, a: StoredActivations, microBatches: number, full: boolean, zero: ZeroStage): number => {
+export const stageBytes = (
+  c: TrainingContext,
+  s: StrategyConstants,
+  k: StageClassConstants,
+  a: StoredActivations,
+  microBatches: number,
+  full: boolean,
+  zero: ZeroStage,
+  schedule: Schedule = '1f1b',
+): number => {
+  // DualPipe: two stages' parameters, gradients and optimizer state per rank, pp + 1 micro-batches in flight
+  const dualPipe = schedule === 'dualpipe'
   const L = k.layers
   const Lm = k.moeLayers
   const Ld = L - Lm
@@ -751,12 +771,13 @@ export const stageBytes = (c: TrainingContext, s: StrategyConstants, k: StageCla
   // one prefetched (FSDP's limit of two all-gathers in flight), and the unit's unsharded gradients before its reduce-scatter
   const gathered = zero >= 3 && s.dpGroup > 1 ? c.weightBytes * (k.rootUnit + 2 * k.largestUnit) + c.gradientBytes * k.largestUnit : 0
   const states =
-    gathered +
+    (dualPipe ? 2 : 1) *
+    (gathered +
     c.weightBytes * (denseP / dW + expertP / eW) +
     c.fp8CopyBytes * (k.gemmDenseParameters / dW + k.gemmExpertParameters / eW) +
     c.gradientBytes * (denseP / dG + expertP / eG) +
-    c.models.memory.optimizerBytesPerParameter * (denseP / dO + expertP / eO)
-  const inFlight = c.models.memory.microBatchesInFlight(s.strategy.pp, s.strategy.virtualStages, microBatches, k.rank)
+    c.models.memory.optimizerBytesPerParameter * (denseP / dO + expertP / eO))
+  const inFlight = dualPipe ? s.strategy.pp + 1 : c.models.memory.microBatchesInFlight(s.strategy.pp, s.strategy.virtualStages, microBatches, k.rank)
   const denseWhole = Ld > 0 ? a.denseWhole : 0
   const moeWhole = Lm > 0 ? a.moeWhole : 0
   const buffer = full ? (denseWhole > moeWhole ? denseWhole : moeWhole) : 0
@@ -783,6 +804,22 @@ export const drainSeconds = (c: TrainingContext, k: StageClassConstants, zero: Z
   return end
 }
 
+/**
+ * The schedule's bubble over 1F1B's, from the slowest stage's forward `f`, whole backward
+ * `b` (recomputation included) and weight-gradient part `w` of it (its GEMMs' forward
+ * seconds: a weight gradient costs what the forward GEMM does; the attention core has
+ * none). 1F1B's bubble is `(p − 1)(F + B)` per the DeepSeek-V3 report's table 2, with
+ * `B` the whole backward; ZB-H1 fills it with weight gradients, `(p − 1)(F + B − 2W)`
+ * (Qi et al. 2023, section 3); DualPipe `(p/2 − 1)(F&B + B − 3W)`, `F&B` a forward and
+ * a backward chunk run together, `F + B` of compute (DeepSeek-V3 report, table 2).
+ */
+export const bubbleFactor = (schedule: Schedule, p: number, f: number, b: number, w: number): number => {
+  const oneF1B = f + b
+  if (schedule === '1f1b' || oneF1B <= 0 || p < 2) return 1
+  if (schedule === 'zb-h1') return Math.max(0, f + b - 2 * w) / oneF1B
+  return ((p / 2 - 1) * Math.max(0, f + 2 * b - 3 * w)) / ((p - 1) * oneF1B)
+}
+
 /** The recomputation modes as the inner loop's numbers. */
 export const recomputeIndex: Readonly<Record<RecomputeMode, number>> = RECOMPUTE
 
@@ -803,9 +840,11 @@ export const evaluateTraining = (
   recompute: RecomputeMode,
   zero: ZeroStage,
   out: TrainingFigures,
+  schedule: Schedule = '1f1b',
 ): TrainingFigures => {
   const strategy = s.strategy
   const v = strategy.virtualStages
+  const epOverlap = schedule === 'dualpipe' ? 1 : c.models.overlap.ep
   const rc = RECOMPUTE[recompute]
   const m = globalBatch / (microBatch * strategy.dp)
   const t = c.scratch
@@ -824,9 +863,13 @@ export const evaluateTraining = (
   let pp = 0
   let dp = 0
   let contention = 0
+  // the slowest stage's forward, whole backward and weight-gradient seconds, for the schedule's bubble
+  let slowF = 0
+  let slowB = 0
+  let slowW = 0
   for (let i = 0; i < classes.length; i++) {
     const k = classes[i] as StageClassConstants
-    trainingStageSeconds(c, strategy, k, u, rc, zero, t)
+    trainingStageSeconds(c, strategy, k, u, rc, zero, t, epOverlap)
     const seconds = t.total
     sum += k.ranks * seconds
     if (seconds > max) {
@@ -839,15 +882,18 @@ export const evaluateTraining = (
       cp = t.cpExposed
       pp = t.ppExposed
       dp = t.dpExposed
+      slowF = t.forward
+      slowB = t.forwardBackward - t.forward + t.recompute
+      slowW = k.layers * u.layerGemm + (k.layers - k.moeLayers) * u.denseGemm + k.moeLayers * u.moeGemm
     }
     const end = drainSeconds(c, k, zero, t.forwardBackward - t.forward + t.recompute)
     if (end > drain) drain = end
     const opt = zero >= 1 ? k.optimizerSharded : k.optimizer
     if (opt > optimizer) optimizer = opt
-    const bytes = stageBytes(c, s, k, a, m, rc === 2, zero)
+    const bytes = stageBytes(c, s, k, a, m, rc === 2, zero, schedule)
     if (bytes > memory) memory = bytes
   }
-  const bubble = (sum - max) / v
+  const bubble = ((sum - max) / v) * bubbleFactor(schedule, strategy.pp, slowF, slowB, slowW)
   const iteration = m * max + bubble + drain + optimizer
   const tokensPerGpu = (globalBatch * c.sequenceLength) / iteration / s.world
   out.iteration = iteration

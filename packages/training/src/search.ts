@@ -38,7 +38,7 @@ import type { Cluster } from '@meshplan/topology'
 import { worldSize } from '@meshplan/topology'
 import { defaultCostModels, estimateError, type CostModels, type EstimateError } from '@meshplan/cost-models'
 import { activationConstants, evaluateTraining, microConstants, strategyConstants, trainingContext, trainingFigures, type TrainingFigures } from './kernel'
-import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from './workload'
+import { recomputeModes, scheduleFits, schedules, zeroStages, type RecomputeMode, type Schedule, type TrainingWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -62,6 +62,8 @@ export interface TrainingSpace extends Constraints {
   readonly microBatches?: ReadonlyArray<number>
   readonly recompute?: ReadonlyArray<RecomputeMode>
   readonly zeroStages?: ReadonlyArray<ZeroStage>
+  /** Pipeline schedules to try (default all: 1F1B, ZB-H1 and DualPipe, each where it applies). */
+  readonly schedules?: ReadonlyArray<Schedule>
 }
 
 /** How far a search has got. */
@@ -177,8 +179,9 @@ export const trainingSearchLimits = { candidates: 5_000_000, strategies: 200_000
  * {@link trainingSearchLimits}.strategies, where the count stops.
  */
 export const plannedCandidates = (input: TrainingSearchInput, space: TrainingSpace): { readonly strategies: number; readonly candidates: number } => {
-  const perStrategy = (space.recompute ?? recomputeModes).length * (space.zeroStages ?? zeroStages).length
-  const microByDp = new Map<number, number>()
+  const perSchedule = (space.recompute ?? recomputeModes).length * (space.zeroStages ?? zeroStages).length
+  const scheduleList = space.schedules ?? schedules
+  const microByDp = new Map<number, ReadonlyArray<number>>()
   let strategies = 0
   let candidates = 0
   for (const s of enumerate({ model: input.model, cluster: input.cluster, gpus: gpusOf(input), sequenceLength: input.sequenceLength })(spaceOf(space))) {
@@ -187,10 +190,16 @@ export const plannedCandidates = (input: TrainingSearchInput, space: TrainingSpa
     let micro = microByDp.get(s.dp)
     if (micro === undefined) {
       const all = divisors(input.globalBatch / s.dp)
-      micro = space.microBatches === undefined ? all.length : all.filter((d) => space.microBatches?.includes(d) === true).length
+      micro = space.microBatches === undefined ? all : all.filter((d) => space.microBatches?.includes(d) === true)
       microByDp.set(s.dp, micro)
     }
-    candidates += micro * perStrategy
+    // as the search counts them: a schedule is a candidate where it applies (an interleaved strategy: 1F1B's only)
+    for (const mb of micro) {
+      const m = input.globalBatch / s.dp / mb
+      let applicable = 0
+      for (const schedule of scheduleList) if (scheduleFits(schedule, s, m) === undefined) applicable++
+      candidates += (s.virtualStages > 1 && m % s.pp !== 0 ? (scheduleList.includes('1f1b') ? 1 : 0) : applicable) * perSchedule
+    }
   }
   return { strategies, candidates }
 }
@@ -208,7 +217,7 @@ export const foldEquivalents = (ranked: ReadonlyArray<TrainingCandidate>, top: n
   const shape = (c: TrainingCandidate): string => {
     const s = c.strategy
     const split = s.pipelineSplit
-    return `${s.tp}/${s.pp}/${s.virtualStages}/${s.ep}/${s.etp}/${s.sequenceParallel}/${split?.firstStageLayers}/${split?.lastStageLayers}/${split?.embeddingInSplit}/${split?.lossInSplit}/${c.workload.recompute}/${c.workload.zeroStage}`
+    return `${s.tp}/${s.pp}/${s.virtualStages}/${s.ep}/${s.etp}/${s.sequenceParallel}/${split?.firstStageLayers}/${split?.lastStageLayers}/${split?.embeddingInSplit}/${split?.lossInSplit}/${c.workload.recompute}/${c.workload.zeroStage}/${c.workload.schedule ?? '1f1b'}`
   }
   const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
   const same = (a: TrainingCandidate, b: TrainingCandidate): boolean =>
@@ -283,6 +292,7 @@ export const searchTrainingSlice = (
   const strategies = strategiesOf(input, space)
   const recomputes = space.recompute ?? recomputeModes
   const zeros = space.zeroStages ?? zeroStages
+  const scheduleList = space.schedules ?? schedules
   const allowedMicro = space.microBatches
   const out = trainingFigures()
   const best: Ranked[] = []
@@ -323,7 +333,8 @@ export const searchTrainingSlice = (
       if (allowedMicro !== undefined && !allowedMicro.includes(mb)) continue
       const m = perReplica / mb
       if (s.virtualStages > 1 && m % s.pp !== 0) {
-        const n = recomputes.length * zeros.length
+        // only 1F1B interleaves
+        const n = scheduleList.includes('1f1b') ? recomputes.length * zeros.length : 0
         candidates += n
         interleaving += n
         continue
@@ -335,21 +346,33 @@ export const searchTrainingSlice = (
         const a = activationConstants(c, s, mb, rc)
         for (let zi = 0; zi < zeros.length; zi++) {
           const z = zeros[zi] as ZeroStage
-          candidates++
-          evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out)
-          if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
-            return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
-          }
-          if (!out.fits) {
-            memory++
-            continue
-          }
-          fit++
-          const t = out.iteration
-          if (t <= worst || best.length < top) {
-            const workload: TrainingWorkload = { globalBatch, microBatch: mb, sequenceLength: input.sequenceLength, recompute: rc, zeroStage: z }
-            insert(best, { order: [si, mb, ri, zi], candidate: candidateOf(s, workload, out) }, top)
-            if (best.length >= top) worst = (best[best.length - 1] as Ranked).candidate.iterationSeconds
+          for (let hi = 0; hi < scheduleList.length; hi++) {
+            const schedule = scheduleList[hi] as Schedule
+            // a schedule that does not apply to the strategy is not a candidate (1F1B always does)
+            if (scheduleFits(schedule, s, m) !== undefined) continue
+            candidates++
+            evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule)
+            if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
+              return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}, ${schedule}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
+            }
+            if (!out.fits) {
+              memory++
+              continue
+            }
+            fit++
+            const t = out.iteration
+            if (t <= worst || best.length < top) {
+              const workload: TrainingWorkload = {
+                globalBatch,
+                microBatch: mb,
+                sequenceLength: input.sequenceLength,
+                recompute: rc,
+                zeroStage: z,
+                ...(schedule === '1f1b' ? {} : { schedule }),
+              }
+              insert(best, { order: [si, mb, ri, zi, hi], candidate: candidateOf(s, workload, out) }, top)
+              if (best.length >= top) worst = (best[best.length - 1] as Ranked).candidate.iterationSeconds
+            }
           }
         }
       }

@@ -37,6 +37,18 @@ export type RecomputeMode = (typeof recomputeModes)[number]
 
 export const zeroStages: ReadonlyArray<ZeroStage> = [0, 1, 2, 3]
 
+/**
+ * Pipeline schedules: `1f1b` (Narayanan et al. 2021; interleaved when the strategy has
+ * virtual stages), `zb-h1` (Qi et al. 2023, "Zero Bubble Pipeline Parallelism", ICLR
+ * 2024: the backward split into its input and weight gradients, the weight gradients
+ * filling the bubble, 1F1B's memory), `dualpipe` (DeepSeek-V3 report, section 3.2.1:
+ * micro-batches fed from both ends, each forward chunk paired with a backward chunk
+ * whose all-to-all it hides; two stages' parameters per rank, an even `pp` and an even
+ * number of micro-batches).
+ */
+export const schedules = ['1f1b', 'zb-h1', 'dualpipe'] as const
+export type Schedule = (typeof schedules)[number]
+
 export interface TrainingWorkload {
   /** Sequences per optimizer step, over all data-parallel ranks. */
   readonly globalBatch: number
@@ -51,6 +63,8 @@ export interface TrainingWorkload {
    * even routing). The estimate spreads tokens evenly over the experts either way.
    */
   readonly moeRouting?: MoeRouting
+  /** The pipeline schedule (default `1f1b`). */
+  readonly schedule?: Schedule
 }
 
 export const moeRoutings = ['learned', 'balanced'] as const
@@ -66,7 +80,7 @@ const zeroStage = new t.Type<ZeroStage, ZeroStage, unknown>(
 /** A training workload as a plan or case file writes it (the case format's fields). */
 export const TrainingWorkloadFile = closed(
   { global_batch: physicalCount(physical.sequences), micro_batch: physicalCount(physical.sequences), seq_len: physicalCount(physical.tokens) },
-  { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training'), moe_routing: oneOf(moeRoutings) },
+  { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training'), moe_routing: oneOf(moeRoutings), schedule: oneOf(schedules) },
   'TrainingWorkload',
 )
 export type TrainingWorkloadFile = t.TypeOf<typeof TrainingWorkloadFile>
@@ -91,6 +105,9 @@ export const trainingWorkload = (w: TrainingWorkload): E.Either<EstimateError, T
     return invalid(`workload.recompute: expected one of ${recomputeModes.join(', ')}, got ${JSON.stringify(w.recompute)}`)
   }
   if (!zeroStage.is(w.zeroStage)) return invalid(`workload.zero_stage: expected 0, 1, 2 or 3, got ${JSON.stringify(w.zeroStage)}`)
+  if (w.schedule !== undefined && !(schedules as ReadonlyArray<string>).includes(w.schedule)) {
+    return invalid(`workload.schedule: expected one of ${schedules.join(', ')}, got ${JSON.stringify(w.schedule)}`)
+  }
   return E.right(w)
 }
 
@@ -104,12 +121,26 @@ export const decodeTrainingWorkload = (u: unknown, path = 'workload'): E.Either<
       recompute: f.recompute ?? 'none',
       zeroStage: f.zero_stage ?? 0,
       ...(f.moe_routing === undefined ? {} : { moeRouting: f.moe_routing }),
+      ...(f.schedule === undefined || f.schedule === '1f1b' ? {} : { schedule: f.schedule }),
     }),
   )(decodeWith(TrainingWorkloadFile, path)(u))
 
 // -------------------------------------------------------------------------------------
 // operations
 // -------------------------------------------------------------------------------------
+
+/**
+ * Why `schedule` cannot run strategy `s` with `m` micro-batches, or undefined when it can:
+ * ZB-H1 and DualPipe are defined without virtual stages; DualPipe needs an even `pp` and
+ * an even number of micro-batches (DeepSeek-V3 report, section 3.2.1).
+ */
+export const scheduleFits = (schedule: Schedule, s: Strategy, m: number): string | undefined => {
+  if (schedule === '1f1b') return undefined
+  if (s.virtualStages > 1) return `workload.schedule: ${schedule} runs without virtual stages (virtual_pipeline ${s.virtualStages})`
+  if (schedule === 'dualpipe' && (s.pp < 2 || s.pp % 2 !== 0)) return `workload.schedule: dualpipe needs an even pipeline degree of 2 or more, got pp = ${s.pp}`
+  if (schedule === 'dualpipe' && m % 2 !== 0) return `workload.schedule: dualpipe needs an even number of micro-batches, got ${m}`
+  return undefined
+}
 
 /** Micro-batches each pipeline runs per step: `globalBatch / (microBatch · dp)`. */
 export const microBatchesOf = (w: TrainingWorkload, s: Strategy): number => w.globalBatch / (w.microBatch * s.dp)
@@ -131,6 +162,8 @@ export const trainingFits = (w: TrainingWorkload, s: Strategy): E.Either<Estimat
   }
   if (w.sequenceLength % s.cp !== 0) return invalid(`workload.seq_len: ${w.sequenceLength} tokens cannot be split evenly over cp = ${s.cp}`)
   const m = microBatchesOf(w, s)
+  const fit = scheduleFits(w.schedule ?? '1f1b', s, m)
+  if (fit !== undefined) return invalid(fit)
   if (s.virtualStages > 1 && m % s.pp !== 0) {
     return invalid(
       `workload.global_batch: the interleaved schedule (virtual stages ${s.virtualStages}) needs micro-batches in multiples of pp = ${s.pp}; ${w.globalBatch} / (${w.microBatch} × ${s.dp}) = ${m}`,

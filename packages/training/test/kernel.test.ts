@@ -18,6 +18,7 @@ import {
   trainingContext,
   trainingFigures,
   trainingStageSeconds,
+  bubbleFactor,
   zeroExposedSeconds,
   type MicroConstants,
   type StageClassConstants,
@@ -1058,5 +1059,57 @@ describe('one budget for what hides (GPT-3 175B on 16 DGX H100, one micro-batch 
     expectClose(t.cpExposed, t.cp - ring, 1e-9)
     expect(t.hidden).toBeLessThanOrEqual(compute)
     expectClose(t.total, compute + t.contention + t.tp + t.cp + t.dp - t.hidden, 1e-12)
+  })
+})
+
+describe('pipeline schedules: 1F1B, ZB-H1 and DualPipe (Llama-2-7B, TP 2, PP 4 on one DGX H100, 32 micro-batches of 1, 4096 tokens)', () => {
+  const cluster = unsafeClusterOf('dgx-h100', 1)
+  const s = strategy({ tp: 2, pp: 4 })
+  const w: TrainingWorkload = { globalBatch: 32, microBatch: 1, sequenceLength: 4096, recompute: 'none', zeroStage: 1 }
+  const at = (schedule: TrainingWorkload['schedule']): TrainingEstimate => estimateOf(inputOf(llama7b, cluster, s, { ...w, ...(schedule === undefined ? {} : { schedule }) }))
+
+  it('bubble factors by hand: with F = 1, B = 2 and W = 1, ZB-H1 leaves 1/3 of 1F1B\'s, DualPipe (p/2 − 1)(F + 2B − 3W) / ((p − 1)(F + B))', () => {
+    expect(bubbleFactor('1f1b', 8, 1, 2, 1)).toBe(1)
+    expect(bubbleFactor('zb-h1', 8, 1, 2, 1)).toBeCloseTo(1 / 3, 12)
+    // p = 16: 7 · 2 / (15 · 3)
+    expect(bubbleFactor('dualpipe', 16, 1, 2, 1)).toBeCloseTo(14 / 45, 12)
+    // two stages: DualPipe has no bubble
+    expect(bubbleFactor('dualpipe', 2, 1, 2, 1)).toBe(0)
+  })
+
+  it('ZB-H1 keeps 1F1B\'s compute and memory and shrinks only the bubble, by the factor of the slowest stage\'s F, B and W', () => {
+    const oneF1B = at(undefined)
+    const zb = at('zb-h1')
+    expect(zb.memory.peak).toBe(oneF1B.memory.peak)
+    expect(zb.breakdown.compute).toBe(oneF1B.breakdown.compute)
+    expect(zb.breakdown.bubble).toBeLessThan(oneF1B.breakdown.bubble / 2)
+    expect(zb.breakdown.bubble).toBeGreaterThan(0)
+    expectClose(zb.iterationSeconds, oneF1B.iterationSeconds - oneF1B.breakdown.bubble + zb.breakdown.bubble, 1e-12)
+  })
+
+  it('DualPipe holds two stages\' states and pp + 1 micro-batches of activations, and refuses what it cannot run', () => {
+    const oneF1B = at(undefined)
+    const dual = at('dualpipe')
+    const first = (e: TrainingEstimate) => (e.stages[0] as TrainingStageEstimate).memory
+    expectClose(first(dual).weights, 2 * first(oneF1B).weights, 1e-12)
+    expectClose(first(dual).optimizer, 2 * first(oneF1B).optimizer, 1e-12)
+    // 1F1B's first stage holds pp = 4 micro-batches in flight, DualPipe pp + 1 = 5
+    expectClose(first(dual).activations, (first(oneF1B).activations * 5) / 4, 1e-9)
+    expect(dual.breakdown.bubble).toBeLessThan(oneF1B.breakdown.bubble)
+    const odd = estimateTraining(defaultCostModels)(inputOf(llama7b, cluster, strategy({ tp: 2, pp: 3 }), { ...w, globalBatch: 30, schedule: 'dualpipe' }))
+    expect(leftOf(odd).message).toContain('dualpipe needs an even pipeline degree')
+    const interleaved = estimateTraining(defaultCostModels)(inputOf(llama7b, cluster, strategy({ tp: 2, pp: 4, virtualStages: 2 }), { ...w, schedule: 'zb-h1' }))
+    expect(leftOf(interleaved).message).toContain('runs without virtual stages')
+  })
+
+  it('DualPipe hides the MoE all-to-all behind the paired chunk: Mixtral\'s exposed EP time drops to none where the compute covers it', () => {
+    const mixtral = models['mixtral-8x7b']
+    const four = unsafeClusterOf('dgx-h100', 4)
+    const sm = strategy({ tp: 1, pp: 4, dp: 8, ep: 8 })
+    const wm: TrainingWorkload = { globalBatch: 64, microBatch: 1, sequenceLength: 4096, recompute: 'full', zeroStage: 1 }
+    const plain = estimateOf(inputOf(mixtral, four, sm, wm))
+    const dual = estimateOf(inputOf(mixtral, four, sm, { ...wm, schedule: 'dualpipe' }))
+    expect(plain.breakdown.exposed.ep).toBeGreaterThan(0)
+    expect(dual.breakdown.exposed.ep).toBe(0)
   })
 })

@@ -8,7 +8,7 @@ import type { EstimateError } from '@meshplan/cost-models'
 import { estimateTraining, type TrainingEstimate } from '../src/estimate'
 import { defaultCostModels } from '@meshplan/cost-models'
 import { foldEquivalents, planTraining, plannedCandidates, searchTrainingSlice, trainingSearchLimits, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/search'
-import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from '../src/workload'
+import { recomputeModes, scheduleFits, schedules, zeroStages, type RecomputeMode, type Schedule, type TrainingWorkload } from '../src/workload'
 import { expectClose, leftOf, rightOf } from '@meshplan/test-utils'
 
 // The worker threads run packages/planner/dist/train-worker.js: build the planner (npx tsc -p tsconfig.build.json) before these tests.
@@ -40,7 +40,11 @@ const summary = (c: TrainingCandidate): { description: string; strategy: Strateg
   iterationSeconds: c.iterationSeconds,
 })
 
-/** The candidates the space holds, counted from its parts: per strategy whose dp divides the batch, micro-batch sizes × modes × stages. */
+/** The schedules a candidate of `s` with `m` micro-batches is tried with: those that apply, 1F1B alone when interleaving cannot run. */
+const schedulesFor = (s: Strategy, m: number): ReadonlyArray<Schedule> =>
+  s.virtualStages > 1 && m % s.pp !== 0 ? ['1f1b'] : schedules.filter((schedule) => scheduleFits(schedule, s, m) === undefined)
+
+/** The candidates the space holds, counted from its parts: per strategy whose dp divides the batch, micro-batch sizes × schedules that apply × modes × stages. */
 const expectedCandidates = (input: TrainingSearchInput, recompute: number, zero: number): { strategies: number; candidates: number; batch: number } => {
   let strategies = 0
   let candidates = 0
@@ -48,7 +52,7 @@ const expectedCandidates = (input: TrainingSearchInput, recompute: number, zero:
   for (const s of enumerate({ model: input.model, cluster: input.cluster, sequenceLength: input.sequenceLength })()) {
     strategies++
     if (input.globalBatch % s.dp !== 0) batch++
-    else candidates += divisors(input.globalBatch / s.dp).length * recompute * zero
+    else for (const mb of divisors(input.globalBatch / s.dp)) candidates += schedulesFor(s, input.globalBatch / s.dp / mb).length * recompute * zero
   }
   return { strategies, candidates, batch }
 }
@@ -84,15 +88,24 @@ const bruteForce = (input: TrainingSearchInput, recomputes: ReadonlyArray<Recomp
     for (const microBatch of divisors(input.globalBatch / s.dp)) {
       for (const recompute of recomputes) {
         for (const zeroStage of zeros) {
-          candidates++
-          const workload: TrainingWorkload = { globalBatch: input.globalBatch, microBatch, sequenceLength: input.sequenceLength, recompute, zeroStage }
-          const r = estimateTraining(defaultCostModels)({ model: input.model, cluster: input.cluster, precision: input.precision, strategy: s, workload })
-          if (E.isLeft(r)) {
-            // the only thing the enumeration lets through: interleaving without whole micro-batches per pipeline rank
-            if (r.left.code === 'invalid-workload' && r.left.message.includes('interleaved schedule')) interleaving++
-            else unexpected.push(r.left)
-          } else if (!r.right.memory.fits) memory++
-          else rows.push({ estimate: r.right })
+          for (const schedule of schedulesFor(s, input.globalBatch / s.dp / microBatch)) {
+            candidates++
+            const workload: TrainingWorkload = {
+              globalBatch: input.globalBatch,
+              microBatch,
+              sequenceLength: input.sequenceLength,
+              recompute,
+              zeroStage,
+              ...(schedule === '1f1b' ? {} : { schedule }),
+            }
+            const r = estimateTraining(defaultCostModels)({ model: input.model, cluster: input.cluster, precision: input.precision, strategy: s, workload })
+            if (E.isLeft(r)) {
+              // the only thing the enumeration lets through: interleaving without whole micro-batches per pipeline rank
+              if (r.left.code === 'invalid-workload' && r.left.message.includes('interleaved schedule')) interleaving++
+              else unexpected.push(r.left)
+            } else if (!r.right.memory.fits) memory++
+            else rows.push({ estimate: r.right })
+          }
         }
       }
     }
@@ -299,7 +312,10 @@ describe('planTraining: counts and the space', () => {
     const input = inputOf(llama7b, h100x8, 16)
     const space: TrainingSpace = { microBatches: [1], recompute: ['full'] as ReadonlyArray<RecomputeMode>, zeroStages: [3] as ReadonlyArray<ZeroStage> }
     const plan = await search(input, space)
-    expect(plan.candidates).toBe(plan.strategies)
+    // micro-batches of 1: 16 per replica at most, an even number, so every schedule applies where the strategy allows it
+    expect(plan.candidates).toBe(
+      Array.from(enumerate({ model: llama7b, cluster: h100x8, sequenceLength: 2048 })()).reduce((n, s) => n + (16 % s.dp === 0 ? schedulesFor(s, 16 / s.dp).length : 0), 0),
+    )
     expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving)
     expect(plan.best.length).toBeGreaterThan(0)
     for (const c of plan.best) expect(c.workload).toMatchObject({ microBatch: 1, recompute: 'full', zeroStage: 3, globalBatch: 16, sequenceLength: 2048 })
