@@ -61,6 +61,7 @@ export interface Flags {
   readonly recompute?: RecomputeMode
   readonly zero?: ZeroStage
   readonly schedule?: Schedule
+  readonly tpCommOverlap?: boolean
   readonly workers?: number
   readonly checkpointBandwidth?: number
   readonly restart?: number
@@ -191,6 +192,7 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   seqLen: { placeholder: 'N', help: 'training: tokens per sequence (default 4096)', parse: positiveInteger() },
   recompute: { placeholder: 'R', help: `training: activation recomputation, ${recomputeModes.join(', ')} (default none; plan: all)`, parse: oneOf(recomputeModes) },
   zero: { placeholder: 'N', help: 'training: ZeRO stage 0-3 (default 0; plan: all)', parse: zero },
+  tpCommOverlap: { help: 'training: overlap the tensor-parallel collectives with their GEMMs (Megatron-LM --tp-comm-overlap; needs --sp); plan: on only', parse: on },
   schedule: { placeholder: 'S', help: `training: pipeline schedule, ${schedules.join(', ')} (default 1f1b, interleaved with --vp; plan: all that apply)`, parse: oneOf(schedules) },
   workers: { placeholder: 'N', help: 'training search threads (default: the cores, when the space is large)', parse: positiveInteger(1024) },
   checkpointBandwidth: { placeholder: 'RATE', help: 'training goodput: the rate a checkpoint is written at, all GPUs together (e.g. 100GB/s); with --restart', parse: byteRate },

@@ -38,6 +38,7 @@ const flagNames = (message: string): string =>
     .replace(/workload\.recompute/g, '--recompute')
     .replace(/workload\.zero_stage/g, '--zero')
     .replace(/workload\.schedule/g, '--schedule')
+    .replace(/workload\.tp_comm_overlap/g, '--tp-comm-overlap')
     .replace('fix a degree (tp, pp, ...), the micro-batch, the recomputation or the ZeRO stage', 'fix a degree (--tp, --pp, ...), --micro-batch, --recompute or --zero')
 
 /** The training step of a case of a case file (`--case ID`). */
@@ -78,6 +79,7 @@ export const trainingInputOf = (d: Deployment, t: Flags): E.Either<InputError, T
       recompute: t.recompute ?? 'none',
       zeroStage: t.zero ?? 0,
       ...(t.schedule === undefined || t.schedule === '1f1b' ? {} : { schedule: t.schedule }),
+      ...(t.tpCommOverlap === true ? { tpCommOverlap: true } : {}),
     },
   })
 }
@@ -231,7 +233,7 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
   ])
   return [
     `${modelName} on ${e.gpus} GPUs: ${e.description}`,
-    `step: ${count(w.globalBatch)} sequences of ${count(w.sequenceLength)} tokens, ${count(e.microBatches)} micro-batches of ${w.microBatch} per pipeline, ${w.recompute === "none" ? "no" : w.recompute} recomputation, ZeRO ${w.zeroStage}${w.schedule === undefined ? '' : `, ${w.schedule === 'zb-h1' ? 'ZB-H1' : 'DualPipe'} schedule`}`,
+    `step: ${count(w.globalBatch)} sequences of ${count(w.sequenceLength)} tokens, ${count(e.microBatches)} micro-batches of ${w.microBatch} per pipeline, ${w.recompute === "none" ? "no" : w.recompute} recomputation, ZeRO ${w.zeroStage}${w.schedule === undefined ? '' : `, ${w.schedule === 'zb-h1' ? 'ZB-H1' : 'DualPipe'} schedule`}${w.tpCommOverlap === true ? ', TP collectives overlapped with their GEMMs' : ''}`,
     '',
     table(
       ['figure', 'value'],
@@ -311,7 +313,7 @@ const candidateRow = (c: TrainingCandidate, i: number): ReadonlyArray<string> =>
   `${c.workload.microBatch}`,
   c.workload.recompute,
   `${c.workload.zeroStage}`,
-  c.workload.schedule ?? '1f1b',
+  `${c.workload.schedule ?? '1f1b'}${c.workload.tpCommOverlap === true ? ', TP overlap' : ''}`,
   secondsText(c.iterationSeconds),
   count(c.tokensPerSecondPerGpu),
   pct(c.mfu),
@@ -346,6 +348,7 @@ export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: C
     ...(t.recompute === undefined ? {} : { recompute: [t.recompute] }),
     ...(t.zero === undefined ? {} : { zeroStages: [t.zero] }),
     ...(t.schedule === undefined ? {} : { schedules: [t.schedule] }),
+    ...(t.tpCommOverlap === true ? { tpCommOverlap: [true] } : {}),
   }
   const tty = process.stderr.isTTY === true
   const onProgress = tty ? (p: SearchProgress): void => void process.stderr.write(`\r${progressLine(p)}\u001b[K`) : undefined

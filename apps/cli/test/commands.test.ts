@@ -704,3 +704,24 @@ describe('pipeline schedules from the command line (--schedule)', () => {
     expect(text.stdout).toMatch(/#\s+strategy\s+micro\s+recompute\s+zero\s+schedule\s+iteration/)
   })
 })
+
+describe('tensor-parallel communication overlap (--tp-comm-overlap)', () => {
+  const base = ['estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '8', '--global-batch', '16', '--seq-len', '4096']
+  it('hides the TP collectives behind their GEMMs with sequence parallelism, and is refused without it', async () => {
+    const off = JSON.parse((await meshplan(...base, '--sp', '--json')).stdout) as { breakdown: { exposed: { tp: number } }; iteration_seconds: number }
+    const on = JSON.parse((await meshplan(...base, '--sp', '--tp-comm-overlap', '--json')).stdout) as { breakdown: { exposed: { tp: number } }; iteration_seconds: number; workload: { tp_comm_overlap?: boolean } }
+    expect(off.breakdown.exposed.tp).toBeGreaterThan(0)
+    expect(on.breakdown.exposed.tp).toBeLessThan(off.breakdown.exposed.tp)
+    expect(on.iteration_seconds).toBeLessThan(off.iteration_seconds)
+    expect(on.workload.tp_comm_overlap).toBe(true)
+    const refused = await meshplan(...base, '--tp-comm-overlap')
+    expectCleanFailure(refused)
+    expect(refused.stderr).toContain('--tp-comm-overlap: overlapping the tensor-parallel collectives with their GEMMs needs sequence parallelism')
+  })
+
+  it('a pipeline schedule needs a pipeline: zb-h1 on pp 1 is refused', async () => {
+    const r = await meshplan(...base, '--schedule', 'zb-h1')
+    expectCleanFailure(r)
+    expect(r.stderr).toContain('--schedule: zb-h1 is a pipeline schedule; with pp = 1 there is no pipeline')
+  })
+})

@@ -406,8 +406,13 @@ export const trainingContext = (
 /** The degrees that place ranks (virtual stages and sequence parallelism do not move a rank's groups). */
 const placementKey = (s: Strategy): string => `${s.tp}/${s.pp}/${s.dp}/${s.cp}/${s.ep}/${s.etp}`
 
-/** The degrees and the pipeline split, which set the stages' layers. */
-const degreesKey = (s: Strategy): string => `${placementKey(s)}/${s.virtualStages}${s.pipelineSplit === undefined ? '' : JSON.stringify(s.pipelineSplit)}`
+/**
+ * The degrees and the pipeline split, which set the stages' layers, and sequence
+ * parallelism, which the constants' strategy carries into the composition (whether TP
+ * collectives can overlap their GEMMs).
+ */
+const degreesKey = (s: Strategy): string =>
+  `${placementKey(s)}/${s.virtualStages}/${s.sequenceParallel}${s.pipelineSplit === undefined ? '' : JSON.stringify(s.pipelineSplit)}`
 
 type TrainingGroups = Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp-cp' | 'edp', PreparedGroup | undefined>>
 
@@ -670,6 +675,7 @@ export const trainingStageSeconds = (
   zero: ZeroStage,
   out: StageTimes,
   epOverlap: number = c.models.overlap.ep,
+  tpOverlap: number = c.assumptions.tpCommOverlap,
 ): StageTimes => {
   const full = rc === 2 ? 1 : 0
   const ov = c.models.overlap
@@ -689,7 +695,7 @@ export const trainingStageSeconds = (
   const pp = 2 * strategy.virtualStages * u.pp
   // One budget: the stage's compute can hide each second of communication once, whichever collective it is
   // TP: userbuffers overlap each reduce-scatter and all-gather with its GEMM (sequence parallelism only), up to the GEMMs' time
-  const tpHideable = strategy.sequenceParallel ? a.tpCommOverlap * tp : 0
+  const tpHideable = strategy.sequenceParallel ? tpOverlap * tp : 0
   const gemms = tpHideable > 0 ? (L * u.layerGemm + Ld * u.denseGemm + Lm * u.moeGemm) * (3 + full) : 0
   const tpHidden = tpHideable < gemms ? tpHideable : gemms
   let budget = compute - tpHidden
@@ -841,6 +847,7 @@ export const evaluateTraining = (
   zero: ZeroStage,
   out: TrainingFigures,
   schedule: Schedule = '1f1b',
+  tpOverlap: number = c.assumptions.tpCommOverlap,
 ): TrainingFigures => {
   const strategy = s.strategy
   const v = strategy.virtualStages
@@ -869,7 +876,7 @@ export const evaluateTraining = (
   let slowW = 0
   for (let i = 0; i < classes.length; i++) {
     const k = classes[i] as StageClassConstants
-    trainingStageSeconds(c, strategy, k, u, rc, zero, t, epOverlap)
+    trainingStageSeconds(c, strategy, k, u, rc, zero, t, epOverlap, tpOverlap)
     const seconds = t.total
     sum += k.ranks * seconds
     if (seconds > max) {

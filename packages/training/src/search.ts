@@ -64,6 +64,8 @@ export interface TrainingSpace extends Constraints {
   readonly zeroStages?: ReadonlyArray<ZeroStage>
   /** Pipeline schedules to try (default all: 1F1B, ZB-H1 and DualPipe, each where it applies). */
   readonly schedules?: ReadonlyArray<Schedule>
+  /** Tensor-parallel communication overlap to try with sequence parallelism (default both off and on; without it, off only). */
+  readonly tpCommOverlap?: ReadonlyArray<boolean>
 }
 
 /** How far a search has got. */
@@ -170,6 +172,12 @@ const strategiesOf = (input: TrainingSearchInput, space: TrainingSpace): Readonl
  * 1T GPT on 4,096 H100s is 415,200 candidates, DeepSeek-V3 on 2,048 H800s 1.3 million),
  * and the most strategies it enumerates before counting them.
  */
+/** TP communication overlap off, then on. */
+const overlapChoices: ReadonlyArray<boolean> = [false, true]
+
+/** How many of the TP-overlap choices apply to `s`: on needs sequence parallelism. */
+const overlapsFor = (s: Strategy, choices: ReadonlyArray<boolean>): number => choices.filter((on) => !on || s.sequenceParallel).length
+
 export const trainingSearchLimits = { candidates: 5_000_000, strategies: 200_000 } as const
 
 /**
@@ -193,12 +201,13 @@ export const plannedCandidates = (input: TrainingSearchInput, space: TrainingSpa
       micro = space.microBatches === undefined ? all : all.filter((d) => space.microBatches?.includes(d) === true)
       microByDp.set(s.dp, micro)
     }
-    // as the search counts them: a schedule is a candidate where it applies (an interleaved strategy: 1F1B's only)
+    // as the search counts them: a schedule is a candidate where it applies (an interleaved strategy: 1F1B's only), TP overlap with sequence parallelism
+    const overlaps = overlapsFor(s, space.tpCommOverlap ?? overlapChoices)
     for (const mb of micro) {
       const m = input.globalBatch / s.dp / mb
       let applicable = 0
       for (const schedule of scheduleList) if (scheduleFits(schedule, s, m) === undefined) applicable++
-      candidates += (s.virtualStages > 1 && m % s.pp !== 0 ? (scheduleList.includes('1f1b') ? 1 : 0) : applicable) * perSchedule
+      candidates += (s.virtualStages > 1 && m % s.pp !== 0 ? (scheduleList.includes('1f1b') ? 1 : 0) : applicable) * perSchedule * overlaps
     }
   }
   return { strategies, candidates }
@@ -217,7 +226,7 @@ export const foldEquivalents = (ranked: ReadonlyArray<TrainingCandidate>, top: n
   const shape = (c: TrainingCandidate): string => {
     const s = c.strategy
     const split = s.pipelineSplit
-    return `${s.tp}/${s.pp}/${s.virtualStages}/${s.ep}/${s.etp}/${s.sequenceParallel}/${split?.firstStageLayers}/${split?.lastStageLayers}/${split?.embeddingInSplit}/${split?.lossInSplit}/${c.workload.recompute}/${c.workload.zeroStage}/${c.workload.schedule ?? '1f1b'}`
+    return `${s.tp}/${s.pp}/${s.virtualStages}/${s.ep}/${s.etp}/${s.sequenceParallel}/${split?.firstStageLayers}/${split?.lastStageLayers}/${split?.embeddingInSplit}/${split?.lossInSplit}/${c.workload.recompute}/${c.workload.zeroStage}/${c.workload.schedule ?? '1f1b'}/${c.workload.tpCommOverlap === true}`
   }
   const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
   const same = (a: TrainingCandidate, b: TrainingCandidate): boolean =>
@@ -293,6 +302,7 @@ export const searchTrainingSlice = (
   const recomputes = space.recompute ?? recomputeModes
   const zeros = space.zeroStages ?? zeroStages
   const scheduleList = space.schedules ?? schedules
+  const overlapList = space.tpCommOverlap ?? overlapChoices
   const allowedMicro = space.microBatches
   const out = trainingFigures()
   const best: Ranked[] = []
@@ -334,7 +344,7 @@ export const searchTrainingSlice = (
       const m = perReplica / mb
       if (s.virtualStages > 1 && m % s.pp !== 0) {
         // only 1F1B interleaves
-        const n = scheduleList.includes('1f1b') ? recomputes.length * zeros.length : 0
+        const n = scheduleList.includes('1f1b') ? recomputes.length * zeros.length * overlapsFor(s, overlapList) : 0
         candidates += n
         interleaving += n
         continue
@@ -350,28 +360,34 @@ export const searchTrainingSlice = (
             const schedule = scheduleList[hi] as Schedule
             // a schedule that does not apply to the strategy is not a candidate (1F1B always does)
             if (scheduleFits(schedule, s, m) !== undefined) continue
-            candidates++
-            evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule)
-            if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
-              return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}, ${schedule}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
-            }
-            if (!out.fits) {
-              memory++
-              continue
-            }
-            fit++
-            const t = out.iteration
-            if (t <= worst || best.length < top) {
-              const workload: TrainingWorkload = {
-                globalBatch,
-                microBatch: mb,
-                sequenceLength: input.sequenceLength,
-                recompute: rc,
-                zeroStage: z,
-                ...(schedule === '1f1b' ? {} : { schedule }),
+            for (let oi = 0; oi < overlapList.length; oi++) {
+              const tpOverlap = overlapList[oi] as boolean
+              // overlapping TP collectives needs sequence parallelism; without it, only "off" is a candidate
+              if (tpOverlap && !s.sequenceParallel) continue
+              candidates++
+              evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, tpOverlap ? 1 : c.assumptions.tpCommOverlap)
+              if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
+                return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}, ${schedule}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
               }
-              insert(best, { order: [si, mb, ri, zi, hi], candidate: candidateOf(s, workload, out) }, top)
-              if (best.length >= top) worst = (best[best.length - 1] as Ranked).candidate.iterationSeconds
+              if (!out.fits) {
+                memory++
+                continue
+              }
+              fit++
+              const t = out.iteration
+              if (t <= worst || best.length < top) {
+                const workload: TrainingWorkload = {
+                  globalBatch,
+                  microBatch: mb,
+                  sequenceLength: input.sequenceLength,
+                  recompute: rc,
+                  zeroStage: z,
+                  ...(schedule === '1f1b' ? {} : { schedule }),
+                  ...(tpOverlap ? { tpCommOverlap: true } : {}),
+                }
+                insert(best, { order: [si, mb, ri, zi, hi, oi], candidate: candidateOf(s, workload, out) }, top)
+                if (best.length >= top) worst = (best[best.length - 1] as Ranked).candidate.iterationSeconds
+              }
             }
           }
         }

@@ -65,6 +65,12 @@ export interface TrainingWorkload {
   readonly moeRouting?: MoeRouting
   /** The pipeline schedule (default `1f1b`). */
   readonly schedule?: Schedule
+  /**
+   * Tensor-parallel collectives overlapped with their GEMMs, chunk by chunk (Megatron-LM
+   * `--tp-comm-overlap`, Transformer Engine's userbuffers; it needs sequence
+   * parallelism). Absent: the cost models' `tpCommOverlap` assumption (off by default).
+   */
+  readonly tpCommOverlap?: boolean
 }
 
 export const moeRoutings = ['learned', 'balanced'] as const
@@ -80,7 +86,7 @@ const zeroStage = new t.Type<ZeroStage, ZeroStage, unknown>(
 /** A training workload as a plan or case file writes it (the case format's fields). */
 export const TrainingWorkloadFile = closed(
   { global_batch: physicalCount(physical.sequences), micro_batch: physicalCount(physical.sequences), seq_len: physicalCount(physical.tokens) },
-  { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training'), moe_routing: oneOf(moeRoutings), schedule: oneOf(schedules) },
+  { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training'), moe_routing: oneOf(moeRoutings), schedule: oneOf(schedules), tp_comm_overlap: t.boolean },
   'TrainingWorkload',
 )
 export type TrainingWorkloadFile = t.TypeOf<typeof TrainingWorkloadFile>
@@ -122,6 +128,7 @@ export const decodeTrainingWorkload = (u: unknown, path = 'workload'): E.Either<
       zeroStage: f.zero_stage ?? 0,
       ...(f.moe_routing === undefined ? {} : { moeRouting: f.moe_routing }),
       ...(f.schedule === undefined || f.schedule === '1f1b' ? {} : { schedule: f.schedule }),
+      ...(f.tp_comm_overlap === undefined ? {} : { tpCommOverlap: f.tp_comm_overlap }),
     }),
   )(decodeWith(TrainingWorkloadFile, path)(u))
 
@@ -131,11 +138,12 @@ export const decodeTrainingWorkload = (u: unknown, path = 'workload'): E.Either<
 
 /**
  * Why `schedule` cannot run strategy `s` with `m` micro-batches, or undefined when it can:
- * ZB-H1 and DualPipe are defined without virtual stages; DualPipe needs an even `pp` and
+ * ZB-H1 and DualPipe need a pipeline and are defined without virtual stages; DualPipe needs an even `pp` and
  * an even number of micro-batches (DeepSeek-V3 report, section 3.2.1).
  */
 export const scheduleFits = (schedule: Schedule, s: Strategy, m: number): string | undefined => {
   if (schedule === '1f1b') return undefined
+  if (s.pp < 2) return `workload.schedule: ${schedule} is a pipeline schedule; with pp = 1 there is no pipeline (1F1B is the same step)`
   if (s.virtualStages > 1) return `workload.schedule: ${schedule} runs without virtual stages (virtual_pipeline ${s.virtualStages})`
   if (schedule === 'dualpipe' && (s.pp < 2 || s.pp % 2 !== 0)) return `workload.schedule: dualpipe needs an even pipeline degree of 2 or more, got pp = ${s.pp}`
   if (schedule === 'dualpipe' && m % 2 !== 0) return `workload.schedule: dualpipe needs an even number of micro-batches, got ${m}`
@@ -164,6 +172,9 @@ export const trainingFits = (w: TrainingWorkload, s: Strategy): E.Either<Estimat
   const m = microBatchesOf(w, s)
   const fit = scheduleFits(w.schedule ?? '1f1b', s, m)
   if (fit !== undefined) return invalid(fit)
+  if (w.tpCommOverlap === true && !s.sequenceParallel) {
+    return invalid('workload.tp_comm_overlap: overlapping the tensor-parallel collectives with their GEMMs needs sequence parallelism (Megatron-LM refuses --tp-comm-overlap without --sequence-parallel)')
+  }
   if (s.virtualStages > 1 && m % s.pp !== 0) {
     return invalid(
       `workload.global_batch: the interleaved schedule (virtual stages ${s.virtualStages}) needs micro-batches in multiples of pp = ${s.pp}; ${w.globalBatch} / (${w.microBatch} × ${s.dp}) = ${m}`,

@@ -40,6 +40,9 @@ const summary = (c: TrainingCandidate): { description: string; strategy: Strateg
   iterationSeconds: c.iterationSeconds,
 })
 
+/** TP communication overlap a candidate of `s` is tried with: on as well as off with sequence parallelism. */
+const overlapsOf = (s: Strategy): ReadonlyArray<boolean> => (s.sequenceParallel ? [false, true] : [false])
+
 /** The schedules a candidate of `s` with `m` micro-batches is tried with: those that apply, 1F1B alone when interleaving cannot run. */
 const schedulesFor = (s: Strategy, m: number): ReadonlyArray<Schedule> =>
   s.virtualStages > 1 && m % s.pp !== 0 ? ['1f1b'] : schedules.filter((schedule) => scheduleFits(schedule, s, m) === undefined)
@@ -52,7 +55,7 @@ const expectedCandidates = (input: TrainingSearchInput, recompute: number, zero:
   for (const s of enumerate({ model: input.model, cluster: input.cluster, sequenceLength: input.sequenceLength })()) {
     strategies++
     if (input.globalBatch % s.dp !== 0) batch++
-    else for (const mb of divisors(input.globalBatch / s.dp)) candidates += schedulesFor(s, input.globalBatch / s.dp / mb).length * recompute * zero
+    else for (const mb of divisors(input.globalBatch / s.dp)) candidates += schedulesFor(s, input.globalBatch / s.dp / mb).length * overlapsOf(s).length * recompute * zero
   }
   return { strategies, candidates, batch }
 }
@@ -88,7 +91,7 @@ const bruteForce = (input: TrainingSearchInput, recomputes: ReadonlyArray<Recomp
     for (const microBatch of divisors(input.globalBatch / s.dp)) {
       for (const recompute of recomputes) {
         for (const zeroStage of zeros) {
-          for (const schedule of schedulesFor(s, input.globalBatch / s.dp / microBatch)) {
+          for (const [schedule, overlap] of schedulesFor(s, input.globalBatch / s.dp / microBatch).flatMap((h) => overlapsOf(s).map((o) => [h, o] as const))) {
             candidates++
             const workload: TrainingWorkload = {
               globalBatch: input.globalBatch,
@@ -97,6 +100,7 @@ const bruteForce = (input: TrainingSearchInput, recomputes: ReadonlyArray<Recomp
               recompute,
               zeroStage,
               ...(schedule === '1f1b' ? {} : { schedule }),
+              ...(overlap ? { tpCommOverlap: true } : {}),
             }
             const r = estimateTraining(defaultCostModels)({ model: input.model, cluster: input.cluster, precision: input.precision, strategy: s, workload })
             if (E.isLeft(r)) {
@@ -314,7 +318,7 @@ describe('planTraining: counts and the space', () => {
     const plan = await search(input, space)
     // micro-batches of 1: 16 per replica at most, an even number, so every schedule applies where the strategy allows it
     expect(plan.candidates).toBe(
-      Array.from(enumerate({ model: llama7b, cluster: h100x8, sequenceLength: 2048 })()).reduce((n, s) => n + (16 % s.dp === 0 ? schedulesFor(s, 16 / s.dp).length : 0), 0),
+      Array.from(enumerate({ model: llama7b, cluster: h100x8, sequenceLength: 2048 })()).reduce((n, s) => n + (16 % s.dp === 0 ? schedulesFor(s, 16 / s.dp).length * overlapsOf(s).length : 0), 0),
     )
     expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving)
     expect(plan.best.length).toBeGreaterThan(0)
