@@ -19,7 +19,7 @@ import { defaultCostModels, type EstimateError } from '@meshplan/cost-models'
 import { decodeInferenceWorkload, estimateInference, inferenceModes, planInference, type InferenceWorkload } from '@meshplan/inference'
 import { defaultPrecision, forwardFlopsPerToken, fromHuggingFace, modelNames, models, parameterCounts, type Architecture } from '@meshplan/model'
 import { decodeStrategy, enumerate, type Strategy } from '@meshplan/parallelism'
-import { checkPlan, decodePlan, predictCases } from '@meshplan/planner'
+import { checkPlan, decodePlan, decodeTrainingPlan, isTrainingPlanDocument, predictCases } from '@meshplan/planner'
 import { decodeClusterFile, systemNames, unsafeClusterOf, worldSize, type Cluster } from '@meshplan/topology'
 import { decodeTrainingWorkload, estimateTraining, recomputeModes, zeroStages } from '@meshplan/training'
 import { inRange, parseDocument, parseQuantity, physical, type DecodeIssue, type QuantityKind } from '@meshplan/units'
@@ -69,6 +69,7 @@ interface RawCase {
 
 const seeds = (() => {
   const plan = read('apps/cli/examples/reference-plan.yaml')
+  const trainingPlan = read('apps/cli/examples/llama-3.1-405b-training.yaml')
   const cases = (read('validation/calibration.json') as { readonly cases: ReadonlyArray<RawCase> }).cases
   const clusters: ReadonlyArray<unknown> = [
     { system: 'dgx-h100', nodes: 16 },
@@ -77,6 +78,7 @@ const seeds = (() => {
   ]
   return {
     plan,
+    trainingPlan,
     cases,
     clusters,
     // the calibration cases' models and the real config.json files the model package keeps (multimodal, windows, quantization)
@@ -304,10 +306,17 @@ export const targets: ReadonlyArray<Target> = [
   },
   {
     name: 'plan',
-    description: 'decodePlan, then the estimate of what it accepts: the reference plan mutated',
+    description: 'decodePlan (decodeTrainingPlan for a training workload), then the estimate of what it accepts: the reference plan and the Llama 3 training plan mutated',
     boundMs: 2000,
-    inputs: documentLike([seeds.plan]),
+    inputs: documentLike([seeds.plan, seeds.trainingPlan]),
     check: (input) => {
+      if (isTrainingPlanDocument(input)) {
+        const t = decodeTrainingPlan(input)
+        if (E.isLeft(t)) return badIssues(t.left, 'plan')
+        const e = estimateTraining(defaultCostModels)({ model: t.right.model, cluster: t.right.cluster, strategy: t.right.strategy, precision: t.right.precision, workload: t.right.workload })
+        if (E.isLeft(e)) return acceptable(e.left)
+        return Number.isFinite(e.right.iterationSeconds) && e.right.iterationSeconds > 0 && e.right.mfu > 0 && e.right.mfu < 1 ? undefined : `iteration ${e.right.iterationSeconds} s, MFU ${e.right.mfu}`
+      }
       const r = decodePlan(input)
       if (E.isLeft(r)) return badIssues(r.left, 'plan')
       const p = r.right
