@@ -27,7 +27,7 @@ import {
 } from '@meshplan/planner'
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
 import { formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
-import { deploymentFlags, deploymentOf, goodputFlags, inferenceFlags, notApplicable, readPlan, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
+import { deploymentFlags, deploymentOf, goodputFlags, inferenceFlags, notApplicable, planOfDocument, readPlan, readPlanDocument, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
 import type { FlagName, ParsedFlags } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel } from './inputs'
 import { jsonText } from './json'
@@ -277,14 +277,20 @@ terminal.`,
 // check and example
 // -------------------------------------------------------------------------------------
 
+/** The audit of `plan` with the flags over it. */
+const auditOfPlan = (command: string, plan: Plan, parsed: ParsedFlags): E.Either<Output, Audit> => {
+  const d = deploymentOf(parsed, plan)
+  if (E.isLeft(d)) return E.left(fail(command, d.left))
+  const { model, cluster, strategy, precision, workload } = d.right
+  return E.right(checkPlan(defaultCostModels)({ ...plan, model, cluster, strategy, precision, workload }))
+}
+
 /** The audit of the plan of `positionals` with the flags over it. */
 const auditOf = (command: string, positionals: ReadonlyArray<string>, parsed: ParsedFlags): E.Either<Output, Audit> => {
-  const d = deploymentFrom(command, positionals, parsed, true)
-  if (E.isLeft(d)) return d
-  const base = d.right.plan
-  if (base === undefined) return E.left(fail(command, 'expected a plan file'))
-  const { model, cluster, strategy, precision, workload } = d.right
-  return E.right(checkPlan(defaultCostModels)({ ...base, model, cluster, strategy, precision, workload }))
+  const plan = planArgument(command, positionals, true)
+  if (E.isLeft(plan)) return plan
+  if (plan.right === undefined) return E.left(fail(command, 'expected a plan file'))
+  return auditOfPlan(command, plan.right, parsed)
 }
 
 const checkSpec: CommandSpec = {
@@ -307,16 +313,20 @@ file gives the whole step, so only --json applies.`,
   exitCodes: '0 every claim holds and no law is broken, 1 something fails, 2 invalid input',
   run: (positionals, parsed) => {
     const [file, ...extra] = positionals
+    // one read of the file: a training plan or a serving plan (auditOf reports a missing or an extra argument)
+    let audit: E.Either<Output, Audit>
     if (file !== undefined && extra.length === 0) {
-      const text = readText(file)
-      const doc = E.isRight(text) ? parseDocument(text.right, file) : undefined
-      if (doc !== undefined && E.isRight(doc) && isTrainingPlanDocument(doc.right)) {
+      const doc = readPlanDocument(file)
+      if (E.isLeft(doc)) return fail('check', doc.left)
+      if (isTrainingPlanDocument(doc.right)) {
         const others = notApplicable(parsed.given, [...deploymentFlags, ...inferenceFlags], 'does not apply to a training plan (its file gives the whole step)')
         if (others.length > 0) return fail('check', others)
         return checkTrainingOutput(doc.right, file, parsed.flags.json === true)
       }
-    }
-    const audit = auditOf('check', positionals, parsed)
+      const plan = planOfDocument(file, doc.right)
+      if (E.isLeft(plan)) return fail('check', plan.left)
+      audit = auditOfPlan('check', plan.right, parsed)
+    } else audit = auditOf('check', positionals, parsed)
     if (E.isLeft(audit)) return audit.left
     return ok(parsed.flags.json === true ? jsonText('check', auditJson(audit.right)) : renderAudit(audit.right), audit.right.passes ? 0 : 1)
   },

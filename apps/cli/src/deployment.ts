@@ -48,15 +48,22 @@ export const goodputFlags: ReadonlyArray<FlagName> = ['checkpointBandwidth', 're
 // operations
 // -------------------------------------------------------------------------------------
 
-/** Reads and decodes a plan file. */
-export const readPlan = (file: string): E.Either<InputError, Plan> => {
+/** Reads and parses a plan file (JSON or YAML), not yet decoded: a serving or a training plan. */
+export const readPlanDocument = (file: string): E.Either<InputError, unknown> => {
   const text = readText(file)
   if (E.isLeft(text)) return text
   const doc = parseDocument(text.right, file)
-  if (E.isLeft(doc)) return E.left(doc.left.message)
-  const plan = decodePlan(doc.right)
+  return E.isLeft(doc) ? E.left(doc.left.message) : doc
+}
+
+/** Decodes the parsed serving plan of `file`. */
+export const planOfDocument = (file: string, doc: unknown): E.Either<InputError, Plan> => {
+  const plan = decodePlan(doc)
   return E.isLeft(plan) ? E.left(issuesMessage(file)(plan.left)) : plan
 }
+
+/** Reads and decodes a plan file. */
+export const readPlan = (file: string): E.Either<InputError, Plan> => E.chain((doc: unknown) => planOfDocument(file, doc))(readPlanDocument(file))
 
 /** The pipeline split of the flags when one is given, else the base's unless the flags change its stages (`--pp`, `--vp`). */
 const splitOf = (flags: Flags, given: ReadonlySet<FlagName>, base: Strategy): Pick<Strategy, 'pipelineSplit'> => {

@@ -176,9 +176,9 @@ const comparatorText = { equals: '=', about: '≈', at_most: '≤', at_least: '�
 /** One claim's verdict as text, its values formatted as `kindOf` its metric says. */
 export const verdictLineOf = <M extends string>(kindOf: (metric: M) => MetricKind) => (v: { readonly claim: ClaimOf<M>; readonly computed: number | null; readonly holds: boolean; readonly deviation: number | null; readonly detail: string }): string => {
   const c = v.claim
-  const valueText = (_metric: M, x: number): string => valueTextOf(kindOf(c.metric), x)
-  const claimed = `${c.metric} ${comparatorText[c.comparator]} ${valueText(c.metric, c.value)}${c.comparator === 'about' ? ` (±${Math.round(c.tolerance * 100)}%)` : ''}`
-  const computed = v.computed === null ? 'cannot be computed' : valueText(c.metric, v.computed)
+  const kind = kindOf(c.metric)
+  const claimed = `${c.metric} ${comparatorText[c.comparator]} ${valueTextOf(kind, c.value)}${c.comparator === 'about' ? ` (±${Math.round(c.tolerance * 100)}%)` : ''}`
+  const computed = v.computed === null ? 'cannot be computed' : valueTextOf(kind, v.computed)
   const off = v.deviation === null || v.holds ? '' : `, ${Math.abs(v.deviation) >= 10 ? `${(v.computed ?? 0) / c.value >= 1 ? `${((v.computed ?? 0) / c.value).toFixed(1)}x` : `1/${(c.value / (v.computed ?? 1)).toFixed(1)}`} of the claim` : `${percent(v.deviation)} off`}`
   return [
     `  ${v.holds ? 'holds        ' : 'does not hold'}  ${claimed}: computed ${computed}${off}`,
@@ -190,7 +190,7 @@ export const verdictLineOf = <M extends string>(kindOf: (metric: M) => MetricKin
 const verdictLine = (v: ClaimVerdict): string => verdictLineOf((m: keyof typeof claimMetrics) => claimMetrics[m])(v)
 
 /** A claim's verdict in an audit's JSON (serving or training). */
-export const claimVerdictJson = (v: { readonly claim: Omit<ClaimOf<string>, never>; readonly computed: number | null; readonly holds: boolean; readonly deviation: number | null; readonly detail: string }) => ({
+export const claimVerdictJson = (v: { readonly claim: ClaimOf<string>; readonly computed: number | null; readonly holds: boolean; readonly deviation: number | null; readonly detail: string }) => ({
   metric: v.claim.metric,
   comparator: v.claim.comparator,
   claimed: v.claim.value,

@@ -24,13 +24,14 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
+import { windowedKeys } from '@meshplan/model'
 import type { Device } from '@meshplan/topology'
 import type { Dtype } from '@meshplan/units'
 import { checkDevice, peakOf, type ComputeModel } from './computeModel'
 import { clampEfficiency, type Efficiency } from './efficiency'
 import type { ComputeError } from './error'
 import { evaluate, fillQuantities, gemmK, gemmM, gemmN, isAttentionCore, operatorForms, Quantity, recomputes, type Deployment, type OperatorForm, type OperatorForms } from './operators'
-import { layerKeys, type Recompute } from './phase'
+import type { Recompute } from './phase'
 import { computeEfficiencyOf, computeTerm, memoryTerm } from './roofline'
 
 // -------------------------------------------------------------------------------------
@@ -126,7 +127,7 @@ export const prefillSeconds = (c: StepConstants, tokens: number, batch: number):
 
 /** Seconds of a decode step of `batch` sequences each attending to `context` keys (the new token included) on one GPU. */
 export const decodeSeconds = (c: StepConstants, batch: number, context: number): number => {
-  fillQuantities(c.scratch, c.forms.shape, 'decode', batch, 0, batch * layerKeys(context, c.forms.shape.attentionWindow))
+  fillQuantities(c.scratch, c.forms.shape, 'decode', batch, 0, batch * windowedKeys(context, c.forms.shape.attentionWindow))
   return sumForms(c, c.forms.decode)
 }
 

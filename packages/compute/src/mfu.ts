@@ -26,10 +26,10 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { matmulParametersPerToken, meanKeys, type Architecture } from '@meshplan/model'
+import { attentionWindowOf, matmulParametersPerToken, meanKeys, type Architecture } from '@meshplan/model'
 import { flops as toFlops, type Flops } from '@meshplan/units'
 import { positiveFinite, positiveInteger, type ComputeError } from './error'
-import { layerPairs, windowOf } from './phase'
+import { layerPairs } from './phase'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -123,7 +123,7 @@ export const causalModelFlopsPerToken =
     pipe(
       positiveInteger('sequence length', 'sequence', sequence),
       E.map((s) => {
-        const keys = layerPairs(s, windowOf(arch)) / s
+        const keys = layerPairs(s, attentionWindowOf(arch)) / s
         return toFlops(6 * matmulParametersPerToken(arch) + 6 * arch.layers * arch.attention.heads * attentionWidth(arch) * keys)
       }),
     )

@@ -57,13 +57,13 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { checkpointQuantization, isMoeLayer, weightBytesPerParameter, type Architecture, type Precision, type WeightComponent } from '@meshplan/model'
+import { attentionWindowOf, isMoeLayer, weightBytesPerParameter, type Architecture, type AttentionWindow, type Precision, type WeightComponent } from '@meshplan/model'
 import { expertDataParallel, kvHeadsPerGpu, layersOfStage, validateForModel, type Strategy } from '@meshplan/parallelism'
 import { bytes as toBytes, bytesPerElement, flops as toFlops, type Bytes, type Dtype, type Flops } from '@meshplan/units'
 import type { ComputeModel } from './computeModel'
 import { computeError, type ComputeError } from './error'
 import { routedShare, validateImbalance } from './moe'
-import { decodeKeys, layerPairs, validatePhase, windowOf, type AttentionWindow, type Phase, type PhaseKind } from './phase'
+import { decodeKeys, layerPairs, validatePhase, type Phase, type PhaseKind } from './phase'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -236,8 +236,6 @@ export interface ShardShape {
   readonly ep: number
   readonly edp: number
   readonly sequenceParallel: boolean
-  /** Sliding-window span, or Infinity. */
-  readonly window: number
   /** The model's window: the span, the share of its layers with it, chunked or sliding. */
   readonly attentionWindow: AttentionWindow
   /** Routed experts and top-k, 0 for a dense model. */
@@ -346,11 +344,10 @@ export const shardShape = (model: ComputeModel, deployment: Deployment): E.Eithe
         ep: s.ep,
         edp: expertDataParallel(s),
         sequenceParallel: s.sequenceParallel,
-        window: arch.slidingWindow ?? Number.POSITIVE_INFINITY,
         // the model's share of window layers, not the stage's: per-layer costs then compose
         // over any split of the layers (the training search builds stages from them), at the
         // price of a stage whose share differs from the model's (gpt-oss's alternation over an odd split)
-        attentionWindow: windowOf(arch),
+        attentionWindow: attentionWindowOf(arch),
         experts: arch.moe?.experts ?? 0,
         topK: arch.moe?.topK ?? 0,
         imbalance,
@@ -379,8 +376,7 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
   const gemmIn = ab
   const act = training ? Math.max(2, ab) : ab
   const wb = training ? Math.min(weightFormat, ab) : weightFormat
-  // serving a quantized checkpoint as it is: its GEMM weights carry their scales, and what it leaves 16-bit is read 16-bit
-  const checkpoint = training ? undefined : checkpointQuantization(arch, precision)
+  // serving: each GEMM's weights at their bytes per parameter (a quantized checkpoint's carry their scales, what it leaves 16-bit is read 16-bit)
   const perParameter = weightBytesPerParameter(arch, precision)
   const unfused = kernel === 'unfused' && kind !== 'decode'
   const h = arch.hidden
@@ -444,7 +440,7 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
   ): void =>
     add(name, group, 'gemm', count, {
       flops: { [m]: 2 * n * k * copies },
-      weightBytes: { [per]: n * k * copies * (checkpoint === undefined ? (wide ? weightFormat : wb) : perParameter(componentOf(name, group))) },
+      weightBytes: { [per]: n * k * copies * (training ? (wide ? weightFormat : wb) : perParameter(componentOf(name, group))) },
       activationBytes: { [m]: (n * act + k * (wide ? act : gemmIn)) * copies },
       gemm: { n, k, mFrom: Quantity[m], perFrom: Quantity[per], copies },
       wide,
@@ -677,7 +673,7 @@ export const operatorForms = (model: ComputeModel, deployment: Deployment): E.Ei
 /**
  * Fills `q` with the quantities of a step: `kind`, `batch` sequences, `tokens` per
  * sequence (prefill, training; ignored in decode), and for decode `keys`, the keys read
- * over all sequences (`Σ` of each context's keys, `layerKeys`). Plain arithmetic, no allocation.
+ * over all sequences (`Σ` of each context's keys, `windowedKeys` of @meshplan/model). Plain arithmetic, no allocation.
  */
 export const fillQuantities = (q: Quantities, shape: ShardShape, kind: PhaseKind, batch: number, tokens: number, keys: number): Quantities => {
   const decoding = kind === 'decode'

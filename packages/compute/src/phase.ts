@@ -16,7 +16,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { windowShare, type Architecture } from '@meshplan/model'
+import { windowedKeys, type AttentionWindow } from '@meshplan/model'
 import { computeError, positiveFinite, positiveInteger, type ComputeError } from './error'
 
 // -------------------------------------------------------------------------------------
@@ -152,24 +152,6 @@ export const causalPairs = (tokens: number, window: number = Number.POSITIVE_INF
   tokens <= window ? (tokens * (tokens + 1)) / 2 : (window * (window + 1)) / 2 + (tokens - window) * window
 
 /**
- * Where a model's layers attend within a window: the `span` in tokens (Infinity without
- * one), the `share` of the layers that do (0 to 1; the others attend to everything) and
- * whether the window is a chunk (Llama 4) rather than a sliding window.
- */
-export interface AttentionWindow {
-  readonly span: number
-  readonly share: number
-  readonly chunked: boolean
-}
-
-/** Every layer attends to the whole context. */
-export const noWindow: AttentionWindow = { span: Number.POSITIVE_INFINITY, share: 0, chunked: false }
-
-/** The window of a whole model: its span, the share of all its layers with it, its kind. */
-export const windowOf = (arch: Architecture): AttentionWindow =>
-  arch.slidingWindow === undefined ? noWindow : { span: arch.slidingWindow, share: windowShare(arch), chunked: arch.windowKind === 'chunked' }
-
-/**
  * Query-key pairs of causal attention within chunks of `chunk` tokens (a query sees the
  * keys of its own chunk up to itself; Llama 4's chunked local attention): each full
  * chunk `C(C+1)/2`, the last partial one of `r` tokens `r(r+1)/2`.
@@ -188,24 +170,13 @@ export const layerPairs = (tokens: number, window: AttentionWindow): number => {
   return window.share * local + (1 - window.share) * global
 }
 
-/**
- * Keys one query at `context` reads, averaged over the layers: a sliding-window layer
- * `min(context, W)`, a chunked one `context` within the first chunk and the mean over a
- * chunk's positions `(W + 1)/2` beyond it, a global layer `context`.
- */
-export const layerKeys = (context: number, window: AttentionWindow): number => {
-  if (window.share === 0 || context <= window.span) return context
-  const local = window.chunked ? (window.span + 1) / 2 : window.span
-  return window.share * local + (1 - window.share) * context
-}
-
 /** Keys a decode step reads over all its sequences: the sum of the context lengths, each capped at `window` (a span on every layer, or an {@link AttentionWindow}). */
 export const decodeKeys = (phase: Decode, window: number | AttentionWindow = Number.POSITIVE_INFINITY): number => {
   const w: AttentionWindow = typeof window === 'number' ? { span: window, share: 1, chunked: false } : window
   const context = phase.context
-  if (typeof context === 'number') return phase.batch * layerKeys(context, w)
+  if (typeof context === 'number') return phase.batch * windowedKeys(context, w)
   let keys = 0
-  for (const c of context) keys += layerKeys(c, w)
+  for (const c of context) keys += windowedKeys(c, w)
   return keys
 }
 

@@ -181,23 +181,39 @@ export const windowLayerCount = (arch: Architecture): number => {
 export const windowShare = (arch: Architecture): number => windowLayerCount(arch) / arch.layers
 
 /**
- * Keys one query at position `context` (1-based: itself and what comes before) attends to
- * in a window layer. Sliding (Beltagy et al. 2020, "Longformer", section 3.1; Jiang et
- * al. 2023, "Mistral 7B", section 2): `min(context, W)`. Chunked (Llama 4's
- * `attention_chunk_size`: a query sees the keys of its own chunk of W tokens): within
- * the first chunk `context`, beyond it the mean over a chunk's positions, `(W + 1) / 2`.
+ * Where a model's layers attend within a window: the `span` in tokens (Infinity without
+ * one), the `share` of the layers that do (0 to 1; the others attend to everything) and
+ * whether the window is a chunk (Llama 4) rather than a sliding window.
  */
-export const windowKeys = (arch: Architecture, context: number): number => {
-  const w = arch.slidingWindow
-  if (w === undefined || context <= w) return context
-  return arch.windowKind === 'chunked' ? (w + 1) / 2 : w
+export interface AttentionWindow {
+  readonly span: number
+  readonly share: number
+  readonly chunked: boolean
 }
 
-/** Keys a query at `context` attends to, averaged over all layers: window layers see {@link windowKeys}, the others the whole context. */
-export const meanKeys = (arch: Architecture, context: number): number => {
-  const share = windowShare(arch)
-  return share * windowKeys(arch, context) + (1 - share) * context
+/** Every layer attends to the whole context. */
+export const noWindow: AttentionWindow = { span: Number.POSITIVE_INFINITY, share: 0, chunked: false }
+
+/** The window of a whole model: its span, the share of all its layers with it, its kind. */
+export const attentionWindowOf = (arch: Architecture): AttentionWindow =>
+  arch.slidingWindow === undefined ? noWindow : { span: arch.slidingWindow, share: windowShare(arch), chunked: arch.windowKind === 'chunked' }
+
+/**
+ * Keys one query at position `context` (1-based: itself and what comes before) reads,
+ * averaged over the layers: a global layer `context`; a sliding-window layer (Beltagy et
+ * al. 2020, "Longformer", section 3.1; Jiang et al. 2023, "Mistral 7B", section 2)
+ * `min(context, W)`; a chunked one (Llama 4's `attention_chunk_size`: a query sees the
+ * keys of its own chunk of W tokens) `context` within the first chunk and beyond it the
+ * mean over a chunk's positions, `(W + 1) / 2`.
+ */
+export const windowedKeys = (context: number, window: AttentionWindow): number => {
+  if (window.share === 0 || context <= window.span) return context
+  const local = window.chunked ? (window.span + 1) / 2 : window.span
+  return window.share * local + (1 - window.share) * context
 }
+
+/** Keys a query at `context` attends to, averaged over all layers of `arch` ({@link windowedKeys}). */
+export const meanKeys = (arch: Architecture, context: number): number => windowedKeys(context, attentionWindowOf(arch))
 
 /**
  * Tokens of a sequence of `context` whose keys and values a layer keeps, averaged over
@@ -205,9 +221,8 @@ export const meanKeys = (arch: Architecture, context: number): number => {
  * a chunked layer at most its current chunk of `W`, a global layer all of them.
  */
 export const meanCachedTokens = (arch: Architecture, context: number): number => {
-  const share = windowShare(arch)
-  const w = arch.slidingWindow ?? Number.POSITIVE_INFINITY
-  return share * Math.min(context, w) + (1 - share) * context
+  const w = attentionWindowOf(arch)
+  return w.share * Math.min(context, w.span) + (1 - w.share) * context
 }
 
 /** Norms over the hidden size per layer (see {@link Architecture.normsPerLayer}). */

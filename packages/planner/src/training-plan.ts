@@ -88,18 +88,17 @@ export interface TrainingAudit {
 
 const decodeTrainingClaim = decodeClaimOf(trainingClaimMetrics)
 
+/** The `field` of `u` when `u` is an object, else undefined. */
+const fieldOf = (u: unknown, field: string): unknown => (typeof u === 'object' && u !== null ? (u as Record<string, unknown>)[field] : undefined)
+
 /** Whether a parsed plan document describes a training step (its workload's `kind` is `training`). */
-export const isTrainingPlanDocument = (u: unknown): boolean => {
-  if (typeof u !== 'object' || u === null) return false
-  const workload = (u as Record<string, unknown>)['workload']
-  return typeof workload === 'object' && workload !== null && (workload as Record<string, unknown>)['kind'] === 'training'
-}
+export const isTrainingPlanDocument = (u: unknown): boolean => fieldOf(fieldOf(u, 'workload'), 'kind') === 'training'
 
 /** A training workload, when the document says it is one (a serving plan's workload has no `kind`, or `inference`). */
-const decodeTrainingStep = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, TrainingWorkload> =>
-  typeof u === 'object' && u !== null && (u as Record<string, unknown>)['kind'] === 'training'
-    ? decodeTrainingWorkload(u, path)
-    : E.left([{ path: `${path}.kind`, value: typeof u === 'object' && u !== null ? (u as Record<string, unknown>)['kind'] : undefined, expected: '"training" (a training plan says so in its workload)' }])
+const decodeTrainingStep = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, TrainingWorkload> => {
+  const kind = fieldOf(u, 'kind')
+  return kind === 'training' ? decodeTrainingWorkload(u, path) : E.left([{ path: `${path}.kind`, value: kind, expected: '"training" (a training plan says so in its workload)' }])
+}
 
 /** Decodes a parsed training plan document (`root` names it in errors, default `plan`). */
 export const decodeTrainingPlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<DecodeIssue>, TrainingPlanFile> => decodePlanWith(u, root, decodeTrainingStep, decodeTrainingClaim)

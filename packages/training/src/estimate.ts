@@ -33,6 +33,7 @@ import { estimateError, unphysical, type CostModels, type EstimateError } from '
 import {
   activationConstants,
   activationFlags,
+  epOverlapOf,
   evaluateTraining,
   microConstants,
   recomputeIndex,
@@ -41,6 +42,7 @@ import {
   trainingContext,
   trainingFigures,
   trainingStageSeconds,
+  tpOverlapOf,
   type StageTimes,
   type StrategyConstants,
   type TrainingInput,
@@ -186,11 +188,10 @@ export const estimateTraining =
     })
     if (E.isLeft(memory)) return E.left(estimateError('invalid-workload', memory.left.message))
     const schedule = w.schedule ?? '1f1b'
-    const tpOverlap = w.tpCommOverlap === undefined ? c.assumptions.tpCommOverlap : w.tpCommOverlap ? 1 : 0
+    const tpOverlap = tpOverlapOf(c, w.tpCommOverlap)
     const f = evaluateTraining(c, k.right, u.right, a, w.globalBatch, w.microBatch, w.recompute, w.zeroStage, trainingFigures(), schedule, tpOverlap)
     const rc = recomputeIndex[w.recompute]
-    const epOverlap = schedule === 'dualpipe' ? 1 : models.overlap.ep
-    const times = k.right.classes.map((cls) => trainingStageSeconds(c, s, cls, u.right, rc, w.zeroStage, stageTimes(), epOverlap, tpOverlap))
+    const times = k.right.classes.map((cls) => trainingStageSeconds(c, s, cls, u.right, rc, w.zeroStage, stageTimes(), epOverlapOf(c, schedule), tpOverlap))
     const iteration = f.iteration
     const gpus = worldOf(s)
     const ideal = iteration - f.bubble

@@ -108,7 +108,7 @@ import {
   type TrainingAssumptions,
 } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
-import { defaultGradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, type ActivationInput, type MemoryModel, type ZeroStage } from '@meshplan/memory'
+import { defaultGradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, largestUnitParameters, type ActivationInput, type MemoryModel, type ZeroStage } from '@meshplan/memory'
 import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
 import { expertDataParallel, layersOfStage, layout, withEvenSplit, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
@@ -512,7 +512,7 @@ export const strategyConstants = (c: TrainingContext, s: Strategy): E.Either<Est
       layerGather: unit('all_gather', c.weightBytes),
       layerReduce: unit('reduce_scatter', c.gradientBytes),
       rootGather: time(g['dp-cp'], 'all_gather', root * c.weightBytes),
-      largestUnit: L === 0 ? 0 : Math.max(denseLayers > 0 ? denseUnit : 0, moeLayers > 0 ? moeUnit + expertUnit : 0),
+      largestUnit: largestUnitParameters(p, L, moeLayers),
       rootUnit: root,
       rootReduce: time(g['dp-cp'], 'reduce_scatter', root * c.gradientBytes),
       bucket: total > 0 ? Math.min(1, bucket / total) : 1,
@@ -826,6 +826,12 @@ export const bubbleFactor = (schedule: Schedule, p: number, f: number, b: number
   return ((p / 2 - 1) * Math.max(0, f + 2 * b - 3 * w)) / ((p - 1) * oneF1B)
 }
 
+/** The fraction of EP traffic that can hide under `schedule`: all with DualPipe (each forward chunk paired with a backward one whose all-to-all it hides), else the cost models'. */
+export const epOverlapOf = (c: TrainingContext, schedule: Schedule): number => (schedule === 'dualpipe' ? 1 : c.models.overlap.ep)
+
+/** The fraction of TP traffic that can hide behind its GEMMs: all or none as the workload's `tpCommOverlap` says, else the training assumption. */
+export const tpOverlapOf = (c: TrainingContext, on: boolean | undefined): number => (on === undefined ? c.assumptions.tpCommOverlap : on ? 1 : 0)
+
 /** The recomputation modes as the inner loop's numbers. */
 export const recomputeIndex: Readonly<Record<RecomputeMode, number>> = RECOMPUTE
 
@@ -851,7 +857,7 @@ export const evaluateTraining = (
 ): TrainingFigures => {
   const strategy = s.strategy
   const v = strategy.virtualStages
-  const epOverlap = schedule === 'dualpipe' ? 1 : c.models.overlap.ep
+  const epOverlap = epOverlapOf(c, schedule)
   const rc = RECOMPUTE[recompute]
   const m = globalBatch / (microBatch * strategy.dp)
   const t = c.scratch

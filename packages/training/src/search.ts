@@ -37,7 +37,7 @@ import { describe, divisors, enumerate, type Constraints, type Order, type Strat
 import type { Cluster } from '@meshplan/topology'
 import { worldSize } from '@meshplan/topology'
 import { defaultCostModels, estimateError, type CostModels, type EstimateError } from '@meshplan/cost-models'
-import { activationConstants, evaluateTraining, microConstants, strategyConstants, trainingContext, trainingFigures, type TrainingFigures } from './kernel'
+import { activationConstants, evaluateTraining, microConstants, strategyConstants, trainingContext, tpOverlapOf, trainingFigures, type TrainingFigures } from './kernel'
 import { recomputeModes, scheduleFits, schedules, zeroStages, type RecomputeMode, type Schedule, type TrainingWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -365,7 +365,7 @@ export const searchTrainingSlice = (
               // overlapping TP collectives needs sequence parallelism; without it, only "off" is a candidate
               if (tpOverlap && !s.sequenceParallel) continue
               candidates++
-              evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, tpOverlap ? 1 : c.assumptions.tpCommOverlap)
+              evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, tpOverlapOf(c, tpOverlap ? true : undefined))
               if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
                 return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}, ${schedule}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
               }
