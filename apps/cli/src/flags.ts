@@ -10,7 +10,8 @@
  * parseFlags(new Map([['maxTpot', '40ms']])) // right({ flags: { maxTpot: 0.04 }, given: Set { 'maxTpot' } })
  */
 import * as E from 'fp-ts/Either'
-import { recomputeModes, schedules, zeroStages, type RecomputeMode, type Schedule } from '@meshplan/training'
+import { offloadKinds, recomputeModes, schedules, zeroStages, type OffloadKind, type RecomputeMode, type Schedule } from '@meshplan/training'
+import { gradientReduces, type GradientReduce } from '@meshplan/cost-models'
 import { inferenceModes, type InferenceMode } from '@meshplan/inference'
 import type { ZeroStage } from '@meshplan/memory'
 import { storageDtypes, type StorageDtype } from '@meshplan/model'
@@ -62,6 +63,8 @@ export interface Flags {
   readonly zero?: ZeroStage
   readonly schedule?: Schedule
   readonly tpCommOverlap?: boolean
+  readonly offload?: ReadonlyArray<OffloadKind>
+  readonly gradReduce?: GradientReduce
   readonly workers?: number
   readonly checkpointBandwidth?: number
   readonly restart?: number
@@ -148,6 +151,14 @@ const zero = (value: string): E.Either<string, ZeroStage> => {
 
 const on = (): E.Either<string, boolean> => E.right(true)
 
+/** A comma-separated list of offload kinds, or `none`. */
+const offloadList = (text: string): E.Either<string, ReadonlyArray<OffloadKind>> => {
+  if (text.trim() === 'none') return E.right([])
+  const parts = text.split(',').map((p) => p.trim())
+  const bad = parts.find((p) => !(offloadKinds as ReadonlyArray<string>).includes(p))
+  return bad === undefined ? E.right(offloadKinds.filter((k) => parts.includes(k))) : E.left(`expected none or a comma-separated list of ${offloadKinds.join(', ')}, got ${shown(text)}`)
+}
+
 // -------------------------------------------------------------------------------------
 // the table
 // -------------------------------------------------------------------------------------
@@ -193,6 +204,12 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   recompute: { placeholder: 'R', help: `training: activation recomputation, ${recomputeModes.join(', ')} (default none; plan: all)`, parse: oneOf(recomputeModes) },
   zero: { placeholder: 'N', help: 'training: ZeRO stage 0-3 (default 0; plan: all)', parse: zero },
   tpCommOverlap: { help: 'training: overlap the tensor-parallel collectives with their GEMMs (Megatron-LM --tp-comm-overlap; needs --sp); plan: on only', parse: on },
+  offload: {
+    placeholder: 'LIST',
+    help: `training: keep ${offloadKinds.join(', ')} (comma-separated) in host memory, or none; needs the cluster's host memory. Plan: try only these where a candidate does not fit (default all)`,
+    parse: offloadList,
+  },
+  gradReduce: { placeholder: 'F', help: `training: gradients accumulated and reduced in ${gradientReduces.join(' or ')} (default fp32, as Megatron-LM and torchtitan)`, parse: oneOf(gradientReduces) },
   schedule: { placeholder: 'S', help: `training: pipeline schedule, ${schedules.join(', ')} (default 1f1b, interleaved with --vp; plan: all that apply)`, parse: oneOf(schedules) },
   workers: { placeholder: 'N', help: 'training search threads (default: the cores, when the space is large)', parse: positiveInteger(1024) },
   checkpointBandwidth: { placeholder: 'RATE', help: 'training goodput: the rate a checkpoint is written at, all GPUs together (e.g. 100GB/s); with --restart', parse: byteRate },

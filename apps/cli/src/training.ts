@@ -80,6 +80,8 @@ export const trainingInputOf = (d: Deployment, t: Flags): E.Either<InputError, T
       zeroStage: t.zero ?? 0,
       ...(t.schedule === undefined || t.schedule === '1f1b' ? {} : { schedule: t.schedule }),
       ...(t.tpCommOverlap === true ? { tpCommOverlap: true } : {}),
+      ...(t.offload === undefined || t.offload.length === 0 ? {} : { offload: t.offload }),
+      ...(t.gradReduce === undefined ? {} : { gradientReduce: t.gradReduce }),
     },
   })
 }
@@ -185,7 +187,7 @@ export const trainingEstimateJson = (e: TrainingEstimate, g: RunGoodput | null =
   bubbleFraction: e.bubbleFraction,
   breakdown: e.breakdown,
   stages: e.stages,
-  memory: { peakBytes: e.memory.peak, capacityBytes: e.memory.capacity, fits: e.memory.fits },
+  memory: { peakBytes: e.memory.peak, capacityBytes: e.memory.capacity, hostBytes: e.memory.host, hostCapacityBytes: e.memory.hostCapacity, fits: e.memory.fits },
   goodput:
     g === null
       ? null
@@ -217,6 +219,7 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
     ['exposed EP communication', b.exposed.ep],
     ['exposed PP communication', b.exposed.pp],
     ['exposed DP communication (gradients, ZeRO)', b.exposed.dp],
+    ...(w.offload === undefined ? [] : ([['exposed offload traffic (host link)', b.offload]] as Array<[string, number]>)),
     ['optimizer step', b.optimizer],
   ]
   const stageRows = e.stages.map((s) => [
@@ -233,7 +236,7 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
   ])
   return [
     `${modelName} on ${e.gpus} GPUs: ${e.description}`,
-    `step: ${count(w.globalBatch)} sequences of ${count(w.sequenceLength)} tokens, ${count(e.microBatches)} micro-batches of ${w.microBatch} per pipeline, ${w.recompute === "none" ? "no" : w.recompute} recomputation, ZeRO ${w.zeroStage}${w.schedule === undefined ? '' : `, ${w.schedule === 'zb-h1' ? 'ZB-H1' : 'DualPipe'} schedule`}${w.tpCommOverlap === true ? ', TP collectives overlapped with their GEMMs' : ''}`,
+    `step: ${count(w.globalBatch)} sequences of ${count(w.sequenceLength)} tokens, ${count(e.microBatches)} micro-batches of ${w.microBatch} per pipeline, ${w.recompute === "none" ? "no" : w.recompute} recomputation, ZeRO ${w.zeroStage}${w.schedule === undefined ? '' : `, ${w.schedule === 'zb-h1' ? 'ZB-H1' : 'DualPipe'} schedule`}${w.tpCommOverlap === true ? ', TP collectives overlapped with their GEMMs' : ''}${w.offload === undefined ? '' : `, ${w.offload.join(', ')} offloaded to host memory`}${w.gradientReduce === 'bf16' ? ', gradients reduced in bf16' : ''}`,
     '',
     table(
       ['figure', 'value'],
@@ -244,6 +247,7 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
         ['MFU (no recomputation counted)', `${pct(e.mfu)} (${pct(e.mfuFullAttention)} counting attention over the whole sequence, as papers report it)`],
         ['pipeline bubble / ideal', pct(e.bubbleFraction)],
         ['memory, fullest GPU', `${bytesText(e.memory.peak)} of ${bytesText(e.memory.capacity)}${e.memory.fits ? '' : ' (does not fit)'}`],
+        ...(w.offload === undefined ? [] : [['host memory, fullest GPU', `${bytesText(e.memory.host)} of its share ${bytesText(e.memory.hostCapacity)}`]]),
       ],
     ),
     '',
@@ -271,7 +275,11 @@ export const estimateTrainingOutput = (input: TrainingInput, modelName: string, 
     ? jsonText('estimate-training', trainingEstimateJson(e.right, g.right))
     : [renderTrainingEstimate(e.right, modelName), ...(g.right === null || goodputOptions === undefined ? [] : ['', renderGoodput(g.right, e.right.gpus, goodputOptions)])].join('\n')
   if (!e.right.memory.fits) {
-    return { code: 2, stdout, stderr: `meshplan estimate: does not fit: ${bytesText(e.right.memory.peak)} on the fullest GPU of ${bytesText(e.right.memory.capacity)}` }
+    const why =
+      e.right.memory.peak > e.right.memory.capacity
+        ? `${bytesText(e.right.memory.peak)} on the fullest GPU of ${bytesText(e.right.memory.capacity)}`
+        : `${bytesText(e.right.memory.host)} offloaded per GPU, beyond its share of host memory, ${bytesText(e.right.memory.hostCapacity)}`
+    return { code: 2, stdout, stderr: `meshplan estimate: does not fit: ${why}` }
   }
   return { code: 0, stdout, stderr: '' }
 }
@@ -313,7 +321,7 @@ const candidateRow = (c: TrainingCandidate, i: number): ReadonlyArray<string> =>
   `${c.workload.microBatch}`,
   c.workload.recompute,
   `${c.workload.zeroStage}`,
-  `${c.workload.schedule ?? '1f1b'}${c.workload.tpCommOverlap === true ? ', TP overlap' : ''}`,
+  `${c.workload.schedule ?? '1f1b'}${c.workload.tpCommOverlap === true ? ', TP overlap' : ''}${c.workload.offload === undefined ? '' : `, offload ${c.workload.offload.join('+')}`}`,
   secondsText(c.iterationSeconds),
   count(c.tokensPerSecondPerGpu),
   pct(c.mfu),
@@ -334,9 +342,11 @@ export const renderTrainingPlan = (p: TrainingPlan, modelName: string): string =
 /** Under the table, each row's equivalent plans (the same step up to a symmetry of the space), when there are any. */
 const equivalentLines = (best: ReadonlyArray<TrainingCandidate>): ReadonlyArray<string> => {
   const lines = best.flatMap((c, i) =>
-    (c.equivalents ?? []).length === 0 ? [] : [`  ${i + 1}: ${(c.equivalents ?? []).map((q) => `${q.description}, micro-batch ${q.workload.microBatch}`).join('; ')}`],
+    (c.equivalents ?? []).length === 0
+      ? []
+      : [`  ${i + 1}: ${(c.equivalents ?? []).map((q) => `${q.description}, micro-batch ${q.workload.microBatch}${q.workload.zeroStage === c.workload.zeroStage ? '' : `, ZeRO ${q.workload.zeroStage}`}`).join('; ')}`],
   )
-  return lines.length === 0 ? [] : ['', 'the same step, shown once (context and data parallelism traded with the micro-batch, every figure equal):', ...lines]
+  return lines.length === 0 ? [] : ['', 'the same step, shown once (context and data parallelism traded with the micro-batch, or a ZeRO stage with nothing to shard; every figure equal):', ...lines]
 }
 
 /** `plan --train`: searches and prints the best candidates; progress on stderr when it is a terminal. */
@@ -349,11 +359,12 @@ export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: C
     ...(t.zero === undefined ? {} : { zeroStages: [t.zero] }),
     ...(t.schedule === undefined ? {} : { schedules: [t.schedule] }),
     ...(t.tpCommOverlap === true ? { tpCommOverlap: [true] } : {}),
+    ...(t.offload === undefined ? {} : { offload: t.offload.length === 0 ? [] : [t.offload] }),
   }
   const tty = process.stderr.isTTY === true
   const onProgress = tty ? (p: SearchProgress): void => void process.stderr.write(`\r${progressLine(p)}\u001b[K`) : undefined
   const plan = await planTraining(defaultCostModels)(
-    { model: d.model, cluster: d.cluster, precision: d.precision, globalBatch: t.globalBatch, sequenceLength: t.seqLen ?? 4096 },
+    { model: d.model, cluster: d.cluster, precision: d.precision, globalBatch: t.globalBatch, sequenceLength: t.seqLen ?? 4096, ...(t.gradReduce === undefined ? {} : { gradientReduce: t.gradReduce }) },
     space,
     { top, ...(t.workers === undefined ? {} : { workers: t.workers }), ...(onProgress === undefined ? {} : { onProgress }) },
   )

@@ -412,8 +412,49 @@ describe('meshplan estimate --train and plan --train', () => {
   })
 })
 
+describe('meshplan estimate --train / plan --train: offload to host memory and the gradient format', () => {
+  const step = ['--train', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--nodes', '1', '--tp', '8', '--sp', '--global-batch', '16', '--micro-batch', '2', '--seq-len', '4096']
+
+  it('Llama-2-70B on 8 H100s does not fit; with its weights and optimizer state in host memory it does, and says what moves over the link', async () => {
+    const bare = await meshplan('estimate', ...step)
+    expect(bare.code).toBe(2)
+    expect(bare.stderr).toMatch(/does not fit/)
+    const off = await meshplan('estimate', ...step, '--offload', 'weights,optimizer')
+    expect(off.code).toBe(0)
+    expect(off.stdout).toMatch(/weights, optimizer offloaded to host memory/)
+    expect(off.stdout).toMatch(/host memory, fullest GPU +[\d.]+ GB of its share 250 GB/)
+    expect(off.stdout).toMatch(/exposed offload traffic \(host link\)/)
+  })
+
+  it('refuses an unknown kind with the list, and offload on a cluster that gives no host memory', async () => {
+    const bad = await meshplan('estimate', ...step, '--offload', 'weights,kv')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--offload: expected none or a comma-separated list of weights, activations, optimizer, got "weights,kv"/)
+    const file = tempFile('bare-cluster.yaml', 'nodes: 1\ndevicesPerNode: 8\ndevice: h100-sxm\nscaleUp: { bandwidth: 450GB/s }\nscaleOut: { bandwidth: 50GB/s }\n')
+    const none = await meshplan('estimate', ...step.map((a) => (a === 'dgx-h100' ? file : a)).filter((a, i, all) => !(a === '--nodes' || all[i - 1] === '--nodes')), '--offload', 'weights')
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/workload\.offload.*needs host memory/)
+  })
+
+  it('plan --train keeps offload to what does not fit otherwise; --offload none finds nothing for Llama-2-70B on 8 GPUs', async () => {
+    const plan = ['plan', '--train', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--nodes', '1', '--global-batch', '16', '--seq-len', '4096', '--recompute', 'none']
+    const found = await meshplan(...plan)
+    expect(found.code).toBe(0)
+    expect(found.stdout).toMatch(/^1 +TP\d.*offload/m)
+    const none = await meshplan(...plan, '--offload', 'none')
+    expect(none.stdout).toMatch(/nothing fits/)
+  })
+
+  it('--grad-reduce bf16 halves the gradients a GPU keeps (ZeRO 0, DP1: 2 bytes instead of 4 per parameter)', async () => {
+    const args = ['estimate', ...step, '--offload', 'weights,optimizer', '--json']
+    const fp32 = JSON.parse((await meshplan(...args)).stdout) as { stages: ReadonlyArray<{ memory: { gradients: number } }> }
+    const bf16 = JSON.parse((await meshplan(...args, '--grad-reduce', 'bf16')).stdout) as { stages: ReadonlyArray<{ memory: { gradients: number } }> }
+    expect(fp32.stages[0]?.memory.gradients).toBeCloseTo(2 * (bf16.stages[0]?.memory.gradients ?? 0), 0)
+  })
+})
+
 describe('meshplan estimate --train: goodput', () => {
-  const step = ['estimate', '--train', '--model', 'gpt3-175b', '--cluster', 'dgx-a100-80gb', '--nodes', '8', '--tp', '8', '--pp', '8', '--global-batch', '64', '--seq-len', '2048', '--recompute', 'selective']
+  const step = ['estimate', '--train', '--model', 'gpt3-175b', '--cluster', 'dgx-a100-80gb', '--nodes', '8', '--tp', '8', '--pp', '8', '--sp', '--global-batch', '64', '--seq-len', '2048', '--recompute', 'selective']
 
   it('says what failures and checkpoints cost at Daly\'s interval: GPT-3\'s 2.45 TB written at 100 GB/s, restarts of 10 min, 1e-3 failures per GPU-hour on 64 GPUs', async () => {
     const r = await meshplan(...step, '--checkpoint-bandwidth', '100GB/s', '--restart', '10min', '--failure-rate', '1e-3', '--json')

@@ -71,6 +71,16 @@ export type Overlap = Readonly<Record<CommKind, number>>
  *   script turns it on for interleaved schedules (`arguments.py`:
  *   `--no-overlap-p2p-communication` turns it off), which a case states with
  *   `engine.options.pp_comm_overlap`.
+ * - `gradientReduce: 'fp32'`: gradients are accumulated over the micro-batches and
+ *   reduced over the data-parallel group in fp32 (4 bytes each, sharded like ZeRO
+ *   shards them). Megatron-LM turns it on for every bf16 run
+ *   (`megatron/training/arguments.py`: "bfloat16 requires gradient accumulation and
+ *   all-reduce to be done in fp32", unless `--grad-reduce-in-bf16`), which is why its
+ *   distributed optimizer counts `6 + 12/d` bytes per parameter (Megatron Core user
+ *   guide, "Distributed Optimizer"); torchtitan reduces in fp32 too
+ *   (`mixed_precision_reduce = "float32"`). `'bf16'` keeps them in the weights' 16-bit
+ *   format, as FSDP's `PURE` mixed precision (LLM Foundry's reference configs) and
+ *   `--grad-reduce-in-bf16` do.
  */
 export interface TrainingAssumptions {
   readonly commSmShare: number
@@ -79,7 +89,12 @@ export interface TrainingAssumptions {
   readonly overlapGradReduce: boolean
   readonly tpCommOverlap: number
   readonly ppCommOverlap: number
+  readonly gradientReduce: GradientReduce
 }
+
+/** The format gradients are accumulated and reduced in (see {@link TrainingAssumptions}). */
+export type GradientReduce = 'fp32' | 'bf16'
+export const gradientReduces: ReadonlyArray<GradientReduce> = ['fp32', 'bf16']
 
 /** Default training assumptions (see {@link TrainingAssumptions}). */
 export const defaultTrainingAssumptions: TrainingAssumptions = {
@@ -89,6 +104,7 @@ export const defaultTrainingAssumptions: TrainingAssumptions = {
   overlapGradReduce: true,
   tpCommOverlap: 0,
   ppCommOverlap: 0,
+  gradientReduce: 'fp32',
 }
 
 /** The models the planner composes. */

@@ -61,7 +61,7 @@ export interface TrainingInput {
   readonly flashAttention?: boolean
   /** Dropout in the model (default false, as in current LLM recipes; Korthikanti et al.'s GPT runs used it). */
   readonly dropout?: boolean
-  /** Bytes per gradient element (default: the weight format's, at least 2; Megatron-LM accumulates in fp32: 4). */
+  /** Bytes per gradient element (default {@link fp32GradientBytes}: accumulated and reduced in fp32, as Megatron-LM and torchtitan run bf16; {@link defaultGradientBytes} for 16-bit reduction). */
   readonly gradientBytes?: number
   /**
    * The pipeline schedule (default `1f1b`; `zb-h1` keeps 1F1B's peak, Qi et al. 2023).
@@ -70,6 +70,22 @@ export interface TrainingInput {
    * micro-batches' activations.
    */
   readonly schedule?: '1f1b' | 'zb-h1' | 'dualpipe'
+  /**
+   * What lives in host memory instead (Calculon's offload: Isaev et al. 2023, SC'23,
+   * section 3): the 16-bit weights (and fp8 copies), the stored activations, the
+   * optimizer state. The GPU keeps two layers' worth of each offloaded kind: the one
+   * in use and the next in transfer.
+   */
+  readonly offload?: Offload
+  /** The device's share of host memory (what offloaded bytes must fit in; 0 when absent). */
+  readonly hostMemory?: Bytes
+}
+
+/** What a training run offloads to host memory. */
+export interface Offload {
+  readonly weights?: boolean
+  readonly activations?: boolean
+  readonly optimizer?: boolean
 }
 
 /**
@@ -83,8 +99,17 @@ export const fp8WeightCopyBytes = (precision: Precision): number => {
   return 2 * a - (precision.weights === precision.activations ? a : 0)
 }
 
-/** Bytes of gradient elements: the weights' format, at least 16-bit. */
+/** Bytes of gradient elements kept in the weights' format, at least 16-bit (ZeRO's `2Ψ`; Megatron-LM's `--grad-reduce-in-bf16`, FSDP's `PURE`). */
 export const defaultGradientBytes = (precision: Precision): number => Math.max(2, bytesPerElement(precision.weights))
+
+/**
+ * Bytes of gradient elements accumulated over the micro-batches and reduced in fp32:
+ * Megatron-LM's bf16 default (`megatron/training/arguments.py`: "bfloat16 requires
+ * gradient accumulation and all-reduce to be done in fp32"), whence its distributed
+ * optimizer's `6 + 12/d` bytes per parameter (Megatron Core user guide, "Distributed
+ * Optimizer"), and torchtitan's `mixed_precision_reduce = "float32"`.
+ */
+export const fp32GradientBytes = (precision: Precision): number => Math.max(4, bytesPerElement(precision.weights))
 
 /** Parameter, gradient and optimizer bytes of one GPU. */
 export interface StateBytes {
@@ -107,6 +132,9 @@ export interface TrainingStage {
   readonly reserve: Bytes
   readonly total: Bytes
   readonly capacity: Bytes
+  /** Bytes offloaded to host memory, and the device's share of it. */
+  readonly host: Bytes
+  readonly hostCapacity: Bytes
   readonly fits: boolean
 }
 
@@ -176,7 +204,7 @@ export const trainingMemory =
     ])
     if (O.isSome(error)) return E.left(error.value)
     const weightBytes = bytesPerElement(precision.weights)
-    const gradientBytes = input.gradientBytes ?? defaultGradientBytes(precision)
+    const gradientBytes = input.gradientBytes ?? fp32GradientBytes(precision)
     const copyBytes = fp8WeightCopyBytes(precision)
     const activation: ActivationInput = {
       model,
@@ -197,8 +225,11 @@ export const trainingMemory =
       const layers = layersOfStage(model, s)(ppRank)
       let perMicroBatch = 0
       let largestLayer = 0
+      let largestStored = 0
       for (const layer of layers) {
-        perMicroBatch += stored(moeLayer(layer))
+        const kept = stored(moeLayer(layer))
+        perMicroBatch += kept
+        largestStored = Math.max(largestStored, kept)
         largestLayer = Math.max(largestLayer, memoryModel.storedLayerBytes(activation, 'none')(moeLayer(layer)))
       }
       const dualPipe = input.schedule === 'dualpipe'
@@ -206,7 +237,12 @@ export const trainingMemory =
       const copies2 = dualPipe ? 2 : 1
       // full recomputation rebuilds one layer's activations at a time during the backward pass
       const recomputeBuffer = input.recompute === 'full' ? largestLayer : 0
-      const activations = bytes(perMicroBatch * inFlight + recomputeBuffer + memoryModel.edgeActivationBytes(activation, ppRank, inFlight))
+      const offload = input.offload ?? {}
+      // an offloaded kind keeps two layers' worth on the GPU, the rest in host memory
+      const twoLayers = layers.length > 2 ? 2 / layers.length : 1
+      const allStored = perMicroBatch * inFlight
+      const storedOnGpu = offload.activations === true ? Math.min(allStored, 2 * largestStored) : allStored
+      const activations = bytes(storedOnGpu + recomputeBuffer + memoryModel.edgeActivationBytes(activation, ppRank, inFlight))
       // fp8 copies of the layers' GEMM weights, sharded like the weights (ZeRO-3 over the group)
       const copies =
         copyBytes === 0
@@ -221,9 +257,13 @@ export const trainingMemory =
       const unit = gathering ? largestUnitParameters(parameters, layers.length, layers.filter(moeLayer).length) : 0
       const gatheredWeights = gathering ? (parameters.embedding + parameters.lmHead + 2 * unit) * weightBytes : 0
       const gatheredGradients = gathering ? unit * gradientBytes : 0
-      const weights = bytes(copies2 * (dense.weights + expert.weights + copies + gatheredWeights))
+      const ownWeights = dense.weights + expert.weights + copies
+      const ownOptimizer = dense.optimizer + expert.optimizer
+      const weights = bytes(copies2 * ((offload.weights === true ? twoLayers * ownWeights : ownWeights) + gatheredWeights))
       const gradients = bytes(copies2 * (dense.gradients + expert.gradients + gatheredGradients))
-      const optimizer = bytes(copies2 * (dense.optimizer + expert.optimizer))
+      const optimizer = bytes(copies2 * (offload.optimizer === true ? twoLayers * ownOptimizer : ownOptimizer))
+      const host = bytes(copies2 * ((offload.weights === true ? ownWeights : 0) + (offload.optimizer === true ? ownOptimizer : 0)) + (offload.activations === true ? allStored : 0))
+      const hostCapacity = input.hostMemory ?? bytes(0)
       const total = bytes(weights + gradients + optimizer + activations + reserve)
       return {
         ppRank,
@@ -236,7 +276,9 @@ export const trainingMemory =
         reserve,
         total,
         capacity: device.memory,
-        fits: total <= device.memory,
+        host,
+        hostCapacity,
+        fits: total <= device.memory && host <= hostCapacity,
       }
     })
     const peak = stages.reduce((a, b) => (b.total > a.total ? b : a))

@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { defaultPrecision, models } from '@meshplan/model'
 import { enumerate, strategy } from '@meshplan/parallelism'
 import { devices, unsafeClusterOf } from '@meshplan/topology'
-import { defaultGradientBytes, fp8WeightCopyBytes, trainingMemory, zeroStateBytes, type TrainingInput, type ZeroStage } from '../src/training'
+import { bytes } from '@meshplan/units'
+import { defaultGradientBytes, fp32GradientBytes, fp8WeightCopyBytes, trainingMemory, zeroStateBytes, type TrainingInput, type ZeroStage } from '../src/training'
 
 describe('zeroStateBytes: the ZeRO paper example, 7.5B parameters over 64 GPUs (Rajbhandari et al. 2020, figure 1)', () => {
   const psi = 7.5e9
@@ -127,19 +128,21 @@ describe('trainingMemory: every answer is finite and non-negative', () => {
   })
 })
 
+/** Llama-2-7B on 8 H100s, DP8 under ZeRO-1, one micro-batch of 4096 tokens with full recomputation. */
+const llama7bDp8: TrainingInput = {
+  model: models['llama-2-7b'],
+  strategy: strategy({ dp: 8 }),
+  precision: defaultPrecision,
+  device: devices['h100-sxm'],
+  sequenceLength: 4096,
+  microBatch: 1,
+  microBatches: 1,
+  recompute: 'full',
+  zeroStage: 1,
+}
+
 describe('trainingMemory: FP8 training keeps fp8 copies of the layer GEMM weights (Transformer Engine)', () => {
-  const llama = models['llama-2-7b']
-  const base: TrainingInput = {
-    model: llama,
-    strategy: strategy({ dp: 8 }),
-    precision: defaultPrecision,
-    device: devices['h100-sxm'],
-    sequenceLength: 4096,
-    microBatch: 1,
-    microBatches: 1,
-    recompute: 'full',
-    zeroStage: 1,
-  }
+  const base = llama7bDp8
   const stage = (input: TrainingInput) => (E.isRight(trainingMemory()(input)) ? (trainingMemory()(input) as E.Right<{ stages: ReadonlyArray<{ weights: number; gradients: number }> }>).right.stages[0] : undefined)
 
   it('fp8WeightCopyBytes: row-wise and column-wise fp8 copies of bf16 weights, one of fp8 weights, none without fp8 GEMMs', () => {
@@ -158,11 +161,21 @@ describe('trainingMemory: FP8 training keeps fp8 copies of the layer GEMM weight
     expect((stage({ ...fp8, zeroStage: 3 })?.weights ?? 0) - (stage({ ...base, zeroStage: 3 })?.weights ?? 0)).toBeCloseTo((2 * gemmWeights) / 8, 0)
   })
 
-  it('fp8 weights keep 16-bit gradients (Megatron-LM --fp8-param-gather): 2 bytes per parameter', () => {
+  it('fp8 weights keep fp32 gradients by default and 16-bit ones reduced in bf16 (Megatron-LM --fp8-param-gather, --grad-reduce-in-bf16)', () => {
     const fp8Params = { ...base, precision: { weights: 'fp8', activations: 'fp8', kvCache: 'bf16' } as const }
-    // 6,738,415,616 parameters (the kernel tests count them by hand), bf16 gradients unsharded under ZeRO-1
-    expect(stage(fp8Params)?.gradients).toBe(2 * 6_738_415_616)
+    // 6,738,415,616 parameters (the kernel tests count them by hand), gradients unsharded under ZeRO-1: 4 bytes each accumulated in fp32
+    expect(stage(fp8Params)?.gradients).toBe(4 * 6_738_415_616)
+    expect(stage({ ...fp8Params, gradientBytes: defaultGradientBytes(fp8Params.precision) })?.gradients).toBe(2 * 6_738_415_616)
     expect(defaultGradientBytes(fp8Params.precision)).toBe(2)
+    expect(fp32GradientBytes(fp8Params.precision)).toBe(4)
+  })
+
+  it("Megatron's distributed optimizer: 6 + 12/d bytes per parameter with bf16 weights and fp32 gradients (Megatron Core user guide)", () => {
+    // Llama-2-7B DP8 ZeRO-1: weights 2, gradients 4 unsharded, optimizer 12/8 per parameter: 7.5 bytes × 6,738,415,616
+    const r = trainingMemory()(base)
+    if (E.isLeft(r)) throw new Error(r.left.message)
+    const s = r.right.stages[0]
+    expect(((s?.weights ?? 0) + (s?.gradients ?? 0) + (s?.optimizer ?? 0)) / 6_738_415_616).toBeCloseTo(6 + 12 / 8, 9)
   })
 })
 
@@ -190,5 +203,49 @@ describe('trainingMemory: uneven pipeline stages (Megatron-Core), Llama-3.1-405B
       expect((s[0]?.parameters.attention ?? 0) / (s[1]?.parameters.attention ?? 1)).toBeCloseTo(7 / 8, 12)
       expect((s[15]?.parameters.attention ?? 0) / (s[1]?.parameters.attention ?? 1)).toBeCloseTo(7 / 8, 12)
     }
+  })
+})
+
+describe('trainingMemory: offload to host memory (Calculon, Isaev et al. 2023), Llama-2-7B DP8 ZeRO-1, no recomputation', () => {
+  const input: TrainingInput = { ...llama7bDp8, recompute: 'none', hostMemory: bytes(250e9) }
+  const first = (i: TrainingInput) => {
+    const r = trainingMemory()(i)
+    if (E.isLeft(r)) throw new Error(r.left.message)
+    return r.right.stages[0] as NonNullable<(typeof r.right.stages)[number]>
+  }
+  const none = first(input)
+  const all = first({ ...input, offload: { weights: true, activations: true, optimizer: true } })
+
+  it('weights: the GPU keeps two of the 32 layers\' worth (2/32 of 2 bytes × 6,738,415,616), the host all of them', () => {
+    const w = first({ ...input, offload: { weights: true } })
+    expect(none.weights).toBe(2 * 6_738_415_616)
+    expect(w.weights).toBeCloseTo((2 / 32) * 2 * 6_738_415_616, 0)
+    expect(w.host).toBe(2 * 6_738_415_616)
+    expect(w.gradients).toBe(none.gradients)
+  })
+
+  it('optimizer: 12/8 bytes per parameter move to the host, two layers\' worth stay', () => {
+    const o = first({ ...input, offload: { optimizer: true } })
+    expect(none.optimizer).toBeCloseTo((12 / 8) * 6_738_415_616, 0)
+    expect(o.host).toBeCloseTo((12 / 8) * 6_738_415_616, 0)
+    expect(o.optimizer).toBeCloseTo((2 / 32) * (12 / 8) * 6_738_415_616, 0)
+  })
+
+  it('activations: the GPU keeps two layers of the stored ones, the host all 32 layers of the micro-batch in flight', () => {
+    const a = first({ ...input, offload: { activations: true } })
+    // no pipeline: one micro-batch in flight; every layer stores the same bytes, so the GPU keeps 2/32 of the layers' part
+    const edges = none.activations - a.host
+    expect(a.activations - edges).toBeCloseTo((2 / 32) * a.host, 0)
+    expect(a.host).toBeGreaterThan(0)
+  })
+
+  it('fits only while the host holds what is offloaded: all three need more than a 10 GB share', () => {
+    expect(all.total).toBeLessThan(none.total)
+    expect(all.fits).toBe(true)
+    expect(first({ ...input, offload: { weights: true, activations: true, optimizer: true }, hostMemory: bytes(10e9) }).fits).toBe(false)
+    // without host memory given, nothing can be offloaded
+    const withoutHost: TrainingInput = { ...llama7bDp8, recompute: 'none' }
+    expect(first({ ...withoutHost, offload: { weights: true } }).fits).toBe(false)
+    expect(first(withoutHost).fits).toBe(true)
   })
 })

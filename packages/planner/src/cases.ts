@@ -312,6 +312,9 @@ const caseDeployment = <W>(
           // Megatron-LM reduces the data-parallel gradients after the backward unless told to overlap them:
           // `--overlap-grad-reduce` is off by default (megatron/training/arguments.py), and the 2021-22 runs predate it
           ...(head.engine?.name === 'megatron' ? { overlapGradReduce: false } : {}),
+          // LLM Foundry's reference configs train with FSDP's `mixed_precision: PURE`, which reduces gradients in bf16
+          // (llm-foundry scripts/train/yamls); Megatron-LM and torchtitan reduce them in fp32 (the assumption's default)
+          ...(head.engine?.name === 'llm-foundry' ? { gradientReduce: 'bf16' as const } : {}),
           ...(options?.tp_comm_overlap === undefined ? {} : { tpCommOverlap: options.tp_comm_overlap ? 1 : 0 }),
           ...(options?.pp_comm_overlap === undefined ? {} : { ppCommOverlap: options.pp_comm_overlap ? 1 : 0 }),
         },

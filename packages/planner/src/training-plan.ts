@@ -148,7 +148,7 @@ export const checkTrainingPlan =
       return { claim, computed: value, holds: claimHolds(claim, trainingClaimMetrics[claim.metric], value), deviation: deviationOf(value, claim.value), detail }
     })
     const searched = await planTraining(models)(
-      { model, cluster, precision, globalBatch: workload.globalBatch, sequenceLength: workload.sequenceLength, gpus },
+      { model, cluster, precision, globalBatch: workload.globalBatch, sequenceLength: workload.sequenceLength, gpus, ...(workload.gradientReduce === undefined ? {} : { gradientReduce: workload.gradientReduce }) },
       {},
       { top: 5, workers: 1 },
     )

@@ -12,7 +12,7 @@
  * worldSize(c)          // 128
  * coordinatesOf(c)(13)  // [5, 1]: device 5 of node 1
  */
-import type { BytesPerSecond, Seconds } from '@meshplan/units'
+import type { Bytes, BytesPerSecond, Seconds } from '@meshplan/units'
 import type { Device } from './device'
 
 // -------------------------------------------------------------------------------------
@@ -48,6 +48,17 @@ export interface Cluster {
   readonly device: Device
   /** Innermost first; never empty. */
   readonly tiers: ReadonlyArray<Tier>
+  /** Each device's share of host memory and its link to it, when known: what offload to host memory can use. */
+  readonly host?: Host
+}
+
+/** One device's share of its node's host memory, and its link to it. */
+export interface Host {
+  /** The node's host memory divided by its devices. */
+  readonly memory: Bytes
+  /** Per direction. */
+  readonly bandwidth: BytesPerSecond
+  readonly source: string
 }
 
 // -------------------------------------------------------------------------------------

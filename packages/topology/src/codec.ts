@@ -15,6 +15,7 @@
  *     scaleUp?: { bandwidth?, latency?, inNetworkReduction? }
  *     domain?: { nodes?, bandwidth?, latency?, inNetworkReduction? }
  *     scaleOut?: { bandwidth?, latency?, inNetworkReduction? }
+ *     host?: { memory?, bandwidth? }   (memory of one node; each device's link to it, per direction)
  *
  * @example
  * import { readClusterFile } from '@meshplan/topology'
@@ -32,7 +33,7 @@ import type { DecodeIssue, Dtype, FlopsPerSecond } from '@meshplan/units'
 import type { Cluster, Link } from './cluster'
 import type { Device } from './device'
 import { clusterOf, deviceNames, devices, latencies, systemNames, systems } from './presets'
-import type { DeviceName, System, SystemName, TopologyError } from './presets'
+import type { DeviceName, HostSpec, System, SystemName, TopologyError } from './presets'
 
 // -------------------------------------------------------------------------------------
 // codecs
@@ -107,6 +108,10 @@ export const DomainSpec = closed(
 )
 export type DomainSpec = t.TypeOf<typeof DomainSpec>
 
+/** A node's host memory and each device's link to it, or the fields of a preset's to override. */
+export const HostFileSpec = closed({}, { memory: physicalQuantity('bytes', physical.hostMemory), bandwidth: physicalQuantity('byteRate', physical.bandwidth) }, 'a host object with fields memory, bandwidth')
+export type HostFileSpec = t.TypeOf<typeof HostFileSpec>
+
 /** A user's cluster file, before presets are applied. */
 export const ClusterFile = closed(
   { nodes: physicalCount(physical.devices) },
@@ -118,8 +123,9 @@ export const ClusterFile = closed(
     scaleUp: LinkSpec,
     domain: DomainSpec,
     scaleOut: LinkSpec,
+    host: HostFileSpec,
   },
-  'a cluster file object with fields nodes, name, system, devicesPerNode, device, scaleUp, domain, scaleOut',
+  'a cluster file object with fields nodes, name, system, devicesPerNode, device, scaleUp, domain, scaleOut, host',
 )
 export type ClusterFile = t.TypeOf<typeof ClusterFile>
 
@@ -212,6 +218,15 @@ export const clusterOfFile = (file: ClusterFile): E.Either<ReadonlyArray<DecodeI
     if (nodes !== undefined && link !== undefined) domain = { nodes, link }
   }
 
+  let host: HostSpec | undefined = preset?.host
+  if (file.host !== undefined) {
+    const memory = file.host.memory ?? preset?.host?.memory
+    const bandwidth = file.host.bandwidth ?? preset?.host?.bandwidth
+    if (memory === undefined) issues.push(missing('host.memory', 'a size like "2TB" (the host memory of one node; required when no system preset gives it)'))
+    if (bandwidth === undefined) issues.push(missing('host.bandwidth', 'a bandwidth like "63GB/s" (each device\'s link to host memory, per direction; required when no system preset gives it)'))
+    if (memory !== undefined && bandwidth !== undefined) host = { memory, bandwidth, source: 'user cluster file' }
+  }
+
   if (issues.length > 0 || device === undefined || devicesPerNode === undefined || scaleUp === undefined || scaleOut === undefined) {
     return E.left(issues)
   }
@@ -222,6 +237,7 @@ export const clusterOfFile = (file: ClusterFile): E.Either<ReadonlyArray<DecodeI
     scaleUp,
     ...(domain === undefined ? {} : { domain }),
     scaleOut,
+    ...(host === undefined ? {} : { host }),
     source: preset?.source ?? 'user cluster file',
   }
   return pipe(

@@ -46,7 +46,18 @@ export interface System {
   }
   /** Each device's share of the network joining nodes (or domains). */
   readonly scaleOut: Link
+  /** The host memory of one node and each device's link to it, where known (what offload to host memory needs). */
+  readonly host?: HostSpec
   /** Where the figures come from, and which are assumptions. */
+  readonly source: string
+}
+
+/** A node's host memory and each device's link to it, as a datasheet gives them. */
+export interface HostSpec {
+  /** Host (CPU) memory of one node. */
+  readonly memory: Bytes
+  /** Each device's link to host memory, per direction (PCIe, NVLink-C2C). */
+  readonly bandwidth: BytesPerSecond
   readonly source: string
 }
 
@@ -134,6 +145,7 @@ export type TopologyError =
 // -------------------------------------------------------------------------------------
 
 const gigabytes = (n: number): Bytes => bytes(n * 1e9)
+const terabytes = (n: number): Bytes => bytes(n * 1e12)
 const gigabytesPerSecond = (n: number): BytesPerSecond => bytesPerSecond(n * 1e9)
 const terabytesPerSecond = (n: number): BytesPerSecond => bytesPerSecond(n * 1e12)
 const gigabitsPerSecond = (n: number): BytesPerSecond => bytesPerSecond((n * 1e9) / 8)
@@ -386,6 +398,17 @@ const nic200PerGpu: Link = { bandwidth: gigabitsPerSecond(200), latency: latenci
 // systems
 // -------------------------------------------------------------------------------------
 
+/**
+ * Host links. PCIe x16 per direction: Gen4 16 GT/s and Gen5 32 GT/s per lane, 128b/130b
+ * coding (PCI-SIG base specifications 4.0 and 5.0): 31.5 and 63 GB/s. NVLink-C2C joins
+ * a Grace CPU to its two Blackwell GPUs at 900 GB/s bidirectional (GB200 NVL72
+ * datasheet), 450 GB/s per direction shared by the two. Peak rates: a pinned copy
+ * reaches somewhat less.
+ */
+const pcie4 = gigabytesPerSecond(31.5)
+const pcie5 = gigabytesPerSecond(63)
+const c2cPerGpu = gigabytesPerSecond(450 / 2)
+
 /** Node design presets. */
 export const systems: { readonly [K in SystemName]: System } = {
   'dgx-h100': {
@@ -394,6 +417,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: nvlink4,
     scaleOut: nic400PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie5, source: 'DGX H100 datasheet: 2 TB system memory; each H100 SXM5 on PCIe Gen5 x16' },
     source: 'NVIDIA DGX H100 datasheet: 8 H100 SXM5 on NVLink 4 / NVSwitch (900 GB/s bidirectional per GPU, NVLink SHARP), 8x ConnectX-7 400 Gb/s for compute',
   },
   'hgx-h200': {
@@ -402,6 +426,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: nvlink4,
     scaleOut: nic400PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB as the DGX H200 datasheet gives; H200 on PCIe Gen5 x16' },
     source: 'NVIDIA H200 datasheet (HGX H200 8-GPU, NVLink 900 GB/s bidirectional). ASSUMPTION: one 400 Gb/s NIC per GPU, as the HGX reference designs',
   },
   'hgx-h800': {
@@ -410,6 +435,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { bandwidth: gigabytesPerSecond(200), latency: latencies.nvlink, inNetworkReduction: false },
     scaleOut: nic400PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB as a DGX H100; H800 on PCIe Gen5 x16' },
     source:
       'NVLink 400 GB/s bidirectional = 200 GB/s per direction (H800 product brief); InfiniBand 50 GB/s per GPU (DeepSeek-V3 technical report, arXiv:2412.19437, sec. 3.2.2, which also measures ~160 GB/s achievable NVLink). ASSUMPTION: no NVLink SHARP (not confirmed either way)',
   },
@@ -419,6 +445,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { ...nvlink4, inNetworkReduction: false },
     scaleOut: nic400PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB as a DGX H100; H20 on PCIe Gen5 x16' },
     source:
       'NVIDIA HGX H20 product brief: NVLink 900 GB/s bidirectional. ASSUMPTIONS: one 400 Gb/s NIC per GPU; no NVLink SHARP (not confirmed either way)',
   },
@@ -428,6 +455,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: nvlink5,
     scaleOut: nic400PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie5, source: 'DGX B200 datasheet: 2 TB system memory (4 TB optional); B200 on PCIe Gen5 x16' },
     source: 'NVIDIA DGX B200 datasheet: 8 B200 on NVLink 5 (1.8 TB/s bidirectional per GPU, NVLink SHARP), 8x ConnectX-7 400 Gb/s for compute',
   },
   'gb200-nvl72': {
@@ -437,6 +465,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     scaleUp: nvlink5,
     domain: { nodes: 18, link: nvlink5 },
     scaleOut: nic400PerGpu,
+    host: { memory: gigabytes(2 * 480), bandwidth: c2cPerGpu, source: 'GB200 NVL72 datasheet: 480 GB LPDDR5X per Grace (17 TB over 36), a tray of 2 Grace and 4 GPUs, each Grace joined to its 2 GPUs by NVLink-C2C' },
     source:
       'NVIDIA GB200 NVL72 datasheet: 18 compute trays of 2 GB200 superchips (4 GPUs) on one NVLink 5 domain of 72 GPUs (1.8 TB/s bidirectional per GPU, NVLink SHARP); 400 Gb/s per GPU to the network',
   },
@@ -446,6 +475,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: nvlink5,
     scaleOut: nic800PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB as a DGX B200; PCIe Gen5 x16 per GPU' },
     source: 'NVIDIA HGX B300 specifications: 8 Blackwell Ultra GPUs on NVLink 5 (1.8 TB/s bidirectional per GPU, NVLink SHARP), 8x ConnectX-8 SuperNIC 800 Gb/s for compute',
   },
   'gb300-nvl72': {
@@ -455,6 +485,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     scaleUp: nvlink5,
     domain: { nodes: 18, link: nvlink5 },
     scaleOut: nic800PerGpu,
+    host: { memory: gigabytes(2 * 480), bandwidth: c2cPerGpu, source: 'GB300 NVL72 datasheet: up to 17 TB LPDDR5X over 36 Grace CPUs (480 GB each), a tray of 2 Grace and 4 GPUs, each Grace joined to its 2 GPUs by NVLink-C2C' },
     source:
       'NVIDIA GB300 NVL72 datasheet: 18 compute trays of 4 Blackwell Ultra GPUs on one NVLink 5 domain of 72 GPUs (1.8 TB/s bidirectional per GPU, 130 TB/s in all, NVLink SHARP); 72 ConnectX-8 SuperNICs, 800 Gb/s per GPU',
   },
@@ -464,6 +495,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { bandwidth: gigabytesPerSecond(300), latency: latencies.nvlink, inNetworkReduction: false },
     scaleOut: nic200PerGpu,
+    host: { memory: terabytes(1), bandwidth: pcie4, source: 'DGX A100 datasheet (320 GB system): 1 TB system memory; A100 on PCIe Gen4 x16' },
     source: 'NVIDIA DGX A100 datasheet: NVLink 3 600 GB/s bidirectional per GPU via NVSwitch gen 2 (no in-switch reduction), 8x ConnectX-6 HDR 200 Gb/s',
   },
   'dgx-a100-80gb': {
@@ -472,6 +504,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { bandwidth: gigabytesPerSecond(300), latency: latencies.nvlink, inNetworkReduction: false },
     scaleOut: nic200PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie4, source: 'DGX A100 datasheet (640 GB system): 2 TB system memory; A100 on PCIe Gen4 x16' },
     source: 'NVIDIA DGX A100 datasheet: NVLink 3 600 GB/s bidirectional per GPU via NVSwitch gen 2 (no in-switch reduction), 8x ConnectX-6 HDR 200 Gb/s',
   },
   'mi300x-8': {
@@ -480,6 +513,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { bandwidth: gigabytesPerSecond(7 * 64), latency: latencies.infinityFabric, inNetworkReduction: false },
     scaleOut: nic400PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB of host memory; MI300X on PCIe Gen5 x16 (AMD data sheet)' },
     source:
       'AMD Instinct MI300X platform data sheet: full mesh of Infinity Fabric, 7 links per GPU x 128 GB/s bidirectional = 448 GB/s per direction in aggregate (only 64 GB/s to any one peer), no switch. ASSUMPTION: one 400 Gb/s NIC per GPU',
   },
@@ -489,6 +523,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { bandwidth: gigabytesPerSecond(7 * 64), latency: latencies.infinityFabric, inNetworkReduction: false },
     scaleOut: nic400PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB of host memory; MI325X on PCIe Gen5 x16 (AMD data sheet)' },
     source:
       'AMD Instinct MI325X platform data sheet: the MI300X platform\'s full mesh of Infinity Fabric, 7 links per GPU x 128 GB/s bidirectional = 448 GB/s per direction in aggregate, no switch. ASSUMPTION: one 400 Gb/s NIC per GPU',
   },
@@ -498,6 +533,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { bandwidth: gigabytesPerSecond(7 * 76.8), latency: latencies.infinityFabric, inNetworkReduction: false },
     scaleOut: nic400PerGpu,
+    host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB of host memory; MI355X on PCIe Gen5 x16 (AMD data sheet)' },
     source:
       'AMD Instinct MI355X data sheet: full mesh of Infinity Fabric, 7 links per GPU x 153.6 GB/s bidirectional (1075 GB/s in aggregate) = 537.6 GB/s per direction, no switch. ASSUMPTION: one 400 Gb/s NIC per GPU (AMD Pollara 400 class)',
   },
@@ -507,6 +543,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { bandwidth: gigabytesPerSecond(32), latency: latencies.pcie, inNetworkReduction: false },
     scaleOut: { bandwidth: gigabitsPerSecond(100), latency: latencies.network, inNetworkReduction: false },
+    host: { memory: terabytes(1), bandwidth: pcie4, source: 'ASSUMPTION: 1 TB of host memory; L40S on PCIe Gen4 x16 (datasheet)' },
     source:
       'NVIDIA L40S datasheet: no NVLink, PCIe Gen4 x16 64 GB/s bidirectional = 32 GB/s per direction. ASSUMPTIONS: peer traffic at full x16 rate (a shared switch or a socket crossing lowers it); 100 Gb/s (12.5 GB/s) of network per GPU',
   },
@@ -611,6 +648,7 @@ export const clusterOf = (system: SystemName | System, nodes: number, name?: str
     name: name ?? `${system.name} (${plural(nodes, 'node')}, ${plural(devicesTotal, 'device')})`,
     device: system.device,
     tiers,
+    ...(system.host === undefined ? {} : { host: { memory: bytes(system.host.memory / system.devicesPerNode), bandwidth: system.host.bandwidth, source: system.host.source } }),
   })
 }
 

@@ -105,6 +105,15 @@ describe('codec', () => {
       expect(issue?.value).toBe(bandwidth)
     })
 
+    it('host memory without a preset to give its bandwidth, and a host memory past 1 PB', () => {
+      const bare = { nodes: 1, devicesPerNode: 8, device: 'h100-sxm', scaleUp: { bandwidth: '450GB/s' }, scaleOut: { bandwidth: '50GB/s' } }
+      expect(at(decodeClusterFile({ ...bare, host: { memory: '2TB' } }), 'cluster.host.bandwidth')?.expected).toMatch(/per direction/)
+      expect(at(decodeClusterFile({ ...bare, host: { memory: '2PB', bandwidth: '63GB/s' } }), 'cluster.host.memory')?.value).toBe('2PB')
+      // over a preset, one field overrides the preset's; the other is kept
+      const c = decodeClusterFile({ system: 'dgx-h100', nodes: 1, host: { bandwidth: '25GB/s' } })
+      expect(E.isRight(c) && c.right.host).toEqual({ memory: 250e9, bandwidth: 25e9, source: 'user cluster file' })
+    })
+
     it('a typo in a field name, together with the other problems of the file', () => {
       const result = decodeClusterFile({ system: 'dgx-h100', nodes: 0, device: { memroy: '80GB', memoryBandwidth: '1TB/s', peak: {} } })
       expect(issues(result).map((issue) => issue.path).sort()).toEqual(['cluster.device.memory', 'cluster.device.memroy', 'cluster.nodes'])

@@ -144,6 +144,25 @@ describe('presets', () => {
       expect(systems.reference.scaleOut.bandwidth).toBe(25e9)
     })
 
+    it('gives host memory and each GPU\'s link to it: PCIe x16 per direction, 16 or 32 GT/s × 16 lanes × 128/130 bits per byte, NVLink-C2C 900 GB/s bidirectional shared by a Grace\'s two GPUs', () => {
+      // Gen4: 16e9 × 16 × (128/130) / 8 = 31.5 GB/s; Gen5: twice that, 63 GB/s (rounded as the specification does)
+      expect((16e9 * 16 * 128) / 130 / 8 / 1e9).toBeCloseTo(31.5, 1)
+      expect(systems['dgx-a100-80gb'].host?.bandwidth).toBe(31.5e9)
+      expect(systems['dgx-h100'].host?.bandwidth).toBe(63e9)
+      expect(systems['gb200-nvl72'].host?.bandwidth).toBe(900e9 / 2 / 2)
+      // DGX H100: 2 TB over 8 GPUs; a GB200 tray: 2 Grace × 480 GB over 4 GPUs
+      expect(unsafeClusterOf('dgx-h100', 2).host?.memory).toBe(250e9)
+      expect(unsafeClusterOf('gb200-nvl72', 18).host?.memory).toBe(240e9)
+      expect(unsafeClusterOf('dgx-a100-40gb', 1).host?.memory).toBe(125e9)
+      // every preset but the hand-written reference node says where its host figures come from
+      for (const name of systemNames) {
+        const host = systems[name].host
+        if (name === 'reference') expect(host).toBeUndefined()
+        else expect(host?.source.length).toBeGreaterThan(20)
+      }
+      expect(unsafeClusterOf('reference', 1).host).toBeUndefined()
+    })
+
     it('reduces in the switch on NVSwitch gen 3+ with SHARP only', () => {
       expect(systems['dgx-h100'].scaleUp.inNetworkReduction).toBe(true)
       expect(systems['gb200-nvl72'].domain?.link.inNetworkReduction).toBe(true)

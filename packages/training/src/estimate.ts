@@ -47,7 +47,8 @@ import {
   type StrategyConstants,
   type TrainingInput,
 } from './kernel'
-import { trainingFits, type TrainingWorkload } from './workload'
+import { offloadBits, trainingFits, type TrainingWorkload } from './workload'
+import { bytes } from '@meshplan/units'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -63,6 +64,8 @@ export interface TrainingBreakdown {
   readonly bubble: number
   /** Communication on the critical path, per kind (dp includes the reduction after the drain and ZeRO's gathers). */
   readonly exposed: Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp', number>>
+  /** Offload traffic on the host link the compute leaves exposed. */
+  readonly offload: number
   readonly optimizer: number
 }
 
@@ -80,6 +83,9 @@ export interface TrainingStageEstimate {
     readonly recompute: number
     readonly communication: Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp', number>>
     readonly hidden: number
+    /** Host-link traffic of offload, and what of it the compute leaves exposed. */
+    readonly offload: number
+    readonly offloadExposed: number
     readonly total: number
   }
   /** Bytes on one GPU of the class's fullest rank. */
@@ -90,6 +96,8 @@ export interface TrainingStageEstimate {
     readonly activations: number
     readonly reserve: number
     readonly total: number
+    /** Bytes offloaded to host memory. */
+    readonly host: number
     readonly fits: boolean
   }
 }
@@ -113,7 +121,8 @@ export interface TrainingEstimate {
   readonly bubbleFraction: number
   readonly breakdown: TrainingBreakdown
   readonly stages: ReadonlyArray<TrainingStageEstimate>
-  readonly memory: { readonly peak: number; readonly capacity: number; readonly fits: boolean }
+  /** Bytes on the fullest GPU and its capacity; with offload, the most any GPU keeps in host memory and its share of it. */
+  readonly memory: { readonly peak: number; readonly capacity: number; readonly host: number; readonly hostCapacity: number; readonly fits: boolean }
 }
 
 // -------------------------------------------------------------------------------------
@@ -137,6 +146,8 @@ const stagesOf = (k: StrategyConstants, times: ReadonlyArray<StageTimes>, memory
         recompute: t.recompute,
         communication: { tp: t.tp, cp: t.cp, ep: t.ep, pp: t.pp, dp: t.dp },
         hidden: t.hidden,
+        offload: t.offload,
+        offloadExposed: t.offloadExposed,
         total: t.total,
       },
       memory: {
@@ -146,6 +157,7 @@ const stagesOf = (k: StrategyConstants, times: ReadonlyArray<StageTimes>, memory
         activations: fullest?.activations ?? 0,
         reserve: fullest?.reserve ?? 0,
         total: fullest?.total ?? 0,
+        host: fullest?.host ?? 0,
         fits: fullest?.fits ?? false,
       },
     }
@@ -163,9 +175,20 @@ export const estimateTraining =
     const { model, cluster, strategy: s, precision, workload: w } = input
     const fits = trainingFits(w, s)
     if (E.isLeft(fits)) return fits
+    const offload = offloadBits(w.offload)
+    if (offload !== 0 && cluster.host === undefined) {
+      return E.left(estimateError('invalid-workload', `workload.offload: ${JSON.stringify(w.offload)} needs host memory, and the cluster gives none (a cluster file's host: { memory, bandwidth })`))
+    }
     const valid = validate({ model, cluster, gpus: worldOf(s), sequenceLength: w.sequenceLength })(s)
     if (E.isLeft(valid)) return E.left(estimateError('invalid-strategy', valid.left.map((v) => v.message).join('; '), valid.left))
-    const context = trainingContext(models, { model, cluster, precision, sequenceLength: w.sequenceLength, ...(input.order === undefined ? {} : { order: input.order }) })
+    const context = trainingContext(models, {
+      model,
+      cluster,
+      precision,
+      sequenceLength: w.sequenceLength,
+      ...(input.order === undefined ? {} : { order: input.order }),
+      ...(w.gradientReduce === undefined ? {} : { gradientReduce: w.gradientReduce }),
+    })
     if (E.isLeft(context)) return context
     const c = context.right
     const k = strategyConstants(c, s)
@@ -183,15 +206,18 @@ export const estimateTraining =
       microBatches: w.globalBatch / (w.microBatch * s.dp),
       recompute: w.recompute,
       zeroStage: w.zeroStage,
+      gradientBytes: c.gradientBytes,
+      ...(offload === 0 ? {} : { offload: { weights: (offload & 1) !== 0, activations: (offload & 2) !== 0, optimizer: (offload & 4) !== 0 } }),
+      hostMemory: bytes(c.hostCapacity),
       ...(w.schedule === undefined ? {} : { schedule: w.schedule }),
       ...activationFlags(c.attentionKernel),
     })
     if (E.isLeft(memory)) return E.left(estimateError('invalid-workload', memory.left.message))
     const schedule = w.schedule ?? '1f1b'
     const tpOverlap = tpOverlapOf(c, w.tpCommOverlap)
-    const f = evaluateTraining(c, k.right, u.right, a, w.globalBatch, w.microBatch, w.recompute, w.zeroStage, trainingFigures(), schedule, tpOverlap)
+    const f = evaluateTraining(c, k.right, u.right, a, w.globalBatch, w.microBatch, w.recompute, w.zeroStage, trainingFigures(), schedule, tpOverlap, offload)
     const rc = recomputeIndex[w.recompute]
-    const times = k.right.classes.map((cls) => trainingStageSeconds(c, s, cls, u.right, rc, w.zeroStage, stageTimes(), epOverlapOf(c, schedule), tpOverlap))
+    const times = k.right.classes.map((cls) => trainingStageSeconds(c, s, cls, u.right, rc, w.zeroStage, stageTimes(), epOverlapOf(c, schedule), tpOverlap, a, offload))
     const iteration = f.iteration
     const gpus = worldOf(s)
     const ideal = iteration - f.bubble
@@ -213,10 +239,17 @@ export const estimateTraining =
         contention: f.contention,
         bubble: f.bubble,
         exposed: { tp: f.tp, cp: f.cp, ep: f.ep, pp: f.pp, dp: f.dp },
+        offload: f.offload,
         optimizer: f.optimizer,
       },
       stages: stagesOf(k.right, times, memory.right),
-      memory: { peak: memory.right.peak.total, capacity: cluster.device.memory, fits: memory.right.fits },
+      memory: {
+        peak: memory.right.peak.total,
+        capacity: cluster.device.memory,
+        host: memory.right.stages.reduce((most, stage) => (stage.host > most ? stage.host : most), 0),
+        hostCapacity: c.hostCapacity,
+        fits: memory.right.fits,
+      },
     }
     const bad = unphysical(estimate, ['iterationSeconds', 'tokensPerSecond', 'tokensPerSecondPerGpu', 'modelFlopsPerGpu', 'mfu'])
     if (bad !== undefined) return E.left(estimateError('unphysical', `${estimate.description}: the models gave an unphysical figure: ${bad}`))

@@ -88,6 +88,25 @@
  * parameter a GPU updates, at the memory bandwidth. The stage with the most of it sets
  * the time (conservative: the first stage finishes its backward last).
  *
+ * Offload to host memory (Calculon's three kinds: Isaev et al. 2023, "Calculon: a
+ * Methodology and Tool for High-Level Co-Design of Systems and Large Language
+ * Models", SC'23, section 3, and its `llm.py`), over each GPU's link to the host
+ * (the cluster's `host`: PCIe, NVLink-C2C), by copy engines that take no SMs:
+ * - weights: the stage's 16-bit weights (and fp8 copies) live in host memory; each
+ *   layer's are fetched before its forward and again before its backward, the next
+ *   layer's while the current one computes, so the GPU holds two layers' worth;
+ * - activations: what the stage stores for the backward is written to the host as the
+ *   forward makes it and read back before the backward needs it, two layers' worth
+ *   resident;
+ * - optimizer: the optimizer state lives in host memory and the step streams it
+ *   through the GPU, read and written back at once (a full-duplex link), at least
+ *   `state / host bandwidth` seconds; two layers' worth resident.
+ * Per micro-batch, a forward moves `max(W, A)` (weights in, activations out: opposite
+ * directions) and a backward `W + A` (both in), for the stage's weight bytes `W` and
+ * stored activation bytes `A`; what exceeds the forward (the backward with its
+ * recomputation) is exposed. Host memory holds what is offloaded and must fit the
+ * device's share of it.
+ *
  * @example
  * import { defaultCostModels } from '@meshplan/cost-models'
  * import { estimateTraining } from '@meshplan/training'
@@ -105,10 +124,11 @@ import {
   estimateError,
   type CostModels,
   type EstimateError,
+  type GradientReduce,
   type TrainingAssumptions,
 } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
-import { defaultGradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, largestUnitParameters, type ActivationInput, type MemoryModel, type ZeroStage } from '@meshplan/memory'
+import { defaultGradientBytes, fp32GradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, largestUnitParameters, type ActivationInput, type MemoryModel, type ZeroStage } from '@meshplan/memory'
 import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
 import { expertDataParallel, layersOfStage, layout, withEvenSplit, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
@@ -146,7 +166,7 @@ export interface TrainingContext {
   /** The device's dense peak in the compute format, FLOP/s. */
   readonly peak: number
   readonly weightBytes: number
-  /** Bytes per gradient element, reduced in the weights' format, at least 16-bit (Megatron-Core's `grad_reduce_in_fp32` default false). */
+  /** Bytes per gradient element: 4 when they are accumulated and reduced in fp32, else the weights' format at least 16-bit ({@link gradientBytesOf}). */
   readonly gradientBytes: number
   /** Bytes of fp8 weight copies per layer GEMM parameter (FP8 training; @meshplan/memory's `fp8WeightCopyBytes`). */
   readonly fp8CopyBytes: number
@@ -156,6 +176,9 @@ export interface TrainingContext {
   readonly activationBytes: number
   readonly reserve: number
   readonly capacity: number
+  /** The device's share of host memory and its link to it, per direction (0 without the cluster's `host`: no offload). */
+  readonly hostCapacity: number
+  readonly hostBandwidth: number
   readonly groups: GroupCache
   /** @meshplan/compute's forward parts of a layer (`trainingParts`) per shard shape. */
   readonly parts: Map<string, Float64Array>
@@ -284,7 +307,10 @@ export interface StageTimes {
   hidden: number
   /** Compute lost to the SMs the hidden communication occupies (`commSmShare · hidden`). */
   contention: number
-  /** Compute, contention and exposed communication. */
+  /** Seconds of host-link traffic of offload, and what of it the compute leaves exposed. */
+  offload: number
+  offloadExposed: number
+  /** Compute, contention, exposed communication and exposed offload traffic. */
   total: number
 }
 
@@ -296,8 +322,10 @@ export interface TrainingFigures {
   /** Model FLOP/s per GPU (no recomputation counted), and over the peak: MFU. */
   modelFlopsPerGpu: number
   mfu: number
-  /** Bytes on the fullest GPU, and whether it fits. */
+  /** Bytes on the fullest GPU, and whether it fits (its host memory too, when it offloads). */
   memoryPerGpu: number
+  /** Bytes the fullest GPU keeps in host memory (offload). */
+  hostMemoryPerGpu: number
   fits: boolean
   /** The step's parts, summing to `iteration`: the slowest stage's compute over m micro-batches, the pipeline bubble, exposed communication per kind, the optimizer step. */
   compute: number
@@ -309,6 +337,8 @@ export interface TrainingFigures {
   ep: number
   pp: number
   dp: number
+  /** Host-link traffic of offload the compute leaves exposed, over m micro-batches. */
+  offload: number
   optimizer: number
   microBatches: number
   /** Index of the slowest stage class. */
@@ -316,6 +346,11 @@ export interface TrainingFigures {
 }
 
 const RECOMPUTE: Readonly<Record<RecomputeMode, number>> = { none: 0, selective: 1, full: 2 }
+
+/** Offload as the inner loop's bits: weights, activations, optimizer state (see the module comment). */
+export const OFFLOAD_WEIGHTS = 1
+export const OFFLOAD_ACTIVATIONS = 2
+export const OFFLOAD_OPTIMIZER = 4
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -338,6 +373,8 @@ export const stageTimes = (): StageTimes => ({
   dpExposed: 0,
   hidden: 0,
   contention: 0,
+  offload: 0,
+  offloadExposed: 0,
   total: 0,
 })
 
@@ -348,6 +385,7 @@ export const trainingFigures = (): TrainingFigures => ({
   modelFlopsPerGpu: 0,
   mfu: 0,
   memoryPerGpu: 0,
+  hostMemoryPerGpu: 0,
   fits: false,
   compute: 0,
   contention: 0,
@@ -357,6 +395,7 @@ export const trainingFigures = (): TrainingFigures => ({
   ep: 0,
   pp: 0,
   dp: 0,
+  offload: 0,
   optimizer: 0,
   microBatches: 0,
   slowest: 0,
@@ -365,7 +404,15 @@ export const trainingFigures = (): TrainingFigures => ({
 /** Checks the formats against the device and computes the constants of the model on the cluster. */
 export const trainingContext = (
   models: CostModels,
-  input: { readonly model: Architecture; readonly cluster: Cluster; readonly precision: Precision; readonly sequenceLength: number; readonly order?: Order },
+  input: {
+    readonly model: Architecture
+    readonly cluster: Cluster
+    readonly precision: Precision
+    readonly sequenceLength: number
+    readonly order?: Order
+    /** The workload's gradient format; absent, the training assumption's. */
+    readonly gradientReduce?: GradientReduce
+  },
 ): E.Either<EstimateError, TrainingContext> => {
   const { model, cluster, precision, sequenceLength } = input
   const flops = causalModelFlopsPerToken(sequenceLength)(model)
@@ -375,9 +422,10 @@ export const trainingContext = (
   const peak = peakOf(cluster.device, models.compute.computeDtype(precision))
   if (E.isLeft(peak)) return E.left(costModelError('compute')(peak.left))
   const weightBytes = bytesPerElement(precision.weights)
+  const assumptions = models.training ?? defaultTrainingAssumptions
   return E.right({
     models,
-    assumptions: models.training ?? defaultTrainingAssumptions,
+    assumptions,
     model,
     cluster,
     precision,
@@ -387,12 +435,14 @@ export const trainingContext = (
     fullAttentionFlopsPerToken: fullAttention.right,
     peak: peak.right,
     weightBytes,
-    gradientBytes: defaultGradientBytes(precision),
+    gradientBytes: gradientBytesOf(precision, input.gradientReduce ?? assumptions.gradientReduce),
     fp8CopyBytes: fp8WeightCopyBytes(precision),
     attentionKernel: models.compute.attentionKernel ?? 'flash',
     activationBytes: communicationBytes(precision),
     reserve: models.memory.reserve(cluster.device),
     capacity: cluster.device.memory,
+    hostCapacity: cluster.host?.memory ?? 0,
+    hostBandwidth: cluster.host?.bandwidth ?? 0,
     groups: new Map(),
     parts: new Map(),
     placements: new Map(),
@@ -676,6 +726,8 @@ export const trainingStageSeconds = (
   out: StageTimes,
   epOverlap: number = c.models.overlap.ep,
   tpOverlap: number = c.assumptions.tpCommOverlap,
+  stored?: StoredActivations,
+  offload = 0,
 ): StageTimes => {
   const full = rc === 2 ? 1 : 0
   const ov = c.models.overlap
@@ -741,8 +793,34 @@ export const trainingStageSeconds = (
   out.dpExposed = dp - dpHidden
   out.hidden = overlapped
   out.contention = contention
-  out.total = compute + contention + out.tpExposed + out.epExposed + out.cpExposed + out.ppExposed + out.dpExposed
+  // offload: copy engines on the host link, beside the compute (see the module comment)
+  let offloadSeconds = 0
+  let offloadExposed = 0
+  if (offload !== 0 && stored !== undefined && c.hostBandwidth > 0) {
+    const w = (offload & OFFLOAD_WEIGHTS) !== 0 ? stageWeightBytes(c, strategy, k, zero) : 0
+    const act = (offload & OFFLOAD_ACTIVATIONS) !== 0 ? Ld * stored.dense + Lm * stored.moe : 0
+    const fw = (w > act ? w : act) / c.hostBandwidth
+    const bw = (w + act) / c.hostBandwidth
+    const backward = 2 * forward + extra
+    offloadSeconds = fw + bw
+    offloadExposed = (fw > forward ? fw - forward : 0) + (bw > backward ? bw - backward : 0)
+  }
+  out.offload = offloadSeconds
+  out.offloadExposed = offloadExposed
+  out.total = compute + contention + out.tpExposed + out.epExposed + out.cpExposed + out.ppExposed + out.dpExposed + offloadExposed
   return out
+}
+
+/** Bytes of the 16-bit weights (and fp8 copies) one GPU of stage class `k` holds under ZeRO `zero`, sharded as ZeRO-3 shards them. */
+const stageWeightBytes = (c: TrainingContext, strategy: Strategy, k: StageClassConstants, zero: ZeroStage): number => {
+  const dW = zero >= 3 ? strategy.dp * strategy.cp : 1
+  const eW = zero >= 3 ? expertDataParallel(strategy) : 1
+  return c.weightBytes * (k.denseParameters / dW + k.expertParameters / eW) + c.fp8CopyBytes * (k.gemmDenseParameters / dW + k.gemmExpertParameters / eW)
+}
+
+/** Where {@link stageBytes} writes the bytes a GPU keeps in host memory. */
+export interface HostBytes {
+  bytes: number
 }
 
 /**
@@ -759,6 +837,8 @@ export const stageBytes = (
   full: boolean,
   zero: ZeroStage,
   schedule: Schedule = '1f1b',
+  offload = 0,
+  host?: HostBytes,
 ): number => {
   // DualPipe: two stages' parameters, gradients and optimizer state per rank, pp + 1 micro-batches in flight
   const dualPipe = schedule === 'dualpipe'
@@ -776,19 +856,28 @@ export const stageBytes = (
   // ZeRO-3 gathers unit by unit: the root kept from its gather to the end of the backward, the unit computing and the
   // one prefetched (FSDP's limit of two all-gathers in flight), and the unit's unsharded gradients before its reduce-scatter
   const gathered = zero >= 3 && s.dpGroup > 1 ? c.weightBytes * (k.rootUnit + 2 * k.largestUnit) + c.gradientBytes * k.largestUnit : 0
+  const weights = c.weightBytes * (denseP / dW + expertP / eW) + c.fp8CopyBytes * (k.gemmDenseParameters / dW + k.gemmExpertParameters / eW)
+  const optimizer = c.models.memory.optimizerBytesPerParameter * (denseP / dO + expertP / eO)
+  const inFlight = dualPipe ? s.strategy.pp + 1 : c.models.memory.microBatchesInFlight(s.strategy.pp, s.strategy.virtualStages, microBatches, k.rank)
+  const stored = (Ld * a.dense + Lm * a.moe) * inFlight
+  // offloaded kinds keep two layers' worth on the GPU (the one computing, the next in transfer), the rest in host memory
+  const twoLayers = L > 2 ? 2 / L : 1
+  const offWeights = (offload & OFFLOAD_WEIGHTS) !== 0
+  const offActivations = (offload & OFFLOAD_ACTIVATIONS) !== 0
+  const offOptimizer = (offload & OFFLOAD_OPTIMIZER) !== 0
+  const denseStored = Ld > 0 ? a.dense : 0
+  const moeStored = Lm > 0 ? a.moe : 0
+  const layerStored = denseStored > moeStored ? denseStored : moeStored
+  const storedOnGpu = offActivations ? Math.min(stored, 2 * layerStored) : stored
   const states =
     (dualPipe ? 2 : 1) *
-    (gathered +
-    c.weightBytes * (denseP / dW + expertP / eW) +
-    c.fp8CopyBytes * (k.gemmDenseParameters / dW + k.gemmExpertParameters / eW) +
-    c.gradientBytes * (denseP / dG + expertP / eG) +
-    c.models.memory.optimizerBytesPerParameter * (denseP / dO + expertP / eO))
-  const inFlight = dualPipe ? s.strategy.pp + 1 : c.models.memory.microBatchesInFlight(s.strategy.pp, s.strategy.virtualStages, microBatches, k.rank)
+    (gathered + (offWeights ? twoLayers * weights : weights) + c.gradientBytes * (denseP / dG + expertP / eG) + (offOptimizer ? twoLayers * optimizer : optimizer))
+  if (host !== undefined) host.bytes = (dualPipe ? 2 : 1) * ((offWeights ? weights : 0) + (offOptimizer ? optimizer : 0)) + (offActivations ? stored : 0)
   const denseWhole = Ld > 0 ? a.denseWhole : 0
   const moeWhole = Lm > 0 ? a.moeWhole : 0
   const buffer = full ? (denseWhole > moeWhole ? denseWhole : moeWhole) : 0
   const edges = k.first * a.firstPerMicroBatch * inFlight + k.last * a.last
-  return states + (Ld * a.dense + Lm * a.moe) * inFlight + buffer + edges + c.reserve
+  return states + storedOnGpu + buffer + edges + c.reserve
 }
 
 /**
@@ -829,8 +918,18 @@ export const bubbleFactor = (schedule: Schedule, p: number, f: number, b: number
 /** The fraction of EP traffic that can hide under `schedule`: all with DualPipe (each forward chunk paired with a backward one whose all-to-all it hides), else the cost models'. */
 export const epOverlapOf = (c: TrainingContext, schedule: Schedule): number => (schedule === 'dualpipe' ? 1 : c.models.overlap.ep)
 
+/**
+ * Bytes per gradient element: fp32 accumulation and reduction keeps 4 (Megatron-LM's
+ * bf16 default, torchtitan's `mixed_precision_reduce`), else the weights' format at
+ * least 16-bit (@meshplan/memory's `defaultGradientBytes`).
+ */
+export const gradientBytesOf = (precision: Precision, reduce: GradientReduce): number => (reduce === 'fp32' ? fp32GradientBytes(precision) : defaultGradientBytes(precision))
+
 /** The fraction of TP traffic that can hide behind its GEMMs: all or none as the workload's `tpCommOverlap` says, else the training assumption. */
 export const tpOverlapOf = (c: TrainingContext, on: boolean | undefined): number => (on === undefined ? c.assumptions.tpCommOverlap : on ? 1 : 0)
+
+/** Scratch for the host bytes of one stage, overwritten by every evaluation (single-threaded). */
+const hostBytes: HostBytes = { bytes: 0 }
 
 /** The recomputation modes as the inner loop's numbers. */
 export const recomputeIndex: Readonly<Record<RecomputeMode, number>> = RECOMPUTE
@@ -854,6 +953,7 @@ export const evaluateTraining = (
   out: TrainingFigures,
   schedule: Schedule = '1f1b',
   tpOverlap: number = c.assumptions.tpCommOverlap,
+  offload = 0,
 ): TrainingFigures => {
   const strategy = s.strategy
   const v = strategy.virtualStages
@@ -868,6 +968,9 @@ export const evaluateTraining = (
   let drain = 0
   let optimizer = 0
   let memory = 0
+  let hostMemory = 0
+  let offloaded = 0
+  const host = hostBytes
   // the slowest stage's parts, kept as the loop finds it
   let compute = 0
   let tp = 0
@@ -882,7 +985,7 @@ export const evaluateTraining = (
   let slowW = 0
   for (let i = 0; i < classes.length; i++) {
     const k = classes[i] as StageClassConstants
-    trainingStageSeconds(c, strategy, k, u, rc, zero, t, epOverlap, tpOverlap)
+    trainingStageSeconds(c, strategy, k, u, rc, zero, t, epOverlap, tpOverlap, a, offload)
     const seconds = t.total
     sum += k.ranks * seconds
     if (seconds > max) {
@@ -895,16 +998,25 @@ export const evaluateTraining = (
       cp = t.cpExposed
       pp = t.ppExposed
       dp = t.dpExposed
+      offloaded = t.offloadExposed
       slowF = t.forward
       slowB = t.forwardBackward - t.forward + t.recompute
       slowW = k.layers * u.layerGemm + (k.layers - k.moeLayers) * u.denseGemm + k.moeLayers * u.moeGemm
     }
     const end = drainSeconds(c, k, zero, t.forwardBackward - t.forward + t.recompute)
     if (end > drain) drain = end
-    const opt = zero >= 1 ? k.optimizerSharded : k.optimizer
+    let opt = zero >= 1 ? k.optimizerSharded : k.optimizer
+    if ((offload & OFFLOAD_OPTIMIZER) !== 0 && c.hostBandwidth > 0) {
+      // the state streams through the GPU over the host link, in and out at once
+      const state = c.models.memory.optimizerBytesPerParameter * (zero >= 1 ? k.denseParameters / s.dpGroup + k.expertParameters / s.expertGroup : k.denseParameters + k.expertParameters)
+      const streamed = state / c.hostBandwidth
+      if (streamed > opt) opt = streamed
+    }
     if (opt > optimizer) optimizer = opt
-    const bytes = stageBytes(c, s, k, a, m, rc === 2, zero, schedule)
+    host.bytes = 0
+    const bytes = stageBytes(c, s, k, a, m, rc === 2, zero, schedule, offload, host)
     if (bytes > memory) memory = bytes
+    if (host.bytes > hostMemory) hostMemory = host.bytes
   }
   const bubble = ((sum - max) / v) * bubbleFactor(schedule, strategy.pp, slowF, slowB, slowW)
   const iteration = m * max + bubble + drain + optimizer
@@ -914,7 +1026,8 @@ export const evaluateTraining = (
   out.modelFlopsPerGpu = tokensPerGpu * c.flopsPerToken
   out.mfu = (tokensPerGpu * c.flopsPerToken) / c.peak
   out.memoryPerGpu = memory
-  out.fits = memory <= c.capacity
+  out.hostMemoryPerGpu = hostMemory
+  out.fits = memory <= c.capacity && hostMemory <= c.hostCapacity
   // the slowest stage's parts, m times
   out.compute = m * compute
   out.contention = m * contention
@@ -924,6 +1037,7 @@ export const evaluateTraining = (
   out.cp = m * cp
   out.pp = m * pp
   out.dp = m * dp + drain
+  out.offload = m * offloaded
   out.optimizer = optimizer
   out.microBatches = m
   out.slowest = slowest

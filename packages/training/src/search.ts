@@ -36,9 +36,9 @@ import type { Architecture, Precision } from '@meshplan/model'
 import { describe, divisors, enumerate, type Constraints, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { worldSize } from '@meshplan/topology'
-import { defaultCostModels, estimateError, type CostModels, type EstimateError } from '@meshplan/cost-models'
+import { defaultCostModels, estimateError, type CostModels, type EstimateError, type GradientReduce } from '@meshplan/cost-models'
 import { activationConstants, evaluateTraining, microConstants, strategyConstants, trainingContext, tpOverlapOf, trainingFigures, type TrainingFigures } from './kernel'
-import { recomputeModes, scheduleFits, schedules, zeroStages, type RecomputeMode, type Schedule, type TrainingWorkload } from './workload'
+import { offloadBits, offloadKindsOf, recomputeModes, scheduleFits, schedules, zeroStages, type OffloadKind, type RecomputeMode, type Schedule, type TrainingWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -54,6 +54,8 @@ export interface TrainingSearchInput {
   /** GPUs to use (default: all of the cluster's). */
   readonly gpus?: number
   readonly order?: Order
+  /** The format gradients are accumulated and reduced in (default: the cost models' assumption, fp32). */
+  readonly gradientReduce?: GradientReduce
 }
 
 /** Narrowings of the space (each default: everything). */
@@ -66,6 +68,12 @@ export interface TrainingSpace extends Constraints {
   readonly schedules?: ReadonlyArray<Schedule>
   /** Tensor-parallel communication overlap to try with sequence parallelism (default both off and on; without it, off only). */
   readonly tpCommOverlap?: ReadonlyArray<boolean>
+  /**
+   * Offloads to try for a candidate that does not fit without one (default: every
+   * combination of weights, activations and optimizer state when the cluster gives host
+   * memory, else none); an empty list tries none.
+   */
+  readonly offload?: ReadonlyArray<ReadonlyArray<OffloadKind>>
 }
 
 /** How far a search has got. */
@@ -96,6 +104,8 @@ export interface TrainingCandidate {
   readonly modelFlopsPerGpu: number
   readonly mfu: number
   readonly memoryPerGpu: number
+  /** Bytes the fullest GPU keeps in host memory (0 without offload). */
+  readonly hostMemoryPerGpu: number
   readonly microBatches: number
   /** Seconds by where they go (see `TrainingBreakdown`). */
   readonly breakdown: {
@@ -103,6 +113,7 @@ export interface TrainingCandidate {
     readonly contention: number
     readonly bubble: number
     readonly exposed: Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp', number>>
+    readonly offload: number
     readonly optimizer: number
   }
   /**
@@ -172,6 +183,13 @@ const strategiesOf = (input: TrainingSearchInput, space: TrainingSpace): Readonl
  * 1T GPT on 4,096 H100s is 415,200 candidates, DeepSeek-V3 on 2,048 H800s 1.3 million),
  * and the most strategies it enumerates before counting them.
  */
+/** Every non-empty combination of the offload kinds, as the kernel's bits. */
+const offloadChoices: ReadonlyArray<number> = [1, 2, 4, 3, 5, 6, 7]
+
+/** The offload bits the search tries beside none: the space's, else every combination where the cluster has host memory. */
+const offloadsOf = (input: TrainingSearchInput, space: TrainingSpace): ReadonlyArray<number> =>
+  input.cluster.host === undefined ? [] : space.offload === undefined ? offloadChoices : [...new Set(space.offload.map(offloadBits).filter((b) => b !== 0))]
+
 /** TP communication overlap off, then on. */
 const overlapChoices: ReadonlyArray<boolean> = [false, true]
 
@@ -218,15 +236,18 @@ export const plannedCandidates = (input: TrainingSearchInput, space: TrainingSpa
  * the space folded into the first of them, at most `top` left. Two candidates are
  * equivalent when they differ only in how the GPUs of a stage split between context
  * and data parallelism and in the micro-batch (same tp, pp, virtual stages, ep, etp,
- * sequence parallelism, pipeline split, recomputation and ZeRO stage), and every figure
- * agrees to 1e-9: CP4 DP256 with micro-batches of 3 and CP8 DP128 with 6 give each GPU
- * the same tokens, and where the context exchange hides, the same step.
+ * sequence parallelism, pipeline split, recomputation and ZeRO stage), or in the ZeRO
+ * stage where the data-parallel group is one GPU, and every figure agrees to 1e-9: CP4 DP256 with micro-batches
+ * of 3 and CP8 DP128 with 6 give each GPU the same tokens, and where the context
+ * exchange hides, the same step; TP8 DP1 under ZeRO 0 and ZeRO 3 are one plan.
  */
 export const foldEquivalents = (ranked: ReadonlyArray<TrainingCandidate>, top: number): ReadonlyArray<TrainingCandidate> => {
   const shape = (c: TrainingCandidate): string => {
     const s = c.strategy
     const split = s.pipelineSplit
-    return `${s.tp}/${s.pp}/${s.virtualStages}/${s.ep}/${s.etp}/${s.sequenceParallel}/${split?.firstStageLayers}/${split?.lastStageLayers}/${split?.embeddingInSplit}/${split?.lossInSplit}/${c.workload.recompute}/${c.workload.zeroStage}/${c.workload.schedule ?? '1f1b'}/${c.workload.tpCommOverlap === true}`
+    // one GPU in the data-parallel group: ZeRO has nothing to shard but experts (an MoE's expert data-parallel group), and then the figures differ
+    const zero = s.dp * s.cp === 1 ? 'unsharded' : c.workload.zeroStage
+    return `${s.tp}/${s.pp}/${s.virtualStages}/${s.ep}/${s.etp}/${s.sequenceParallel}/${split?.firstStageLayers}/${split?.lastStageLayers}/${split?.embeddingInSplit}/${split?.lossInSplit}/${c.workload.recompute}/${zero}/${c.workload.schedule ?? '1f1b'}/${c.workload.tpCommOverlap === true}/${offloadBits(c.workload.offload)}`
   }
   const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
   const same = (a: TrainingCandidate, b: TrainingCandidate): boolean =>
@@ -269,12 +290,14 @@ const candidateOf = (s: Strategy, workload: TrainingWorkload, f: TrainingFigures
   modelFlopsPerGpu: f.modelFlopsPerGpu,
   mfu: f.mfu,
   memoryPerGpu: f.memoryPerGpu,
+  hostMemoryPerGpu: f.hostMemoryPerGpu,
   microBatches: f.microBatches,
   breakdown: {
     compute: f.compute,
     contention: f.contention,
     bubble: f.bubble,
     exposed: { tp: f.tp, cp: f.cp, ep: f.ep, pp: f.pp, dp: f.dp },
+    offload: f.offload,
     optimizer: f.optimizer,
   },
 })
@@ -303,6 +326,7 @@ export const searchTrainingSlice = (
   const zeros = space.zeroStages ?? zeroStages
   const scheduleList = space.schedules ?? schedules
   const overlapList = space.tpCommOverlap ?? overlapChoices
+  const offloadList = offloadsOf(input, space)
   const allowedMicro = space.microBatches
   const out = trainingFigures()
   const best: Ranked[] = []
@@ -365,9 +389,26 @@ export const searchTrainingSlice = (
               // overlapping TP collectives needs sequence parallelism; without it, only "off" is a candidate
               if (tpOverlap && !s.sequenceParallel) continue
               candidates++
-              evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, tpOverlapOf(c, tpOverlap ? true : undefined))
+              const overlapFraction = tpOverlapOf(c, tpOverlap ? true : undefined)
+              evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, overlapFraction)
               if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
                 return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}, ${schedule}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
+              }
+              // offload only moves state to the host and adds traffic: never faster, so it is tried only where the candidate
+              // does not fit without it, and the fastest offload that fits is kept (the others are the same plan, slower)
+              let offload = 0
+              if (!out.fits && offloadList.length > 0) {
+                let fastest = Number.POSITIVE_INFINITY
+                for (let fi = 0; fi < offloadList.length; fi++) {
+                  const bits = offloadList[fi] as number
+                  evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, overlapFraction, bits)
+                  if (out.fits && out.iteration < fastest) {
+                    fastest = out.iteration
+                    offload = bits
+                  }
+                }
+                if (offload !== 0) evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, overlapFraction, offload)
+                else out.fits = false
               }
               if (!out.fits) {
                 memory++
@@ -384,6 +425,8 @@ export const searchTrainingSlice = (
                   zeroStage: z,
                   ...(schedule === '1f1b' ? {} : { schedule }),
                   ...(tpOverlap ? { tpCommOverlap: true } : {}),
+                  ...(offload === 0 ? {} : { offload: offloadKindsOf(offload) }),
+                  ...(input.gradientReduce === undefined ? {} : { gradientReduce: input.gradientReduce }),
                 }
                 insert(best, { order: [si, mb, ri, zi, hi, oi], candidate: candidateOf(s, workload, out) }, top)
                 if (best.length >= top) worst = (best[best.length - 1] as Ranked).candidate.iterationSeconds

@@ -26,7 +26,7 @@ import * as t from 'io-ts'
 import type { ZeroStage } from '@meshplan/memory'
 import type { Strategy } from '@meshplan/parallelism'
 import { closed, decodeWith, oneOf, physical, physicalCount, type DecodeIssue } from '@meshplan/units'
-import { estimateError, type EstimateError } from '@meshplan/cost-models'
+import { estimateError, gradientReduces, type EstimateError, type GradientReduce } from '@meshplan/cost-models'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -71,7 +71,29 @@ export interface TrainingWorkload {
    * parallelism). Absent: the cost models' `tpCommOverlap` assumption (off by default).
    */
   readonly tpCommOverlap?: boolean
+  /**
+   * The format gradients are accumulated and reduced in: `fp32` (Megatron-LM's bf16
+   * default, torchtitan's) or `bf16` (`--grad-reduce-in-bf16`, FSDP's `PURE`). Absent:
+   * the cost models' `gradientReduce` assumption (fp32).
+   */
+  readonly gradientReduce?: GradientReduce
+  /**
+   * What lives in host memory instead of on the GPU (the kernel's module comment says
+   * how each moves): the weights, the stored activations, the optimizer state. Needs the
+   * cluster's `host` (memory and link).
+   */
+  readonly offload?: ReadonlyArray<OffloadKind>
 }
+
+export const offloadKinds = ['weights', 'activations', 'optimizer'] as const
+export type OffloadKind = (typeof offloadKinds)[number]
+
+/** The inner loop's bits of an offload list (@meshplan/training's kernel: weights 1, activations 2, optimizer 4). */
+export const offloadBits = (kinds: ReadonlyArray<OffloadKind> | undefined): number =>
+  (kinds ?? []).reduce((bits, kind) => bits | (kind === 'weights' ? 1 : kind === 'activations' ? 2 : 4), 0)
+
+/** The offload list of the inner loop's bits, in the order of {@link offloadKinds}. */
+export const offloadKindsOf = (bits: number): ReadonlyArray<OffloadKind> => offloadKinds.filter((_, i) => (bits & (1 << i)) !== 0)
 
 export const moeRoutings = ['learned', 'balanced'] as const
 export type MoeRouting = (typeof moeRoutings)[number]
@@ -86,7 +108,7 @@ const zeroStage = new t.Type<ZeroStage, ZeroStage, unknown>(
 /** A training workload as a plan or case file writes it (the case format's fields). */
 export const TrainingWorkloadFile = closed(
   { global_batch: physicalCount(physical.sequences), micro_batch: physicalCount(physical.sequences), seq_len: physicalCount(physical.tokens) },
-  { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training'), moe_routing: oneOf(moeRoutings), schedule: oneOf(schedules), tp_comm_overlap: t.boolean },
+  { recompute: oneOf(recomputeModes), zero_stage: zeroStage, kind: t.literal('training'), moe_routing: oneOf(moeRoutings), schedule: oneOf(schedules), tp_comm_overlap: t.boolean, gradient_reduce: oneOf(gradientReduces), offload: t.readonlyArray(oneOf(offloadKinds)) },
   'TrainingWorkload',
 )
 export type TrainingWorkloadFile = t.TypeOf<typeof TrainingWorkloadFile>
@@ -114,6 +136,13 @@ export const trainingWorkload = (w: TrainingWorkload): E.Either<EstimateError, T
   if (w.schedule !== undefined && !(schedules as ReadonlyArray<string>).includes(w.schedule)) {
     return invalid(`workload.schedule: expected one of ${schedules.join(', ')}, got ${JSON.stringify(w.schedule)}`)
   }
+  if (w.offload !== undefined) {
+    const unknown = w.offload.find((k) => !(offloadKinds as ReadonlyArray<string>).includes(k))
+    if (unknown !== undefined) return invalid(`workload.offload: expected a list of ${offloadKinds.join(', ')}, got ${JSON.stringify(unknown)}`)
+  }
+  if (w.gradientReduce !== undefined && !gradientReduces.includes(w.gradientReduce)) {
+    return invalid(`workload.gradient_reduce: expected one of ${gradientReduces.join(', ')}, got ${JSON.stringify(w.gradientReduce)}`)
+  }
   return E.right(w)
 }
 
@@ -129,6 +158,8 @@ export const decodeTrainingWorkload = (u: unknown, path = 'workload'): E.Either<
       ...(f.moe_routing === undefined ? {} : { moeRouting: f.moe_routing }),
       ...(f.schedule === undefined || f.schedule === '1f1b' ? {} : { schedule: f.schedule }),
       ...(f.tp_comm_overlap === undefined ? {} : { tpCommOverlap: f.tp_comm_overlap }),
+      ...(f.gradient_reduce === undefined ? {} : { gradientReduce: f.gradient_reduce }),
+      ...(f.offload === undefined || f.offload.length === 0 ? {} : { offload: offloadKindsOf(offloadBits(f.offload)) }),
     }),
   )(decodeWith(TrainingWorkloadFile, path)(u))
 

@@ -4,7 +4,7 @@ import { defaultComputeModel, modelFlopsPerToken, withAttentionKernel } from '@m
 import { defaultMemoryModel, trainingMemory, type ZeroStage } from '@meshplan/memory'
 import { defaultPrecision, models, precision, type Architecture } from '@meshplan/model'
 import { enumerate, strategy, type Strategy } from '@meshplan/parallelism'
-import { spanOf, unsafeClusterOf, type Cluster } from '@meshplan/topology'
+import { decodeClusterFile, spanOf, unsafeClusterOf, type Cluster } from '@meshplan/topology'
 import { estimateTraining, type TrainingEstimate, type TrainingStageEstimate } from '../src/estimate'
 import { defaultCostModels, defaultTrainingAssumptions } from '@meshplan/cost-models'
 import {
@@ -28,7 +28,8 @@ import {
   type TrainingFigures,
   type TrainingInput,
 } from '../src/kernel'
-import { recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from '../src/workload'
+import { offloadBits, offloadKindsOf, recomputeModes, zeroStages, type RecomputeMode, type TrainingWorkload } from '../src/workload'
+import { bytes } from '@meshplan/units'
 import { expectClose, leftOf, rightOf } from '@meshplan/test-utils'
 
 // -------------------------------------------------------------------------------------
@@ -72,7 +73,7 @@ const figuresOf = (c: TrainingContext, s: Strategy, w: TrainingWorkload): { k: S
   const k = rightOf(strategyConstants(c, s))
   const u = rightOf(microConstants(c, k, s, w.microBatch))
   const a = activationConstants(c, s, w.microBatch, w.recompute)
-  const out = evaluateTraining(c, k, u, a, w.globalBatch, w.microBatch, w.recompute, w.zeroStage, trainingFigures())
+  const out = evaluateTraining(c, k, u, a, w.globalBatch, w.microBatch, w.recompute, w.zeroStage, trainingFigures(), '1f1b', c.assumptions.tpCommOverlap, offloadBits(w.offload))
   return { k, u, a, out }
 }
 
@@ -110,13 +111,21 @@ const candidateArb: fc.Arbitrary<Candidate> = fc
     steps: fc.integer({ min: 1, max: 12 }),
     recompute: fc.constantFrom(...recomputeModes),
     zeroStage: fc.constantFrom(...zeroStages),
+    offload: fc.integer({ min: 0, max: 7 }),
   })
-  .map(({ space, index, microBatch, steps, recompute, zeroStage }) => {
+  .map(({ space, index, microBatch, steps, recompute, zeroStage, offload }) => {
     const list = spaceStrategies[space] ?? []
     const s = list[index % list.length] as Strategy
     const m = s.virtualStages > 1 ? steps * s.pp : steps
     const sp = spaces[space] as (typeof spaces)[number]
-    const w: TrainingWorkload = { globalBatch: m * microBatch * s.dp, microBatch, sequenceLength: sp.sequenceLength, recompute, zeroStage }
+    const w: TrainingWorkload = {
+      globalBatch: m * microBatch * s.dp,
+      microBatch,
+      sequenceLength: sp.sequenceLength,
+      recompute,
+      zeroStage,
+      ...(offload === 0 ? {} : { offload: offloadKindsOf(offload) }),
+    }
     return { space, s, w, m }
   })
 
@@ -142,9 +151,10 @@ describe('trainingContext: GPT-3 175B at 2048 tokens on DGX H100', () => {
     expect(c.flopsPerToken).toBe(1_061_884_993_536)
   })
 
-  it('the formats and the device: bf16 weights, gradients and activations (2 bytes), the bf16 dense peak, 80 GB with a 10% reserve', () => {
+  it('the formats and the device: bf16 weights and activations (2 bytes), fp32 gradients (4: Megatron-LM accumulates and reduces bf16 runs in fp32), the bf16 dense peak, 80 GB with a 10% reserve', () => {
     expect(c.weightBytes).toBe(2)
-    expect(c.gradientBytes).toBe(2)
+    expect(c.gradientBytes).toBe(4)
+    expect(rightOf(trainingContext(defaultCostModels, { model: gpt3, cluster: h100x128, precision: defaultPrecision, sequenceLength: 2048, gradientReduce: 'bf16' })).gradientBytes).toBe(2)
     expect(c.activationBytes).toBe(2)
     expectClose(c.peak, 989.4e12)
     expect(c.capacity).toBe(80e9)
@@ -202,17 +212,24 @@ describe('memory per GPU: the fast path reproduces trainingMemory', () => {
             zeroStage: w.zeroStage,
             dropout: false,
             flashAttention: true,
+            ...(w.offload === undefined ? {} : { offload: { weights: w.offload.includes('weights'), activations: w.offload.includes('activations'), optimizer: w.offload.includes('optimizer') } }),
+            hostMemory: sp.cluster.host?.memory ?? bytes(0),
           }),
         )
         const fast = fig(out, 'memoryPerGpu')
         expect((fast - slow.peak.total) / slow.peak.total).toBeCloseTo(0, 12)
         expect(fig(out, 'fits')).toBe(slow.fits ? 1 : 0)
+        expect(fig(out, 'hostMemoryPerGpu')).toBeCloseTo(Math.max(...slow.stages.map((st) => st.host)), 0)
         // every stage class: its bytes are those of its fullest rank
         for (let i = 0; i < k.classes.length; i++) {
           const ranks = range(0, s.pp - 1).filter((r) => k.rankClass[r] === i)
           const fullest = Math.max(...ranks.map((r) => slow.stages[r]?.total ?? Number.NaN))
-          const bytes = stageBytes(c, k, k.classes[i] as StageClassConstants, a, m, w.recompute === 'full', w.zeroStage)
-          expect((bytes - fullest) / fullest).toBeCloseTo(0, 12)
+          const host = { bytes: 0 }
+          const onGpu = stageBytes(c, k, k.classes[i] as StageClassConstants, a, m, w.recompute === 'full', w.zeroStage, '1f1b', offloadBits(w.offload), host)
+          expect((onGpu - fullest) / fullest).toBeCloseTo(0, 12)
+          // and what it keeps in host memory: that of its rank with the most there
+          const mostOnHost = Math.max(...ranks.map((r) => slow.stages[r]?.host ?? Number.NaN))
+          expect(host.bytes).toBeCloseTo(mostOnHost, 0)
         }
       }),
       { numRuns: 300 },
@@ -225,13 +242,13 @@ describe('memory per GPU: the fast path reproduces trainingMemory', () => {
 // -------------------------------------------------------------------------------------
 
 describe('evaluateTraining: the figures', () => {
-  it('law: iteration = compute + bubble + exposed tp + cp + ep + pp + dp + optimizer, and the throughput figures follow from the iteration', () => {
+  it('law: iteration = compute + bubble + exposed tp + cp + ep + pp + dp + offload + optimizer, and the throughput figures follow from the iteration', () => {
     fc.assert(
       fc.property(candidateArb, ({ space, s, w, m }) => {
         const c = spaceContexts[space] as TrainingContext
-        const { k, u, out } = figuresOf(c, s, w)
+        const { k, u, a, out } = figuresOf(c, s, w)
         const f = (i: keyof TrainingFigures): number => fig(out, i)
-        const parts = (['compute', 'contention', 'bubble', 'tp', 'cp', 'ep', 'pp', 'dp', 'optimizer'] as const).map(f)
+        const parts = (['compute', 'contention', 'bubble', 'tp', 'cp', 'ep', 'pp', 'dp', 'offload', 'optimizer'] as const).map(f)
         for (const p of parts) expect(p).toBeGreaterThanOrEqual(0)
         const sum = parts.reduce((x, y) => x + y, 0)
         expectClose(f('iteration'), sum, 1e-12)
@@ -247,7 +264,7 @@ describe('evaluateTraining: the figures', () => {
         let sumT = 0
         let maxT = 0
         for (const cls of k.classes) {
-          const total = trainingStageSeconds(c, s, cls, u, RC[w.recompute], w.zeroStage, t).total
+          const total = trainingStageSeconds(c, s, cls, u, RC[w.recompute], w.zeroStage, t, c.models.overlap.ep, c.assumptions.tpCommOverlap, a, offloadBits(w.offload)).total
           // the default overlap: TP, EP and PP on the critical path; CP hidden behind the attention core, ZeRO's units each
           // behind its neighbour's compute, all of it within one budget, the stage's compute; each hidden second costs 20/132 of a second
           const compute = t.forwardBackward + t.recompute
@@ -261,8 +278,11 @@ describe('evaluateTraining: the figures', () => {
           expect(t.dpExposed).toBeGreaterThanOrEqual(0)
           expect(t.hidden).toBeLessThanOrEqual(compute * (1 + 1e-12))
           expectClose(t.contention, (20 / 132) * t.hidden, 1e-12)
-          expectClose(total, compute + t.contention + comm - t.hidden, 1e-12)
-          expectClose(total, compute + t.contention + t.tpExposed + t.epExposed + t.cpExposed + t.ppExposed + t.dpExposed, 1e-12)
+          expectClose(total, compute + t.contention + comm - t.hidden + t.offloadExposed, 1e-12)
+          expectClose(total, compute + t.contention + t.tpExposed + t.epExposed + t.cpExposed + t.ppExposed + t.dpExposed + t.offloadExposed, 1e-12)
+          // offload traffic on the host link hides behind the compute, never more than it has (weights in and activations out forward, both in backward)
+          expect(t.offloadExposed).toBeLessThanOrEqual(t.offload * (1 + 1e-12))
+          if (w.offload === undefined) expect(t.offload).toBe(0)
           sumT += cls.ranks * total
           maxT = Math.max(maxT, total)
         }
@@ -560,9 +580,9 @@ describe('per-micro-batch communication, against @meshplan/collectives', () => {
 // ZeRO
 // -------------------------------------------------------------------------------------
 
-describe('ZeRO: Llama-2-7B DP8 on one DGX H100, 16 sequences in micro-batches of 2', () => {
+describe('ZeRO: Llama-2-7B DP8 on one DGX H100, 16 sequences in micro-batches of 2, gradients in bf16 as the ZeRO paper counts them', () => {
   const s = strategy({ dp: 8 })
-  const base: TrainingWorkload = { globalBatch: 16, microBatch: 2, sequenceLength: 2048, recompute: 'selective', zeroStage: 0 }
+  const base: TrainingWorkload = { globalBatch: 16, microBatch: 2, sequenceLength: 2048, recompute: 'selective', zeroStage: 0, gradientReduce: 'bf16' }
   const e = zeroStages.map((z) => estimateOf(inputOf(llama7b, h100x8, s, { ...base, zeroStage: z })))
   const at = (z: ZeroStage): TrainingEstimate => e[z] as TrainingEstimate
   // Llama-2-7B: 32 layers × (4·4096² + 3·4096·11008 + 2·4096) + 2 × 32000·4096 + 4096
@@ -661,7 +681,7 @@ describe('ZeRO: Llama-2-7B DP8 on one DGX H100, 16 sequences in micro-batches of
 // -------------------------------------------------------------------------------------
 
 describe('the gradient reduction after the drain: Llama-2-7B, one micro-batch of 1 per replica', () => {
-  // Ψ = 6,738,415,616 parameters on every GPU (see the ZeRO tests); 2Ψ bytes of bf16 gradients
+  // Ψ = 6,738,415,616 parameters on every GPU (see the ZeRO tests); 4Ψ bytes of gradients, accumulated and reduced in fp32 (the default, as Megatron-LM runs bf16)
   const P = 6_738_415_616
   // Megatron-Core's buckets: max(40,000,000, 1,000,000 · dp) parameters; dp ≤ 40 here, so the last bucket is 40M / Ψ of the reduction
   const share = 40_000_000 / P
@@ -679,8 +699,8 @@ describe('the gradient reduction after the drain: Llama-2-7B, one micro-batch of
       // the last micro-batch's backward (with its recomputation) is what the buckets overlap with
       const lastBackward = st.microBatch.backward + st.microBatch.recompute
       const ranks = range(0, dp - 1)
-      const allReduce = collective(cluster, 'all_reduce', 2 * P, ranks)
-      const reduceScatter = collective(cluster, 'reduce_scatter', 2 * P, ranks)
+      const allReduce = collective(cluster, 'all_reduce', 4 * P, ranks)
+      const reduceScatter = collective(cluster, 'reduce_scatter', 4 * P, ranks)
       const allGather = collective(cluster, 'all_gather', 2 * P, ranks)
       // exposed: the last bucket, and whatever of the rest the backward does not cover
       const exposed = (reduce: number): number => share * reduce + Math.max(0, (1 - share) * reduce - lastBackward)
@@ -703,9 +723,10 @@ describe('the gradient reduction after the drain: Llama-2-7B, one micro-batch of
     const root = 2 * 32000 * 4096
     const ranks = range(0, 15)
     const g = collective(cluster, 'all_gather', 2 * layer, ranks)
-    const r = collective(cluster, 'reduce_scatter', 2 * layer, ranks)
+    // gradients reduced in fp32 (4 bytes), parameters gathered in bf16
+    const r = collective(cluster, 'reduce_scatter', 4 * layer, ranks)
     const ge = collective(cluster, 'all_gather', 2 * root, ranks)
-    const re = collective(cluster, 'reduce_scatter', 2 * root, ranks)
+    const re = collective(cluster, 'reduce_scatter', 4 * root, ranks)
     const traffic = 64 * g + ge + 32 * r + re
     expectClose(st.communication.dp, traffic)
     // a layer's forward f, backward b = 2f; the embedding e₁ and the LM head e₂
@@ -1111,5 +1132,65 @@ describe('pipeline schedules: 1F1B, ZB-H1 and DualPipe (Llama-2-7B, TP 2, PP 4 o
     const dual = estimateOf(inputOf(mixtral, four, sm, { ...wm, schedule: 'dualpipe' }))
     expect(plain.breakdown.exposed.ep).toBeGreaterThan(0)
     expect(dual.breakdown.exposed.ep).toBe(0)
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// offload to host memory
+// -------------------------------------------------------------------------------------
+
+describe('offload: Llama-2-7B DP8 on one DGX H100 (PCIe Gen5 x16, 63 GB/s per direction; 2 TB / 8 = 250 GB of host memory per GPU)', () => {
+  const s = strategy({ dp: 8 })
+  const w: TrainingWorkload = { globalBatch: 8, microBatch: 1, sequenceLength: 4096, recompute: 'none', zeroStage: 1 }
+  const P = 6_738_415_616
+  const link = 63e9
+  const none = estimateOf(inputOf(llama7b, h100x8, s, w))
+  const stage = (e: TrainingEstimate): TrainingStageEstimate => e.stages[0] as TrainingStageEstimate
+
+  it('the preset gives the host: 250 GB and 63 GB/s per GPU', () => {
+    expect(h100x8.host?.memory).toBe(250e9)
+    expect(h100x8.host?.bandwidth).toBe(63e9)
+  })
+
+  it('weights: 2Ψ = 13.48 GB fetched before each forward and again before each backward; what the compute does not cover is exposed', () => {
+    const e = estimateOf(inputOf(llama7b, h100x8, s, { ...w, offload: ['weights'] }))
+    const m = stage(e).microBatch
+    const fetch = (2 * P) / link // 0.2139 s each way
+    expectClose(m.offload, 2 * fetch)
+    expectClose(m.offloadExposed, Math.max(0, fetch - m.forward) + Math.max(0, fetch - m.backward))
+    expect(m.offloadExposed).toBeGreaterThan(0)
+    // one micro-batch: the step pays it once more than without offload, and the host holds the weights
+    expectClose(e.breakdown.offload, m.offloadExposed)
+    expect(e.memory.host).toBe(2 * P)
+    expect(e.memory.peak).toBeLessThan(none.memory.peak)
+  })
+
+  it('optimizer: the step streams 12Ψ/8 = 10.1 GB of state in and out at once, 0.160 s over the link, slower than reading it from HBM', () => {
+    const e = estimateOf(inputOf(llama7b, h100x8, s, { ...w, offload: ['optimizer'] }))
+    expectClose(e.breakdown.optimizer, (12 * P) / 8 / link)
+    expect(e.breakdown.optimizer).toBeGreaterThan(none.breakdown.optimizer)
+    expectClose(e.memory.host, (12 * P) / 8, 1e-9)
+    // nothing moves during the micro-batches
+    expect(stage(e).microBatch.offload).toBe(0)
+  })
+
+  it('activations: each forward writes the stored activations out, each backward reads them back; 32 layers of 4096 tokens outrun the link', () => {
+    const e = estimateOf(inputOf(llama7b, h100x8, s, { ...w, offload: ['activations'] }))
+    const m = stage(e).microBatch
+    const stored = e.memory.host
+    const move = stored / link
+    expectClose(m.offload, 2 * move)
+    expectClose(m.offloadExposed, Math.max(0, move - m.forward) + Math.max(0, move - m.backward))
+    expect(m.offloadExposed).toBeGreaterThan(0)
+    expectClose(e.iterationSeconds, none.iterationSeconds + m.offloadExposed, 1e-9)
+  })
+
+  it('refused where the cluster has no host memory, and a cluster file can give it', () => {
+    const bare = rightOf(decodeClusterFile({ nodes: 1, devicesPerNode: 8, device: 'h100-sxm', scaleUp: { bandwidth: '450GB/s' }, scaleOut: { bandwidth: '50GB/s' } }))
+    expect(bare.host).toBeUndefined()
+    expect(leftOf(estimateTraining(defaultCostModels)(inputOf(llama7b, bare, s, { ...w, offload: ['weights'] }))).message).toMatch(/workload\.offload.*host memory/)
+    const given = rightOf(decodeClusterFile({ nodes: 1, devicesPerNode: 8, device: 'h100-sxm', scaleUp: { bandwidth: '450GB/s' }, scaleOut: { bandwidth: '50GB/s' }, host: { memory: '1TB', bandwidth: '25GB/s' } }))
+    expect(given.host?.memory).toBe(125e9)
+    expect(given.host?.bandwidth).toBe(25e9)
   })
 })

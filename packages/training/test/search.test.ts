@@ -8,7 +8,7 @@ import type { EstimateError } from '@meshplan/cost-models'
 import { estimateTraining, type TrainingEstimate } from '../src/estimate'
 import { defaultCostModels } from '@meshplan/cost-models'
 import { foldEquivalents, planTraining, plannedCandidates, searchTrainingSlice, trainingSearchLimits, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/search'
-import { recomputeModes, scheduleFits, schedules, zeroStages, type RecomputeMode, type Schedule, type TrainingWorkload } from '../src/workload'
+import { offloadKindsOf, recomputeModes, scheduleFits, schedules, zeroStages, type RecomputeMode, type Schedule, type TrainingWorkload } from '../src/workload'
 import { expectClose, leftOf, rightOf } from '@meshplan/test-utils'
 
 // The worker threads run packages/planner/dist/train-worker.js: build the planner (npx tsc -p tsconfig.build.json) before these tests.
@@ -102,7 +102,15 @@ const bruteForce = (input: TrainingSearchInput, recomputes: ReadonlyArray<Recomp
               ...(schedule === '1f1b' ? {} : { schedule }),
               ...(overlap ? { tpCommOverlap: true } : {}),
             }
-            const r = estimateTraining(defaultCostModels)({ model: input.model, cluster: input.cluster, precision: input.precision, strategy: s, workload })
+            const estimate = (w: TrainingWorkload) => estimateTraining(defaultCostModels)({ model: input.model, cluster: input.cluster, precision: input.precision, strategy: s, workload: w })
+            let r = estimate(workload)
+            // where it does not fit and the cluster has host memory: the fastest offload that fits, first of equals in the search's order
+            if (E.isRight(r) && !r.right.memory.fits && input.cluster.host !== undefined) {
+              for (const bits of [1, 2, 4, 3, 5, 6, 7]) {
+                const o = estimate({ ...workload, offload: offloadKindsOf(bits) })
+                if (E.isRight(o) && o.right.memory.fits && (E.isLeft(r) || !r.right.memory.fits || o.right.iterationSeconds < r.right.iterationSeconds)) r = o
+              }
+            }
             if (E.isLeft(r)) {
               // the only thing the enumeration lets through: interleaving without whole micro-batches per pipeline rank
               if (r.left.code === 'invalid-workload' && r.left.message.includes('interleaved schedule')) interleaving++
@@ -155,6 +163,7 @@ const againstBruteForce = (name: string, input: TrainingSearchInput, recomputes:
         modelFlopsPerGpu: e.modelFlopsPerGpu,
         mfu: e.mfu,
         memoryPerGpu: e.memory.peak,
+        hostMemoryPerGpu: e.memory.host,
         microBatches: e.microBatches,
         breakdown: e.breakdown,
       }))
@@ -382,8 +391,9 @@ describe('foldEquivalents: the same plan up to a symmetry, shown once', () => {
       modelFlopsPerGpu: 2e14,
       mfu: 0.6,
       memoryPerGpu,
+      hostMemoryPerGpu: 0,
       microBatches: 1,
-      breakdown: { compute: iterationSeconds, contention: 0, bubble: 0, exposed: { tp: 0, cp: 0, ep: 0, pp: 0, dp: 0 }, optimizer: 0 },
+      breakdown: { compute: iterationSeconds, contention: 0, bubble: 0, exposed: { tp: 0, cp: 0, ep: 0, pp: 0, dp: 0 }, offload: 0, optimizer: 0 },
     }
   }
 
@@ -462,5 +472,39 @@ describe('planTraining: the work is counted before it starts', () => {
     expect(e.code).toBe('too-large')
     expect(e.message).toContain('more than the limit of 5,000,000')
     expect(e.message).toContain('fix a degree')
+  })
+})
+
+describe('planTraining: offload to host memory, Llama-2-70B on one DGX H100, 16 sequences of 4096 tokens, no recomputation', () => {
+  const input = inputOf(models['llama-2-70b'], h100x8, 16, 4096)
+  const space: TrainingSpace = { recompute: ['none'], schedules: ['1f1b'] }
+  let plan: TrainingPlan
+  let none: TrainingPlan
+  beforeAll(async () => {
+    plan = await search(input, space, { top: 10, workers: 1 })
+    none = await search(input, { ...space, offload: [] }, { top: 10, workers: 1 })
+  })
+
+  it('nothing fits without offload; with it, plans fit, each one offloading', () => {
+    expect(none.fit).toBe(0)
+    expect(plan.fit).toBeGreaterThan(0)
+    expect(plan.candidates).toBe(none.candidates)
+    for (const c of plan.best) expect(c.workload.offload?.length ?? 0).toBeGreaterThan(0)
+  })
+
+  it('each kept offload is the fastest that fits for its candidate, and the same candidate without it does not fit', () => {
+    for (const c of plan.best.slice(0, 3)) {
+      const estimate = (w: TrainingWorkload) => rightOf(estimateTraining(defaultCostModels)({ model: input.model, cluster: input.cluster, precision: input.precision, strategy: c.strategy, workload: w }))
+      const { offload: _kept, ...bare } = c.workload
+      expect(estimate(bare).memory.fits).toBe(false)
+      const fitting = [1, 2, 3, 4, 5, 6, 7].map((bits) => estimate({ ...bare, offload: offloadKindsOf(bits) })).filter((e) => e.memory.fits)
+      expect(c.iterationSeconds).toBe(Math.min(...fitting.map((e) => e.iterationSeconds)))
+    }
+  })
+
+  it('a cluster without host memory offers no offload', async () => {
+    const { host: _host, ...bare } = h100x8
+    const p = await search({ ...input, cluster: bare }, space, { top: 3, workers: 1 })
+    expect(p.fit).toBe(0)
   })
 })

@@ -33,6 +33,8 @@ export interface PhysicalRange {
 export const physical = {
   /** Memory of one device. */
   deviceMemory: { kind: 'bytes', min: 1e6, max: 1e14, why: 'a device memory; the largest in 2026 is 288 GB' },
+  /** Host (CPU) memory of one node. */
+  hostMemory: { kind: 'bytes', min: 1e6, max: 1e15, why: 'the host memory of one node; large servers hold a few TB' },
   /** Bandwidth of a device's memory or of one link. */
   bandwidth: { kind: 'byteRate', min: 1e6, max: 1e14, why: 'a memory or link bandwidth; the fastest HBM in 2026 is 8 TB/s' },
   /** Dense peak compute of one device in one format. */

@@ -15,13 +15,13 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
-import { defaultCostModels, type EstimateError } from '@meshplan/cost-models'
 import { decodeInferenceWorkload, estimateInference, inferenceModes, planInference, type InferenceWorkload } from '@meshplan/inference'
 import { defaultPrecision, forwardFlopsPerToken, fromHuggingFace, modelNames, models, parameterCounts, type Architecture } from '@meshplan/model'
 import { decodeStrategy, enumerate, type Strategy } from '@meshplan/parallelism'
 import { checkPlan, decodePlan, decodeTrainingPlan, isTrainingPlanDocument, predictCases } from '@meshplan/planner'
 import { decodeClusterFile, systemNames, unsafeClusterOf, worldSize, type Cluster } from '@meshplan/topology'
-import { decodeTrainingWorkload, estimateTraining, recomputeModes, zeroStages } from '@meshplan/training'
+import { decodeTrainingWorkload, estimateTraining, offloadKinds, recomputeModes, zeroStages } from '@meshplan/training'
+import { defaultCostModels, gradientReduces, type EstimateError } from '@meshplan/cost-models'
 import { inRange, parseDocument, parseQuantity, physical, type DecodeIssue, type QuantityKind } from '@meshplan/units'
 import { documentLike, extremeNumber, mutated, oddString } from './mutate'
 
@@ -399,23 +399,37 @@ export const targets: ReadonlyArray<Target> = [
   },
   {
     name: 'training-estimate',
-    description: 'estimateTraining over random valid deployments and steps: 0 < MFU < 1, the parts of a step sum to it, each stage\'s memory parts to its total',
+    description: 'estimateTraining over random valid deployments, steps, offloads and gradient formats: 0 < MFU < 1, the parts of a step sum to it, each stage\'s memory parts to its total',
     boundMs: 5000,
-    inputs: fc.tuple(deployment, fc.integer({ min: 1, max: 64 }), fc.constantFrom(...recomputeModes), fc.constantFrom(...zeroStages)),
+    inputs: fc.tuple(
+      deployment,
+      fc.integer({ min: 1, max: 64 }),
+      fc.constantFrom(...recomputeModes),
+      fc.constantFrom(...zeroStages),
+      fc.subarray([...offloadKinds]),
+      fc.constantFrom(...gradientReduces),
+    ),
     check: (input) => {
-      const [d, micro, recompute, zeroStage] = input as [{ model: Architecture; cluster: Cluster; strategy: Strategy | undefined; sequence: number }, number, (typeof recomputeModes)[number], (typeof zeroStages)[number]]
+      const [d, micro, recompute, zeroStage, offload, gradientReduce] = input as [
+        { model: Architecture; cluster: Cluster; strategy: Strategy | undefined; sequence: number },
+        number,
+        (typeof recomputeModes)[number],
+        (typeof zeroStages)[number],
+        ReadonlyArray<(typeof offloadKinds)[number]>,
+        (typeof gradientReduces)[number],
+      ]
       const s = d.strategy
       if (s === undefined) return undefined
       const sequenceLength = d.sequence - (d.sequence % s.cp) || s.cp
       const globalBatch = micro * s.dp * s.pp
-      const r = estimateTraining(defaultCostModels)({ model: d.model, cluster: d.cluster, strategy: s, precision: defaultPrecision, workload: { globalBatch, microBatch: micro, sequenceLength, recompute, zeroStage } })
+      const r = estimateTraining(defaultCostModels)({ model: d.model, cluster: d.cluster, strategy: s, precision: defaultPrecision, workload: { globalBatch, microBatch: micro, sequenceLength, recompute, zeroStage, gradientReduce, ...(offload.length === 0 ? {} : { offload }) } })
       if (E.isLeft(r)) return acceptable(r.left)
       const e = r.right
       const bad = finite({ iteration: e.iterationSeconds, mfu: e.mfu, breakdown: e.breakdown, stages: e.stages.map((st) => ({ microBatch: st.microBatch, memory: { ...st.memory, fits: 0 } })) })
       if (bad !== undefined) return bad
       if (!(e.mfu > 0 && e.mfu < 1)) return `MFU ${e.mfu}`
       const b = e.breakdown
-      const sum = b.compute + b.contention + b.bubble + b.optimizer + b.exposed.tp + b.exposed.cp + b.exposed.ep + b.exposed.pp + b.exposed.dp
+      const sum = b.compute + b.contention + b.bubble + b.optimizer + b.exposed.tp + b.exposed.cp + b.exposed.ep + b.exposed.pp + b.exposed.dp + b.offload
       if (Math.abs(sum - e.iterationSeconds) > 1e-9 * e.iterationSeconds) return `the parts sum to ${sum}, the step is ${e.iterationSeconds}`
       for (const st of e.stages) {
         const m = st.memory
