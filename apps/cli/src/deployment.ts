@@ -40,7 +40,7 @@ export const deploymentFlags: ReadonlyArray<FlagName> = [...strategyFlags, 'prec
 /** The flags of a serving workload. */
 export const inferenceFlags: ReadonlyArray<FlagName> = ['mode', 'inputTokens', 'outputTokens', 'batch', 'maxBatch']
 /** The flags of a training step. */
-export const trainingFlags: ReadonlyArray<FlagName> = ['globalBatch', 'microBatch', 'seqLen', 'recompute', 'zero', 'schedule', 'tpCommOverlap', 'offload', 'gradReduce']
+export const trainingFlags: ReadonlyArray<FlagName> = ['globalBatch', 'microBatch', 'seqLen', 'recompute', 'zero', 'schedule', 'tpCommOverlap', 'offload', 'gradReduce', 'order']
 /** The flags of a training run's goodput (estimate --train). */
 export const goodputFlags: ReadonlyArray<FlagName> = ['checkpointBandwidth', 'restart', 'failureRate', 'checkpointInterval']
 

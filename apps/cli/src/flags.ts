@@ -181,7 +181,7 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   embeddingInPipelineSplit: { help: 'uneven pipeline: the embedding counts as a layer of the first stage (--account-for-embedding-in-pipeline-split)', parse: on },
   lossInPipelineSplit: { help: 'uneven pipeline: the LM head and loss count as a layer of the last stage (--account-for-loss-in-pipeline-split)', parse: on },
   gpus: { placeholder: 'N', help: 'GPUs the strategy must use (default: all of the cluster)', parse: positiveInteger() },
-  order: { placeholder: 'ORDER', help: 'rank order, fastest-varying first (default tp-cp-ep-dp-pp)', parse: text('an order like tp-cp-ep-dp-pp') },
+  order: { placeholder: 'ORDER', help: 'rank order, fastest-varying first (default tp-cp-ep-dp-pp); plan --train: search only this order (default: every order with TP innermost that places the groups differently)', parse: text('an order like tp-cp-ep-dp-pp') },
   precision: { placeholder: 'F', help: `weights, activations and KV cache in F (${storageDtypes.join(', ')})`, parse: oneOf(storageDtypes) },
   weights: { placeholder: 'F', help: 'the weights\' format', parse: oneOf(storageDtypes) },
   activations: { placeholder: 'F', help: 'the activations\' format', parse: oneOf(storageDtypes) },

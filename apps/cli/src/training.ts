@@ -4,7 +4,7 @@
  * whole training space, with a progress bar on stderr when it is a terminal.
  */
 import * as E from 'fp-ts/Either'
-import { encodeStrategy, type Constraints } from '@meshplan/parallelism'
+import { encodeStrategy, parseOrder, type Constraints, type Order } from '@meshplan/parallelism'
 import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
 import { checkTrainingPlan, decodeTrainingPlan, trainingCaseOf, trainingClaimMetrics, type TrainingAudit, type TrainingClaimMetric } from '@meshplan/planner'
 import {
@@ -67,11 +67,14 @@ export const caseInput = (file: string, id: string): E.Either<InputError, { read
 /** The training input of flags over a deployment (model, cluster, strategy, precision). */
 export const trainingInputOf = (d: Deployment, t: Flags): E.Either<InputError, TrainingInput> => {
   if (t.globalBatch === undefined) return E.left('--global-batch: required for training (sequences per optimizer step)')
+  const order = orderOf(t)
+  if (E.isLeft(order)) return order
   return E.right({
     model: d.model,
     cluster: d.cluster,
     strategy: d.strategy,
     precision: d.precision,
+    ...(order.right === undefined ? {} : { order: order.right }),
     workload: {
       globalBatch: t.globalBatch,
       microBatch: t.microBatch ?? 1,
@@ -317,7 +320,7 @@ export const trainingPlanJson = (p: TrainingPlan) => ({
 
 const candidateRow = (c: TrainingCandidate, i: number): ReadonlyArray<string> => [
   `${i + 1}`,
-  c.description,
+  `${c.description}${c.order === undefined ? '' : ` [${c.order.join('-')}]`}`,
   `${c.workload.microBatch}`,
   c.workload.recompute,
   `${c.workload.zeroStage}`,
@@ -331,7 +334,7 @@ const candidateRow = (c: TrainingCandidate, i: number): ReadonlyArray<string> =>
 export const renderTrainingPlan = (p: TrainingPlan, modelName: string): string =>
   [
     `${modelName} on ${p.gpus} GPUs: ${count(p.candidates)} candidates from ${count(p.strategies)} strategies in ${p.seconds.toFixed(2)} s (${p.workers} thread${p.workers === 1 ? '' : 's'}); ${count(p.fit)} fit`,
-    `rejected: ${count(p.rejected.memory)} do not fit in memory, ${count(p.rejected.interleaving)} interleaved without a multiple of pp micro-batches; ${count(p.rejected.batch)} strategies whose dp does not divide the global batch`,
+    `rejected: ${count(p.rejected.memory)} do not fit in memory, ${count(p.rejected.interleaving)} interleaved without a multiple of pp micro-batches, ${count(p.rejected.placement)} in a rank order that places every group as another does; ${count(p.rejected.batch)} strategies whose dp does not divide the global batch`,
     '',
     p.best.length === 0
       ? 'nothing fits: more GPUs, a smaller micro-batch, recomputation or ZeRO may help'
@@ -344,15 +347,26 @@ const equivalentLines = (best: ReadonlyArray<TrainingCandidate>): ReadonlyArray<
   const lines = best.flatMap((c, i) =>
     (c.equivalents ?? []).length === 0
       ? []
-      : [`  ${i + 1}: ${(c.equivalents ?? []).map((q) => `${q.description}, micro-batch ${q.workload.microBatch}${q.workload.zeroStage === c.workload.zeroStage ? '' : `, ZeRO ${q.workload.zeroStage}`}`).join('; ')}`],
+      : [
+          `  ${i + 1}: ${(c.equivalents ?? [])
+            .map((q) => `${q.description}${q.order === undefined ? '' : ` [${q.order.join('-')}]`}, micro-batch ${q.workload.microBatch}${q.workload.zeroStage === c.workload.zeroStage ? '' : `, ZeRO ${q.workload.zeroStage}`}`)
+            .join('; ')}`,
+        ],
   )
   return lines.length === 0 ? [] : ['', 'the same step, shown once (context and data parallelism traded with the micro-batch, or a ZeRO stage with nothing to shard; every figure equal):', ...lines]
 }
 
+/** The rank order `--order` gives, if any. */
+const orderOf = (t: Flags): E.Either<string, Order | undefined> =>
+  t.order === undefined ? E.right(undefined) : E.mapLeft((e: { readonly message: string }) => `--order: ${e.message}`)(parseOrder(t.order))
+
 /** `plan --train`: searches and prints the best candidates; progress on stderr when it is a terminal. */
 export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: Constraints, top: number, asJson: boolean, modelName: string): Promise<Result> => {
   if (t.globalBatch === undefined) return { code: 2, stdout: '', stderr: 'meshplan plan: --global-batch: required for training (sequences per optimizer step)' }
+  const order = orderOf(t)
+  if (E.isLeft(order)) return { code: 2, stdout: '', stderr: `meshplan plan: ${order.left}` }
   const space: TrainingSpace = {
+    ...(order.right === undefined ? {} : { orders: [order.right] }),
     ...constraints,
     ...(t.microBatch === undefined ? {} : { microBatches: [t.microBatch] }),
     ...(t.recompute === undefined ? {} : { recompute: [t.recompute] }),
@@ -364,7 +378,15 @@ export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: C
   const tty = process.stderr.isTTY === true
   const onProgress = tty ? (p: SearchProgress): void => void process.stderr.write(`\r${progressLine(p)}\u001b[K`) : undefined
   const plan = await planTraining(defaultCostModels)(
-    { model: d.model, cluster: d.cluster, precision: d.precision, globalBatch: t.globalBatch, sequenceLength: t.seqLen ?? 4096, ...(t.gradReduce === undefined ? {} : { gradientReduce: t.gradReduce }) },
+    {
+      model: d.model,
+      cluster: d.cluster,
+      precision: d.precision,
+      globalBatch: t.globalBatch,
+      sequenceLength: t.seqLen ?? 4096,
+      ...(t.gradReduce === undefined ? {} : { gradientReduce: t.gradReduce }),
+      ...(order.right === undefined ? {} : { order: order.right }),
+    },
     space,
     { top, ...(t.workers === undefined ? {} : { workers: t.workers }), ...(onProgress === undefined ? {} : { onProgress }) },
   )

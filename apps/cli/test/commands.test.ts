@@ -397,11 +397,11 @@ describe('meshplan estimate --train and plan --train', () => {
       schema: string
       candidates: number
       fit: number
-      rejected: { memory: number; interleaving: number; batch: number }
+      rejected: { memory: number; interleaving: number; placement: number; batch: number }
       best: Array<{ iteration_seconds: number; workload: { global_batch: number } }>
     }
     expect(p.schema).toBe('meshplan/plan-training/3')
-    expect(p.candidates).toBe(p.fit + p.rejected.memory + p.rejected.interleaving)
+    expect(p.candidates).toBe(p.fit + p.rejected.memory + p.rejected.interleaving + p.rejected.placement)
     expect(p.best).toHaveLength(3)
     expect(p.best.map((b) => b.iteration_seconds)).toEqual([...p.best.map((b) => b.iteration_seconds)].sort((a, b) => a - b))
     expect(p.best.every((b) => b.workload.global_batch === 64)).toBe(true)
@@ -450,6 +450,23 @@ describe('meshplan estimate --train / plan --train: offload to host memory and t
     const fp32 = JSON.parse((await meshplan(...args)).stdout) as { stages: ReadonlyArray<{ memory: { gradients: number } }> }
     const bf16 = JSON.parse((await meshplan(...args, '--grad-reduce', 'bf16')).stdout) as { stages: ReadonlyArray<{ memory: { gradients: number } }> }
     expect(fp32.stages[0]?.memory.gradients).toBeCloseTo(2 * (bf16.stages[0]?.memory.gradients ?? 0), 0)
+  })
+})
+
+describe('meshplan estimate --train / plan --train: rank orders', () => {
+  const step = ['--train', '--model', 'gpt3-175b', '--cluster', 'dgx-a100-80gb', '--nodes', '16', '--tp', '4', '--cp', '2', '--dp', '16', '--sp', '--global-batch', '512', '--seq-len', '2048', '--recompute', 'selective', '--zero', '1', '--json']
+
+  it('estimate --train --order lays the groups out in that order: the DP pairs in a node instead of the CP pairs changes the step', async () => {
+    const cpInNode = JSON.parse((await meshplan('estimate', ...step)).stdout) as { iteration_seconds: number; breakdown: { exposed: { cp: number; dp: number } } }
+    const dpInNode = JSON.parse((await meshplan('estimate', ...step, '--order', 'tp-dp-cp-ep-pp')).stdout) as typeof cpInNode
+    expect(dpInNode.iteration_seconds).not.toBe(cpInNode.iteration_seconds)
+    expect(dpInNode.breakdown.exposed.cp).not.toBe(cpInNode.breakdown.exposed.cp)
+  })
+
+  it('refuses an order that is not a permutation of the five dimensions', async () => {
+    const r = await meshplan('estimate', ...step, '--order', 'tp-dp-pp')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/--order: order "tp-dp-pp": expected the five dimensions/)
   })
 })
 

@@ -256,10 +256,12 @@ const samePartition = (a: ReadonlyArray<ReadonlyArray<number>>, b: ReadonlyArray
 
 /**
  * The process groups of `s` on the first `tp * pp * dp * cp` GPUs of `cluster`,
- * in `order` (default `tp-cp-ep-dp-pp`).
+ * in `order` (default `tp-cp-ep-dp-pp`). Unless `options.moe` is false (a model
+ * without MoE layers), an order that does not put pp last must give the expert layers
+ * the dense layers' pipeline stages.
  */
 export const layout =
-  (cluster: Cluster, order: Order = defaultOrder) =>
+  (cluster: Cluster, order: Order = defaultOrder, options: { readonly moe?: boolean } = {}) =>
   (s: Strategy): E.Either<LayoutError, Layout> => {
     const world = worldOf(s)
     if (world > worldSize(cluster)) {
@@ -273,7 +275,8 @@ export const layout =
     const expert: Sizes = { tp: s.etp, cp: 1, ep: s.ep, dp: edp, pp: s.pp }
     // with pp the slowest dimension both folds give pp-major blocks of the same ranks: nothing to compare
     const ppLast = order[order.length - 1] === 'pp'
-    if (!ppLast && !samePartition(rankGroups(order, dense, ['pp']), rankGroups(order, expert, ['pp']))) {
+    // a model without MoE layers (`options.moe: false`) has no expert stages to agree with the dense ones
+    if (options.moe !== false && !ppLast && !samePartition(rankGroups(order, dense, ['pp']), rankGroups(order, expert, ['pp']))) {
       return E.left({
         code: 'pipeline-mismatch',
         message: `in order ${order.join('-')} the MoE layers' pipeline stages differ from the dense layers'; put pp last (e.g. tp-cp-ep-dp-pp)`,

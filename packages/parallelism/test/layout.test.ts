@@ -86,6 +86,13 @@ describe('layout: orders', () => {
     expect(E.isLeft(result) && result.left.code).toBe('pipeline-mismatch')
   })
 
+  it('lays a model without MoE layers out in that order all the same (moe: false): its dense stages are the only ones', () => {
+    const l = layout(clusterOf(8, 1), ['tp', 'pp', 'cp', 'ep', 'dp'], { moe: false })(strategy({ pp: 2, tp: 2, dp: 2, etp: 1 }))
+    // pp stride = tp = 2: stages {0, 2}, {1, 3}, {4, 6}, {5, 7}; dp stride = tp · pp = 4
+    expect(E.isRight(l) && l.right.groups.pp.groups).toEqual([[0, 2], [1, 3], [4, 6], [5, 7]])
+    expect(E.isRight(l) && l.right.groups.dp.groups).toEqual([[0, 4], [1, 5], [2, 6], [3, 7]])
+  })
+
   it('refuses a strategy larger than the cluster', () => {
     expect(E.isLeft(layout(clusterOf(8, 1))(strategy({ tp: 16 })))).toBe(true)
   })

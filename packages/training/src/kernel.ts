@@ -130,7 +130,7 @@ import {
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
 import { defaultGradientBytes, fp32GradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, largestUnitParameters, type ActivationInput, type MemoryModel, type ZeroStage } from '@meshplan/memory'
 import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
-import { expertDataParallel, layersOfStage, layout, withEvenSplit, type Order, type Strategy } from '@meshplan/parallelism'
+import { defaultOrder, expertDataParallel, layersOfStage, layout, withEvenSplit, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { bytesPerElement } from '@meshplan/units'
 import type { RecomputeMode, Schedule, TrainingWorkload } from './workload'
@@ -242,6 +242,9 @@ export interface StrategyConstants {
   /** Sizes of the dense (dp · cp) and expert data-parallel groups. */
   readonly dpGroup: number
   readonly expertGroup: number
+  /** The rank order the groups were laid out in (the context's when absent), and the groups it gave. */
+  readonly order: Order | undefined
+  readonly placement: TrainingGroups
 }
 
 /** {@link microConstants}: the forward seconds of each part of a layer (@meshplan/compute's `TrainingPart`), then per-micro-batch communication units. */
@@ -453,6 +456,12 @@ export const trainingContext = (
   })
 }
 
+/** The rank order in a cache key: nothing for the default (Megatron-LM's), else the order. */
+const orderKey = (order: Order | undefined): string => {
+  const key = order === undefined ? '' : order.join('-')
+  return key === '' || key === defaultOrder.join('-') ? '' : `|${key}`
+}
+
 /** The degrees that place ranks (virtual stages and sequence parallelism do not move a rank's groups). */
 const placementKey = (s: Strategy): string => `${s.tp}/${s.pp}/${s.dp}/${s.cp}/${s.ep}/${s.etp}`
 
@@ -464,14 +473,19 @@ const placementKey = (s: Strategy): string => `${s.tp}/${s.pp}/${s.dp}/${s.cp}/$
 const degreesKey = (s: Strategy): string =>
   `${placementKey(s)}/${s.virtualStages}/${s.sequenceParallel}${s.pipelineSplit === undefined ? '' : JSON.stringify(s.pipelineSplit)}`
 
-type TrainingGroups = Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp-cp' | 'edp', PreparedGroup | undefined>>
+/** The priced groups of a strategy's layout, one per kind (undefined for a group of one); groups of the same span are one object. */
+export type TrainingGroups = Readonly<Record<'tp' | 'cp' | 'ep' | 'pp' | 'dp-cp' | 'edp', PreparedGroup | undefined>>
+
+/** Whether two layouts price every group alike: the same prepared group (one per span, shared through the context) for each kind. */
+export const samePlacement = (a: TrainingGroups, b: TrainingGroups): boolean =>
+  a.tp === b.tp && a.cp === b.cp && a.ep === b.ep && a.pp === b.pp && a['dp-cp'] === b['dp-cp'] && a.edp === b.edp
 
 /** The priced groups of `s`'s layout, shared by the strategies that place ranks alike. */
-const groupsOf = (c: TrainingContext, s: Strategy): E.Either<EstimateError, TrainingGroups> => {
-  const key = placementKey(s)
+const groupsOf = (c: TrainingContext, s: Strategy, order: Order | undefined): E.Either<EstimateError, TrainingGroups> => {
+  const key = `${placementKey(s)}${orderKey(order)}`
   const known = c.placements.get(key)
   if (known !== undefined) return E.right(known)
-  const laid = layout(c.cluster, c.order)(s)
+  const laid = layout(c.cluster, order, { moe: c.model.moe !== undefined })(s)
   if (E.isLeft(laid)) return E.left(estimateError('invalid-strategy', laid.left.message))
   const l = laid.right
   const groups: Record<keyof TrainingGroups, PreparedGroup | undefined> = { tp: undefined, cp: undefined, ep: undefined, pp: undefined, 'dp-cp': undefined, edp: undefined }
@@ -489,11 +503,11 @@ const groupsOf = (c: TrainingContext, s: Strategy): E.Either<EstimateError, Trai
  * their data-parallel traffic and optimizer time. Assumes `s` is valid for the model on
  * the cluster (the search enumerates valid ones; the estimate validates first).
  */
-export const strategyConstants = (c: TrainingContext, s: Strategy): E.Either<EstimateError, StrategyConstants> => {
-  const key = degreesKey(s)
+export const strategyConstants = (c: TrainingContext, s: Strategy, order: Order | undefined = c.order): E.Either<EstimateError, StrategyConstants> => {
+  const key = `${degreesKey(s)}${orderKey(order)}`
   const known = c.strategies.get(key)
   if (known !== undefined) return E.right(known)
-  const groups = groupsOf(c, s)
+  const groups = groupsOf(c, s, order)
   if (E.isLeft(groups)) return groups
   const g = groups.right
   const memory = c.models.memory
@@ -581,6 +595,8 @@ export const strategyConstants = (c: TrainingContext, s: Strategy): E.Either<Est
     groups: { tp: g.tp, cp: g.cp, ep: g.ep, pp: g.pp },
     dpGroup,
     expertGroup,
+    order,
+    placement: g,
   }
   c.strategies.set(key, constants)
   return E.right(constants)
@@ -592,7 +608,7 @@ export const strategyConstants = (c: TrainingContext, s: Strategy): E.Either<Est
  * units. The compute parts are shared by every strategy with the same shard shape.
  */
 export const microConstants = (c: TrainingContext, k: StrategyConstants, s: Strategy, microBatch: number): E.Either<EstimateError, MicroConstants> => {
-  const microKey = `${placementKey(s)}/${s.sequenceParallel}/${microBatch}`
+  const microKey = `${placementKey(s)}${orderKey(k.order)}/${s.sequenceParallel}/${microBatch}`
   const cached = c.micro.get(microKey)
   if (cached !== undefined) return E.right(cached)
   // the routed share of an MoE layer depends on dp too; a dense model's parts do not

@@ -33,11 +33,11 @@ import { Worker } from 'node:worker_threads'
 import * as E from 'fp-ts/Either'
 import type { ZeroStage } from '@meshplan/memory'
 import type { Architecture, Precision } from '@meshplan/model'
-import { describe, divisors, enumerate, type Constraints, type Order, type Strategy } from '@meshplan/parallelism'
+import { defaultOrder, describe, divisors, enumerate, expertDataParallel, type Constraints, type Dimension, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { worldSize } from '@meshplan/topology'
 import { defaultCostModels, estimateError, type CostModels, type EstimateError, type GradientReduce } from '@meshplan/cost-models'
-import { activationConstants, evaluateTraining, microConstants, strategyConstants, trainingContext, tpOverlapOf, trainingFigures, type TrainingFigures } from './kernel'
+import { activationConstants, evaluateTraining, microConstants, samePlacement, strategyConstants, trainingContext, tpOverlapOf, trainingFigures, type StrategyConstants, type TrainingFigures } from './kernel'
 import { offloadBits, offloadKindsOf, recomputeModes, scheduleFits, schedules, zeroStages, type OffloadKind, type RecomputeMode, type Schedule, type TrainingWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -74,6 +74,11 @@ export interface TrainingSpace extends Constraints {
    * memory, else none); an empty list tries none.
    */
   readonly offload?: ReadonlyArray<ReadonlyArray<OffloadKind>>
+  /**
+   * Rank orders to lay each strategy out in (default: {@link rankOrders}, every order
+   * with TP innermost that places some group on other GPUs than the input's order).
+   */
+  readonly orders?: ReadonlyArray<Order>
 }
 
 /** How far a search has got. */
@@ -99,6 +104,8 @@ export interface TrainingCandidate {
   readonly strategy: Strategy
   readonly workload: TrainingWorkload
   readonly description: string
+  /** The rank order its groups are laid out in, when not the search input's (default Megatron-LM's tp-cp-ep-dp-pp). */
+  readonly order?: Order
   readonly iterationSeconds: number
   readonly tokensPerSecondPerGpu: number
   readonly modelFlopsPerGpu: number
@@ -128,11 +135,15 @@ export interface EquivalentCandidate {
   readonly strategy: Strategy
   readonly workload: TrainingWorkload
   readonly description: string
+  /** The rank order, when not the search input's (default Megatron-LM's). */
+  readonly order?: Order
 }
 
 export interface TrainingRejections {
   /** Candidates whose fullest GPU exceeds its memory. */
   readonly memory: number
+  /** Candidates of a rank order that places every group as an order tried before it does (the same plan, not evaluated again). */
+  readonly placement: number
   /** Interleaved candidates whose micro-batches are not a multiple of pp. */
   readonly interleaving: number
   /** Strategies (not candidates) whose dp does not divide the global batch. */
@@ -190,6 +201,42 @@ const offloadChoices: ReadonlyArray<number> = [1, 2, 4, 3, 5, 6, 7]
 const offloadsOf = (input: TrainingSearchInput, space: TrainingSpace): ReadonlyArray<number> =>
   input.cluster.host === undefined ? [] : space.offload === undefined ? offloadChoices : [...new Set(space.offload.map(offloadBits).filter((b) => b !== 0))]
 
+/** Every ordering of `items`. */
+const permutations = <T>(items: ReadonlyArray<T>): ReadonlyArray<ReadonlyArray<T>> =>
+  items.length <= 1 ? [items] : items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]))
+
+/**
+ * The rank orders worth laying `s` out in, `base` first: with TP innermost (it needs the
+ * fastest links; Megatron-LM's orders all start with it), every arrangement of the
+ * other dimensions (pipeline last for an MoE model, whose expert and dense layers must
+ * share their stages), one per distinct placement. Two orders place every group alike
+ * when the dimensions of degree above 1 come in the same sequence, for the dense layers
+ * and for the experts (`etp`, `ep`, expert data parallelism); only such distinct orders
+ * are kept. Which tier a group crosses follows: e.g. TP4 CP2 DP8 on 8-GPU nodes keeps
+ * the CP pairs in a node under tp-cp-ep-dp-pp and puts DP pairs there under
+ * tp-dp-cp-ep-pp.
+ */
+export const rankOrders = (s: Strategy, moe: boolean, base: Order = defaultOrder): ReadonlyArray<Order> => {
+  const dense: Readonly<Record<Dimension, number>> = { tp: s.tp, cp: s.cp, ep: 1, dp: s.dp, pp: s.pp }
+  const expert: Readonly<Record<Dimension, number>> = { tp: s.etp, cp: 1, ep: s.ep, dp: expertDataParallel(s), pp: s.pp }
+  const signature = (o: Order): string => `${o.filter((d) => dense[d] > 1).join('-')}|${moe ? o.filter((d) => expert[d] > 1).join('-') : ''}`
+  const kept: Order[] = [base]
+  const seen = new Set([signature(base)])
+  const middle: ReadonlyArray<Dimension> = moe ? ['cp', 'ep', 'dp'] : ['cp', 'ep', 'dp', 'pp']
+  for (const perm of permutations(middle)) {
+    const o: Order = moe ? ['tp', ...perm, 'pp'] : ['tp', ...perm]
+    const key = signature(o)
+    if (seen.has(key)) continue
+    seen.add(key)
+    kept.push(o)
+  }
+  return kept
+}
+
+/** The orders the search lays `s` out in: the space's, else {@link rankOrders} from the input's. */
+const ordersOf = (input: TrainingSearchInput, space: TrainingSpace, s: Strategy): ReadonlyArray<Order> =>
+  space.orders ?? rankOrders(s, input.model.moe !== undefined, input.order ?? defaultOrder)
+
 /** TP communication overlap off, then on. */
 const overlapChoices: ReadonlyArray<boolean> = [false, true]
 
@@ -219,16 +266,26 @@ export const plannedCandidates = (input: TrainingSearchInput, space: TrainingSpa
       micro = space.microBatches === undefined ? all : all.filter((d) => space.microBatches?.includes(d) === true)
       microByDp.set(s.dp, micro)
     }
-    // as the search counts them: a schedule is a candidate where it applies (an interleaved strategy: 1F1B's only), TP overlap with sequence parallelism
-    const overlaps = overlapsFor(s, space.tpCommOverlap ?? overlapChoices)
-    for (const mb of micro) {
-      const m = input.globalBatch / s.dp / mb
-      let applicable = 0
-      for (const schedule of scheduleList) if (scheduleFits(schedule, s, m) === undefined) applicable++
-      candidates += (s.virtualStages > 1 && m % s.pp !== 0 ? (scheduleList.includes('1f1b') ? 1 : 0) : applicable) * perSchedule * overlaps
-    }
+    candidates += ordersOf(input, space, s).length * orderCandidates(input.globalBatch, space, s, micro, perSchedule, scheduleList)
   }
   return { strategies, candidates }
+}
+
+/**
+ * The candidates of strategy `s` in one rank order, as the search counts them: per micro-batch size, a schedule is a
+ * candidate where it applies (an interleaved strategy: 1F1B's only), times recomputation modes and ZeRO stages, times
+ * TP overlap (on only with sequence parallelism).
+ */
+const orderCandidates = (globalBatch: number, space: TrainingSpace, s: Strategy, micro: ReadonlyArray<number>, perSchedule: number, scheduleList: ReadonlyArray<Schedule>): number => {
+  const overlaps = overlapsFor(s, space.tpCommOverlap ?? overlapChoices)
+  let candidates = 0
+  for (const mb of micro) {
+    const m = globalBatch / s.dp / mb
+    let applicable = 0
+    for (const schedule of scheduleList) if (scheduleFits(schedule, s, m) === undefined) applicable++
+    candidates += (s.virtualStages > 1 && m % s.pp !== 0 ? (scheduleList.includes('1f1b') ? 1 : 0) : applicable) * perSchedule * overlaps
+  }
+  return candidates
 }
 
 /**
@@ -256,7 +313,7 @@ export const foldEquivalents = (ranked: ReadonlyArray<TrainingCandidate>, top: n
   for (const c of ranked) {
     const key = shape(c)
     const home = kept.find((k) => k.shape === key && same(k.head, c))
-    if (home !== undefined) home.folded.push({ strategy: c.strategy, workload: c.workload, description: c.description })
+    if (home !== undefined) home.folded.push({ strategy: c.strategy, workload: c.workload, description: c.description, ...(c.order === undefined ? {} : { order: c.order }) })
     else if (kept.length < top) kept.push({ head: c, shape: key, folded: [] })
   }
   return kept.map((k) => ({ ...k.head, equivalents: k.folded }))
@@ -281,10 +338,11 @@ const insert = (list: Ranked[], entry: Ranked, top: number): void => {
   if (list.length > top) list.pop()
 }
 
-const candidateOf = (s: Strategy, workload: TrainingWorkload, f: TrainingFigures): TrainingCandidate => ({
+const candidateOf = (s: Strategy, workload: TrainingWorkload, f: TrainingFigures, order?: Order): TrainingCandidate => ({
   strategy: s,
   workload,
   description: describe(s),
+  ...(order === undefined ? {} : { order }),
   iterationSeconds: f.iteration,
   tokensPerSecondPerGpu: f.tokensPerSecondPerGpu,
   modelFlopsPerGpu: f.modelFlopsPerGpu,
@@ -336,6 +394,7 @@ export const searchTrainingSlice = (
   let candidates = 0
   let fit = 0
   let memory = 0
+  let placement = 0
   let interleaving = 0
   let batch = 0
   let worst = Number.POSITIVE_INFINITY
@@ -360,76 +419,90 @@ export const searchTrainingSlice = (
       batch++
       continue
     }
-    const k = strategyConstants(c, s)
-    if (E.isLeft(k)) return k
-    const perReplica = globalBatch / s.dp
-    for (const mb of divisors(perReplica)) {
-      if (allowedMicro !== undefined && !allowedMicro.includes(mb)) continue
-      const m = perReplica / mb
-      if (s.virtualStages > 1 && m % s.pp !== 0) {
-        // only 1F1B interleaves
-        const n = scheduleList.includes('1f1b') ? recomputes.length * zeros.length * overlapsFor(s, overlapList) : 0
+    const orders = ordersOf(input, space, s)
+    const placed: StrategyConstants[] = []
+    for (let qi = 0; qi < orders.length; qi++) {
+      const order = orders[qi] as Order
+      const k = strategyConstants(c, s, order)
+      if (E.isLeft(k)) return k
+      // an order that prices every group as an earlier one did is the same plan: counted, not evaluated again
+      if (placed.some((p) => samePlacement(p.placement, k.right.placement))) {
+        const micro = divisors(globalBatch / s.dp).filter((d) => allowedMicro === undefined || allowedMicro.includes(d))
+        const n = orderCandidates(globalBatch, space, s, micro, recomputes.length * zeros.length, scheduleList)
         candidates += n
-        interleaving += n
+        placement += n
         continue
       }
-      const u = microConstants(c, k.right, s, mb)
-      if (E.isLeft(u)) return u
-      for (let ri = 0; ri < recomputes.length; ri++) {
-        const rc = recomputes[ri] as RecomputeMode
-        const a = activationConstants(c, s, mb, rc)
-        for (let zi = 0; zi < zeros.length; zi++) {
-          const z = zeros[zi] as ZeroStage
-          for (let hi = 0; hi < scheduleList.length; hi++) {
-            const schedule = scheduleList[hi] as Schedule
-            // a schedule that does not apply to the strategy is not a candidate (1F1B always does)
-            if (scheduleFits(schedule, s, m) !== undefined) continue
-            for (let oi = 0; oi < overlapList.length; oi++) {
-              const tpOverlap = overlapList[oi] as boolean
-              // overlapping TP collectives needs sequence parallelism; without it, only "off" is a candidate
-              if (tpOverlap && !s.sequenceParallel) continue
-              candidates++
-              const overlapFraction = tpOverlapOf(c, tpOverlap ? true : undefined)
-              evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, overlapFraction)
-              if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
-                return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}, ${schedule}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
-              }
-              // offload only moves state to the host and adds traffic: never faster, so it is tried only where the candidate
-              // does not fit without it, and the fastest offload that fits is kept (the others are the same plan, slower)
-              let offload = 0
-              if (!out.fits && offloadList.length > 0) {
-                let fastest = Number.POSITIVE_INFINITY
-                for (let fi = 0; fi < offloadList.length; fi++) {
-                  const bits = offloadList[fi] as number
-                  evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, overlapFraction, bits)
-                  if (out.fits && out.iteration < fastest) {
-                    fastest = out.iteration
-                    offload = bits
+      placed.push(k.right)
+      const perReplica = globalBatch / s.dp
+      for (const mb of divisors(perReplica)) {
+        if (allowedMicro !== undefined && !allowedMicro.includes(mb)) continue
+        const m = perReplica / mb
+        if (s.virtualStages > 1 && m % s.pp !== 0) {
+          // only 1F1B interleaves
+          const n = scheduleList.includes('1f1b') ? recomputes.length * zeros.length * overlapsFor(s, overlapList) : 0
+          candidates += n
+          interleaving += n
+          continue
+        }
+        const u = microConstants(c, k.right, s, mb)
+        if (E.isLeft(u)) return u
+        for (let ri = 0; ri < recomputes.length; ri++) {
+          const rc = recomputes[ri] as RecomputeMode
+          const a = activationConstants(c, s, mb, rc)
+          for (let zi = 0; zi < zeros.length; zi++) {
+            const z = zeros[zi] as ZeroStage
+            for (let hi = 0; hi < scheduleList.length; hi++) {
+              const schedule = scheduleList[hi] as Schedule
+              // a schedule that does not apply to the strategy is not a candidate (1F1B always does)
+              if (scheduleFits(schedule, s, m) !== undefined) continue
+              for (let oi = 0; oi < overlapList.length; oi++) {
+                const tpOverlap = overlapList[oi] as boolean
+                // overlapping TP collectives needs sequence parallelism; without it, only "off" is a candidate
+                if (tpOverlap && !s.sequenceParallel) continue
+                candidates++
+                const overlapFraction = tpOverlapOf(c, tpOverlap ? true : undefined)
+                evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, overlapFraction)
+                if (!(out.iteration > 0 && out.iteration < Infinity && out.mfu < 1 && out.memoryPerGpu < Infinity)) {
+                  return E.left(estimateError('unphysical', `${describe(s)}, micro-batch ${mb}, ${rc} recomputation, ZeRO ${z}, ${schedule}: the models gave an iteration of ${out.iteration} s, an MFU of ${out.mfu}, ${out.memoryPerGpu} bytes`))
+                }
+                // offload only moves state to the host and adds traffic: never faster, so it is tried only where the candidate
+                // does not fit without it, and the fastest offload that fits is kept (the others are the same plan, slower)
+                let offload = 0
+                if (!out.fits && offloadList.length > 0) {
+                  let fastest = Number.POSITIVE_INFINITY
+                  for (let fi = 0; fi < offloadList.length; fi++) {
+                    const bits = offloadList[fi] as number
+                    evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, overlapFraction, bits)
+                    if (out.fits && out.iteration < fastest) {
+                      fastest = out.iteration
+                      offload = bits
+                    }
                   }
+                  if (offload !== 0) evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, overlapFraction, offload)
+                  else out.fits = false
                 }
-                if (offload !== 0) evaluateTraining(c, k.right, u.right, a, globalBatch, mb, rc, z, out, schedule, overlapFraction, offload)
-                else out.fits = false
-              }
-              if (!out.fits) {
-                memory++
-                continue
-              }
-              fit++
-              const t = out.iteration
-              if (t <= worst || best.length < top) {
-                const workload: TrainingWorkload = {
-                  globalBatch,
-                  microBatch: mb,
-                  sequenceLength: input.sequenceLength,
-                  recompute: rc,
-                  zeroStage: z,
-                  ...(schedule === '1f1b' ? {} : { schedule }),
-                  ...(tpOverlap ? { tpCommOverlap: true } : {}),
-                  ...(offload === 0 ? {} : { offload: offloadKindsOf(offload) }),
-                  ...(input.gradientReduce === undefined ? {} : { gradientReduce: input.gradientReduce }),
+                if (!out.fits) {
+                  memory++
+                  continue
                 }
-                insert(best, { order: [si, mb, ri, zi, hi, oi], candidate: candidateOf(s, workload, out) }, top)
-                if (best.length >= top) worst = (best[best.length - 1] as Ranked).candidate.iterationSeconds
+                fit++
+                const t = out.iteration
+                if (t <= worst || best.length < top) {
+                  const workload: TrainingWorkload = {
+                    globalBatch,
+                    microBatch: mb,
+                    sequenceLength: input.sequenceLength,
+                    recompute: rc,
+                    zeroStage: z,
+                    ...(schedule === '1f1b' ? {} : { schedule }),
+                    ...(tpOverlap ? { tpCommOverlap: true } : {}),
+                    ...(offload === 0 ? {} : { offload: offloadKindsOf(offload) }),
+                    ...(input.gradientReduce === undefined ? {} : { gradientReduce: input.gradientReduce }),
+                  }
+                  insert(best, { order: [si, qi, mb, ri, zi, hi, oi], candidate: candidateOf(s, workload, out, qi === 0 ? input.order : order) }, top)
+                  if (best.length >= top) worst = (best[best.length - 1] as Ranked).candidate.iterationSeconds
+                }
               }
             }
           }
@@ -437,7 +510,7 @@ export const searchTrainingSlice = (
       }
     }
   }
-  return E.right({ strategies: visited, candidates, fit, rejected: { memory, interleaving, batch }, best })
+  return E.right({ strategies: visited, candidates, fit, rejected: { memory, placement, interleaving, batch }, best })
 }
 
 const merge = (slices: ReadonlyArray<SliceResult>, top: number): SliceResult => {
@@ -448,7 +521,7 @@ const merge = (slices: ReadonlyArray<SliceResult>, top: number): SliceResult => 
     strategies: sum((r) => r.strategies),
     candidates: sum((r) => r.candidates),
     fit: sum((r) => r.fit),
-    rejected: { memory: sum((r) => r.rejected.memory), interleaving: sum((r) => r.rejected.interleaving), batch: sum((r) => r.rejected.batch) },
+    rejected: { memory: sum((r) => r.rejected.memory), placement: sum((r) => r.rejected.placement), interleaving: sum((r) => r.rejected.interleaving), batch: sum((r) => r.rejected.batch) },
     best,
   }
 }

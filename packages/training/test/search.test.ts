@@ -2,12 +2,12 @@ import { availableParallelism } from 'node:os'
 import * as E from 'fp-ts/Either'
 import type { ZeroStage } from '@meshplan/memory'
 import { defaultPrecision, models, type Architecture } from '@meshplan/model'
-import { countStrategies, describe as describeStrategy, divisors, enumerate, type Strategy } from '@meshplan/parallelism'
+import { countStrategies, defaultOrder, describe as describeStrategy, divisors, enumerate, strategy, type Strategy } from '@meshplan/parallelism'
 import { unsafeClusterOf, type Cluster } from '@meshplan/topology'
 import type { EstimateError } from '@meshplan/cost-models'
 import { estimateTraining, type TrainingEstimate } from '../src/estimate'
 import { defaultCostModels } from '@meshplan/cost-models'
-import { foldEquivalents, planTraining, plannedCandidates, searchTrainingSlice, trainingSearchLimits, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/search'
+import { foldEquivalents, planTraining, plannedCandidates, rankOrders, searchTrainingSlice, trainingSearchLimits, type TrainingCandidate, type TrainingPlan, type TrainingSearchInput, type TrainingSpace } from '../src/search'
 import { offloadKindsOf, recomputeModes, scheduleFits, schedules, zeroStages, type RecomputeMode, type Schedule, type TrainingWorkload } from '../src/workload'
 import { expectClose, leftOf, rightOf } from '@meshplan/test-utils'
 
@@ -47,15 +47,18 @@ const overlapsOf = (s: Strategy): ReadonlyArray<boolean> => (s.sequenceParallel 
 const schedulesFor = (s: Strategy, m: number): ReadonlyArray<Schedule> =>
   s.virtualStages > 1 && m % s.pp !== 0 ? ['1f1b'] : schedules.filter((schedule) => scheduleFits(schedule, s, m) === undefined)
 
-/** The candidates the space holds, counted from its parts: per strategy whose dp divides the batch, micro-batch sizes × schedules that apply × modes × stages. */
-const expectedCandidates = (input: TrainingSearchInput, recompute: number, zero: number): { strategies: number; candidates: number; batch: number } => {
+/** The candidates the space holds, counted from its parts: per strategy whose dp divides the batch, micro-batch sizes × schedules that apply × modes × stages × rank orders (one, or every distinct one). */
+const expectedCandidates = (input: TrainingSearchInput, recompute: number, zero: number, allOrders = false): { strategies: number; candidates: number; batch: number } => {
   let strategies = 0
   let candidates = 0
   let batch = 0
   for (const s of enumerate({ model: input.model, cluster: input.cluster, sequenceLength: input.sequenceLength })()) {
     strategies++
     if (input.globalBatch % s.dp !== 0) batch++
-    else for (const mb of divisors(input.globalBatch / s.dp)) candidates += schedulesFor(s, input.globalBatch / s.dp / mb).length * overlapsOf(s).length * recompute * zero
+    else {
+      const orders = allOrders ? rankOrders(s, input.model.moe !== undefined).length : 1
+      for (const mb of divisors(input.globalBatch / s.dp)) candidates += schedulesFor(s, input.globalBatch / s.dp / mb).length * overlapsOf(s).length * recompute * zero * orders
+    }
   }
   return { strategies, candidates, batch }
 }
@@ -135,7 +138,8 @@ const againstBruteForce = (name: string, input: TrainingSearchInput, recomputes:
     let plan: TrainingPlan
     beforeAll(async () => {
       brute = bruteForce(input, recomputes, zeros)
-      plan = await search(input, { recompute: recomputes, zeroStages: zeros }, { top, workers: 1 })
+      // one rank order here (Megatron-LM's): the brute force cannot tell orders that place every group alike
+      plan = await search(input, { recompute: recomputes, zeroStages: zeros, orders: [defaultOrder] }, { top, workers: 1 })
     })
 
     it('the brute force meets no error but interleaving, and more than ten candidates fit', () => {
@@ -186,6 +190,7 @@ const againstBruteForce = (name: string, input: TrainingSearchInput, recomputes:
       expect(plan.strategies).toBe(countStrategies({ model: input.model, cluster: input.cluster, sequenceLength: input.sequenceLength })())
       expect(plan.candidates).toBe(parts.candidates)
       expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving)
+      expect(plan.rejected.placement).toBe(0)
       expect(plan.workers).toBe(1)
     })
 
@@ -272,6 +277,7 @@ describe('planTraining: one thread or several, the same answer', () => {
     expect(sum((r) => r.fit)).toBe(whole.fit)
     expect(sum((r) => r.rejected.memory)).toBe(whole.rejected.memory)
     expect(sum((r) => r.rejected.interleaving)).toBe(whole.rejected.interleaving)
+    expect(sum((r) => r.rejected.placement)).toBe(whole.rejected.placement)
     const bestOfSlices = Math.min(...slices.flatMap((r) => r.best.map((b) => b.candidate.iterationSeconds)))
     expect(whole.best[0]?.candidate.iterationSeconds).toBe(bestOfSlices)
     // each slice took the strategies index, index + 3, ...: the first entry of a ranked order is the strategy's index
@@ -297,27 +303,27 @@ describe('planTraining: counts and the space', () => {
   it('GPT-3 175B on 8 GPUs fits nowhere: fit 0, an empty best list, every candidate rejected for memory or interleaving', async () => {
     const input = inputOf(models['gpt3-175b'], h100x8, 8)
     const plan = await search(input)
-    const parts = expectedCandidates(input, 3, 4)
+    const parts = expectedCandidates(input, 3, 4, true)
     expect(plan.fit).toBe(0)
     expect(plan.best).toEqual([])
     expect(plan.strategies).toBe(parts.strategies)
     expect(plan.candidates).toBe(parts.candidates)
     expect(plan.candidates).toBeGreaterThan(0)
-    expect(plan.rejected.memory + plan.rejected.interleaving).toBe(plan.candidates)
+    expect(plan.rejected.memory + plan.rejected.interleaving + plan.rejected.placement).toBe(plan.candidates)
   })
 
   it('strategies whose dp does not divide the global batch are counted once each, as batch rejections', async () => {
     // 12 sequences: dp = 8 does not divide 12; dp = 1, 2 and 4 do
     const input = inputOf(llama7b, h100x8, 12)
     const plan = await search(input)
-    const parts = expectedCandidates(input, 3, 4)
+    const parts = expectedCandidates(input, 3, 4, true)
     const dp8 = Array.from(enumerate({ model: llama7b, cluster: h100x8, sequenceLength: 2048 })()).filter((s) => s.dp === 8).length
     expect(dp8).toBeGreaterThan(0)
     expect(plan.rejected.batch).toBe(dp8)
     expect(plan.rejected.batch).toBe(parts.batch)
     expect(plan.strategies).toBe(parts.strategies)
     expect(plan.candidates).toBe(parts.candidates)
-    expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving)
+    expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving + plan.rejected.placement)
     for (const c of plan.best) expect(12 % c.strategy.dp).toBe(0)
   })
 
@@ -327,9 +333,12 @@ describe('planTraining: counts and the space', () => {
     const plan = await search(input, space)
     // micro-batches of 1: 16 per replica at most, an even number, so every schedule applies where the strategy allows it
     expect(plan.candidates).toBe(
-      Array.from(enumerate({ model: llama7b, cluster: h100x8, sequenceLength: 2048 })()).reduce((n, s) => n + (16 % s.dp === 0 ? schedulesFor(s, 16 / s.dp).length * overlapsOf(s).length : 0), 0),
+      Array.from(enumerate({ model: llama7b, cluster: h100x8, sequenceLength: 2048 })()).reduce(
+        (n, s) => n + (16 % s.dp === 0 ? schedulesFor(s, 16 / s.dp).length * overlapsOf(s).length * rankOrders(s, false).length : 0),
+        0,
+      ),
     )
-    expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving)
+    expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving + plan.rejected.placement)
     expect(plan.best.length).toBeGreaterThan(0)
     for (const c of plan.best) expect(c.workload).toMatchObject({ microBatch: 1, recompute: 'full', zeroStage: 3, globalBatch: 16, sequenceLength: 2048 })
   })
@@ -506,5 +515,53 @@ describe('planTraining: offload to host memory, Llama-2-70B on one DGX H100, 16 
     const { host: _host, ...bare } = h100x8
     const p = await search({ ...input, cluster: bare }, space, { top: 3, workers: 1 })
     expect(p.fit).toBe(0)
+  })
+})
+
+describe('rankOrders: which tier each group runs on', () => {
+  it('TP4 CP2 DP8 (dense): two distinct orders, the CP pairs in a node (Megatron-LM\'s) or the DP pairs', () => {
+    const orders = rankOrders(strategy({ tp: 4, cp: 2, dp: 8 }), false)
+    expect(orders.map((o) => o.join('-'))).toEqual(['tp-cp-ep-dp-pp', 'tp-ep-dp-cp-pp'])
+  })
+
+  it('TP2 PP4 DP2 (dense): PP may come before DP (Megatron-LM\'s tp-pp-dp mapping); every order starts with TP', () => {
+    const orders = rankOrders(strategy({ tp: 2, pp: 4, dp: 2 }), false).map((o) => o.join('-'))
+    expect(orders).toEqual(['tp-cp-ep-dp-pp', 'tp-cp-ep-pp-dp'])
+  })
+
+  it('an MoE model keeps pp last, and orders EP against DP for the experts: EP8 over DP16 of TP1', () => {
+    const orders = rankOrders(strategy({ pp: 2, dp: 16, ep: 8 }), true).map((o) => o.join('-'))
+    for (const o of orders) expect(o.endsWith('-pp')).toBe(true)
+    expect(orders.length).toBeGreaterThan(1)
+    expect(new Set(orders).size).toBe(orders.length)
+  })
+
+  it('only one order when a single dimension besides TP is above 1', () => {
+    expect(rankOrders(strategy({ tp: 8, dp: 16 }), false)).toHaveLength(1)
+  })
+})
+
+describe('planTraining: rank orders, GPT-3 175B on 16 DGX A100s, 512 sequences of 2048 tokens', () => {
+  const input = inputOf(models['gpt3-175b'], unsafeClusterOf('dgx-a100-80gb', 16), 512)
+  const space: TrainingSpace = { recompute: ['selective'], zeroStages: [1], schedules: ['1f1b'], tpCommOverlap: [false], offload: [], microBatches: [1] }
+  let plan: TrainingPlan
+  let one: TrainingPlan
+  beforeAll(async () => {
+    plan = await search(input, space, { top: 20, workers: 1 })
+    one = await search(input, { ...space, orders: [defaultOrder] }, { top: 20, workers: 1 })
+  })
+
+  it('each candidate\'s figures are the estimate of its strategy laid out in its order', () => {
+    for (const c of plan.best) {
+      const e = rightOf(estimateTraining(defaultCostModels)({ model: input.model, cluster: input.cluster, precision: input.precision, strategy: c.strategy, workload: c.workload, ...(c.order === undefined ? {} : { order: c.order }) }))
+      expect(e.iterationSeconds).toBe(c.iterationSeconds)
+    }
+  })
+
+  it('never worse than one order, and counts what it did not evaluate again', () => {
+    expect((plan.best[0] as TrainingCandidate).iterationSeconds).toBeLessThanOrEqual((one.best[0] as TrainingCandidate).iterationSeconds)
+    expect(plan.candidates).toBe(plan.fit + plan.rejected.memory + plan.rejected.interleaving + plan.rejected.placement)
+    expect(plan.candidates).toBeGreaterThan(one.candidates)
+    expect(plan.rejected.placement).toBeGreaterThan(0)
   })
 })
