@@ -7,6 +7,7 @@
 import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { defaultCostModels } from '@meshplan/cost-models'
+import { inferencePlots, paretoPlot, searchPlots, trainingPlots, type Plots } from '@meshplan/plots'
 import { estimateInference, planInference, type Slo } from '@meshplan/inference'
 import { modelNames, models, parameterCounts } from '@meshplan/model'
 import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
@@ -35,6 +36,7 @@ import { layoutReport, renderLayout } from './layout-report'
 import { auditJson, estimateJson, planJson, renderAudit, renderCases, renderEstimate, renderPlan, validateJson } from './reports'
 import { table } from './table'
 import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
+import { plotFlagProblems, plotFlags, withPlots } from './plots'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -105,8 +107,10 @@ const strategyProblems = (e: { readonly message: string; readonly violations?: R
 // estimate
 // -------------------------------------------------------------------------------------
 
-const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Output => {
+const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Output | Promise<Output> => {
   const { flags, given } = parsed
+  const plotting = plotFlagProblems(flags)
+  if (plotting.length > 0) return fail('estimate', plotting)
   if (flags.case !== undefined) {
     const others = notApplicable(given, [...deploymentFlags, ...inferenceFlags, ...trainingFlags, 'train'], 'does not apply with --case (the case gives the deployment and the step)')
     if (others.length > 0) return fail('estimate', others)
@@ -117,7 +121,9 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     if (E.isLeft(input)) return fail('estimate', input.left)
     const asked = goodputOptionsOf(flags)
     if (E.isLeft(asked)) return fail('estimate', asked.left)
-    return estimateTrainingOutput(input.right.input, input.right.input.model.name, flags.json === true, input.right.models, asked.right)
+    const { input: caseStep, models } = input.right
+    const out = estimateTrainingOutput(caseStep, caseStep.model.name, flags.json === true, models, asked.right)
+    return withPlots('estimate', flags, out, `${caseStep.model.name}: case ${flags.case}`, () => (out.estimate === undefined ? [] : trainingPlots(models, caseStep, out.estimate)))
   }
   if (flags.train === true) {
     const errors = notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero')
@@ -129,7 +135,11 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     if (E.isLeft(input)) return fail('estimate', input.left)
     const asked = goodputOptionsOf(flags)
     if (E.isLeft(asked)) return fail('estimate', asked.left)
-    return withNotes(estimateTrainingOutput(input.right, deployment.model.name, flags.json === true, defaultCostModels, asked.right), flags.json === true ? [] : deployment.notes)
+    const out = estimateTrainingOutput(input.right, deployment.model.name, flags.json === true, defaultCostModels, asked.right)
+    const step = input.right
+    return withPlots('estimate', flags, withNotes(out, flags.json === true ? [] : deployment.notes), `${deployment.model.name} on ${deployment.cluster.name}: a training step`, () =>
+      out.estimate === undefined ? [] : trainingPlots(defaultCostModels, step, out.estimate),
+    )
   }
   const training = notApplicable(given, [...trainingFlags, ...goodputFlags], 'applies to training; add --train')
   if (training.length > 0) return fail('estimate', training)
@@ -146,14 +156,16 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
       `batch ${e.right.batch} does not fit: ${bytes(e.right.memory.perGpu)} per GPU of ${bytes(e.right.memory.capacity)}; at most ${e.right.memory.maxBatch} sequences of ${workload.inputTokens + workload.outputTokens} tokens fit per data-parallel rank`,
     )
   }
-  return withNotes(ok(flags.json === true ? jsonText('estimate', estimateJson(e.right)) : renderEstimate(e.right, workload)), flags.json === true ? [] : deployment.notes)
+  const estimated = e.right
+  const out = withNotes(ok(flags.json === true ? jsonText('estimate', estimateJson(estimated)) : renderEstimate(estimated, workload)), flags.json === true ? [] : deployment.notes)
+  return withPlots('estimate', flags, out, `${model.name} on ${cluster.name}: ${estimated.description}`, () => inferencePlots(defaultCostModels, { model, cluster, strategy, precision, workload }, estimated))
 }
 
 const estimateSpec: CommandSpec = {
   name: 'estimate',
   summary: 'TTFT, TPOT, tokens/s, memory and the time breakdown of one deployment (--train: one training step)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1); with --case, a case file (meshplan-cases/1)', required: false }],
-  flags: [...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags, ...goodputFlags, 'case', 'json'],
+  flags: [...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags, ...goodputFlags, 'case', 'json', ...plotFlags],
   description: `Serving: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user), memory
 per GPU with the largest batch that fits, and where a step's time goes (per operator
 group, compute- or memory-bound, and exposed communication per kind).
@@ -163,13 +175,18 @@ kind, optimizer), and per pipeline stage one micro-batch's times and a GPU's mem
 With --checkpoint-bandwidth and --restart, also the goodput of a long run: the share of
 wall time that trains between failures and checkpoints, at the best checkpoint interval.
 Flags override a plan file's fields. An MoE model without expert parallelism shards
-its experts over the tensor-parallel GPUs (etp = tp) unless --etp says otherwise.`,
+its experts over the tensor-parallel GPUs (etp = tp) unless --etp says otherwise.
+With --svg FILE, the plots go to FILE as one SVG, one panel each: where a step goes,
+memory per GPU against capacity, the roofline of the step's operators, and for
+training the pipeline schedule (1F1B or interleaved); --plot names some of them.`,
   examples: [
     'meshplan estimate --model llama-2-70b --cluster dgx-h100 --tp 8 --batch 32',
     'meshplan estimate --model mixtral-8x7b --cluster dgx-h100 --tp 8',
     'meshplan estimate --model mixtral-8x7b --cluster dgx-a100-80gb --tp 2 --mode max_throughput',
     'meshplan estimate examples/reference-plan.yaml --batch 8',
+    'meshplan estimate --model llama-2-70b --cluster dgx-h100 --tp 8 --batch 32 --svg step.svg',
     'meshplan estimate --train --model gpt3-175b --cluster dgx-a100-80gb --nodes 8 --tp 8 --pp 8 --vp 3 --sp --global-batch 64 --seq-len 2048 --recompute selective',
+    'meshplan estimate --train --model llama-3.1-8b --cluster dgx-h100 --tp 2 --pp 4 --global-batch 16 --svg schedule.svg --plot schedule,memory',
     'meshplan estimate validation/calibration.json --case llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac',
     'meshplan estimate --train --model llama-3.1-405b --cluster dgx-h100 --nodes 128 --tp 8 --pp 16 --dp 8 --global-batch 2048 --seq-len 8192 --zero 1 --recompute full --checkpoint-bandwidth 100GB/s --restart 10min',
   ],
@@ -197,8 +214,11 @@ const degreeConstraints = (parsed: ParsedFlags, withTraining: boolean): Record<s
 
 const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Output | Promise<Output> => {
   const { flags, given } = parsed
+  const plotting = plotFlagProblems(flags)
+  if (plotting.length > 0) return fail('plan', plotting)
   if (flags.train === true) {
     const errors = [
+      ...notApplicable(given, plotFlags, 'a training search has no plots yet; draw a plan it finds with estimate --train --svg FILE'),
       ...notApplicable(given, [...inferenceFlags, ...objectiveFlags], 'applies to serving; a training search ranks by iteration time over the whole cluster'),
       ...notApplicable(given, splitFlags, 'the search cuts the layers itself: evenly, or where they do not divide as Megatron-LM users do (use it with estimate)'),
     ]
@@ -241,16 +261,16 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const r = searched.right
   const code = r.top.length > 0 ? 0 : 1
   const objectives = Object.keys(slo).length > 0
-  if (flags.json === true) return ok(jsonText('plan', planJson(r, objectives)), code)
   const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens`
-  return withNotes(ok([header, renderPlan(r, seconds, objectives)].join('\n'), code), d.right.notes)
+  const out = flags.json === true ? ok(jsonText('plan', planJson(r, objectives)), code) : withNotes(ok([header, renderPlan(r, seconds, objectives)].join('\n'), code), d.right.notes)
+  return withPlots('plan', flags, out, header, () => searchPlots(defaultCostModels, { model, cluster, precision, workload }, r))
 }
 
 const planSpec: CommandSpec = {
   name: 'plan',
   summary: 'search strategies and batches; rank them; the Pareto front (--train: training plans)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1): its model, cluster and workload', required: false }],
-  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'train', ...trainingFlags, 'workers', 'json'],
+  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'train', ...trainingFlags, 'workers', 'json', ...plotFlags],
   description: `Enumerates every valid strategy (tp, pp, dp, cp, ep, etp; dp replicas included) on all
 GPUs of the cluster, or on every divisor of --max-gpus, and batches 1, 2, 4, ... up to
 the most that fit; keeps those that meet the objectives; ranks them by output tokens/s
@@ -261,12 +281,16 @@ long: give --max-ttft and --max-tpot for an interactive service.
 With --train, every valid (tp, pp, dp, cp, ep, etp, vp, sp), micro-batch, recomputation and
 ZeRO stage is evaluated (degrees, --micro-batch, --recompute and --zero given as flags
 narrow it) and ranked by iteration time; a progress bar goes to stderr when it is a
-terminal.`,
+terminal.
+With --svg FILE (serving), the plots go to FILE as one SVG, one panel each: the Pareto
+front with the chosen plan (the first row) marked, then the chosen plan's step
+breakdown, memory per GPU and roofline; --plot names some of them (--plot pareto).`,
   examples: [
     'meshplan plan --model llama-3.1-8b --cluster dgx-h100 --nodes 4',
     'meshplan plan --model llama-3.1-70b --cluster dgx-h100 --nodes 2 --max-tpot 40ms --max-ttft 2s',
     'meshplan plan --model llama-2-70b --cluster dgx-h100 --nodes 2 --mode max_throughput --max-tpot 50ms',
     'meshplan plan examples/reference-plan.yaml --max-tpot 20ms',
+    'meshplan plan --model llama-3.1-70b --cluster dgx-h100 --nodes 2 --max-tpot 40ms --svg pareto.svg --plot pareto',
     'meshplan plan --train --model gpt3-175b --cluster dgx-h100 --nodes 128 --global-batch 1536 --seq-len 2048',
   ],
   exitCodes: '0 a strategy meets the objectives, 1 none does, 2 invalid input',
@@ -293,25 +317,42 @@ const auditOf = (command: string, positionals: ReadonlyArray<string>, parsed: Pa
   return auditOfPlan(command, plan.right, parsed)
 }
 
+/** A serving audit's plots: the plan's estimate plots, then the search's Pareto front with the plan marked. */
+const auditPlots = (a: Audit): Plots => {
+  const { model, cluster, strategy, precision, workload } = a.plan
+  const none = E.left(`the plan cannot be estimated: ${a.problem ?? 'no estimate'}`)
+  return [
+    ...(a.estimate === null ? ([['breakdown', none], ['memory', none], ['roofline', none]] as const) : inferencePlots(defaultCostModels, { model, cluster, strategy, precision, workload }, a.estimate)),
+    ['pareto', a.best === null ? E.left(`no search for alternatives: ${a.bestProblem ?? 'refused'}`) : paretoPlot(a.best, { chosenLabel: 'best alternative', ...(a.estimate === null ? {} : { plan: a.estimate }) })],
+  ]
+}
+
 const checkSpec: CommandSpec = {
   name: 'check',
   summary: 'audit a plan: laws of the algebra, every claim, and the best alternative',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1, JSON or YAML)', required: true }],
-  flags: [...deploymentFlags, ...inferenceFlags, 'json'],
+  flags: [...deploymentFlags, ...inferenceFlags, 'json', ...plotFlags],
   description: `Reads a plan file (meshplan-plan/1: model, cluster, parallelism, workload, claims) and
 reports every law of the algebra it breaks, each claim as holds or does not hold with
 the computed value and how far off it is, and the best strategy the planner finds for
 the same model, cluster and workload. Flags override a serving plan's fields.
 A training plan (workload kind: training; claims such as step_time, mfu, tokens_per_s,
 memory_per_gpu) is audited against the training estimate and the training search; its
-file gives the whole step, so only --json applies.`,
+file gives the whole step, so only --json, --svg and --plot apply.
+With --svg FILE, the plots go to FILE as one SVG, one panel each: the plan's step
+breakdown, memory per GPU and roofline, then (serving) the Pareto front of the search
+with the plan and the best alternative marked, or (training) the pipeline schedule;
+--plot names some of them.`,
   examples: [
     'meshplan check examples/reference-plan.yaml',
     'meshplan check examples/reference-plan.yaml --mode static --batch 32 --output-tokens 512',
     'meshplan check examples/llama-3.1-405b-training.yaml',
+    'meshplan check examples/reference-plan.yaml --svg audit.svg',
   ],
   exitCodes: '0 every claim holds and no law is broken, 1 something fails, 2 invalid input',
   run: (positionals, parsed) => {
+    const plotting = plotFlagProblems(parsed.flags)
+    if (plotting.length > 0) return fail('check', plotting)
     const [file, ...extra] = positionals
     // one read of the file: a training plan or a serving plan (auditOf reports a missing or an extra argument)
     let audit: E.Either<Output, Audit>
@@ -321,14 +362,18 @@ file gives the whole step, so only --json applies.`,
       if (isTrainingPlanDocument(doc.right)) {
         const others = notApplicable(parsed.given, [...deploymentFlags, ...inferenceFlags], 'does not apply to a training plan (its file gives the whole step)')
         if (others.length > 0) return fail('check', others)
-        return checkTrainingOutput(doc.right, file, parsed.flags.json === true)
+        return checkTrainingOutput(doc.right, file, parsed.flags.json === true).then((out) =>
+          withPlots('check', parsed.flags, out, `audit of ${out.audit?.plan.name ?? shownPath(file)}`, () => (out.audit === undefined || out.audit.estimate === null ? [] : trainingPlots(defaultCostModels, out.audit.plan, out.audit.estimate))),
+        )
       }
       const plan = planOfDocument(file, doc.right)
       if (E.isLeft(plan)) return fail('check', plan.left)
       audit = auditOfPlan('check', plan.right, parsed)
     } else audit = auditOf('check', positionals, parsed)
     if (E.isLeft(audit)) return audit.left
-    return ok(parsed.flags.json === true ? jsonText('check', auditJson(audit.right)) : renderAudit(audit.right), audit.right.passes ? 0 : 1)
+    const a = audit.right
+    const out = ok(parsed.flags.json === true ? jsonText('check', auditJson(a)) : renderAudit(a), a.passes ? 0 : 1)
+    return withPlots('check', parsed.flags, out, `audit of ${a.plan.name}`, () => auditPlots(a))
   },
 }
 

@@ -15,6 +15,7 @@ import { gradientReduces, type GradientReduce } from '@meshplan/cost-models'
 import { inferenceModes, type InferenceMode } from '@meshplan/inference'
 import type { ZeroStage } from '@meshplan/memory'
 import { storageDtypes, type StorageDtype } from '@meshplan/model'
+import { plotNames, type PlotName } from '@meshplan/plots'
 import { parseQuantity } from '@meshplan/units'
 
 // -------------------------------------------------------------------------------------
@@ -74,6 +75,8 @@ export interface Flags {
   readonly format?: DagFormat
   readonly phase?: DagPhase
   readonly json?: boolean
+  readonly svg?: string
+  readonly plot?: ReadonlyArray<PlotName>
   readonly leaveOneSourceOut?: boolean
 }
 
@@ -151,6 +154,13 @@ const zero = (value: string): E.Either<string, ZeroStage> => {
 
 const on = (): E.Either<string, boolean> => E.right(true)
 
+/** A comma-separated list of plot names. */
+const plotList = (text: string): E.Either<string, ReadonlyArray<PlotName>> => {
+  const parts = text.split(',').map((p) => p.trim())
+  const bad = parts.find((p) => !(plotNames as ReadonlyArray<string>).includes(p))
+  return bad === undefined ? E.right(plotNames.filter((k) => parts.includes(k))) : E.left(`expected a comma-separated list of ${plotNames.join(', ')}, got ${shown(text)}`)
+}
+
 /** A comma-separated list of offload kinds, or `none`. */
 const offloadList = (text: string): E.Either<string, ReadonlyArray<OffloadKind>> => {
   if (text.trim() === 'none') return E.right([])
@@ -220,6 +230,8 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   format: { placeholder: 'F', help: `${dagFormats.join(', ')} (default mermaid)`, parse: oneOf(dagFormats) },
   phase: { placeholder: 'P', help: `${dagPhases.join(' or ')} (default decode)`, parse: oneOf(dagPhases) },
   json: { help: 'print JSON (its schema is named in the output\'s "schema" field)', parse: on },
+  svg: { placeholder: 'FILE', help: 'write the command\'s plots to FILE as one SVG, stacked as panels (all that apply, or those of --plot)', parse: text('a file name') },
+  plot: { placeholder: 'LIST', help: `with --svg: the plots to draw, comma-separated, of ${plotNames.join(', ')} (default: every one the command has)`, parse: plotList },
   leaveOneSourceOut: { help: 'validate: predict each source (engine release) with the fitted constants refitted without its cases', parse: on },
 }
 

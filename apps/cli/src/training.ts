@@ -265,8 +265,8 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
   ].join('\n')
 }
 
-/** `estimate --train`: the estimate of `input`, or the reason there is none (exit 1 for a broken law, 2 for bad input or memory). */
-export const estimateTrainingOutput = (input: TrainingInput, modelName: string, asJson: boolean, models: CostModels = defaultCostModels, goodputOptions?: GoodputOptions): Result => {
+/** `estimate --train`: the estimate of `input` (printed, and as it is for the plots), or the reason there is none (exit 1 for a broken law, 2 for bad input or memory). */
+export const estimateTrainingOutput = (input: TrainingInput, modelName: string, asJson: boolean, models: CostModels = defaultCostModels, goodputOptions?: GoodputOptions): Result & { readonly estimate?: TrainingEstimate } => {
   const e = estimateTraining(models)(input)
   if (E.isLeft(e)) {
     const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [flagNames(e.left.message)]
@@ -284,7 +284,7 @@ export const estimateTrainingOutput = (input: TrainingInput, modelName: string, 
         : `${bytesText(e.right.memory.host)} offloaded per GPU, beyond its share of host memory, ${bytesText(e.right.memory.hostCapacity)}`
     return { code: 2, stdout, stderr: `meshplan estimate: does not fit: ${why}` }
   }
-  return { code: 0, stdout, stderr: '' }
+  return { code: 0, stdout, stderr: '', estimate: e.right }
 }
 
 // -------------------------------------------------------------------------------------
@@ -439,10 +439,10 @@ export const renderTrainingAudit = (a: TrainingAudit): string => {
   return lines.join('\n')
 }
 
-/** `check PLAN` for a training plan: decodes it, audits it, prints the audit (exit 0 when it passes, 1 when not). */
-export const checkTrainingOutput = async (doc: unknown, file: string, asJson: boolean): Promise<Result> => {
+/** `check PLAN` for a training plan: decodes it, audits it, prints the audit (exit 0 when it passes, 1 when not); the audit as it is for the plots. */
+export const checkTrainingOutput = async (doc: unknown, file: string, asJson: boolean): Promise<Result & { readonly audit?: TrainingAudit }> => {
   const plan = decodeTrainingPlan(doc)
   if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: `meshplan check: ${issuesMessage(file)(plan.left)}` }
   const audit = await checkTrainingPlan(defaultCostModels)(plan.right)
-  return { code: audit.passes ? 0 : 1, stdout: asJson ? jsonText('check-training', trainingAuditJson(audit)) : renderTrainingAudit(audit), stderr: '' }
+  return { code: audit.passes ? 0 : 1, stdout: asJson ? jsonText('check-training', trainingAuditJson(audit)) : renderTrainingAudit(audit), stderr: '', audit }
 }

@@ -127,3 +127,4 @@ export const runExample = (packageDir: string, code: string): ExampleRun => {
 export const runReadmeExamples = (packageDir: string): ReadonlyArray<ExampleRun> => examplesOf(packageDir).map((e) => runExample(packageDir, e.code))
 
 export * from './assertions'
+export * from './svg'
