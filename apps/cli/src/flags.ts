@@ -16,6 +16,7 @@ import { inferenceModes, type InferenceMode } from '@meshplan/inference'
 import type { ZeroStage } from '@meshplan/memory'
 import { storageDtypes, type StorageDtype } from '@meshplan/model'
 import { parseQuantity } from '@meshplan/units'
+import { engineNames } from '@meshplan/export'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -75,6 +76,8 @@ export interface Flags {
   readonly phase?: DagPhase
   readonly json?: boolean
   readonly leaveOneSourceOut?: boolean
+  readonly engine?: string
+  readonly engineVersion?: string
 }
 
 export type FlagName = keyof Flags
@@ -221,6 +224,8 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   phase: { placeholder: 'P', help: `${dagPhases.join(' or ')} (default decode)`, parse: oneOf(dagPhases) },
   json: { help: 'print JSON (its schema is named in the output\'s "schema" field)', parse: on },
   leaveOneSourceOut: { help: 'validate: predict each source (engine release) with the fitted constants refitted without its cases', parse: on },
+  engine: { placeholder: 'NAME', help: `export: the engine to launch on, ${engineNames.join(', ')}`, parse: oneOf(engineNames) },
+  engineVersion: { placeholder: 'V', help: 'export: the engine release of its table (default: the newest)', parse: text('a release, e.g. 0.12.0') },
 }
 
 export const flagNames = Object.keys(flagSpecs) as ReadonlyArray<FlagName>
