@@ -14,6 +14,7 @@ import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/pa
 import {
   checkPlan,
   isTrainingPlanDocument,
+  decodeTrainingPlan,
   deploymentGraph,
   fittedConstants,
   leaveOneSourceOut,
@@ -37,6 +38,8 @@ import { auditJson, estimateJson, planJson, renderAudit, renderCases, renderEsti
 import { table } from './table'
 import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 import { plotFlagProblems, plotFlags, withPlots } from './plots'
+import { engineNames, exportServing, exportTraining, findEngine, isServingEngine, isTrainingEngine, type Engine, type ServingEngine, type TrainingEngine } from '@meshplan/export'
+import { exportOutput } from './export'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -478,6 +481,99 @@ release they were not tuned on. It predicts the file about 30 times per source.`
 }
 
 // -------------------------------------------------------------------------------------
+// export
+// -------------------------------------------------------------------------------------
+
+const engineWords = `${engineNames.join(', ')}`
+
+/** The engine `--engine` and `--engine-version` name, or why there is none. */
+const engineNamed = (parsed: ParsedFlags): E.Either<Output, Engine> => {
+  const { flags } = parsed
+  if (flags.engine === undefined) return E.left(fail('export', `--engine: required, one of ${engineWords} (serving: vllm, sglang, trtllm; training: megatron, torchtitan)`))
+  const found = findEngine(flags.engine, flags.engineVersion)
+  return E.isLeft(found) ? E.left(fail('export', `--engine-version: ${found.left}`)) : E.right(found.right)
+}
+
+/** The serving engine the flags name; a training engine is refused with what to give it. */
+const servingEngineOf = (parsed: ParsedFlags): E.Either<Output, ServingEngine> =>
+  E.chain((e: Engine) => (isServingEngine(e) ? E.right(e) : E.left(fail('export', `--engine ${e.name}: a training engine; give a training plan, or --train with the step's flags (--global-batch, ...)`))))(engineNamed(parsed))
+
+/** The training engine the flags name; a serving engine is refused with what to give it. */
+const trainingEngineOf = (parsed: ParsedFlags): E.Either<Output, TrainingEngine> =>
+  E.chain((e: Engine) => (isTrainingEngine(e) ? E.right(e) : E.left(fail('export', `--engine ${e.name}: a serving engine; a training plan (or --train) exports to megatron or torchtitan`))))(engineNamed(parsed))
+
+const exportRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Output => {
+  const { flags, given } = parsed
+  const json = flags.json === true
+  const [file, ...extra] = positionals
+  if (extra.length > 0) return fail('export', `unexpected argument "${extra[0]}"`)
+  const doc = file === undefined ? undefined : readPlanDocument(file)
+  if (doc !== undefined && E.isLeft(doc)) return fail('export', doc.left)
+  // a training plan file gives the whole step
+  if (file !== undefined && doc !== undefined && E.isRight(doc) && isTrainingPlanDocument(doc.right)) {
+    const others = notApplicable(given, [...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags], 'does not apply to a training plan (its file gives the whole step)')
+    if (others.length > 0) return fail('export', others)
+    const engine = trainingEngineOf(parsed)
+    if (E.isLeft(engine)) return engine.left
+    const plan = decodeTrainingPlan(doc.right)
+    if (E.isLeft(plan)) return fail('export', issuesMessage(file)(plan.left))
+    const { model, cluster, strategy, precision, workload } = plan.right
+    return exportOutput(exportTraining(defaultCostModels)(engine.right)({ model, cluster, strategy, precision, workload }), json)
+  }
+  if (flags.train === true) {
+    const errors = notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero')
+    if (errors.length > 0) return fail('export', errors)
+    if (file !== undefined) return fail('export', `--train: ${file} is a serving plan (its workload has no kind: training)`)
+    const engine = trainingEngineOf(parsed)
+    if (E.isLeft(engine)) return engine.left
+    const d0 = deploymentOf(parsed)
+    if (E.isLeft(d0)) return fail('export', d0.left)
+    const deployment = withDefaultSplit(d0.right, given)
+    const input = trainingInputOf(deployment, flags)
+    if (E.isLeft(input)) return fail('export', input.left)
+    const { model, cluster, strategy, precision, workload } = input.right
+    return withNotes(exportOutput(exportTraining(defaultCostModels)(engine.right)({ model, cluster, strategy, precision, workload }), json), json ? [] : deployment.notes)
+  }
+  const training = notApplicable(given, trainingFlags, 'applies to training; add --train')
+  if (training.length > 0) return fail('export', training)
+  const engine = servingEngineOf(parsed)
+  if (E.isLeft(engine)) return engine.left
+  const plan = file === undefined || doc === undefined || E.isLeft(doc) ? E.right(undefined) : planOfDocument(file, doc.right)
+  if (E.isLeft(plan)) return fail('export', plan.left)
+  const d0 = deploymentOf(parsed, plan.right)
+  if (E.isLeft(d0)) return fail('export', d0.left)
+  const deployment = withDefaultSplit(d0.right, given)
+  const { model, cluster, strategy, precision, workload } = deployment
+  return withNotes(exportOutput(exportServing(defaultCostModels)(engine.right)({ model, cluster, strategy, precision, workload }), json), json ? [] : deployment.notes)
+}
+
+const exportSpec: CommandSpec = {
+  name: 'export',
+  summary: 'the launch commands of a plan on vLLM, SGLang, TensorRT-LLM, Megatron-LM or torchtitan',
+  arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1): a serving plan, or a training plan (workload kind: training)', required: false }],
+  flags: ['engine', 'engineVersion', ...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags, 'json'],
+  description: `The commands each node runs to launch the plan on an engine, and the configuration
+files they read (TensorRT-LLM's extra LLM API options, torchtitan's job TOML): the plan's
+parallelism, formats, batch limits and memory fraction, every flag from the table of
+the engine's release with its source (meshplan export --json lists them). Serving:
+vllm, sglang, trtllm; training (a training plan, or --train): megatron, torchtitan.
+Where the release cannot run the plan as written (an expert layout it has no flag for,
+a ZeRO stage, a schedule), it says why, and exports the nearest plan it can run, with
+both estimates side by side. Several nodes: one command per node (or per range of nodes,
+$NODE_RANK standing for each one's rank), node 0 at $MASTER_ADDR.
+Flags override a serving plan's fields; a training plan's file gives the whole step.`,
+  examples: [
+    'meshplan export --model llama-3.1-70b --cluster dgx-h100 --tp 8 --engine vllm',
+    'meshplan export examples/reference-plan.yaml --engine sglang',
+    'meshplan export examples/reference-plan.yaml --engine trtllm --json',
+    'meshplan export examples/llama-3.1-405b-training.yaml --engine megatron',
+    'meshplan export --train --model llama-3.1-8b --cluster dgx-h100 --tp 2 --dp 4 --sp --global-batch 256 --seq-len 8192 --zero 3 --engine torchtitan',
+  ],
+  exitCodes: '0 the plan as written, 1 the engine cannot run it (the nearest plan it runs is exported when there is one), 2 invalid input',
+  run: exportRun,
+}
+
+// -------------------------------------------------------------------------------------
 // presets
 // -------------------------------------------------------------------------------------
 
@@ -574,4 +670,4 @@ and what each GPU holds (layers, heads, experts, embedding and LM head).`,
 }
 
 /** Every command, in the order `meshplan --help` lists them. */
-export const commandSpecs: ReadonlyArray<CommandSpec> = [planSpec, estimateSpec, checkSpec, dagSpec, validateSpec, presetsSpec, layoutSpec, exampleSpec]
+export const commandSpecs: ReadonlyArray<CommandSpec> = [planSpec, estimateSpec, checkSpec, exportSpec, dagSpec, validateSpec, presetsSpec, layoutSpec, exampleSpec]

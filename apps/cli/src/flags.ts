@@ -17,6 +17,7 @@ import type { ZeroStage } from '@meshplan/memory'
 import { storageDtypes, type StorageDtype } from '@meshplan/model'
 import { plotNames, type PlotName } from '@meshplan/plots'
 import { parseQuantity } from '@meshplan/units'
+import { engineNames } from '@meshplan/export'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -78,6 +79,8 @@ export interface Flags {
   readonly svg?: string
   readonly plot?: ReadonlyArray<PlotName>
   readonly leaveOneSourceOut?: boolean
+  readonly engine?: string
+  readonly engineVersion?: string
 }
 
 export type FlagName = keyof Flags
@@ -233,6 +236,8 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   svg: { placeholder: 'FILE', help: 'write the command\'s plots to FILE as one SVG, stacked as panels (all that apply, or those of --plot)', parse: text('a file name') },
   plot: { placeholder: 'LIST', help: `with --svg: the plots to draw, comma-separated, of ${plotNames.join(', ')} (default: every one the command has)`, parse: plotList },
   leaveOneSourceOut: { help: 'validate: predict each source (engine release) with the fitted constants refitted without its cases', parse: on },
+  engine: { placeholder: 'NAME', help: `export: the engine to launch on, ${engineNames.join(', ')}`, parse: oneOf(engineNames) },
+  engineVersion: { placeholder: 'V', help: 'export: the engine release of its table (default: the newest)', parse: text('a release, e.g. 0.12.0') },
 }
 
 export const flagNames = Object.keys(flagSpecs) as ReadonlyArray<FlagName>

@@ -28,6 +28,7 @@ export const schemaVersions = {
   presets: 2,
   example: 2,
   layout: 1,
+  export: 1,
 } as const
 export type SchemaName = keyof typeof schemaVersions
 

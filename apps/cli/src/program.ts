@@ -35,6 +35,7 @@ examples:
   meshplan plan --model llama-3.1-70b --cluster dgx-h100 --nodes 2 --max-tpot 40ms
   meshplan estimate --model llama-2-70b --cluster dgx-h100 --tp 8 --batch 64
   meshplan check examples/reference-plan.yaml
+  meshplan export --model llama-3.1-70b --cluster dgx-h100 --tp 8 --engine vllm
   meshplan validate validation/calibration.json
 
 exit codes: 0 success, 1 a law or a claim fails (or no strategy meets the objectives), 2 invalid input`

@@ -670,7 +670,7 @@ describe('plan files: bad input exits 2 with the JSON path', () => {
 })
 
 describe('every command has --help with examples', () => {
-  it.each(['plan', 'estimate', 'check', 'dag', 'validate', 'presets', 'layout', 'example'])('%s --help', async (command) => {
+  it.each(['plan', 'estimate', 'check', 'export', 'dag', 'validate', 'presets', 'layout', 'example'])('%s --help', async (command) => {
     const r = await meshplan(command, '--help')
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(command === 'example' ? 'built-in example' : 'examples:')

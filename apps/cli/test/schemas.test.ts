@@ -155,6 +155,22 @@ const runs: ReadonlyArray<Run> = [
   { name: 'layout', what: 'an MoE strategy with notes', args: () => ['layout', '--model', 'deepseek-v3', '--cluster', 'hgx-h800', '--nodes', '4', '--dp', '32', '--ep', '32'], code: 0 },
   { name: 'layout', what: 'an uneven pipeline split', args: () => ['layout', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '4', '--first-stage-layers', '6', '--last-stage-layers', '10'], code: 0 },
   { name: 'layout', what: 'a strategy that breaks laws', args: () => ['layout', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '3'], code: 1 },
+  { name: 'export', what: 'a dense plan vLLM runs as written', args: () => ['export', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--tp', '8', '--engine', 'vllm'], code: 0 },
+  { name: 'export', what: 'the reference plan refused by vLLM, the nearest plan over nodes', args: () => ['export', examplePlan, '--engine', 'vllm'], code: 1 },
+  { name: 'export', what: 'the reference plan on TensorRT-LLM, with its options file', args: () => ['export', examplePlan, '--engine', 'trtllm'], code: 1 },
+  { name: 'export', what: 'a training plan refused by Megatron-LM', args: () => ['export', path.join(repository, 'examples', 'llama-3.1-405b-training.yaml'), '--engine', 'megatron'], code: 1 },
+  {
+    name: 'export',
+    what: 'a torchtitan job with a list in its TOML',
+    args: () => ['export', '--train', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--tp', '2', '--dp', '4', '--sp', '--global-batch', '64', '--seq-len', '4096', '--zero', '2', '--activations', 'fp8', '--engine', 'torchtitan'],
+    code: 0,
+  },
+  {
+    name: 'export',
+    what: 'a model torchtitan does not have: nothing exported',
+    args: () => ['export', '--train', '--model', 'mixtral-8x7b', '--cluster', 'dgx-h100', '--tp', '8', '--ep', '8', '--etp', '1', '--sp', '--global-batch', '64', '--zero', '2', '--engine', 'torchtitan'],
+    code: 1,
+  },
 ]
 
 /** What a run prints, run once (the mutations below reuse the outputs). */
@@ -281,6 +297,8 @@ describe('the schemas can fail', () => {
     ['validate', ['cases', '0'], 'predicted'],
     ['dag', ['edges', '0'], 'bytes_per_step'],
     ['layout', ['strategy'], 'edp'],
+    ['export', ['launch'], 'commands'],
+    ['export', ['launch', 'settings', '0'], 'source'],
   ] as const)('rejects %s without %j.%s (a field always present)', (name, at, key) => {
     const without = editAt(output(name), at, (o) => {
       expect(o).toHaveProperty(key)

@@ -71,6 +71,8 @@ export interface InferenceEstimate {
   readonly engine: string
   /** Sequences in flight per data-parallel rank (in a run with arrivals: in its steady phase). */
   readonly batch: number
+  /** Tokens one forward pass of a data-parallel rank may carry: the workload's `maxNumTokens`, else the engine's budget (`engines.ts`). */
+  readonly maxNumTokens: number
   /** Seconds of the whole run when the workload is a finite number of requests, else 0. */
   readonly runSeconds: number
   /** Seconds. */
@@ -176,6 +178,7 @@ export const estimateFrom = (c: InferenceConstants, atBatch?: number): E.Either<
             mode: w.mode,
             engine: c.engine.name,
             batch: running,
+            maxNumTokens: c.maxNumTokens,
             runSeconds: out.runSeconds,
             ttft: out.ttft,
             tpot: out.tpot,

@@ -8,6 +8,7 @@ import { batchOf, estimateFrom, estimateInference, type InferenceEstimate, type 
 import { passSeconds, prepareInference, stageSeconds, type InferenceConstants, type InferenceInput, type StageClass } from '../src/kernel'
 import { commKinds, defaultCostModels } from '@meshplan/cost-models'
 import type { InferenceWorkload } from '../src/workload'
+import { engineModel } from '../src/engines'
 import { expectClose, rightOf } from '@meshplan/test-utils'
 
 // -------------------------------------------------------------------------------------
@@ -48,6 +49,12 @@ describe('estimateInference: Llama-2-70B TP8 on one DGX H100, static 1024 + 256 
   it('describes the deployment', () => {
     expect(e).toMatchObject({ description: 'TP8', gpus: 8, mode: 'static', batch: 16 })
     expect(e.strategy).toEqual(strategy({ tp: 8 }))
+  })
+
+  it("gives the token budget of a pass: the workload's, else the engine's (the generic engine's 8192, vLLM V1's 2048 on an A100)", () => {
+    expect(e.maxNumTokens).toBe(8192)
+    expect(estimateOf({ ...input, workload: { mode: 'max_throughput', inputTokens: 1024, outputTokens: 256, maxNumTokens: 4096 } }).maxNumTokens).toBe(4096)
+    expect(estimateOf({ ...input, cluster: unsafeClusterOf('dgx-a100-80gb', 1), engine: engineModel({ name: 'vllm', version: '0.11.0' }) }).maxNumTokens).toBe(2048)
   })
 
   it('memory: each part worked out by hand, perGpu = weights + kvCache + workspace + reserve', () => {
