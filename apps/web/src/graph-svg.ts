@@ -49,7 +49,8 @@ export const graphSvg = (g: DeploymentGraph): string => {
   const place = new Map<string, { readonly x: number; readonly y: number }>()
   columns.forEach((column, ci) => column.nodes.forEach((n, ni) => place.set(n.id, { x: box.margin + ci * (box.width + box.gapX), y: box.margin + box.header + ni * (box.height + box.gapY) })))
   const rows = Math.max(1, ...columns.map((c) => c.nodes.length))
-  const width = box.margin * 2 + columns.length * box.width + Math.max(0, columns.length - 1) * box.gapX
+  // room on the right for the labels of edges that go around a column
+  const width = box.margin * 2 + columns.length * box.width + Math.max(0, columns.length - 1) * box.gapX + 150
   const height = box.margin * 2 + box.header + rows * (box.height + box.gapY)
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="deployment-graph" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(g.title)}">`,

@@ -128,12 +128,19 @@ byId('share').addEventListener('click', () => {
 // views
 // -------------------------------------------------------------------------------------
 
-/** The problems of the form's fields, listed under it. */
+/** The problems of the form's fields: a model's or a cluster's under its own fields, the others under the form. */
 const showInputProblems = (found: ReadonlyArray<FieldProblem>): void => {
-  const container = byId('input-problems')
   const names = new Set(found.map((p) => p.field))
   for (const f of fields()) f.setAttribute('aria-invalid', String(names.has(f.name as keyof PageState)))
-  fill(container, found.length === 0 ? null : problems('input-problems-list', [...new Set(found.map((p) => p.message))]))
+  const placed = new Set<string>()
+  for (const container of document.querySelectorAll<HTMLElement>('[data-problems-for]')) {
+    const own = (container.dataset['problemsFor'] ?? '').split(' ')
+    const mine = found.filter((p) => own.includes(p.field))
+    for (const field of own) placed.add(field)
+    fill(container, mine.length === 0 ? null : problems(`problems-${own[own.length - 1] ?? ''}`, [...new Set(mine.map((p) => p.message))]))
+  }
+  const rest = found.filter((p) => !placed.has(p.field))
+  fill(byId('input-problems'), rest.length === 0 ? null : problems('input-problems-list', [...new Set(rest.map((p) => p.message))]))
 }
 
 const problemsOf = <A>(r: Resolved<A>): ReadonlyArray<FieldProblem> => (E.isLeft(r) ? r.left : [])
@@ -146,7 +153,7 @@ const status = (id: string, text: string, state: 'idle' | 'running' | 'done' | '
 
 const showEstimate = (d: Resolved<Deployment>): void => {
   const out = byId('estimate-out')
-  if (E.isLeft(d)) return fill(out, h('p', { class: 'hint' }, 'Fix the fields listed under the form to see the estimate.'))
+  if (E.isLeft(d)) return fill(out, h('p', { class: 'hint' }, 'Fix the fields marked in red to see the estimate.'))
   const e = estimateInference(defaultCostModels)(d.right)
   if (E.isLeft(e)) return fill(out, problems('estimate-problems', e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [e.left.message]))
   fill(out, e.right.memory.fits ? null : problems('estimate-problems', [doesNotFit(e.right, d.right.workload)]), estimateFigures(e.right, 'estimate', d.right.workload))
@@ -168,7 +175,7 @@ const showPlans = (): void => {
   if (E.isLeft(input)) {
     lanes.cancel('plans')
     lastJob.delete('plans')
-    status('plans-status', 'Fix the fields listed under the form to search.', 'failed')
+    status('plans-status', 'Fix the fields marked in red to search.', 'failed')
     return fill(byId('plans-out'))
   }
   const objectives = Object.keys(input.right.slo ?? {}).length > 0
@@ -217,15 +224,21 @@ const showGraph = (d: Resolved<Deployment>): void => {
 const startTraining = (): void => {
   const input = trainingInputOf(state)
   showInputProblems(problemsOf(input))
-  if (E.isLeft(input)) return status('training-status', 'Fix the fields listed under the form to search.', 'failed')
+  if (E.isLeft(input)) return status('training-status', 'Fix the fields marked in red to search.', 'failed')
   const { top, ...search } = input.right
   const out = byId('training-out')
   const cancel = byId<HTMLButtonElement>('training-cancel')
   cancel.disabled = false
   status('training-status', 'searching…', 'running')
   fill(out)
+  let updates = 0
+  byId('training-status').dataset['updates'] = '0'
   lanes.start('training', { kind: 'train', input: search, top }, (reply) => {
-    if (reply.kind === 'progress') return fill(out, progressView(reply.progress))
+    if (reply.kind === 'progress') {
+      // how many progress messages arrived, for whoever checks that the bar moved
+      byId('training-status').dataset['updates'] = String(++updates)
+      return fill(out, progressView(reply.progress))
+    }
     cancel.disabled = true
     if (reply.kind === 'train') {
       status('training-status', '', 'done')
