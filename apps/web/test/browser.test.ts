@@ -220,10 +220,11 @@ describe('a pasted config.json', () => {
     expect(issues.join('\n')).toContain('config.hidden_size: expected a positive integer')
 
     const { page, errors } = await open()
-    await page.check('input[name=modelSource][value=config]')
+    // pasting a config chooses it as the model
     await page.fill('textarea[name=config]', llamaConfig('big'))
+    expect(await page.isChecked('input[name=modelSource][value=config]')).toBe(true)
     // under the config's own field
-    await page.waitForSelector('[data-testid=problems-config]')
+    await page.waitForFunction(() => document.querySelector('[data-testid=problems-config]')?.textContent?.includes('hidden_size') === true)
     const shown = await page.$$eval('[data-testid=problems-config] li', (lis) => lis.map((li) => li.textContent))
     for (const issue of issues) expect(shown).toContain(issue)
     expect(await page.getAttribute('textarea[name=config]', 'aria-invalid')).toBe('true')
