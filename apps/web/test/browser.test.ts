@@ -339,6 +339,8 @@ describe('the page', () => {
     await page.reload()
     // the page, its script and its Web Worker's script all come from the cache: a search runs
     await page.waitForSelector('[data-testid=plans-table]', { timeout: 120_000 })
+    // and Vega's chunk too: the Pareto plot is drawn
+    await page.waitForSelector('[data-testid=pareto-plot][data-state=done] g.pareto_front_marks')
     await page.click('[data-view=estimate]')
     await page.waitForSelector('[data-testid=estimate-ttft]')
     await screenshot(page, 'offline')
