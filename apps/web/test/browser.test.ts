@@ -365,7 +365,8 @@ describe('the export of a pasted plan file', () => {
     await page.click('[data-view=export]')
     await page.selectOption('select[name=exportSource]', 'plan')
     await page.selectOption('select[name=exportEngine]', engine)
-    await page.waitForSelector(`[data-testid=export-result][data-engine=${engine}]`, { timeout: 120_000 })
+    // the plan file's export on that engine (the deployment on the left is exported first, on the default engine)
+    await page.waitForSelector(`[data-testid=export-result][data-engine=${engine}][data-model=reference-moe]`, { timeout: 120_000 })
     return { page, errors, cli: json<ExportJson>(cli.stdout) }
   }
   const commandsOf = (page: Page): Promise<ReadonlyArray<string>> => page.$$eval('[data-testid=export-command]', (pres) => pres.map((p) => p.textContent ?? ''))

@@ -104,7 +104,7 @@ export const exportResultView = (x: AnyExport): HTMLElement => {
   const exportedProblem = x.exportedEstimate !== undefined && 'problem' in x.exportedEstimate ? x.exportedEstimate.problem : undefined
   return h(
     'div',
-    { class: 'export', 'data-testid': 'export-result', 'data-engine': x.engine.name },
+    { class: 'export', 'data-testid': 'export-result', 'data-engine': x.engine.name, 'data-model': x.plan.model.name },
     h('p', { class: 'lead' }, `export of ${x.plan.model.name} on ${x.plan.cluster.name} to ${name} (${x.engine.command})`),
     h('p', {}, `plan: ${describe(x.plan.strategy)} on ${worldOf(x.plan.strategy)} GPUs`),
     h('p', { class: runs ? 'good' : 'bad', 'data-testid': 'export-verdict', 'data-runs': String(runs) }, runs ? `${name} runs the plan as written.` : `${name} cannot run the plan as written:`),
