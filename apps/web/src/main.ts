@@ -11,8 +11,9 @@ import * as E from 'fp-ts/Either'
 import { defaultCostModels } from '@meshplan/cost-models'
 import { estimateInference } from '@meshplan/inference'
 import { modelNames, storageDtypes } from '@meshplan/model'
-import { decodePlan, isTrainingPlanDocument } from '@meshplan/planner'
+import { decodePlan, decodeTrainingPlan, isTrainingPlanDocument } from '@meshplan/planner'
 import { systemNames } from '@meshplan/topology'
+import { ppSplitsLayers, splitFor } from '@meshplan/parallelism'
 import { describeIssue, parseDocument } from '@meshplan/units'
 import { fill, h, problems } from './dom'
 import type { Job, Reply } from './engine'
@@ -21,7 +22,7 @@ import { deploymentOf, fileNameOf, searchInputOf, trainingInputOf, type Deployme
 import { fieldNames, hashOfState, stateOfHash, views, withField, type PageState, type View } from './state'
 import { auditView, trainingAuditView } from './views/audit'
 import { doesNotFit, estimateFigures } from './views/estimate'
-import { exportView } from './views/export'
+import { exportView, type ExportSource } from './views/export'
 import { graphOf, graphView } from './views/graph'
 import { plansView } from './views/plans'
 import { progressView, trainingPlanView } from './views/training'
@@ -221,6 +222,34 @@ const showGraph = (d: Resolved<Deployment>): void => {
   fill(out, E.isLeft(g) ? problems('graph-problems', g.left) : graphView(g.right, state.graphFormat))
 }
 
+/** What the Export tab exports: the deployment on the left, or the pasted plan file (serving or training, its pipeline split as the form's). */
+const exportSource = (d: Resolved<Deployment>): E.Either<ReadonlyArray<string>, ExportSource> => {
+  if (state.exportSource === 'deployment') return E.isLeft(d) ? E.left(['Fix the fields marked in red to export the deployment.']) : E.right({ kind: 'serving', deployment: d.right })
+  const text = state.plan
+  if (text.trim() === '') return E.left(['plan: paste or drop a plan file in the Audit tab'])
+  const doc = parseDocument(text, fileNameOf(text, 'plan'))
+  if (E.isLeft(doc)) return E.left([doc.left.message])
+  if (isTrainingPlanDocument(doc.right)) {
+    const plan = decodeTrainingPlan(doc.right)
+    return E.isLeft(plan) ? E.left(plan.left.map(describeIssue)) : E.right({ kind: 'training', deployment: plan.right })
+  }
+  const plan = decodePlan(doc.right)
+  if (E.isLeft(plan)) return E.left(plan.left.map(describeIssue))
+  const s = plan.right.strategy
+  // the split `meshplan export` takes when the layers do not divide into the stages
+  const split = s.pipelineSplit !== undefined || s.pp < 2 || ppSplitsLayers(plan.right.model)(s.pp, s.virtualStages) ? undefined : splitFor(plan.right.model.layers, s.pp, s.virtualStages)
+  return E.right({ kind: 'serving', deployment: split === undefined ? plan.right : { ...plan.right, strategy: { ...s, pipelineSplit: split } } })
+}
+
+/** The export last shown, so that a refresh with the same inputs does not compute it again (the nearest plan's search takes a moment). */
+let lastExport: { readonly key: string; readonly view: HTMLElement } | undefined
+
+const showExport = (d: Resolved<Deployment>): void => {
+  const key = JSON.stringify([state.exportEngine, state.exportSource, state.exportSource === 'plan' ? state.plan : hashOfState(state)])
+  if (lastExport?.key !== key) lastExport = { key, view: exportView(state.exportEngine, exportSource(d)) }
+  fill(byId('export-out'), lastExport.view)
+}
+
 const startTraining = (): void => {
   const input = trainingInputOf(state)
   showInputProblems(problemsOf(input))
@@ -279,8 +308,8 @@ const refresh = (): void => {
     },
     training: () => showInputProblems(problemsOf(trainingInputOf(state))),
     export: () => {
-      showInputProblems(problemsOf(d))
-      fill(byId('export-out'), exportView(E.isRight(d) ? d.right : null))
+      showInputProblems(state.exportSource === 'deployment' ? problemsOf(d) : [])
+      showExport(d)
     },
   }
   shown[state.view]()

@@ -29,6 +29,8 @@ export const choices = {
   graphSource: ['deployment', 'plan'],
   graphFormat: ['mermaid', 'dot', 'json'],
   graphPhase: ['decode', 'prefill'],
+  exportSource: ['deployment', 'plan'],
+  exportEngine: ['vllm', 'sglang', 'trtllm', 'megatron', 'torchtitan'],
 } as const
 type Choice = keyof typeof choices
 

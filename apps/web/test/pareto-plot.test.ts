@@ -1,40 +1,37 @@
-import fc from 'fast-check'
-import { paretoPlotSvg, type PlotPoint } from '../src/pareto-plot'
+import * as E from 'fp-ts/Either'
+import { defaultCostModels } from '@meshplan/cost-models'
+import { planInference, type PlanResult } from '@meshplan/inference'
+import { defaultPrecision, models } from '@meshplan/model'
+import { num } from '@meshplan/plots'
+import { clusterOf, systems } from '@meshplan/topology'
+import { labelsOf, parseSvg, textsOf } from '@meshplan/test-utils'
+import { paretoFigureSvg } from '../src/pareto-plot'
 
-const circles = (svg: string, kind: 'ranked' | 'front'): ReadonlyArray<{ readonly cy: number; readonly perGpu: number }> =>
-  [...svg.matchAll(new RegExp(`<circle class="point ${kind}" cx="[^"]*" cy="([^"]*)" r="[^"]*" data-per-gpu="([^"]*)"`, 'g'))].map((m) => ({ cy: Number(m[1]), perGpu: Number(m[2]) }))
+const search = (): PlanResult => {
+  const cluster = clusterOf(systems['dgx-h100'], 1)
+  if (E.isLeft(cluster)) throw new Error(cluster.left.message)
+  const r = planInference(defaultCostModels)({ model: models['llama-3.1-8b'], cluster: cluster.right, precision: defaultPrecision, workload: { mode: 'static', inputTokens: 1024, outputTokens: 256 }, slo: { maxTpot: 0.05 } })
+  if (E.isLeft(r)) throw new Error(r.left.message)
+  return r.right
+}
 
-const rateArbitrary = fc.oneof(fc.double({ min: 0.01, max: 1e6, noNaN: true }), fc.constantFrom(0, -1, Number.NaN, Number.POSITIVE_INFINITY))
-const pointArbitrary: fc.Arbitrary<PlotPoint> = fc.record({ perGpu: rateArbitrary, perUser: rateArbitrary, label: fc.string() })
-const drawable = (p: PlotPoint): boolean => Number.isFinite(p.perGpu) && Number.isFinite(p.perUser) && p.perGpu > 0 && p.perUser > 0
+describe('the Pareto plot (@meshplan/plots)', () => {
+  const result = search()
 
-describe('the Pareto plot', () => {
-  it('has a dot for every ranked plan and every point of the front that can be drawn', () => {
-    fc.assert(
-      fc.property(fc.array(pointArbitrary, { maxLength: 12 }), fc.array(pointArbitrary, { maxLength: 40 }), (ranked, front) => {
-        const svg = paretoPlotSvg(ranked, front)
-        expect(circles(svg, 'ranked')).toHaveLength(ranked.filter(drawable).length)
-        expect(circles(svg, 'front')).toHaveLength(front.filter(drawable).length)
-      }),
-    )
+  it('has a point for every point of the front, saying its strategy, batch and both rates, and the chosen plan circled', async () => {
+    const root = parseSvg(await paretoFigureSvg(result))
+    const labels = labelsOf(root, 'pareto_front')
+    expect(result.pareto.length).toBeGreaterThan(1)
+    expect(labels).toHaveLength(result.pareto.length)
+    for (const p of result.pareto) expect(labels).toContain(`${p.description}, batch ${p.batch}: ${num(p.tokensPerSecondPerGpu)} tokens/s per GPU, ${num(p.tokensPerSecondPerUser)} tokens/s per user`)
+    const chosen = result.top[0]
+    expect(labelsOf(root, 'pareto_chosen')).toEqual([`${chosen?.description}, batch ${chosen?.batch}: ${num(chosen?.tokensPerSecond.perGpu ?? 0)} tokens/s per GPU, ${num(chosen?.tokensPerSecond.perUser ?? 0)} tokens/s per user`])
+    expect(textsOf(root)).toContain('output tokens/s per GPU')
   })
 
-  it('draws more tokens/s per GPU higher up, on a linear or a logarithmic axis', () => {
-    fc.assert(
-      fc.property(fc.array(fc.record({ perGpu: fc.double({ min: 0.5, max: 1e5, noNaN: true }), perUser: fc.double({ min: 0.5, max: 1e3, noNaN: true }), label: fc.constant('') }), { minLength: 2, maxLength: 20 }), (front) => {
-        const dots = [...circles(paretoPlotSvg([], front), 'front')].sort((a, b) => a.perGpu - b.perGpu)
-        for (let i = 1; i < dots.length; i++) expect((dots[i]?.cy ?? 0) <= (dots[i - 1]?.cy ?? 0) + 0.01).toBe(true)
-      }),
-    )
-  })
-
-  it('escapes labels', () => {
-    const svg = paretoPlotSvg([{ perGpu: 10, perUser: 5, label: '<script>alert("x")</script> & co', rank: 1 }], [])
-    expect(svg).not.toContain('<script>')
-    expect(svg).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co')
-  })
-
-  it('says so when there is nothing to plot', () => {
-    expect(paretoPlotSvg([], [{ perGpu: 0, perUser: 1, label: '' }])).toContain('no plan to plot')
+  it('says so when the search found nothing to plot', async () => {
+    const svg = await paretoFigureSvg({ ...result, top: [], pareto: [], feasible: 0 })
+    expect(svg).toContain('there is no Pareto front to plot')
+    expect(() => parseSvg(svg)).not.toThrow()
   })
 })

@@ -1,12 +1,12 @@
 /**
  * The serving search's answer: what was searched, the ranked plans, and the Pareto plot
- * of tokens/s per GPU against tokens/s per user (`pareto-plot.ts`, the module to swap
- * for @meshplan/plots).
+ * of tokens/s per GPU against tokens/s per user (`pareto-plot.ts`: @meshplan/plots'
+ * Pareto figure, rendered to SVG once Vega has loaded).
  */
 import type { PlanResult, Ranking } from '@meshplan/inference'
 import { h, row, table } from '../dom'
 import { bytesText, count, rate, secondsText } from '../format'
-import { paretoPlotSvg } from '../pareto-plot'
+import { paretoFigureSvg } from '../pareto-plot'
 
 const rankingText: Readonly<Record<Ranking, string>> = {
   tokens_per_second_per_gpu: 'output tokens/s per GPU',
@@ -19,9 +19,17 @@ export const plansView = (r: PlanResult, seconds: number, objectives: boolean): 
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => `${count(n)} ${reason}`)
   const plot = h('div', { class: 'plot', 'data-testid': 'pareto-plot' })
-  plot.innerHTML = paretoPlotSvg(
-    r.top.map((e, i) => ({ perGpu: e.tokensPerSecond.perGpu, perUser: e.tokensPerSecond.perUser, label: `#${i + 1} ${e.description}, batch ${e.batch}`, rank: i + 1 })),
-    r.pareto.map((p) => ({ perGpu: p.tokensPerSecondPerGpu, perUser: p.tokensPerSecondPerUser, label: `${p.description}, batch ${p.batch}` })),
+  plot.dataset['state'] = 'drawing'
+  plot.textContent = 'drawing the plot…'
+  paretoFigureSvg(r).then(
+    (svg) => {
+      plot.innerHTML = svg
+      plot.dataset['state'] = 'done'
+    },
+    (error: unknown) => {
+      plot.textContent = `the plot cannot be drawn: ${error instanceof Error ? error.message : String(error)}`
+      plot.dataset['state'] = 'failed'
+    },
   )
   return h(
     'div',
@@ -58,7 +66,7 @@ export const plansView = (r: PlanResult, seconds: number, objectives: boolean): 
             ),
           ),
         ],
-    h('h4', {}, `Pareto front, tokens/s per GPU against tokens/s per user (${r.pareto.length} points; the ranked plans numbered)`),
+    h('h4', {}, `Pareto front, tokens/s per GPU against tokens/s per user (${r.pareto.length} points; the first ranked plan circled)`),
     plot,
   )
 }
