@@ -813,7 +813,7 @@ export const trainingStageSeconds = (
   let offloadSeconds = 0
   let offloadExposed = 0
   if (offload !== 0 && stored !== undefined && c.hostBandwidth > 0) {
-    const w = (offload & OFFLOAD_WEIGHTS) !== 0 ? stageWeightBytes(c, strategy, k, zero) : 0
+    const w = (offload & OFFLOAD_WEIGHTS) !== 0 ? shardedWeightBytes(c, k, zero >= 3 ? strategy.dp * strategy.cp : 1, zero >= 3 ? expertDataParallel(strategy) : 1) : 0
     const act = (offload & OFFLOAD_ACTIVATIONS) !== 0 ? Ld * stored.dense + Lm * stored.moe : 0
     const fw = (w > act ? w : act) / c.hostBandwidth
     const bw = (w + act) / c.hostBandwidth
@@ -827,12 +827,9 @@ export const trainingStageSeconds = (
   return out
 }
 
-/** Bytes of the 16-bit weights (and fp8 copies) one GPU of stage class `k` holds under ZeRO `zero`, sharded as ZeRO-3 shards them. */
-const stageWeightBytes = (c: TrainingContext, strategy: Strategy, k: StageClassConstants, zero: ZeroStage): number => {
-  const dW = zero >= 3 ? strategy.dp * strategy.cp : 1
-  const eW = zero >= 3 ? expertDataParallel(strategy) : 1
-  return c.weightBytes * (k.denseParameters / dW + k.expertParameters / eW) + c.fp8CopyBytes * (k.gemmDenseParameters / dW + k.gemmExpertParameters / eW)
-}
+/** Bytes of the 16-bit weights (and fp8 copies) one GPU of stage class `k` holds, its dense weights sharded over `dW` GPUs and its experts over `eW` (ZeRO-3's groups, else 1). */
+const shardedWeightBytes = (c: TrainingContext, k: StageClassConstants, dW: number, eW: number): number =>
+  c.weightBytes * (k.denseParameters / dW + k.expertParameters / eW) + c.fp8CopyBytes * (k.gemmDenseParameters / dW + k.gemmExpertParameters / eW)
 
 /** Where {@link stageBytes} writes the bytes a GPU keeps in host memory. */
 export interface HostBytes {
@@ -872,7 +869,7 @@ export const stageBytes = (
   // ZeRO-3 gathers unit by unit: the root kept from its gather to the end of the backward, the unit computing and the
   // one prefetched (FSDP's limit of two all-gathers in flight), and the unit's unsharded gradients before its reduce-scatter
   const gathered = zero >= 3 && s.dpGroup > 1 ? c.weightBytes * (k.rootUnit + 2 * k.largestUnit) + c.gradientBytes * k.largestUnit : 0
-  const weights = c.weightBytes * (denseP / dW + expertP / eW) + c.fp8CopyBytes * (k.gemmDenseParameters / dW + k.gemmExpertParameters / eW)
+  const weights = shardedWeightBytes(c, k, dW, eW)
   const optimizer = c.models.memory.optimizerBytesPerParameter * (denseP / dO + expertP / eO)
   const inFlight = dualPipe ? s.strategy.pp + 1 : c.models.memory.microBatchesInFlight(s.strategy.pp, s.strategy.virtualStages, microBatches, k.rank)
   const stored = (Ld * a.dense + Lm * a.moe) * inFlight
