@@ -250,6 +250,19 @@ const linkOf = (spec: HardwareLink, fallback: number): Link => ({
 })
 
 /**
+ * A case's scale-up link. A `full_mesh` fabric gets its one-peer link: `link_gbps`, else
+ * `bandwidth_gbps` shared evenly over the `gpus_per_node − 1` peers (`FORMAT.md`: with
+ * `full_mesh`, `bandwidth_gbps` is the sum over a GPU's links); topology's `groupBandwidth`
+ * then gives a group of w GPUs (w − 1) such links.
+ */
+const scaleUpLinkOf = (hardware: Hardware): Link => {
+  const link = linkOf(hardware.scale_up, defaultHardwareLatency.scaleUp)
+  if (hardware.scale_up.topology !== 'full_mesh' || hardware.gpus_per_node < 2) return link
+  const peer = hardware.scale_up.link_gbps === undefined ? link.bandwidth / (hardware.gpus_per_node - 1) : hardware.scale_up.link_gbps * 1e9
+  return { ...link, peerBandwidth: bytesPerSecond(peer) }
+}
+
+/**
  * A case's hardware as a cluster: a `node` tier (scale-up, `gpus_per_node` wide) and a
  * `network` tier (scale-out, enough nodes for `num_gpus`). Bandwidths are GB/s
  * (1e9 B/s), latencies µs; missing latencies take `defaultHardwareLatency`, the network
@@ -263,7 +276,7 @@ export const clusterFromHardware = (hardware: Hardware, fabric?: ScaleOutFabric)
     if (tflops !== undefined) peak[dtype] = flopsPerSecond(tflops * 1e12)
   }
   const tiers: ReadonlyArray<Tier> = [
-    { name: 'node', kind: 'scale-up', fanout: hardware.gpus_per_node, link: linkOf(hardware.scale_up, defaultHardwareLatency.scaleUp) },
+    { name: 'node', kind: 'scale-up', fanout: hardware.gpus_per_node, link: scaleUpLinkOf(hardware) },
     {
       name: 'network',
       kind: 'scale-out',
@@ -285,12 +298,12 @@ export const clusterFromHardware = (hardware: Hardware, fabric?: ScaleOutFabric)
 }
 
 /**
- * Why the model cannot honour a case's hardware as written, if it cannot: a
- * point-to-point scale-up fabric (`full_mesh`) is not a topology the cluster model
- * expresses (each GPU reaches each peer at one link's bandwidth, not the sum).
+ * Why the model cannot honour a case's hardware as written, if it cannot. Every field of
+ * `meshplan-cases/1` hardware is modelled now (a `full_mesh` scale-up fabric since it
+ * became a point-to-point tier, {@link clusterFromHardware}), so this answers undefined;
+ * it stays the one place a future field the models cannot honour is named.
  */
-export const unsupportedHardware = (hardware: Hardware): string | undefined =>
-  hardware.scale_up.topology === 'full_mesh' ? 'hardware.scale_up.topology "full_mesh" is not modelled yet (a switched scale-up fabric is)' : undefined
+export const unsupportedHardware = (_hardware: Hardware): string | undefined => undefined
 
 /** The group of a case: ranks 0 .. num_gpus - 1 of `clusterFromHardware(hardware, fabric)`. */
 export const groupOfHardware = (hardware: Hardware, fabric?: ScaleOutFabric): { readonly cluster: Cluster; readonly span: GroupSpan } => {

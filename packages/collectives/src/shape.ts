@@ -13,7 +13,7 @@
  * shapeOf(c)(spanOf(c)([0, 1, 8, 9])) // right({ size: 4, local: 2, domains: 2, scaleUp: NVLink 450e9 B/s, scaleOut: NIC 50e9 B/s, generation: 'hopper' })
  */
 import * as E from 'fp-ts/Either'
-import type { Cluster, GroupSpan, Link } from '@meshplan/topology'
+import { groupBandwidth, type Cluster, type GroupSpan, type Link } from '@meshplan/topology'
 import { bytesPerSecond, seconds } from '@meshplan/units'
 import type { CollectiveError } from './error'
 import { generationOf, type GpuGeneration } from './tuning'
@@ -138,7 +138,8 @@ export const shapeOf =
       if (tier === undefined) return
       if (i < leading) local *= level.width
       else domains *= level.width
-      if (level.width > 1) (i < leading ? up : out).push(tier.link)
+      // a full-mesh tier gives a group only the links to its own members (topology's groupBandwidth)
+      if (level.width > 1) (i < leading ? up : out).push(tier.link.peerBandwidth === undefined ? tier.link : { ...tier.link, bandwidth: groupBandwidth(tier.link, level.width) })
     })
     const first = tiers[0] as (typeof tiers)[number]
     const scaleUp = combine(up, first.link)

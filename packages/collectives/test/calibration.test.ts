@@ -130,11 +130,24 @@ describe('predictCase', () => {
     expect(ll.predicted ?? 0).toBeGreaterThan(1.9 * (simple.predicted ?? 0))
   })
 
-  it('gives no number, with the reason, for a full-mesh node', () => {
-    const mesh = { ...base, hardware: { ...base.hardware, scale_up: { bandwidth_gbps: 448, topology: 'full_mesh' as const, link_gbps: 64 } }, measured: { metric: 'time_us' as const, value: 5000 } }
-    const r = predictCase(defaultCollectiveModel)(mesh)
-    expect(r.predicted).toBeNull()
-    expect(r.note).toContain('full_mesh')
+  it('prices a full-mesh node (MI300X Infinity Fabric) by the links a group has: w − 1 of them, not the sum over all peers', () => {
+    const ring = (gpus: number, topology: 'full_mesh' | 'switch', link?: number) =>
+      predictCase(defaultCollectiveModel)({
+        ...base,
+        hardware: { ...base.hardware, num_gpus: gpus, scale_up: { bandwidth_gbps: 448, topology, ...(link === undefined ? {} : { link_gbps: link }) } },
+        workload: { ...base.workload, algorithm: 'ring' as const },
+        measured: { metric: 'time_us' as const, value: 5000 },
+      }).predicted ?? 0
+    // the scale-up efficiency is 0.8 (450 GB/s -> 360e9 above); a switch of 448 GB/s moves a 2-rank ring's 2^30 B in 2^30 / 358.4e9 = 2995.93 µs,
+    // so the latency is what remains of the switch's time, and the full mesh's two GPUs share one 64 GB/s link: 2^30 / 51.2e9 = 20,971.52 µs
+    const latency = ring(2, 'switch') - 2995.93
+    expect(ring(2, 'full_mesh', 64)).toBeCloseTo(20971.52 + latency, 1)
+    // four GPUs: 3 links, 192 GB/s; a ring moves 2 · 3/4 of 2^30 B = 1.61e9 B at 153.6e9 B/s = 10,485.76 µs (+ its latency)
+    expect(ring(4, 'full_mesh', 64) - ring(4, 'switch')).toBeCloseTo(10485.76 - (1.5 * 2 ** 30) / 358.4e3, 0)
+    // all eight: 7 · 64 = 448 GB/s, as the switch
+    expect(ring(8, 'full_mesh', 64)).toBeCloseTo(ring(8, 'switch'), 9)
+    // without link_gbps the one-peer link is bandwidth_gbps over the 7 peers: 64 GB/s again
+    expect(ring(2, 'full_mesh')).toBeCloseTo(ring(2, 'full_mesh', 64), 9)
   })
 
   it('refuses an unknown field of the hardware with its path', () => {

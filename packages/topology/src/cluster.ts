@@ -12,7 +12,7 @@
  * worldSize(c)          // 128
  * coordinatesOf(c)(13)  // [5, 1]: device 5 of node 1
  */
-import type { Bytes, BytesPerSecond, Seconds } from '@meshplan/units'
+import { bytesPerSecond, type Bytes, type BytesPerSecond, type Seconds } from '@meshplan/units'
 import type { Device } from './device'
 
 // -------------------------------------------------------------------------------------
@@ -30,6 +30,13 @@ export interface Link {
   readonly latency: Seconds
   /** Whether switches of this tier can reduce in-network (NVLink SHARP, InfiniBand SHARP). */
   readonly inNetworkReduction: boolean
+  /**
+   * Set on a point-to-point tier (a full mesh, e.g. MI300X Infinity Fabric): the bandwidth
+   * of the one link to each peer, per direction; `bandwidth` is then the sum over a device's
+   * links. A group of `w` devices of such a tier reaches `min(bandwidth, (w − 1) · peerBandwidth)`
+   * (`groupBandwidth`). Absent on a switched tier (every device reaches any peer at `bandwidth`).
+   */
+  readonly peerBandwidth?: BytesPerSecond
 }
 
 /** One level of the hierarchy. */
@@ -73,6 +80,20 @@ export const devicesPerUnit =
   (level: number) =>
   (cluster: Cluster): number =>
     cluster.tiers.slice(0, level + 1).reduce((n, tier) => n * tier.fanout, 1)
+
+/**
+ * What each of `width` devices of one unit of a tier reaches inside the unit, per
+ * direction: the link's `bandwidth` on a switched tier; on a point-to-point tier (a full
+ * mesh) `min(bandwidth, (width − 1) · peerBandwidth)`, as a device has one link to each of
+ * the other `width − 1` devices and the collective libraries drive them at once (rings over
+ * disjoint links, or direct peer-to-peer transfers: the complete digraph on w vertices splits
+ * into w − 1 arc-disjoint directed Hamiltonian cycles for even w ≥ 8, Tillson 1980, "A
+ * Hamiltonian decomposition of K*_2m, 2m ≥ 8", so eight GPUs can run seven rings at once;
+ * for other w the figure is the links' sum, an upper bound). Two MI300X of a node:
+ * 64 GB/s; all eight: 7 · 64 = 448 GB/s.
+ */
+export const groupBandwidth = (link: Link, width: number): BytesPerSecond =>
+  link.peerBandwidth === undefined || width < 2 ? link.bandwidth : bytesPerSecond(Math.min(link.bandwidth, (width - 1) * link.peerBandwidth))
 
 /** Devices per node (tier 0). */
 export const devicesPerNode = (cluster: Cluster): number => devicesPerUnit(0)(cluster)

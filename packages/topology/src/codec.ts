@@ -100,6 +100,10 @@ const linkFields = {
 export const LinkSpec = closed({}, linkFields, 'a link object with fields bandwidth, latency, inNetworkReduction')
 export type LinkSpec = t.TypeOf<typeof LinkSpec>
 
+/** A node's fabric, or the fields of a preset's to override: `peerBandwidth` makes it a full mesh (one link to each peer, `bandwidth` their sum). */
+export const ScaleUpSpec = closed({}, { ...linkFields, peerBandwidth: physicalQuantity('byteRate', physical.bandwidth) }, 'a link object with fields bandwidth, latency, inNetworkReduction, peerBandwidth')
+export type ScaleUpSpec = t.TypeOf<typeof ScaleUpSpec>
+
 /** A multi-node scale-up domain, or the fields of a preset's domain to override. */
 export const DomainSpec = closed(
   {},
@@ -120,7 +124,7 @@ export const ClusterFile = closed(
     system: SystemPresetName,
     devicesPerNode: physicalCount(physical.devices),
     device: DeviceField,
-    scaleUp: LinkSpec,
+    scaleUp: ScaleUpSpec,
     domain: DomainSpec,
     scaleOut: LinkSpec,
     host: HostFileSpec,
@@ -146,11 +150,16 @@ const deviceOf = (spec: DeviceSpec): Device => ({
   ...(spec.generation === undefined ? {} : { generation: spec.generation }),
 })
 
+const peerOf = (override: ScaleUpSpec | LinkSpec | undefined, base: Link | undefined): { readonly peerBandwidth?: Link['bandwidth'] } => {
+  const peer = (override !== undefined && 'peerBandwidth' in override ? override.peerBandwidth : undefined) ?? base?.peerBandwidth
+  return peer === undefined ? {} : { peerBandwidth: peer }
+}
+
 /** Merges `override` over `base`; without a base, `bandwidth` must be given. */
 const linkOf = (
   path: string,
   base: Link | undefined,
-  override: LinkSpec | undefined,
+  override: ScaleUpSpec | LinkSpec | undefined,
   defaultLatency: Link['latency'],
   issues: DecodeIssue[],
 ): Link | undefined => {
@@ -167,6 +176,7 @@ const linkOf = (
     bandwidth,
     latency: override?.latency ?? base?.latency ?? defaultLatency,
     inNetworkReduction: override?.inNetworkReduction ?? base?.inNetworkReduction ?? false,
+    ...peerOf(override, base),
   }
 }
 

@@ -511,7 +511,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     name: 'MI300X platform (8x OAM)',
     device: devices.mi300x,
     devicesPerNode: 8,
-    scaleUp: { bandwidth: gigabytesPerSecond(7 * 64), latency: latencies.infinityFabric, inNetworkReduction: false },
+    scaleUp: { bandwidth: gigabytesPerSecond(7 * 64), peerBandwidth: gigabytesPerSecond(64), latency: latencies.infinityFabric, inNetworkReduction: false },
     scaleOut: nic400PerGpu,
     host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB of host memory; MI300X on PCIe Gen5 x16 (AMD data sheet)' },
     source:
@@ -521,7 +521,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     name: 'MI325X platform (8x OAM)',
     device: devices.mi325x,
     devicesPerNode: 8,
-    scaleUp: { bandwidth: gigabytesPerSecond(7 * 64), latency: latencies.infinityFabric, inNetworkReduction: false },
+    scaleUp: { bandwidth: gigabytesPerSecond(7 * 64), peerBandwidth: gigabytesPerSecond(64), latency: latencies.infinityFabric, inNetworkReduction: false },
     scaleOut: nic400PerGpu,
     host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB of host memory; MI325X on PCIe Gen5 x16 (AMD data sheet)' },
     source:
@@ -531,7 +531,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     name: 'MI355X platform (8x OAM)',
     device: devices.mi355x,
     devicesPerNode: 8,
-    scaleUp: { bandwidth: gigabytesPerSecond(7 * 76.8), latency: latencies.infinityFabric, inNetworkReduction: false },
+    scaleUp: { bandwidth: gigabytesPerSecond(7 * 76.8), peerBandwidth: gigabytesPerSecond(76.8), latency: latencies.infinityFabric, inNetworkReduction: false },
     scaleOut: nic400PerGpu,
     host: { memory: terabytes(2), bandwidth: pcie5, source: 'ASSUMPTION: 2 TB of host memory; MI355X on PCIe Gen5 x16 (AMD data sheet)' },
     source:

@@ -4,6 +4,7 @@ import {
   coordinatesOf,
   devicesPerNode,
   devicesPerUnit,
+  groupBandwidth,
   nodeCount,
   rankOf,
   scaleUpDomainSize,
@@ -42,6 +43,27 @@ describe('cluster', () => {
       expect(rankOf(c)([5, 1])).toBe(13)
       expect(coordinatesOf(c)(127)).toEqual([7, 15])
       expect(coordinatesOf(c)(0)).toEqual([0, 0])
+    })
+  })
+
+  describe('MI300X platform (a full mesh of Infinity Fabric)', () => {
+    const c = unsafeClusterOf('mi300x-8', 2)
+    const node = c.tiers[0]?.link
+
+    it('gives a group of w GPUs of a node w − 1 links of 64 GB/s, at most the 448 GB/s of all seven', () => {
+      if (node === undefined) throw new Error('no node tier')
+      expect(node.peerBandwidth).toBe(64e9)
+      expect(groupBandwidth(node, 1)).toBe(448e9)
+      expect(groupBandwidth(node, 2)).toBe(64e9)
+      expect(groupBandwidth(node, 4)).toBe(3 * 64e9)
+      expect(groupBandwidth(node, 8)).toBe(448e9)
+    })
+
+    it('leaves a switched link (NVSwitch) at its bandwidth whatever the group', () => {
+      const nvlink = unsafeClusterOf('dgx-h100', 1).tiers[0]?.link
+      if (nvlink === undefined) throw new Error('no node tier')
+      expect(nvlink.peerBandwidth).toBeUndefined()
+      for (const w of [1, 2, 4, 8]) expect(groupBandwidth(nvlink, w)).toBe(450e9)
     })
   })
 

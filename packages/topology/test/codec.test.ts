@@ -78,6 +78,15 @@ describe('codec', () => {
       expect(c.tiers[1]?.link).toEqual(systems['gb200-nvl72'].domain?.link)
     })
 
+    it('a full-mesh node: peerBandwidth written out, or kept from the MI300X preset under a bandwidth override', () => {
+      const mesh = right(decodeClusterFile({ system: 'reference', nodes: 1, scaleUp: { bandwidth: '448GB/s', peerBandwidth: '64GB/s' } }))
+      expect(mesh.tiers[0]?.link.peerBandwidth).toBe(64e9)
+      const kept = right(decodeClusterFile({ system: 'mi300x-8', nodes: 1, scaleUp: { bandwidth: '400GB/s' } }))
+      expect(kept.tiers[0]?.link).toMatchObject({ bandwidth: 400e9, peerBandwidth: 64e9 })
+      const bad = at(decodeClusterFile({ system: 'mi300x-8', nodes: 1, scaleUp: { peerBandwidth: -1 } }), 'cluster.scaleUp.peerBandwidth')
+      expect(bad?.value).toBe(-1)
+    })
+
     it('numbers in base units and strings with units alike', () => {
       const asNumbers = right(decodeClusterFile({ system: 'reference', nodes: 2, scaleUp: { bandwidth: 3e11, latency: 0 } }))
       const asStrings = right(decodeClusterFile({ system: 'reference', nodes: 2, scaleUp: { bandwidth: '300GB/s', latency: '0us' } }))
