@@ -6,6 +6,7 @@
  * nothing here throws.
  */
 import * as E from 'fp-ts/Either'
+import type { ServingDeployment } from '@meshplan/export'
 import { inferenceWorkload, type InferenceWorkload } from '@meshplan/inference'
 import { checkpointPrecision, precision as makePrecision, type Architecture, type Precision } from '@meshplan/model'
 import { describeSplit, layersOfStage, ppSplitsLayers, splitFor, strategy, withExpertDefault, type Strategy } from '@meshplan/parallelism'
@@ -19,13 +20,8 @@ import { issuesMessage, readText, resolveCluster, resolveModel, type InputError 
 // model
 // -------------------------------------------------------------------------------------
 
-/** The resolved deployment. */
-export interface Deployment {
-  readonly model: Architecture
-  readonly cluster: Cluster
-  readonly strategy: Strategy
-  readonly precision: Precision
-  readonly workload: InferenceWorkload
+/** The resolved deployment: @meshplan/export's `ServingDeployment` (model, cluster, strategy, precision, workload), the plan file it came from, if any, and notes. */
+export interface Deployment extends ServingDeployment {
   readonly plan?: Plan
   /** What was chosen for the user and why (a checkpoint's formats, an uneven split), one line each, printed before a text output. */
   readonly notes: ReadonlyArray<string>

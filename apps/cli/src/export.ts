@@ -6,10 +6,9 @@
  * setting with its source.
  */
 import type { InferenceEstimate } from '@meshplan/inference'
-import { describe, encodeStrategy, worldOf, type Strategy } from '@meshplan/parallelism'
-import { commandLine, nodesText, type Change, type EstimateOrProblem, type Launch, type Problem, type ServingExport, type TrainingExport } from '@meshplan/export'
+import { describe, encodeStrategy, worldOf } from '@meshplan/parallelism'
+import { commandLine, estimateComparison, nodesText, type Change, type EstimateOrProblem, type Launch, type Problem, type ServingExport, type TrainingExport } from '@meshplan/export'
 import type { TrainingEstimate } from '@meshplan/training'
-import { formatBytes, formatSeconds } from '@meshplan/units'
 import { jsonText } from './json'
 import { table } from './table'
 
@@ -18,13 +17,6 @@ import { table } from './table'
 // -------------------------------------------------------------------------------------
 
 export type AnyExport = ServingExport | TrainingExport
-
-const bytesText = formatBytes()
-const secondsText = formatSeconds({ digits: 3 })
-const count = (n: number): string => Math.round(n).toLocaleString('en-US')
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
-
-const isServing = (x: AnyExport): x is ServingExport => x.engine.kind === 'serving'
 
 // -------------------------------------------------------------------------------------
 // JSON
@@ -100,38 +92,8 @@ export const exportJson = (x: AnyExport) => ({
 
 const changesText = (changes: ReadonlyArray<Change>): string => changes.map((c) => `${c.what} ${c.from} -> ${c.to}`).join(', ')
 
-/** The rows of `figures`, each with the plan's value and, when there is one, the exported one. */
-const comparisonRows = <A>(plan: A | undefined, exported: A | undefined, figures: ReadonlyArray<readonly [string, (e: A) => string]>): ReadonlyArray<ReadonlyArray<string>> =>
-  figures.map(([name, f]) => [name, plan === undefined ? '-' : f(plan), ...(exported === undefined ? [] : [f(exported)])])
-
-const memoryText = (peak: number, capacity: number, fits: boolean): string => `${bytesText(peak)} of ${bytesText(capacity)}${fits ? '' : ' (does not fit)'}`
-
-const servingFigures: ReadonlyArray<readonly [string, (e: InferenceEstimate) => string]> = [
-  ['GPUs', (e) => String(e.gpus)],
-  ['sequences per DP rank', (e) => count(e.batch)],
-  ['TTFT', (e) => secondsText(e.ttft)],
-  ['TPOT', (e) => secondsText(e.tpot)],
-  ['output tokens/s', (e) => count(e.tokensPerSecond.total)],
-  ['output tokens/s per GPU', (e) => count(e.tokensPerSecond.perGpu)],
-  ['memory per GPU', (e) => memoryText(e.memory.perGpu, e.memory.capacity, e.memory.fits)],
-]
-
-const trainingFigures: ReadonlyArray<readonly [string, (e: TrainingEstimate) => string]> = [
-  ['GPUs', (e) => String(e.gpus)],
-  ['iteration time', (e) => secondsText(e.iterationSeconds)],
-  ['tokens/s per GPU', (e) => count(e.tokensPerSecondPerGpu)],
-  ['MFU', (e) => pct(e.mfu)],
-  ['memory, fullest GPU', (e) => memoryText(e.memory.peak, e.memory.capacity, e.memory.fits)],
-]
-
-const estimateOf = <A>(x: EstimateOrProblem<A> | undefined): A | undefined => (x !== undefined && 'estimate' in x ? x.estimate : undefined)
-
-const estimatesText = (x: AnyExport, strategy: Strategy | undefined): string => {
-  const exact = x.problems.length === 0
-  const header = ['figure', `plan (${describe(x.plan.strategy)})`, ...(exact || strategy === undefined ? [] : [`exported (${describe(strategy)})`])]
-  const rows = isServing(x)
-    ? comparisonRows(estimateOf(x.planEstimate), exact ? undefined : estimateOf(x.exportedEstimate), servingFigures)
-    : comparisonRows(estimateOf(x.planEstimate), exact ? undefined : estimateOf(x.exportedEstimate), trainingFigures)
+const estimatesText = (x: AnyExport): string => {
+  const { header, rows } = estimateComparison(x)
   const planProblem = problemOf(x.planEstimate)
   return [table(header, rows), ...(planProblem === null ? [] : [`(no estimate of the plan: ${planProblem})`])].join('\n')
 }
@@ -163,7 +125,7 @@ export const renderExport = (x: AnyExport): string => {
     if (x.exported !== undefined) lines.push(`nearest plan it runs: ${describe(x.exported.strategy)} on ${worldOf(x.exported.strategy)} GPUs${x.changes.length === 0 ? '' : ` (${changesText(x.changes)})`}`)
     else lines.push(`nothing exported: ${x.unexported ?? 'no plan it can run'}`)
   }
-  lines.push('', estimatesText(x, x.exported?.strategy))
+  lines.push('', estimatesText(x))
   const exportedProblem = problemOf(x.exportedEstimate)
   if (x.launch === undefined && x.exported !== undefined) lines.push('', `no launch: ${x.unexported ?? exportedProblem ?? 'the estimate failed'}`)
   if (x.launch !== undefined) lines.push('', ...launchText(x.launch))

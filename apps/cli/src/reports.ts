@@ -5,17 +5,24 @@
  */
 import { groups } from '@meshplan/compute'
 import { encodeStrategy } from '@meshplan/parallelism'
-import type { InferenceEstimate, PlanResult, Ranking } from '@meshplan/inference'
-import { claimMetrics, type Audit, type CaseReport, type ClaimOf, type ClaimVerdict, type ErrorStats, type LeaveOneSourceOut, type MetricKind } from '@meshplan/planner'
-import { formatBytes, formatFlopRate, formatSeconds } from '@meshplan/units'
+import type { InferenceEstimate, PlanResult } from '@meshplan/inference'
+import {
+  claimMetrics,
+  planColumns,
+  planRows,
+  rankingText,
+  searchSummaryText,
+  verdictText,
+  type Audit,
+  type CaseReport,
+  type ClaimOf,
+  type ClaimVerdict,
+  type ErrorStats,
+  type LeaveOneSourceOut,
+  type MetricKind,
+} from '@meshplan/planner'
+import { bytesText, count, percent, rate, secondsText } from '@meshplan/units'
 import { table } from './table'
-
-const bytesText = formatBytes()
-const secondsText = formatSeconds({ digits: 3 })
-const rateText = formatFlopRate({ digits: 3 })
-const count = (n: number): string => Math.round(n).toLocaleString('en-US')
-const rate = (n: number): string => (n >= 100 ? count(n) : n.toPrecision(3))
-const percent = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
 
 // -------------------------------------------------------------------------------------
 // estimate
@@ -76,11 +83,6 @@ export const renderEstimate = (e: InferenceEstimate, workload: { readonly inputT
 // plan
 // -------------------------------------------------------------------------------------
 
-const rankingText: Readonly<Record<Ranking, string>> = {
-  tokens_per_second_per_gpu: 'output tokens/s per GPU',
-  request_latency: 'request latency (one request at a time)',
-}
-
 /** Why the first rows may not suit an interactive service, when no objective narrowed the search. */
 const unconstrainedNote = (r: PlanResult): string | null =>
   r.rankedBy === 'tokens_per_second_per_gpu'
@@ -102,12 +104,7 @@ export const planJson = (r: PlanResult, objectives: boolean) => ({
 
 /** The search as text: counts, the ranked strategies, the Pareto front. */
 export const renderPlan = (r: PlanResult, seconds: number | undefined, objectives: boolean): string => {
-  const rejected = Object.entries(r.rejected)
-    .filter(([, n]) => n > 0)
-    .map(([reason, n]) => `${count(n)} ${reason}`)
-  const lines = [
-    `searched ${count(r.strategies)} valid strategies on ${r.gpuCounts.join(', ')} GPUs, ${count(r.candidates)} (strategy, batch) candidates${seconds === undefined ? '' : ` in ${secondsText(seconds)}`}: ${count(r.feasible)} feasible${rejected.length > 0 ? `; rejected: ${rejected.join(', ')}` : ''}`,
-  ]
+  const lines = [searchSummaryText(r, seconds)]
   if (r.top.length === 0) return [...lines, 'no strategy meets the objectives'].join('\n')
   const note = objectives ? null : unconstrainedNote(r)
   lines.push(
@@ -115,20 +112,8 @@ export const renderPlan = (r: PlanResult, seconds: number | undefined, objective
     `best strategies by ${rankingText[r.rankedBy]}:`,
     ...(note === null ? [] : [`(${note})`]),
     table(
-      ['  #', 'strategy', 'GPUs', 'batch', 'tok/s/GPU', 'tok/s/user', 'tok/s total', 'TTFT', 'TPOT', 'memory/GPU', 'decode bound by'],
-      r.top.map((e, i) => [
-        `  ${i + 1}`,
-        e.description,
-        String(e.gpus),
-        String(e.batch),
-        rate(e.tokensPerSecond.perGpu),
-        rate(e.tokensPerSecond.perUser),
-        count(e.tokensPerSecond.total),
-        secondsText(e.ttft),
-        secondsText(e.tpot),
-        bytesText(e.memory.perGpu),
-        e.breakdown.decode.bottleneck,
-      ]),
+      planColumns.map((c, i) => (i === 0 ? `  ${c}` : c)),
+      planRows(r).map(([n, ...rest]) => [`  ${n ?? ''}`, ...rest]),
     ),
     '',
     `Pareto front, tokens/s per GPU against tokens/s per user (${r.pareto.length} points${r.pareto.length > 12 ? ', 12 shown, evenly spaced' : ''}):`,
@@ -155,34 +140,12 @@ const spaced = <A>(xs: ReadonlyArray<A>, n: number): ReadonlyArray<A> => {
 // check
 // -------------------------------------------------------------------------------------
 
-/** A claimed or computed value of a metric of `kind`, as text. */
-export const valueTextOf = (kind: MetricKind, v: number): string => {
-  switch (kind) {
-    case 'bytes':
-      return bytesText(v)
-    case 'seconds':
-      return secondsText(v)
-    case 'flopRate':
-      return rateText(v)
-    case 'count':
-      return count(v)
-    default:
-      return v >= 1000 ? count(v) : Number(v.toPrecision(3)).toString()
-  }
-}
-
-const comparatorText = { equals: '=', about: '≈', at_most: '≤', at_least: '≥' } as const
-
-/** One claim's verdict as text, its values formatted as `kindOf` its metric says. */
+/** One claim's verdict as text, its values formatted as `kindOf` its metric says (the words are @meshplan/planner's `verdictText`). */
 export const verdictLineOf = <M extends string>(kindOf: (metric: M) => MetricKind) => (v: { readonly claim: ClaimOf<M>; readonly computed: number | null; readonly holds: boolean; readonly deviation: number | null; readonly detail: string }): string => {
-  const c = v.claim
-  const kind = kindOf(c.metric)
-  const claimed = `${c.metric} ${comparatorText[c.comparator]} ${valueTextOf(kind, c.value)}${c.comparator === 'about' ? ` (±${Math.round(c.tolerance * 100)}%)` : ''}`
-  const computed = v.computed === null ? 'cannot be computed' : valueTextOf(kind, v.computed)
-  const off = v.deviation === null || v.holds ? '' : `, ${Math.abs(v.deviation) >= 10 ? `${(v.computed ?? 0) / c.value >= 1 ? `${((v.computed ?? 0) / c.value).toFixed(1)}x` : `1/${(c.value / (v.computed ?? 1)).toFixed(1)}`} of the claim` : `${percent(v.deviation)} off`}`
+  const { claimed, computed } = verdictText(kindOf(v.claim.metric), v)
   return [
-    `  ${v.holds ? 'holds        ' : 'does not hold'}  ${claimed}: computed ${computed}${off}`,
-    ...(c.quote === undefined ? [] : [`                 "${c.quote}"`]),
+    `  ${v.holds ? 'holds        ' : 'does not hold'}  ${claimed}: ${computed}`,
+    ...(v.claim.quote === undefined ? [] : [`                 "${v.claim.quote}"`]),
     `                 ${v.detail}`,
   ].join('\n')
 }

@@ -21,7 +21,7 @@ import {
   type TrainingPlan,
   type TrainingSpace,
 } from '@meshplan/training'
-import { formatBytes, formatFlopRate, formatSeconds, parseDocument } from '@meshplan/units'
+import { bytesText, count, parseDocument, rateText, secondsText, share as pct } from '@meshplan/units'
 import type { Deployment } from './deployment'
 import type { Flags } from './flags'
 import { issuesMessage, readText, type InputError } from './inputs'
@@ -93,11 +93,6 @@ export const trainingInputOf = (d: Deployment, t: Flags): E.Either<InputError, T
 // estimate
 // -------------------------------------------------------------------------------------
 
-const bytesText = formatBytes()
-const secondsText = formatSeconds({ digits: 3 })
-const rateText = formatFlopRate({ digits: 3 })
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
-const count = (n: number): string => Math.round(n).toLocaleString('en-US')
 
 export type Result = { readonly code: number; readonly stdout: string; readonly stderr: string }
 
@@ -154,7 +149,7 @@ const runGoodput = (models: CostModels, input: TrainingInput, e: TrainingEstimat
 
 /** A long duration in the unit a person reads it in: hours from 2 h, minutes from 2 min, else seconds. */
 const durationText = (t: number): string =>
-  t >= 7200 ? `${(t / 3600).toPrecision(3)} h` : t >= 120 ? `${(t / 60).toPrecision(3)} min` : formatSeconds({ digits: 3 })(t)
+  t >= 7200 ? `${(t / 3600).toPrecision(3)} h` : t >= 120 ? `${(t / 60).toPrecision(3)} min` : secondsText(t)
 
 const renderGoodput = (g: RunGoodput, gpus: number, given: GoodputOptions): string => {
   const rate = given.failuresPerGpuHour === undefined ? `${g.failuresPerGpuHour.toExponential(2)} per GPU-hour (Llama 3 405B's pre-training; --failure-rate to give yours)` : `${g.failuresPerGpuHour.toExponential(2)} per GPU-hour`

@@ -12,6 +12,7 @@
  * // left([{ field: 'tp', message: 'tp: expected a positive integer, got "0"' }])
  */
 import * as E from 'fp-ts/Either'
+import type { ServingDeployment } from '@meshplan/export'
 import { checkpointPrecision, fromHuggingFace, modelPreset, precision as makePrecision, storageDtypes, type Architecture, type Precision, type StorageDtype } from '@meshplan/model'
 import { inferenceWorkload, type InferenceWorkload, type PlanInput, type Slo } from '@meshplan/inference'
 import { ppSplitsLayers, splitFor, strategy, withExpertDefault, type Strategy } from '@meshplan/parallelism'
@@ -31,14 +32,8 @@ export interface FieldProblem {
 
 export type Resolved<A> = E.Either<ReadonlyArray<FieldProblem>, A>
 
-/** A deployment the page estimates and draws. */
-export interface Deployment {
-  readonly model: Architecture
-  readonly cluster: Cluster
-  readonly strategy: Strategy
-  readonly precision: Precision
-  readonly workload: InferenceWorkload
-}
+/** A deployment the page estimates, draws and exports (@meshplan/export's `ServingDeployment`: model, cluster, strategy, precision, workload). */
+export type Deployment = ServingDeployment
 
 /** What a serving search is asked (a `PlanInput` without functions: it crosses to the Web Worker). */
 export type SearchInput = Omit<PlanInput, 'engine'>

@@ -110,3 +110,26 @@ export const formatQuantity = (kind: QuantityKind, options: FormatOptions = {}):
       return formatByteRate(options)
   }
 }
+
+// -------------------------------------------------------------------------------------
+// report figures
+// -------------------------------------------------------------------------------------
+
+/** Bytes as every report prints them: `22.17 GB`. */
+export const bytesText = formatBytes()
+/** Seconds as every report prints them, three significant digits: `68.6 ms`. */
+export const secondsText = formatSeconds({ digits: 3 })
+/** FLOP/s as every report prints them, three significant digits: `200 TFLOP/s`. */
+export const rateText = formatFlopRate({ digits: 3 })
+
+/** A count with thousands separators: `954,651`. */
+export const count = (n: number): string => Math.round(n).toLocaleString('en-US')
+
+/** A rate per GPU or per user: a count from 100 up, else three significant digits (`29.6`). */
+export const rate = (n: number): string => (n >= 100 ? count(n) : n.toPrecision(3))
+
+/** A signed share: `+700.0%`. */
+export const percent = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
+
+/** A share without sign: `41.3%`. */
+export const share = (x: number): string => `${(x * 100).toFixed(1)}%`

@@ -1,4 +1,4 @@
-import { formatByteRate, formatBytes, formatFlopRate, formatFlops, formatSeconds } from '../src/format'
+import { bytesText, count, formatByteRate, formatBytes, formatFlopRate, formatFlops, formatSeconds, percent, rate, rateText, secondsText, share } from '../src/format'
 
 describe('format', () => {
   it('scales sizes to SI or binary prefixes with 4 significant digits', () => {
@@ -29,5 +29,22 @@ describe('format', () => {
 
   it('prints non-finite values plainly instead of inventing a prefix', () => {
     expect(formatBytes()(Infinity)).toBe('Infinity B')
+  })
+})
+
+describe('report figures', () => {
+  it('print as every report prints them', () => {
+    expect(bytesText(22.17e9)).toBe('22.17 GB')
+    expect(secondsText(0.0686)).toBe('68.6 ms')
+    expect(rateText(200.4e12)).toBe('200 TFLOP/s')
+    // 954,650.9 rounds to 954,651 with the separators
+    expect(count(954650.9)).toBe('954,651')
+    // below 100 a rate keeps three significant digits, from 100 it is a count
+    expect(rate(29.64)).toBe('29.6')
+    expect(rate(2443.2)).toBe('2,443')
+    // 7 = +700.0%; a share has no sign
+    expect(percent(7)).toBe('+700.0%')
+    expect(percent(-0.471)).toBe('-47.1%')
+    expect(share(0.413)).toBe('41.3%')
   })
 })

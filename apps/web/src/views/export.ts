@@ -12,12 +12,9 @@
  */
 import * as E from 'fp-ts/Either'
 import { defaultCostModels } from '@meshplan/cost-models'
-import type { InferenceEstimate } from '@meshplan/inference'
 import { describe, worldOf } from '@meshplan/parallelism'
-import { commandLine, exportServing, exportTraining, findEngine, isServingEngine, nodesText, type EstimateOrProblem, type Launch, type ServingDeployment, type ServingExport, type TrainingDeployment, type TrainingExport } from '@meshplan/export'
-import type { TrainingEstimate } from '@meshplan/training'
+import { commandLine, estimateComparison, exportServing, exportTraining, findEngine, isServingEngine, nodesText, type Launch, type ServingDeployment, type ServingExport, type TrainingDeployment, type TrainingExport } from '@meshplan/export'
 import { h, problems, row, table } from '../dom'
-import { bytesText, count, secondsText } from '../format'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -27,8 +24,6 @@ import { bytesText, count, secondsText } from '../format'
 export type ExportSource = { readonly kind: 'serving'; readonly deployment: ServingDeployment } | { readonly kind: 'training'; readonly deployment: TrainingDeployment }
 
 export type AnyExport = ServingExport | TrainingExport
-
-const isServingExport = (x: AnyExport): x is ServingExport => x.engine.kind === 'serving'
 
 // -------------------------------------------------------------------------------------
 // operations
@@ -47,39 +42,9 @@ export const exportOf = (name: string, source: ExportSource): E.Either<ReadonlyA
   return E.right(exportTraining(defaultCostModels)(e)(source.deployment))
 }
 
-const estimateOf = <A>(x: EstimateOrProblem<A> | undefined): A | undefined => (x !== undefined && 'estimate' in x ? x.estimate : undefined)
-
-const memoryText = (used: number, capacity: number, fits: boolean): string => `${bytesText(used)} of ${bytesText(capacity)}${fits ? '' : ' (does not fit)'}`
-
-const servingFigures: ReadonlyArray<readonly [string, (e: InferenceEstimate) => string]> = [
-  ['GPUs', (e) => String(e.gpus)],
-  ['sequences per DP rank', (e) => count(e.batch)],
-  ['TTFT', (e) => secondsText(e.ttft)],
-  ['TPOT', (e) => secondsText(e.tpot)],
-  ['output tokens/s', (e) => count(e.tokensPerSecond.total)],
-  ['output tokens/s per GPU', (e) => count(e.tokensPerSecond.perGpu)],
-  ['memory per GPU', (e) => memoryText(e.memory.perGpu, e.memory.capacity, e.memory.fits)],
-]
-
-const trainingFigures: ReadonlyArray<readonly [string, (e: TrainingEstimate) => string]> = [
-  ['GPUs', (e) => String(e.gpus)],
-  ['iteration time', (e) => secondsText(e.iterationSeconds)],
-  ['tokens/s per GPU', (e) => count(e.tokensPerSecondPerGpu)],
-  ['MFU', (e) => `${(e.mfu * 100).toFixed(1)}%`],
-  ['memory, fullest GPU', (e) => memoryText(e.memory.peak, e.memory.capacity, e.memory.fits)],
-]
-
-/** The figures of the plan and, when it is refused, of the exported plan, side by side. */
-const comparison = <A>(plan: A | undefined, exported: A | undefined, figures: ReadonlyArray<readonly [string, (e: A) => string]>): ReadonlyArray<HTMLTableRowElement> =>
-  figures.map(([name, f]) => row({}, [name, plan === undefined ? '-' : f(plan), ...(exported === undefined ? [] : [f(exported)])]))
-
 const estimatesTable = (x: AnyExport): HTMLElement => {
-  const exact = x.problems.length === 0
-  const header = ['figure', `plan (${describe(x.plan.strategy)})`, ...(exact || x.exported === undefined ? [] : [`exported (${describe(x.exported.strategy)})`])]
-  const rows = isServingExport(x)
-    ? comparison(estimateOf(x.planEstimate), exact ? undefined : estimateOf(x.exportedEstimate), servingFigures)
-    : comparison(estimateOf(x.planEstimate), exact ? undefined : estimateOf(x.exportedEstimate), trainingFigures)
-  return table('export-estimates', header, rows)
+  const { header, rows } = estimateComparison(x)
+  return table('export-estimates', header, rows.map((cells) => row({}, cells)))
 }
 
 const launchView = (l: Launch): ReadonlyArray<HTMLElement> => [
