@@ -34,7 +34,7 @@ export const splitFlags: ReadonlyArray<FlagName> = ['firstStageLayers', 'lastSta
 /** The flags of a deployment: a strategy and its formats. */
 export const deploymentFlags: ReadonlyArray<FlagName> = [...strategyFlags, 'precision', 'weights', 'activations', 'kvCache']
 /** The flags of a serving workload. */
-export const inferenceFlags: ReadonlyArray<FlagName> = ['mode', 'inputTokens', 'outputTokens', 'batch', 'maxBatch']
+export const inferenceFlags: ReadonlyArray<FlagName> = ['mode', 'inputTokens', 'outputTokens', 'batch', 'maxBatch', 'speculative']
 /** The flags of a training step. */
 export const trainingFlags: ReadonlyArray<FlagName> = ['globalBatch', 'microBatch', 'seqLen', 'recompute', 'zero', 'schedule', 'tpCommOverlap', 'offload', 'gradReduce', 'order']
 /** The flags of a training run's goodput (estimate --train). */
@@ -197,6 +197,7 @@ export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Eith
     outputTokens: flags.outputTokens ?? w0?.outputTokens ?? 256,
     ...(batch === undefined ? {} : { batch }),
     ...(maxBatch === undefined ? {} : { maxBatch }),
+    ...(flags.speculative === undefined ? {} : { speculative: flags.speculative }),
   }
   if (mode !== 'static') delete (workload as { batch?: number }).batch
   if (mode === 'latency') delete (workload as { maxBatch?: number }).maxBatch

@@ -12,7 +12,7 @@
 import * as E from 'fp-ts/Either'
 import { offloadKinds, recomputeModes, schedules, zeroStages, type OffloadKind, type RecomputeMode, type Schedule } from '@meshplan/training'
 import { gradientReduces, type GradientReduce } from '@meshplan/cost-models'
-import { inferenceModes, type InferenceMode } from '@meshplan/inference'
+import { inferenceModes, MAX_DRAFT_TOKENS, type InferenceMode, type Speculative } from '@meshplan/inference'
 import type { ZeroStage } from '@meshplan/memory'
 import { storageDtypes, type StorageDtype } from '@meshplan/model'
 import { plotNames, type PlotName } from '@meshplan/plots'
@@ -51,6 +51,7 @@ export interface Flags {
   readonly outputTokens?: number
   readonly batch?: number
   readonly maxBatch?: number
+  readonly speculative?: Speculative
   readonly maxTtft?: number
   readonly maxTpot?: number
   readonly minTokensPerUser?: number
@@ -164,6 +165,19 @@ const plotList = (text: string): E.Either<string, ReadonlyArray<PlotName>> => {
   return bad === undefined ? E.right(plotNames.filter((k) => parts.includes(k))) : E.left(`expected a comma-separated list of ${plotNames.join(', ')}, got ${shown(text)}`)
 }
 
+/** Speculative decoding as `METHOD:DRAFT:ACCEPT`: `mtp`, `eagle` or `ngram`, tokens drafted per step, mean tokens produced per step. */
+const speculativeSpec = (text: string): E.Either<string, Speculative> => {
+  const [method, draft, accept, ...rest] = text.split(':').map((p) => p.trim())
+  const draftTokens = Number(draft)
+  const acceptanceLength = Number(accept)
+  if (rest.length > 0 || !(method === 'mtp' || method === 'eagle' || method === 'ngram')) {
+    return E.left(`expected METHOD:DRAFT:ACCEPT with METHOD mtp, eagle or ngram (a separate draft model is not priced), e.g. mtp:3:2.4, got ${shown(text)}`)
+  }
+  if (!(Number.isSafeInteger(draftTokens) && draftTokens >= 1 && draftTokens <= MAX_DRAFT_TOKENS)) return E.left(`expected DRAFT, the tokens drafted per step, a whole number from 1 to ${MAX_DRAFT_TOKENS}, got ${shown(text)}`)
+  if (!(acceptanceLength >= 1 && acceptanceLength <= draftTokens + 1)) return E.left(`expected ACCEPT, the mean tokens produced per step, from 1 to DRAFT + 1 = ${draftTokens + 1}, got ${shown(text)}`)
+  return E.right({ method, draftTokens, acceptanceLength })
+}
+
 /** A comma-separated list of offload kinds, or `none`. */
 const offloadList = (text: string): E.Either<string, ReadonlyArray<OffloadKind>> => {
   if (text.trim() === 'none') return E.right([])
@@ -204,6 +218,11 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   outputTokens: { placeholder: 'N', help: 'output tokens per request (default 256)', parse: tokens },
   batch: { placeholder: 'N', help: 'sequences per data-parallel rank (static mode)', parse: positiveInteger() },
   maxBatch: { placeholder: 'N', help: 'the engine\'s limit on sequences in flight per data-parallel rank (default 1024)', parse: positiveInteger() },
+  speculative: {
+    placeholder: 'SPEC',
+    help: 'speculative decoding METHOD:DRAFT:ACCEPT: an MTP module, an EAGLE head or n-gram lookup (mtp, eagle, ngram), the tokens it drafts per step, the mean tokens each step produces (e.g. mtp:3:2.4)',
+    parse: speculativeSpec,
+  },
   maxTtft: { placeholder: 'TIME', help: 'objective: time to first token at most TIME (e.g. 2s, 500ms)', parse: duration },
   maxTpot: { placeholder: 'TIME', help: 'objective: time per output token at most TIME (e.g. 40ms)', parse: duration },
   minTokensPerUser: { placeholder: 'N', help: 'objective: output tokens/s one request sees (1/TPOT) at least N', parse: numberWhere('tokens/s above 0', (n) => n > 0) },

@@ -5,7 +5,7 @@
  */
 import { groups } from '@meshplan/compute'
 import { encodeStrategy } from '@meshplan/parallelism'
-import type { InferenceEstimate, PlanResult } from '@meshplan/inference'
+import type { InferenceEstimate, PlanResult, Speculative } from '@meshplan/inference'
 import {
   claimMetrics,
   planColumns,
@@ -68,9 +68,10 @@ const breakdownRows = (e: InferenceEstimate): ReadonlyArray<ReadonlyArray<string
   })
 
 /** An estimate as text: figures, memory, and where a step's time goes. */
-export const renderEstimate = (e: InferenceEstimate, workload: { readonly inputTokens: number; readonly outputTokens: number }): string =>
+export const renderEstimate = (e: InferenceEstimate, workload: { readonly inputTokens: number; readonly outputTokens: number; readonly speculative?: Speculative }): string =>
   [
     `${e.description} on ${e.gpus} GPUs: ${e.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens, batch ${e.batch} per data-parallel rank`,
+    ...(workload.speculative === undefined ? [] : [speculativeLine(workload.speculative, e)]),
     `  TTFT ${secondsText(e.ttft)}   TPOT ${secondsText(e.tpot)}   request ${secondsText(e.requestLatency)}`,
     `  output tokens/s: ${count(e.tokensPerSecond.total)} in total, ${rate(e.tokensPerSecond.perGpu)} per GPU, ${rate(e.tokensPerSecond.perUser)} per user`,
     `  memory per GPU: ${bytesText(e.memory.perGpu)} of ${bytesText(e.memory.capacity)} (weights ${bytesText(e.memory.weights)}, KV cache ${bytesText(e.memory.kvCache)}, workspace ${bytesText(e.memory.workspace)}, reserve ${bytesText(e.memory.reserve)}); at most ${count(e.memory.maxBatch)} sequences per data-parallel rank fit`,
@@ -78,6 +79,13 @@ export const renderEstimate = (e: InferenceEstimate, workload: { readonly inputT
     '  where a step of the slowest pipeline stage goes (one micro-batch):',
     table(['  phase', 'step', ...groups, 'exposed communication', 'bound by'], breakdownRows(e).map(([first, ...rest]) => [`  ${first ?? ''}`, ...rest])),
   ].join('\n')
+
+/** What speculative decoding does to the step, in words. */
+const speculativeLine = (spec: Speculative, e: InferenceEstimate): string => {
+  const draft = e.breakdown.decode.draft
+  const drafter = spec.method === 'ngram' ? 'n-gram lookup on the host' : `${spec.method === 'mtp' ? 'the MTP module' : 'the EAGLE head'}, ${secondsText(draft)} of the step`
+  return `  speculative decoding (${spec.method}): ${spec.draftTokens} drafted tokens verified with one more per sequence in each step, ${spec.acceptanceLength} produced per step on average; the draft: ${drafter}`
+}
 
 // -------------------------------------------------------------------------------------
 // plan

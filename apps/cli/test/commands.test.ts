@@ -737,6 +737,22 @@ describe('meshplan check of a training plan (examples/llama-3.1-405b-training.ya
 })
 
 describe('pipeline schedules from the command line (--schedule)', () => {
+  it('estimate --speculative: the step verifies the drafted tokens, TPOT falls, the draft\'s passes are in the JSON; a bad spec exits 2 naming the flag', async () => {
+    const base = ['estimate', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--mode', 'latency', '--input-tokens', '128', '--output-tokens', '128']
+    const plain = JSON.parse((await meshplan(...base, '--json')).stdout) as { tpot_seconds: number; breakdown: { decode: { draft: number } } }
+    const eagle = JSON.parse((await meshplan(...base, '--speculative', 'eagle:3:2.5', '--json')).stdout) as { tpot_seconds: number; breakdown: { decode: { draft: number } } }
+    expect(plain.breakdown.decode.draft).toBe(0)
+    expect(eagle.breakdown.decode.draft).toBeGreaterThan(0)
+    // a memory-bound 7B step verifying 4 tokens costs about what a step of 1 does; 2.5 tokens come out of it
+    expect(eagle.tpot_seconds).toBeLessThan(plain.tpot_seconds / 2)
+    const text = await meshplan(...base, '--speculative', 'ngram:4:1.8')
+    expect(text.code).toBe(0)
+    expect(text.stdout).toContain('speculative decoding (ngram): 4 drafted tokens verified with one more per sequence in each step, 1.8 produced per step on average; the draft: n-gram lookup on the host')
+    const bad = await meshplan(...base, '--speculative', 'draft_model:4:2')
+    expectCleanFailure(bad)
+    expect(bad.stderr).toMatch(/^meshplan estimate: --speculative: expected METHOD:DRAFT:ACCEPT with METHOD mtp, eagle or ngram/)
+  })
+
   it('estimate --train --schedule zb-h1 says the schedule and shrinks the bubble; dualpipe on an odd pipeline is refused with the flag named', async () => {
     const base = ['estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '4', '--global-batch', '32', '--seq-len', '4096', '--json']
     const plain = JSON.parse((await meshplan(...base)).stdout) as { breakdown: { bubble: number }; workload: { schedule?: string } }

@@ -125,9 +125,14 @@ export const prefillSeconds = (c: StepConstants, tokens: number, batch: number):
   return sumForms(c, c.forms.prefill)
 }
 
-/** Seconds of a decode step of `batch` sequences each attending to `context` keys (the new token included) on one GPU. */
-export const decodeSeconds = (c: StepConstants, batch: number, context: number): number => {
-  fillQuantities(c.scratch, c.forms.shape, 'decode', batch, 0, batch * windowedKeys(context, c.forms.shape.attentionWindow))
+/**
+ * Seconds of a decode step of `batch` sequences each attending to `context` keys (the new
+ * token included) on one GPU; with `queries` above 1, each sequence brings that many tokens
+ * (speculative decoding's verification: the draft's tokens and the one after), which pass
+ * every layer and the LM head while the KV cache is read once per sequence.
+ */
+export const decodeSeconds = (c: StepConstants, batch: number, context: number, queries = 1): number => {
+  fillQuantities(c.scratch, c.forms.shape, 'decode', batch, 0, batch * windowedKeys(context, c.forms.shape.attentionWindow), queries)
   return sumForms(c, c.forms.decode)
 }
 

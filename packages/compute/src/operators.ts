@@ -187,7 +187,7 @@ export const Quantity = {
   normTokens: 2,
   /** Causal query-key pairs per head on this GPU: `batch·causalPairs(n)/cp`, or the decode keys `Σ min(context, window)/cp`. */
   pairs: 3,
-  /** Tokens through the LM head: all of them in training; the last of each sequence (`batch`) in inference. */
+  /** Tokens through the LM head: all of them in training; the last of each sequence (`batch`) in a prefill; every token of a decode step (`batch`, or `batch·queries` when it verifies drafted tokens). */
   lmTokens: 4,
   /** Token-expert assignments on this GPU per MoE layer. */
   routed: 5,
@@ -195,8 +195,14 @@ export const Quantity = {
   touched: 6,
   /** Sequences of the step on this GPU: `batch`. */
   sequences: 7,
-  /** Score-matrix elements per head an unfused kernel computes: `batch·tokens·(tokens/cp)`, all of the square (the mask comes after); decode: `keys/cp`. */
+  /** Score-matrix elements per head an unfused kernel computes: `batch·tokens·(tokens/cp)`, all of the square (the mask comes after); decode: `queries·keys/cp`. */
   scores: 8,
+  /**
+   * Cached key positions a decode step reads on this GPU: `Σ min(context, window)/cp`, once
+   * per sequence however many queries it brings (the KV cache's bytes are linear in this,
+   * its FLOPs in `pairs`); in prefill and training the same as `pairs`.
+   */
+  keys: 9,
 } as const
 export type QuantityName = keyof typeof Quantity
 const QUANTITIES = Object.keys(Quantity).length
@@ -512,7 +518,7 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
       add('attention', 'attention', 'attention', layers, {
         flops: { pairs: 2 * heads * (latent + a.kvLoraRank) },
         activationBytes: { tokens: (heads * latent + latent + heads * a.kvLoraRank) * ab },
-        kvCacheBytes: { pairs: latent * kvb, tokens: cacheWrite },
+        kvCacheBytes: { keys: latent * kvb, tokens: cacheWrite },
       })
       gemm('v-absorb', 'attention', layers, a.vHeadDim, a.kvLoraRank, 'tokens', 'one', heads)
     } else {
@@ -545,7 +551,7 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
       add('attention', 'attention', 'attention', layers, {
         flops: { pairs: 2 * heads * 2 * d },
         activationBytes: { tokens: (2 * heads * d + cpReads * kvHeads * 2 * d) * act },
-        kvCacheBytes: { tokens: inference ? perTokenCache : 0, pairs: kind === 'decode' ? perTokenCache : 0 },
+        kvCacheBytes: { tokens: inference ? perTokenCache : 0, keys: kind === 'decode' ? perTokenCache : 0 },
       })
     }
     gemm('output', 'attention', layers, h, heads * d)
@@ -675,16 +681,19 @@ export const operatorForms = (model: ComputeModel, deployment: Deployment): E.Ei
  * sequence (prefill, training; ignored in decode), and for decode `keys`, the keys read
  * over all sequences (`Σ` of each context's keys, `windowedKeys` of @meshplan/model). Plain arithmetic, no allocation.
  */
-export const fillQuantities = (q: Quantities, shape: ShardShape, kind: PhaseKind, batch: number, tokens: number, keys: number): Quantities => {
+export const fillQuantities = (q: Quantities, shape: ShardShape, kind: PhaseKind, batch: number, tokens: number, keys: number, queries = 1): Quantities => {
   const decoding = kind === 'decode'
-  const onGpu = decoding ? batch : (batch * tokens) / shape.cp
+  // a decode step of speculative decoding verifies `queries` tokens of each sequence at once: they pass every
+  // layer and the LM head as tokens, attend to the same cached keys (read once), and to each other (left out: a few keys)
+  const onGpu = decoding ? batch * queries : (batch * tokens) / shape.cp
   q[Quantity.one] = 1
   q[Quantity.tokens] = onGpu
   q[Quantity.normTokens] = shape.sequenceParallel ? onGpu / shape.tp : onGpu
-  q[Quantity.pairs] = decoding ? keys / shape.cp : (batch * layerPairs(tokens, shape.attentionWindow)) / shape.cp
-  q[Quantity.lmTokens] = kind === 'training' ? onGpu : batch
+  q[Quantity.pairs] = decoding ? (keys * queries) / shape.cp : (batch * layerPairs(tokens, shape.attentionWindow)) / shape.cp
+  q[Quantity.keys] = decoding ? keys / shape.cp : (q[Quantity.pairs] ?? 0)
+  q[Quantity.lmTokens] = kind === 'prefill' ? batch : onGpu
   q[Quantity.sequences] = batch
-  q[Quantity.scores] = decoding ? keys / shape.cp : (batch * tokens * tokens) / shape.cp
+  q[Quantity.scores] = decoding ? (keys * queries) / shape.cp : (batch * tokens * tokens) / shape.cp
   if (shape.experts > 0) {
     const share = routedShare({
       experts: shape.experts,
@@ -692,7 +701,7 @@ export const fillQuantities = (q: Quantities, shape: ShardShape, kind: PhaseKind
       ep: shape.ep,
       edp: shape.edp,
       dp: shape.dp,
-      replicaTokens: decoding ? batch : batch * tokens,
+      replicaTokens: decoding ? batch * queries : batch * tokens,
       imbalance: shape.imbalance,
     })
     q[Quantity.routed] = share.assignments
@@ -711,7 +720,7 @@ export const quantitiesOf = (shape: ShardShape, phase: Phase): Quantities => {
     case 'prefill':
       return fillQuantities(q, shape, 'prefill', phase.batch, phase.tokens, 0)
     case 'decode':
-      return fillQuantities(q, shape, 'decode', phase.batch, 0, decodeKeys(phase, shape.attentionWindow))
+      return fillQuantities(q, shape, 'decode', phase.batch, 0, decodeKeys(phase, shape.attentionWindow), phase.queries ?? 1)
     case 'training':
       return fillQuantities(q, shape, 'training', phase.batch, phase.sequence, 0)
   }

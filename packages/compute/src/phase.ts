@@ -47,6 +47,8 @@ export interface Decode {
   readonly kind: 'decode'
   readonly batch: number
   readonly context: number | ReadonlyArray<number>
+  /** Tokens each sequence brings to the step (default 1): speculative decoding verifies its drafted tokens and one more at once, over one read of the KV cache. */
+  readonly queries?: number
 }
 
 /** The forward and backward pass of a micro-batch of `batch` sequences of `sequence` tokens. */
@@ -74,8 +76,14 @@ export const prefill = (p: { readonly tokens: number; readonly batch?: number })
     E.map((batch) => ({ kind: 'prefill', tokens: p.tokens, batch })),
   )
 
-/** A decode step of `batch` sequences attending to `context` keys (one number, or one per sequence). */
-export const decode = (p: { readonly batch: number; readonly context: number | ReadonlyArray<number> }): E.Either<ComputeError, Decode> =>
+/** A decode step of `batch` sequences attending to `context` keys (one number, or one per sequence), each bringing `queries` tokens (default 1). */
+export const decode = (p: { readonly batch: number; readonly context: number | ReadonlyArray<number>; readonly queries?: number }): E.Either<ComputeError, Decode> =>
+  pipe(
+    positiveInteger('decode queries per sequence', 'queries', p.queries ?? 1),
+    E.chain((queries) => pipe(decodeOfOne(p), E.map((d): Decode => (queries === 1 ? d : { ...d, queries })))),
+  )
+
+const decodeOfOne = (p: { readonly batch: number; readonly context: number | ReadonlyArray<number> }): E.Either<ComputeError, Decode> =>
   pipe(
     positiveInteger('decode batch', 'batch', p.batch),
     E.chain((batch) => {
@@ -180,13 +188,13 @@ export const decodeKeys = (phase: Decode, window: number | AttentionWindow = Num
   return keys
 }
 
-/** Tokens of one model replica in the step: `batch·tokens` (prefill), `batch` (decode), `batch·sequence` (training). */
+/** Tokens of one model replica in the step: `batch·tokens` (prefill), `batch·queries` (decode), `batch·sequence` (training). */
 export const replicaTokens = (phase: Phase): number => {
   switch (phase.kind) {
     case 'prefill':
       return phase.batch * phase.tokens
     case 'decode':
-      return phase.batch
+      return phase.batch * (phase.queries ?? 1)
     case 'training':
       return phase.batch * phase.sequence
   }

@@ -5,7 +5,7 @@ import { defaultComputeModel, withAttentionKernel, withEfficiency } from '../src
 import { decodeSeconds, precompute, prefillSeconds, TrainingPart, trainingParts, trainingSeconds, type StepConstants } from '../src/fast'
 import { layersOfStage } from '@meshplan/parallelism'
 import { isMoeLayer } from '@meshplan/model'
-import type { Deployment } from '../src/operators'
+import { Quantity, type Deployment } from '../src/operators'
 import type { Phase } from '../src/phase'
 import { phaseTime } from '../src/roofline'
 import { arbitraryDeployment, arbitraryPhase, deploymentOf, h100, right } from './fixtures'
@@ -71,6 +71,25 @@ describe('the fast path', () => {
       }),
       { numRuns: 200 },
     )
+  })
+
+  it('a decode step that verifies q drafted tokens per sequence: q times the tokens through the layers, the KV cache read once', () => {
+    // Llama-2-7B on one H100, 8 sequences at 2,048 keys, 4 queries each (3 drafted + 1)
+    const c = right(precompute(defaultComputeModel, deploymentOf('llama-2-7b', {}), h100))
+    decodeSeconds(c, 8, 2048, 4)
+    const q = c.scratch
+    // tokens and LM-head rows 8 · 4 = 32, pairs 8 · 2,048 · 4 = 65,536, keys read 8 · 2,048 = 16,384, sequences 8
+    expect([q[Quantity.tokens], q[Quantity.lmTokens], q[Quantity.pairs], q[Quantity.keys], q[Quantity.sequences]]).toEqual([32, 32, 65536, 16384, 8])
+    decodeSeconds(c, 8, 2048)
+    expect([q[Quantity.tokens], q[Quantity.pairs], q[Quantity.keys]]).toEqual([8, 16384, 16384])
+    // the 32 tokens cost more than 8, and less than 32 sequences that each read their own KV cache
+    const one = decodeSeconds(c, 8, 2048)
+    const verify = decodeSeconds(c, 8, 2048, 4)
+    const separate = decodeSeconds(c, 32, 2048)
+    expect(verify).toBeGreaterThan(one)
+    expect(verify).toBeLessThan(separate)
+    // memory-bound at this size: the 13.5 GB of weights dominate, so verifying 4 tokens costs less than 10% more than 1
+    expect(verify / one).toBeLessThan(1.1)
   })
 
   it('training: 3 forward-equivalents per operator, 4 for the recomputed ones', () => {

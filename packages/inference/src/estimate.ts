@@ -19,7 +19,7 @@ import { decode, groups, phaseTime, prefill, type Group } from '@meshplan/comput
 import { describe, type Strategy } from '@meshplan/parallelism'
 import { bytes, formatBytes, type Bytes } from '@meshplan/units'
 import { costModelError, estimateError, unphysical, type CommKind, type CostModels, type EstimateError } from '@meshplan/cost-models'
-import { evaluateInference, exposedComm, inferenceFigures, prepareInference, stageComm, stageSeconds, type InferenceConstants, type InferenceInput, type StageClass } from './kernel'
+import { draftSeconds, evaluateInference, exposedComm, inferenceFigures, prepareInference, stageComm, stageSeconds, type InferenceConstants, type InferenceInput, type StageClass } from './kernel'
 import type { InferenceMode } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -46,6 +46,8 @@ export interface StepBreakdown {
   /** Sequences of the micro-batch, and for decode the keys each attends to. */
   readonly batch: number
   readonly context: number
+  /** Seconds of the draft passes in a speculative decode step (an MTP or EAGLE head; 0 otherwise), included in `seconds`; the step itself verifies `draftTokens + 1` tokens per sequence. */
+  readonly draft: number
 }
 
 /** Memory of one GPU at the estimated batch, on the fullest stage. */
@@ -97,15 +99,19 @@ export const batchOf = (c: InferenceConstants): number => {
 const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, batch: number, context: number): E.Either<EstimateError, StepBreakdown> => {
   const { model, precision, strategy, cluster } = c.input
   const tokens = c.input.workload.inputTokens
-  const phase = isDecode ? decode({ batch: Math.max(1, Math.round(batch)), context: Math.round(context) }) : prefill({ tokens: Math.max(1, Math.round(tokens)), batch: Math.max(1, Math.round(batch)) })
+  const verify = c.speculative.verify
+  const phase = isDecode
+    ? decode({ batch: Math.max(1, Math.round(batch)), context: Math.round(context), queries: verify })
+    : prefill({ tokens: Math.max(1, Math.round(tokens)), batch: Math.max(1, Math.round(batch)) })
   return pipe(
     phase,
     E.chain(phaseTime(c.models.compute, { arch: model, strategy, precision, ppRank: k.ranks[0] ?? 0 }, cluster.device)),
     E.mapLeft(costModelError('compute')),
     E.map((step) => {
       // the fast path works with fractional micro-batches; the breakdown re-times the rounded one
-      const compute = step.seconds
-      const comm = stageComm(c, k, isDecode, isDecode ? batch : batch * tokens)
+      const draft = isDecode ? draftSeconds(c, k, batch, context) : 0
+      const compute = step.seconds + draft
+      const comm = stageComm(c, k, isDecode, isDecode ? batch * verify : batch * tokens)
       const communication = { tp: comm.tp, ep: comm.ep, pp: comm.pp, cp: comm.cp }
       const exposed = exposedComm(comm, c.overlap, compute)
       const byGroup = {} as Record<Group, number>
@@ -123,6 +129,7 @@ const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, ba
         stage: k.ranks,
         batch,
         context,
+        draft,
       }
     }),
   )

@@ -40,7 +40,7 @@ import { decodeSeconds, precompute, prefillSeconds, type OperatorForm, type Oper
 import { communicationBytes, costModelError, dispatchBytes, estimateError, type CostModels, type EstimateError, type Overlap } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
 import { cachedTokens, inferenceMemory, kvElementsPerLayer, type InferenceMemory } from '@meshplan/memory'
-import { expertParameters, isMoeLayer, weightBytesPerParameter, type Architecture, type Precision } from '@meshplan/model'
+import { attentionParameters, denseMlpParameters, expertParameters, isMoeLayer, normParameters, routerParameters, sharedExpertParameters, weightBytesPerParameter, type Architecture, type Precision } from '@meshplan/model'
 import { expertDataParallel, layersOfStage, layout, validate, worldOf, type Layout, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { lengthsOf, meanAge, runningAfter, tailSteps, type Lengths } from './arrivals'
@@ -160,10 +160,78 @@ export interface InferenceConstants {
   readonly graphMaxTokens: number
   /** Most sequences per data-parallel rank: memory's answer capped by the engine's (or the workload's) limit and, in a fused engine, by the token budget. */
   readonly maxBatch: number
+  /**
+   * Speculative decoding (`workload.speculative`): the tokens a decode pass verifies per
+   * sequence (`draftTokens + 1`; 1 without), the tokens it produces per sequence on
+   * average (`acceptanceLength`; 1 without), and the draft's forward passes per step
+   * ({@link speculativeOf}).
+   */
+  readonly speculative: Speculation
   /** Scratch for one stage's communication, per kind; overwritten by every evaluation. */
   readonly scratch: Communication
   /** Scratch for a ramp-down tail; overwritten by every evaluation. */
   readonly tail: TailSums
+}
+
+/** What speculative decoding does to a decode pass (see {@link InferenceConstants.speculative}). */
+export interface Speculation {
+  readonly verify: number
+  readonly accept: number
+  /** Sequential draft passes per step: `draftTokens` for an MTP or EAGLE head, 0 for n-gram lookup (on the host) and without speculation. */
+  readonly drafts: number
+  /** The draft: an MTP module (a layer of the model, with its routed experts where the model's last layer has them), an EAGLE head (a dense layer), or none. */
+  readonly draft: 'mtp' | 'eagle' | 'none'
+  /** The draft pass runs routed experts (an MTP module of an MoE model). */
+  readonly draftRouted: boolean
+}
+
+/** No speculation: one token verified and produced per sequence per pass. */
+export const noSpeculation: Speculation = { verify: 1, accept: 1, drafts: 0, draft: 'none', draftRouted: false }
+
+/**
+ * The decode-pass arithmetic of `workload.speculative` on `model`:
+ * - `mtp` (DeepSeek-V3's multi-token prediction, report section 2.2; SGLang and
+ *   TensorRT-LLM run its module as the draft): `draftTokens` sequential passes of one
+ *   decoder layer of the model (MoE where its last layer is) and the shared LM head.
+ * - `eagle` (Li et al. 2024, "EAGLE": a one-layer draft head over the target's features
+ *   and LM head): the same with a dense layer, without routed experts.
+ * - `ngram` (prompt lookup): the draft costs no GPU pass.
+ * In every case the target verifies `draftTokens + 1` tokens per sequence in one pass and
+ * produces `acceptanceLength` on average (Leviathan et al. 2023, "Fast Inference from
+ * Transformers via Speculative Decoding", section 3). `draft_model` has no model to price
+ * and is refused before this (`unmodelledWorkload`).
+ */
+export const speculativeOf = (w: InferenceWorkload, model: Architecture): Speculation => {
+  const spec = w.speculative
+  if (spec === undefined) return noSpeculation
+  const draft = spec.method === 'mtp' ? 'mtp' : spec.method === 'eagle' ? 'eagle' : 'none'
+  return {
+    verify: spec.draftTokens + 1,
+    accept: spec.acceptanceLength,
+    drafts: draft === 'none' ? 0 : spec.draftTokens,
+    draft,
+    draftRouted: draft === 'mtp' && isMoeLayer(model)(model.layers - 1),
+  }
+}
+
+/**
+ * Bytes on one GPU of the last stage for the draft layer of an MTP or EAGLE head: its
+ * attention, norms and MLP split over TP as the model's layers are, its routed experts
+ * (an MTP module of an MoE model) over `ep · etp`, each in the format the model's
+ * layers use; an MTP module also joins the embedding and the hidden state with a `2h × h`
+ * projection (DeepSeek-V3 report, section 2.2, `M_k`). The embedding and the LM head are
+ * the target's, shared.
+ */
+export const draftLayerBytes = (model: Architecture, s: Strategy, precision: Precision, spec: Speculation): number => {
+  if (spec.draft === 'none') return 0
+  const b = weightBytesPerParameter(model, precision)
+  const moe = model.moe
+  const mlp =
+    spec.draftRouted && moe !== undefined
+      ? (moe.experts * expertParameters(model) * b('routedExperts')) / (s.ep * s.etp) + (moe.sharedExperts * sharedExpertParameters(model) * b('sharedExperts')) / s.tp + routerParameters(model) * b('router')
+      : (denseMlpParameters(model) * b('denseMlp')) / s.tp
+  const projection = spec.draft === 'mtp' ? (2 * model.hidden * model.hidden * b('attention')) / s.tp : 0
+  return (attentionParameters(model) * b('attention')) / s.tp + normParameters(model) * b('norms') + mlp + projection
 }
 
 /** `intercept + slope · x`. */
@@ -370,6 +438,9 @@ export const prepareInference =
     const held = engine.admission === 'reserve' ? workload.inputTokens + lengths.mean : workload.inputTokens + meanAge(lengths)
     const heldTokens = cachedTokens(model, held)
     const slotBytes = redundant === 0 ? 0 : (redundant / s.ep) * (expertParameters(model) / s.etp) * weightBytesPerParameter(model, precision)('routedExperts')
+    const speculative = speculativeOf(workload, model)
+    // the draft layer of an MTP or EAGLE head lives with the LM head (the last stage): its weights and its KV cache
+    const draftWeights = speculative.drafts > 0 ? draftLayerBytes(model, s, precision, speculative) : 0
     const classes: StageClass[] = []
     const seen = new Map<string, StageClass & { ranks: number[] }>()
     let kvTokens = Number.POSITIVE_INFINITY
@@ -378,8 +449,10 @@ export const prepareInference =
       const layers = layersOfStage(model, s)(rank)
       const moeLayers = layers.filter(isMoeLayer(model)).length
       // redundant expert slots: (redundant / ep) more experts of 1/etp on each MoE layer of the stage
-      const baseBytes = stage.weights + moeLayers * slotBytes + stage.workspace + stage.reserve
-      const stageTokens = stage.kvBytesPerToken > 0 ? Math.max(0, Math.floor((stage.capacity - baseBytes) / stage.kvBytesPerToken)) : 0
+      const last = rank === s.pp - 1
+      const baseBytes = stage.weights + moeLayers * slotBytes + stage.workspace + stage.reserve + (last ? draftWeights : 0)
+      const kvPerToken = last && draftWeights > 0 && layers.length > 0 ? stage.kvBytesPerToken * (1 + 1 / layers.length) : stage.kvBytesPerToken
+      const stageTokens = kvPerToken > 0 ? Math.max(0, Math.floor((stage.capacity - baseBytes) / kvPerToken)) : 0
       if (stageTokens < kvTokens) kvTokens = stageTokens
       const signature = `${layers.length}/${moeLayers}/${rank === 0}/${rank === s.pp - 1}/${baseBytes}`
       const known = seen.get(signature)
@@ -397,7 +470,7 @@ export const prepareInference =
         compute: compute.right,
         parts: stageParts(compute.right),
         baseBytes,
-        bytesPerSequence: stage.kvBytesPerToken * heldTokens,
+        bytesPerSequence: kvPerToken * heldTokens,
       }
       seen.set(signature, cls)
       classes.push(cls)
@@ -465,6 +538,7 @@ export const prepareInference =
       maxNumTokens,
       graphMaxTokens: engine.cudaGraphs ? engine.cudaGraphMaxBatch(context) : 0,
       maxBatch,
+      speculative,
       scratch: { tp: 0, ep: 0, pp: 0, cp: 0 },
       tail: { seconds: 0, tokens: 0, tokenSeconds: 0 },
     })
@@ -574,8 +648,29 @@ export const exposedComm = (comm: Communication, overlap: Overlap, compute: numb
 /** Seconds of one stage of class `k`: a prefill of `batch` prompts, or a decode step of `batch` sequences at `context` keys (a pure phase: static batches). */
 export const stageSeconds = (c: InferenceConstants, k: StageClass, decode: boolean, batch: number, context: number): number => {
   const inputTokens = c.input.workload.inputTokens
-  const compute = decode ? decodeSeconds(k.compute, batch, context) : prefillSeconds(k.compute, inputTokens, batch)
-  return launchFloor(c, k, decode ? batch : batch * inputTokens, compute + exposedComm(stageComm(c, k, decode, decode ? batch : batch * inputTokens), c.overlap, compute))
+  const v = c.speculative.verify
+  const tokens = decode ? batch * v : batch * inputTokens
+  const compute = decode ? decodeSeconds(k.compute, batch, context, v) + draftSeconds(c, k, batch, context) : prefillSeconds(k.compute, inputTokens, batch)
+  return launchFloor(c, k, tokens, compute + exposedComm(stageComm(c, k, decode, tokens), c.overlap, compute))
+}
+
+/**
+ * Seconds of the draft passes of one speculative step on stage class `k` for `decode`
+ * sequences at `context` keys ({@link speculativeOf}): on the stage with the LM head,
+ * `drafts` sequential passes of one decoder layer and the LM head over one token per
+ * sequence. The layer is this stage's average one (its per-token operators and attention
+ * over its layers; its routed experts over its MoE layers when the draft has them). The
+ * draft layer's two TP all-reduces per pass (`decode · hidden` elements each) are left
+ * out: at decode sizes they are microseconds against a layer's tens of microseconds of
+ * weights.
+ */
+export const draftSeconds = (c: InferenceConstants, k: StageClass, decode: number, context: number): number => {
+  const spec = c.speculative
+  if (spec.drafts === 0 || decode <= 0 || k.sends || k.layers === 0) return 0
+  const p = k.parts
+  let layer = (decodeSeconds(p.dense, decode, 0) + decodeSeconds(p.decode, decode, context)) / k.layers
+  if (spec.draftRouted && p.routed !== undefined && k.moeLayers > 0) layer += decodeSeconds(p.routed, decode * routedImbalance(c, decode), 0) / k.moeLayers
+  return spec.drafts * (layer + decodeSeconds(p.head, decode, 0))
 }
 
 /**
@@ -600,19 +695,22 @@ const launchFloor = (c: InferenceConstants, k: StageClass, tokens: number, secon
 export const passSeconds = (c: InferenceConstants, k: StageClass, decode: number, context: number, prefill: number, busiest: number, emitting: number): number => {
   const p = k.parts
   const input = c.input.workload.inputTokens
-  const local = decode + busiest / c.cp
+  // with speculative decoding each decoding sequence brings `verify` tokens to the pass
+  const v = c.speculative.verify
+  const verified = decode * v
+  const local = verified + busiest / c.cp
   let compute = decodeSeconds(p.dense, local, 0)
   let imbalance = 1
   if (p.routed !== undefined) {
-    const mean = decode + prefill / c.cp
+    const mean = verified + prefill / c.cp
     imbalance = routedImbalance(c, mean)
     compute += decodeSeconds(p.routed, mean * imbalance, 0)
   }
-  if (decode > 0) compute += decodeSeconds(p.decode, decode, context)
+  if (decode > 0) compute += decodeSeconds(p.decode, decode, context, v) + draftSeconds(c, k, decode, context)
   if (busiest > 0) compute += prefillSeconds(p.prefill, input, busiest / input)
-  if (emitting > 0) compute += decodeSeconds(p.head, emitting, 0)
-  const comm = passComm(c, k, decode, busiest, imbalance)
-  return launchFloor(c, k, decode + busiest, compute + exposedComm(comm, c.overlap, compute))
+  if (emitting > 0) compute += decodeSeconds(p.head, emitting + verified - decode, 0)
+  const comm = passComm(c, k, verified, busiest, imbalance)
+  return launchFloor(c, k, verified + busiest, compute + exposedComm(comm, c.overlap, compute))
 }
 
 // -------------------------------------------------------------------------------------
@@ -748,8 +846,10 @@ export const tailSeconds = (c: InferenceConstants, count: number, residual: bool
   if (steps <= 0) return sums
   const flat = residual ? 0 : l.kind === 'fixed' ? l.mean : l.kind === 'uniform' ? l.low : 0
   const flatSteps = flat < steps ? flat : steps
+  // `steps` count tokens of each sequence: a pass gives `accept` of them, so a token's share of a pass is pass / accept
+  const a = c.speculative.accept
   if (flatSteps > 0) {
-    const t = servingCycle(c, count > 1 ? count : 1, context, 0)
+    const t = servingCycle(c, count > 1 ? count : 1, context, 0) / a
     sums.seconds += flatSteps * t
     sums.tokens += flatSteps * count
     sums.tokenSeconds += flatSteps * count * t
@@ -759,7 +859,7 @@ export const tailSeconds = (c: InferenceConstants, count: number, residual: bool
   const h = span / TAIL_POINTS
   for (let i = 0; i <= TAIL_POINTS; i++) {
     const running = runningAfter(l, count, residual, flatSteps + i * h)
-    const t = servingCycle(c, running > 1 ? running : 1, context, 0)
+    const t = servingCycle(c, running > 1 ? running : 1, context, 0) / a
     const weight = i === 0 || i === TAIL_POINTS ? h / 2 : h
     sums.seconds += weight * t
     sums.tokens += weight * running
@@ -817,7 +917,8 @@ export const evaluateInference = (c: InferenceConstants, batch: number, out: Inf
     const perPass = host.overlapped ? 0 : host.stepSeconds + b * host.perSequenceSeconds
     const prefill = cycleSeconds(c, false, b, 0, true) + perPass
     const first = cycleSeconds(c, true, b, input + 1, false)
-    const tpot = (output > 1 ? (first + cycleSeconds(c, true, b, input + output - 1, false)) / 2 : first) + perPass
+    // a step gives each sequence `accept` tokens on average under speculative decoding (1 without)
+    const tpot = ((output > 1 ? (first + cycleSeconds(c, true, b, input + output - 1, false)) / 2 : first) + perPass) / c.speculative.accept
     const latency = prefill + (output - 1) * tpot
     const total = (c.dp * b * output) / latency
     return fill(c, out, b, prefill, tpot, latency, total, prefill, tpot)
@@ -825,17 +926,21 @@ export const evaluateInference = (c: InferenceConstants, batch: number, out: Inf
   const lengths = c.lengths
   const mean = lengths.mean
   const context = input + meanAge(lengths)
-  // the steady state at `b` running sequences per replica
+  // the steady state at `b` running sequences per replica; a pass gives each `a` tokens (speculative decoding;
+  // 1 without), so `b·a/mean` prompts arrive per pass and `cycle` is the time per token of every sequence
+  const a = c.speculative.accept
   const prompts = b / mean
-  const cycle = servingCycle(c, b, context, prompts)
-  const ttft = arrivalTtft(c, b, cycle, prompts)
+  const pass = servingCycle(c, b, context, prompts * a)
+  const cycle = pass / a
+  const ttft = arrivalTtft(c, b, pass, prompts * a)
   // the prefill figure: what a new prompt spends beyond the wait for the pass in progress
-  const prefillPass = ttft - 0.5 * cycle
+  const prefillPass = ttft - 0.5 * pass
   if (w.concurrency !== undefined) {
     const n = w.concurrency / c.dp
     const running = n < b ? n : b
-    const cyc = servingCycle(c, running, context, running / mean)
-    const first = arrivalTtft(c, running, cyc, running / mean)
+    const runningPass = servingCycle(c, running, context, (running / mean) * a)
+    const cyc = runningPass / a
+    const first = arrivalTtft(c, running, runningPass, (running / mean) * a)
     const service = first + (mean - 1) * cyc
     // requests beyond the running batch queue: latency = concurrency / request rate (Little's law)
     const rate = running / (mean * cyc)
@@ -851,12 +956,13 @@ export const evaluateInference = (c: InferenceConstants, batch: number, out: Inf
       let n = lambda * (ttft + mean * cycle)
       for (let i = 0; i < 40; i++) {
         const m = n < 1 ? 1 : n > b ? b : n
-        const cyc = servingCycle(c, m, context, m / mean)
-        n = lambda * (arrivalTtft(c, m, cyc, m / mean) + (mean - 1) * cyc)
+        const mPass = servingCycle(c, m, context, (m / mean) * a)
+        n = lambda * (arrivalTtft(c, m, mPass, (m / mean) * a) + ((mean - 1) * mPass) / a)
       }
       const running = n < 1 ? 1 : n > b ? b : n
-      const cyc = servingCycle(c, running, context, running / mean)
-      const first = arrivalTtft(c, running, cyc, running / mean)
+      const runningPass = servingCycle(c, running, context, (running / mean) * a)
+      const cyc = runningPass / a
+      const first = arrivalTtft(c, running, runningPass, (running / mean) * a)
       out.inFlight = running
       return fill(c, out, running, first, cyc, first + (mean - 1) * cyc, w.requestRate * mean, prefillPass, cyc)
     }

@@ -18,8 +18,9 @@
  * inferenceWorkload({ mode: 'static', inputTokens: 1024, outputTokens: 0, batch: 32 })   // left: outputTokens
  */
 import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
-import { closed, decodeWith, numberWhere, oneOf, physical, physicalCount, positiveInt, positiveNumber, type DecodeIssue } from '@meshplan/units'
+import { closed, decodeWith, numberWhere, oneOf, physical, physicalCount, positiveNumber, type DecodeIssue } from '@meshplan/units'
 import { estimateError, type EstimateError } from '@meshplan/cost-models'
 
 // -------------------------------------------------------------------------------------
@@ -85,8 +86,15 @@ const sequences = physicalCount(physical.sequences)
 
 const fraction = numberWhere('a fraction in [0, 1)', (n) => n >= 0 && n < 1)
 
+/**
+ * The most tokens a draft may propose per step: 64. Engines draft a few (EAGLE's trees
+ * and DeepSeek's MTP 1 to 7, n-gram lookup up to about 10); the bound keeps a verify pass
+ * of `draftTokens + 1` tokens per sequence a decode pass.
+ */
+export const MAX_DRAFT_TOKENS = 64
+
 const SpeculativeFile = closed(
-  { method: oneOf(speculativeMethods), draft_tokens: positiveInt, acceptance_length: positiveNumber },
+  { method: oneOf(speculativeMethods), draft_tokens: physicalCount({ kind: 'count', min: 1, max: MAX_DRAFT_TOKENS, why: 'tokens a draft proposes per step' }), acceptance_length: positiveNumber },
   {},
   'speculative decoding { method, draft_tokens, acceptance_length }',
 )
@@ -129,7 +137,9 @@ const tokens = (name: string, n: number): E.Either<EstimateError, void> =>
  * What the estimate cannot honour yet in `w`, in a sentence, or undefined: a workload
  * that asks for something the models do not represent gets no number rather than the
  * number of a different workload.
- * - Speculative decoding.
+ * - Speculative decoding with a separate draft model (`draft_model`): the workload does
+ *   not say which model drafts, so its passes cannot be priced (`mtp`, `eagle` and
+ *   `ngram` are modelled).
  * - What describes a continuous-batching run applies to `max_throughput` only, where the
  *   batch follows from it: open- and closed-loop arrivals (`requestRate`; `concurrency`
  *   other than one request at a time in `latency` mode) and the engine's per-pass token
@@ -141,7 +151,7 @@ const tokens = (name: string, n: number): E.Either<EstimateError, void> =>
  *   assumption: every batch runs alike.)
  */
 export const unmodelledWorkload = (w: InferenceWorkload): string | undefined => {
-  if (w.speculative !== undefined) return `workload.speculative: speculative decoding (${w.speculative.method}) is not modelled yet`
+  if (w.speculative?.method === 'draft_model') return 'workload.speculative: a separate draft model is not priced (the workload names no draft model; mtp, eagle and ngram are)'
   if (w.mode === 'max_throughput') return undefined
   if (w.requestRate !== undefined) return `workload.request_rate: open-loop arrivals apply to max_throughput (continuous batching), not to ${w.mode} batches`
   if (w.concurrency !== undefined && !(w.mode === 'latency' && w.concurrency === 1)) {
@@ -183,6 +193,15 @@ export const inferenceWorkload = (w: InferenceWorkload): E.Either<EstimateError,
   if (w.requestRate !== undefined && !(Number.isFinite(w.requestRate) && w.requestRate > 0)) {
     return E.left(estimateError('invalid-workload', `workload.requestRate: expected requests per second above 0, got ${w.requestRate}`))
   }
+  const spec = w.speculative
+  if (spec !== undefined) {
+    if (!(Number.isSafeInteger(spec.draftTokens) && spec.draftTokens >= 1 && spec.draftTokens <= MAX_DRAFT_TOKENS)) {
+      return E.left(estimateError('invalid-workload', `workload.speculative.draftTokens: expected a whole number from 1 to ${MAX_DRAFT_TOKENS}, got ${spec.draftTokens}`))
+    }
+    if (!(spec.acceptanceLength >= 1 && spec.acceptanceLength <= spec.draftTokens + 1)) {
+      return E.left(estimateError('invalid-workload', `workload.speculative.acceptanceLength: expected a mean from 1 to draftTokens + 1 = ${spec.draftTokens + 1} tokens per step, got ${spec.acceptanceLength}`))
+    }
+  }
   if (w.rangeRatio !== undefined && !(w.rangeRatio >= 0 && w.rangeRatio < 1)) {
     return E.left(estimateError('invalid-workload', `workload.rangeRatio: expected a fraction in [0, 1), got ${w.rangeRatio}`))
   }
@@ -192,7 +211,17 @@ export const inferenceWorkload = (w: InferenceWorkload): E.Either<EstimateError,
 
 /** Decodes a workload object of a file at `path` (default `workload`); the mode defaults to `static`. */
 export const decodeInferenceWorkload = (u: unknown, path = 'workload'): E.Either<ReadonlyArray<DecodeIssue>, InferenceWorkload> =>
-  E.map((f: InferenceWorkloadFile): InferenceWorkload => ({
+  pipe(
+    decodeWith(InferenceWorkloadFile, path)(u),
+    E.chain((f) => {
+      const spec = f.speculative
+      return spec !== undefined && spec.acceptance_length > spec.draft_tokens + 1
+        ? E.left([{ path: `${path}.speculative.acceptance_length`, value: spec.acceptance_length, expected: `a mean of at most draft_tokens + 1 = ${spec.draft_tokens + 1} tokens per step (the drafted tokens and the one the target adds)` }])
+        : spec !== undefined && spec.acceptance_length < 1
+          ? E.left([{ path: `${path}.speculative.acceptance_length`, value: spec.acceptance_length, expected: 'a mean of at least 1 token per step (the one the target adds)' }])
+          : E.right(f)
+    }),
+    E.map((f: InferenceWorkloadFile): InferenceWorkload => ({
     mode: f.mode ?? 'static',
     inputTokens: f.input_tokens,
     outputTokens: f.output_tokens,
@@ -207,7 +236,8 @@ export const decodeInferenceWorkload = (u: unknown, path = 'workload'): E.Either
     ...(f.speculative === undefined
       ? {}
       : { speculative: { method: f.speculative.method, draftTokens: f.speculative.draft_tokens, acceptanceLength: f.speculative.acceptance_length } }),
-  }))(decodeWith(InferenceWorkloadFile, path)(u))
+    })),
+  )
 
 // -------------------------------------------------------------------------------------
 // operations

@@ -213,12 +213,17 @@ describe('prepareInference', () => {
     expect(E.isRight(at(1.5))).toBe(true)
   })
 
-  it('refuses what it cannot honour yet (speculative decoding; arrivals outside continuous batching) as unsupported, naming the field', () => {
+  it('refuses what it cannot honour yet (a draft model it is not told; arrivals outside continuous batching) as unsupported, naming the field', () => {
     const at = (workload: InferenceWorkload) =>
       prepareInference(defaultCostModels)({ model: models['llama-2-7b'], cluster: h100x8, strategy: strategy({}), precision: defaultPrecision, workload })
-    const speculative = at({ mode: 'max_throughput', inputTokens: 10, outputTokens: 10, speculative: { method: 'mtp', draftTokens: 1, acceptanceLength: 1.7 } })
+    const speculative = at({ mode: 'max_throughput', inputTokens: 10, outputTokens: 10, speculative: { method: 'draft_model', draftTokens: 4, acceptanceLength: 2.5 } })
     expect(E.isLeft(speculative) && speculative.left.code).toBe('unsupported')
     expect(E.isLeft(speculative) && speculative.left.message).toMatch(/^workload\.speculative: /)
+    expect(E.isRight(at({ mode: 'max_throughput', inputTokens: 10, outputTokens: 10, speculative: { method: 'mtp', draftTokens: 1, acceptanceLength: 1.7 } }))).toBe(true)
+    // more accepted per step than drafted plus one cannot be
+    const over = at({ mode: 'latency', inputTokens: 10, outputTokens: 10, speculative: { method: 'eagle', draftTokens: 3, acceptanceLength: 4.5 } })
+    expect(E.isLeft(over) && over.left.code).toBe('invalid-workload')
+    expect(E.isLeft(over) && over.left.message).toMatch(/^workload\.speculative\.acceptanceLength: .* 4 tokens per step, got 4\.5$/)
     const open = at({ mode: 'static', inputTokens: 10, outputTokens: 10, batch: 4, requestRate: 2 })
     expect(E.isLeft(open) && open.left.code).toBe('unsupported')
     expect(E.isLeft(open) && open.left.message).toMatch(/^workload\.request_rate: /)
@@ -231,6 +236,64 @@ describe('prepareInference', () => {
     ] as const) {
       expect(E.isRight(at(w))).toBe(true)
     }
+  })
+
+  describe('speculative decoding: the target verifies draftTokens + 1 tokens per sequence in one pass, acceptanceLength come out', () => {
+    // Llama-2-7B on one H100, one request of 128 + 128 tokens at a time: one stage, no communication, CUDA graphs (no launch floor)
+    const input = (speculative?: InferenceWorkload['speculative']) => ({
+      model: models['llama-2-7b'],
+      cluster: unsafeClusterOf('dgx-h100', 1),
+      strategy: strategy({}),
+      precision: defaultPrecision,
+      workload: { mode: 'latency' as const, inputTokens: 128, outputTokens: 128, ...(speculative === undefined ? {} : { speculative }) },
+    })
+    const figures = (speculative?: InferenceWorkload['speculative']) => {
+      const c = rightOf(prepareInference(defaultCostModels)(input(speculative)))
+      return { c, out: evaluateInference(c, 1, inferenceFigures()) }
+    }
+
+    it('n-gram lookup (no GPU draft): TPOT = the mean of the first and last verify steps over the tokens accepted', () => {
+      const { c, out } = figures({ method: 'ngram', draftTokens: 3, acceptanceLength: 2 })
+      const k = c.classes[0]
+      if (k === undefined) throw new Error('no stage')
+      // the steps run at 129 and 255 keys, each verifying 4 tokens of the one sequence; 2 tokens come out per step
+      const step = (decodeSeconds(k.compute, 1, 129, 4) + decodeSeconds(k.compute, 1, 255, 4)) / 2
+      expect(out.tpot).toBeCloseTo(step / 2, 12)
+      // memory-bound: 6.74e9 parameters · 2 bytes = 13.5 GB read at 0.85 · 3.35 TB/s takes 4.73 ms at least, whatever the 4 tokens
+      expect(step).toBeGreaterThan(13.48e9 / (0.85 * 3.35e12))
+      expect(step / figures().out.tpot).toBeLessThan(1.1)
+    })
+
+    it('an EAGLE head adds its draft passes to the step: 3 passes of one layer (of 32) and the LM head', () => {
+      const ngram = figures({ method: 'ngram', draftTokens: 3, acceptanceLength: 2 })
+      const eagle = figures({ method: 'eagle', draftTokens: 3, acceptanceLength: 2 })
+      const k = eagle.c.classes[0]
+      if (k === undefined) throw new Error('no stage')
+      const p = k.parts
+      const draftAt = (keys: number) => 3 * ((decodeSeconds(p.dense, 1, 0) + decodeSeconds(p.decode, 1, keys)) / 32 + decodeSeconds(p.head, 1, 0))
+      expect(eagle.out.tpot - ngram.out.tpot).toBeCloseTo((draftAt(129) + draftAt(255)) / 2 / 2, 12)
+      // the head's layer sits with the LM head: its weights and a 33rd layer of KV cache per sequence
+      expect(eagle.c.classes[0]?.baseBytes ?? 0).toBeGreaterThan(ngram.c.classes[0]?.baseBytes ?? Infinity)
+      expect(eagle.c.classes[0]?.bytesPerSequence ?? 0).toBeCloseTo(((ngram.c.classes[0]?.bytesPerSequence ?? 0) * 33) / 32, 6)
+    })
+
+    it('continuous batching produces acceptanceLength tokens per sequence per pass: with nothing drafted on the GPU and 1 accepted, it only costs', () => {
+      const prepared = (speculative?: InferenceWorkload['speculative']) =>
+        rightOf(prepareInference(defaultCostModels)({ ...input(speculative), workload: { mode: 'max_throughput', inputTokens: 512, outputTokens: 256, ...(speculative === undefined ? {} : { speculative }) } }))
+      const steady = (speculative?: InferenceWorkload['speculative']) => evaluateInference(prepared(speculative), 64, inferenceFigures())
+      const none = steady()
+      const verifyOnly = steady({ method: 'ngram', draftTokens: 3, acceptanceLength: 1 })
+      const accepted = steady({ method: 'ngram', draftTokens: 3, acceptanceLength: 3 })
+      expect(verifyOnly.tokensPerSecond).toBeLessThan(none.tokensPerSecond)
+      // 64 sequences at 512 + 128 keys on average (fixed lengths: half the output); a pass gives each 3 tokens, so
+      // 64 · 3 / 256 = 0.75 prompts arrive per pass and a token of each sequence takes a third of the pass
+      const c = prepared({ method: 'ngram', draftTokens: 3, acceptanceLength: 3 })
+      const pass = servingCycle(c, 64, 512 + 128, 0.75)
+      expect(accepted.tpot).toBeCloseTo(pass / 3, 12)
+      expect(accepted.tokensPerSecond).toBeCloseTo((64 * 3) / pass, 6)
+      // against verifying 4 tokens for 1: more than twice the tokens per second (the extra prompts cost some)
+      expect(accepted.tokensPerSecond).toBeGreaterThan(2 * verifyOnly.tokensPerSecond)
+    })
   })
 
   // Regression (found by these tests, fixed): prepareInference's comment says it checks the workload, but it never calls

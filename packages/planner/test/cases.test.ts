@@ -377,7 +377,7 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
   }
 
   it.each([
-    [{ speculative: { method: 'mtp', draft_tokens: 1, acceptance_length: 1.8 } }, 'workload.speculative'],
+    [{ speculative: { method: 'draft_model', draft_tokens: 4, acceptance_length: 2.5 } }, 'workload.speculative'],
     // what describes a continuous-batching run, asked of a static batch
     [{ max_num_tokens: 8192 }, 'workload.max_num_tokens'],
     [{ length_distribution: 'sharegpt' }, 'workload.length_distribution'],
@@ -388,6 +388,19 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     const r = resultOf(withWorkload(extra))
     expect(r.predicted).toBeNull()
     expect(r.note.startsWith(`${field}: `)).toBe(true)
+  })
+
+  it('speculative decoding with an MTP or EAGLE head or n-gram lookup is predicted: a TTFT case keeps its prefill, its throughput rises', () => {
+    for (const method of ['mtp', 'eagle', 'ngram']) {
+      const r = resultOf(withWorkload({ speculative: { method, draft_tokens: 3, acceptance_length: 2.5 } }))
+      expect(r.predicted).toBe(resultOf(ttft()).predicted)
+    }
+    const tput = caseById('trtllm-v0.9-h100-llama2-7b-tp1-b120-128-2048-tput')
+    const spec = { ...tput, id: 'spec', workload: { ...(tput['workload'] as Record<string, unknown>), speculative: { method: 'eagle', draft_tokens: 3, acceptance_length: 2.5 } } }
+    expect(resultOf(spec).predicted ?? 0).toBeGreaterThan(resultOf(tput).predicted ?? Infinity)
+    // more accepted than drafted plus one is refused at its path
+    const over = withWorkload({ speculative: { method: 'mtp', draft_tokens: 1, acceptance_length: 2.5 } })
+    expect(pathsOf(leftOf(predict(fileOf(over))))).toEqual(['cases[0].workload.speculative.acceptance_length'])
   })
 
   it('num_requests in a static or latency run is honoured: every batch runs alike, so the figure is the estimate', () => {

@@ -387,13 +387,36 @@ export const targets: ReadonlyArray<Target> = [
   },
   {
     name: 'inference-estimate',
-    description: 'estimateInference over random valid deployments: presets and generated Llama shapes, every system preset, any valid strategy, any mode and lengths',
+    description: 'estimateInference over random valid deployments: presets and generated Llama shapes, every system preset, any valid strategy, any mode and lengths, with or without speculative decoding',
     boundMs: 5000,
-    inputs: fc.tuple(deployment, fc.constantFrom(...inferenceModes), fc.integer({ min: 1, max: 8192 }), fc.option(fc.integer({ min: 1, max: 4096 }), { nil: undefined })),
+    inputs: fc.tuple(
+      deployment,
+      fc.constantFrom(...inferenceModes),
+      fc.integer({ min: 1, max: 8192 }),
+      fc.option(fc.integer({ min: 1, max: 4096 }), { nil: undefined }),
+      fc.option(
+        fc.tuple(fc.constantFrom('mtp' as const, 'eagle' as const, 'ngram' as const), fc.integer({ min: 1, max: 8 }), fc.double({ min: 0, max: 1, noNaN: true })),
+        { nil: undefined },
+      ),
+    ),
     check: (input) => {
-      const [d, mode, output, batch] = input as [{ model: Architecture; cluster: Cluster; strategy: Strategy | undefined; sequence: number }, InferenceWorkload['mode'], number, number | undefined]
+      const [d, mode, output, batch, spec] = input as [
+        { model: Architecture; cluster: Cluster; strategy: Strategy | undefined; sequence: number },
+        InferenceWorkload['mode'],
+        number,
+        number | undefined,
+        readonly ['mtp' | 'eagle' | 'ngram', number, number] | undefined,
+      ]
       if (d.strategy === undefined) return undefined
-      const workload: InferenceWorkload = { mode, inputTokens: d.sequence, outputTokens: output, ...(mode === 'static' && batch !== undefined ? { batch } : {}) }
+      // an acceptance length anywhere from 1 to draftTokens + 1
+      const speculative = spec === undefined ? undefined : { method: spec[0], draftTokens: spec[1], acceptanceLength: 1 + spec[2] * spec[1] }
+      const workload: InferenceWorkload = {
+        mode,
+        inputTokens: d.sequence,
+        outputTokens: output,
+        ...(mode === 'static' && batch !== undefined ? { batch } : {}),
+        ...(speculative === undefined ? {} : { speculative }),
+      }
       return inferenceLaws(d.model, d.cluster, d.strategy, workload)
     },
   },
