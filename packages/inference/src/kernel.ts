@@ -408,10 +408,6 @@ export const prepareInference =
     const engine = input.engine ?? genericEngine
     const checked = inferenceWorkload(workload)
     if (E.isLeft(checked)) return checked
-    const valid = validate({ model, cluster, gpus: worldOf(s), sequenceLength: Math.ceil(workload.inputTokens) })(s)
-    if (E.isLeft(valid)) {
-      return E.left(estimateError('invalid-strategy', valid.left.map((v) => v.message).join('; '), valid.left))
-    }
     const redundant = input.redundantExperts ?? 0
     if (redundant !== 0) {
       const experts = model.moe?.experts
@@ -421,10 +417,17 @@ export const prepareInference =
         return E.left(estimateError('invalid-strategy', `redundantExperts ${redundant}: ep ${s.ep} must divide the ${experts + redundant} expert slots (${experts} experts + ${redundant} redundant)`))
       }
     }
+    // with redundant expert slots ep divides the slots, not the experts (EPLB: DeepSeek-V3's 256 experts and 32 redundant over 144 GPUs)
+    const slots = redundant > 0 && model.moe !== undefined ? { ...model, moe: { ...model.moe, experts: model.moe.experts + redundant } } : model
+    const valid = validate({ model: slots, cluster, gpus: worldOf(s), sequenceLength: Math.ceil(workload.inputTokens) })(s)
+    if (E.isLeft(valid)) {
+      return E.left(estimateError('invalid-strategy', valid.left.map((v) => v.message).join('; '), valid.left))
+    }
     const laid = layout(cluster, input.order)(s)
     if (E.isLeft(laid)) return E.left(estimateError('invalid-strategy', laid.left.message))
     const l = laid.right
-    const memory = inferenceMemory(models.memory)({ model, strategy: s, precision, device: cluster.device, contextTokens: contextTokens(workload) })
+    // the memory of the expert slots each GPU holds (experts and redundant replicas alike)
+    const memory = inferenceMemory(models.memory)({ model: slots, strategy: s, precision, device: cluster.device, contextTokens: contextTokens(workload) })
     if (E.isLeft(memory)) return E.left(estimateError(memory.left.code === 'invalid-strategy' ? 'invalid-strategy' : 'invalid-workload', memory.left.message))
     // one object shape for every deployment (absent groups are undefined, not missing): the inner loop stays monomorphic
     const groups: Record<'tp' | 'ep' | 'pp' | 'cp', PreparedGroup | undefined> = { tp: undefined, ep: undefined, pp: undefined, cp: undefined }
@@ -437,7 +440,7 @@ export const prepareInference =
     // KV held per running sequence: its whole length when the engine reserves it, else its mean length so far
     const held = engine.admission === 'reserve' ? workload.inputTokens + lengths.mean : workload.inputTokens + meanAge(lengths)
     const heldTokens = cachedTokens(model, held)
-    const slotBytes = redundant === 0 ? 0 : (redundant / s.ep) * (expertParameters(model) / s.etp) * weightBytesPerParameter(model, precision)('routedExperts')
+    const routerSlotBytes = redundant === 0 || model.moe === undefined ? 0 : (model.hidden + (model.moe.routerBias ? 1 : 0)) * redundant * weightBytesPerParameter(model, precision)('router')
     const speculative = speculativeOf(workload, model)
     // the draft layer of an MTP or EAGLE head lives with the LM head (the last stage): its weights and its KV cache
     const draftWeights = speculative.drafts > 0 ? draftLayerBytes(model, s, precision, speculative) : 0
@@ -448,9 +451,10 @@ export const prepareInference =
       const rank = stage.ppRank
       const layers = layersOfStage(model, s)(rank)
       const moeLayers = layers.filter(isMoeLayer(model)).length
-      // redundant expert slots: (redundant / ep) more experts of 1/etp on each MoE layer of the stage
+      // the weights hold the expert slots (`slots`: experts and redundant replicas)
       const last = rank === s.pp - 1
-      const baseBytes = stage.weights + moeLayers * slotBytes + stage.workspace + stage.reserve + (last ? draftWeights : 0)
+      // (the memory model, given the slots as experts, also widened the router by the redundant slots: it still scores the experts)
+      const baseBytes = stage.weights - moeLayers * routerSlotBytes + stage.workspace + stage.reserve + (last ? draftWeights : 0)
       const kvPerToken = last && draftWeights > 0 && layers.length > 0 ? stage.kvBytesPerToken * (1 + 1 / layers.length) : stage.kvBytesPerToken
       const stageTokens = kvPerToken > 0 ? Math.max(0, Math.floor((stage.capacity - baseBytes) / kvPerToken)) : 0
       if (stageTokens < kvTokens) kvTokens = stageTokens
@@ -460,7 +464,7 @@ export const prepareInference =
         known.ranks.push(rank)
         continue
       }
-      const compute = precompute(models.compute, { arch: model, strategy: s, precision, ppRank: rank }, cluster.device)
+      const compute = precompute(models.compute, { arch: slots, strategy: s, precision, ppRank: rank }, cluster.device)
       if (E.isLeft(compute)) return E.left(costModelError('compute')(compute.left))
       const cls = {
         ranks: [rank],
@@ -755,7 +759,7 @@ export const passCycle = (c: InferenceConstants, batch: number, context: number,
 }
 
 /** The host's time for `passes` forward passes over `sequences` sequences: exposed (added) unless the engine overlaps it, then only what exceeds the GPU's `gpu` seconds. */
-const withHost = (c: InferenceConstants, gpu: number, passes: number, sequences: number): number => {
+export const withHost = (c: InferenceConstants, gpu: number, passes: number, sequences: number): number => {
   const h = c.engine.host
   const host = passes * h.stepSeconds + sequences * h.perSequenceSeconds
   if (!h.overlapped) return gpu + host

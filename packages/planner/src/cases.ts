@@ -26,6 +26,7 @@ import {
   caseContextOf,
   clusterFromHardware,
   collectiveMetrics,
+  defaultHardwareLatency,
   CollectiveWorkload,
   Hardware,
   MoeExchangeWorkload,
@@ -38,11 +39,25 @@ import {
 import { withAttentionKernel } from '@meshplan/compute'
 import { fractionReserve } from '@meshplan/memory'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, type Precision } from '@meshplan/model'
-import { decodeStrategy, strategy, type Strategy } from '@meshplan/parallelism'
+import { decodeStrategy, describe, strategy, worldOf, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { closed, decodeWith, nonNegativeInt, numberWhere, oneOf, positiveInt, rerootIssues, type DecodeIssue } from '@meshplan/units'
 import { defaultTrainingAssumptions, type CostModels } from '@meshplan/cost-models'
-import { decodeInferenceWorkload, engineModel, estimateInference, genericEngine, type Engine, type EngineModel, type EngineOptions as EngineOptions_, type InferenceEstimate, type InferenceInput } from '@meshplan/inference'
+import {
+  decodeInferenceWorkload,
+  engineModel,
+  estimateDisaggregated,
+  estimateInference,
+  genericEngine,
+  type DisaggregatedEstimate,
+  type Engine,
+  type EngineModel,
+  type EngineOptions as EngineOptions_,
+  type InferenceEstimate,
+  type InferenceInput,
+  type InferenceWorkload,
+  type PoolInput,
+} from '@meshplan/inference'
 import { decodeTrainingWorkload, estimateTraining, type TrainingEstimate, type TrainingInput } from '@meshplan/training'
 
 // -------------------------------------------------------------------------------------
@@ -234,6 +249,37 @@ interface CaseDeployment<W> {
   readonly unmodelled: string | undefined
   /** The engine that produced the measurement (name, version, the options that change what it does), if the case says. */
   readonly engineSpec: Engine | undefined
+  /** Prefill and decode pools (`pools`), decoded, when the case is disaggregated. */
+  readonly pools: CasePools | undefined
+}
+
+/** One pool of a disaggregated case: instances of one deployment on its hardware. */
+interface CasePool {
+  readonly instances: number
+  readonly strategy: Strategy
+  readonly redundantExperts: number
+  readonly hardware: Hardware
+}
+
+/** A disaggregated case's pools, and the link a request's KV cache crosses between them. */
+interface CasePools {
+  readonly prefill: CasePool
+  readonly decode: CasePool
+  readonly link: { readonly bandwidth: number; readonly latency: number }
+}
+
+/**
+ * The link between a case's pools (FORMAT.md: the KV cache moves over the scale-out
+ * network unless both pools share a scale-up domain): the scale-up link when all the
+ * case's GPUs fit one scale-up domain of one hardware, else the slower pool's scale-out
+ * link, per GPU and direction.
+ */
+const poolLink = (hardware: Hardware, prefill: Hardware, decode: Hardware): CasePools['link'] => {
+  const shared = prefill === decode && hardware.num_gpus <= hardware.gpus_per_node
+  const side = (h: Hardware) => (shared ? h.scale_up : h.scale_out)
+  const bandwidth = Math.min(side(prefill).bandwidth_gbps, side(decode).bandwidth_gbps) * 1e9
+  const latency = Math.max(side(prefill).latency_us ?? 0, side(decode).latency_us ?? 0) * 1e-6 || (shared ? defaultHardwareLatency.scaleUp : defaultHardwareLatency.scaleOut)
+  return { bandwidth, latency }
 }
 
 /** A case's `engine` as @meshplan/inference's engine records read it. */
@@ -279,15 +325,23 @@ const caseDeployment = <W>(
       : head.pools !== undefined
         ? E.right({ strategy: strategy({}), extras: {} })
         : E.left([{ path: `${path}.parallelism`, value: undefined, expected: 'a parallelism object (or pools)' }])
-  const poolIssues =
-    E.isRight(pools) && pools.right !== undefined
-      ? (['prefill', 'decode'] as const).flatMap((role) => {
-          const pool = (pools.right as t.TypeOf<typeof PoolsFile>)[role]
-          const p = decodeCaseParallelism(pool.parallelism, `${path}.pools.${role}.parallelism`)
-          const h = pool.hardware === undefined ? E.right(undefined) : decodeWith(Hardware, `${path}.pools.${role}.hardware`)(pool.hardware)
-          return [...(E.isLeft(p) ? p.left : []), ...(E.isLeft(h) ? h.left : [])]
-        })
-      : []
+  const poolIssues: DecodeIssue[] = []
+  const decodedPools: Partial<Record<'prefill' | 'decode', CasePool>> = {}
+  if (E.isRight(pools) && pools.right !== undefined && E.isRight(hardware)) {
+    for (const role of ['prefill', 'decode'] as const) {
+      const pool = (pools.right as t.TypeOf<typeof PoolsFile>)[role]
+      const p = decodeCaseParallelism(pool.parallelism, `${path}.pools.${role}.parallelism`)
+      const h = pool.hardware === undefined ? E.right(hardware.right) : decodeWith(Hardware, `${path}.pools.${role}.hardware`)(pool.hardware)
+      poolIssues.push(...(E.isLeft(p) ? p.left : []), ...(E.isLeft(h) ? h.left : []))
+      if (E.isRight(p) && E.isRight(h)) {
+        decodedPools[role] = { instances: pool.instances, strategy: p.right.strategy, redundantExperts: (p.right.extras as ParallelismExtras).redundant_experts ?? 0, hardware: h.right }
+      }
+    }
+    const total = Object.values(decodedPools).reduce((n, q) => n + q.instances * worldOf(q.strategy), 0)
+    if (poolIssues.length === 0 && total !== hardware.right.num_gpus) {
+      poolIssues.push({ path: `${path}.hardware.num_gpus`, value: hardware.right.num_gpus, expected: `the GPUs of both pools, instances times each instance's tp·pp·dp·cp: ${total}` })
+    }
+  }
   const w = workload(raw.workload, `${path}.workload`)
   const issues = [...[hardware, model, precision, pools, parallelism, w].flatMap((r) => (E.isLeft(r) ? r.left : [])), ...poolIssues]
   if (issues.length > 0 || E.isLeft(hardware) || E.isLeft(model) || E.isLeft(precision) || E.isLeft(parallelism) || E.isLeft(w)) return E.left(issues)
@@ -321,12 +375,16 @@ const caseDeployment = <W>(
       }
     },
     unmodelled:
-      (head.pools === undefined ? undefined : 'pools: disaggregated prefill and decode pools are not modelled yet') ??
+      (head.pools !== undefined && head.workload.kind !== 'inference' ? 'pools: prefill and decode pools are a serving deployment' : undefined) ??
       unsupportedHardware(hardware.right) ??
       unmodelledParallelism(parallelism.right.extras, head.workload.kind) ??
       unmodelledEngine(head.engine?.options, head.workload.kind),
     engineSpec: engineSpecOf(head.engine),
     redundantExperts: (parallelism.right.extras as ParallelismExtras).redundant_experts ?? 0,
+    pools:
+      decodedPools.prefill === undefined || decodedPools.decode === undefined
+        ? undefined
+        : { prefill: decodedPools.prefill, decode: decodedPools.decode, link: poolLink(hardware.right, decodedPools.prefill.hardware, decodedPools.decode.hardware) },
   })
 }
 
@@ -394,6 +452,7 @@ const predictInference = (models: CostModels, u: unknown, path: string, head: Ca
       const read = hasOwn(inferenceMetrics, head.measured.metric) ? inferenceMetrics[head.measured.metric] : undefined
       if (read === undefined) return noPrediction(head, 'inference', `metric ${head.measured.metric} is not an inference metric (${Object.keys(inferenceMetrics).join(', ')})`)
       if (d.unmodelled !== undefined) return noPrediction(head, 'inference', d.unmodelled)
+      if (d.pools !== undefined) return predictPools(head, d, d.pools, models)
       const input: InferenceInput = {
         model: d.model,
         cluster: d.cluster,
@@ -410,6 +469,44 @@ const predictInference = (models: CostModels, u: unknown, path: string, head: Ca
       return predicted(head, 'inference', read(e, input), `${e.description}, ${e.engine}, batch ${e.batch}, ${e.breakdown.decode.bottleneck} decode${fit}`)
     }),
   )
+
+/** Metrics a disaggregated case can measure, read off its estimate (per GPU: over both pools' GPUs, `hardware.num_gpus`). */
+const poolMetrics: Readonly<Record<string, (e: DisaggregatedEstimate) => number>> = {
+  output_tokens_per_s: (e) => e.tokensPerSecond.total,
+  output_tokens_per_s_per_gpu: (e) => e.tokensPerSecond.perGpu,
+  input_tokens_per_s_per_gpu: (e) => e.inputTokensPerSecond / e.gpus,
+  ttft_ms: (e) => e.ttft * 1e3,
+  tpot_ms: (e) => e.tpot * 1e3,
+  mean_ttft_ms: (e) => e.ttft * 1e3,
+  mean_tpot_ms: (e) => e.tpot * 1e3,
+  mean_request_latency_ms: (e) => e.requestLatency * 1e3,
+}
+
+/** A disaggregated case: each pool one instance's deployment on its hardware (@meshplan/inference `estimateDisaggregated`). */
+const predictPools = (head: CaseHead, d: CaseDeployment<InferenceWorkload>, pools: CasePools, models: CostModels): CaseResult => {
+  const read = hasOwn(poolMetrics, head.measured.metric) ? poolMetrics[head.measured.metric] : undefined
+  if (read === undefined) return noPrediction(head, 'inference', `metric ${head.measured.metric} is not one a disaggregated deployment reports (${Object.keys(poolMetrics).join(', ')})`)
+  const pool = (q: CasePool): PoolInput => ({
+    model: d.model,
+    cluster: clusterFromHardware({ ...q.hardware, num_gpus: worldOf(q.strategy) }),
+    strategy: q.strategy,
+    precision: d.precision,
+    workload: d.workload,
+    engine: engineOfCase(d.engineSpec),
+    instances: q.instances,
+    ...(q.redundantExperts > 0 ? { redundantExperts: q.redundantExperts } : {}),
+  })
+  const estimate = estimateDisaggregated(d.models(models))({ prefill: pool(pools.prefill), decode: pool(pools.decode), link: pools.link })
+  if (E.isLeft(estimate)) return noPrediction(head, 'inference', estimate.left.message)
+  const e = estimate.right
+  const what = (q: CasePool) => `${q.instances} x ${describe(q.strategy)}`
+  return predicted(
+    head,
+    'inference',
+    read(e),
+    `prefill ${what(pools.prefill)}, decode ${what(pools.decode)} at batch ${Math.round(e.decode.batch)}, KV transfer ${(e.transfer.seconds * 1e3).toPrecision(3)} ms, limited by ${e.limitedBy}`,
+  )
+}
 
 const collectiveFields = (path: string, head: CaseHead): ReadonlyArray<DecodeIssue> =>
   (['model', 'precision', 'parallelism', 'pools'] as const).flatMap((k) =>

@@ -450,10 +450,15 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(resultOf(plain).predicted).toBe(resultOf(raw).predicted)
   })
 
-  it('pools (disaggregated serving): every pool is decoded, then predicted null', () => {
+  it('pools (disaggregated serving): every pool is decoded, the GPUs add up to num_gpus, and the deployment is predicted', () => {
     const { parallelism: _p, ...raw } = ttft()
-    const pools = { prefill: { instances: 1, parallelism: { tp: 1 } }, decode: { instances: 1, parallelism: { tp: 1 }, hardware: raw['hardware'] } }
-    expect(noteOf({ ...raw, pools })).toMatch(/^pools: /)
+    const hw = raw['hardware'] as Record<string, unknown>
+    const pools = { prefill: { instances: 1, parallelism: { tp: 1 } }, decode: { instances: 1, parallelism: { tp: 1 }, hardware: hw } }
+    // a TTFT case (Llama-2-7B, 128-token prompt) on two H100s: the prefill pool's pass, the KV transfer, the decode pool's first pass
+    const disaggregated = resultOf({ ...raw, hardware: { ...hw, num_gpus: 2 }, pools })
+    expect(disaggregated.predicted ?? 0).toBeGreaterThan(0)
+    expect(disaggregated.note).toMatch(/^prefill 1 x single GPU, decode 1 x single GPU at batch \d+, KV transfer [\d.]+ ms, limited by (prefill|decode)$/)
+    expect(pathsOf(leftOf(predict(fileOf({ ...raw, pools }))))).toEqual(['cases[0].hardware.num_gpus'])
     const bad = { prefill: { instances: 0, parallelism: { tp: 1 } }, decode: { instances: 1, parallelism: { tp: 'x' } } }
     expect(pathsOf(leftOf(predict(fileOf({ ...raw, pools: bad }))))).toEqual(['cases[0].pools.prefill.instances'])
     const badParallelism = { prefill: { instances: 1, parallelism: { tp: 1 } }, decode: { instances: 1, parallelism: { tp: 'x' } } }

@@ -237,7 +237,7 @@ const collective = caseOf('collective')
 const hardware = obj(inference.hardware)
 const { parallelism: _parallelism, ...unpooled } = inference
 const pool = { instances: 1, parallelism: { tp: 8 } }
-const pooled = { ...unpooled, pools: { prefill: pool, decode: { ...pool, hardware } } }
+const pooled = { ...unpooled, hardware: { ...hardware, num_gpus: 16 }, pools: { prefill: pool, decode: { ...pool, hardware } } }
 const exchange = {
   id: 'deepep-dispatch',
   source: 'a test',
@@ -317,8 +317,12 @@ describe('cases.schema.json', () => {
     expect(verdicts([...valid, ...invalid], false)).toEqual(verdicts([...valid, ...invalid], true))
   })
 
-  it("leaves to the decoder what a schema cannot check: unique ids, a model's consistency", () => {
-    const beyond = [file(inference, inference), file({ ...inference, model: { ...obj(inference.model), num_key_value_heads: 5 } })]
+  it("leaves to the decoder what a schema cannot check: unique ids, a model's consistency, the pools' GPUs against num_gpus", () => {
+    const beyond = [
+      file(inference, inference),
+      file({ ...inference, model: { ...obj(inference.model), num_key_value_heads: 5 } }),
+      file({ ...pooled, hardware: { ...hardware, num_gpus: 12 } }),
+    ]
     const predict = predictCases(defaultCostModels)
     expect(beyond.map((d) => [validateCases(d), E.isRight(predict(d))])).toEqual(beyond.map(() => [true, false]))
   })
