@@ -21,8 +21,10 @@
  *
  * Arrivals: the steady state at the deployment's rate (a `numRequests` run without its
  * start and ramp-down), a `concurrency` held in flight (Little's law on the decode
- * pool), or a `requestRate` below the rate the pools sustain (its decode batch from
- * Little's law).
+ * pool), or a `requestRate` below the rate the pools sustain. Wherever requests reach the
+ * decode pool slower than it could serve them (a slower prefill pool, a low request
+ * rate) its batch follows from Little's law: sequences per decode rank = their arrival
+ * rate × the time each decodes.
  *
  * @example
  * import { estimateDisaggregated } from '@meshplan/inference'
@@ -134,7 +136,9 @@ export const estimateDisaggregated =
     let rate = capacity
     let pass = full.pass
     const ttftAt = (decodePass: number): number => (chunks + 0.5) * pPass + transfer + decodePass
-    if (w.concurrency !== undefined || (w.requestRate !== undefined && w.requestRate < capacity)) {
+    // a prefill pool slower than the decode pool leaves the decode pool part-full: its batch follows from the prefill rate (Little's law)
+    const arrivals = w.concurrency === undefined ? (w.requestRate !== undefined && w.requestRate < capacity ? w.requestRate : prefillRate < full.rate ? prefillRate : undefined) : undefined
+    if (w.concurrency !== undefined || arrivals !== undefined) {
       // Little's law on the decode pool: n in flight per decode rank = its request rate × the time a request spends there
       const perRank = input.decode.instances * d.dp
       let n = w.concurrency !== undefined ? w.concurrency / perRank : 1
@@ -146,7 +150,7 @@ export const estimateDisaggregated =
           n = Math.min(w.concurrency / perRank, d.maxBatch)
           rate = Math.min(w.concurrency / service, capacity)
         } else {
-          const lambda = w.requestRate ?? 0
+          const lambda = arrivals ?? capacity
           n = (lambda / perRank) * (((output - 1) * at.pass) / accept)
           rate = lambda
         }

@@ -892,7 +892,10 @@ const startupSeconds = (c: InferenceConstants, tokens: number, prompts: number):
  *   exact where the step time is linear in the context, as its KV reads are);
  *   request latency = TTFT + (output − 1) · TPOT; throughput counts every output token
  *   over the request latency, prefill included (as TensorRT-LLM's gptSessionBenchmark).
- *   An engine that does not overlap its host work adds it to every pass.
+ *   An engine that does not overlap its host work adds it to every pass. A static batch
+ *   whose outputs vary decodes until its longest output ends, fewer sequences each step
+ *   ({@link tailSeconds}); TPOT is the token-weighted step, throughput the batch's tokens
+ *   over that run.
  * - `max_throughput`: continuous batching ({@link servingCycle}) with `batch` running
  *   sequences at the mean context they hold (`input + E[O²]/2E[O]`, the mean age of a
  *   renewal process), the arrivals of a cycle (`batch/output` prompts) prefilled in it;
@@ -920,6 +923,15 @@ export const evaluateInference = (c: InferenceConstants, batch: number, out: Inf
     const host = c.engine.host
     const perPass = host.overlapped ? 0 : host.stepSeconds + b * host.perSequenceSeconds
     const prefill = cycleSeconds(c, false, b, 0, true) + perPass
+    if (w.mode === 'static' && c.lengths.kind !== 'fixed' && b > 1) {
+      // outputs that vary: the batch decodes until its longest one ends, fewer sequences in each step as the
+      // shorter ones end (the ramp-down of sequences started together, {@link tailSeconds})
+      const sums = tailSeconds(c, b, false, input + meanAge(c.lengths), c.tail)
+      const tpot = sums.tokens > 0 ? sums.tokenSeconds / sums.tokens : 0
+      const total = (c.dp * b * output) / (prefill + sums.seconds)
+      out.runSeconds = prefill + sums.seconds
+      return fill(c, out, b, prefill, tpot, prefill + (output - 1) * tpot, total, prefill, tpot)
+    }
     const first = cycleSeconds(c, true, b, input + 1, false)
     // a step gives each sequence `accept` tokens on average under speculative decoding (1 without)
     const tpot = ((output > 1 ? (first + cycleSeconds(c, true, b, input + output - 1, false)) / 2 : first) + perPass) / c.speculative.accept

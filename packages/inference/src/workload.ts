@@ -144,11 +144,10 @@ const tokens = (name: string, n: number): E.Either<EstimateError, void> =>
  *   batch follows from it: open- and closed-loop arrivals (`requestRate`; `concurrency`
  *   other than one request at a time in `latency` mode) and the engine's per-pass token
  *   budget (`maxNumTokens`); a `static` batch is given and prefilled whole. Lengths that
- *   vary (`lengthDistribution` other than `fixed`) are modelled in `max_throughput` runs
- *   and, one request at a time, in `latency` mode (its figures are means over the
- *   requests); a `static` batch would run until its longest output, which it does not
- *   represent. (`numRequests` in `static` and `latency` modes is the estimate's own
- *   assumption: every batch runs alike.)
+ *   vary (`lengthDistribution` other than `fixed`) are modelled in every mode: a `static`
+ *   batch decodes until its longest output, fewer sequences each step. (`numRequests` in
+ *   `static` and `latency` modes is the estimate's own assumption: every batch runs
+ *   alike.)
  */
 export const unmodelledWorkload = (w: InferenceWorkload): string | undefined => {
   if (w.speculative?.method === 'draft_model') return 'workload.speculative: a separate draft model is not priced (the workload names no draft model; mtp, eagle and ngram are)'
@@ -158,9 +157,6 @@ export const unmodelledWorkload = (w: InferenceWorkload): string | undefined => 
     return `workload.concurrency: closed-loop arrivals apply to max_throughput (continuous batching); ${w.mode} mode takes a batch (latency mode: one request at a time)`
   }
   if (w.maxNumTokens !== undefined) return `workload.max_num_tokens: a per-pass token budget applies to max_throughput (continuous batching); a ${w.mode} batch is prefilled whole`
-  if (w.mode === 'static' && w.lengthDistribution !== undefined && w.lengthDistribution !== 'fixed') {
-    return `workload.length_distribution: "${w.lengthDistribution}" lengths in a static batch are not modelled yet (they are in max_throughput runs and in latency mode)`
-  }
   return undefined
 }
 

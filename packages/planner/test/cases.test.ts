@@ -380,8 +380,6 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     [{ speculative: { method: 'draft_model', draft_tokens: 4, acceptance_length: 2.5 } }, 'workload.speculative'],
     // what describes a continuous-batching run, asked of a static batch
     [{ max_num_tokens: 8192 }, 'workload.max_num_tokens'],
-    [{ length_distribution: 'sharegpt' }, 'workload.length_distribution'],
-    [{ length_distribution: 'uniform', range_ratio: 0.5 }, 'workload.length_distribution'],
     [{ request_rate: 4.5 }, 'workload.request_rate'],
     [{ concurrency: 16 }, 'workload.concurrency'],
   ])('workload %j: predicted null, the note names %s', (extra, field) => {
@@ -401,6 +399,20 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     // more accepted than drafted plus one is refused at its path
     const over = withWorkload({ speculative: { method: 'mtp', draft_tokens: 1, acceptance_length: 2.5 } })
     expect(pathsOf(leftOf(predict(fileOf(over))))).toEqual(['cases[0].workload.speculative.acceptance_length'])
+  })
+
+  it('a static batch whose outputs vary decodes until its longest one ends: fewer tokens per second than fixed lengths', () => {
+    const tput = caseById('trtllm-v0.9-h100-llama2-7b-tp1-b120-128-2048-tput')
+    const wl = tput['workload'] as Record<string, unknown>
+    const fixed = resultOf(tput).predicted ?? 0
+    // uniform on [1024, 3072] output tokens: the last steps run with few sequences while the batch waits for the longest
+    const uniform = resultOf({ ...tput, workload: { ...wl, length_distribution: 'uniform', range_ratio: 0.5 } }).predicted ?? 0
+    expect(uniform).toBeLessThan(fixed)
+    // memory-bound steps cost about the same however many run: about mean / longest = 2048 / 3072 of the throughput, a little more
+    expect(uniform / fixed).toBeGreaterThan(2048 / 3072)
+    expect(uniform / fixed).toBeLessThan(0.9) // 5,310 against 6,383 tokens/s per GPU: 0.83
+    // a batch of one is its mean request
+    expect(resultOf(withWorkload({ length_distribution: 'sharegpt' })).predicted).toBe(resultOf(ttft()).predicted)
   })
 
   it('num_requests in a static or latency run is honoured: every batch runs alike, so the figure is the estimate', () => {
