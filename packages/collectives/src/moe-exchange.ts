@@ -55,6 +55,13 @@ export interface MoeExchange {
   readonly dtype?: Dtype
   /** Default `normal`. */
   readonly kernel?: MoeKernel
+  /**
+   * Group-limited routing: the experts form `groups` equal groups (consecutive experts,
+   * as ranks hold them) and a token picks its experts inside its `selected` best groups
+   * (DeepSeek-V3's node-limited routing; DeepEP's benchmarks route so, a group per node).
+   * Absent: any expert.
+   */
+  readonly routingGroups?: { readonly groups: number; readonly selected: number }
 }
 
 /** The price of one exchange, per rank. */
@@ -120,6 +127,38 @@ export const missProbability = (experts: number, avoided: number, topK: number):
   return p
 }
 
+/** `n` choose `k` as a float (0 outside 0 ≤ k ≤ n). */
+const choose = (n: number, k: number): number => {
+  if (k < 0 || k > n) return 0
+  let r = 1
+  for (let i = 0; i < k; i++) r = (r * (n - i)) / (i + 1)
+  return r
+}
+
+/**
+ * The probability that a token's k experts reach a set of `size` consecutive experts (a
+ * rank's or a domain's). Uniform routing: `1 − missProbability(E, size, k)`. Group-limited
+ * routing (G groups of E/G, S selected, every selected group given one of the k experts at
+ * least when k ≥ S, as the best-scoring groups are chosen for their experts):
+ * - a set of c whole groups is reached unless none of them is selected,
+ *   `1 − C(G − c, S) / C(G, S)`;
+ * - a set inside one group is reached when its group is selected (S/G) and one of the k
+ *   experts, drawn from the S·E/G of the selected groups, lands in it;
+ * - a set that neither holds whole groups nor fits inside one is taken as uniform.
+ */
+export const reachProbability = (x: Pick<MoeExchange, 'numExperts' | 'topK' | 'routingGroups'>, size: number): number => {
+  const uniform = 1 - missProbability(x.numExperts, size, x.topK)
+  const g = x.routingGroups
+  if (g === undefined || !(g.groups > 1 && g.selected < g.groups && x.numExperts % g.groups === 0 && x.topK >= g.selected)) return uniform
+  const perGroup = x.numExperts / g.groups
+  if (size >= perGroup && size % perGroup === 0) {
+    const c = size / perGroup
+    return 1 - choose(g.groups - c, g.selected) / choose(g.groups, g.selected)
+  }
+  if (size < perGroup && perGroup % size === 0) return (g.selected / g.groups) * (1 - missProbability(g.selected * perGroup, size, x.topK))
+  return uniform
+}
+
 /** Bytes of one token's message in `dtype`: channels × element size, plus an fp32 scale per 128 channels for a format of a byte or less. */
 export const tokenBytes = (hidden: number, dtype: Dtype): number => {
   const element = bytesPerElement(dtype)
@@ -150,7 +189,7 @@ interface Traffic {
 
 /**
  * Normal kernel, per rank, with T tokens of b bytes, p_r the probability a token reaches
- * a given rank and p_d a given domain (`missProbability` of E/n and m E/n experts):
+ * a given rank and p_d a given domain ({@link reachProbability} of E/n and m E/n experts):
  * scale-out T (d-1) p_d b (one message per remote domain reached); scale-up
  * n T p_r (m-1)/m b (each domain's forwarder receives T p_d tokens from each of the d
  * domains, own included, and sends each to the m p_r / p_d ranks of its domain it
@@ -160,8 +199,8 @@ const normalTraffic = (shape: GroupShape, x: MoeExchange, b: number): Traffic =>
   const { size: n, local: m, domains: d } = shape
   const T = x.tokensPerRank
   const perRank = x.numExperts / n
-  const reachRank = 1 - missProbability(x.numExperts, perRank, x.topK)
-  const reachDomain = 1 - missProbability(x.numExperts, perRank * m, x.topK)
+  const reachRank = reachProbability(x, perRank)
+  const reachDomain = reachProbability(x, perRank * m)
   return {
     scaleOut: T * (d - 1) * reachDomain * b,
     scaleUp: ((n * T * reachRank * (m - 1)) / m) * b,

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { spanOf } from '@meshplan/topology'
 import { clusterFromHardware } from '../src/calibration'
 import { defaultCollectiveModel } from '../src/model'
-import { missProbability, MOE_EXCHANGE_LATENCY, moeExchange, tokenBytes, type MoeExchange } from '../src/moe-exchange'
+import { missProbability, MOE_EXCHANGE_LATENCY, moeExchange, reachProbability, tokenBytes, type MoeExchange } from '../src/moe-exchange'
 import { leftOf, ranks, rightOf } from './fixtures'
 
 // Source of the measured figures: DeepEP's published performance tables for H800
@@ -103,6 +103,25 @@ describe('normal kernels against DeepEP H800 table', () => {
   it('EP 64 dispatch and combine within 5% of DeepEP 51 and 50 GB/s (the network bounds them)', () => {
     expect(Math.abs(exchangeOn(64, normal('moe_dispatch')).bandwidth / 1e9 - 51) / 51).toBeLessThan(0.05)
     expect(Math.abs(exchangeOn(64, normal('moe_combine')).bandwidth / 1e9 - 50) / 50).toBeLessThan(0.05)
+  })
+
+  it('EP 64 with DeepEP\'s own routing (a group of 32 experts per node, top-4 nodes): half the nodes reached, 24% less time, the same bandwidth', () => {
+    const grouped = (op: MoeExchange['op']): MoeExchange => ({ ...normal(op), routingGroups: { groups: 8, selected: 4 } })
+    // a node holds one whole group: reached unless its group is not among the 4 of 8, 1 − C(7,4)/C(8,4) = 1 − 35/70 = 0.5
+    expect(reachProbability(grouped('moe_dispatch'), 32)).toBeCloseTo(0.5, 12)
+    // a rank's 4 experts sit inside one group: its group selected (4/8) and one of the 8 experts, drawn from the 128 of the selected groups, in them
+    let miss = 1
+    for (let i = 0; i < 8; i++) miss *= (124 - i) / (128 - i)
+    expect(reachProbability(grouped('moe_dispatch'), 4)).toBeCloseTo(0.5 * (1 - miss), 12)
+    const r = exchangeOn(64, grouped('moe_dispatch'))
+    expect(r.scaleOutBytes).toBeCloseTo(4096 * 7 * 0.5 * 7392, 3)
+    const uniform = exchangeOn(64, normal('moe_dispatch'))
+    expect(r.seconds / uniform.seconds).toBeGreaterThan(0.74)
+    expect(r.seconds / uniform.seconds).toBeLessThan(0.78)
+    // DeepEP reports the nodes reached, its own included: 4 of them per token, still within 5% of its 51 GB/s
+    expect(Math.abs(r.bandwidth / 1e9 - 51) / 51).toBeLessThan(0.05)
+    // a set neither whole groups nor inside one (48 experts) is taken as uniform
+    expect(reachProbability(grouped('moe_dispatch'), 48)).toBeCloseTo(1 - missProbability(256, 48, 8), 12)
   })
 
   it('EP 8 in one node: each token to the ranks it reaches, 8 x 4096 x 0.6618 x 7/8 x 7392 B over NVLink (DeepEP 153 GB/s "NVL")', () => {

@@ -40,7 +40,7 @@ import { decodeSeconds, precompute, prefillSeconds, type OperatorForm, type Oper
 import { communicationBytes, costModelError, dispatchBytes, estimateError, type CostModels, type EstimateError, type Overlap } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
 import { cachedTokens, inferenceMemory, kvElementsPerLayer, type InferenceMemory } from '@meshplan/memory'
-import { attentionParameters, denseMlpParameters, expertParameters, isMoeLayer, normParameters, routerParameters, sharedExpertParameters, weightBytesPerParameter, type Architecture, type Precision } from '@meshplan/model'
+import { attentionParameters, denseMlpParameters, expertParameters, isMoeLayer, normParameters, routerParameters, sharedExpertParameters, weightBytesPerParameter, type Architecture, type Moe, type Precision } from '@meshplan/model'
 import { expertDataParallel, layersOfStage, layout, validate, worldOf, type Layout, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { lengthsOf, meanAge, runningAfter, tailSteps, type Lengths } from './arrivals'
@@ -343,23 +343,31 @@ export const stageParts = (c: StepConstants): StageParts => {
  * for each kernel, as an affine function of the tokens a rank sends (the exchange's time
  * is its fixed cost plus bytes over the slower fabric, both linear in the tokens:
  * @meshplan/collectives `moeExchange`); measured at 1 and 2 tokens. Dispatch in fp8,
- * combine in bf16, as DeepEP sends them; the slots include redundant experts.
+ * combine in bf16, as DeepEP sends them; the slots include redundant experts; a model's
+ * group-limited routing (`Moe.routingGroups`) bounds the domains a token reaches.
  */
+/** What an expert exchange moves: the hidden size, experts per token, expert slots (redundant ones included) and the model's routing groups. */
+interface ExchangeShape {
+  readonly hidden: number
+  readonly topK: number
+  readonly slots: number
+  readonly routingGroups: Moe['routingGroups']
+}
+
 const exchangeOf = (
   models: CostModels,
   cluster: Cluster,
   span: Layout['groups']['ep']['widest'],
-  hidden: number,
-  topK: number,
-  slots: number,
+  x: ExchangeShape,
   cache: GroupCache | undefined,
 ): E.Either<EstimateError, { readonly decode: Affine; readonly prefill: Affine }> => {
   // the exchange depends on the span, not the deployment: priced once per search (the group cache's lifetime)
   const known = cache === undefined ? undefined : exchangeCaches.get(cache)
-  const key = `${span.size}/${span.regular}/${span.levels.map((l) => `${l.tier}:${l.width}`).join('/')}/${hidden}/${topK}/${slots}`
+  const groups = x.routingGroups === undefined ? '' : `${x.routingGroups.groups}:${x.routingGroups.selected}`
+  const key = `${span.size}/${span.regular}/${span.levels.map((l) => `${l.tier}:${l.width}`).join('/')}/${x.hidden}/${x.topK}/${x.slots}/${groups}`
   const hit = known?.get(key)
   if (hit !== undefined) return E.right(hit)
-  const priced = priceExchange(models, cluster, span, hidden, topK, slots)
+  const priced = priceExchange(models, cluster, span, x)
   if (E.isRight(priced) && cache !== undefined) {
     const map = known ?? new Map<string, { readonly decode: Affine; readonly prefill: Affine }>()
     map.set(key, priced.right)
@@ -371,12 +379,12 @@ const exchangeOf = (
 /** Exchanges priced in a search, by the search's group cache. */
 const exchangeCaches = new WeakMap<GroupCache, Map<string, { readonly decode: Affine; readonly prefill: Affine }>>()
 
-const priceExchange = (models: CostModels, cluster: Cluster, span: Layout['groups']['ep']['widest'], hidden: number, topK: number, slots: number): E.Either<EstimateError, { readonly decode: Affine; readonly prefill: Affine }> => {
+const priceExchange = (models: CostModels, cluster: Cluster, span: Layout['groups']['ep']['widest'], x: ExchangeShape): E.Either<EstimateError, { readonly decode: Affine; readonly prefill: Affine }> => {
   const price = moeExchange(models.collectives)(cluster)
   const at = (kernel: MoeKernel, tokensPerRank: number): E.Either<EstimateError, number> => {
     let total = 0
     for (const op of ['moe_dispatch', 'moe_combine'] as const) {
-      const r = price({ op, tokensPerRank, hidden, topK, numExperts: slots, kernel }, span)
+      const r = price({ op, tokensPerRank, hidden: x.hidden, topK: x.topK, numExperts: x.slots, kernel, ...(x.routingGroups === undefined ? {} : { routingGroups: x.routingGroups }) }, span)
       if (E.isLeft(r)) return E.left(costModelError('collectives')(r.left))
       total += r.right.seconds
     }
@@ -499,7 +507,7 @@ export const prepareInference =
     const maxBatch = Math.min(capacity, limit, workload.mode === 'max_throughput' ? budgetLimit : Number.POSITIVE_INFINITY)
     // attention-DP ranks that meet at every expert exchange: the attention replicas of one expert group
     const attentionDpRanks = model.moe !== undefined && s.ep > 1 && s.dp > 1 ? Math.min(s.dp, Math.max(1, (s.ep * s.etp) / (s.tp * s.cp))) : 1
-    const exchange = groups.ep === undefined || model.moe === undefined ? E.right(undefined) : exchangeOf(models, cluster, l.groups.ep.widest, model.hidden, model.moe.topK, model.moe.experts + redundant, cache)
+    const exchange = groups.ep === undefined || model.moe === undefined ? E.right(undefined) : exchangeOf(models, cluster, l.groups.ep.widest, { hidden: model.hidden, topK: model.moe.topK, slots: model.moe.experts + redundant, routingGroups: model.moe.routingGroups }, cache)
     if (E.isLeft(exchange)) return exchange
     const tpShape = groups.tp?.shape
     const kernel = engine.customAllReduce

@@ -101,6 +101,14 @@ export interface Moe {
   readonly routerBias: boolean
   /** Each routed expert has biases on its projections, `2·expertFfn + h` (gpt-oss). */
   readonly expertBias?: boolean
+  /**
+   * Group-limited routing (DeepSeek `n_group`, `topk_group`): the experts form `groups`
+   * equal groups and a token's experts come from the `selected` groups that score highest
+   * (DeepSeek-V2 report section 2.1.3, "device-limited routing"; DeepSeek-V3 report
+   * section 2.1.2, "node-limited routing": with a group per node, a token reaches at most
+   * `selected` nodes). Absent: any expert may be chosen.
+   */
+  readonly routingGroups?: { readonly groups: number; readonly selected: number }
 }
 
 /** A decoder-only transformer. */

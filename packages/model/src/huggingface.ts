@@ -133,6 +133,14 @@ const Qwen3Moe = t.intersection([
 /** DeepSeek's `moe_layer_freq`: only 1 (every layer after the dense ones) is modelled. */
 const one = numberCodec('1 (every layer after first_k_dense_replace is MoE)', (n) => n === 1)
 
+/**
+ * DeepSeek's group-limited routing from `n_group` and `topk_group`, when it limits
+ * anything: more than one group, fewer selected than there are, and groups that split the
+ * experts evenly (Kimi-K2's `n_group: 1` does not limit).
+ */
+const routingGroupsOf = (experts: number, groups: number | undefined, selected: number | undefined): { readonly routingGroups?: { readonly groups: number; readonly selected: number } } =>
+  groups !== undefined && selected !== undefined && groups > 1 && selected < groups && experts % groups === 0 ? { routingGroups: { groups, selected } } : {}
+
 const DeepSeekV3 = t.intersection([
   t.type(
     {
@@ -149,7 +157,7 @@ const DeepSeekV3 = t.intersection([
     },
     configObject,
   ),
-  t.partial({ moe_layer_freq: one }, configObject),
+  t.partial({ moe_layer_freq: one, n_group: heads, topk_group: heads }, configObject),
 ])
 
 const GptNeox = t.partial(
@@ -347,6 +355,7 @@ const familyReaders: { readonly [F in KnownFamily]: FamilyReader } = {
       firstDenseLayers: d.first_k_dense_replace,
       step: 1,
       routerBias: true,
+      ...routingGroupsOf(d.n_routed_experts, d.n_group, d.topk_group),
     },
     norm: 'rmsnorm',
     positions: 'rope',

@@ -197,6 +197,8 @@ export const models = {
       num_key_value_heads: 128,
       n_routed_experts: 256,
       first_k_dense_replace: 3,
+      n_group: 8,
+      topk_group: 4,
       vocab_size: 129280,
       max_position_embeddings: 163840,
     },

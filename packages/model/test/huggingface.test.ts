@@ -127,6 +127,17 @@ describe('families', () => {
     expect(arch.mlp).toEqual({ kind: 'swiglu', ffn: 11008, bias: false })
   })
 
+  it('deepseek_v3: group-limited routing from n_group and topk_group, when it limits anything', () => {
+    const base = { ...llama, model_type: 'deepseek_v3', n_routed_experts: 256, n_shared_experts: 1, num_experts_per_tok: 8, moe_intermediate_size: 2048, first_k_dense_replace: 3, kv_lora_rank: 512, q_lora_rank: 1536, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128 }
+    // DeepSeek-V3: 8 groups of 32 experts, a token's 8 experts from the best 4 groups
+    expect(right({ ...base, n_group: 8, topk_group: 4 }).moe?.routingGroups).toEqual({ groups: 8, selected: 4 })
+    // Kimi-K2's one group, every group selected, or groups that do not split the experts: no limit
+    expect(right({ ...base, n_group: 1, topk_group: 1 }).moe?.routingGroups).toBeUndefined()
+    expect(right({ ...base, n_group: 8, topk_group: 8 }).moe?.routingGroups).toBeUndefined()
+    expect(right({ ...base, n_group: 3, topk_group: 2 }).moe?.routingGroups).toBeUndefined()
+    expect(right(base).moe?.routingGroups).toBeUndefined()
+  })
+
   it('gpt_neox: LayerNorm, 2-matrix GELU with biases, learned positions unless rotary is configured', () => {
     const gpt = right({ ...llama, model_type: 'gpt_neox', tie_word_embeddings: true })
     expect(gpt).toMatchObject({ norm: 'layernorm', positions: 'learned', tiedEmbeddings: true, mlp: { kind: 'gelu', ffn: 11008, bias: true } })
