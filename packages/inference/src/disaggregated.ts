@@ -104,7 +104,9 @@ export const estimateDisaggregated =
     const w = input.decode.workload
     const pc = prepareInference(models)({ ...input.prefill, workload: { ...input.prefill.workload, mode: 'max_throughput' } })
     if (E.isLeft(pc)) return E.left({ ...pc.left, message: `the prefill pool: ${pc.left.message}` })
-    const dc = prepareInference(models)({ ...input.decode, workload: { mode: 'static', inputTokens: w.inputTokens, outputTokens: w.outputTokens, ...(w.maxBatch === undefined ? {} : { maxBatch: w.maxBatch }), ...(w.lengthDistribution === undefined ? {} : { lengthDistribution: w.lengthDistribution }), ...(w.rangeRatio === undefined ? {} : { rangeRatio: w.rangeRatio }), ...(w.speculative === undefined ? {} : { speculative: w.speculative }) } })
+    // the decode pool's passes are priced as a static batch's: the arrivals and the prefill budget belong to the deployment
+    const { batch: _batch, numRequests: _requests, concurrency: _concurrency, requestRate: _rate, maxNumTokens: _budget, ...decoding } = w
+    const dc = prepareInference(models)({ ...input.decode, workload: { ...decoding, mode: 'static' } })
     if (E.isLeft(dc)) return E.left({ ...dc.left, message: `the decode pool: ${dc.left.message}` })
     const p = pc.right
     const d = dc.right
@@ -138,25 +140,20 @@ export const estimateDisaggregated =
     const ttftAt = (decodePass: number): number => (chunks + 0.5) * pPass + transfer + decodePass
     // a prefill pool slower than the decode pool leaves the decode pool part-full: its batch follows from the prefill rate (Little's law)
     const arrivals = w.concurrency === undefined ? (w.requestRate !== undefined && w.requestRate < capacity ? w.requestRate : prefillRate < full.rate ? prefillRate : undefined) : undefined
-    if (w.concurrency !== undefined || arrivals !== undefined) {
-      // Little's law on the decode pool: n in flight per decode rank = its request rate × the time a request spends there
-      const perRank = input.decode.instances * d.dp
-      let n = w.concurrency !== undefined ? w.concurrency / perRank : 1
-      for (let i = 0; i < 40; i++) {
-        const m = Math.min(Math.max(n, 1), d.maxBatch)
-        const at = decodeRateAt(m)
-        const service = ttftAt(at.pass) + ((output - 1) * at.pass) / accept
-        if (w.concurrency !== undefined) {
-          n = Math.min(w.concurrency / perRank, d.maxBatch)
-          rate = Math.min(w.concurrency / service, capacity)
-        } else {
-          const lambda = arrivals ?? capacity
-          n = (lambda / perRank) * (((output - 1) * at.pass) / accept)
-          rate = lambda
-        }
-      }
-      batch = Math.min(Math.max(n, 1), d.maxBatch)
+    const perRank = input.decode.instances * d.dp
+    const clamp = (n: number): number => Math.min(Math.max(n, 1), d.maxBatch)
+    if (w.concurrency !== undefined) {
+      // a closed loop: the concurrency held in flight on the decode ranks, the request rate from Little's law
+      batch = clamp(w.concurrency / perRank)
       pass = decodeRateAt(batch).pass
+      rate = Math.min(w.concurrency / (ttftAt(pass) + ((output - 1) * pass) / accept), capacity)
+    } else if (arrivals !== undefined) {
+      // Little's law on the decode pool: sequences per decode rank = their arrival rate × the time each decodes (a fixed point)
+      let n = 1
+      for (let i = 0; i < 40; i++) n = (arrivals / perRank) * (((output - 1) * decodeRateAt(clamp(n)).pass) / accept)
+      batch = clamp(n)
+      pass = decodeRateAt(batch).pass
+      rate = arrivals
     }
     const tpot = pass / accept
     const ttft = ttftAt(pass)

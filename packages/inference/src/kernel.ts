@@ -338,14 +338,6 @@ export const stageParts = (c: StepConstants): StageParts => {
   }
 }
 
-/**
- * DeepEP's dispatch plus combine of one MoE layer over the expert-parallel group `span`,
- * for each kernel, as an affine function of the tokens a rank sends (the exchange's time
- * is its fixed cost plus bytes over the slower fabric, both linear in the tokens:
- * @meshplan/collectives `moeExchange`); measured at 1 and 2 tokens. Dispatch in fp8,
- * combine in bf16, as DeepEP sends them; the slots include redundant experts; a model's
- * group-limited routing (`Moe.routingGroups`) bounds the domains a token reaches.
- */
 /** What an expert exchange moves: the hidden size, experts per token, expert slots (redundant ones included) and the model's routing groups. */
 interface ExchangeShape {
   readonly hidden: number
@@ -354,6 +346,14 @@ interface ExchangeShape {
   readonly routingGroups: Moe['routingGroups']
 }
 
+/**
+ * DeepEP's dispatch plus combine of one MoE layer over the expert-parallel group `span`,
+ * for each kernel, as an affine function of the tokens a rank sends (the exchange's time
+ * is its fixed cost plus bytes over the slower fabric, both linear in the tokens:
+ * @meshplan/collectives `moeExchange`); measured at 1 and 2 tokens. Dispatch in fp8,
+ * combine in bf16, as DeepEP sends them; the slots include redundant experts; a model's
+ * group-limited routing (`Moe.routingGroups`) bounds the domains a token reaches.
+ */
 const exchangeOf = (
   models: CostModels,
   cluster: Cluster,
