@@ -297,14 +297,6 @@ export const clusterFromHardware = (hardware: Hardware, fabric?: ScaleOutFabric)
   }
 }
 
-/**
- * Why the model cannot honour a case's hardware as written, if it cannot. Every field of
- * `meshplan-cases/1` hardware is modelled now (a `full_mesh` scale-up fabric since it
- * became a point-to-point tier, {@link clusterFromHardware}), so this answers undefined;
- * it stays the one place a future field the models cannot honour is named.
- */
-export const unsupportedHardware = (_hardware: Hardware): string | undefined => undefined
-
 /** The group of a case: ranks 0 .. num_gpus - 1 of `clusterFromHardware(hardware, fabric)`. */
 export const groupOfHardware = (hardware: Hardware, fabric?: ScaleOutFabric): { readonly cluster: Cluster; readonly span: GroupSpan } => {
   const cluster = clusterFromHardware(hardware, fabric)
@@ -329,8 +321,6 @@ export const predictCase =
   (model: CollectiveModel) =>
   (c: CollectiveCase, context?: CaseContext): CaseResult => {
     const base = { id: c.id, metric: c.measured.metric, measured: c.measured.value }
-    const unsupported = unsupportedHardware(c.hardware)
-    if (unsupported !== undefined) return { ...base, predicted: null, error: null, note: unsupported }
     if (c.hardware.num_gpus < 2) return { ...base, predicted: null, error: null, note: `hardware.num_gpus ${c.hardware.num_gpus}: a collective needs at least 2 GPUs (on one, nothing moves and the bus bandwidth is 0 by definition)` }
     const fabric = fabricOfContext(context)
     const { cluster, span } = groupOfHardware(c.hardware, fabric)
@@ -359,8 +349,6 @@ export const predictMoeExchangeCase =
   (model: CollectiveModel) =>
   (c: MoeExchangeCase, context?: CaseContext): CaseResult => {
     const base = { id: c.id, metric: c.measured.metric, measured: c.measured.value }
-    const unsupported = unsupportedHardware(c.hardware)
-    if (unsupported !== undefined) return { ...base, predicted: null, error: null, note: unsupported }
     const { cluster, span } = groupOfHardware(c.hardware, fabricOfContext(context))
     const w = c.workload
     const exchange = {

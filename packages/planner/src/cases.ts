@@ -34,7 +34,6 @@ import {
   predictCase,
   predictMoeExchangeCase,
   summarize,
-  unsupportedHardware,
 } from '@meshplan/collectives'
 import { withAttentionKernel } from '@meshplan/compute'
 import { fractionReserve } from '@meshplan/memory'
@@ -376,7 +375,6 @@ const caseDeployment = <W>(
     },
     unmodelled:
       (head.pools !== undefined && head.workload.kind !== 'inference' ? 'pools: prefill and decode pools are a serving deployment' : undefined) ??
-      unsupportedHardware(hardware.right) ??
       unmodelledParallelism(parallelism.right.extras, head.workload.kind) ??
       unmodelledEngine(head.engine?.options, head.workload.kind),
     engineSpec: engineSpecOf(head.engine),
