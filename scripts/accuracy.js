@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Regenerates docs/accuracy.md: every case of the calibration file predicted by the
 // planner's default models, and again with each source left out of the fit of the
-// fitted constants, with median and p90 per kind, source, generation, format, mode and metric. Run after a
+// fitted constants, with median and p90 per kind, source, generation, format, mode and metric;
+// then every file of validation/held-out/, which no fit reads. Run after a
 // build (`npm run accuracy` builds first). Usage: node scripts/accuracy.js [CASES] [OUT]
 'use strict'
 const fs = require('node:fs')
@@ -47,6 +48,28 @@ const groupTable = (title, committed, leftOut) => [
 const all = summary.all
 const allHeld = loso.right.summary.all
 
+// held-out files: published measurements that no fitted constant has seen (neither scripts/fit.js nor the
+// leave-one-source-out refits read them), predicted with the constants as committed
+const heldOutDir = path.join(root, 'validation', 'held-out')
+const heldOut = (fs.existsSync(heldOutDir) ? fs.readdirSync(heldOutDir).filter((f) => f.endsWith('.json')).sort() : []).map((name) => {
+  const r = predictCases(defaultCostModels)(JSON.parse(fs.readFileSync(path.join(heldOutDir, name), 'utf8')))
+  if (r._tag === 'Left') {
+    for (const i of r.left) console.error(`validation/held-out/${name}: ${i.path}: expected ${i.expected}, got ${JSON.stringify(i.value)}`)
+    process.exit(2)
+  }
+  return { name, report: r.right }
+})
+const heldOutSection = heldOut.flatMap(({ name, report: r }) => [
+  `### \`validation/held-out/${name}\``,
+  '',
+  `${r.summary.all.predicted} of ${r.summary.all.cases} predicted; median ${abs(r.summary.all.median)}, p90 ${abs(r.summary.all.p90)}, worst ${worst(r.summary.all)}.`,
+  '',
+  '| id | metric | predicted | measured | error | what the prediction rests on |',
+  '|---|---|---|---|---|---|',
+  ...r.cases.map((c) => `| ${c.id} | ${c.metric} | ${c.predicted === null ? '—' : fig(c.predicted)} | ${fig(c.measured)} | ${c.error === null ? '—' : pct(c.error)} | ${c.note.replace(/\|/g, '\\|')} |`),
+  '',
+])
+
 const lines = [
   '# Accuracy against published measurements',
   '',
@@ -72,6 +95,15 @@ const lines = [
   `|---|---|${fittedConstants.map(() => '---').join('|')}|`,
   ...loso.right.fits.map((f) => `| ${f.source} | ${f.cases} | ${fittedConstants.map((c) => f.constants[c.name]).join(' | ')} |`),
   '',
+  ...(heldOut.length === 0
+    ? []
+    : [
+        '## Held out: published measurements no constant was fitted on',
+        '',
+        'Each file under `validation/held-out/` is predicted with the constants as committed. Neither `scripts/fit.js` nor the leave-one-source-out refits read these files, so their errors are the errors on cases the models never saw.',
+        '',
+        ...heldOutSection,
+      ]),
   '## Every case',
   '',
   '| id | metric | predicted | measured | error | error, source left out | what the prediction rests on |',
@@ -86,4 +118,5 @@ const lines = [
 ]
 fs.writeFileSync(out, lines.join('\n'))
 console.log(`wrote ${path.relative(process.cwd(), out)}: ${all.predicted} of ${all.cases} cases predicted, median ${abs(all.median)}, p90 ${abs(all.p90)}; each source left out: median ${abs(allHeld.median)}, p90 ${abs(allHeld.p90)}`)
+for (const { name, report: r } of heldOut) console.log(`  held out, validation/held-out/${name}: ${r.summary.all.predicted} of ${r.summary.all.cases} predicted, median ${abs(r.summary.all.median)}, p90 ${abs(r.summary.all.p90)}`)
 for (const [k, s] of Object.entries(summary.byKind)) console.log(`  ${k}: median ${abs(s.median)}, p90 ${abs(s.p90)}; left out: median ${abs(loso.right.summary.byKind[k]?.median ?? null)}`)

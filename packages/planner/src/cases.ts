@@ -368,6 +368,9 @@ const caseDeployment = <W>(
           // LLM Foundry's reference configs train with FSDP's `mixed_precision: PURE`, which reduces gradients in bf16
           // (llm-foundry scripts/train/yamls); Megatron-LM and torchtitan reduce them in fp32 (the assumption's default)
           ...(head.engine?.name === 'llm-foundry' ? { gradientReduce: 'bf16' as const } : {}),
+          // NeMo's FP8 training configs synchronise gradients in bf16 (`optim.grad_sync_dtype: bf16` in NeMo-Framework-Launcher
+          // 24.07's conf/training/gpt3/175b_fp8.yaml and mlperf.yaml); its 16-bit configs leave Apex's fp32 default
+          ...(head.engine?.name === 'nemo' && precision.right.activations === 'fp8' ? { gradientReduce: 'bf16' as const } : {}),
           ...(options?.tp_comm_overlap === undefined ? {} : { tpCommOverlap: options.tp_comm_overlap ? 1 : 0 }),
           ...(options?.pp_comm_overlap === undefined ? {} : { ppCommOverlap: options.pp_comm_overlap ? 1 : 0 }),
         },

@@ -556,6 +556,25 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(resultOf({ ...base, engine: { name: 'megatron', options: { attention_kernel: 'flash' } } }).predicted).toBe(resultOf({ ...base, engine: { name: 'nemo', options: { attention_kernel: 'flash' } } }).predicted)
   })
 
+  it('a NeMo FP8 training case synchronises its gradients in bf16 (NeMo\'s FP8 configs set grad_sync_dtype: bf16); a 16-bit one keeps fp32', () => {
+    const heldOut = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../validation/held-out/nemo-24.07-dgx-h100-fp8.json'), 'utf8')) as RawFile
+    const raw = heldOut.cases.find((c) => c.id === 'nemo24.07-h100-fp8-llama2-7b') as RawCase
+    const nemo = (activations: string) => ({ ...raw, precision: { weights: 'bf16', activations, kv_cache: 'bf16' } })
+    const models = (u: unknown) => rightOf(trainingCaseOf(u, 'cases[0]')).models(defaultCostModels)
+    expect(models(nemo('fp8')).training?.gradientReduce).toBe('bf16')
+    expect(models(nemo('bf16')).training?.gradientReduce).toBe('fp32')
+    expect(models({ ...nemo('fp8'), engine: { name: 'megatron' } }).training?.gradientReduce).toBe('fp32')
+    // Llama-2-7B on DP8 with the distributed optimizer keeps its whole gradient buffer: 6,738,415,616 parameters
+    // (the Hugging Face checkpoint's count) x 4 B = 26.95 GB in fp32, x 2 B = 13.48 GB in bf16
+    const gradients = (u: unknown) => {
+      const e = estimateTraining(models(u))(rightOf(trainingInputOfCase(u, 'cases[0]')))
+      if (E.isLeft(e)) throw new Error(e.left.message)
+      return e.right.stages[0]!.memory.gradients
+    }
+    expect(gradients(nemo('fp8')) / 1e9).toBeCloseTo(13.48, 1)
+    expect(gradients({ ...nemo('fp8'), engine: { name: 'megatron' } }) / 1e9).toBeCloseTo(26.95, 1)
+  })
+
   it('a training case reads moe_routing; a collective case reads protocol and in_place; an MoE exchange case is priced as DeepEP runs it', () => {
     const training = { ...caseById('llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac') }
     const w = training['workload'] as Record<string, unknown>
@@ -646,5 +665,27 @@ describe('predictCases: the metric each arrival kind reads', () => {
     const { num_requests: _n, ...workload } = (caseById(id)['workload'] as Record<string, unknown>)
     const raw = { ...caseById(id), workload: { ...workload, request_rate: 0.5 } }
     expect(onlyResult(rightOf(predict(fileOf(raw)))).predicted).toBeCloseTo(100.5, 9)
+  })
+})
+
+describe('the held-out files (validation/held-out/): published measurements no fit reads', () => {
+  const dir = path.resolve(__dirname, '../../../validation/held-out')
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
+
+  it('there is at least one, and each is a case file whose every case is predicted with a finite number above zero', () => {
+    expect(files.length).toBeGreaterThan(0)
+    for (const f of files) {
+      const report = rightOf(predict(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))))
+      expect(report.cases.length).toBeGreaterThan(0)
+      for (const c of report.cases) {
+        expect(Number.isFinite(c.predicted)).toBe(true)
+        expect(c.predicted as number).toBeGreaterThan(0)
+      }
+    }
+  })
+
+  it('no held-out case shares an id with a calibration case (a case cannot be both fitted on and held out)', () => {
+    const fitted = new Set(calibration.cases.map((c) => c.id))
+    for (const f of files) for (const c of (JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as RawFile).cases) expect(fitted.has(c.id)).toBe(false)
   })
 })
