@@ -23,7 +23,7 @@ const teraFlops = (n: number) => flopsPerSecond(n * 1e12)
 describe('default GEMM efficiency', () => {
   it('an H100 bf16 GEMM 8192³: 0.7 · 0.801 · (8192/8224)² · 8192/8288, less 6 µs in 1.1 TFLOP, by hand', () => {
     expect(GEMM_SUSTAINED_FRACTION).toBe(0.7)
-    expect(GEMM_SUSTAINED_FRACTIONS).toMatchObject({ ampere: 0.85, hopper: 0.7, blackwell: 0.7 })
+    expect(GEMM_SUSTAINED_FRACTIONS).toMatchObject({ ampere: 0.85, hopper: 0.7, blackwell: 0.55 })
     expect(GEMM_CEILINGS.hopper.wide).toBe(0.801)
     const shape = 0.7 * 0.801 * (8192 / 8224) ** 2 * (8192 / 8288)
     expect(shape).toBeCloseTo(0.5499, 4)
@@ -31,6 +31,18 @@ describe('default GEMM efficiency', () => {
     const seconds = flops / (989.4e12 * shape) + 6e-6 // 2.0209 ms + 6 µs
     expect(defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', h100)).toBeCloseTo(flops / (989.4e12 * seconds), 12)
     expect(defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', h100)).toBeCloseTo(0.54827, 5)
+  })
+
+  it('a B200 fp4 GEMM 8192³ keeps Blackwell\'s own share: 0.55 · 0.736 · (8192/8224)² · 8192/8960, less 6 µs, by hand', () => {
+    const b200 = { ...h100, generation: 'blackwell' as const, peak: { ...h100.peak, fp4: teraFlops(9000) } }
+    expect(GEMM_CEILINGS.blackwell.fp4).toBe(0.736)
+    // k half-size 768 for 4-bit: 8192 / (8192 + 768) = 0.91429; 0.55 · 0.736 · 0.99223 · 0.91429 = 0.36723
+    const shape = 0.55 * 0.736 * (8192 / 8224) ** 2 * (8192 / 8960)
+    expect(shape).toBeCloseTo(0.36723, 4)
+    const flops = 2 * 8192 ** 3
+    const seconds = flops / (9000e12 * shape) + 6e-6 // 0.3325 ms + 6 µs
+    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'fp4', b200)).toBeCloseTo(flops / (9000e12 * seconds), 12)
+    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'fp4', b200)).toBeCloseTo(0.36072, 4)
   })
 
   it('a decode GEMM (m = 1) keeps 1/33 of the shape term in m, and pays the 6 µs', () => {

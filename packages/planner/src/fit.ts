@@ -46,7 +46,7 @@ export interface FittedConstant {
 }
 
 /** The names of the fitted constants. */
-export type FittedName = 'GEMM_SUSTAINED_FRACTION_AMPERE' | 'GEMM_SUSTAINED_FRACTION_HOPPER' | 'KERNEL_RAMP_SECONDS'
+export type FittedName = 'GEMM_SUSTAINED_FRACTION_AMPERE' | 'GEMM_SUSTAINED_FRACTION_HOPPER' | 'GEMM_SUSTAINED_FRACTION_BLACKWELL' | 'KERNEL_RAMP_SECONDS'
 
 /** The outcome of a fit. */
 export interface Fit {
@@ -76,11 +76,23 @@ export const gemmSustainedAmpere: FittedConstant = {
   kinds: ['inference', 'training'],
 }
 
-/** The same for Hopper and later parts (`GEMM_SUSTAINED_FRACTIONS.hopper`, shared by Ada, Blackwell and CDNA 3), from 0.6 to 1. */
+/** The same for Hopper (`GEMM_SUSTAINED_FRACTIONS.hopper`, shared by Ada and CDNA 3), from 0.6 to 1. */
 export const gemmSustainedHopper: FittedConstant = {
   name: 'GEMM_SUSTAINED_FRACTION_HOPPER',
   value: GEMM_SUSTAINED_FRACTIONS.hopper,
   grid: fractionGrid,
+  kinds: ['inference', 'training'],
+}
+
+/**
+ * The same for Blackwell (`GEMM_SUSTAINED_FRACTIONS.blackwell`), from 0.45 to 1: the 1000 W part doubles Hopper's
+ * tensor rate per format, so it can sit further below its burst ceiling than Hopper does. Few calibration cases run
+ * on Blackwell, so the fit rests on them alone; the leave-one-source-out refit of their source keeps the committed value.
+ */
+export const gemmSustainedBlackwell: FittedConstant = {
+  name: 'GEMM_SUSTAINED_FRACTION_BLACKWELL',
+  value: GEMM_SUSTAINED_FRACTIONS.blackwell,
+  grid: [0.45, 0.5, 0.55, ...fractionGrid],
   kinds: ['inference', 'training'],
 }
 
@@ -93,7 +105,7 @@ export const kernelRampSeconds: FittedConstant = {
 }
 
 /** Every fitted constant of the default models. */
-export const fittedConstants: ReadonlyArray<FittedConstant> = [gemmSustainedAmpere, gemmSustainedHopper, kernelRampSeconds]
+export const fittedConstants: ReadonlyArray<FittedConstant> = [gemmSustainedAmpere, gemmSustainedHopper, gemmSustainedBlackwell, kernelRampSeconds]
 
 /** The most cases × grid points a fit may evaluate before it starts (a bound on its work). */
 export const fitLimits = { caseEvaluations: 2_000_000 } as const
@@ -125,7 +137,8 @@ export const fitLoss = (results: ReadonlyArray<CaseResult>, kinds: ReadonlyArray
 export const withConstants = (models: CostModels, constants: ReadonlyArray<FittedConstant>, values: Readonly<Record<string, number>>): CostModels => {
   const at = (name: FittedName, committed: number): number => (constants.some((c) => c.name === name) ? (values[name] ?? committed) : committed)
   const hopper = at('GEMM_SUSTAINED_FRACTION_HOPPER', GEMM_SUSTAINED_FRACTIONS.hopper)
-  const gemm = gemmEfficiency({ sustainedFraction: { ampere: at('GEMM_SUSTAINED_FRACTION_AMPERE', GEMM_SUSTAINED_FRACTIONS.ampere), ada: hopper, hopper, blackwell: hopper, cdna3: hopper } })
+  const blackwell = at('GEMM_SUSTAINED_FRACTION_BLACKWELL', GEMM_SUSTAINED_FRACTIONS.blackwell)
+  const gemm = gemmEfficiency({ sustainedFraction: { ampere: at('GEMM_SUSTAINED_FRACTION_AMPERE', GEMM_SUSTAINED_FRACTIONS.ampere), ada: hopper, hopper, blackwell, cdna3: hopper } })
   const memory = memoryEfficiency({ rampSeconds: at('KERNEL_RAMP_SECONDS', KERNEL_RAMP_SECONDS) })
   return { ...models, compute: withEfficiency({ gemm, memory })(models.compute) }
 }

@@ -11,6 +11,7 @@ import {
   fitLoss,
   fittedConstants,
   gemmSustainedAmpere,
+  gemmSustainedBlackwell,
   gemmSustainedHopper,
   leaveOneSourceOut,
   predictCases,
@@ -72,6 +73,19 @@ describe('fitConstants', () => {
     expect(fit.loss).toBeCloseTo(0, 9)
     // the committed value first, then at most every grid value, twice over
     expect(fit.evaluations).toBeLessThanOrEqual(1 + 2 * gemmSustainedHopper.grid.length)
+  })
+
+  it('Blackwell has its own constant (0.55 as fitted): it moves the B200 case and leaves the H100 and A100 ones as they were', () => {
+    expect(gemmSustainedBlackwell.value).toBe(0.55)
+    expect(fittedConstants.map((c) => c.name)).toEqual(['GEMM_SUSTAINED_FRACTION_AMPERE', 'GEMM_SUSTAINED_FRACTION_HOPPER', 'GEMM_SUSTAINED_FRACTION_BLACKWELL', 'KERNEL_RAMP_SECONDS'])
+    const b200 = byId('trtllm-v1.0-b200-llama3.1-405b-fp4-tp4-1000-1000-maxtput')
+    const at = (v: number, cases: ReadonlyArray<Case>) => right(predictCases(withConstants(defaultCostModels, [gemmSustainedBlackwell], { GEMM_SUSTAINED_FRACTION_BLACKWELL: v }))(fileOf(cases))).cases.map((c) => c.predicted)
+    const [slow] = at(0.45, [b200])
+    const [fast] = at(0.7, [b200])
+    expect(fast as number).toBeGreaterThan(slow as number)
+    expect(at(0.45, trt)).toEqual(at(0.7, trt))
+    const fit = right(fitConstants(defaultCostModels, [gemmSustainedBlackwell])(fileOf(measuredAt(gemmSustainedBlackwell, 0.5, [b200]))))
+    expect(fit.values).toEqual({ GEMM_SUSTAINED_FRACTION_BLACKWELL: 0.5 })
   })
 
   it('the value it returns is the best of its grid (brute force)', () => {
