@@ -180,9 +180,9 @@ export const EFFICIENCY_FLOOR = 1e-6
  * it. Hopper's value also absorbs what the end-to-end runs on it lose that no mechanism
  * here models (eager PyTorch in the FSDP runs, engine overheads): read it as "what the
  * measured runs kept", not as a clock. Blackwell's rests on the few calibration cases
- * that run on it (one TensorRT-LLM B200 fp4 serving run); the rest of that release's
- * B200 table (19 runs, not in the calibration file) is predicted with a median error of
- * −1.3% with it, +10.9% with Hopper's 0.7 (`validation/held-out/`).
+ * that run on it (one TensorRT-LLM B200 fp4 serving run); that release's 19 other dense
+ * B200 runs (not in the calibration file) are predicted with a median error of −1.3%
+ * with it, +10.9% with Hopper's 0.7 (`validation/held-out/`).
  */
 export const GEMM_SUSTAINED_FRACTIONS: Readonly<Record<GemmGeneration, number>> = {
   ampere: 0.85,
