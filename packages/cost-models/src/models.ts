@@ -12,7 +12,7 @@
  */
 import { defaultCollectiveModel, type CollectiveModel } from '@meshplan/collectives'
 import { defaultComputeModel, type ComputeModel } from '@meshplan/compute'
-import { defaultMemoryModel, type MemoryModel } from '@meshplan/memory'
+import { defaultMemoryModel, type MemoryModel, type SelectivePolicy } from '@meshplan/memory'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -81,6 +81,12 @@ export type Overlap = Readonly<Record<CommKind, number>>
  *   (`mixed_precision_reduce = "float32"`). `'bf16'` keeps them in the weights' 16-bit
  *   format, as FSDP's `PURE` mixed precision (LLM Foundry's reference configs) and
  *   `--grad-reduce-in-bf16` do.
+ * - `selectivePolicy` (default `'attention-core'`): what `recompute: 'selective'` keeps
+ *   and re-runs. `'attention-core'` is Megatron-LM's (the attention core recomputed);
+ *   `'every-other-matmul'` is torchtitan's op-level policy (`@meshplan/memory`'s
+ *   `SelectivePolicy`), which re-runs the norms, the rotary embedding, the activation and
+ *   every even-numbered GEMM of a dense layer (K and the output projection; a SwiGLU's up
+ *   projection, a 2-matrix MLP's second), and with 8-bit GEMMs all of them.
  */
 export interface TrainingAssumptions {
   readonly commSmShare: number
@@ -90,6 +96,7 @@ export interface TrainingAssumptions {
   readonly tpCommOverlap: number
   readonly ppCommOverlap: number
   readonly gradientReduce: GradientReduce
+  readonly selectivePolicy?: SelectivePolicy
 }
 
 /** The format gradients are accumulated and reduced in (see {@link TrainingAssumptions}). */

@@ -52,10 +52,31 @@ export interface ActivationInput {
   readonly dropout?: boolean
   /** FlashAttention-style attention that never stores the score matrix (default false). */
   readonly flashAttention?: boolean
+  /** What selective recomputation keeps (default `'attention-core'`, see {@link SelectivePolicy}). */
+  readonly selective?: SelectivePolicy
 }
 
 /** What a layer keeps for its backward pass. */
 export type Recompute = 'none' | 'selective' | 'full'
+
+/**
+ * What selective recomputation keeps of a layer.
+ * - `'attention-core'`: everything but the attention core's score terms (Korthikanti et
+ *   al. 2022, equation 4; Megatron-LM's `--recompute-granularity selective`).
+ * - `'every-other-matmul'`: torchtitan's op-level selective checkpointing
+ *   (`selective_ac_option = "op"`; `_save_list` and `_apply_ac_to_transformer_block` in
+ *   `torchtitan/parallelisms/parallelize_llama.py`, December 2024): each block's input,
+ *   the attention kernel's output and softmax statistics, and the output of every
+ *   odd-numbered `aten.mm` of the block in call order (Q and V of `wq, wk, wv, wo`; the
+ *   gate and the down projection of a SwiGLU MLP's `w1, w3, w2`; the first of a 2-matrix
+ *   MLP). The rest (norms, rotary embedding, K, the output projection, the up projection,
+ *   the activation) is recomputed in the backward. Float8 GEMMs run as `_scaled_mm`, which
+ *   is not in that list, so with 8-bit activations only the input and the attention output
+ *   are kept. Applied to dense layers of standard attention; MoE layers and MLA keep
+ *   `'attention-core'`, whose op order that list was not written for.
+ */
+export type SelectivePolicy = 'attention-core' | 'every-other-matmul'
+export const selectivePolicies: ReadonlyArray<SelectivePolicy> = ['attention-core', 'every-other-matmul']
 
 // -------------------------------------------------------------------------------------
 // operations
@@ -163,6 +184,38 @@ export const layerInputBytes = (input: ActivationInput): Bytes => {
   return bytes(((input.sequenceLength / s.cp) * input.microBatch * input.model.hidden * A) / (s.sequenceParallel ? s.tp : 1))
 }
 
+/** Whether `'every-other-matmul'` applies to a layer of `model` (see {@link SelectivePolicy}): dense layers of standard attention. */
+export const everyOtherMatmulApplies = (model: Architecture, isMoe: boolean): boolean => !isMoe && model.attention.kind !== 'mla'
+
+/**
+ * Bytes one GPU keeps per dense layer and micro-batch under torchtitan's op-level
+ * selective checkpointing (`'every-other-matmul'`, see {@link SelectivePolicy}), 16-bit
+ * at least (`A`): the block's input (`h`, split over `tp` with sequence parallelism), the
+ * attention output (`heads·d/tp`) and its fp32 log-sum-exp, then with 16-bit GEMMs the
+ * outputs of Q (`heads·d/tp`) and V (`kv·d` of the KV heads this GPU holds) and of the
+ * MLP's gate (`ffn/tp`) and down projection (`h`: the partial sum before its reduction),
+ * or of a 2-matrix MLP's first GEMM (`ffn/tp`). Llama 3.1 8B, no parallelism, bf16:
+ * `2·(4096 + 4096 + 4096 + 1024 + 14336 + 4096) + 4·32 = 63,616` bytes per token.
+ */
+export const everyOtherMatmulLayerBytes = (input: ActivationInput): Bytes => {
+  const { model, strategy: s, microBatch: b } = input
+  const A = storedElementBytes(input.dtype).kept
+  const tokens = (input.sequenceLength / s.cp) * b
+  const a = model.attention
+  const headDim = a.kind === 'mla' ? a.vHeadDim : a.headDim
+  const layerInput = model.hidden / (s.sequenceParallel ? s.tp : 1)
+  const attentionOut = attentionOutputWidth(model)(s.tp)
+  const statistics = softmaxStatisticsBytes(input, input.sequenceLength / s.cp)
+  // 8-bit GEMMs are _scaled_mm, which the save list leaves out: every GEMM output is recomputed
+  const matmuls =
+    bytesPerElement(input.dtype ?? 'bf16') < 2
+      ? 0
+      : (a.heads * headDim) / s.tp +
+        kvHeadsPerGpu(model)(s.tp) * headDim +
+        (model.mlp.kind !== 'gelu' ? model.mlp.ffn / s.tp + model.hidden : model.mlp.ffn / s.tp)
+  return bytes(tokens * A * (layerInput + attentionOut + matmuls) + statistics)
+}
+
 /** Bytes per layer and micro-batch kept under `recompute`. */
 export const storedLayerBytes =
   (input: ActivationInput, recompute: Recompute) =>
@@ -171,7 +224,9 @@ export const storedLayerBytes =
       case 'none':
         return layerActivationBytes(input)(isMoe)
       case 'selective':
-        return layerActivationBytes(input)(isMoe, 'none')
+        return input.selective === 'every-other-matmul' && everyOtherMatmulApplies(input.model, isMoe)
+          ? everyOtherMatmulLayerBytes(input)
+          : layerActivationBytes(input)(isMoe, 'none')
       case 'full':
         return layerInputBytes(input)
     }

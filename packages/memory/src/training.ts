@@ -31,7 +31,7 @@ import { bytes, bytesPerElement, type Bytes } from '@meshplan/units'
 import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
 import { expertDataParallel, layersOfStage, type Strategy } from '@meshplan/parallelism'
 import type { Device } from '@meshplan/topology'
-import type { ActivationInput, Recompute } from './activations'
+import type { ActivationInput, Recompute, SelectivePolicy } from './activations'
 import { checkPositiveInteger, checkStrategy, firstError, type MemoryError } from './errors'
 import { defaultMemoryModel, type MemoryModel } from './model'
 import type { StageParameters } from './weights'
@@ -61,6 +61,8 @@ export interface TrainingInput {
   readonly flashAttention?: boolean
   /** Dropout in the model (default false, as in current LLM recipes; Korthikanti et al.'s GPT runs used it). */
   readonly dropout?: boolean
+  /** What `recompute: 'selective'` keeps (default `'attention-core'`; see `SelectivePolicy`). */
+  readonly selective?: SelectivePolicy
   /** Bytes per gradient element (default {@link fp32GradientBytes}: accumulated and reduced in fp32, as Megatron-LM and torchtitan run bf16; {@link defaultGradientBytes} for 16-bit reduction). */
   readonly gradientBytes?: number
   /**
@@ -214,6 +216,7 @@ export const trainingMemory =
       dtype: precision.activations,
       dropout: input.dropout ?? false,
       flashAttention: input.flashAttention ?? true,
+      ...(input.selective === undefined ? {} : { selective: input.selective }),
     }
     const stored = memoryModel.storedLayerBytes(activation, input.recompute)
     const moeLayer = isMoeLayer(model)

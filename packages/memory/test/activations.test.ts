@@ -1,6 +1,6 @@
 import { models } from '@meshplan/model'
 import { strategy } from '@meshplan/parallelism'
-import { edgeActivationBytes, layerActivationBytes, layerInputBytes, microBatchesInFlight, storedLayerBytes, type ActivationInput } from '../src/activations'
+import { edgeActivationBytes, everyOtherMatmulApplies, everyOtherMatmulLayerBytes, layerActivationBytes, layerInputBytes, microBatchesInFlight, storedLayerBytes, type ActivationInput } from '../src/activations'
 
 // Korthikanti et al. 2022 assume 2-byte activations, 1-byte dropout masks and dropout in attention and MLP
 const gpt3 = (degrees: Parameters<typeof strategy>[0] = {}): ActivationInput => ({
@@ -96,5 +96,43 @@ describe('activations with fp8 activations (FP8 training)', () => {
     expect(layerActivationBytes(fp8)(false, 'matrix') - layerActivationBytes(fp8)(false, 'none')).toBe(5 * 96 * 2048 * 2048)
     expect(layerInputBytes(fp8)).toBe(2 * sbh)
     expect(edgeActivationBytes({ ...fp8, strategy: strategy({ pp: 2 }) }, 1, 1)).toBe(edgeActivationBytes({ ...gpt3(), strategy: strategy({ pp: 2 }) }, 1, 1))
+  })
+})
+
+describe("torchtitan's op-level selective checkpointing (selective: 'every-other-matmul')", () => {
+  const llama = models['llama-3.1-8b']
+  const base: ActivationInput = { model: llama, strategy: strategy({}), sequenceLength: 8192, microBatch: 2, dtype: 'bf16', dropout: false, flashAttention: true }
+  const op: ActivationInput = { ...base, selective: 'every-other-matmul' }
+  const tokens = 8192 * 2
+
+  it('Llama 3.1 8B, bf16, no parallelism: the input, the attention output and its log-sum-exp, Q, V, the gate and the down projection', () => {
+    // 2 B · (4096 input + 4096 attention output + 4096 Q + 1024 V + 14336 gate + 4096 down) + 4 B · 32 heads = 63,616 B per token
+    expect(everyOtherMatmulLayerBytes(op)).toBe(tokens * 63_616)
+    expect(storedLayerBytes(op, 'selective')(false)).toBe(tokens * 63_616)
+    // Megatron's selective keeps every input and intermediate but the scores: more than twice as much here
+    expect(storedLayerBytes(base, 'selective')(false)).toBeGreaterThan(2 * tokens * 63_616)
+    // the other recompute modes do not depend on the policy
+    expect(storedLayerBytes(op, 'none')(false)).toBe(storedLayerBytes(base, 'none')(false))
+    expect(storedLayerBytes(op, 'full')(false)).toBe(storedLayerBytes(base, 'full')(false))
+  })
+
+  it('fp8 GEMMs (_scaled_mm) are not in the save list: only the input, the attention output and the log-sum-exp are kept, at 2 bytes', () => {
+    // 2 B · (4096 + 4096) + 4 B · 32 = 16,512 B per token
+    expect(everyOtherMatmulLayerBytes({ ...op, dtype: 'fp8' })).toBe(tokens * 16_512)
+  })
+
+  it('TP2 with sequence parallelism splits what it shards: input / 2, attention output / 2, Q / 2, V of 4 KV heads, gate / 2; the down projection\'s partial sum stays whole', () => {
+    const tp2 = { ...op, strategy: strategy({ tp: 2, sequenceParallel: true }) }
+    // 2 B · (2048 + 2048 + 2048 + 512 + 7168 + 4096) + 4 B · 16 = 35,904 B per token
+    expect(everyOtherMatmulLayerBytes(tp2)).toBe(tokens * 35_904)
+  })
+
+  it('an MoE layer, or MLA, keeps the attention-core policy', () => {
+    const dsv3 = models['deepseek-v3']
+    const input = { ...base, model: dsv3, sequenceLength: 4096, microBatch: 1 }
+    expect(everyOtherMatmulApplies(dsv3, true)).toBe(false)
+    expect(everyOtherMatmulApplies(dsv3, false)).toBe(false)
+    expect(everyOtherMatmulApplies(llama, false)).toBe(true)
+    expect(storedLayerBytes({ ...input, selective: 'every-other-matmul' }, 'selective')(true)).toBe(storedLayerBytes(input, 'selective')(true))
   })
 })

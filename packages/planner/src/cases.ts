@@ -371,6 +371,9 @@ const caseDeployment = <W>(
           // NeMo's FP8 training configs synchronise gradients in bf16 (`optim.grad_sync_dtype: bf16` in NeMo-Framework-Launcher
           // 24.07's conf/training/gpt3/175b_fp8.yaml and mlperf.yaml); its 16-bit configs leave Apex's fp32 default
           ...(head.engine?.name === 'nemo' && precision.right.activations === 'fp8' ? { gradientReduce: 'bf16' as const } : {}),
+          // torchtitan's selective checkpointing is its op-level policy in its reference configs (train_configs/*.toml:
+          // selective_ac_option = "op"): every other matmul re-run, not only the attention core (@meshplan/memory's SelectivePolicy)
+          ...(head.engine?.name === 'torchtitan' ? { selectivePolicy: 'every-other-matmul' as const } : {}),
           ...(options?.tp_comm_overlap === undefined ? {} : { tpCommOverlap: options.tp_comm_overlap ? 1 : 0 }),
           ...(options?.pp_comm_overlap === undefined ? {} : { ppCommOverlap: options.pp_comm_overlap ? 1 : 0 }),
         },

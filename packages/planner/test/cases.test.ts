@@ -575,6 +575,16 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(gradients({ ...nemo('fp8'), engine: { name: 'megatron' } }) / 1e9).toBeCloseTo(26.95, 1)
   })
 
+  it('a torchtitan case recomputes selectively as torchtitan\'s reference configs do (every other matmul), and its 8B run fits as it did', () => {
+    const raw = caseById('torchtitan-gt-h100-llama3.1-8b-fsdp8-bs2-seq8192-selac-bf16')
+    const models = (u: unknown) => rightOf(trainingCaseOf(u, 'cases[0]')).models(defaultCostModels)
+    expect(models(raw).training?.selectivePolicy).toBe('every-other-matmul')
+    expect(models({ ...raw, engine: { name: 'megatron' } }).training?.selectivePolicy).toBeUndefined()
+    // torchtitan measured a peak of 82.4 GiB on this run; Megatron's policy would keep over 80 GB of activations alone
+    expect(resultOf(raw).note).not.toMatch(/does not fit/)
+    expect(resultOf({ ...raw, engine: { name: 'megatron' } }).note).toMatch(/does not fit/)
+  })
+
   it('a training case reads moe_routing; a collective case reads protocol and in_place; an MoE exchange case is priced as DeepEP runs it', () => {
     const training = { ...caseById('llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac') }
     const w = training['workload'] as Record<string, unknown>

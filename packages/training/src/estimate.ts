@@ -211,6 +211,7 @@ export const estimateTraining =
       hostMemory: bytes(c.hostCapacity),
       ...(w.schedule === undefined ? {} : { schedule: w.schedule }),
       ...activationFlags(c.attentionKernel),
+      ...(c.selective.policy === 'attention-core' ? {} : { selective: c.selective.policy }),
     })
     if (E.isLeft(memory)) return E.left(estimateError('invalid-workload', memory.left.message))
     const schedule = w.schedule ?? '1f1b'

@@ -128,7 +128,7 @@ import {
   type TrainingAssumptions,
 } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
-import { defaultGradientBytes, fp32GradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, largestUnitParameters, type ActivationInput, type MemoryModel, type ZeroStage } from '@meshplan/memory'
+import { defaultGradientBytes, fp32GradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, largestUnitParameters, type ActivationInput, type MemoryModel, type SelectivePolicy, type ZeroStage } from '@meshplan/memory'
 import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
 import { defaultOrder, expertDataParallel, layersOfStage, layout, withEvenSplit, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
@@ -172,6 +172,8 @@ export interface TrainingContext {
   readonly fp8CopyBytes: number
   /** The compute model's attention kernel: `unfused` keeps the score matrices and the dropout masks (Korthikanti et al. 2022). */
   readonly attentionKernel: AttentionKernel
+  /** What selective recomputation keeps and re-runs ({@link selectiveRecomputeOf}). */
+  readonly selective: SelectiveRecompute
   /** Bytes of an activation element on the wire ({@link communicationBytes}). */
   readonly activationBytes: number
   readonly reserve: number
@@ -441,6 +443,7 @@ export const trainingContext = (
     gradientBytes: gradientBytesOf(precision, input.gradientReduce ?? assumptions.gradientReduce),
     fp8CopyBytes: fp8WeightCopyBytes(precision),
     attentionKernel: models.compute.attentionKernel ?? 'flash',
+    selective: selectiveRecomputeOf(assumptions.selectivePolicy, model, precision),
     activationBytes: communicationBytes(precision),
     reserve: models.memory.reserve(cluster.device),
     capacity: cluster.device.memory,
@@ -650,6 +653,51 @@ export const microConstants = (c: TrainingContext, k: StrategyConstants, s: Stra
 }
 
 /**
+ * What selective recomputation re-runs in a context (see `@meshplan/memory`'s
+ * `SelectivePolicy`): the policy; whether torchtitan's `'every-other-matmul'` applies
+ * (dense layers of standard attention: not MLA); and then the share of the attention
+ * block's GEMM time it re-runs, K and the output projection, half of Q, K, V and O's
+ * FLOPs (Q and O have the same shape, and so have K and V), and of the MLP's, a SwiGLU's
+ * up projection (one of three equal GEMMs) or a 2-matrix MLP's second (one of two).
+ * With 8-bit activations the GEMMs run as `_scaled_mm`, which torchtitan's save list
+ * leaves out: all of them are re-run.
+ */
+export interface SelectiveRecompute {
+  readonly policy: SelectivePolicy
+  readonly applies: boolean
+  readonly attentionGemmShare: number
+  readonly mlpGemmShare: number
+}
+
+/** The {@link SelectiveRecompute} of `policy` (default `'attention-core'`) for `model` in `precision`. */
+export const selectiveRecomputeOf = (policy: SelectivePolicy | undefined, model: Architecture, precision: Precision): SelectiveRecompute => {
+  const p = policy ?? 'attention-core'
+  const eightBit = bytesPerElement(precision.activations) < 2
+  return {
+    policy: p,
+    applies: p === 'every-other-matmul' && model.attention.kind !== 'mla',
+    attentionGemmShare: eightBit ? 1 : 1 / 2,
+    mlpGemmShare: eightBit ? 1 : model.mlp.kind !== 'gelu' ? 1 / 3 : 1 / 2,
+  }
+}
+
+/**
+ * Seconds one micro-batch re-runs under selective recomputation, for `Ld` dense and `Lm`
+ * MoE layers: each layer's attention core under `'attention-core'`; under
+ * `'every-other-matmul'`, each dense layer's operators outside the attention core that
+ * are not GEMMs (norms, rotary embedding, residual adds, the activation) and its share of
+ * the attention block's and the MLP's GEMMs ({@link SelectiveRecompute}), and each MoE
+ * layer's attention core.
+ */
+export const selectiveSeconds = (sr: SelectiveRecompute, u: MicroConstants, Ld: number, Lm: number): number => {
+  if (!sr.applies) return (Ld + Lm) * u.core
+  const attentionOther = u.layer - u.core - u.layerGemm
+  const mlpOther = u.dense - u.denseGemm
+  const dense = (attentionOther > 0 ? attentionOther : 0) + sr.attentionGemmShare * u.layerGemm + (mlpOther > 0 ? mlpOther : 0) + sr.mlpGemmShare * u.denseGemm
+  return Ld * dense + Lm * u.core
+}
+
+/**
  * What the memory model is told of the attention: FlashAttention keeps no score matrix
  * and, as current recipes, no dropout; the unfused kernel stands for Megatron-LM's GPT
  * recipe of 2021-22, score matrices and dropout masks kept (attention and hidden dropout,
@@ -676,6 +724,7 @@ export const activationConstants = (c: TrainingContext, s: Strategy, microBatch:
     microBatch,
     dtype: c.precision.activations,
     ...activationFlags(c.attentionKernel),
+    ...(c.selective.policy === 'attention-core' ? {} : { selective: c.selective.policy }),
   }
   const out: StoredActivations = {
     dense: memory.storedLayerBytes(input, recompute)(false),
@@ -755,7 +804,7 @@ export const trainingStageSeconds = (
   const firstForward = k.first * u.first
   const lastForward = k.last * u.last
   const forward = inLayers + firstForward + lastForward
-  const extra = rc === 1 ? L * u.core : rc === 2 ? inLayers : 0
+  const extra = rc === 1 ? selectiveSeconds(c.selective, u, Ld, Lm) : rc === 2 ? inLayers : 0
   const compute = 3 * forward + extra
   const tp = L * (u.tp * (2 + full) + u.tpRedo)
   const ep = Lm * u.ep * (2 + full)

@@ -12,6 +12,8 @@ import {
   activationFlags,
   evaluateTraining,
   microConstants,
+  selectiveRecomputeOf,
+  selectiveSeconds,
   stageBytes,
   stageTimes,
   strategyConstants,
@@ -1256,5 +1258,43 @@ describe('DeepSeek-V3 on 2,048 H800s in the report\'s layout (section 3.2: PP16,
     expectClose(middle.memory.total, middle.memory.weights + middle.memory.gradients + middle.memory.optimizer + middle.memory.activations + 8e9, 1e-12)
     expect(e.memory.fits).toBe(false)
     expect(middle.memory.activations / middle.memory.total).toBeGreaterThan(0.7)
+  })
+})
+
+describe("selective recomputation: Megatron's attention core, or torchtitan's every other matmul", () => {
+  const u: MicroConstants = { layer: 10, dense: 9, moe: 12, core: 2, first: 0, last: 0, tp: 0, ep: 0, cp: 0, pp: 0, tpRedo: 0, layerGemm: 6, denseGemm: 8.4, moeGemm: 10 }
+  const llama = models['llama-3.1-8b']
+
+  it('the attention core of every layer by default; torchtitan re-runs, by hand, 2 + 6/2 + 0.6 + 8.4/3 = 8.4 per dense layer', () => {
+    const megatron = selectiveRecomputeOf(undefined, llama, defaultPrecision)
+    expect(megatron).toEqual({ policy: 'attention-core', applies: false, attentionGemmShare: 1 / 2, mlpGemmShare: 1 / 3 })
+    expect(selectiveSeconds(megatron, u, 30, 2)).toBe(32 * 2)
+    const op = selectiveRecomputeOf('every-other-matmul', llama, defaultPrecision)
+    expect(op.applies).toBe(true)
+    // outside the core and the GEMMs: 10 − 2 − 6 = 2; K and O: half of 6; the MLP's non-GEMM 9 − 8.4 = 0.6; the up projection: 8.4 / 3
+    expect(selectiveSeconds(op, u, 1, 0)).toBeCloseTo(2 + 3 + 0.6 + 2.8, 12)
+    // MoE layers keep the attention core
+    expect(selectiveSeconds(op, u, 30, 2)).toBeCloseTo(30 * 8.4 + 2 * 2, 12)
+  })
+
+  it('with fp8 GEMMs every GEMM is re-run; a 2-matrix MLP re-runs its second of two; MLA keeps the attention core', () => {
+    const fp8 = selectiveRecomputeOf('every-other-matmul', llama, { ...defaultPrecision, activations: 'fp8' })
+    expect([fp8.attentionGemmShare, fp8.mlpGemmShare]).toEqual([1, 1])
+    expect(selectiveSeconds(fp8, u, 1, 0)).toBeCloseTo(2 + 6 + 0.6 + 8.4, 12)
+    expect(selectiveRecomputeOf('every-other-matmul', models['gpt3-175b'], defaultPrecision).mlpGemmShare).toBe(1 / 2)
+    expect(selectiveRecomputeOf('every-other-matmul', models['deepseek-v3'], defaultPrecision).applies).toBe(false)
+  })
+
+  it('an estimate under torchtitan\'s policy keeps less and re-runs more than under Megatron\'s: Llama 3.1 8B, FSDP over 8 H100s, 2 × 8192 tokens', () => {
+    const workload: TrainingWorkload = { globalBatch: 16, microBatch: 2, sequenceLength: 8192, recompute: 'selective', zeroStage: 3 }
+    const input = { model: llama, cluster: h100x8, strategy: strategy({ dp: 8 }), precision: defaultPrecision, workload }
+    const megatron = rightOf(estimateTraining(defaultCostModels)(input))
+    const torchtitan = rightOf(estimateTraining({ ...defaultCostModels, training: { ...defaultTrainingAssumptions, selectivePolicy: 'every-other-matmul' } })(input))
+    const stage = (e: TrainingEstimate) => e.stages[0] as TrainingStageEstimate
+    // 32 layers · 16,384 tokens · 63,616 B = 33.35 GB kept under torchtitan's policy
+    expect(stage(torchtitan).memory.activations).toBeLessThan(stage(megatron).memory.activations)
+    expect(stage(torchtitan).memory.activations).toBeGreaterThan(32 * 16_384 * 63_616)
+    expect(stage(torchtitan).microBatch.recompute).toBeGreaterThan(stage(megatron).microBatch.recompute)
+    expect(torchtitan.iterationSeconds).toBeGreaterThan(megatron.iterationSeconds)
   })
 })
