@@ -275,6 +275,8 @@ export interface MicroConstants {
   readonly layerGemm: number
   readonly denseGemm: number
   readonly moeGemm: number
+  /** Seconds a dense layer re-runs per micro-batch under selective recomputation ({@link selectiveSeconds} of one dense layer). */
+  readonly selectiveDense: number
 }
 
 /** {@link activationConstants}: activation bytes one GPU keeps. */
@@ -647,9 +649,11 @@ export const microConstants = (c: TrainingContext, k: StrategyConstants, s: Stra
     layerGemm: part(TrainingPart.layerGemm),
     denseGemm: part(TrainingPart.denseGemm),
     moeGemm: part(TrainingPart.moeGemm),
+    selectiveDense: 0,
   }
-  c.micro.set(microKey, out)
-  return E.right(out)
+  const withSelective: MicroConstants = { ...out, selectiveDense: selectiveSeconds(c.selective, out, 1, 0) }
+  c.micro.set(microKey, withSelective)
+  return E.right(withSelective)
 }
 
 /**
@@ -804,7 +808,7 @@ export const trainingStageSeconds = (
   const firstForward = k.first * u.first
   const lastForward = k.last * u.last
   const forward = inLayers + firstForward + lastForward
-  const extra = rc === 1 ? selectiveSeconds(c.selective, u, Ld, Lm) : rc === 2 ? inLayers : 0
+  const extra = rc === 1 ? Ld * u.selectiveDense + Lm * u.core : rc === 2 ? inLayers : 0
   const compute = 3 * forward + extra
   const tp = L * (u.tp * (2 + full) + u.tpRedo)
   const ep = Lm * u.ep * (2 + full)

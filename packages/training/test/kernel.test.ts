@@ -1262,7 +1262,7 @@ describe('DeepSeek-V3 on 2,048 H800s in the report\'s layout (section 3.2: PP16,
 })
 
 describe("selective recomputation: Megatron's attention core, or torchtitan's every other matmul", () => {
-  const u: MicroConstants = { layer: 10, dense: 9, moe: 12, core: 2, first: 0, last: 0, tp: 0, ep: 0, cp: 0, pp: 0, tpRedo: 0, layerGemm: 6, denseGemm: 8.4, moeGemm: 10 }
+  const u: MicroConstants = { layer: 10, dense: 9, moe: 12, core: 2, first: 0, last: 0, tp: 0, ep: 0, cp: 0, pp: 0, tpRedo: 0, layerGemm: 6, denseGemm: 8.4, moeGemm: 10, selectiveDense: 0 }
   const llama = models['llama-3.1-8b']
 
   it('the attention core of every layer by default; torchtitan re-runs, by hand, 2 + 6/2 + 0.6 + 8.4/3 = 8.4 per dense layer', () => {
