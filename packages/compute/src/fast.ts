@@ -30,7 +30,7 @@ import type { Dtype } from '@meshplan/units'
 import { checkDevice, peakOf, type ComputeModel } from './computeModel'
 import { clampEfficiency, type Efficiency } from './efficiency'
 import type { ComputeError } from './error'
-import { evaluate, fillQuantities, gemmK, gemmM, gemmN, isAttentionCore, operatorForms, Quantity, recomputes, type Deployment, type OperatorForm, type OperatorForms } from './operators'
+import { backwardRatio, evaluate, fillQuantities, gemmK, gemmM, gemmN, isAttentionCore, operatorForms, Quantity, recomputes, type Deployment, type OperatorForm, type OperatorForms } from './operators'
 import type { Recompute } from './phase'
 import { computeEfficiencyOf, computeTerm, memoryTerm } from './roofline'
 
@@ -138,8 +138,8 @@ export const decodeSeconds = (c: StepConstants, batch: number, context: number, 
 
 /**
  * Seconds of the forward and backward pass of `batch` sequences of `sequence` tokens on
- * one GPU: each operator 1 (forward) + 2 (backward) times, plus 1 when `recompute`
- * re-runs it.
+ * one GPU: each operator 1 (forward) + 2 (backward; `FLASH_BACKWARD_RATIO` for the
+ * fused attention core) times, plus 1 when `recompute` re-runs it.
  */
 export const trainingSeconds = (c: StepConstants, sequence: number, batch: number, recompute: Recompute): number => {
   fillQuantities(c.scratch, c.forms.shape, 'training', batch, sequence, 0)
@@ -147,7 +147,7 @@ export const trainingSeconds = (c: StepConstants, sequence: number, batch: numbe
   let seconds = 0
   for (let i = 0; i < forms.length; i++) {
     const form = forms[i]
-    if (form !== undefined) seconds += (recomputes(recompute, form) ? 4 : 3) * form.count * instanceSeconds(c, form)
+    if (form !== undefined) seconds += (1 + backwardRatio(form.name) + (recomputes(recompute, form) ? 1 : 0)) * form.count * instanceSeconds(c, form)
   }
   return seconds
 }
@@ -170,15 +170,18 @@ export const TrainingPart = {
   layerGemm: 6,
   denseGemm: 7,
   moeGemm: 8,
-  count: 9,
+  /** The forward of the fused attention core alone (part of `core`): its backward costs `FLASH_BACKWARD_RATIO` times it. */
+  flashCore: 9,
+  count: 10,
 } as const
 
 /**
  * The forward seconds of one instance of each part of a training micro-batch of
  * `batch` sequences of `sequence` tokens, written into `out` (indexed by
  * {@link TrainingPart}). A pipeline stage of `L` layers (`Ld` dense, `Lm` MoE) then
- * takes `3·(L·layer + Ld·dense + Lm·moe + first + last)` forward and backward (the
- * backward costs twice the forward, operator by operator), plus `L·core` under selective
+ * takes `3·(L·layer + Ld·dense + Lm·moe + first + last) + (FLASH_BACKWARD_RATIO − 2)·L·flashCore`
+ * forward and backward (the backward costs twice the forward, operator by operator, and
+ * the fused attention core `FLASH_BACKWARD_RATIO` times), plus `L·core` under selective
  * recomputation or `L·layer + Ld·dense + Lm·moe` under full: exactly
  * {@link trainingSeconds} of that stage; `layerGemm`, `denseGemm` and `moeGemm` are the
  * GEMMs' share of `layer`, `dense` and `moe`. A planner keeps these per micro-batch shape and
@@ -204,6 +207,7 @@ export const trainingParts = (c: StepConstants, sequence: number, batch: number,
           : TrainingPart.layer
     out[part] = (out[part] ?? 0) + t
     if (isAttentionCore(form.name)) out[TrainingPart.core] = (out[TrainingPart.core] ?? 0) + t
+    if (form.name === 'attention') out[TrainingPart.flashCore] = (out[TrainingPart.flashCore] ?? 0) + t
     if (form.kind === 'gemm' && form.inLayer) {
       const gemmPart = part === TrainingPart.dense ? TrainingPart.denseGemm : part === TrainingPart.moe ? TrainingPart.moeGemm : TrainingPart.layerGemm
       out[gemmPart] = (out[gemmPart] ?? 0) + t

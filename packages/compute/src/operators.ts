@@ -164,6 +164,19 @@ export interface Operator {
   readonly attention?: { readonly queries: number; readonly keys: number }
 }
 
+/**
+ * How many times its forward a fused (FlashAttention) attention core costs in the
+ * backward: 2.5, where other operators cost 2. It recomputes the score and probability
+ * blocks before its four gradient GEMMs, five GEMMs against the forward's two (Dao et al.
+ * 2022, "FlashAttention", section 3.1 and algorithm 4; Dao-AILab/flash-attention's
+ * `benchmarks/benchmark_flash_attention.py` counts the backward as 2.5 times the
+ * forward's FLOPs). The unfused kernel keeps its scores and pays 2.
+ */
+export const FLASH_BACKWARD_RATIO = 2.5
+
+/** What an operator's backward costs in units of its forward: {@link FLASH_BACKWARD_RATIO} for the fused attention core, 2 for every other. */
+export const backwardRatio = (name: OperatorName): number => (name === 'attention' ? FLASH_BACKWARD_RATIO : 2)
+
 /** The operators of the attention core (what selective recomputation re-runs): the fused kernel, or the three of the unfused one. */
 export const isAttentionCore = (name: OperatorName): boolean =>
   name === 'attention' || name === 'attention-scores' || name === 'attention-softmax' || name === 'attention-context'
@@ -779,7 +792,8 @@ export const recomputes = (recompute: 'none' | 'selective' | 'full', form: Opera
 /**
  * The operators one GPU runs in `phase` under `deployment`, or why there are none (a
  * deployment that does not fit, a bad phase). Training lists the forward operators,
- * then the backward ones (each its forward with `count` doubled), then the recomputed.
+ * then the backward ones (each its forward with `count` doubled, the fused attention core's
+ * times {@link FLASH_BACKWARD_RATIO}), then the recomputed.
  */
 export const operators =
   (model: ComputeModel, deployment: Deployment) =>
@@ -795,7 +809,7 @@ export const operatorsOf = (forms: OperatorForms, phase: Phase): ReadonlyArray<O
   const list = forms[phase.kind]
   const forward = list.map((f) => materialize(f, q, forms.dtype, 'forward', 1, forms.wideDtype))
   if (phase.kind !== 'training') return forward
-  const backward = list.map((f) => materialize(f, q, forms.dtype, 'backward', 2, forms.wideDtype))
+  const backward = list.map((f) => materialize(f, q, forms.dtype, 'backward', backwardRatio(f.name), forms.wideDtype))
   const recomputed = list.filter((f) => recomputes(phase.recompute, f)).map((f) => materialize(f, q, forms.dtype, 'recompute', 1, forms.wideDtype))
   return [...forward, ...backward, ...recomputed]
 }

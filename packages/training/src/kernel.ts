@@ -115,7 +115,7 @@
  */
 import * as E from 'fp-ts/Either'
 import type { PreparedGroup } from '@meshplan/collectives'
-import { causalModelFlopsPerToken, modelFlopsPerToken, peakOf, precompute, TrainingPart, trainingParts, type AttentionKernel } from '@meshplan/compute'
+import { causalModelFlopsPerToken, FLASH_BACKWARD_RATIO, modelFlopsPerToken, peakOf, precompute, TrainingPart, trainingParts, type AttentionKernel } from '@meshplan/compute'
 import {
   communicationBytes,
   costModelError,
@@ -277,6 +277,8 @@ export interface MicroConstants {
   readonly moeGemm: number
   /** Seconds a dense layer re-runs per micro-batch under selective recomputation ({@link selectiveSeconds} of one dense layer). */
   readonly selectiveDense: number
+  /** What a layer's backward costs beyond twice its forward: the fused attention core's `(FLASH_BACKWARD_RATIO − 2)` times its forward. */
+  readonly flashBackward: number
 }
 
 /** {@link activationConstants}: activation bytes one GPU keeps. */
@@ -650,6 +652,7 @@ export const microConstants = (c: TrainingContext, k: StrategyConstants, s: Stra
     denseGemm: part(TrainingPart.denseGemm),
     moeGemm: part(TrainingPart.moeGemm),
     selectiveDense: 0,
+    flashBackward: (FLASH_BACKWARD_RATIO - 2) * part(TrainingPart.flashCore),
   }
   const withSelective: MicroConstants = { ...out, selectiveDense: selectiveSeconds(c.selective, out, 1, 0) }
   c.micro.set(microKey, withSelective)
@@ -809,7 +812,9 @@ export const trainingStageSeconds = (
   const lastForward = k.last * u.last
   const forward = inLayers + firstForward + lastForward
   const extra = rc === 1 ? Ld * u.selectiveDense + Lm * u.core : rc === 2 ? inLayers : 0
-  const compute = 3 * forward + extra
+  // the fused attention core's backward recomputes its scores: beyond twice its forward
+  const flash = L * u.flashBackward
+  const compute = 3 * forward + flash + extra
   const tp = L * (u.tp * (2 + full) + u.tpRedo)
   const ep = Lm * u.ep * (2 + full)
   const cp = L * u.cp * (3 + full)
@@ -829,14 +834,14 @@ export const trainingStageSeconds = (
     // each layer gathered forward and again backward, the root once (kept until the backward ends); every unit reduced once
     dp = 2 * L * gather + rootGather + L * k.layerReduce + k.rootReduce
     const layerForward = L > 0 ? inLayers / L : 0
-    const layerBackward = L > 0 ? (2 * inLayers + extra) / L : 0
+    const layerBackward = L > 0 ? (2 * inLayers + flash + extra) / L : 0
     const byUnit = dp - zeroExposedSeconds(L, layerForward, layerBackward, firstForward, lastForward, gather, k.layerReduce, rootGather, k.rootReduce, a.dpOverlap)
     dpHidden = byUnit < budget ? byUnit : budget
     budget -= dpHidden
   }
   // CP: the ring passes key and value blocks while the attention core computes on the current one, so only behind the core
   const cpHideable = ov.cp * cp
-  const core = L * u.core * (3 + full)
+  const core = L * u.core * (3 + full) + flash
   const cpRoom = core < budget ? core : budget
   const cpHidden = cpHideable < cpRoom ? cpHideable : cpRoom
   budget -= cpHidden
@@ -848,7 +853,7 @@ export const trainingStageSeconds = (
   const overlapped = tpHidden + dpHidden + cpHidden + hidden
   const contention = a.commSmShare * overlapped
   out.forward = forward
-  out.forwardBackward = 3 * forward
+  out.forwardBackward = 3 * forward + flash
   out.recompute = extra
   out.tp = tp
   out.ep = ep
@@ -870,7 +875,7 @@ export const trainingStageSeconds = (
     const act = (offload & OFFLOAD_ACTIVATIONS) !== 0 ? Ld * stored.dense + Lm * stored.moe : 0
     const fw = (w > act ? w : act) / c.hostBandwidth
     const bw = (w + act) / c.hostBandwidth
-    const backward = 2 * forward + extra
+    const backward = 2 * forward + flash + extra
     offloadSeconds = fw + bw
     offloadExposed = (fw > forward ? fw - forward : 0) + (bw > backward ? bw - backward : 0)
   }

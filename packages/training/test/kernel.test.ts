@@ -426,9 +426,10 @@ describe('activation recomputation: GPT-3 175B TP8 PP8 DP2, 32 micro-batches of 
       const full = e.full.stages[i] as TrainingStageEstimate
       expect(sel.microBatch.recompute).toBeGreaterThan(0)
       expect(sel.microBatch.recompute).toBeLessThan(full.microBatch.recompute)
-      // the forward is the same whatever is recomputed; backward = 2 × forward
+      // the forward is the same whatever is recomputed; backward = 2 × forward, and the fused attention core's backward
+      // 2.5 × its forward: half a core forward more per layer, half of what selective recomputation re-runs
       expect(sel.microBatch.forward).toBe(full.microBatch.forward)
-      expectClose(full.microBatch.backward, 2 * full.microBatch.forward)
+      expectClose(full.microBatch.backward, 2 * full.microBatch.forward + 0.5 * sel.microBatch.recompute)
       // full: the layers' forward again, so all of a middle stage's forward, less than an edge stage's (the embedding or the LM head are not re-run)
       if (full.holds.length === 0) expectClose(full.microBatch.recompute, full.microBatch.forward)
       else expect(full.microBatch.recompute).toBeLessThan(full.microBatch.forward)
@@ -457,9 +458,12 @@ describe('activation recomputation: GPT-3 175B TP8 PP8 DP2, 32 micro-batches of 
     expect(none.breakdown.compute).toBeLessThan(selective.breakdown.compute)
     expect(selective.breakdown.compute).toBeLessThan(full.breakdown.compute)
     // m = 16 / (2 × 8) = 1
+    const coreForward = (selective.stages[0] as TrainingStageEstimate).microBatch.recompute
     for (const x of [none, selective, full]) {
       const st = x.stages[0] as TrainingStageEstimate
-      expectClose(x.breakdown.compute, 1 * (3 * st.microBatch.forward + st.microBatch.recompute))
+      // forward, twice it backward and half a core forward more per layer (the fused core's backward is 2.5 × its forward)
+      expectClose(st.microBatch.backward, 2 * st.microBatch.forward + 0.5 * coreForward)
+      expectClose(x.breakdown.compute, 1 * (3 * st.microBatch.forward + 0.5 * coreForward + st.microBatch.recompute))
     }
   })
 
@@ -735,12 +739,13 @@ describe('the gradient reduction after the drain: Llama-2-7B, one micro-batch of
     const c = contextOf(llama7b, cluster, 256)
     const u = rightOf(microConstants(c, rightOf(strategyConstants(c, s16)), s16, 1))
     const f = u.layer + u.dense
-    expect(r).toBeGreaterThan(2 * f)
+    expect(r).toBeGreaterThan(2 * f + u.flashBackward)
     expect(g).toBeGreaterThan(2 * u.last)
-    // forward:  g_e + (g − e₁) + 31·(g − f); backward: (g − 2e₂) + (g − b) + 30·(g + r − b) + (r − b) + (r − 2e₁) + r_e;
-    // with compute 96f + 3e₁ + 3e₂ the micro-batch is 64g + 32r + g_e + r_e + f + e₂, and the compute that hid the
-    // rest, 95f + 3e₁ + 2e₂, ran 20/132 slower for the SMs the collectives took
-    expectClose(st.total, traffic + f + u.last + (20 / 132) * (95 * f + 3 * u.first + 2 * u.last), 1e-12)
+    // forward:  g_e + (g − e₁) + 31·(g − f); backward, b = 2f + the fused core's extra half forward x:
+    // (g − 2e₂) + (g − b) + 30·(g + r − b) + (r − b) + (r − 2e₁) + r_e; with compute 96f + 32x + 3e₁ + 3e₂ the micro-batch
+    // is 64g + 32r + g_e + r_e + f + e₂, and the compute that hid the rest, 95f + 32x + 3e₁ + 2e₂, ran 20/132 slower
+    // for the SMs the collectives took
+    expectClose(st.total, traffic + f + u.last + (20 / 132) * (95 * f + 32 * u.flashBackward + 3 * u.first + 2 * u.last), 1e-12)
     // one micro-batch, no pipeline, nothing after the drain: the step is that micro-batch and the optimizer
     expectClose(e.iterationSeconds, st.total + e.breakdown.optimizer)
   })
@@ -821,7 +826,8 @@ describe('estimateTraining: GPT-3 175B TP8 PP8 DP2 SP, 64 × 2048 tokens, select
     for (const st of e.stages) {
       const m = st.memory
       expectClose(m.weights + m.gradients + m.optimizer + m.activations + m.reserve, m.total)
-      expectClose(st.microBatch.backward, 2 * st.microBatch.forward)
+      // selective: the recompute is the attention cores' forward, and their backward costs half of it more
+      expectClose(st.microBatch.backward, 2 * st.microBatch.forward + 0.5 * st.microBatch.recompute)
     }
   })
 
@@ -1050,12 +1056,13 @@ describe('one budget for what hides (GPT-3 175B on 16 DGX H100, one micro-batch 
     return { c, k, u: rightOf(microConstants(c, k, s, 1)) }
   }
 
-  it('the ring hides its exchange behind the attention core only: CP 8 exposes all but 3 · 96 core forwards', () => {
+  it('the ring hides its exchange behind the attention core only: CP 8 exposes all but 3.5 · 96 core forwards', () => {
     const s = strategy({ cp: 8, dp: 16 })
     const { c, k, u } = timesOf(s)
     const cls = k.classes[0] as StageClassConstants
-    // a ring slowed to halfway between the core and the whole compute
-    const core = 3 * 96 * u.core
+    // a ring slowed to halfway between the core and the whole compute; the fused core runs 1 + 2.5 times its forward
+    expectClose(u.flashBackward, 0.5 * u.core, 1e-12)
+    const core = 3.5 * 96 * u.core
     const base = trainingStageSeconds(c, s, cls, u, RC.none, 1, stageTimes())
     const slow = { ...u, cp: (u.cp * (core + base.forwardBackward)) / 2 / base.cp }
     const t = trainingStageSeconds(c, s, cls, slow, RC.none, 1, stageTimes())
@@ -1262,7 +1269,7 @@ describe('DeepSeek-V3 on 2,048 H800s in the report\'s layout (section 3.2: PP16,
 })
 
 describe("selective recomputation: Megatron's attention core, or torchtitan's every other matmul", () => {
-  const u: MicroConstants = { layer: 10, dense: 9, moe: 12, core: 2, first: 0, last: 0, tp: 0, ep: 0, cp: 0, pp: 0, tpRedo: 0, layerGemm: 6, denseGemm: 8.4, moeGemm: 10, selectiveDense: 0 }
+  const u: MicroConstants = { layer: 10, dense: 9, moe: 12, core: 2, first: 0, last: 0, tp: 0, ep: 0, cp: 0, pp: 0, tpRedo: 0, layerGemm: 6, denseGemm: 8.4, moeGemm: 10, selectiveDense: 0, flashBackward: 0 }
   const llama = models['llama-3.1-8b']
 
   it('the attention core of every layer by default; torchtitan re-runs, by hand, 2 + 6/2 + 0.6 + 8.4/3 = 8.4 per dense layer', () => {
