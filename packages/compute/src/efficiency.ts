@@ -168,7 +168,7 @@ export const EFFICIENCY_FLOOR = 1e-6
 
 /**
  * The fraction of the burst (MAMF) ceiling that large GEMMs keep in a whole serving or
- * training run, per generation: Ampere 0.85, Hopper 0.7, Blackwell 0.55. MAMF is measured in
+ * training run, per generation: Ampere 0.9, Hopper 0.7, Blackwell 0.55. MAMF is measured in
  * short runs at boost clock; a run keeps the tensor cores busy for seconds at the power
  * limit, where the clock settles lower (the MAMF finder reports a separate "sustainable"
  * figure for that reason), and the 700-1000 W Hopper and Blackwell parts are limited by
@@ -185,7 +185,7 @@ export const EFFICIENCY_FLOOR = 1e-6
  * with it, +10.9% with Hopper's 0.7 (`validation/held-out/`).
  */
 export const GEMM_SUSTAINED_FRACTIONS: Readonly<Record<GemmGeneration, number>> = {
-  ampere: 0.85,
+  ampere: 0.9,
   ada: 0.7,
   hopper: 0.7,
   blackwell: 0.55,
@@ -247,13 +247,31 @@ const narrowFormats: ReadonlyArray<Dtype> = ['fp8', 'int8', 'fp4', 'int4']
  * activations the efficiency is scaled by the device's 16-bit peak over its `dtype`
  * peak (one half on an H100 in fp8): the attention runs at the 16-bit rate.
  */
-export const defaultAttentionEfficiency = (_queries: number, keys: number, dtype?: Dtype, device?: Device): number => {
-  const e = (ATTENTION_PEAK_EFFICIENCY * keys) / (keys + ATTENTION_HALF_KEYS)
-  if (dtype === undefined || device === undefined || !narrowFormats.includes(dtype)) return e
-  const sixteen = device.peak.bf16 ?? device.peak.fp16
-  const narrow = device.peak[dtype]
-  return sixteen !== undefined && narrow !== undefined && narrow > 0 ? (e * sixteen) / narrow : e
-}
+export const defaultAttentionEfficiency = (queries: number, keys: number, dtype?: Dtype, device?: Device): number => attentionEfficiency()(queries, keys, dtype, device)
+
+/**
+ * Ceiling of the first generation of fused attention kernels (FlashAttention 1 and the
+ * Triton FlashAttention of 2022-23): 0.325 of the dense peak, the middle of the 25-40%
+ * FlashAttention reaches on an A100 (Dao 2023, "FlashAttention-2", abstract and section 1:
+ * "reaching only 25-40% of the theoretical maximum FLOPs/s"), against FlashAttention-2's
+ * 50-73% ({@link ATTENTION_PEAK_EFFICIENCY}).
+ */
+export const FLASH_V1_ATTENTION_EFFICIENCY = 0.325
+
+/**
+ * A fused-attention efficiency `ceiling · keys/(keys + ATTENTION_HALF_KEYS)` (default
+ * ceiling {@link ATTENTION_PEAK_EFFICIENCY}), computed in 16-bit whatever the activations:
+ * with an 8-bit format it is that share of the 16-bit peak expressed against the 8-bit one.
+ */
+export const attentionEfficiency =
+  (options: { readonly ceiling?: number } = {}) =>
+  (_queries: number, keys: number, dtype?: Dtype, device?: Device): number => {
+    const e = ((options.ceiling ?? ATTENTION_PEAK_EFFICIENCY) * keys) / (keys + ATTENTION_HALF_KEYS)
+    if (dtype === undefined || device === undefined || !narrowFormats.includes(dtype)) return e
+    const sixteen = device.peak.bf16 ?? device.peak.fp16
+    const narrow = device.peak[dtype]
+    return sixteen !== undefined && narrow !== undefined && narrow > 0 ? (e * sixteen) / narrow : e
+  }
 
 /** `ELEMENTWISE_EFFICIENCY`. */
 export const defaultElementwiseEfficiency = (): number => ELEMENTWISE_EFFICIENCY

@@ -1,10 +1,12 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import {
+  attentionEfficiency,
   checkEfficiency,
   clampEfficiency,
   defaultEfficiency,
   EFFICIENCY_FLOOR,
+  FLASH_V1_ATTENTION_EFFICIENCY,
   gemmTable,
   GEMM_CEILINGS,
   GEMM_SUSTAINED_FRACTION,
@@ -20,10 +22,21 @@ import { flopsPerSecond } from '@meshplan/units'
 
 const teraFlops = (n: number) => flopsPerSecond(n * 1e12)
 
+describe('fused attention: FlashAttention-2 and the first generation', () => {
+  it('the ceiling times keys/(keys + 256): 0.6 for FlashAttention-2-class kernels, 0.325 for the first generation, by hand at 4096 keys', () => {
+    // 4096 / (4096 + 256) = 0.94118
+    expect(defaultEfficiency.attention(4096, 4096, 'bf16', h100)).toBeCloseTo(0.6 * 0.94118, 5)
+    expect(FLASH_V1_ATTENTION_EFFICIENCY).toBe(0.325)
+    expect(attentionEfficiency({ ceiling: FLASH_V1_ATTENTION_EFFICIENCY })(4096, 4096, 'bf16', h100)).toBeCloseTo(0.325 * 0.94118, 5)
+    // in fp8 it is the 16-bit rate expressed against the fp8 peak: half of it on an H100
+    expect(attentionEfficiency({ ceiling: 0.325 })(4096, 4096, 'fp8', h100)).toBeCloseTo((0.325 * 0.94118 * 989.4) / 1978.9, 4)
+  })
+})
+
 describe('default GEMM efficiency', () => {
   it('an H100 bf16 GEMM 8192³: 0.7 · 0.801 · (8192/8224)² · 8192/8288, less 6 µs in 1.1 TFLOP, by hand', () => {
     expect(GEMM_SUSTAINED_FRACTION).toBe(0.7)
-    expect(GEMM_SUSTAINED_FRACTIONS).toMatchObject({ ampere: 0.85, hopper: 0.7, blackwell: 0.55 })
+    expect(GEMM_SUSTAINED_FRACTIONS).toMatchObject({ ampere: 0.9, hopper: 0.7, blackwell: 0.55 })
     expect(GEMM_CEILINGS.hopper.wide).toBe(0.801)
     const shape = 0.7 * 0.801 * (8192 / 8224) ** 2 * (8192 / 8288)
     expect(shape).toBeCloseTo(0.5499, 4)
@@ -65,8 +78,8 @@ describe('default GEMM efficiency', () => {
     expect(gemmGeneration({ ...h100, peak: { ...h100.peak, fp4: teraFlops(4000) } })).toBe('blackwell')
     expect(gemmGeneration({ ...h100, generation: 'cdna3' })).toBe('cdna3')
     const noFixed = gemmEfficiency({ fixedSeconds: 0 })
-    // an Ampere part keeps 0.85 of its 0.859, a Hopper one 0.7 of its 0.801
-    expect(noFixed(4096, 4096, 4096, 'bf16', { ...h100, peak: { bf16: teraFlops(312) } }) / noFixed(4096, 4096, 4096, 'bf16', h100)).toBeCloseTo((0.85 * 0.859) / (0.7 * 0.801), 12)
+    // an Ampere part keeps 0.9 of its 0.859, a Hopper one 0.7 of its 0.801
+    expect(noFixed(4096, 4096, 4096, 'bf16', { ...h100, peak: { bf16: teraFlops(312) } }) / noFixed(4096, 4096, 4096, 'bf16', h100)).toBeCloseTo((0.9 * 0.859) / (0.7 * 0.801), 12)
     expect(gemmEfficiency({ fixedSeconds: 0, sustainedFraction: { hopper: 0.35 } })(4096, 4096, 4096, 'bf16', h100) / noFixed(4096, 4096, 4096, 'bf16', h100)).toBeCloseTo(0.5, 12)
   })
 

@@ -35,7 +35,7 @@ import {
   predictMoeExchangeCase,
   summarize,
 } from '@meshplan/collectives'
-import { withAttentionKernel } from '@meshplan/compute'
+import { attentionEfficiency, FLASH_V1_ATTENTION_EFFICIENCY, withAttentionKernel, withEfficiency, type AttentionKernel, type ComputeModel } from '@meshplan/compute'
 import { fractionReserve } from '@meshplan/memory'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, type Precision } from '@meshplan/model'
 import { decodeStrategy, describe, strategy, worldOf, type Strategy } from '@meshplan/parallelism'
@@ -359,7 +359,7 @@ const caseDeployment = <W>(
       return {
         ...m,
         ...(utilisation === undefined ? {} : { memory: { ...m.memory, reserve: fractionReserve(1 - utilisation) } }),
-        ...(options?.attention_kernel === undefined ? {} : { compute: withAttentionKernel(options.attention_kernel)(m.compute) }),
+        ...(options?.attention_kernel === undefined && head.engine?.name !== 'llm-foundry' ? {} : { compute: caseCompute(m.compute, head.engine?.name, options?.attention_kernel) }),
         training: {
           ...training,
           // Megatron-LM reduces the data-parallel gradients after the backward unless told to overlap them:
@@ -413,6 +413,18 @@ const decodedCase =
     )
 
 /** The deployment an inference case describes (with what it asks beyond the models), or the issues of its fields. */
+/**
+ * The compute model a case's engine runs: its `attention_kernel` option, and LLM Foundry's
+ * attention. The runs of LLM Foundry's published benchmark tables used its Triton
+ * FlashAttention (`attn_impl` defaulted to `triton` in `scripts/train/benchmarking/submit_benchmarks.py`
+ * when the tables were written, llm-foundry commits 3e5b960 and 5e85bd6), a first-generation
+ * fused kernel: `FLASH_V1_ATTENTION_EFFICIENCY` of the peak, not FlashAttention-2's.
+ */
+const caseCompute = (compute: ComputeModel, engine: string | undefined, kernel: AttentionKernel | undefined): ComputeModel => {
+  const withKernel = kernel === undefined ? compute : withAttentionKernel(kernel)(compute)
+  return engine === 'llm-foundry' ? withEfficiency({ attention: attentionEfficiency({ ceiling: FLASH_V1_ATTENTION_EFFICIENCY }) })(withKernel) : withKernel
+}
+
 export const inferenceCaseOf = decodedCase(decodeInferenceWorkload, ({ model, cluster, strategy: s, precision, workload, engineSpec }): InferenceInput => ({ model, cluster, strategy: s, precision, workload, engine: engineOfCase(engineSpec) }))
 
 /** The training step a training case describes (with what it asks beyond the models), or the issues of its fields. */
