@@ -14,18 +14,17 @@ const root = path.resolve(__dirname, '..')
 const casesFile = process.argv[2] ?? path.resolve(root, 'validation', 'calibration.json')
 const out = process.argv[3] ?? path.join(root, 'docs', 'accuracy.md')
 
+// a file's report, or its issues printed (each prefixed with `where`) and exit 2
+const rightOrExit = (r, where = '') => {
+  if (r._tag === 'Right') return r
+  for (const i of r.left) console.error(`${where}${i.path}: expected ${i.expected}, got ${JSON.stringify(i.value)}`)
+  process.exit(2)
+}
+
 const file = JSON.parse(fs.readFileSync(casesFile, 'utf8'))
-const report = predictCases(defaultCostModels)(file)
-if (report._tag === 'Left') {
-  for (const i of report.left) console.error(`${i.path}: expected ${i.expected}, got ${JSON.stringify(i.value)}`)
-  process.exit(2)
-}
+const report = rightOrExit(predictCases(defaultCostModels)(file))
 const started = Date.now()
-const loso = leaveOneSourceOut(defaultCostModels, fittedConstants)(file)
-if (loso._tag === 'Left') {
-  for (const i of loso.left) console.error(`${i.path}: expected ${i.expected}, got ${JSON.stringify(i.value)}`)
-  process.exit(2)
-}
+const loso = rightOrExit(leaveOneSourceOut(defaultCostModels, fittedConstants)(file))
 const losoSeconds = (Date.now() - started) / 1000
 const { cases, summary } = report.right
 const held = new Map(loso.right.cases.map((c) => [c.id, c]))
@@ -33,6 +32,9 @@ const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
 const abs = (x) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`)
 const fig = (x) => (x >= 100 ? x.toFixed(0) : Number(x.toPrecision(4)).toString())
 const worst = (s) => (s.worst === null ? '—' : `${pct(s.worst.error)} (\`${s.worst.id}\`)`)
+// a case's row of the per-case tables: id, metric, predicted, measured, error, any `extra` columns, then its note
+const caseRow = (c, extra = []) =>
+  `| ${[c.id, c.metric, c.predicted === null ? '—' : fig(c.predicted), fig(c.measured), c.error === null ? '—' : pct(c.error), ...extra, c.note.replace(/\|/g, '\\|')].join(' | ')} |`
 // one row per group: cases, predicted, then median and p90 with the committed constants and left out, and the worst committed
 const groupTable = (title, committed, leftOut) => [
   `### ${title}`,
@@ -51,14 +53,10 @@ const allHeld = loso.right.summary.all
 // held-out files: published measurements that no fitted constant has seen (neither scripts/fit.js nor the
 // leave-one-source-out refits read them), predicted with the constants as committed
 const heldOutDir = path.join(root, 'validation', 'held-out')
-const heldOut = (fs.existsSync(heldOutDir) ? fs.readdirSync(heldOutDir).filter((f) => f.endsWith('.json')).sort() : []).map((name) => {
-  const r = predictCases(defaultCostModels)(JSON.parse(fs.readFileSync(path.join(heldOutDir, name), 'utf8')))
-  if (r._tag === 'Left') {
-    for (const i of r.left) console.error(`validation/held-out/${name}: ${i.path}: expected ${i.expected}, got ${JSON.stringify(i.value)}`)
-    process.exit(2)
-  }
-  return { name, report: r.right }
-})
+const heldOut = (fs.existsSync(heldOutDir) ? fs.readdirSync(heldOutDir).filter((f) => f.endsWith('.json')).sort() : []).map((name) => ({
+  name,
+  report: rightOrExit(predictCases(defaultCostModels)(JSON.parse(fs.readFileSync(path.join(heldOutDir, name), 'utf8'))), `validation/held-out/${name}: `).right,
+}))
 const heldOutSection = heldOut.flatMap(({ name, report: r }) => [
   `### \`validation/held-out/${name}\``,
   '',
@@ -66,7 +64,7 @@ const heldOutSection = heldOut.flatMap(({ name, report: r }) => [
   '',
   '| id | metric | predicted | measured | error | what the prediction rests on |',
   '|---|---|---|---|---|---|',
-  ...r.cases.map((c) => `| ${c.id} | ${c.metric} | ${c.predicted === null ? '—' : fig(c.predicted)} | ${fig(c.measured)} | ${c.error === null ? '—' : pct(c.error)} | ${c.note.replace(/\|/g, '\\|')} |`),
+  ...r.cases.map((c) => caseRow(c)),
   '',
 ])
 
@@ -110,7 +108,7 @@ const lines = [
   '|---|---|---|---|---|---|---|',
   ...cases.map((c) => {
     const h = held.get(c.id)
-    return `| ${c.id} | ${c.metric} | ${c.predicted === null ? '—' : fig(c.predicted)} | ${fig(c.measured)} | ${c.error === null ? '—' : pct(c.error)} | ${h === undefined || h.error === null ? '—' : pct(h.error)} | ${c.note.replace(/\|/g, '\\|')} |`
+    return caseRow(c, [h === undefined || h.error === null ? '—' : pct(h.error)])
   }),
   '',
   fs.readFileSync(path.join(__dirname, 'accuracy-notes.md'), 'utf8').trimEnd(),

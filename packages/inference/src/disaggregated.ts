@@ -131,7 +131,9 @@ export const estimateDisaggregated =
     const receivers = d.tp * d.cp * d.pp
     const transfer = input.link.latency + bytes / (Math.min(senders, receivers) * input.link.bandwidth)
     const chunks = Math.ceil(inputTokens / tokensPerPass)
-    const gpus = input.prefill.instances * worldOf(input.prefill.strategy) + input.decode.instances * worldOf(input.decode.strategy)
+    const prefillGpus = input.prefill.instances * worldOf(input.prefill.strategy)
+    const decodeGpus = input.decode.instances * worldOf(input.decode.strategy)
+    const gpus = prefillGpus + decodeGpus
     const capacity = Math.min(prefillRate, full.rate)
     // what runs: the decode batch and the request rate the arrivals make
     let batch = d.maxBatch
@@ -168,8 +170,8 @@ export const estimateDisaggregated =
       requestsPerSecond: rate,
       tokensPerSecond: { total, perGpu: total / gpus, perUser: 1 / tpot },
       inputTokensPerSecond: rate * inputTokens,
-      prefill: { instances: input.prefill.instances, gpus: input.prefill.instances * worldOf(input.prefill.strategy), tokensPerPass, passSeconds: pPass, requestsPerSecond: prefillRate },
-      decode: { instances: input.decode.instances, gpus: input.decode.instances * worldOf(input.decode.strategy), batch, passSeconds: pass, requestsPerSecond: full.rate },
+      prefill: { instances: input.prefill.instances, gpus: prefillGpus, tokensPerPass, passSeconds: pPass, requestsPerSecond: prefillRate },
+      decode: { instances: input.decode.instances, gpus: decodeGpus, batch, passSeconds: pass, requestsPerSecond: full.rate },
       transfer: { bytesPerRequest: bytes, seconds: transfer },
       limitedBy: prefillRate < full.rate ? 'prefill' : 'decode',
     })

@@ -359,7 +359,7 @@ const caseDeployment = <W>(
       return {
         ...m,
         ...(utilisation === undefined ? {} : { memory: { ...m.memory, reserve: fractionReserve(1 - utilisation) } }),
-        ...(options?.attention_kernel === undefined && head.engine?.name !== 'llm-foundry' ? {} : { compute: caseCompute(m.compute, head.engine?.name, options?.attention_kernel) }),
+        compute: caseCompute(m.compute, head.engine?.name, options?.attention_kernel),
         training: {
           ...training,
           // Megatron-LM reduces the data-parallel gradients after the backward unless told to overlap them:
@@ -412,7 +412,6 @@ const decodedCase =
       E.map((d) => ({ input: input(d), models: d.models, unmodelled: d.unmodelled })),
     )
 
-/** The deployment an inference case describes (with what it asks beyond the models), or the issues of its fields. */
 /**
  * The compute model a case's engine runs: its `attention_kernel` option, and LLM Foundry's
  * attention. The runs of LLM Foundry's published benchmark tables used its Triton
@@ -425,6 +424,7 @@ const caseCompute = (compute: ComputeModel, engine: string | undefined, kernel: 
   return engine === 'llm-foundry' ? withEfficiency({ attention: attentionEfficiency({ ceiling: FLASH_V1_ATTENTION_EFFICIENCY }) })(withKernel) : withKernel
 }
 
+/** The deployment an inference case describes (with what it asks beyond the models), or the issues of its fields. */
 export const inferenceCaseOf = decodedCase(decodeInferenceWorkload, ({ model, cluster, strategy: s, precision, workload, engineSpec }): InferenceInput => ({ model, cluster, strategy: s, precision, workload, engine: engineOfCase(engineSpec) }))
 
 /** The training step a training case describes (with what it asks beyond the models), or the issues of its fields. */

@@ -128,7 +128,7 @@ import {
   type TrainingAssumptions,
 } from '@meshplan/cost-models'
 import { prepareGroup, type GroupCache } from '@meshplan/cost-models/internal'
-import { defaultGradientBytes, fp32GradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, largestUnitParameters, type ActivationInput, type MemoryModel, type SelectivePolicy, type ZeroStage } from '@meshplan/memory'
+import { defaultGradientBytes, everyOtherMatmulApplies, fp32GradientBytes, fp8WeightCopyBytes, kvElementsPerLayer, largestUnitParameters, type ActivationInput, type MemoryModel, type SelectivePolicy, type ZeroStage } from '@meshplan/memory'
 import { isMoeLayer, type Architecture, type Precision } from '@meshplan/model'
 import { defaultOrder, expertDataParallel, layersOfStage, layout, withEvenSplit, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
@@ -682,7 +682,7 @@ export const selectiveRecomputeOf = (policy: SelectivePolicy | undefined, model:
   const eightBit = bytesPerElement(precision.activations) < 2
   return {
     policy: p,
-    applies: p === 'every-other-matmul' && model.attention.kind !== 'mla',
+    applies: p === 'every-other-matmul' && everyOtherMatmulApplies(model, false),
     attentionGemmShare: eightBit ? 1 : 1 / 2,
     mlpGemmShare: eightBit ? 1 : model.mlp.kind !== 'gelu' ? 1 / 3 : 1 / 2,
   }
