@@ -8,7 +8,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { defaultCostModels } = require('../packages/cost-models/dist')
-const { fittedConstants, leaveOneSourceOut, predictCases } = require('../packages/planner/dist')
+const { calibrationRowsOf, fittedConstants, intervalCoverage, leaveOneSourceOut, predictCases, residualInterval, residualRowsOf } = require('../packages/planner/dist')
 
 const root = path.resolve(__dirname, '..')
 const casesFile = process.argv[2] ?? path.resolve(root, 'validation', 'calibration.json')
@@ -68,6 +68,42 @@ const heldOutSection = heldOut.flatMap(({ name, report: r }) => [
   '',
 ])
 
+// the intervals of `meshplan estimate`: how often the measurement of a calibration case fell inside its own
+// leave-one-source-out interval, and how often a held-out case's fell inside the interval the committed
+// residuals give it (what a user of the command gets)
+const rows = calibrationRowsOf(loso.right.cases, file.cases)
+const coverageLine = (c) => {
+  const cov = intervalCoverage(rows, { coverage: c })
+  const kinds = Object.entries(cov.byKind).map(([k, v]) => `${k} ${v.inside} of ${v.rows}`).join(', ')
+  return `| ${Math.round(c * 100)}% | ${cov.inside} of ${cov.rows} | ${abs(cov.share)} | ${kinds} |`
+}
+const heldOutCoverage = heldOut.map(({ name, report: r }) => {
+  const metricOf = new Map(r.cases.map((c) => [c.id, c.metric]))
+  let inside = 0
+  let counted = 0
+  for (const h of residualRowsOf(r.cases)) {
+    const i = residualInterval(rows, { kind: h.kind, metric: metricOf.get(h.id), moe: h.moe, mode: h.mode, generation: h.generation })
+    if (i === undefined) continue
+    counted++
+    if (h.residual >= i.low && h.residual <= i.high) inside++
+  }
+  return `| \`validation/held-out/${name}\` | ${inside} of ${counted} | ${abs(counted === 0 ? null : inside / counted)} |`
+})
+const intervalsSection = [
+  '## How well the intervals hold',
+  '',
+  "`meshplan estimate` brackets each headline figure (TTFT, TPOT, tokens/s, step time, MFU) with an interval built from the leave-one-source-out misses of the calibration cases most like the estimate (`@meshplan/planner`'s `intervals.ts`; the notes below say how). Stated coverage against what held: each calibration case's measurement inside its own interval, built from the other sources' cases only.",
+  '',
+  '| stated | inside | share | per kind |',
+  '|---|---|---|---|',
+  coverageLine(0.8),
+  coverageLine(0.9),
+  '',
+  ...(heldOutCoverage.length === 0
+    ? []
+    : ['The held-out files, each case inside the 80% interval the committed residuals give it (the interval a user of `meshplan estimate` sees):', '', '| file | inside | share |', '|---|---|---|', ...heldOutCoverage, '']),
+]
+
 const lines = [
   '# Accuracy against published measurements',
   '',
@@ -85,6 +121,7 @@ const lines = [
   ...groupTable('Per format (weights)', summary.byFormat, loso.right.summary.byFormat),
   ...groupTable('Per mode', summary.byMode, loso.right.summary.byMode),
   ...groupTable('Per metric', summary.byMetric, loso.right.summary.byMetric),
+  ...intervalsSection,
   '## The fitted constants, source by source',
   '',
   `Each row: the constants fitted without that source's cases (${losoSeconds.toFixed(0)} s for all of them on the machine that wrote this file). Committed: ${fittedConstants.map((c) => `${c.name} = ${c.value}`).join(', ')}.`,

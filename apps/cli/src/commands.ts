@@ -6,12 +6,13 @@
  */
 import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
-import { defaultCostModels } from '@meshplan/cost-models'
+import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
 import { inferencePlots, paretoPlot, searchPlots, trainingPlots, type Plots } from '@meshplan/plots'
 import { estimateInference, planInference, type Slo } from '@meshplan/inference'
 import { modelNames, models, parameterCounts } from '@meshplan/model'
 import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
 import {
+  calibrate,
   checkPlan,
   isTrainingPlanDocument,
   decodeTrainingPlan,
@@ -19,6 +20,7 @@ import {
   fittedConstants,
   leaveOneSourceOut,
   predictCases,
+  servingTrust,
   toDot,
   toJson,
   toMermaid,
@@ -31,10 +33,10 @@ import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
 import { formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
 import { deploymentFlags, deploymentOf, goodputFlags, inferenceFlags, notApplicable, planOfDocument, readPlan, readPlanDocument, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
 import type { FlagName, ParsedFlags } from './flags'
-import { issuesMessage, readText, resolveCluster, resolveModel } from './inputs'
+import { issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
-import { auditJson, estimateJson, planJson, renderAudit, renderCases, renderEstimate, renderPlan, validateJson } from './reports'
+import { auditJson, calibrateJson, calibrationFileJson, estimateJson, planJson, renderAudit, renderCalibration, renderCases, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
 import { table } from './table'
 import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 import { plotFlagProblems, plotFlags, withPlots } from './plots'
@@ -114,18 +116,21 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   const { flags, given } = parsed
   const plotting = plotFlagProblems(flags)
   if (plotting.length > 0) return fail('estimate', plotting)
+  const calibrated = resolveModels(flags.calibration)
+  if (E.isLeft(calibrated)) return fail('estimate', calibrated.left)
+  const costModels = calibrated.right.models
   if (flags.case !== undefined) {
     const others = notApplicable(given, [...deploymentFlags, ...inferenceFlags, ...trainingFlags, 'train'], 'does not apply with --case (the case gives the deployment and the step)')
     if (others.length > 0) return fail('estimate', others)
     const [file, ...extra] = positionals
     if (file === undefined) return fail('estimate', '--case: expected a case file (meshplan estimate FILE --case ID)')
     if (extra.length > 0) return fail('estimate', `unexpected argument "${extra[0]}"`)
-    const input = caseInput(file, flags.case)
+    const input = caseInput(file, flags.case, costModels)
     if (E.isLeft(input)) return fail('estimate', input.left)
     const asked = goodputOptionsOf(flags)
     if (E.isLeft(asked)) return fail('estimate', asked.left)
     const { input: caseStep, models } = input.right
-    const out = estimateTrainingOutput(caseStep, caseStep.model.name, flags.json === true, models, asked.right)
+    const out = estimateTrainingOutput(caseStep, caseStep.model.name, flags.json === true, models, asked.right, calibrated.right.parameters)
     return withPlots('estimate', flags, out, `${caseStep.model.name}: case ${flags.case}`, () => (out.estimate === undefined ? [] : trainingPlots(models, caseStep, out.estimate)))
   }
   if (flags.train === true) {
@@ -138,10 +143,10 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     if (E.isLeft(input)) return fail('estimate', input.left)
     const asked = goodputOptionsOf(flags)
     if (E.isLeft(asked)) return fail('estimate', asked.left)
-    const out = estimateTrainingOutput(input.right, deployment.model.name, flags.json === true, defaultCostModels, asked.right)
+    const out = estimateTrainingOutput(input.right, deployment.model.name, flags.json === true, costModels, asked.right, calibrated.right.parameters)
     const step = input.right
     return withPlots('estimate', flags, withNotes(out, flags.json === true ? [] : deployment.notes), `${deployment.model.name} on ${deployment.cluster.name}: a training step`, () =>
-      out.estimate === undefined ? [] : trainingPlots(defaultCostModels, step, out.estimate),
+      out.estimate === undefined ? [] : trainingPlots(costModels, step, out.estimate),
     )
   }
   const training = notApplicable(given, [...trainingFlags, ...goodputFlags], 'applies to training; add --train')
@@ -150,7 +155,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   if (E.isLeft(d0)) return d0.left
   const deployment = withDefaultSplit(d0.right, given)
   const { model, cluster, strategy, precision, workload } = deployment
-  const e = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload })
+  const e = estimateInference(costModels)({ model, cluster, strategy, precision, workload })
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   if (!e.right.memory.fits) {
     const bytes = formatBytes()
@@ -160,15 +165,19 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     )
   }
   const estimated = e.right
-  const out = withNotes(ok(flags.json === true ? jsonText('estimate', estimateJson(estimated)) : renderEstimate(estimated, workload)), flags.json === true ? [] : deployment.notes)
-  return withPlots('estimate', flags, out, `${model.name} on ${cluster.name}: ${estimated.description}`, () => inferencePlots(defaultCostModels, { model, cluster, strategy, precision, workload }, estimated))
+  const trust = servingTrust(costModels, { values: calibrated.right.parameters })({ model, cluster, strategy, precision, workload }, estimated)
+  const out = withNotes(
+    ok(flags.json === true ? jsonText('estimate', { ...estimateJson(estimated), ...servingTrustJson(trust) }) : renderEstimate(estimated, workload, trust)),
+    flags.json === true ? [] : deployment.notes,
+  )
+  return withPlots('estimate', flags, out, `${model.name} on ${cluster.name}: ${estimated.description}`, () => inferencePlots(costModels, { model, cluster, strategy, precision, workload }, estimated))
 }
 
 const estimateSpec: CommandSpec = {
   name: 'estimate',
   summary: 'TTFT, TPOT, tokens/s, memory and the time breakdown of one deployment (--train: one training step)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1); with --case, a case file (meshplan-cases/1)', required: false }],
-  flags: [...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags, ...goodputFlags, 'case', 'json', ...plotFlags],
+  flags: [...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags, ...goodputFlags, 'case', 'calibration', 'json', ...plotFlags],
   description: `Serving: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user), memory
 per GPU with the largest batch that fits, and where a step's time goes (per operator
 group, compute- or memory-bound, and exposed communication per kind).
@@ -219,6 +228,9 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const { flags, given } = parsed
   const plotting = plotFlagProblems(flags)
   if (plotting.length > 0) return fail('plan', plotting)
+  const calibrated = resolveModels(flags.calibration)
+  if (E.isLeft(calibrated)) return fail('plan', calibrated.left)
+  const costModels = calibrated.right.models
   if (flags.train === true) {
     const errors = [
       ...notApplicable(given, plotFlags, 'a training search has no plots yet; draw a plan it finds with estimate --train --svg FILE'),
@@ -229,7 +241,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     const d = deploymentFrom('plan', positionals, parsed, false)
     if (E.isLeft(d)) return d.left
     const constraints: Constraints = { only: degreeConstraints(parsed, true), ...(flags.sp === true ? { sequenceParallel: true } : {}) }
-    const planned = planTrainingOutput(d.right, flags, constraints, flags.top ?? 10, flags.json === true, d.right.model.name)
+    const planned = planTrainingOutput(d.right, flags, constraints, flags.top ?? 10, flags.json === true, d.right.model.name, costModels)
     return flags.json === true ? planned : planned.then((out) => withNotes(out, d.right.notes))
   }
   const errors = [
@@ -249,7 +261,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     ...(flags.memoryHeadroom === undefined ? {} : { memoryHeadroom: flags.memoryHeadroom }),
   }
   const started = process.hrtime.bigint()
-  const searched = planInference(defaultCostModels)({
+  const searched = planInference(costModels)({
     model,
     cluster,
     precision,
@@ -266,14 +278,14 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const objectives = Object.keys(slo).length > 0
   const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens`
   const out = flags.json === true ? ok(jsonText('plan', planJson(r, objectives)), code) : withNotes(ok([header, renderPlan(r, seconds, objectives)].join('\n'), code), d.right.notes)
-  return withPlots('plan', flags, out, header, () => searchPlots(defaultCostModels, { model, cluster, precision, workload }, r))
+  return withPlots('plan', flags, out, header, () => searchPlots(costModels, { model, cluster, precision, workload }, r))
 }
 
 const planSpec: CommandSpec = {
   name: 'plan',
   summary: 'search strategies and batches; rank them; the Pareto front (--train: training plans)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1): its model, cluster and workload', required: false }],
-  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'train', ...trainingFlags, 'workers', 'json', ...plotFlags],
+  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'train', ...trainingFlags, 'workers', 'calibration', 'json', ...plotFlags],
   description: `Enumerates every valid strategy (tp, pp, dp, cp, ep, etp; dp replicas included) on all
 GPUs of the cluster, or on every divisor of --max-gpus, and batches 1, 2, 4, ... up to
 the most that fit; keeps those that meet the objectives; ranks them by output tokens/s
@@ -305,27 +317,27 @@ breakdown, memory per GPU and roofline; --plot names some of them (--plot pareto
 // -------------------------------------------------------------------------------------
 
 /** The audit of `plan` with the flags over it. */
-const auditOfPlan = (command: string, plan: Plan, parsed: ParsedFlags): E.Either<Output, Audit> => {
+const auditOfPlan = (command: string, plan: Plan, parsed: ParsedFlags, models: CostModels = defaultCostModels): E.Either<Output, Audit> => {
   const d = deploymentOf(parsed, plan)
   if (E.isLeft(d)) return E.left(fail(command, d.left))
   const { model, cluster, strategy, precision, workload } = d.right
-  return E.right(checkPlan(defaultCostModels)({ ...plan, model, cluster, strategy, precision, workload }))
+  return E.right(checkPlan(models)({ ...plan, model, cluster, strategy, precision, workload }))
 }
 
 /** The audit of the plan of `positionals` with the flags over it. */
-const auditOf = (command: string, positionals: ReadonlyArray<string>, parsed: ParsedFlags): E.Either<Output, Audit> => {
+const auditOf = (command: string, positionals: ReadonlyArray<string>, parsed: ParsedFlags, models: CostModels = defaultCostModels): E.Either<Output, Audit> => {
   const plan = planArgument(command, positionals, true)
   if (E.isLeft(plan)) return plan
   if (plan.right === undefined) return E.left(fail(command, 'expected a plan file'))
-  return auditOfPlan(command, plan.right, parsed)
+  return auditOfPlan(command, plan.right, parsed, models)
 }
 
 /** A serving audit's plots: the plan's estimate plots, then the search's Pareto front with the plan marked. */
-const auditPlots = (a: Audit): Plots => {
+const auditPlots = (a: Audit, models: CostModels): Plots => {
   const { model, cluster, strategy, precision, workload } = a.plan
   const none = E.left(`the plan cannot be estimated: ${a.problem ?? 'no estimate'}`)
   return [
-    ...(a.estimate === null ? ([['breakdown', none], ['memory', none], ['roofline', none]] as const) : inferencePlots(defaultCostModels, { model, cluster, strategy, precision, workload }, a.estimate)),
+    ...(a.estimate === null ? ([['breakdown', none], ['memory', none], ['roofline', none]] as const) : inferencePlots(models, { model, cluster, strategy, precision, workload }, a.estimate)),
     ['pareto', a.best === null ? E.left(`no search for alternatives: ${a.bestProblem ?? 'refused'}`) : paretoPlot(a.best, { chosenLabel: 'best alternative', ...(a.estimate === null ? {} : { plan: a.estimate }) })],
   ]
 }
@@ -334,7 +346,7 @@ const checkSpec: CommandSpec = {
   name: 'check',
   summary: 'audit a plan: laws of the algebra, every claim, and the best alternative',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1, JSON or YAML)', required: true }],
-  flags: [...deploymentFlags, ...inferenceFlags, 'json', ...plotFlags],
+  flags: [...deploymentFlags, ...inferenceFlags, 'calibration', 'json', ...plotFlags],
   description: `Reads a plan file (meshplan-plan/1: model, cluster, parallelism, workload, claims) and
 reports every law of the algebra it breaks, each claim as holds or does not hold with
 the computed value and how far off it is, and the best strategy the planner finds for
@@ -356,6 +368,9 @@ with the plan and the best alternative marked, or (training) the pipeline schedu
   run: (positionals, parsed) => {
     const plotting = plotFlagProblems(parsed.flags)
     if (plotting.length > 0) return fail('check', plotting)
+    const calibrated = resolveModels(parsed.flags.calibration)
+    if (E.isLeft(calibrated)) return fail('check', calibrated.left)
+    const costModels = calibrated.right.models
     const [file, ...extra] = positionals
     // one read of the file: a training plan or a serving plan (auditOf reports a missing or an extra argument)
     let audit: E.Either<Output, Audit>
@@ -365,18 +380,18 @@ with the plan and the best alternative marked, or (training) the pipeline schedu
       if (isTrainingPlanDocument(doc.right)) {
         const others = notApplicable(parsed.given, [...deploymentFlags, ...inferenceFlags], 'does not apply to a training plan (its file gives the whole step)')
         if (others.length > 0) return fail('check', others)
-        return checkTrainingOutput(doc.right, file, parsed.flags.json === true).then((out) =>
-          withPlots('check', parsed.flags, out, `audit of ${out.audit?.plan.name ?? shownPath(file)}`, () => (out.audit === undefined || out.audit.estimate === null ? [] : trainingPlots(defaultCostModels, out.audit.plan, out.audit.estimate))),
+        return checkTrainingOutput(doc.right, file, parsed.flags.json === true, costModels).then((out) =>
+          withPlots('check', parsed.flags, out, `audit of ${out.audit?.plan.name ?? shownPath(file)}`, () => (out.audit === undefined || out.audit.estimate === null ? [] : trainingPlots(costModels, out.audit.plan, out.audit.estimate))),
         )
       }
       const plan = planOfDocument(file, doc.right)
       if (E.isLeft(plan)) return fail('check', plan.left)
-      audit = auditOfPlan('check', plan.right, parsed)
-    } else audit = auditOf('check', positionals, parsed)
+      audit = auditOfPlan('check', plan.right, parsed, costModels)
+    } else audit = auditOf('check', positionals, parsed, costModels)
     if (E.isLeft(audit)) return audit.left
     const a = audit.right
     const out = ok(parsed.flags.json === true ? jsonText('check', auditJson(a)) : renderAudit(a), a.passes ? 0 : 1)
-    return withPlots('check', parsed.flags, out, `audit of ${a.plan.name}`, () => auditPlots(a))
+    return withPlots('check', parsed.flags, out, `audit of ${a.plan.name}`, () => auditPlots(a, costModels))
   },
 }
 
@@ -452,7 +467,7 @@ const validateSpec: CommandSpec = {
   name: 'validate',
   summary: 'predict measured cases (meshplan-cases/1) and report the errors',
   arguments: [{ name: 'FILE', help: 'a case file (meshplan-cases/1)', required: true }],
-  flags: ['json', 'leaveOneSourceOut'],
+  flags: ['json', 'leaveOneSourceOut', 'calibration'],
   description: `Reads a case file (meshplan-cases/1, validation/FORMAT.md) and prints, per case, the
 prediction, the measurement and the error, then the median, p90, mean and worst absolute
 error over all cases and per kind, metric, source, hardware generation, format and mode.
@@ -466,6 +481,10 @@ release they were not tuned on. It predicts the file about 30 times per source.`
   examples: ['meshplan validate validation/calibration.json', 'meshplan validate cases.json --json', 'meshplan validate validation/calibration.json --leave-one-source-out'],
   exitCodes: '0 the file was read and predicted, 2 invalid input',
   run: (positionals, parsed) => {
+    if (parsed.flags.calibration !== undefined && parsed.flags.leaveOneSourceOut === true)
+      return fail('validate', '--calibration: does not apply with --leave-one-source-out (which refits the fitted constants itself); validate with one or the other')
+    const calibrated = resolveModels(parsed.flags.calibration)
+    if (E.isLeft(calibrated)) return fail('validate', calibrated.left)
     const [file, ...extra] = positionals
     if (file === undefined) return fail('validate', 'expected a case file (meshplan validate FILE)')
     if (extra.length > 0) return fail('validate', `unexpected argument "${extra[0]}"`)
@@ -474,9 +493,64 @@ release they were not tuned on. It predicts the file about 30 times per source.`
     const doc = parseDocument(text.right, file)
     if (E.isLeft(doc)) return fail('validate', doc.left.message)
     const report: E.Either<ReadonlyArray<DecodeIssue>, CaseReport | LeaveOneSourceOut> =
-      parsed.flags.leaveOneSourceOut === true ? leaveOneSourceOut(defaultCostModels, fittedConstants)(doc.right) : predictCases(defaultCostModels)(doc.right)
+      parsed.flags.leaveOneSourceOut === true ? leaveOneSourceOut(defaultCostModels, fittedConstants)(doc.right) : predictCases(calibrated.right.models)(doc.right)
     if (E.isLeft(report)) return fail('validate', issuesMessage(file)(report.left))
     return ok(parsed.flags.json === true ? jsonText('validate', validateJson(report.right)) : renderCases(report.right))
+  },
+}
+
+// -------------------------------------------------------------------------------------
+// calibrate
+// -------------------------------------------------------------------------------------
+
+/** The cases of every file of `files`, as one case file, or the message of the first that cannot be read. */
+const casesOfFiles = (files: ReadonlyArray<string>): E.Either<string, { readonly format: 'meshplan-cases/1'; readonly cases: ReadonlyArray<unknown> }> => {
+  const cases: unknown[] = []
+  for (const file of files) {
+    const text = readText(file)
+    if (E.isLeft(text)) return text
+    const doc = parseDocument(text.right, file)
+    if (E.isLeft(doc)) return E.left(doc.left.message)
+    const checked = predictCases(defaultCostModels)({ ...(doc.right as object), cases: [] })
+    if (E.isLeft(checked)) return E.left(issuesMessage(file)(checked.left))
+    const list = (doc.right as { readonly cases?: unknown }).cases
+    if (!Array.isArray(list)) return E.left(`${file}: expected a case file { format: "meshplan-cases/1", cases: [...] }`)
+    cases.push(...list)
+  }
+  return E.right({ format: 'meshplan-cases/1', cases })
+}
+
+const calibrateSpec: CommandSpec = {
+  name: 'calibrate',
+  summary: "fit the models' free parameters to your measured cases; write a calibration the other commands take",
+  arguments: [{ name: 'CASES...', help: 'case files (meshplan-cases/1): your measurements', required: true }],
+  flags: ['out', 'json'],
+  description: `Fits the cost models' free parameters (the GEMM share of its ceiling per hardware
+generation, the HBM share and the kernels' fixed cost, the fused-attention ceiling, the
+NVLink and network shares of a collective) to the measured cases of the files: each
+parameter within its physical bounds and pulled towards its default, so that a few
+cases cannot carry it far. Prints each parameter's default and fitted value, then per
+kind and metric the median absolute error of the defaults and of the calibration, in-sample
+and cross-validated (each source's cases predicted by a fit without them; the defaults
+are judged on the cases they were themselves fitted on by their leave-one-source-out
+error). With --out FILE it writes the calibration (meshplan-calibration/1) only when it
+misses less than the defaults cross-validated; estimate, plan, check and validate take
+it with --calibration FILE. The fit predicts the cases a few thousand times: about a
+minute for a hundred cases.`,
+  examples: ['meshplan calibrate validation/calibration.json --out cal.json', 'meshplan calibrate my-h100-runs.json my-a100-runs.json --out cal.json --json', 'meshplan validate my-h100-runs.json --calibration cal.json'],
+  exitCodes: '0 calibrated (and written with --out), 1 the calibration does not beat the defaults cross-validated (nothing written), 2 invalid input',
+  run: (positionals, parsed) => {
+    if (positionals.length === 0) return fail('calibrate', 'expected one or more case files (meshplan calibrate CASES... --out FILE)')
+    const file = casesOfFiles(positionals)
+    if (E.isLeft(file)) return fail('calibrate', file.left)
+    const run = calibrate(defaultCostModels)(file.right)
+    if (E.isLeft(run)) return fail('calibrate', issuesMessage(positionals.join(', '))(run.left))
+    const r = run.right
+    const out = parsed.flags.out
+    const written = out !== undefined && r.accepted ? writeText(out, `${JSON.stringify(calibrationFileJson(r), null, 2)}\n`) : E.right(undefined)
+    if (E.isLeft(written)) return fail('calibrate', written.left)
+    const verdict = !r.accepted ? `not written: ${r.reason}` : out === undefined ? `${r.reason}; give --out FILE to write it` : `wrote ${out}: ${r.reason}`
+    return parsed.flags.json === true ? ok(jsonText('calibrate', { ...calibrateJson(r), written: out !== undefined && r.accepted ? out : null }), r.accepted ? 0 : 1) : ok(`${renderCalibration(r)}\n\n${verdict}`, r.accepted ? 0 : 1)
   },
 }
 
@@ -670,4 +744,4 @@ and what each GPU holds (layers, heads, experts, embedding and LM head).`,
 }
 
 /** Every command, in the order `meshplan --help` lists them. */
-export const commandSpecs: ReadonlyArray<CommandSpec> = [planSpec, estimateSpec, checkSpec, exportSpec, dagSpec, validateSpec, presetsSpec, layoutSpec, exampleSpec]
+export const commandSpecs: ReadonlyArray<CommandSpec> = [planSpec, estimateSpec, checkSpec, exportSpec, dagSpec, validateSpec, calibrateSpec, presetsSpec, layoutSpec, exampleSpec]

@@ -8,6 +8,8 @@ import { pipe } from 'fp-ts/function'
 import { fromHuggingFace, modelPreset, type Architecture } from '@meshplan/model'
 import { clusterOf, readClusterFile, type Cluster } from '@meshplan/topology'
 import { describeIssue, parseDocument, type DecodeIssue } from '@meshplan/units'
+import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
+import { decodeCalibration, withCalibration, type ParameterValues } from '@meshplan/planner'
 import { hubConfigPath, isHubId } from './hub'
 
 /** A message for the user; the command exits 2. */
@@ -76,3 +78,28 @@ export const resolveCluster = (name: string, nodes: number | undefined): E.Eithe
         clusterOf(name as never, nodes ?? 1),
         E.mapLeft((e) => e.message),
       )
+
+/**
+ * The cost models a command runs with: the defaults, or with `--calibration FILE` the
+ * defaults with that calibration's parameters (`meshplan-calibration/1`; every bad field
+ * named with its path).
+ */
+export const resolveModels = (file: string | undefined): E.Either<InputError, { readonly models: CostModels; readonly parameters: ParameterValues }> =>
+  file === undefined
+    ? E.right({ models: defaultCostModels, parameters: {} })
+    : pipe(
+        readText(file),
+        E.chain((text) => pipe(parseDocument(text, file), E.mapLeft((e) => e.message))),
+        E.chain((doc) => pipe(decodeCalibration(doc), E.mapLeft(issuesMessage(file)))),
+        E.map((calibration) => ({ models: withCalibration(defaultCostModels, calibration), parameters: calibration.parameters })),
+      )
+
+/** Writes `text` to `file`, or says why it cannot. */
+export const writeText = (file: string, text: string): E.Either<InputError, void> => {
+  try {
+    fs.writeFileSync(file, text)
+    return E.right(undefined)
+  } catch (error) {
+    return E.left(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+  }
+}

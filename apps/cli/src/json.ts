@@ -29,6 +29,7 @@ export const schemaVersions = {
   example: 2,
   layout: 1,
   export: 1,
+  calibrate: 1,
 } as const
 export type SchemaName = keyof typeof schemaVersions
 
@@ -56,7 +57,7 @@ export const snakeKeys = (value: unknown, keysAreData = false): unknown => {
 }
 
 /** Fields whose value is a record keyed by data rather than by field names. */
-const dataKeyed: ReadonlySet<string> = new Set(['byMetric', 'bySource', 'byGeneration', 'byFormat', 'byMode', 'constants'])
+const dataKeyed: ReadonlySet<string> = new Set(['byMetric', 'bySource', 'byGeneration', 'byFormat', 'byMode', 'constants', 'parameters'])
 
 /** The object of an output: `schema` first, then `value`'s fields in snake_case. */
 export const jsonOf = (name: SchemaName, value: object): Record<string, unknown> => ({ schema: schemaId(name), ...(snakeKeys(value) as Record<string, unknown>) })

@@ -14,19 +14,93 @@ import {
   searchSummaryText,
   verdictText,
   type Audit,
+  type CalibrationRun,
   type CaseReport,
   type ClaimOf,
   type ClaimVerdict,
   type ErrorStats,
   type LeaveOneSourceOut,
   type MetricKind,
+  type FigureInterval,
+  type Sensitivity,
+  type ServingFigure,
+  type Trust,
 } from '@meshplan/planner'
-import { bytesText, count, percent, rate, secondsText } from '@meshplan/units'
+import { bytesText, count, percent, rate, rateRangeText, secondsRangeText, secondsText } from '@meshplan/units'
 import { table } from './table'
 
 // -------------------------------------------------------------------------------------
 // estimate
 // -------------------------------------------------------------------------------------
+
+/** The JSON field each serving figure is printed as. */
+const servingFields: Readonly<Record<ServingFigure, string>> = {
+  ttft: 'ttftSeconds',
+  tpot: 'tpotSeconds',
+  requestLatency: 'requestLatencySeconds',
+  tokensPerSecond: 'outputTokensPerSecond',
+  tokensPerSecondPerGpu: 'outputTokensPerSecondPerGpu',
+  tokensPerSecondPerUser: 'outputTokensPerSecondPerUser',
+}
+
+/** `record` with its keys renamed by `fields`. */
+const renamed = <F extends string>(record: Readonly<Partial<Record<F, unknown>>>, fields: Readonly<Record<F, string>>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(record).map(([k, v]) => [fields[k as F] ?? k, v]))
+
+/**
+ * The intervals and sensitivities of an estimate as JSON: each interval under its figure's
+ * field name, each sensitivity's relative changes too.
+ */
+export const trustJson = <F extends string>(t: Trust<F>, fields: Readonly<Record<F, string>>) => ({
+  intervals: renamed(t.intervals, fields),
+  sensitivities: t.sensitivities.map((s: Sensitivity<F>) => ({ parameter: s.parameter, description: s.description, value: s.value, minus: renamed(s.minus, fields), plus: renamed(s.plus, fields) })),
+})
+
+/** A serving estimate's intervals and sensitivities as JSON. */
+export const servingTrustJson = (t: Trust<ServingFigure>) => trustJson(t, servingFields)
+
+/** `value` in seconds with its interval when there is one. */
+const secondsWith = (value: number, i: FigureInterval | undefined): string => (i === undefined ? secondsText(value) : secondsRangeText(value, i.low, i.high))
+
+/** A rate with its interval when there is one. */
+const rateWith = (value: number, i: FigureInterval | undefined): string => (i === undefined ? rate(value) : rateRangeText(value, i.low, i.high))
+
+/**
+ * What the intervals rest on and what the estimate is most sensitive to, as lines: the
+ * coverage and the cases alike for each distinct basis, then the top parameters with
+ * the change of the figure they move most.
+ */
+export const trustLines = <F extends string>(t: Trust<F>, names: Readonly<Record<F, string>>): ReadonlyArray<string> => {
+  const bases = [...new Map(Object.values<FigureInterval | undefined>(t.intervals).flatMap((i) => (i === undefined ? [] : [[`${i.alike}|${i.cases}`, i] as const]))).values()]
+  const coverage = bases[0]?.coverage
+  const most = (s: Sensitivity<F>): F => (Object.keys(s.minus) as F[]).reduce((a, b) => (Math.abs(s.minus[b]) + Math.abs(s.plus[b]) > Math.abs(s.minus[a]) + Math.abs(s.plus[a]) ? b : a))
+  return [
+    ...(bases.length === 0
+      ? []
+      : [
+          `  in brackets: where ${Math.round((coverage ?? 0.8) * 100)}% of the measurements of the calibration cases most like this one fell, leave-one-source-out (docs/accuracy.md):`,
+          ...bases.map((i) => `    ${i.alike} (${i.cases} cases)${i.widened ? `: ${i.note}` : ''}`),
+        ]),
+    ...(t.sensitivities.length === 0
+      ? []
+      : [
+          '  most sensitive to (each moved by -10% and +10%):',
+          ...t.sensitivities.map((s) => {
+            const f = most(s)
+            return `    ${s.parameter} = ${Number(s.value.toPrecision(3))}, ${s.description}: ${names[f]} ${percent(s.minus[f])} / ${percent(s.plus[f])}`
+          }),
+        ]),
+  ]
+}
+
+const servingNames: Readonly<Record<ServingFigure, string>> = {
+  ttft: 'TTFT',
+  tpot: 'TPOT',
+  requestLatency: 'request latency',
+  tokensPerSecond: 'tokens/s',
+  tokensPerSecondPerGpu: 'tokens/s per GPU',
+  tokensPerSecondPerUser: 'tokens/s per user',
+}
 
 /** The JSON of an estimate (schema `meshplan/estimate`, also the elements of `plan`'s `top`). */
 export const estimateJson = (e: InferenceEstimate) => ({
@@ -68,12 +142,17 @@ const breakdownRows = (e: InferenceEstimate): ReadonlyArray<ReadonlyArray<string
   })
 
 /** An estimate as text: figures, memory, and where a step's time goes. */
-export const renderEstimate = (e: InferenceEstimate, workload: { readonly inputTokens: number; readonly outputTokens: number; readonly speculative?: Speculative }): string =>
+export const renderEstimate = (
+  e: InferenceEstimate,
+  workload: { readonly inputTokens: number; readonly outputTokens: number; readonly speculative?: Speculative },
+  trust: Trust<ServingFigure> = { intervals: {}, sensitivities: [] },
+): string =>
   [
     `${e.description} on ${e.gpus} GPUs: ${e.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens, batch ${e.batch} per data-parallel rank`,
     ...(workload.speculative === undefined ? [] : [speculativeLine(workload.speculative, e)]),
-    `  TTFT ${secondsText(e.ttft)}   TPOT ${secondsText(e.tpot)}   request ${secondsText(e.requestLatency)}`,
-    `  output tokens/s: ${count(e.tokensPerSecond.total)} in total, ${rate(e.tokensPerSecond.perGpu)} per GPU, ${rate(e.tokensPerSecond.perUser)} per user`,
+    `  TTFT ${secondsWith(e.ttft, trust.intervals.ttft)}   TPOT ${secondsWith(e.tpot, trust.intervals.tpot)}   request ${secondsWith(e.requestLatency, trust.intervals.requestLatency)}`,
+    `  output tokens/s: ${trust.intervals.tokensPerSecond === undefined ? count(e.tokensPerSecond.total) : rateRangeText(e.tokensPerSecond.total, trust.intervals.tokensPerSecond.low, trust.intervals.tokensPerSecond.high)} in total, ${rateWith(e.tokensPerSecond.perGpu, trust.intervals.tokensPerSecondPerGpu)} per GPU, ${rateWith(e.tokensPerSecond.perUser, trust.intervals.tokensPerSecondPerUser)} per user`,
+    ...trustLines(trust, servingNames),
     `  memory per GPU: ${bytesText(e.memory.perGpu)} of ${bytesText(e.memory.capacity)} (weights ${bytesText(e.memory.weights)}, KV cache ${bytesText(e.memory.kvCache)}, workspace ${bytesText(e.memory.workspace)}, reserve ${bytesText(e.memory.reserve)}); at most ${count(e.memory.maxBatch)} sequences per data-parallel rank fit`,
     '',
     '  where a step of the slowest pipeline stage goes (one micro-batch):',
@@ -262,4 +341,50 @@ export const renderCases = (r: CaseReport | LeaveOneSourceOut): string =>
         ['mode', r.summary.byMode],
       ] as const
     ).flatMap(([what, groups]) => [`absolute error per ${what}:`, ...Object.entries(groups).map(([k, s]) => `  ${k}: ${statsText(s as ErrorStats)}`)]),
+  ].join('\n')
+
+// -------------------------------------------------------------------------------------
+// calibrate
+// -------------------------------------------------------------------------------------
+
+/** The calibration file a run writes (meshplan-calibration/1): the fitted values, and what they were fitted on. */
+export const calibrationFileJson = (r: CalibrationRun) => ({
+  format: 'meshplan-calibration/1',
+  parameters: r.calibration.parameters,
+  fitted_on: { cases: r.cases, sources: r.sources },
+  cross_validated: { defaults: r.loss.beforeCrossValidated, calibration: r.loss.afterCrossValidated, measure: 'mean min(|ln(predicted/measured)|, 0.5)' },
+})
+
+/** The JSON of a calibration run (schema `meshplan/calibrate`). */
+export const calibrateJson = (r: CalibrationRun) => ({
+  accepted: r.accepted,
+  reason: r.reason,
+  cases: r.cases,
+  sources: r.sources,
+  folds: r.folds,
+  parameters: r.fitted,
+  loss: r.loss,
+  seenByDefaults: r.seenByDefaults,
+  groups: r.groups,
+  calibration: calibrationFileJson(r),
+})
+
+const pctOrDash = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`)
+
+/** A calibration run as text: the parameters, then the errors before and after per kind and metric. */
+export const renderCalibration = (r: CalibrationRun): string =>
+  [
+    `calibrated on ${count(r.cases)} cases from ${r.sources.length} sources; cross-validated over ${r.folds} folds${r.sources.length < 2 ? ' by case' : ' by source'}`,
+    '',
+    table(
+      ['parameter', 'default', 'calibrated', 'what it is'],
+      r.fitted.map((p) => [p.name, String(Number(p.default.toPrecision(4))), p.value === p.default ? '(default)' : String(Number(p.value.toPrecision(4))), p.description]),
+    ),
+    '',
+    'median absolute error: the defaults, then the calibration (in-sample, cross-validated)',
+    table(
+      ['kind', 'metric', 'cases', 'defaults', 'defaults (cross-validated)', 'calibrated', 'calibrated (cross-validated)'],
+      r.groups.map((g) => [g.kind, g.metric, String(g.cases), pctOrDash(g.beforeInSample), pctOrDash(g.beforeCrossValidated), pctOrDash(g.afterInSample), pctOrDash(g.afterCrossValidated)]),
+    ),
+    ...(r.seenByDefaults > 0 ? ['', `(${r.seenByDefaults} of the cases are in the calibration file the defaults were fitted on: their cross-validated errors are the defaults' leave-one-source-out ones)`] : []),
   ].join('\n')

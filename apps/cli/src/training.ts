@@ -6,7 +6,19 @@
 import * as E from 'fp-ts/Either'
 import { encodeStrategy, parseOrder, type Constraints, type Order } from '@meshplan/parallelism'
 import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
-import { checkTrainingPlan, decodeTrainingPlan, trainingCaseOf, trainingClaimMetrics, type TrainingAudit, type TrainingClaimMetric } from '@meshplan/planner'
+import {
+  checkTrainingPlan,
+  decodeTrainingPlan,
+  trainingCaseOf,
+  trainingClaimMetrics,
+  trainingTrust,
+  type FigureInterval,
+  type ParameterValues,
+  type TrainingAudit,
+  type TrainingClaimMetric,
+  type TrainingFigure,
+  type Trust,
+} from '@meshplan/planner'
 import {
   checkpointBytes,
   estimateTraining,
@@ -21,13 +33,13 @@ import {
   type TrainingPlan,
   type TrainingSpace,
 } from '@meshplan/training'
-import { bytesText, count, parseDocument, rateText, secondsText, share as pct } from '@meshplan/units'
+import { bytesText, count, parseDocument, rateText, secondsRangeText, secondsText, share as pct } from '@meshplan/units'
 import type { Deployment } from './deployment'
 import type { Flags } from './flags'
 import { issuesMessage, readText, type InputError } from './inputs'
 import { jsonText } from './json'
 import { table } from './table'
-import { claimVerdictJson, verdictLineOf } from './reports'
+import { claimVerdictJson, trustJson, trustLines, verdictLineOf } from './reports'
 
 /** Rewrites a planner message's workload field to the flag that sets it. */
 const flagNames = (message: string): string =>
@@ -43,7 +55,7 @@ const flagNames = (message: string): string =>
 
 /** The training step of a case of a case file (`--case ID`). */
 /** A training case of a case file: its input, and the cost models as the case adjusts them (its engine's attention kernel, overlap, memory use). */
-export const caseInput = (file: string, id: string): E.Either<InputError, { readonly input: TrainingInput; readonly models: CostModels }> => {
+export const caseInput = (file: string, id: string, base: CostModels = defaultCostModels): E.Either<InputError, { readonly input: TrainingInput; readonly models: CostModels }> => {
   const text = readText(file)
   if (E.isLeft(text)) return text
   const doc = parseDocument(text.right, file)
@@ -61,7 +73,7 @@ export const caseInput = (file: string, id: string): E.Either<InputError, { read
   const decoded = trainingCaseOf(cases[index], `cases[${index}]`)
   if (E.isLeft(decoded)) return E.left(issuesMessage(file)(decoded.left))
   if (decoded.right.unmodelled !== undefined) return E.left(`--case: case "${id}" cannot be estimated as written: ${decoded.right.unmodelled}`)
-  return E.right({ input: decoded.right.input, models: decoded.right.models(defaultCostModels) })
+  return E.right({ input: decoded.right.input, models: decoded.right.models(base) })
 }
 
 /** The training input of flags over a deployment (model, cluster, strategy, precision). */
@@ -205,7 +217,25 @@ export const trainingEstimateJson = (e: TrainingEstimate, g: RunGoodput | null =
 })
 
 /** A training estimate as text: the figures, where the step goes, and each stage. */
-export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): string => {
+/** The JSON field each training figure is printed as. */
+const trainingFields: Readonly<Record<TrainingFigure, string>> = {
+  iterationSeconds: 'iterationSeconds',
+  tokensPerSecondPerGpu: 'tokensPerSecondPerGpu',
+  modelFlopsPerGpu: 'modelFlopsPerSecondPerGpu',
+  mfu: 'mfu',
+}
+
+const trainingNames: Readonly<Record<TrainingFigure, string>> = {
+  iterationSeconds: 'iteration time',
+  tokensPerSecondPerGpu: 'tokens/s per GPU',
+  modelFlopsPerGpu: 'model FLOP/s per GPU',
+  mfu: 'MFU',
+}
+
+/** `text` followed by an interval `(low–high)` in `format`, when there is one. */
+const bracketed = (text: string, i: FigureInterval | undefined, format: (x: number) => string): string => (i === undefined ? text : `${text} (${format(i.low)}\u2013${format(i.high)})`)
+
+export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string, trust: Trust<TrainingFigure> = { intervals: {}, sensitivities: [] }): string => {
   const w = e.workload
   const b = e.breakdown
   const parts: Array<[string, number]> = [
@@ -239,15 +269,16 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
     table(
       ['figure', 'value'],
       [
-        ['iteration time', secondsText(e.iterationSeconds)],
-        ['tokens/s per GPU', count(e.tokensPerSecondPerGpu)],
-        ['model FLOP/s per GPU', rateText(e.modelFlopsPerGpu)],
-        ['MFU (no recomputation counted)', `${pct(e.mfu)} (${pct(e.mfuFullAttention)} counting attention over the whole sequence, as papers report it)`],
+        ['iteration time', trust.intervals.iterationSeconds === undefined ? secondsText(e.iterationSeconds) : secondsRangeText(e.iterationSeconds, trust.intervals.iterationSeconds.low, trust.intervals.iterationSeconds.high)],
+        ['tokens/s per GPU', bracketed(count(e.tokensPerSecondPerGpu), trust.intervals.tokensPerSecondPerGpu, count)],
+        ['model FLOP/s per GPU', bracketed(rateText(e.modelFlopsPerGpu), trust.intervals.modelFlopsPerGpu, rateText)],
+        ['MFU (no recomputation counted)', `${bracketed(pct(e.mfu), trust.intervals.mfu, pct)}; ${pct(e.mfuFullAttention)} counting attention over the whole sequence, as papers report it`],
         ['pipeline bubble / ideal', pct(e.bubbleFraction)],
         ['memory, fullest GPU', `${bytesText(e.memory.peak)} of ${bytesText(e.memory.capacity)}${e.memory.fits ? '' : ' (does not fit)'}`],
         ...(w.offload === undefined ? [] : [['host memory, fullest GPU', `${bytesText(e.memory.host)} of its share ${bytesText(e.memory.hostCapacity)}`]]),
       ],
     ),
+    ...trustLines(trust, trainingNames),
     '',
     'where the step goes',
     table(
@@ -261,7 +292,14 @@ export const renderTrainingEstimate = (e: TrainingEstimate, modelName: string): 
 }
 
 /** `estimate --train`: the estimate of `input` (printed, and as it is for the plots), or the reason there is none (exit 1 for a broken law, 2 for bad input or memory). */
-export const estimateTrainingOutput = (input: TrainingInput, modelName: string, asJson: boolean, models: CostModels = defaultCostModels, goodputOptions?: GoodputOptions): Result & { readonly estimate?: TrainingEstimate } => {
+export const estimateTrainingOutput = (
+  input: TrainingInput,
+  modelName: string,
+  asJson: boolean,
+  models: CostModels = defaultCostModels,
+  goodputOptions?: GoodputOptions,
+  parameters: ParameterValues = {},
+): Result & { readonly estimate?: TrainingEstimate } => {
   const e = estimateTraining(models)(input)
   if (E.isLeft(e)) {
     const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [flagNames(e.left.message)]
@@ -269,9 +307,10 @@ export const estimateTrainingOutput = (input: TrainingInput, modelName: string, 
   }
   const g = goodputOptions === undefined ? E.right(null) : runGoodput(models, input, e.right, goodputOptions)
   if (E.isLeft(g)) return { code: 2, stdout: '', stderr: `meshplan estimate: ${g.left}` }
+  const trust = trainingTrust(models, { values: parameters })(input, e.right)
   const stdout = asJson
-    ? jsonText('estimate-training', trainingEstimateJson(e.right, g.right))
-    : [renderTrainingEstimate(e.right, modelName), ...(g.right === null || goodputOptions === undefined ? [] : ['', renderGoodput(g.right, e.right.gpus, goodputOptions)])].join('\n')
+    ? jsonText('estimate-training', { ...trainingEstimateJson(e.right, g.right), ...trustJson(trust, trainingFields) })
+    : [renderTrainingEstimate(e.right, modelName, trust), ...(g.right === null || goodputOptions === undefined ? [] : ['', renderGoodput(g.right, e.right.gpus, goodputOptions)])].join('\n')
   if (!e.right.memory.fits) {
     const why =
       e.right.memory.peak > e.right.memory.capacity
@@ -356,7 +395,7 @@ const orderOf = (t: Flags): E.Either<string, Order | undefined> =>
   t.order === undefined ? E.right(undefined) : E.mapLeft((e: { readonly message: string }) => `--order: ${e.message}`)(parseOrder(t.order))
 
 /** `plan --train`: searches and prints the best candidates; progress on stderr when it is a terminal. */
-export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: Constraints, top: number, asJson: boolean, modelName: string): Promise<Result> => {
+export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: Constraints, top: number, asJson: boolean, modelName: string, models: CostModels = defaultCostModels): Promise<Result> => {
   if (t.globalBatch === undefined) return { code: 2, stdout: '', stderr: 'meshplan plan: --global-batch: required for training (sequences per optimizer step)' }
   const order = orderOf(t)
   if (E.isLeft(order)) return { code: 2, stdout: '', stderr: `meshplan plan: ${order.left}` }
@@ -372,7 +411,7 @@ export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: C
   }
   const tty = process.stderr.isTTY === true
   const onProgress = tty ? (p: SearchProgress): void => void process.stderr.write(`\r${progressLine(p)}\u001b[K`) : undefined
-  const plan = await planTraining(defaultCostModels)(
+  const plan = await planTraining(models)(
     {
       model: d.model,
       cluster: d.cluster,
@@ -435,9 +474,9 @@ export const renderTrainingAudit = (a: TrainingAudit): string => {
 }
 
 /** `check PLAN` for a training plan: decodes it, audits it, prints the audit (exit 0 when it passes, 1 when not); the audit as it is for the plots. */
-export const checkTrainingOutput = async (doc: unknown, file: string, asJson: boolean): Promise<Result & { readonly audit?: TrainingAudit }> => {
+export const checkTrainingOutput = async (doc: unknown, file: string, asJson: boolean, models: CostModels = defaultCostModels): Promise<Result & { readonly audit?: TrainingAudit }> => {
   const plan = decodeTrainingPlan(doc)
   if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: `meshplan check: ${issuesMessage(file)(plan.left)}` }
-  const audit = await checkTrainingPlan(defaultCostModels)(plan.right)
+  const audit = await checkTrainingPlan(models)(plan.right)
   return { code: audit.passes ? 0 : 1, stdout: asJson ? jsonText('check-training', trainingAuditJson(audit)) : renderTrainingAudit(audit), stderr: '', audit }
 }

@@ -799,3 +799,123 @@ describe('tensor-parallel communication overlap (--tp-comm-overlap)', () => {
     expect(r.stderr).toContain('--schedule: zb-h1 is a pipeline schedule; with pp = 1 there is no pipeline')
   })
 })
+
+describe('how far an estimate can be trusted: intervals and sensitivities', () => {
+  interface Interval {
+    low: number
+    high: number
+    coverage: number
+    cases: number
+    alike: string
+    note: string
+  }
+
+  it('estimate --json brackets every headline figure at 80% and names the three parameters it is most sensitive to', async () => {
+    const r = await meshplan('estimate', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '64', '--json')
+    expect(r.code).toBe(0)
+    const e = JSON.parse(r.stdout) as Record<string, unknown> & { intervals: Record<string, Interval>; sensitivities: Array<{ parameter: string; minus: Record<string, number>; plus: Record<string, number> }> }
+    const figures = ['ttft_seconds', 'tpot_seconds', 'request_latency_seconds', 'output_tokens_per_second', 'output_tokens_per_second_per_gpu', 'output_tokens_per_second_per_user']
+    expect(Object.keys(e.intervals).sort()).toEqual([...figures].sort())
+    for (const f of figures) {
+      const i = e.intervals[f] as Interval
+      expect(i.coverage).toBe(0.8)
+      expect(i.low).toBeLessThan(i.high)
+      expect(i.cases).toBeGreaterThanOrEqual(9)
+      expect(typeof e[f]).toBe('number')
+    }
+    expect(e.sensitivities).toHaveLength(3)
+    for (const s of e.sensitivities) expect(Object.keys(s.minus).sort()).toEqual([...figures].sort())
+  })
+
+  it('prints the intervals beside the figures, in their unit, and what they rest on', async () => {
+    const r = await meshplan('estimate', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '64')
+    expect(r.stdout).toMatch(/TTFT [\d.]+ m?s \([\d.]+–[\d.]+\)/)
+    expect(r.stdout).toContain('in brackets: where 80% of the measurements of the calibration cases most like this one fell')
+    expect(r.stdout).toContain('most sensitive to (each moved by -10% and +10%):')
+    const t = await meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--dp', '4', '--global-batch', '64', '--seq-len', '2048')
+    expect(t.stdout).toMatch(/iteration time +[\d.]+ m?s \([\d.]+–[\d.]+\)/)
+  })
+})
+
+describe('meshplan calibrate and --calibration', () => {
+  // memory-bound serving cases of three sources, renamed (no case the defaults were fitted on) and "measured" on
+  // hardware whose HBM keeps 0.75 of its rate, so that a calibration has something to find
+  const ids = [
+    'trtllm-v0.9-h100-llama2-7b-tp1-b896-128-128-tput',
+    'trtllm-v0.9-h100-llama2-70b-tp4-b512-128-2048-tput',
+    'lmdeploy-a100-llama2-70b-tp4-b1-128-2048-tpot',
+    'lmdeploy-a100-llama2-7b-tp1-b1-128-128-tput',
+    'trtllm-v0.14-h100-llama3.1-70b-fp16-tp4-128-128-maxtput',
+    'trtllm-v0.14-a100-80-llama3.1-8b-fp16-tp1-128-128-maxtput',
+  ]
+  const all = (JSON.parse(fs.readFileSync(calibration, 'utf8')) as { cases: Array<{ id: string; measured: { metric: string; value: number } }> }).cases
+  const slow = tempFile('slow-hbm.json', '{}')
+  const hbm = tempFile('hbm.json', JSON.stringify({ format: 'meshplan-calibration/1', parameters: { MEMORY_PEAK_EFFICIENCY: 0.75 } }))
+  let predicted: ReadonlyArray<number>
+  beforeAll(async () => {
+    const mine = ids.map((id) => ({ ...(all.find((c) => c.id === id) as { id: string; measured: { metric: string; value: number } }), id: `mine-${id}` }))
+    fs.writeFileSync(slow, JSON.stringify({ format: 'meshplan-cases/1', cases: mine }))
+    // validate --calibration: the same cases predicted with the slower HBM become the measurements
+    const v = JSON.parse((await meshplan('validate', slow, '--calibration', hbm, '--json')).stdout) as { cases: Array<{ predicted: number }> }
+    predicted = v.cases.map((c) => c.predicted)
+    fs.writeFileSync(slow, JSON.stringify({ format: 'meshplan-cases/1', cases: mine.map((c, i) => ({ ...c, measured: { ...c.measured, value: predicted[i] } })) }))
+  })
+
+  it('validate --calibration predicts with the calibration: slower HBM, fewer tokens/s', async () => {
+    const plain = JSON.parse((await meshplan('validate', slow, '--json')).stdout) as { cases: Array<{ predicted: number; measured: number; metric: string }> }
+    plain.cases.forEach((c, i) => {
+      if (c.metric === 'tpot_ms') expect(c.predicted).toBeLessThan(predicted[i] as number)
+      else expect(c.predicted).toBeGreaterThan(predicted[i] as number)
+    })
+  })
+
+  it(
+    'calibrate finds the slower HBM, prints before and after, in-sample and cross-validated, and writes the file the other commands take',
+    async () => {
+      const out = tempFile('cal.json', '')
+      const r = await meshplan('calibrate', slow, '--out', out)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain('calibrated on 6 cases from 3 sources; cross-validated over 3 folds by source')
+      expect(r.stdout).toMatch(/MEMORY_PEAK_EFFICIENCY +0\.85 +0\.765/)
+      expect(r.stdout).toContain('defaults (cross-validated)')
+      expect(r.stdout).toContain(`wrote ${out}`)
+      const written = JSON.parse(fs.readFileSync(out, 'utf8')) as { format: string; parameters: Record<string, number> }
+      expect(written.format).toBe('meshplan-calibration/1')
+      expect(written.parameters.MEMORY_PEAK_EFFICIENCY).toBeCloseTo(0.765, 9)
+      const est = await meshplan('estimate', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '64', '--json', '--calibration', out)
+      const base = await meshplan('estimate', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '64', '--json')
+      const tpot = (s: string): number => (JSON.parse(s) as { tpot_seconds: number }).tpot_seconds
+      expect(tpot(est.stdout)).toBeGreaterThan(tpot(base.stdout))
+      for (const command of [['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--top', '1'], ['check', examplePlan]]) {
+        const c = await meshplan(...command, '--calibration', out)
+        expect([0, 1]).toContain(c.code)
+        expect(c.stderr).toBe('')
+      }
+    },
+    120_000,
+  )
+
+  it('exits 1 and writes nothing when the calibration does not beat the defaults', async () => {
+    const exact = tempFile('exact.json', JSON.stringify({ format: 'meshplan-cases/1', cases: [] }))
+    const plain = JSON.parse((await meshplan('validate', slow, '--json')).stdout) as { cases: Array<{ predicted: number }> }
+    const cases = (JSON.parse(fs.readFileSync(slow, 'utf8')) as { cases: Array<{ measured: object }> }).cases
+    fs.writeFileSync(exact, JSON.stringify({ format: 'meshplan-cases/1', cases: cases.map((c, i) => ({ ...c, measured: { ...c.measured, value: plain.cases[i]?.predicted } })) }))
+    const out = path.join(path.dirname(exact), 'never.json')
+    const r = await meshplan('calibrate', exact, '--out', out)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('not written: the cases move no parameter from its default')
+    expect(fs.existsSync(out)).toBe(false)
+  }, 120_000)
+
+  it('a bad calibration file exits 2 with the path, the value and what was expected; no case file exits 2', async () => {
+    const bad = tempFile('bad.json', JSON.stringify({ format: 'meshplan-calibration/1', parameters: { MEMORY_PEAK_EFFICIENCY: 2 } }))
+    for (const command of [['estimate', '--model', 'llama-2-7b', '--cluster', 'dgx-h100'], ['validate', calibration], ['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100'], ['check', examplePlan]]) {
+      const r = await meshplan(...command, '--calibration', bad)
+      expectCleanFailure(r)
+      expect(r.stderr).toContain('calibration.parameters.MEMORY_PEAK_EFFICIENCY: expected a number from 0.6 to 0.95')
+    }
+    expectCleanFailure(await meshplan('calibrate'))
+    expectCleanFailure(await meshplan('calibrate', path.join(path.dirname(bad), 'missing.json')))
+    expectCleanFailure(await meshplan('validate', calibration, '--calibration', bad, '--leave-one-source-out'))
+  })
+})

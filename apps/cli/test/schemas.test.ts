@@ -146,6 +146,7 @@ const runs: ReadonlyArray<Run> = [
   { name: 'check-training', what: 'a training plan that breaks a law', args: () => ['check', lawlessTrainingPlan()], code: 1 },
   { name: 'validate', what: 'the repository cases', args: () => ['validate', calibration], code: 0 },
   { name: 'validate', what: 'leave one source out', args: () => ['validate', twoSources(), '--leave-one-source-out'], code: 0 },
+  { name: 'calibrate', what: 'cases the defaults already fit (nothing written)', args: () => ['calibrate', twoSources()], code: 1 },
   { name: 'dag', what: 'the reference plan, decode', args: () => ['dag', examplePlan, '--format', 'json'], code: 0 },
   { name: 'dag', what: 'a pipeline, prefill', args: () => ['dag', pipelinePlan(), '--format', 'json', '--phase', 'prefill'], code: 0 },
   { name: 'presets', what: 'every kind', args: () => ['presets'], code: 0 },
@@ -209,7 +210,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 /** Objects whose keys are data (a metric's name, a law's numbers), not fields: any key is allowed. */
 const isRecordOfData = (at: ReadonlyArray<string>): boolean => {
   const last = at[at.length - 1]
-  return ['by_metric', 'by_source', 'by_generation', 'by_format', 'by_mode', 'values', 'constants'].includes(last ?? '')
+  return ['by_metric', 'by_source', 'by_generation', 'by_format', 'by_mode', 'values', 'constants', 'parameters'].includes(last ?? '')
 }
 
 /** The path of every object of `value` whose keys are fields, through the first element of each array. */

@@ -86,6 +86,8 @@ export interface CaseResult {
   readonly format?: string
   /** The inference workload's mode (`static`, `max_throughput`, `latency`), else the kind (`training`, `collective`). */
   readonly mode?: string
+  /** Whether the model routes tokens to experts (a Hugging Face config with more than one routed expert); absent for a collective. */
+  readonly moe?: boolean
 }
 
 /** Absolute errors of a set of predicted cases. */
@@ -620,7 +622,16 @@ export const caseSource = (u: unknown): string => {
  * `hardware.gpu.tflops` implies (fp4 → blackwell, fp8 → hopper, else ampere, as
  * @meshplan/compute's `gemmGeneration` reads a device), its weights' format and its mode.
  */
-const groupsOf = (u: unknown): Pick<CaseResult, 'source' | 'generation' | 'format' | 'mode'> => {
+/** Whether a case's model routes tokens to experts: one of the Hugging Face keys for the routed experts above 1. */
+const isMoeCase = (u: unknown): boolean => {
+  const m = typeof u === 'object' && u !== null ? (u as { readonly model?: unknown }).model : undefined
+  if (typeof m !== 'object' || m === null) return false
+  const r = m as Readonly<Record<string, unknown>>
+  return ['num_local_experts', 'n_routed_experts', 'num_experts', 'moe_num_experts'].some((k) => typeof r[k] === 'number' && (r[k] as number) > 1)
+}
+
+/** The groups a raw case falls in (source, hardware generation, format, mode, MoE), read as `predictCases` reads them. */
+export const caseGroups = (u: unknown): Pick<CaseResult, 'source' | 'generation' | 'format' | 'mode' | 'moe'> => {
   const c = (typeof u === 'object' && u !== null ? u : {}) as { readonly hardware?: { readonly gpu?: { readonly tflops?: unknown } } }
   const tflops = c.hardware?.gpu?.tflops
   const has = (k: string): boolean => typeof tflops === 'object' && tflops !== null && Object.prototype.hasOwnProperty.call(tflops, k)
@@ -630,6 +641,7 @@ const groupsOf = (u: unknown): Pick<CaseResult, 'source' | 'generation' | 'forma
     generation: tflops === undefined ? 'unknown' : has('fp4') ? 'blackwell' : has('fp8') ? 'hopper' : 'ampere',
     format: kind === 'collective' ? 'collective' : (stringAt(u, 'precision', 'weights') ?? 'bf16'),
     mode: kind === 'inference' ? (stringAt(u, 'workload', 'mode') ?? 'static') : (kind ?? 'unknown'),
+    ...(kind === 'collective' ? {} : { moe: isMoeCase(u) }),
   }
 }
 
@@ -661,7 +673,7 @@ export const predictCases =
         })
         const issues = [...results.flatMap((r) => (E.isLeft(r) ? r.left : [])), ...duplicates]
         if (issues.length > 0) return E.left(issues)
-        const ok = results.flatMap((r, i) => (E.isRight(r) ? [{ ...r.right, ...groupsOf(cases[i]) }] : []))
+        const ok = results.flatMap((r, i) => (E.isRight(r) ? [{ ...r.right, ...caseGroups(cases[i]) }] : []))
         return E.right({ format: 'meshplan-validate/1' as const, cases: ok, summary: summarizeResults(ok) })
       }),
     )

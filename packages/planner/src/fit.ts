@@ -21,10 +21,11 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { gemmEfficiency, memoryEfficiency, withEfficiency, GEMM_SUSTAINED_FRACTIONS, KERNEL_RAMP_SECONDS } from '@meshplan/compute'
+import { GEMM_SUSTAINED_FRACTIONS, KERNEL_RAMP_SECONDS } from '@meshplan/compute'
 import type { CostModels } from '@meshplan/cost-models'
 import type { DecodeIssue } from '@meshplan/units'
 import { caseSource, predictCases, summarizeResults, type CaseKind, type CaseReport, type CaseResult } from './cases'
+import { withParameters } from './parameters'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -134,14 +135,8 @@ export const fitLoss = (results: ReadonlyArray<CaseResult>, kinds: ReadonlyArray
  * when absent): the GEMM efficiency rebuilt with the sustained fractions, the memory
  * efficiency with the kernel ramp. A constant not in `constants` keeps its committed value.
  */
-export const withConstants = (models: CostModels, constants: ReadonlyArray<FittedConstant>, values: Readonly<Record<string, number>>): CostModels => {
-  const at = (name: FittedName, committed: number): number => (constants.some((c) => c.name === name) ? (values[name] ?? committed) : committed)
-  const hopper = at('GEMM_SUSTAINED_FRACTION_HOPPER', GEMM_SUSTAINED_FRACTIONS.hopper)
-  const blackwell = at('GEMM_SUSTAINED_FRACTION_BLACKWELL', GEMM_SUSTAINED_FRACTIONS.blackwell)
-  const gemm = gemmEfficiency({ sustainedFraction: { ampere: at('GEMM_SUSTAINED_FRACTION_AMPERE', GEMM_SUSTAINED_FRACTIONS.ampere), ada: hopper, hopper, blackwell, cdna3: hopper } })
-  const memory = memoryEfficiency({ rampSeconds: at('KERNEL_RAMP_SECONDS', KERNEL_RAMP_SECONDS) })
-  return { ...models, compute: withEfficiency({ gemm, memory })(models.compute) }
-}
+export const withConstants = (models: CostModels, constants: ReadonlyArray<FittedConstant>, values: Readonly<Record<string, number>>): CostModels =>
+  withParameters(models, Object.fromEntries(constants.flatMap((c) => (values[c.name] === undefined ? [] : [[c.name, values[c.name]]]))))
 
 const casesOf = (file: unknown): ReadonlyArray<unknown> =>
   typeof file === 'object' && file !== null && Array.isArray((file as { readonly cases?: unknown }).cases) ? (file as { readonly cases: ReadonlyArray<unknown> }).cases : []

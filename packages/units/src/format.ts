@@ -133,3 +133,18 @@ export const percent = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).t
 
 /** A share without sign: `41.3%`. */
 export const share = (x: number): string => `${(x * 100).toFixed(1)}%`
+
+/**
+ * A duration with an interval in its unit: `17.4 s (15.9–19.6)`. The bounds take the
+ * value's unit, with three significant digits where they are at least 1 in it.
+ */
+export const secondsRangeText = (value: number, low: number, high: number): string => {
+  const main = secondsText(value)
+  const magnitude = Math.abs(value)
+  const factor = magnitude === 0 || magnitude >= 1 ? 1 : magnitude >= 1e-3 ? 1e3 : magnitude >= 1e-6 ? 1e6 : 1e9
+  const bound = (x: number): string => (Math.abs(x * factor) >= 1 ? significant(x * factor, 3) : (x * factor).toPrecision(2))
+  return `${main} (${bound(low)}\u2013${bound(high)})`
+}
+
+/** A rate (tokens/s, per GPU or per user) with an interval: `12,400 (10,600–13,300)`, as {@link rate} prints each. */
+export const rateRangeText = (value: number, low: number, high: number): string => `${rate(value)} (${rate(low)}\u2013${rate(high)})`
