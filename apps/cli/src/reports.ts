@@ -22,6 +22,8 @@ import {
   type LeaveOneSourceOut,
   type MetricKind,
   type FigureInterval,
+  type JointClaims,
+  type OperatingPoint,
   type Sensitivity,
   type ServingFigure,
   type Trust,
@@ -264,7 +266,26 @@ export const auditJson = (a: Audit) => ({
   claims: a.claims.map(claimVerdictJson),
   best: a.best === null ? null : planJson(a.best, false),
   bestProblem: a.bestProblem,
+  joint: a.joint,
 })
+
+/** An operating point in a few words: the strategy, mode and batch, and the figures the claims read. */
+const pointText = (p: OperatingPoint): string =>
+  `${p.description} on ${p.gpus} GPUs, ${p.mode} at batch ${p.batch}: ${count(p.outputTokensPerSecond)} output tokens/s, TTFT ${secondsText(p.ttft)}, TPOT ${secondsText(p.tpot)}`
+
+/** The claims judged together, as lines (none when the plan makes no throughput and latency claims both). */
+export const jointLines = (j: JointClaims | null): ReadonlyArray<string> => {
+  if (j === null) return []
+  const names = j.metrics.join(', ')
+  if (j.together && j.point !== null) return ['', `claims together (${names}): all hold at once at ${pointText(j.point)} (of ${j.points} operating points of the plan tried)`]
+  return [
+    '',
+    `claims together (${names}): at no operating point of the plan as written (${j.points} tried: static batches and continuous batching, 1 to the most that fit) do they all hold at once`,
+    `  best throughput meeting the latency claims: ${j.bestThroughputMeetingLatency === null ? `none meets them; the lowest latency it reaches: ${j.lowestLatency === null ? 'none' : pointText(j.lowestLatency)}` : pointText(j.bestThroughputMeetingLatency)}`,
+    `  best latency meeting the throughput claims: ${j.bestLatencyMeetingThroughput === null ? 'none: no point meets them' : pointText(j.bestLatencyMeetingThroughput)}`,
+    `  the smallest deployment on this cluster that makes every one hold: ${j.smallest === null ? (j.smallestProblem ?? 'none') : pointText(j.smallest)}`,
+  ]
+}
 
 /** The audit as text. */
 export const renderAudit = (a: Audit): string => {
@@ -281,7 +302,7 @@ export const renderAudit = (a: Audit): string => {
   ]
   if (a.problem !== null) lines.push(`  cannot be estimated: ${a.problem}`)
   if (a.estimate !== null) lines.push('', 'estimate of the plan as written:', renderEstimate(a.estimate, w))
-  lines.push('', `claims: ${held} of ${a.claims.length} hold`, ...a.claims.map(verdictLine))
+  lines.push('', `claims: ${held} of ${a.claims.length} hold`, ...a.claims.map(verdictLine), ...jointLines(a.joint))
   if (a.bestProblem !== null) lines.push('', `no search for a better strategy: ${a.bestProblem}`)
   const best = a.best?.top[0]
   if (best !== undefined) {

@@ -919,3 +919,22 @@ describe('meshplan calibrate and --calibration', () => {
     expectCleanFailure(await meshplan('validate', calibration, '--calibration', bad, '--leave-one-source-out'))
   })
 })
+
+describe('meshplan check judges the throughput and latency claims together', () => {
+  it('says the reference plan serves 450,000 tokens/s and a 2 ms TPOT at no operating point, with the closest ones (--json: joint)', async () => {
+    const r = await meshplan('check', examplePlan, '--json')
+    expect(r.code).toBe(1)
+    const a = JSON.parse(r.stdout) as { joint: { metrics: string[]; together: boolean; points: number; best_latency_meeting_throughput: { output_tokens_per_second: number; tpot: number } | null; lowest_latency: { tpot: number; batch: number }; smallest: unknown; smallest_problem: string } }
+    expect(a.joint.metrics).toEqual(['output_tokens_per_s', 'tpot'])
+    expect(a.joint.together).toBe(false)
+    expect(a.joint.points).toBeGreaterThan(10)
+    expect(a.joint.best_latency_meeting_throughput?.output_tokens_per_second).toBeGreaterThanOrEqual(450_000)
+    expect(a.joint.lowest_latency.tpot).toBeGreaterThan(0.002)
+    expect(a.joint.smallest).toBeNull()
+    expect(a.joint.smallest_problem).toMatch(/no deployment of 1 to 128 GPUs/)
+    const text = await meshplan('check', examplePlan)
+    expect(text.stdout).toContain('claims together (output_tokens_per_s, tpot): at no operating point of the plan as written')
+    expect(text.stdout).toContain('best latency meeting the throughput claims:')
+    expect((await meshplan('example')).stdout).toContain('claims together (output_tokens_per_s, tpot)')
+  }, 60_000)
+})

@@ -210,7 +210,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 /** Objects whose keys are data (a metric's name, a law's numbers), not fields: any key is allowed. */
 const isRecordOfData = (at: ReadonlyArray<string>): boolean => {
   const last = at[at.length - 1]
-  return ['by_metric', 'by_source', 'by_generation', 'by_format', 'by_mode', 'values', 'constants', 'parameters'].includes(last ?? '')
+  return ['by_metric', 'by_source', 'by_generation', 'by_format', 'by_mode', 'values', 'constants', 'parameters', 'holds'].includes(last ?? '')
 }
 
 /** The path of every object of `value` whose keys are fields, through the first element of each array. */

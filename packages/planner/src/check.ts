@@ -26,7 +26,8 @@ import { forwardFlopsPerToken } from '@meshplan/model'
 import { expertDataParallel, layout, notesOf, placementClasses, validate, worldOf, type Note, type Violation } from '@meshplan/parallelism'
 import type { CostModels } from '@meshplan/cost-models'
 import { estimateInference, loadImbalance, planInference, type InferenceEstimate, type PlanResult } from '@meshplan/inference'
-import { claimMetrics, type Claim, type ClaimMetric, type MetricKind, type Plan } from './plan-file'
+import { claimHolds, claimMetrics, type Claim, type ClaimMetric, type Plan } from './plan-file'
+import { jointClaims, type JointClaims } from './joint'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -56,6 +57,8 @@ export interface Audit {
   readonly best: PlanResult | null
   /** Why there is no search, when it was refused (a space beyond the search's limit). */
   readonly bestProblem: string | null
+  /** The throughput and latency claims judged together (`joint.ts`); null when the plan makes fewer than one of each or breaks a law. */
+  readonly joint: JointClaims | null
   /** Every claim holds and the plan breaks no law. */
   readonly passes: boolean
 }
@@ -72,19 +75,8 @@ export interface Audit {
  */
 export { loadImbalance } from '@meshplan/inference'
 
-/** Whether a claim (its metric's value of `kind`) holds for the computed value: `equals` exact for counts, within 1e-9 otherwise. */
-export const claimHolds = (claim: Omit<Claim, 'metric'>, kind: MetricKind, computed: number): boolean => {
-  switch (claim.comparator) {
-    case 'equals':
-      return kind === 'count' ? computed === claim.value : Math.abs(computed - claim.value) <= 1e-9 * Math.max(1, Math.abs(claim.value))
-    case 'about':
-      return claim.value === 0 ? computed === 0 : Math.abs(computed - claim.value) <= claim.tolerance * Math.abs(claim.value)
-    case 'at_most':
-      return computed <= claim.value
-    case 'at_least':
-      return computed >= claim.value
-  }
-}
+/** Whether a claim holds for the computed value (defined beside the claims, `plan-file.ts`). */
+export { claimHolds } from './plan-file'
 
 /**
  * How far the computed value is from the claimed one, relative to the claim; none when
@@ -201,6 +193,7 @@ export const checkPlan =
       claims,
       best: E.isRight(searched) ? searched.right : null,
       bestProblem: E.isLeft(searched) ? searched.left.message : null,
+      joint: violations.length === 0 ? jointClaims(models)(plan) : null,
       passes: violations.length === 0 && problem === null && claims.every((c) => c.holds),
     }
   }

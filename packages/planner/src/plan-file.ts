@@ -191,3 +191,17 @@ export const decodePlanWith = <W, C>(u: unknown, root: string, decodeWorkload: D
 
 /** Decodes a parsed plan document (`root` names it in errors, default `plan`). */
 export const decodePlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<DecodeIssue>, Plan> => decodePlanWith(u, root, decodeInferenceWorkload, decodeClaim)
+
+/** Whether a claim (its metric's value of `kind`) holds for the computed value: `equals` exact for counts, within 1e-9 otherwise. */
+export const claimHolds = (claim: Omit<Claim, 'metric'>, kind: MetricKind, computed: number): boolean => {
+  switch (claim.comparator) {
+    case 'equals':
+      return kind === 'count' ? computed === claim.value : Math.abs(computed - claim.value) <= 1e-9 * Math.max(1, Math.abs(claim.value))
+    case 'about':
+      return claim.value === 0 ? computed === 0 : Math.abs(computed - claim.value) <= claim.tolerance * Math.abs(claim.value)
+    case 'at_most':
+      return computed <= claim.value
+    case 'at_least':
+      return computed >= claim.value
+  }
+}
