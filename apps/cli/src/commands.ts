@@ -120,7 +120,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   if (E.isLeft(calibrated)) return fail('estimate', calibrated.left)
   const costModels = calibrated.right.models
   if (flags.case !== undefined) {
-    const others = notApplicable(given, [...deploymentFlags, ...inferenceFlags, ...trainingFlags, 'train'], 'does not apply with --case (the case gives the deployment and the step)')
+    const others = notApplicable(given, [...deploymentFlags, 'redundantExperts', ...inferenceFlags, ...trainingFlags, 'train'], 'does not apply with --case (the case gives the deployment and the step)')
     if (others.length > 0) return fail('estimate', others)
     const [file, ...extra] = positionals
     if (file === undefined) return fail('estimate', '--case: expected a case file (meshplan estimate FILE --case ID)')
@@ -134,7 +134,10 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     return withPlots('estimate', flags, out, `${caseStep.model.name}: case ${flags.case}`, () => (out.estimate === undefined ? [] : trainingPlots(models, caseStep, out.estimate)))
   }
   if (flags.train === true) {
-    const errors = notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero')
+    const errors = [
+      ...notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero'),
+      ...notApplicable(given, ['redundantExperts'], 'applies to serving: redundant expert replicas are an inference technique (EPLB), a training step holds each expert once'),
+    ]
     if (errors.length > 0) return fail('estimate', errors)
     const d0 = deploymentFrom('estimate', positionals, parsed, false)
     if (E.isLeft(d0)) return d0.left
@@ -155,7 +158,8 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   if (E.isLeft(d0)) return d0.left
   const deployment = withDefaultSplit(d0.right, given)
   const { model, cluster, strategy, precision, workload } = deployment
-  const e = estimateInference(costModels)({ model, cluster, strategy, precision, workload })
+  const input = { model, cluster, strategy, precision, workload, ...(flags.redundantExperts === undefined ? {} : { redundantExperts: flags.redundantExperts }) }
+  const e = estimateInference(costModels)(input)
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   if (!e.right.memory.fits) {
     const bytes = formatBytes()
@@ -165,19 +169,19 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     )
   }
   const estimated = e.right
-  const trust = servingTrust(costModels, { values: calibrated.right.parameters })({ model, cluster, strategy, precision, workload }, estimated)
+  const trust = servingTrust(costModels, { values: calibrated.right.parameters })(input, estimated)
   const out = withNotes(
     ok(flags.json === true ? jsonText('estimate', { ...estimateJson(estimated), ...servingTrustJson(trust) }) : renderEstimate(estimated, workload, trust)),
     flags.json === true ? [] : deployment.notes,
   )
-  return withPlots('estimate', flags, out, `${model.name} on ${cluster.name}: ${estimated.description}`, () => inferencePlots(costModels, { model, cluster, strategy, precision, workload }, estimated))
+  return withPlots('estimate', flags, out, `${model.name} on ${cluster.name}: ${estimated.description}`, () => inferencePlots(costModels, input, estimated))
 }
 
 const estimateSpec: CommandSpec = {
   name: 'estimate',
   summary: 'TTFT, TPOT, tokens/s, memory and the time breakdown of one deployment (--train: one training step)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1); with --case, a case file (meshplan-cases/1)', required: false }],
-  flags: [...deploymentFlags, ...inferenceFlags, 'train', ...trainingFlags, ...goodputFlags, 'case', 'calibration', 'json', ...plotFlags],
+  flags: [...deploymentFlags, 'redundantExperts', ...inferenceFlags, 'train', ...trainingFlags, ...goodputFlags, 'case', 'calibration', 'json', ...plotFlags],
   description: `Serving: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user), memory
 per GPU with the largest batch that fits, and where a step's time goes (per operator
 group, compute- or memory-bound, and exposed communication per kind).
@@ -718,13 +722,16 @@ const layoutSpec: CommandSpec = {
   name: 'layout',
   summary: 'validate a strategy and show its process groups and what each GPU holds',
   arguments: [],
-  flags: [...strategyFlags, 'gpus', 'order', 'json'],
+  flags: [...strategyFlags, 'redundantExperts', 'gpus', 'order', 'json'],
   description: `Checks a strategy against the laws of the algebra for a model on a cluster and, when it
 holds, shows its process groups (how each spans the cluster: which links it crosses)
-and what each GPU holds (layers, heads, experts, embedding and LM head).`,
+and what each GPU holds (layers, heads, experts, embedding and LM head). With
+--redundant-experts N each MoE layer has its routed experts + N slots, ep divides the
+slots, and the GPUs of the last slots hold replicas (which of them, by expert id).`,
   examples: [
     'meshplan layout --model llama-2-70b --cluster dgx-h100 --nodes 2 --tp 8 --pp 2',
     'meshplan layout --model deepseek-v3 --cluster hgx-h800 --nodes 4 --dp 32 --ep 32',
+    'meshplan layout --model deepseek-v3 --cluster dgx-h100 --nodes 9 --dp 72 --ep 72 --redundant-experts 32',
     'meshplan layout --model ./config.json --cluster ./cluster.yaml --tp 4 --dp 2',
   ],
   exitCodes: '0 valid, 1 a law fails, 2 invalid input',
@@ -737,7 +744,7 @@ and what each GPU holds (layers, heads, experts, embedding and LM head).`,
     const errors = [order, model, cluster].flatMap((r) => (E.isLeft(r) ? [r.left] : []))
     if (errors.length > 0 || E.isLeft(order) || E.isLeft(model) || E.isLeft(cluster)) return fail('layout', [...new Set(errors)])
     const s = strategyOf(flags, given, model.right)
-    const report = layoutReport(model.right, cluster.right, s, order.right, flags.gpus)
+    const report = layoutReport(model.right, cluster.right, s, order.right, flags.gpus, flags.redundantExperts ?? 0)
     const code = report.valid ? 0 : 1
     return ok(flags.json === true ? jsonText('layout', report) : renderLayout(report, model.right), code)
   },

@@ -84,6 +84,7 @@ export interface Flags {
   readonly engineVersion?: string
   readonly calibration?: string
   readonly out?: string
+  readonly redundantExperts?: number
 }
 
 export type FlagName = keyof Flags
@@ -259,6 +260,11 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   leaveOneSourceOut: { help: 'validate: predict each source (engine release) with the fitted constants refitted without its cases', parse: on },
   engine: { placeholder: 'NAME', help: `export: the engine to launch on, ${engineNames.join(', ')}`, parse: oneOf(engineNames) },
   engineVersion: { placeholder: 'V', help: 'export: the engine release of its table (default: the newest)', parse: text('a release, e.g. 0.12.0') },
+  redundantExperts: {
+    placeholder: 'N',
+    help: 'MoE: redundant expert slots per layer, replicas of hot experts (DeepSeek EPLB): ep divides the routed experts + N (e.g. DeepSeek-V3 with 32 over ep 72)',
+    parse: positiveInteger(1 << 20),
+  },
   calibration: { placeholder: 'FILE', help: 'a calibration (meshplan-calibration/1, written by meshplan calibrate): the models with its parameters instead of the defaults', parse: text('a file name') },
   out: { placeholder: 'FILE', help: 'calibrate: where to write the calibration (meshplan-calibration/1); only written when it beats the defaults cross-validated', parse: text('a file name') },
 }

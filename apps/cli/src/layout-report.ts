@@ -8,6 +8,7 @@ import type { Architecture } from '@meshplan/model'
 import {
   describe,
   encodeStrategy,
+  expertReplicas,
   expertDataParallel,
   groupKinds,
   layout,
@@ -44,6 +45,8 @@ export interface PlacementRow {
   readonly attentionHeads: number
   readonly kvHeads: number
   readonly expertsPerLayer: number
+  /** Of those, the expert ids held as redundant replicas on the class's lowest rank (empty without redundant experts). */
+  readonly replicaExperts: ReadonlyArray<number>
   readonly expertFraction: number
   readonly expertShards: number
   readonly wholeExperts: number
@@ -64,6 +67,10 @@ export interface LayoutReport {
   readonly notes: ReadonlyArray<Note>
   readonly groups: ReadonlyArray<GroupRow>
   readonly placements: ReadonlyArray<PlacementRow>
+  /** Redundant expert slots per MoE layer (replicas of hot experts), and which expert-parallel ranks hold them. */
+  readonly redundantExperts: number
+  /** Each expert-parallel rank holding replicas, with the expert ids it replicates (empty without redundant experts). */
+  readonly replicas: ReadonlyArray<{ readonly epRank: number; readonly experts: ReadonlyArray<number> }>
 }
 
 /** `ranges` of `values`, the first few and a count when there are many (a million GPUs are summarised, not listed). */
@@ -73,8 +80,8 @@ const shortRanges = (values: ReadonlyArray<number>, shown = 4): string => {
 }
 
 /** Builds the report; groups and placements only when the strategy is valid. */
-export const layoutReport = (model: Architecture, cluster: Cluster, s: Strategy, order: Order, gpus?: number): LayoutReport => {
-  const target = gpus === undefined ? { model, cluster } : { model, cluster, gpus }
+export const layoutReport = (model: Architecture, cluster: Cluster, s: Strategy, order: Order, gpus?: number, redundant = 0): LayoutReport => {
+  const target = { model, cluster, ...(gpus === undefined ? {} : { gpus }), ...(redundant === 0 ? {} : { redundantExperts: redundant }) }
   const verdict = validate(target)(s)
   const base = {
     model: model.name,
@@ -82,6 +89,8 @@ export const layoutReport = (model: Architecture, cluster: Cluster, s: Strategy,
     gpus: gpus ?? worldSize(cluster),
     clusterGpus: worldSize(cluster),
     strategy: { ...encodeStrategy(s), edp: expertDataParallel(s), summary: describe(s) },
+    redundantExperts: redundant,
+    replicas: [] as ReadonlyArray<{ readonly epRank: number; readonly experts: ReadonlyArray<number> }>,
   }
   if (E.isLeft(verdict)) return { ...base, valid: false, violations: verdict.left, notes: [], groups: [], placements: [] }
   const laid = layout(cluster, order)(s)
@@ -103,7 +112,8 @@ export const layoutReport = (model: Architecture, cluster: Cluster, s: Strategy,
         crosses: set.widest.outermost < 0 ? null : (cluster.tiers[set.widest.outermost]?.name ?? null),
       }
     })
-  const placements = placementClasses(model, s, l).map(({ example: p, ranks }): PlacementRow => ({
+  const replicas = expertReplicas(model, s, redundant)
+  const placements = placementClasses(model, s, l, redundant).map(({ example: p, ranks }): PlacementRow => ({
     ranks: shortRanges(ranks),
     count: ranks.length,
     layers: ranges(p.layers),
@@ -112,6 +122,7 @@ export const layoutReport = (model: Architecture, cluster: Cluster, s: Strategy,
     attentionHeads: p.attentionHeads,
     kvHeads: p.kvHeads,
     expertsPerLayer: p.experts.perLayer,
+    replicaExperts: p.experts.replicas,
     expertFraction: p.experts.fraction,
     expertShards: p.experts.shards,
     wholeExperts: p.experts.wholeEquivalent,
@@ -119,7 +130,7 @@ export const layoutReport = (model: Architecture, cluster: Cluster, s: Strategy,
     lmHead: p.holdsLmHead,
     vocabRows: p.vocabRows,
   }))
-  return { ...base, valid: true, violations: [], notes: verdict.right.notes, groups, placements }
+  return { ...base, valid: true, violations: [], notes: verdict.right.notes, groups, placements, replicas }
 }
 
 const fractionText = (f: number): string => (f === 1 ? 'whole' : `1/${Math.round(1 / f)} of each`)
@@ -161,12 +172,21 @@ export const renderLayout = (r: LayoutReport, model: Architecture): string => {
     lines.push(`    attention: ${p.attentionHeads} of ${model.attention.heads} query heads, ${p.kvHeads} KV head${p.kvHeads === 1 ? '' : 's'}`)
     if (model.moe !== undefined) {
       lines.push(
-        `    experts: ${p.expertsPerLayer} of ${model.moe.experts} per MoE layer, ${fractionText(p.expertFraction)}: ` +
+        `    experts: ${p.expertsPerLayer} ${r.redundantExperts === 0 ? `of ${model.moe.experts}` : `slots of ${model.moe.experts + r.redundantExperts} (${model.moe.experts} routed + ${r.redundantExperts} redundant)`} per MoE layer, ${fractionText(p.expertFraction)}: ` +
           `${p.expertShards} expert shard${p.expertShards === 1 ? '' : 's'} = the parameters of ${p.wholeExperts} whole expert${p.wholeExperts === 1 ? '' : 's'}`,
       )
     }
     const vocab = `${p.vocabRows} of ${model.vocab} vocabulary rows`
     lines.push(`    embedding: ${p.embedding ? `yes (${vocab})` : 'no'}; LM head: ${p.lmHead ? `yes (${vocab})` : 'no'}`)
+  }
+  if (r.replicas.length > 0) {
+    const first = r.replicas[0]
+    const last = r.replicas[r.replicas.length - 1]
+    lines.push(
+      '',
+      `redundant expert slots: expert-parallel ranks ${first?.epRank ?? 0}-${last?.epRank ?? 0} (${r.replicas.length}) hold replicas of experts ${ranges(r.replicas.flatMap((x) => x.experts))}, ` +
+        `${first?.experts.length ?? 0} per rank; the others hold only routed experts, ${((model.moe?.experts ?? 0) + r.redundantExperts) / Math.max(1, r.strategy.ep)} each (EPLB replicates the experts its load statistics find hottest; without them the first ids stand in)`,
+    )
   }
   return lines.join('\n')
 }

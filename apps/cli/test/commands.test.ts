@@ -938,3 +938,28 @@ describe('meshplan check judges the throughput and latency claims together', () 
     expect((await meshplan('example')).stdout).toContain('claims together (output_tokens_per_s, tpot)')
   }, 60_000)
 })
+
+describe('redundant experts (--redundant-experts)', () => {
+  it('layout: DeepSeek-V3 over ep 72 with 32 redundant slots holds, 4 slots per GPU, ranks 64-71 with replicas of experts 0-31', async () => {
+    const r = await meshplan('layout', '--model', 'deepseek-v3', '--cluster', 'dgx-h100', '--nodes', '9', '--dp', '72', '--ep', '72', '--redundant-experts', '32')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('experts: 4 slots of 288 (256 routed + 32 redundant) per MoE layer')
+    expect(r.stdout).toContain('expert-parallel ranks 64-71 (8) hold replicas of experts 0-31, 4 per rank')
+    const j = JSON.parse((await meshplan('layout', '--model', 'deepseek-v3', '--cluster', 'dgx-h100', '--nodes', '9', '--dp', '72', '--ep', '72', '--redundant-experts', '32', '--json')).stdout) as { redundant_experts: number; replicas: Array<{ ep_rank: number; experts: number[] }> }
+    expect(j.redundant_experts).toBe(32)
+    expect(j.replicas[0]).toEqual({ ep_rank: 64, experts: [0, 1, 2, 3] })
+    // without them, the law fails and says how to mend it
+    const without = await meshplan('layout', '--model', 'deepseek-v3', '--cluster', 'dgx-h100', '--nodes', '9', '--dp', '72', '--ep', '72')
+    expect(without.code).toBe(1)
+    expect(without.stdout).toContain('or add redundant experts so that ep divides the slots')
+  })
+
+  it('estimate serves with them; training refuses them; a count that is not a positive integer exits 2', async () => {
+    const e = await meshplan('estimate', '--model', 'deepseek-v3', '--cluster', 'dgx-h100', '--nodes', '9', '--dp', '72', '--ep', '72', '--redundant-experts', '32', '--precision', 'fp8', '--batch', '8', '--json')
+    expect(e.code).toBe(0)
+    const without = await meshplan('estimate', '--model', 'deepseek-v3', '--cluster', 'dgx-h100', '--nodes', '9', '--dp', '72', '--ep', '72', '--precision', 'fp8', '--batch', '8')
+    expect(without.code).toBe(1)
+    expectCleanFailure(await meshplan('estimate', '--train', '--model', 'deepseek-v3', '--cluster', 'dgx-h100', '--nodes', '9', '--dp', '72', '--ep', '72', '--redundant-experts', '32', '--global-batch', '72'))
+    expectCleanFailure(await meshplan('layout', '--model', 'deepseek-v3', '--redundant-experts', '-3'))
+  })
+})

@@ -154,6 +154,7 @@ const runs: ReadonlyArray<Run> = [
   { name: 'example', what: 'the reference plan', args: () => ['example'], code: 0 },
   { name: 'layout', what: 'a valid dense strategy', args: () => ['layout', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '8', '--pp', '2'], code: 0 },
   { name: 'layout', what: 'an MoE strategy with notes', args: () => ['layout', '--model', 'deepseek-v3', '--cluster', 'hgx-h800', '--nodes', '4', '--dp', '32', '--ep', '32'], code: 0 },
+  { name: 'layout', what: 'redundant experts over ep 72', args: () => ['layout', '--model', 'deepseek-v3', '--cluster', 'dgx-h100', '--nodes', '9', '--dp', '72', '--ep', '72', '--redundant-experts', '32'], code: 0 },
   { name: 'layout', what: 'an uneven pipeline split', args: () => ['layout', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--tp', '2', '--pp', '4', '--first-stage-layers', '6', '--last-stage-layers', '10'], code: 0 },
   { name: 'layout', what: 'a strategy that breaks laws', args: () => ['layout', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '3'], code: 1 },
   { name: 'export', what: 'a dense plan vLLM runs as written', args: () => ['export', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--tp', '8', '--engine', 'vllm'], code: 0 },

@@ -97,7 +97,9 @@ export const batchOf = (c: InferenceConstants): number => {
 }
 
 const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, batch: number, context: number): E.Either<EstimateError, StepBreakdown> => {
-  const { model, precision, strategy, cluster } = c.input
+  const { model: routed, precision, strategy, cluster } = c.input
+  // the GPUs hold the expert slots, redundant replicas included, as the prepared constants do (`prepareInference`)
+  const model = c.redundantExperts > 0 && routed.moe !== undefined ? { ...routed, moe: { ...routed.moe, experts: routed.moe.experts + c.redundantExperts } } : routed
   const tokens = c.input.workload.inputTokens
   const verify = c.speculative.verify
   const phase = isDecode

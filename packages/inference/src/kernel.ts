@@ -417,20 +417,12 @@ export const prepareInference =
     const checked = inferenceWorkload(workload)
     if (E.isLeft(checked)) return checked
     const redundant = input.redundantExperts ?? 0
-    if (redundant !== 0) {
-      const experts = model.moe?.experts
-      if (experts === undefined) return E.left(estimateError('invalid-strategy', `redundantExperts ${redundant}: ${model.name} has no routed experts`))
-      if (!(Number.isSafeInteger(redundant) && redundant > 0)) return E.left(estimateError('invalid-strategy', `redundantExperts: expected a whole number of expert slots, got ${redundant}`))
-      if ((experts + redundant) % s.ep !== 0) {
-        return E.left(estimateError('invalid-strategy', `redundantExperts ${redundant}: ep ${s.ep} must divide the ${experts + redundant} expert slots (${experts} experts + ${redundant} redundant)`))
-      }
-    }
-    // with redundant expert slots ep divides the slots, not the experts (EPLB: DeepSeek-V3's 256 experts and 32 redundant over 144 GPUs)
-    const slots = redundant > 0 && model.moe !== undefined ? { ...model, moe: { ...model.moe, experts: model.moe.experts + redundant } } : model
-    const valid = validate({ model: slots, cluster, gpus: worldOf(s), sequenceLength: Math.ceil(workload.inputTokens) })(s)
+    // with redundant expert slots ep divides the slots, not the experts (EPLB: DeepSeek-V3's 256 experts and 32 redundant over 144 GPUs): a law of the algebra
+    const valid = validate({ model, cluster, gpus: worldOf(s), sequenceLength: Math.ceil(workload.inputTokens), redundantExperts: redundant })(s)
     if (E.isLeft(valid)) {
       return E.left(estimateError('invalid-strategy', valid.left.map((v) => v.message).join('; '), valid.left))
     }
+    const slots = redundant > 0 && model.moe !== undefined ? { ...model, moe: { ...model.moe, experts: model.moe.experts + redundant } } : model
     const laid = layout(cluster, input.order)(s)
     if (E.isLeft(laid)) return E.left(estimateError('invalid-strategy', laid.left.message))
     const l = laid.right

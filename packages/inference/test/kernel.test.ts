@@ -847,7 +847,7 @@ describe('MoE at scale in the pass', () => {
   it('redundant experts must fill the EP ranks evenly: 8 + 3 slots on 8 ranks is an invalid strategy', () => {
     const r = prepareInference(defaultCostModels)({ model: mixtral, cluster: h100x8, strategy: strategy({ dp: 8, ep: 8 }), precision: defaultPrecision, workload: w, redundantExperts: 3 })
     expect(E.isLeft(r) && r.left.code).toBe('invalid-strategy')
-    expect(E.isLeft(r) && r.left.message).toMatch(/ep 8 must divide the 11 expert slots/)
+    expect(E.isLeft(r) && r.left.message).toMatch(/11 expert slots \(8 routed experts \+ 3 redundant\) cannot be split evenly over ep = 8/)
   })
 
   it('attention DP across the expert group: 8 ranks meet at each exchange; balancing the prompt chunks shortens the cycle', () => {

@@ -76,9 +76,9 @@ export const accountedSplitsEvenly = (layers: number, pp: number, virtualStages:
 
 /** `ep` divides the routed experts (a dense model allows only 1). */
 export const epSplitsExperts =
-  (model: Architecture) =>
+  (model: Architecture, redundant = 0) =>
   (ep: number): boolean =>
-    model.moe === undefined ? ep === 1 : divides(ep, model.moe.experts)
+    model.moe === undefined ? ep === 1 : divides(ep, model.moe.experts + redundant)
 
 /** `etp` divides the expert FFN size (a dense model allows only 1). */
 export const etpSplitsExpert =

@@ -27,9 +27,11 @@ import type { Strategy } from './strategy'
 
 /** The routed experts one GPU holds. */
 export interface ExpertPlacement {
-  /** Expert ids held in each MoE layer (the same ids in every MoE layer). */
+  /** Expert ids held in each MoE layer (the same ids in every MoE layer); a redundant slot holds a replica of the expert it names. */
   readonly ids: ReadonlyArray<number>
-  /** Experts held per MoE layer: routed experts / ep. */
+  /** Of `ids`, those held as redundant replicas (an expert whose original lives on another GPU). */
+  readonly replicas: ReadonlyArray<number>
+  /** Expert slots held per MoE layer: (routed experts + redundant) / ep. */
   readonly perLayer: number
   /** The share of each held expert's weights on this GPU: 1 / etp. */
   readonly fraction: number
@@ -139,16 +141,27 @@ export const layersOfStage =
     return layers
   }
 
-/** What GPU `rank` holds under `s`, laid out by `l`. Assumes `s` is valid for `model`. */
+/**
+ * What GPU `rank` holds under `s`, laid out by `l`, with `redundant` expert slots per MoE
+ * layer. Assumes `s` is valid for `model` (and `ep` divides the slots). Slot `i` of a layer
+ * lives on expert-parallel rank `⌊i / slots per rank⌋`; slots below the routed experts hold
+ * those experts in order, and redundant slot `j` (slot `experts + j`) a replica of expert
+ * `j mod experts`: DeepSeek's EPLB replicates the experts its load statistics find
+ * hottest, and without those statistics the plan lists the first ones in their place.
+ */
 export const placementOf =
-  (model: Architecture, s: Strategy, l: Layout) =>
+  (model: Architecture, s: Strategy, l: Layout, redundant = 0) =>
   (rank: number): Placement => {
     const coordinates = l.coordinates(rank)
     const layers = layersOfStage(model, s)(coordinates.pp)
     const moeLayers = layers.filter(isMoeLayer(model)).length
     const moe = model.moe
-    const perLayer = moe === undefined ? 0 : moe.experts / s.ep
-    const ids = Array.from({ length: perLayer }, (_, i) => coordinates.ep * perLayer + i)
+    const slots = moe === undefined ? 0 : moe.experts + redundant
+    const perLayer = moe === undefined ? 0 : slots / s.ep
+    const held = Array.from({ length: perLayer }, (_, i) => coordinates.ep * perLayer + i)
+    const experts = moe?.experts ?? 1
+    const ids = held.map((slot) => (slot < experts ? slot : (slot - experts) % experts))
+    const replicas = held.filter((slot) => slot >= experts).map((slot) => (slot - experts) % experts)
     const fraction = moe === undefined ? 0 : 1 / s.etp
     const shards = moeLayers * perLayer
     const attention = model.attention
@@ -162,12 +175,29 @@ export const placementOf =
       moeLayers,
       attentionHeads: attention.heads / s.tp,
       kvHeads,
-      experts: { ids, perLayer, fraction, shards, wholeEquivalent: shards * fraction },
+      experts: { ids, replicas, perLayer, fraction, shards, wholeEquivalent: shards * fraction },
       holdsEmbedding,
       holdsLmHead,
       vocabRows: holdsEmbedding || holdsLmHead ? Math.ceil(model.vocab / s.tp) : 0,
     }
   }
+
+/**
+ * The expert-parallel ranks that hold redundant replicas, each with the expert ids it
+ * replicates ({@link placementOf}'s rule: slot `i` on rank `⌊i / slots per rank⌋`,
+ * redundant slot `j` a replica of expert `j mod experts`); empty without redundant slots.
+ */
+export const expertReplicas = (model: Architecture, s: Strategy, redundant: number): ReadonlyArray<{ readonly epRank: number; readonly experts: ReadonlyArray<number> }> => {
+  const experts = model.moe?.experts ?? 0
+  if (experts === 0 || redundant <= 0) return []
+  const perRank = (experts + redundant) / s.ep
+  return Array.from({ length: s.ep }, (_, epRank) => ({
+    epRank,
+    experts: Array.from({ length: perRank }, (_, i) => epRank * perRank + i)
+      .filter((slot) => slot >= experts)
+      .map((slot) => (slot - experts) % experts),
+  })).filter((r) => r.experts.length > 0)
+}
 
 /** A set of ranks that hold the same kind of share (the same layers and the same numbers of everything). */
 export interface PlacementClass {
@@ -185,8 +215,8 @@ export interface PlacementClass {
  * found over the pipeline ranks, and the GPUs of each are listed in one pass of
  * arithmetic: bounded by the pipeline depth, whatever the world size.
  */
-export const placementClasses = (model: Architecture, s: Strategy, l: Layout): ReadonlyArray<PlacementClass> => {
-  const place = placementOf(model, s, l)
+export const placementClasses = (model: Architecture, s: Strategy, l: Layout, redundant = 0): ReadonlyArray<PlacementClass> => {
+  const place = placementOf(model, s, l, redundant)
   // the lowest rank of each pipeline stage, and each rank's stage
   const firstOfStage: number[] = []
   const stageOf = new Array<number>(l.world)

@@ -60,6 +60,13 @@ export interface Target {
   readonly gpus?: number
   /** Tokens per sequence, when known; context parallelism is checked against it. */
   readonly sequenceLength?: number
+  /**
+   * Redundant expert slots per MoE layer (DeepSeek's EPLB): replicas of hot experts, so that
+   * each layer has experts + redundant slots and `ep` divides the slots, not the experts
+   * (DeepSeek-V3 report, section 3.4: 32 redundant experts in its prefilling deployment).
+   * Default 0.
+   */
+  readonly redundantExperts?: number
 }
 
 /** The laws a strategy can break. */
@@ -78,6 +85,7 @@ export type ViolationCode =
   | 'stage-layers-chunks'
   | 'middle-layers-pp'
   | 'experts-without-moe'
+  | 'redundant-experts'
   | 'experts-ep'
   | 'expert-fold'
   | 'expert-ffn-etp'
@@ -315,8 +323,14 @@ const pipelineLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> =>
   })),
 ]
 
-const expertLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
+const expertLaws = (model: Architecture, s: Strategy, redundant = 0): ReadonlyArray<Check> => {
   const moe = model.moe
+  const slotsLaw = law(Number.isSafeInteger(redundant) && redundant >= 0 && (redundant === 0 || moe !== undefined), () => ({
+    code: 'redundant-experts',
+    message: moe === undefined ? `${redundant} redundant experts, but ${model.name} has no routed experts` : `redundant experts must be a whole number of slots, 0 or more, got ${redundant}`,
+    values: { redundantExperts: redundant },
+    suggestion: moe === undefined ? 'give no redundant experts for a dense model' : 'give 0 or a positive whole number of redundant experts',
+  }))
   if (moe === undefined) {
     return [
       law(s.ep === 1 && s.etp === 1, () => ({
@@ -325,16 +339,25 @@ const expertLaws = (model: Architecture, s: Strategy): ReadonlyArray<Check> => {
         values: { ep: s.ep, etp: s.etp },
         suggestion: 'set ep = 1 and etp = 1 for a dense model',
       })),
+      slotsLaw,
     ]
   }
   const width = stageWidth(s)
   const fold = s.ep * s.etp
+  const slots = moe.experts + (Number.isSafeInteger(redundant) && redundant > 0 ? redundant : 0)
   return [
-    law(epSplitsExperts(model)(s.ep), () => ({
+    slotsLaw,
+    law(epSplitsExperts(model, slots - moe.experts)(s.ep), () => ({
       code: 'experts-ep',
-      message: `${moe.experts} routed experts cannot be split evenly over ep = ${s.ep}`,
-      values: { experts: moe.experts, ep: s.ep },
-      suggestion: divisorSuggestion('ep', 'the routed experts', moe.experts, s.ep),
+      message:
+        slots === moe.experts
+          ? `${moe.experts} routed experts cannot be split evenly over ep = ${s.ep}`
+          : `${slots} expert slots (${moe.experts} routed experts + ${slots - moe.experts} redundant) cannot be split evenly over ep = ${s.ep}`,
+      values: { experts: moe.experts, ep: s.ep, ...(slots === moe.experts ? {} : { redundantExperts: slots - moe.experts }) },
+      suggestion:
+        slots === moe.experts
+          ? `${divisorSuggestion('ep', 'the routed experts', moe.experts, s.ep)}; or add redundant experts so that ep divides the slots`
+          : divisorSuggestion('ep', 'the expert slots', slots, s.ep),
     })),
     law(expertsFold(width, s.ep, s.etp), () => ({
       code: 'expert-fold',
@@ -451,13 +474,13 @@ export const notesOf =
 // -------------------------------------------------------------------------------------
 
 /** What the laws of a model alone are checked against: no cluster, no GPU count. */
-export type ModelTarget = Pick<Target, 'model' | 'sequenceLength'>
+export type ModelTarget = Pick<Target, 'model' | 'sequenceLength' | 'redundantExperts'>
 
 const modelLaws = (target: ModelTarget, s: Strategy): ReadonlyArray<Check> => [
   ...attentionLaws(target.model, s),
   ...mlpLaws(target.model, s),
   ...pipelineLaws(target.model, s),
-  ...expertLaws(target.model, s),
+  ...expertLaws(target.model, s, target.redundantExperts ?? 0),
   ...sequenceLaws(target, s),
 ]
 

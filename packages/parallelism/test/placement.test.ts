@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
-import { chunkLayers, layersOfChunk, layersOfStage, placementClasses, placementOf } from '../src/placement'
+import { chunkLayers, expertReplicas, layersOfChunk, layersOfStage, placementClasses, placementOf } from '../src/placement'
 import { strategy } from '../src/strategy'
 import { validateForModel } from '../src/validate'
 import { clusterOf, gqaModel, layoutOf, mlaModel, referenceCluster, referenceModel, smallCase } from './fixtures'
@@ -170,5 +170,40 @@ describe('placement: uneven pipeline stages (Megatron-Core)', () => {
       }),
       { numRuns: 400 },
     )
+  })
+})
+
+describe('placementOf with redundant experts', () => {
+  // DeepSeek-V3's 256 routed experts + 32 redundant slots over ep 72: 288 / 72 = 4 slots per GPU
+  const s = strategy({ dp: 72, ep: 72 })
+  const l = layoutOf(clusterOf(8, 9), s)
+  const place = placementOf(mlaModel, s, l, 32)
+
+  it('puts slot i on expert-parallel rank floor(i / 4): rank 63 the last routed experts, 252-255', () => {
+    const p = place(63)
+    expect(p.experts.perLayer).toBe(4)
+    expect(p.experts.ids).toEqual([252, 253, 254, 255])
+    expect(p.experts.replicas).toEqual([])
+  })
+
+  it('fills ranks 64-71 with replicas: redundant slot j holds expert j, ranks 64 and 71 hold 0-3 and 28-31', () => {
+    expect(place(64).experts.ids).toEqual([0, 1, 2, 3])
+    expect(place(64).experts.replicas).toEqual([0, 1, 2, 3])
+    expect(place(71).experts.replicas).toEqual([28, 29, 30, 31])
+    // every GPU holds 4 slots in each of its 58 MoE layers: 232 whole experts' worth
+    expect(place(0).experts.shards).toBe(58 * 4)
+  })
+
+  it('groups every GPU in one class: the same number of slots everywhere', () => {
+    expect(placementClasses(mlaModel, s, l, 32)).toHaveLength(1)
+  })
+})
+
+describe('expertReplicas', () => {
+  it('lists the ranks with replicas and what they replicate: 256 + 32 over ep 72, ranks 64-71, four experts each', () => {
+    const r = expertReplicas(mlaModel, strategy({ dp: 72, ep: 72 }), 32)
+    expect(r.map((x) => x.epRank)).toEqual([64, 65, 66, 67, 68, 69, 70, 71])
+    expect(r[7]?.experts).toEqual([28, 29, 30, 31])
+    expect(expertReplicas(mlaModel, strategy({ dp: 72, ep: 72 }), 0)).toEqual([])
   })
 })

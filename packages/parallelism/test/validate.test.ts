@@ -117,7 +117,7 @@ describe('validate: experts', () => {
     // 64 experts over ep 48 (stage of 48 GPUs: tp 1, dp 48)
     const found = violations({ model: referenceModel, cluster: clusterOf(8, 6) }, strategy({ dp: 48, ep: 48 }))
     expect(found.map((v) => v.code)).toEqual(['experts-ep'])
-    expect(found[0]?.suggestion).toBe('ep must divide the routed experts (64); nearest: ep = 32 or 64')
+    expect(found[0]?.suggestion).toBe('ep must divide the routed experts (64); nearest: ep = 32 or 64; or add redundant experts so that ep divides the slots')
   })
 
   it('rejects an etp that does not divide the expert FFN size', () => {
@@ -233,5 +233,31 @@ describe('validate: uneven pipeline splits (Megatron-Core TransformerConfig chec
       const all = Array.from({ length: s.pp }, (_, r) => layersOfStage(llama405b, s)(r)).flat().sort((a, b) => a - b)
       expect(all).toEqual(Array.from({ length: 126 }, (_, i) => i))
     }
+  })
+})
+
+describe('validate: redundant experts (DeepSeek EPLB: ep divides the routed experts + the redundant slots)', () => {
+  // mlaModel has DeepSeek-V3's 256 routed experts: 256 over ep 72 is 3.56 each, 256 + 32 = 288 over ep 72 is 4 each
+  const nine = clusterOf(8, 9)
+  const s = strategy({ dp: 72, ep: 72 })
+
+  it('makes ep 72 valid for 256 experts with 32 redundant slots, and not without them', () => {
+    expect(codes({ model: mlaModel, cluster: nine }, s)).toEqual(['experts-ep'])
+    expect(violations({ model: mlaModel, cluster: nine }, s)[0]?.suggestion).toContain('or add redundant experts so that ep divides the slots')
+    expect(codes({ model: mlaModel, cluster: nine, redundantExperts: 32 }, s)).toEqual([])
+  })
+
+  it('names the slots when they do not divide: 256 + 30 = 286 over 72', () => {
+    const [v] = violations({ model: mlaModel, cluster: nine, redundantExperts: 30 }, s)
+    expect(v?.code).toBe('experts-ep')
+    expect(v?.message).toBe('286 expert slots (256 routed experts + 30 redundant) cannot be split evenly over ep = 72')
+    // 286 = 2 · 11 · 13: its divisors nearest 72 are 26 and 143
+    expect(v?.suggestion).toBe('ep must divide the expert slots (286); nearest: ep = 26 or 143')
+  })
+
+  it('refuses redundant slots for a dense model, a negative count or a fraction', () => {
+    expect(codes({ model: gqaModel, cluster: referenceCluster, redundantExperts: 8 }, strategy({ tp: 8, dp: 16 }))).toContain('redundant-experts')
+    expect(codes({ model: mlaModel, cluster: nine, redundantExperts: -8 }, strategy({ dp: 72, ep: 8 }))).toContain('redundant-experts')
+    expect(codes({ model: mlaModel, cluster: nine, redundantExperts: 1.5 }, strategy({ dp: 72, ep: 8 }))).toContain('redundant-experts')
   })
 })

@@ -436,7 +436,7 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(redundant.predicted).not.toBeNull()
     expect(redundant.predicted).not.toBe(resultOf(moe).predicted)
     // 256 + 30 slots do not split over ep 8: the estimate names the law
-    expect(noteOf({ ...moe, parallelism: { ...(moe['parallelism'] as Record<string, unknown>), redundant_experts: 30 } })).toContain('must divide the 286 expert slots')
+    expect(noteOf({ ...moe, parallelism: { ...(moe['parallelism'] as Record<string, unknown>), redundant_experts: 30 } })).toContain('286 expert slots (256 routed experts + 30 redundant) cannot be split evenly over ep')
     const training = caseById('llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac')
     expect(noteOf({ ...training, parallelism: { ...(training['parallelism'] as Record<string, unknown>), redundant_experts: 32 } })).toMatch(/^parallelism\.redundant_experts: redundant expert replicas in training/)
   })
