@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
 import { inferencePlots, paretoPlot, searchPlots, trainingPlots, type Plots } from '@meshplan/plots'
-import { estimateInference, planInference, type Slo } from '@meshplan/inference'
+import { estimateDisaggregated, estimateInference, planInference, type Slo } from '@meshplan/inference'
 import { modelNames, models, parameterCounts } from '@meshplan/model'
 import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
 import {
@@ -36,7 +36,7 @@ import type { FlagName, ParsedFlags } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
-import { auditJson, calibrateJson, calibrationFileJson, estimateJson, planJson, renderAudit, renderCalibration, renderCases, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
+import { auditJson, calibrateJson, calibrationFileJson, disaggregatedJson, estimateJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
 import { table } from './table'
 import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 import { plotFlagProblems, plotFlags, withPlots } from './plots'
@@ -152,6 +152,9 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
       out.estimate === undefined ? [] : trainingPlots(costModels, step, out.estimate),
     )
   }
+  const written = planArgument('estimate', positionals, false)
+  if (E.isLeft(written)) return written.left
+  if (written.right?.pools !== undefined) return disaggregatedRun(written.right, parsed, costModels)
   const training = notApplicable(given, [...trainingFlags, ...goodputFlags], 'applies to training; add --train')
   if (training.length > 0) return fail('estimate', training)
   const d0 = deploymentFrom('estimate', positionals, parsed, false)
@@ -175,6 +178,35 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     flags.json === true ? [] : deployment.notes,
   )
   return withPlots('estimate', flags, out, `${model.name} on ${cluster.name}: ${estimated.description}`, () => inferencePlots(costModels, input, estimated))
+}
+
+/**
+ * `estimate` of a disaggregated plan (a plan file with `pools`): each pool as its own
+ * deployment on its cluster, the KV cache of each request over the link between them
+ * (the scale-up fabric when both pools are one scale-up domain of one cluster, else the
+ * slower pool's outermost link), @meshplan/inference's `estimateDisaggregated`.
+ */
+const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): Output => {
+  const { flags, given } = parsed
+  const refused = notApplicable(given, [...deploymentFlags, 'redundantExperts', 'mode', 'batch', 'maxBatch', 'train', ...trainingFlags, ...goodputFlags, ...plotFlags], 'does not apply to a disaggregated plan (its pools give each deployment)')
+  if (refused.length > 0) return fail('estimate', refused)
+  const pools = plan.pools
+  if (pools === undefined) return fail('estimate', 'expected a plan with pools')
+  const workload = {
+    ...plan.workload,
+    ...(flags.inputTokens === undefined ? {} : { inputTokens: flags.inputTokens }),
+    ...(flags.outputTokens === undefined ? {} : { outputTokens: flags.outputTokens }),
+  }
+  const gpusOf = (pool: { readonly instances: number; readonly strategy: { readonly tp: number; readonly pp: number; readonly dp: number; readonly cp: number } }): number => pool.instances * pool.strategy.tp * pool.strategy.pp * pool.strategy.dp * pool.strategy.cp
+  const domain = (c: typeof pools.prefill.cluster): number => c.tiers[0]?.fanout ?? 1
+  const shared = pools.prefill.cluster === pools.decode.cluster && gpusOf(pools.prefill) + gpusOf(pools.decode) <= domain(pools.prefill.cluster)
+  const side = (c: typeof pools.prefill.cluster) => (shared ? c.tiers[0] : c.tiers[c.tiers.length - 1])?.link
+  const links = [side(pools.prefill.cluster), side(pools.decode.cluster)]
+  const link = { bandwidth: Math.min(...links.map((l) => l?.bandwidth ?? 0)), latency: Math.max(...links.map((l) => l?.latency ?? 0)) }
+  const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload, instances: p.instances })
+  const e = estimateDisaggregated(models)({ prefill: pool(pools.prefill), decode: pool(pools.decode), link })
+  if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
+  return flags.json === true ? ok(jsonText('estimate-disaggregated', disaggregatedJson(e.right, pools))) : ok(renderDisaggregated(e.right, pools, plan.name))
 }
 
 const estimateSpec: CommandSpec = {

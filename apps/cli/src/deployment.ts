@@ -160,6 +160,8 @@ const checkpointFormats = (model: Architecture, cluster: Cluster, precision: Pre
 
 /** The deployment given by the flags over `plan` (when given); every problem at once. */
 export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Either<ReadonlyArray<InputError>, Deployment> => {
+  // a disaggregated plan is two deployments: only `estimate` prices it as such so far
+  if (plan?.pools !== undefined) return E.left([`${plan.name}: a disaggregated plan (pools): meshplan estimate prices it; this command takes one deployment (give parallelism instead of pools)`])
   const errors: InputError[] = []
   const collect = <A>(r: E.Either<InputError, A>): A | undefined => {
     if (E.isLeft(r)) {

@@ -30,6 +30,7 @@ export const schemaVersions = {
   layout: 1,
   export: 1,
   calibrate: 1,
+  'estimate-disaggregated': 1,
 } as const
 export type SchemaName = keyof typeof schemaVersions
 

@@ -4,8 +4,8 @@
  * snake_case). Numbers are in base units: seconds, bytes, tokens/s, FLOP/s.
  */
 import { groups } from '@meshplan/compute'
-import { encodeStrategy } from '@meshplan/parallelism'
-import type { InferenceEstimate, PlanResult, Speculative } from '@meshplan/inference'
+import { describe as describeStrategy, encodeStrategy } from '@meshplan/parallelism'
+import type { DisaggregatedEstimate, InferenceEstimate, PlanResult, Speculative } from '@meshplan/inference'
 import {
   claimMetrics,
   planColumns,
@@ -24,6 +24,7 @@ import {
   type FigureInterval,
   type JointClaims,
   type OperatingPoint,
+  type PlanPools,
   type Sensitivity,
   type ServingFigure,
   type Trust,
@@ -408,4 +409,43 @@ export const renderCalibration = (r: CalibrationRun): string =>
       r.groups.map((g) => [g.kind, g.metric, String(g.cases), pctOrDash(g.beforeInSample), pctOrDash(g.beforeCrossValidated), pctOrDash(g.afterInSample), pctOrDash(g.afterCrossValidated)]),
     ),
     ...(r.seenByDefaults > 0 ? ['', `(${r.seenByDefaults} of the cases are in the calibration file the defaults were fitted on: their cross-validated errors are the defaults' leave-one-source-out ones)`] : []),
+  ].join('\n')
+
+// -------------------------------------------------------------------------------------
+// disaggregated
+// -------------------------------------------------------------------------------------
+
+/** The JSON of a disaggregated estimate (schema `meshplan/estimate-disaggregated`). */
+export const disaggregatedJson = (e: DisaggregatedEstimate, pools: PlanPools) => ({
+  gpus: e.gpus,
+  limitedBy: e.limitedBy,
+  ttftSeconds: e.ttft,
+  tpotSeconds: e.tpot,
+  requestLatencySeconds: e.requestLatency,
+  requestsPerSecond: e.requestsPerSecond,
+  outputTokensPerSecond: e.tokensPerSecond.total,
+  outputTokensPerSecondPerGpu: e.tokensPerSecond.perGpu,
+  outputTokensPerSecondPerUser: e.tokensPerSecond.perUser,
+  inputTokensPerSecond: e.inputTokensPerSecond,
+  prefill: { ...e.prefill, strategy: encodeStrategy(pools.prefill.strategy), cluster: pools.prefill.cluster.name },
+  decode: { ...e.decode, strategy: encodeStrategy(pools.decode.strategy), cluster: pools.decode.cluster.name },
+  transfer: { bytesPerRequest: e.transfer.bytesPerRequest, seconds: e.transfer.seconds },
+})
+
+/** A disaggregated estimate as text: the deployment's figures, then each pool's, then the KV transfer. */
+export const renderDisaggregated = (e: DisaggregatedEstimate, pools: PlanPools, name: string): string =>
+  [
+    `${name}: disaggregated on ${count(e.gpus)} GPUs, prefill ${e.prefill.instances} x ${describeStrategy(pools.prefill.strategy)} (${count(e.prefill.gpus)} GPUs), decode ${e.decode.instances} x ${describeStrategy(pools.decode.strategy)} (${count(e.decode.gpus)} GPUs)`,
+    `  TTFT ${secondsText(e.ttft)}   TPOT ${secondsText(e.tpot)}   request ${secondsText(e.requestLatency)}`,
+    `  ${rate(e.requestsPerSecond)} requests/s: ${count(e.tokensPerSecond.total)} output tokens/s in total, ${rate(e.tokensPerSecond.perGpu)} per GPU, ${rate(e.tokensPerSecond.perUser)} per user; ${count(e.inputTokensPerSecond)} prompt tokens/s; the ${e.limitedBy} pool sets the rate`,
+    '',
+    table(
+      ['  pool', 'instances', 'GPUs', 'strategy', 'pass', 'per pass', 'requests/s it sustains'],
+      [
+        ['  prefill', String(e.prefill.instances), count(e.prefill.gpus), describeStrategy(pools.prefill.strategy), secondsText(e.prefill.passSeconds), `${count(e.prefill.tokensPerPass)} prompt tokens`, rate(e.prefill.requestsPerSecond)],
+        ['  decode', String(e.decode.instances), count(e.decode.gpus), describeStrategy(pools.decode.strategy), secondsText(e.decode.passSeconds), `${count(e.decode.batch)} sequences`, rate(e.decode.requestsPerSecond)],
+      ],
+    ),
+    '',
+    `  KV cache per request, prefill to decode: ${bytesText(e.transfer.bytesPerRequest)} in ${secondsText(e.transfer.seconds)}`,
   ].join('\n')

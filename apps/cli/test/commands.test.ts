@@ -963,3 +963,48 @@ describe('redundant experts (--redundant-experts)', () => {
     expectCleanFailure(await meshplan('layout', '--model', 'deepseek-v3', '--redundant-experts', '-3'))
   })
 })
+
+describe('a disaggregated plan (pools)', () => {
+  const example = path.join(__dirname, '..', '..', '..', 'examples', 'deepseek-v3-disaggregated.yaml')
+
+  it('estimate --json reports the prefill pool, the decode pool, each with its figures, and the KV transfer', async () => {
+    const r = await meshplan('estimate', example, '--json')
+    expect(r.code).toBe(0)
+    const e = JSON.parse(r.stdout) as {
+      schema: string
+      gpus: number
+      requests_per_second: number
+      output_tokens_per_second: number
+      prefill: { instances: number; gpus: number; requests_per_second: number }
+      decode: { instances: number; gpus: number; requests_per_second: number; batch: number }
+      transfer: { bytes_per_request: number; seconds: number }
+    }
+    expect(e.schema).toBe('meshplan/estimate-disaggregated/1')
+    expect([e.prefill.instances, e.prefill.gpus, e.decode.instances, e.decode.gpus, e.gpus]).toEqual([2, 32, 1, 64, 96])
+    // the deployment serves at the slower pool's rate, and its output is that rate times 1024 tokens
+    expect(e.requests_per_second).toBeCloseTo(Math.min(e.prefill.requests_per_second, e.decode.requests_per_second), 6)
+    expect(e.output_tokens_per_second).toBeCloseTo(e.requests_per_second * 1024, 3)
+    // by hand: DeepSeek-V3's MLA cache, (512 + 64) values of 2 bytes in each of 61 layers, for 4,096 prompt tokens
+    expect(e.transfer.bytes_per_request).toBe(576 * 2 * 61 * 4096)
+    const text = await meshplan('estimate', example)
+    expect(text.stdout).toContain('prefill 2 x DP16 EP16 (32 GPUs), decode 1 x DP64 EP64 (64 GPUs)')
+    expect(text.stdout).toMatch(/KV cache per request, prefill to decode: 287\.8 MB/)
+  })
+
+  it('commands that take one deployment say so; a plan with both parallelism and pools, or a pool without instances, exits 2 with the path', async () => {
+    for (const command of ['check', 'dag', 'plan']) {
+      const r = await meshplan(command, example)
+      expectCleanFailure(r)
+      expect(r.stderr).toContain('a disaggregated plan (pools)')
+    }
+    expectCleanFailure(await meshplan('estimate', example, '--tp', '2'))
+    const both = tempFile('both.yaml', fs.readFileSync(example, 'utf8').replace('pools:', 'parallelism: { tp: 8 }\npools:'))
+    const r = await meshplan('estimate', both)
+    expectCleanFailure(r)
+    expect(r.stderr).toContain('plan.pools: expected pools or parallelism, not both')
+    const none = tempFile('none.yaml', fs.readFileSync(example, 'utf8').replace('instances: 2', 'instances: 0'))
+    const n = await meshplan('estimate', none)
+    expectCleanFailure(n)
+    expect(n.stderr).toContain('plan.pools.prefill.instances')
+  })
+})

@@ -135,6 +135,7 @@ const runs: ReadonlyArray<Run> = [
     code: 2,
     stderr: /does not fit/,
   },
+  { name: 'estimate-disaggregated', what: 'the DeepSeek-V3 disaggregated example', args: () => ['estimate', path.join(repository, 'examples', 'deepseek-v3-disaggregated.yaml')], code: 0 },
   { name: 'plan', what: 'no objectives', args: () => ['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100'], code: 0 },
   { name: 'plan', what: 'objectives that reject candidates', args: () => ['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--max-tpot', '10ms', '--max-ttft', '500ms'], code: 0 },
   { name: 'plan', what: 'latency mode', args: () => ['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--mode', 'latency'], code: 0 },

@@ -78,10 +78,34 @@ export const defaultTolerance = 0.2
 
 
 const PlanHead = closed(
-  { format: t.literal('meshplan-plan/1'), model: t.unknown, cluster: t.unknown, parallelism: t.unknown, workload: t.unknown },
-  { name: t.string, source: t.string, notes: t.string, precision: t.unknown, claims: t.array(t.unknown) },
-  'a plan { format: "meshplan-plan/1", model, cluster, parallelism, workload, precision?, claims? }',
+  { format: t.literal('meshplan-plan/1'), model: t.unknown, cluster: t.unknown, workload: t.unknown },
+  { name: t.string, source: t.string, notes: t.string, precision: t.unknown, claims: t.array(t.unknown), parallelism: t.unknown, pools: t.unknown },
+  'a plan { format: "meshplan-plan/1", model, cluster, parallelism (or pools), workload, precision?, claims? }',
 )
+
+const positiveInstances = new t.Type<number, unknown, unknown>(
+  'a whole number of instances from 1',
+  (u): u is number => typeof u === 'number',
+  (u, c) => (typeof u === 'number' && Number.isSafeInteger(u) && u >= 1 && u <= 1_000_000 ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+)
+
+const PoolHead = closed({ instances: positiveInstances, parallelism: t.unknown }, { cluster: t.unknown }, 'a pool { instances, parallelism, cluster? }')
+const PoolsHead = closed({ prefill: t.unknown, decode: t.unknown }, {}, 'pools { prefill, decode }')
+
+/** One pool of a disaggregated plan: how many instances of a deployment, its strategy and the cluster it runs on. */
+export interface PlanPool {
+  readonly instances: number
+  readonly strategy: Strategy
+  /** The pool's own cluster (heterogeneous pools), else the plan's. */
+  readonly cluster: Cluster
+}
+
+/** A disaggregated plan's pools (`pools` in the plan file): prompts prefilled on one, decoded on the other. */
+export interface PlanPools {
+  readonly prefill: PlanPool
+  readonly decode: PlanPool
+}
 
 // -------------------------------------------------------------------------------------
 // operations
@@ -158,6 +182,8 @@ export interface PlanOf<W, C> {
   readonly strategy: Strategy
   readonly workload: W
   readonly claims: ReadonlyArray<C>
+  /** Prefill and decode pools when the plan is disaggregated; `strategy` is then the decode pool's. */
+  readonly pools?: PlanPools
 }
 
 type Decoder<A> = (u: unknown, path: string) => E.Either<ReadonlyArray<DecodeIssue>, A>
@@ -171,11 +197,25 @@ export const decodePlanWith = <W, C>(u: unknown, root: string, decodeWorkload: D
   const cluster = E.mapLeft(rerootIssues('cluster', `${root}.cluster`))(decodeClusterFile(h.cluster))
   // without a precision, the checkpoint's formats (a config's quantization_config), else bf16
   const precision = h.precision === undefined ? E.right(E.isRight(model) ? checkpointPrecision(model.right) : defaultPrecision) : decodePrecision(h.precision, `${root}.precision`)
-  const strategy = decodeStrategy(h.parallelism, `${root}.parallelism`)
+  const pools = h.pools === undefined ? E.right(undefined) : decodePools(h.pools, `${root}.pools`, cluster)
+  const strategy =
+    h.parallelism !== undefined
+      ? decodeStrategy(h.parallelism, `${root}.parallelism`)
+      : h.pools !== undefined
+        ? E.right(undefined)
+        : E.left([{ path: `${root}.parallelism`, value: undefined, expected: 'a parallelism object (or pools { prefill, decode })' }])
   const workload = decodeWorkload(h.workload, `${root}.workload`)
   const claims = (h.claims ?? []).map((c, i) => decodeClaimAt(c, `${root}.claims[${i}]`))
-  const issues = [model, cluster, precision, strategy, workload, ...claims].flatMap((r) => (E.isLeft(r) ? r.left : []))
-  if (issues.length > 0 || E.isLeft(model) || E.isLeft(cluster) || E.isLeft(precision) || E.isLeft(strategy) || E.isLeft(workload)) return E.left(issues)
+  const both = h.parallelism !== undefined && h.pools !== undefined ? [{ path: `${root}.pools`, value: h.pools, expected: 'pools or parallelism, not both (a disaggregated plan gives each pool its own parallelism)' }] : []
+  const issues = [...both, ...[model, cluster, precision, strategy, workload, pools, ...claims].flatMap((r) => (E.isLeft(r) ? r.left : []))]
+  if (issues.length > 0 || E.isLeft(model) || E.isLeft(cluster) || E.isLeft(precision) || E.isLeft(strategy) || E.isLeft(workload) || E.isLeft(pools)) return E.left(issues)
+  const moe = model.right.moe !== undefined
+  const poolsOf = pools.right === undefined ? undefined : {
+    prefill: { ...pools.right.prefill, strategy: withExpertDefault(moe, hasEtp(pools.right.prefill.raw))(pools.right.prefill.strategy) },
+    decode: { ...pools.right.decode, strategy: withExpertDefault(moe, hasEtp(pools.right.decode.raw))(pools.right.decode.strategy) },
+  }
+  const main = strategy.right ?? poolsOf?.decode.strategy
+  if (main === undefined) return E.left([{ path: `${root}.parallelism`, value: undefined, expected: 'a parallelism object (or pools { prefill, decode })' }])
   return E.right({
     name: h.name ?? model.right.name,
     ...(h.source === undefined ? {} : { source: h.source }),
@@ -183,10 +223,37 @@ export const decodePlanWith = <W, C>(u: unknown, root: string, decodeWorkload: D
     model: model.right,
     cluster: cluster.right,
     precision: precision.right,
-    strategy: withExpertDefault(model.right.moe !== undefined, hasEtp(h.parallelism))(strategy.right),
+    strategy: strategy.right === undefined ? main : withExpertDefault(moe, hasEtp(h.parallelism))(strategy.right),
     workload: workload.right,
     claims: claims.flatMap((c) => (E.isRight(c) ? [c.right] : [])),
+    ...(poolsOf === undefined ? {} : { pools: { prefill: { instances: poolsOf.prefill.instances, strategy: poolsOf.prefill.strategy, cluster: poolsOf.prefill.cluster }, decode: { instances: poolsOf.decode.instances, strategy: poolsOf.decode.strategy, cluster: poolsOf.decode.cluster } } }),
   })
+}
+
+/** A plan's pools at `path`: each with its instances, parallelism and optional own cluster (the plan's `cluster` else). */
+const decodePools = (
+  u: unknown,
+  path: string,
+  cluster: E.Either<ReadonlyArray<DecodeIssue>, Cluster>,
+): E.Either<ReadonlyArray<DecodeIssue>, Record<'prefill' | 'decode', PlanPool & { readonly raw: unknown }>> => {
+  const head = decodeWith(PoolsHead, path)(u)
+  if (E.isLeft(head)) return head
+  const issues: DecodeIssue[] = []
+  const out: Partial<Record<'prefill' | 'decode', PlanPool & { readonly raw: unknown }>> = {}
+  for (const role of ['prefill', 'decode'] as const) {
+    const at = `${path}.${role}`
+    const pool = decodeWith(PoolHead, at)(head.right[role])
+    if (E.isLeft(pool)) {
+      issues.push(...pool.left)
+      continue
+    }
+    const s = decodeStrategy(pool.right.parallelism, `${at}.parallelism`)
+    const c = pool.right.cluster === undefined ? cluster : E.mapLeft(rerootIssues('cluster', `${at}.cluster`))(decodeClusterFile(pool.right.cluster))
+    if (E.isLeft(s)) issues.push(...s.left)
+    if (E.isLeft(c) && pool.right.cluster !== undefined) issues.push(...c.left)
+    if (E.isRight(s) && E.isRight(c)) out[role] = { instances: pool.right.instances, strategy: s.right, cluster: c.right, raw: pool.right.parallelism }
+  }
+  return issues.length > 0 || out.prefill === undefined || out.decode === undefined ? E.left(issues) : E.right({ prefill: out.prefill, decode: out.decode })
 }
 
 /** Decodes a parsed plan document (`root` names it in errors, default `plan`). */

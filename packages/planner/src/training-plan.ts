@@ -101,7 +101,12 @@ const decodeTrainingStep = (u: unknown, path: string): E.Either<ReadonlyArray<De
 }
 
 /** Decodes a parsed training plan document (`root` names it in errors, default `plan`). */
-export const decodeTrainingPlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<DecodeIssue>, TrainingPlanFile> => decodePlanWith(u, root, decodeTrainingStep, decodeTrainingClaim)
+export const decodeTrainingPlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<DecodeIssue>, TrainingPlanFile> =>
+  E.chain((plan: TrainingPlanFile) =>
+    plan.pools === undefined
+      ? E.right(plan)
+      : E.left<ReadonlyArray<DecodeIssue>>([{ path: `${root}.pools`, value: 'pools', expected: 'no pools: prefill and decode pools are a serving deployment; a training plan gives one parallelism' }]),
+  )(decodePlanWith(u, root, decodeTrainingStep, decodeTrainingClaim))
 
 // -------------------------------------------------------------------------------------
 // audit
