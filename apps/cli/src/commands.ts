@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
 import { inferencePlots, paretoPlot, searchPlots, trainingPlots, type Plots } from '@meshplan/plots'
-import { estimateDisaggregated, estimateInference, planInference, type Slo } from '@meshplan/inference'
+import { estimateDisaggregated, estimateInference, planDisaggregated, planInference, type Slo } from '@meshplan/inference'
 import { modelNames, models, parameterCounts } from '@meshplan/model'
 import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
 import {
@@ -36,7 +36,7 @@ import type { FlagName, ParsedFlags } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
-import { auditJson, calibrateJson, calibrationFileJson, disaggregatedJson, estimateJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
+import { auditJson, calibrateJson, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
 import { table } from './table'
 import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 import { plotFlagProblems, plotFlags, withPlots } from './plots'
@@ -270,7 +270,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   if (flags.train === true) {
     const errors = [
       ...notApplicable(given, plotFlags, 'a training search has no plots yet; draw a plan it finds with estimate --train --svg FILE'),
-      ...notApplicable(given, [...inferenceFlags, ...objectiveFlags], 'applies to serving; a training search ranks by iteration time over the whole cluster'),
+      ...notApplicable(given, [...inferenceFlags, ...objectiveFlags, 'disaggregated'], 'applies to serving; a training search ranks by iteration time over the whole cluster'),
       ...notApplicable(given, splitFlags, 'the search cuts the layers itself: evenly, or where they do not divide as Megatron-LM users do (use it with estimate)'),
     ]
     if (errors.length > 0) return fail('plan', errors)
@@ -283,6 +283,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const errors = [
     ...notApplicable(given, trainingFlags, 'applies to training; add --train'),
     ...notApplicable(given, ['workers'], 'applies to training searches (plan --train)'),
+    ...(flags.disaggregated === true ? notApplicable(given, plotFlags, 'a disaggregated search has no plots yet') : []),
     ...notApplicable(given, ['vp', 'sp'], 'a serving search does not vary interleaved stages or sequence parallelism (training techniques); use them with --train or with estimate'),
     ...notApplicable(given, splitFlags, 'a serving search cuts the layers evenly; use an uneven split with estimate'),
   ]
@@ -313,6 +314,15 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const code = r.top.length > 0 ? 0 : 1
   const objectives = Object.keys(slo).length > 0
   const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens`
+  if (flags.disaggregated === true) {
+    const split = planDisaggregated(costModels)({ model, cluster, precision, workload, slo, constraints: { only: degreeConstraints(parsed, false) }, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }), ...(flags.top === undefined ? {} : { top: flags.top }) })
+    if (E.isLeft(split)) return fail('plan', split.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)'))
+    const all = Number(process.hrtime.bigint() - started) / 1e9
+    const found = r.top.length + split.right.top.length > 0 ? 0 : 1
+    return flags.json === true
+      ? ok(jsonText('plan-disaggregated', planDisaggregatedJson(r, split.right, objectives)), found)
+      : withNotes(ok([header, renderPlan(r, seconds, objectives), '', renderDisaggregatedPlan(r, split.right, all)].join('\n'), found), d.right.notes)
+  }
   const out = flags.json === true ? ok(jsonText('plan', planJson(r, objectives)), code) : withNotes(ok([header, renderPlan(r, seconds, objectives)].join('\n'), code), d.right.notes)
   return withPlots('plan', flags, out, header, () => searchPlots(costModels, { model, cluster, precision, workload }, r))
 }
@@ -321,7 +331,7 @@ const planSpec: CommandSpec = {
   name: 'plan',
   summary: 'search strategies and batches; rank them; the Pareto front (--train: training plans)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1): its model, cluster and workload', required: false }],
-  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'train', ...trainingFlags, 'workers', 'calibration', 'json', ...plotFlags],
+  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'disaggregated', 'train', ...trainingFlags, 'workers', 'calibration', 'json', ...plotFlags],
   description: `Enumerates every valid strategy (tp, pp, dp, cp, ep, etp; dp replicas included) on all
 GPUs of the cluster, or on every divisor of --max-gpus, and batches 1, 2, 4, ... up to
 the most that fit; keeps those that meet the objectives; ranks them by output tokens/s
@@ -343,6 +353,7 @@ breakdown, memory per GPU and roofline; --plot names some of them (--plot pareto
     'meshplan plan examples/reference-plan.yaml --max-tpot 20ms',
     'meshplan plan --model llama-3.1-70b --cluster dgx-h100 --nodes 2 --max-tpot 40ms --svg pareto.svg --plot pareto',
     'meshplan plan --train --model gpt3-175b --cluster dgx-h100 --nodes 128 --global-batch 1536 --seq-len 2048',
+    'meshplan plan --model deepseek-v3 --cluster dgx-h100 --nodes 16 --precision fp8 --disaggregated --max-ttft 2s --max-tpot 50ms',
   ],
   exitCodes: '0 a strategy meets the objectives, 1 none does, 2 invalid input',
   run: planRun,

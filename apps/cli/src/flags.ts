@@ -85,6 +85,7 @@ export interface Flags {
   readonly calibration?: string
   readonly out?: string
   readonly redundantExperts?: number
+  readonly disaggregated?: boolean
 }
 
 export type FlagName = keyof Flags
@@ -265,6 +266,7 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
     help: 'MoE: redundant expert slots per layer, replicas of hot experts (DeepSeek EPLB): ep divides the routed experts + N (e.g. DeepSeek-V3 with 32 over ep 72)',
     parse: positiveInteger(1 << 20),
   },
+  disaggregated: { help: 'plan: also search disaggregated deployments (a prefill pool and a decode pool) beside the co-located ones', parse: on },
   calibration: { placeholder: 'FILE', help: 'a calibration (meshplan-calibration/1, written by meshplan calibrate): the models with its parameters instead of the defaults', parse: text('a file name') },
   out: { placeholder: 'FILE', help: 'calibrate: where to write the calibration (meshplan-calibration/1); only written when it beats the defaults cross-validated', parse: text('a file name') },
 }

@@ -31,6 +31,7 @@ export const schemaVersions = {
   export: 1,
   calibrate: 1,
   'estimate-disaggregated': 1,
+  'plan-disaggregated': 1,
 } as const
 export type SchemaName = keyof typeof schemaVersions
 

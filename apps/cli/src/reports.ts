@@ -5,7 +5,7 @@
  */
 import { groups } from '@meshplan/compute'
 import { describe as describeStrategy, encodeStrategy } from '@meshplan/parallelism'
-import type { DisaggregatedEstimate, InferenceEstimate, PlanResult, Speculative } from '@meshplan/inference'
+import { paretoFront, type DisaggregatedCandidate, type DisaggregatedEstimate, type DisaggregatedPlan, type InferenceEstimate, type PlanResult, type Speculative } from '@meshplan/inference'
 import {
   claimMetrics,
   planColumns,
@@ -449,3 +449,70 @@ export const renderDisaggregated = (e: DisaggregatedEstimate, pools: PlanPools, 
     '',
     `  KV cache per request, prefill to decode: ${bytesText(e.transfer.bytesPerRequest)} in ${secondsText(e.transfer.seconds)}`,
   ].join('\n')
+
+/** A disaggregated candidate as JSON: each pool's strategy and instances, then the estimate's figures. */
+const candidateJson = (c: DisaggregatedCandidate) => ({
+  prefill: { strategy: encodeStrategy(c.prefill.strategy), description: c.prefill.description, instances: c.prefill.instances },
+  decode: { strategy: encodeStrategy(c.decode.strategy), description: c.decode.description, instances: c.decode.instances, batchLimit: c.decode.batchLimit },
+  gpus: c.estimate.gpus,
+  limitedBy: c.estimate.limitedBy,
+  ttftSeconds: c.estimate.ttft,
+  tpotSeconds: c.estimate.tpot,
+  outputTokensPerSecond: c.estimate.tokensPerSecond.total,
+  outputTokensPerSecondPerGpu: c.estimate.tokensPerSecond.perGpu,
+  outputTokensPerSecondPerUser: c.estimate.tokensPerSecond.perUser,
+  transferSeconds: c.estimate.transfer.seconds,
+})
+
+/** The Pareto front of both kinds of deployment, tokens/s per GPU against tokens/s per user, each point labelled with its kind. */
+const combinedFront = (co: PlanResult, split: DisaggregatedPlan) =>
+  paretoFront([
+    ...co.pareto.map((p) => ({ kind: 'co-located' as const, description: p.description, gpus: p.strategy.tp * p.strategy.pp * p.strategy.dp * p.strategy.cp, perGpu: p.tokensPerSecondPerGpu, perUser: p.tokensPerSecondPerUser, ttft: p.ttft, tpot: p.tpot })),
+    ...split.top.map((c) => ({
+      kind: 'disaggregated' as const,
+      description: `${c.prefill.instances} x ${c.prefill.description} + ${c.decode.instances} x ${c.decode.description}`,
+      gpus: c.estimate.gpus,
+      perGpu: c.estimate.tokensPerSecond.perGpu,
+      perUser: c.estimate.tokensPerSecond.perUser,
+      ttft: c.estimate.ttft,
+      tpot: c.estimate.tpot,
+    })),
+  ])
+
+/** The JSON of `plan --disaggregated` (schema `meshplan/plan-disaggregated`): the co-located search, the disaggregated one, and their joint front. */
+export const planDisaggregatedJson = (co: PlanResult, split: DisaggregatedPlan, objectives: boolean) => ({
+  coLocated: planJson(co, objectives),
+  disaggregated: { evaluated: split.evaluated, top: split.top.map(candidateJson) },
+  pareto: combinedFront(co, split),
+})
+
+/** The disaggregated search as text: its best deployments, then the front of both kinds. */
+export const renderDisaggregatedPlan = (co: PlanResult, split: DisaggregatedPlan, seconds: number): string => {
+  const e = split.evaluated
+  const lines = [
+    `disaggregated deployments (a prefill pool and a decode pool): ${count(e.strategies)} instance strategies priced in both roles, the best ${e.prefillTypes} prefill and ${e.decodeTypes} decode types kept, ${e.deployments} deployments estimated whole, ${e.feasible} meet the objectives (${seconds.toFixed(1)} s with the co-located search)`,
+  ]
+  if (split.top.length === 0) return [...lines, 'none meets the objectives'].join('\n')
+  lines.push(
+    table(
+      ['  prefill', 'decode', 'GPUs', 'tok/s/GPU', 'tok/s/user', 'TTFT', 'TPOT', 'set by'],
+      split.top.map((c) => [
+        `  ${c.prefill.instances} x ${c.prefill.description}`,
+        `${c.decode.instances} x ${c.decode.description}${c.decode.batchLimit === null ? '' : `, batch <= ${c.decode.batchLimit}`}`,
+        count(c.estimate.gpus),
+        rate(c.estimate.tokensPerSecond.perGpu),
+        rate(c.estimate.tokensPerSecond.perUser),
+        secondsText(c.estimate.ttft),
+        secondsText(c.estimate.tpot),
+        c.estimate.limitedBy,
+      ]),
+    ),
+    '',
+    `Pareto front of both kinds, tokens/s per GPU against tokens/s per user (${combinedFront(co, split).length} points${combinedFront(co, split).length > 12 ? ', 12 shown, evenly spaced' : ''}):`,
+    table(
+      ['  kind', 'deployment', 'GPUs', 'tok/s/GPU', 'tok/s/user', 'TTFT', 'TPOT'],
+      spaced(combinedFront(co, split), 12).map((p) => [`  ${p.kind}`, p.description, count(p.gpus), rate(p.perGpu), rate(p.perUser), secondsText(p.ttft), secondsText(p.tpot)]),
+    ),
+  )
+  return lines.join('\n')
+}

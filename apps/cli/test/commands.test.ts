@@ -1008,3 +1008,29 @@ describe('a disaggregated plan (pools)', () => {
     expect(n.stderr).toContain('plan.pools.prefill.instances')
   })
 })
+
+describe('meshplan plan --disaggregated', () => {
+  it('returns disaggregated and co-located deployments for DeepSeek-V3 on 16 nodes under a 2 s TTFT and a 50 ms TPOT', async () => {
+    const r = await meshplan('plan', '--model', 'deepseek-v3', '--cluster', 'dgx-h100', '--nodes', '16', '--disaggregated', '--max-ttft', '2s', '--max-tpot', '50ms', '--json')
+    expect(r.code).toBe(0)
+    const p = JSON.parse(r.stdout) as {
+      schema: string
+      co_located: { top: Array<{ ttft_seconds: number; tpot_seconds: number }> }
+      disaggregated: { top: Array<{ gpus: number; ttft_seconds: number; tpot_seconds: number; prefill: { instances: number }; decode: { instances: number } }> }
+      pareto: Array<{ kind: string }>
+    }
+    expect(p.schema).toBe('meshplan/plan-disaggregated/1')
+    expect(p.co_located.top.length).toBeGreaterThan(0)
+    expect(p.disaggregated.top.length).toBeGreaterThan(0)
+    for (const c of [...p.co_located.top, ...p.disaggregated.top]) {
+      expect(c.ttft_seconds).toBeLessThanOrEqual(2)
+      expect(c.tpot_seconds).toBeLessThanOrEqual(0.05)
+    }
+    for (const c of p.disaggregated.top) expect(c.gpus).toBeLessThanOrEqual(128)
+    expect(new Set(p.pareto.map((x) => x.kind)).size).toBeGreaterThanOrEqual(1)
+    const text = await meshplan('plan', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--disaggregated', '--max-tpot', '50ms')
+    expect(text.stdout).toContain('disaggregated deployments (a prefill pool and a decode pool):')
+    expect(text.stdout).toContain('Pareto front of both kinds')
+    expectCleanFailure(await meshplan('plan', '--train', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--global-batch', '8', '--disaggregated'))
+  }, 120_000)
+})

@@ -136,6 +136,7 @@ const runs: ReadonlyArray<Run> = [
     stderr: /does not fit/,
   },
   { name: 'estimate-disaggregated', what: 'the DeepSeek-V3 disaggregated example', args: () => ['estimate', path.join(repository, 'examples', 'deepseek-v3-disaggregated.yaml')], code: 0 },
+  { name: 'plan-disaggregated', what: 'Llama 3.1 8B on one node, both kinds', args: () => ['plan', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--disaggregated', '--max-tpot', '50ms'], code: 0 },
   { name: 'plan', what: 'no objectives', args: () => ['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100'], code: 0 },
   { name: 'plan', what: 'objectives that reject candidates', args: () => ['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--max-tpot', '10ms', '--max-ttft', '500ms'], code: 0 },
   { name: 'plan', what: 'latency mode', args: () => ['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--mode', 'latency'], code: 0 },

@@ -15,3 +15,4 @@ export { draftLayerBytes, noSpeculation, speculativeOf, type InferenceInput, typ
 export { estimateInference, type InferenceEstimate, type MemoryFigures, type StepBreakdown } from './estimate'
 export * from './search'
 export { estimateDisaggregated, type DisaggregatedEstimate, type DisaggregatedInput, type PoolInput } from './disaggregated'
+export * from './disaggregated-search'
