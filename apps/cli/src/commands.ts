@@ -14,6 +14,7 @@ import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/pa
 import {
   calibrate,
   checkPlan,
+  costOf,
   isTrainingPlanDocument,
   decodeTrainingPlan,
   deploymentGraph,
@@ -36,7 +37,7 @@ import type { FlagName, ParsedFlags } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
-import { auditJson, calibrateJson, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
+import { auditJson, calibrateJson, costLine, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
 import { table } from './table'
 import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 import { plotFlagProblems, plotFlags, withPlots } from './plots'
@@ -120,7 +121,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   if (E.isLeft(calibrated)) return fail('estimate', calibrated.left)
   const costModels = calibrated.right.models
   if (flags.case !== undefined) {
-    const others = notApplicable(given, [...deploymentFlags, 'redundantExperts', ...inferenceFlags, ...trainingFlags, 'train'], 'does not apply with --case (the case gives the deployment and the step)')
+    const others = notApplicable(given, [...deploymentFlags, 'redundantExperts', 'price', ...inferenceFlags, ...trainingFlags, 'train'], 'does not apply with --case (the case gives the deployment and the step)')
     if (others.length > 0) return fail('estimate', others)
     const [file, ...extra] = positionals
     if (file === undefined) return fail('estimate', '--case: expected a case file (meshplan estimate FILE --case ID)')
@@ -137,6 +138,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
     const errors = [
       ...notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero'),
       ...notApplicable(given, ['redundantExperts'], 'applies to serving: redundant expert replicas are an inference technique (EPLB), a training step holds each expert once'),
+      ...notApplicable(given, ['price'], 'applies to serving: the cost of the tokens a deployment serves'),
     ]
     if (errors.length > 0) return fail('estimate', errors)
     const d0 = deploymentFrom('estimate', positionals, parsed, false)
@@ -173,8 +175,13 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   }
   const estimated = e.right
   const trust = servingTrust(costModels, { values: calibrated.right.parameters })(input, estimated)
+  const cost = flags.price === undefined ? undefined : costOf({ gpus: estimated.gpus, outputTokensPerSecond: estimated.tokensPerSecond.total, inputTokensPerSecond: (estimated.tokensPerSecond.total * workload.inputTokens) / workload.outputTokens }, flags.price)
   const out = withNotes(
-    ok(flags.json === true ? jsonText('estimate', { ...estimateJson(estimated), ...servingTrustJson(trust) }) : renderEstimate(estimated, workload, trust)),
+    ok(
+      flags.json === true
+        ? jsonText('estimate', { ...estimateJson(estimated), ...servingTrustJson(trust), ...(cost === undefined ? {} : { cost }) })
+        : [renderEstimate(estimated, workload, trust), ...(cost === undefined ? [] : [costLine(cost)])].join('\n'),
+    ),
     flags.json === true ? [] : deployment.notes,
   )
   return withPlots('estimate', flags, out, `${model.name} on ${cluster.name}: ${estimated.description}`, () => inferencePlots(costModels, input, estimated))
@@ -206,14 +213,17 @@ const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): 
   const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload, instances: p.instances })
   const e = estimateDisaggregated(models)({ prefill: pool(pools.prefill), decode: pool(pools.decode), link })
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
-  return flags.json === true ? ok(jsonText('estimate-disaggregated', disaggregatedJson(e.right, pools))) : ok(renderDisaggregated(e.right, pools, plan.name))
+  const cost = flags.price === undefined ? undefined : costOf({ gpus: e.right.gpus, outputTokensPerSecond: e.right.tokensPerSecond.total, inputTokensPerSecond: e.right.inputTokensPerSecond }, flags.price)
+  return flags.json === true
+    ? ok(jsonText('estimate-disaggregated', { ...disaggregatedJson(e.right, pools), ...(cost === undefined ? {} : { cost }) }))
+    : ok([renderDisaggregated(e.right, pools, plan.name), ...(cost === undefined ? [] : [costLine(cost)])].join('\n'))
 }
 
 const estimateSpec: CommandSpec = {
   name: 'estimate',
   summary: 'TTFT, TPOT, tokens/s, memory and the time breakdown of one deployment (--train: one training step)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1); with --case, a case file (meshplan-cases/1)', required: false }],
-  flags: [...deploymentFlags, 'redundantExperts', ...inferenceFlags, 'train', ...trainingFlags, ...goodputFlags, 'case', 'calibration', 'json', ...plotFlags],
+  flags: [...deploymentFlags, 'redundantExperts', ...inferenceFlags, 'price', 'train', ...trainingFlags, ...goodputFlags, 'case', 'calibration', 'json', ...plotFlags],
   description: `Serving: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user), memory
 per GPU with the largest batch that fits, and where a step's time goes (per operator
 group, compute- or memory-bound, and exposed communication per kind).

@@ -86,6 +86,7 @@ export interface Flags {
   readonly out?: string
   readonly redundantExperts?: number
   readonly disaggregated?: boolean
+  readonly price?: number
 }
 
 export type FlagName = keyof Flags
@@ -265,6 +266,11 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
     placeholder: 'N',
     help: 'MoE: redundant expert slots per layer, replicas of hot experts (DeepSeek EPLB): ep divides the routed experts + N (e.g. DeepSeek-V3 with 32 over ep 72)',
     parse: positiveInteger(1 << 20),
+  },
+  price: {
+    placeholder: 'P',
+    help: 'serving: the price of one GPU-hour (e.g. 2.49): the cost of an hour of the deployment and of a million tokens it serves',
+    parse: numberWhere('a price per GPU-hour above 0', (n) => n > 0 && n < 1e9),
   },
   disaggregated: { help: 'plan: also search disaggregated deployments (a prefill pool and a decode pool) beside the co-located ones', parse: on },
   calibration: { placeholder: 'FILE', help: 'a calibration (meshplan-calibration/1, written by meshplan calibrate): the models with its parameters instead of the defaults', parse: text('a file name') },

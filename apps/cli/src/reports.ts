@@ -25,6 +25,7 @@ import {
   type JointClaims,
   type OperatingPoint,
   type PlanPools,
+  type ServingCost,
   type Sensitivity,
   type ServingFigure,
   type Trust,
@@ -515,4 +516,10 @@ export const renderDisaggregatedPlan = (co: PlanResult, split: DisaggregatedPlan
     ),
   )
   return lines.join('\n')
+}
+
+/** A deployment's cost, in a line: an hour of it, a million output tokens, a million tokens processed. */
+export const costLine = (c: ServingCost): string => {
+  const money = (x: number): string => (x >= 100 ? count(x) : x.toPrecision(3))
+  return `  cost at ${money(c.pricePerGpuHour)} per GPU-hour: ${money(c.perHour)} an hour, ${money(c.perMillionOutputTokens)} per million output tokens, ${money(c.perMillionTokens)} per million tokens processed (prompt and output)`
 }

@@ -1034,3 +1034,18 @@ describe('meshplan plan --disaggregated', () => {
     expectCleanFailure(await meshplan('plan', '--train', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--global-batch', '8', '--disaggregated'))
   }, 120_000)
 })
+
+describe('meshplan estimate --price', () => {
+  it('prices an hour of the deployment and a million tokens: all its GPUs charged to the tokens it serves', async () => {
+    const r = await meshplan('estimate', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--batch', '64', '--price', '2.5', '--json')
+    const e = JSON.parse(r.stdout) as { gpus: number; output_tokens_per_second: number; cost: { per_hour: number; per_million_output_tokens: number; per_million_tokens: number } }
+    // one GPU at 2.5 an hour; per million output tokens: 2.5 / 3600 / tokens/s x 1e6; the workload's 1024 prompt tokens per 256 output
+    expect(e.cost.per_hour).toBe(2.5 * e.gpus)
+    expect(e.cost.per_million_output_tokens).toBeCloseTo(((2.5 * e.gpus) / 3600 / e.output_tokens_per_second) * 1e6, 9)
+    expect(e.cost.per_million_tokens).toBeCloseTo(e.cost.per_million_output_tokens / 5, 9)
+    const text = await meshplan('estimate', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--batch', '64', '--price', '2.5')
+    expect(text.stdout).toMatch(/cost at 2\.50 per GPU-hour: 2\.50 an hour, [\d.]+ per million output tokens/)
+    expectCleanFailure(await meshplan('estimate', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--price', '0'))
+    expectCleanFailure(await meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '8', '--price', '2'))
+  })
+})

@@ -107,6 +107,7 @@ interface Run {
 const runs: ReadonlyArray<Run> = [
   { name: 'estimate', what: 'a dense model, static batch', args: () => ['estimate', '--model', 'llama-2-70b', '--cluster', 'dgx-h100', '--tp', '8', '--batch', '16'], code: 0 },
   { name: 'estimate', what: 'an MoE model, max_throughput', args: () => ['estimate', '--model', 'mixtral-8x7b', '--cluster', 'dgx-h100', '--tp', '8', '--mode', 'max_throughput'], code: 0 },
+  { name: 'estimate', what: 'with its cost', args: () => ['estimate', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--batch', '64', '--price', '2.49'], code: 0 },
   { name: 'estimate', what: 'a pipeline of a plan file', args: () => ['estimate', pipelinePlan()], code: 0 },
   { name: 'estimate', what: 'an uneven pipeline chosen by default', args: () => ['estimate', '--model', 'llama-3.1-405b', '--cluster', 'dgx-h100', '--nodes', '2', '--tp', '4', '--pp', '4'], code: 0 },
   {
@@ -136,6 +137,7 @@ const runs: ReadonlyArray<Run> = [
     stderr: /does not fit/,
   },
   { name: 'estimate-disaggregated', what: 'the DeepSeek-V3 disaggregated example', args: () => ['estimate', path.join(repository, 'examples', 'deepseek-v3-disaggregated.yaml')], code: 0 },
+  { name: 'estimate-disaggregated', what: 'with its cost', args: () => ['estimate', path.join(repository, 'examples', 'deepseek-v3-disaggregated.yaml'), '--price', '3'], code: 0 },
   { name: 'plan-disaggregated', what: 'Llama 3.1 8B on one node, both kinds', args: () => ['plan', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--disaggregated', '--max-tpot', '50ms'], code: 0 },
   { name: 'plan', what: 'no objectives', args: () => ['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100'], code: 0 },
   { name: 'plan', what: 'objectives that reject candidates', args: () => ['plan', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--max-tpot', '10ms', '--max-ttft', '500ms'], code: 0 },
