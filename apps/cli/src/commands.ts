@@ -15,6 +15,7 @@ import {
   calibrate,
   checkPlan,
   costOf,
+  fewestGpus,
   isTrainingPlanDocument,
   decodeTrainingPlan,
   deploymentGraph,
@@ -37,7 +38,7 @@ import type { FlagName, ParsedFlags } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
-import { auditJson, calibrateJson, costLine, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
+import { auditJson, calibrateJson, capacityJson, capacityLine, costLine, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
 import { table } from './table'
 import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 import { plotFlagProblems, plotFlags, withPlots } from './plots'
@@ -280,7 +281,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   if (flags.train === true) {
     const errors = [
       ...notApplicable(given, plotFlags, 'a training search has no plots yet; draw a plan it finds with estimate --train --svg FILE'),
-      ...notApplicable(given, [...inferenceFlags, ...objectiveFlags, 'disaggregated'], 'applies to serving; a training search ranks by iteration time over the whole cluster'),
+      ...notApplicable(given, [...inferenceFlags, ...objectiveFlags, 'disaggregated', 'targetRate'], 'applies to serving; a training search ranks by iteration time over the whole cluster'),
       ...notApplicable(given, splitFlags, 'the search cuts the layers itself: evenly, or where they do not divide as Megatron-LM users do (use it with estimate)'),
     ]
     if (errors.length > 0) return fail('plan', errors)
@@ -293,7 +294,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const errors = [
     ...notApplicable(given, trainingFlags, 'applies to training; add --train'),
     ...notApplicable(given, ['workers'], 'applies to training searches (plan --train)'),
-    ...(flags.disaggregated === true ? notApplicable(given, plotFlags, 'a disaggregated search has no plots yet') : []),
+    ...(flags.disaggregated === true ? notApplicable(given, [...plotFlags, 'targetRate'], 'a disaggregated search has no plots and no capacity search yet (use --target-rate without --disaggregated)') : []),
     ...notApplicable(given, ['vp', 'sp'], 'a serving search does not vary interleaved stages or sequence parallelism (training techniques); use them with --train or with estimate'),
     ...notApplicable(given, splitFlags, 'a serving search cuts the layers evenly; use an uneven split with estimate'),
   ]
@@ -333,6 +334,14 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
       ? ok(jsonText('plan-disaggregated', planDisaggregatedJson(r, split.right, objectives)), found)
       : withNotes(ok([header, renderPlan(r, seconds, objectives), '', renderDisaggregatedPlan(r, split.right, all)].join('\n'), found), d.right.notes)
   }
+  if (flags.targetRate !== undefined) {
+    const capacity = fewestGpus(costModels)({ model, cluster, precision, workload, slo, constraints: { only: degreeConstraints(parsed, false) }, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }) }, flags.targetRate)
+    if (E.isLeft(capacity)) return fail('plan', capacity.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)').replace('(maxGpus)', '(--max-gpus)'))
+    const reached = capacity.right.found === null ? 1 : 0
+    return flags.json === true
+      ? ok(jsonText('plan', { ...planJson(r, objectives), target: capacityJson(capacity.right) }), reached)
+      : withNotes(ok([header, renderPlan(r, seconds, objectives), '', capacityLine(capacity.right)].join('\n'), reached), d.right.notes)
+  }
   const out = flags.json === true ? ok(jsonText('plan', planJson(r, objectives)), code) : withNotes(ok([header, renderPlan(r, seconds, objectives)].join('\n'), code), d.right.notes)
   return withPlots('plan', flags, out, header, () => searchPlots(costModels, { model, cluster, precision, workload }, r))
 }
@@ -341,7 +350,7 @@ const planSpec: CommandSpec = {
   name: 'plan',
   summary: 'search strategies and batches; rank them; the Pareto front (--train: training plans)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1): its model, cluster and workload', required: false }],
-  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'disaggregated', 'train', ...trainingFlags, 'workers', 'calibration', 'json', ...plotFlags],
+  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'targetRate', 'disaggregated', 'train', ...trainingFlags, 'workers', 'calibration', 'json', ...plotFlags],
   description: `Enumerates every valid strategy (tp, pp, dp, cp, ep, etp; dp replicas included) on all
 GPUs of the cluster, or on every divisor of --max-gpus, and batches 1, 2, 4, ... up to
 the most that fit; keeps those that meet the objectives; ranks them by output tokens/s

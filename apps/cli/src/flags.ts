@@ -87,6 +87,7 @@ export interface Flags {
   readonly redundantExperts?: number
   readonly disaggregated?: boolean
   readonly price?: number
+  readonly targetRate?: number
 }
 
 export type FlagName = keyof Flags
@@ -271,6 +272,11 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
     placeholder: 'P',
     help: 'serving: the price of one GPU-hour (e.g. 2.49): the cost of an hour of the deployment and of a million tokens it serves',
     parse: numberWhere('a price per GPU-hour above 0', (n) => n > 0 && n < 1e9),
+  },
+  targetRate: {
+    placeholder: 'R',
+    help: 'plan: the fewest GPUs (a deployment size dividing the cluster, or --max-gpus) that serve R requests/s within the objectives',
+    parse: numberWhere('requests per second above 0', (n) => n > 0 && n < 1e12),
   },
   disaggregated: { help: 'plan: also search disaggregated deployments (a prefill pool and a decode pool) beside the co-located ones', parse: on },
   calibration: { placeholder: 'FILE', help: 'a calibration (meshplan-calibration/1, written by meshplan calibrate): the models with its parameters instead of the defaults', parse: text('a file name') },

@@ -15,6 +15,7 @@ import {
   verdictText,
   type Audit,
   type CalibrationRun,
+  type Capacity,
   type CaseReport,
   type ClaimOf,
   type ClaimVerdict,
@@ -523,3 +524,12 @@ export const costLine = (c: ServingCost): string => {
   const money = (x: number): string => (x >= 100 ? count(x) : x.toPrecision(3))
   return `  cost at ${money(c.pricePerGpuHour)} per GPU-hour: ${money(c.perHour)} an hour, ${money(c.perMillionOutputTokens)} per million output tokens, ${money(c.perMillionTokens)} per million tokens processed (prompt and output)`
 }
+
+/** The capacity answer as JSON: the rate asked, the deployment found (an estimate) or null, what it serves and the most any serves. */
+export const capacityJson = (c: Capacity) => ({ requestsPerSecond: c.requestsPerSecond, found: c.found === null ? null : estimateJson(c.found), served: c.served, most: c.most })
+
+/** The capacity answer in a line. */
+export const capacityLine = (c: Capacity): string =>
+  c.found === null
+    ? `no deployment of these GPUs serves ${rate(c.requestsPerSecond)} requests/s within the objectives: the most any serves is ${rate(c.most)}`
+    : `fewest GPUs that serve ${rate(c.requestsPerSecond)} requests/s within the objectives: ${c.found.description} on ${c.found.gpus} GPUs, batch ${c.found.batch}: ${rate(c.served)} requests/s (${count(c.found.tokensPerSecond.total)} output tokens/s), TTFT ${secondsText(c.found.ttft)}, TPOT ${secondsText(c.found.tpot)}`

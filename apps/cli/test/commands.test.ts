@@ -1049,3 +1049,21 @@ describe('meshplan estimate --price', () => {
     expectCleanFailure(await meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '8', '--price', '2'))
   })
 })
+
+describe('meshplan plan --target-rate', () => {
+  it('names the fewest GPUs that serve a request rate within the objectives, and exits 1 when none does', async () => {
+    const r = await meshplan('plan', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--max-tpot', '40ms', '--target-rate', '5', '--json')
+    expect(r.code).toBe(0)
+    const p = JSON.parse(r.stdout) as { target: { requests_per_second: number; found: { gpus: number; tpot_seconds: number; output_tokens_per_second: number }; served: number; most: number } }
+    expect(p.target.requests_per_second).toBe(5)
+    expect(p.target.found.tpot_seconds).toBeLessThanOrEqual(0.04)
+    // requests/s: output tokens/s over the 256 output tokens of the default workload
+    expect(p.target.served).toBeCloseTo(p.target.found.output_tokens_per_second / 256, 9)
+    expect(p.target.served).toBeGreaterThanOrEqual(5)
+    expect(p.target.found.gpus).toBeLessThan(16)
+    const none = await meshplan('plan', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--max-tpot', '40ms', '--target-rate', '100000')
+    expect(none.code).toBe(1)
+    expect(none.stdout).toMatch(/no deployment of these GPUs serves 100,000 requests\/s within the objectives: the most any serves is [\d.,]+/)
+    expectCleanFailure(await meshplan('plan', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--target-rate', '-1'))
+  }, 60_000)
+})

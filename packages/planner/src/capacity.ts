@@ -1,0 +1,54 @@
+/**
+ * Capacity: the fewest GPUs that serve a request rate within the objectives. A search over
+ * every deployment size that divides the GPUs at hand (`planInference` with `maxGpus`),
+ * each strategy at the batch that serves the most within the objectives; the deployments
+ * that reach the rate, the one on the fewest GPUs first (then the most tokens/s per GPU).
+ * A request rate is output tokens per second over the output length.
+ *
+ * @example
+ * import { fewestGpus } from '@meshplan/planner'
+ * fewestGpus(defaultCostModels)({ model, cluster, precision, workload, slo: { maxTpot: 0.05 } }, 20)
+ * // right({ found: { gpus: 8, ... }, most: 131.2 })
+ */
+import * as E from 'fp-ts/Either'
+import type { CostModels, EstimateError } from '@meshplan/cost-models'
+import { planInference, type InferenceEstimate, type PlanInput } from '@meshplan/inference'
+import { worldSize } from '@meshplan/topology'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** The answer: the deployment on the fewest GPUs that serves the rate, or null; and the most any deployment serves. */
+export interface Capacity {
+  readonly requestsPerSecond: number
+  readonly found: InferenceEstimate | null
+  /** Requests per second of the found deployment, or of the one that serves the most when none reaches the rate. */
+  readonly served: number
+  /** The most requests per second any deployment of the GPUs at hand serves within the objectives. */
+  readonly most: number
+}
+
+// -------------------------------------------------------------------------------------
+// operations
+// -------------------------------------------------------------------------------------
+
+/** Requests per second of an estimate: its output tokens per second over the output length. */
+export const requestsPerSecondOf = (e: InferenceEstimate, outputTokens: number): number => e.tokensPerSecond.total / outputTokens
+
+/**
+ * The fewest GPUs of `input`'s cluster (or of `input.maxGpus`) that serve `rate` requests per
+ * second within `input.slo`, or the search's error; `found` is null when no size does.
+ */
+export const fewestGpus =
+  (models: CostModels) =>
+  (input: PlanInput, rate: number): E.Either<EstimateError, Capacity> => {
+    const gpus = input.maxGpus ?? worldSize(input.cluster)
+    return E.map((r: { readonly top: ReadonlyArray<InferenceEstimate> }) => {
+      const served = r.top.map((e) => ({ e, rps: requestsPerSecondOf(e, input.workload.outputTokens) }))
+      const reaching = served.filter((x) => x.rps >= rate)
+      const best = reaching.reduce<(typeof served)[number] | null>((a, x) => (a === null || x.e.gpus < a.e.gpus || (x.e.gpus === a.e.gpus && x.e.tokensPerSecond.perGpu > a.e.tokensPerSecond.perGpu) ? x : a), null)
+      const most = served.reduce((m, x) => Math.max(m, x.rps), 0)
+      return { requestsPerSecond: rate, found: best?.e ?? null, served: best?.rps ?? most, most }
+    })(planInference(models)({ ...input, maxGpus: gpus, top: Number.MAX_SAFE_INTEGER }))
+  }
