@@ -543,7 +543,9 @@ that asks for it.
 With --leave-one-source-out the constants fitted on measured cases (@meshplan/planner's
 fittedConstants) are refitted once per source (an engine name and version) without its
 cases, and each case is predicted by the fit that never saw it: how the models do on a
-release they were not tuned on. It predicts the file about 30 times per source.`,
+release they were not tuned on. It predicts the file about 30 times per source.
+With --calibration FILE (written by meshplan calibrate) the cases are predicted with that
+calibration's parameters instead of the defaults.`,
   examples: ['meshplan validate validation/calibration.json', 'meshplan validate cases.json --json', 'meshplan validate validation/calibration.json --leave-one-source-out'],
   exitCodes: '0 the file was read and predicted, 2 invalid input',
   run: (positionals, parsed) => {

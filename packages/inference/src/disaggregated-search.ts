@@ -165,6 +165,12 @@ export const planDisaggregated =
         })
       }
     }
-    const top = candidates.sort((a, b) => b.estimate.tokensPerSecond.perGpu - a.estimate.tokensPerSecond.perGpu).slice(0, input.top ?? 5)
+    // deployments with the same figures are the same deployment up to a symmetry (two instances of DP2 or one of DP4): shown once
+    const same = (a: DisaggregatedEstimate, b: DisaggregatedEstimate): boolean =>
+      a.gpus === b.gpus && [[a.tokensPerSecond.perGpu, b.tokensPerSecond.perGpu], [a.ttft, b.ttft], [a.tpot, b.tpot]].every(([x = 0, y = 0]) => Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y)))
+    const distinct = candidates
+      .sort((a, b) => b.estimate.tokensPerSecond.perGpu - a.estimate.tokensPerSecond.perGpu)
+      .filter((c, i, all) => !all.slice(0, i).some((d) => same(c.estimate, d.estimate)))
+    const top = distinct.slice(0, input.top ?? 5)
     return E.right({ top, evaluated: { strategies: priced.length, prefillTypes: prefillTypes.length, decodeTypes: decodeTypes.length, deployments, feasible: candidates.length } })
   }

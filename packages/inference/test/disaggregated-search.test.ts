@@ -23,6 +23,11 @@ describe('planDisaggregated', () => {
     expect(plan.top.length).toBeGreaterThan(0)
   })
 
+  it('shows a deployment once: no two of the top have the same GPUs, tokens/s per GPU, TTFT and TPOT', () => {
+    const keys = plan.top.map((c) => [c.estimate.gpus, c.estimate.tokensPerSecond.perGpu.toPrecision(12), c.estimate.ttft.toPrecision(12), c.estimate.tpot.toPrecision(12)].join('/'))
+    expect(new Set(keys).size).toBe(keys.length)
+  })
+
   it('ranks deployments by output tokens/s per GPU, each meeting the objectives on at most the node', () => {
     const perGpu = plan.top.map((c) => c.estimate.tokensPerSecond.perGpu)
     expect([...perGpu].sort((a, b) => b - a)).toEqual(perGpu)
