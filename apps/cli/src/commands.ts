@@ -160,8 +160,9 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   if (written.right?.pools !== undefined) return disaggregatedRun(written.right, parsed, costModels)
   const training = notApplicable(given, [...trainingFlags, ...goodputFlags], 'applies to training; add --train')
   if (training.length > 0) return fail('estimate', training)
-  const d0 = deploymentFrom('estimate', positionals, parsed, false)
-  if (E.isLeft(d0)) return d0.left
+  // the plan file read once, above
+  const d0 = deploymentOf(parsed, written.right)
+  if (E.isLeft(d0)) return fail('estimate', d0.left)
   const deployment = withDefaultSplit(d0.right, given)
   const { model, cluster, strategy, precision, workload } = deployment
   const input = { model, cluster, strategy, precision, workload, ...(flags.redundantExperts === undefined ? {} : { redundantExperts: flags.redundantExperts }) }

@@ -4,7 +4,7 @@
  * snake_case). Numbers are in base units: seconds, bytes, tokens/s, FLOP/s.
  */
 import { groups } from '@meshplan/compute'
-import { describe as describeStrategy, encodeStrategy } from '@meshplan/parallelism'
+import { describe as describeStrategy, encodeStrategy, worldOf } from '@meshplan/parallelism'
 import { paretoFront, type DisaggregatedCandidate, type DisaggregatedEstimate, type DisaggregatedPlan, type InferenceEstimate, type PlanResult, type Speculative } from '@meshplan/inference'
 import {
   claimMetrics,
@@ -469,7 +469,7 @@ const candidateJson = (c: DisaggregatedCandidate) => ({
 /** The Pareto front of both kinds of deployment, tokens/s per GPU against tokens/s per user, each point labelled with its kind. */
 const combinedFront = (co: PlanResult, split: DisaggregatedPlan) =>
   paretoFront([
-    ...co.pareto.map((p) => ({ kind: 'co-located' as const, description: p.description, gpus: p.strategy.tp * p.strategy.pp * p.strategy.dp * p.strategy.cp, perGpu: p.tokensPerSecondPerGpu, perUser: p.tokensPerSecondPerUser, ttft: p.ttft, tpot: p.tpot })),
+    ...co.pareto.map((p) => ({ kind: 'co-located' as const, description: p.description, gpus: worldOf(p.strategy), perGpu: p.tokensPerSecondPerGpu, perUser: p.tokensPerSecondPerUser, ttft: p.ttft, tpot: p.tpot })),
     ...split.top.map((c) => ({
       kind: 'disaggregated' as const,
       description: `${c.prefill.instances} x ${c.prefill.description} + ${c.decode.instances} x ${c.decode.description}`,
@@ -491,6 +491,7 @@ export const planDisaggregatedJson = (co: PlanResult, split: DisaggregatedPlan, 
 /** The disaggregated search as text: its best deployments, then the front of both kinds. */
 export const renderDisaggregatedPlan = (co: PlanResult, split: DisaggregatedPlan, seconds: number): string => {
   const e = split.evaluated
+  const front = combinedFront(co, split)
   const lines = [
     `disaggregated deployments (a prefill pool and a decode pool): ${count(e.strategies)} instance strategies priced in both roles, the best ${e.prefillTypes} prefill and ${e.decodeTypes} decode types kept, ${e.deployments} deployments estimated whole, ${e.feasible} meet the objectives (${seconds.toFixed(1)} s with the co-located search)`,
   ]
@@ -510,10 +511,10 @@ export const renderDisaggregatedPlan = (co: PlanResult, split: DisaggregatedPlan
       ]),
     ),
     '',
-    `Pareto front of both kinds, tokens/s per GPU against tokens/s per user (${combinedFront(co, split).length} points${combinedFront(co, split).length > 12 ? ', 12 shown, evenly spaced' : ''}):`,
+    `Pareto front of both kinds, tokens/s per GPU against tokens/s per user (${front.length} points${front.length > 12 ? ', 12 shown, evenly spaced' : ''}):`,
     table(
       ['  kind', 'deployment', 'GPUs', 'tok/s/GPU', 'tok/s/user', 'TTFT', 'TPOT'],
-      spaced(combinedFront(co, split), 12).map((p) => [`  ${p.kind}`, p.description, count(p.gpus), rate(p.perGpu), rate(p.perUser), secondsText(p.ttft), secondsText(p.tpot)]),
+      spaced(front, 12).map((p) => [`  ${p.kind}`, p.description, count(p.gpus), rate(p.perGpu), rate(p.perUser), secondsText(p.ttft), secondsText(p.tpot)]),
     ),
   )
   return lines.join('\n')

@@ -19,7 +19,7 @@ import { decode, groups, phaseTime, prefill, type Group } from '@meshplan/comput
 import { describe, type Strategy } from '@meshplan/parallelism'
 import { bytes, formatBytes, type Bytes } from '@meshplan/units'
 import { costModelError, estimateError, unphysical, type CommKind, type CostModels, type EstimateError } from '@meshplan/cost-models'
-import { draftSeconds, evaluateInference, exposedComm, inferenceFigures, prepareInference, stageComm, stageSeconds, type InferenceConstants, type InferenceInput, type StageClass } from './kernel'
+import { draftSeconds, evaluateInference, exposedComm, inferenceFigures, prepareInference, stageComm, stageSeconds, withExpertSlots, type InferenceConstants, type InferenceInput, type StageClass } from './kernel'
 import type { InferenceMode } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -97,9 +97,9 @@ export const batchOf = (c: InferenceConstants): number => {
 }
 
 const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, batch: number, context: number): E.Either<EstimateError, StepBreakdown> => {
-  const { model: routed, precision, strategy, cluster } = c.input
+  const { precision, strategy, cluster } = c.input
   // the GPUs hold the expert slots, redundant replicas included, as the prepared constants do (`prepareInference`)
-  const model = c.redundantExperts > 0 && routed.moe !== undefined ? { ...routed, moe: { ...routed.moe, experts: routed.moe.experts + c.redundantExperts } } : routed
+  const model = withExpertSlots(c.input.model, c.redundantExperts)
   const tokens = c.input.workload.inputTokens
   const verify = c.speculative.verify
   const phase = isDecode

@@ -404,6 +404,10 @@ const priceExchange = (models: CostModels, cluster: Cluster, span: Layout['group
   return E.right({ decode: decode.right, prefill: prefill.right })
 }
 
+/** `model` with `redundant` more expert slots per MoE layer (the replicas EPLB places): what the GPUs hold; the model itself when none. */
+export const withExpertSlots = (model: Architecture, redundant: number): Architecture =>
+  redundant > 0 && model.moe !== undefined ? { ...model, moe: { ...model.moe, experts: model.moe.experts + redundant } } : model
+
 /**
  * Checks `input` (the algebra's laws for the model on the cluster, the workload, the
  * rank layout, redundant expert slots) and computes everything that does not depend on
@@ -422,7 +426,7 @@ export const prepareInference =
     if (E.isLeft(valid)) {
       return E.left(estimateError('invalid-strategy', valid.left.map((v) => v.message).join('; '), valid.left))
     }
-    const slots = redundant > 0 && model.moe !== undefined ? { ...model, moe: { ...model.moe, experts: model.moe.experts + redundant } } : model
+    const slots = withExpertSlots(model, redundant)
     const laid = layout(cluster, input.order)(s)
     if (E.isLeft(laid)) return E.left(estimateError('invalid-strategy', laid.left.message))
     const l = laid.right

@@ -141,6 +141,15 @@ export const layersOfStage =
     return layers
   }
 
+/** The expert slots of a layer on expert-parallel rank `epRank`, `perRank` of them: `epRank·perRank` onwards. */
+const slotsOfRank = (epRank: number, perRank: number): ReadonlyArray<number> => Array.from({ length: perRank }, (_, i) => epRank * perRank + i)
+
+/** The expert a redundant slot replicates: slot `experts + j` holds expert `j mod experts`. */
+const replicaOf = (slot: number, experts: number): number => (slot - experts) % experts
+
+/** The experts replicated by the redundant slots (those past the routed experts) of `slots`. */
+const replicasAmong = (slots: ReadonlyArray<number>, experts: number): ReadonlyArray<number> => slots.filter((slot) => slot >= experts).map((slot) => replicaOf(slot, experts))
+
 /**
  * What GPU `rank` holds under `s`, laid out by `l`, with `redundant` expert slots per MoE
  * layer. Assumes `s` is valid for `model` (and `ep` divides the slots). Slot `i` of a layer
@@ -158,10 +167,10 @@ export const placementOf =
     const moe = model.moe
     const slots = moe === undefined ? 0 : moe.experts + redundant
     const perLayer = moe === undefined ? 0 : slots / s.ep
-    const held = Array.from({ length: perLayer }, (_, i) => coordinates.ep * perLayer + i)
+    const held = slotsOfRank(coordinates.ep, perLayer)
     const experts = moe?.experts ?? 1
-    const ids = held.map((slot) => (slot < experts ? slot : (slot - experts) % experts))
-    const replicas = held.filter((slot) => slot >= experts).map((slot) => (slot - experts) % experts)
+    const ids = held.map((slot) => (slot < experts ? slot : replicaOf(slot, experts)))
+    const replicas = replicasAmong(held, experts)
     const fraction = moe === undefined ? 0 : 1 / s.etp
     const shards = moeLayers * perLayer
     const attention = model.attention
@@ -191,12 +200,7 @@ export const expertReplicas = (model: Architecture, s: Strategy, redundant: numb
   const experts = model.moe?.experts ?? 0
   if (experts === 0 || redundant <= 0) return []
   const perRank = (experts + redundant) / s.ep
-  return Array.from({ length: s.ep }, (_, epRank) => ({
-    epRank,
-    experts: Array.from({ length: perRank }, (_, i) => epRank * perRank + i)
-      .filter((slot) => slot >= experts)
-      .map((slot) => (slot - experts) % experts),
-  })).filter((r) => r.experts.length > 0)
+  return Array.from({ length: s.ep }, (_, epRank) => ({ epRank, experts: replicasAmong(slotsOfRank(epRank, perRank), experts) })).filter((r) => r.experts.length > 0)
 }
 
 /** A set of ranks that hold the same kind of share (the same layers and the same numbers of everything). */

@@ -344,16 +344,17 @@ const expertLaws = (model: Architecture, s: Strategy, redundant = 0): ReadonlyAr
   }
   const width = stageWidth(s)
   const fold = s.ep * s.etp
-  const slots = moe.experts + (Number.isSafeInteger(redundant) && redundant > 0 ? redundant : 0)
+  const extra = Number.isSafeInteger(redundant) && redundant > 0 ? redundant : 0
+  const slots = moe.experts + extra
   return [
     slotsLaw,
-    law(epSplitsExperts(model, slots - moe.experts)(s.ep), () => ({
+    law(epSplitsExperts(model, extra)(s.ep), () => ({
       code: 'experts-ep',
       message:
         slots === moe.experts
           ? `${moe.experts} routed experts cannot be split evenly over ep = ${s.ep}`
-          : `${slots} expert slots (${moe.experts} routed experts + ${slots - moe.experts} redundant) cannot be split evenly over ep = ${s.ep}`,
-      values: { experts: moe.experts, ep: s.ep, ...(slots === moe.experts ? {} : { redundantExperts: slots - moe.experts }) },
+          : `${slots} expert slots (${moe.experts} routed experts + ${extra} redundant) cannot be split evenly over ep = ${s.ep}`,
+      values: { experts: moe.experts, ep: s.ep, ...(extra === 0 ? {} : { redundantExperts: extra }) },
       suggestion:
         slots === moe.experts
           ? `${divisorSuggestion('ep', 'the routed experts', moe.experts, s.ep)}; or add redundant experts so that ep divides the slots`

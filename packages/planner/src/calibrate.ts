@@ -34,7 +34,7 @@
 import * as E from 'fp-ts/Either'
 import type { CostModels } from '@meshplan/cost-models'
 import type { DecodeIssue } from '@meshplan/units'
-import { caseGroups, caseSource, predictCases, type CaseKind, type CaseResult } from './cases'
+import { caseGroups, caseSource, errorStats, predictCases, type CaseKind, type CaseResult } from './cases'
 import { FIT_LOSS_CAP, fitLimits } from './fit'
 import { metricFamilies } from './intervals'
 import { calibrationResiduals } from './residuals'
@@ -196,14 +196,8 @@ const fitOn = (predict: Predict, cases: Prepared, parameters: ReadonlyArray<Mode
   return E.right(values)
 }
 
-const median = (xs: ReadonlyArray<number>): number | null => {
-  if (xs.length === 0) return null
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
-}
-
-const absErrors = (rs: ReadonlyArray<CaseResult | undefined>): ReadonlyArray<number> => rs.flatMap((r) => (r === undefined || r.error === null ? [] : [Math.abs(r.error)]))
+/** The median absolute error of `rs` (`errorStats`), null when none is predicted. */
+const medianOf = (rs: ReadonlyArray<CaseResult | undefined>): number | null => errorStats(rs.flatMap((r) => (r === undefined ? [] : [r]))).median
 
 /**
  * Calibrates `models`' parameters on the cases of `file` (a `meshplan-cases/1`
@@ -269,10 +263,10 @@ export const calibrate =
         kind,
         metric,
         cases: idx.length,
-        beforeInSample: median(absErrors(idx.map((i) => defaults[i]))),
-        beforeCrossValidated: median(absErrors(idx.map((i) => beforeCv[i]))),
-        afterInSample: median(absErrors(idx.map((i) => inSample.right[i]))),
-        afterCrossValidated: median(absErrors(idx.map((i) => crossValidated[i]))),
+        beforeInSample: medianOf(idx.map((i) => defaults[i])),
+        beforeCrossValidated: medianOf(idx.map((i) => beforeCv[i])),
+        afterInSample: medianOf(idx.map((i) => inSample.right[i])),
+        afterCrossValidated: medianOf(idx.map((i) => crossValidated[i])),
       }
     }
     const groups = [

@@ -37,18 +37,27 @@ export interface Capacity {
 export const requestsPerSecondOf = (e: InferenceEstimate, outputTokens: number): number => e.tokensPerSecond.total / outputTokens
 
 /**
+ * The deployment on the fewest GPUs of `input`'s cluster (or of `input.maxGpus`) that
+ * `accept`s, then the most tokens/s per GPU: every size that divides them searched within
+ * `input.slo`, each strategy at its best batch. Also every deployment the search kept, for
+ * what the caller wants to say when none is accepted; or the search's error.
+ */
+export const smallestDeployment =
+  (models: CostModels) =>
+  (input: PlanInput, accept: (e: InferenceEstimate) => boolean): E.Either<EstimateError, { readonly found: InferenceEstimate | null; readonly searched: ReadonlyArray<InferenceEstimate> }> =>
+    E.map((r: { readonly top: ReadonlyArray<InferenceEstimate> }) => ({
+      found: r.top.filter(accept).reduce<InferenceEstimate | null>((a, e) => (a === null || e.gpus < a.gpus || (e.gpus === a.gpus && e.tokensPerSecond.perGpu > a.tokensPerSecond.perGpu) ? e : a), null),
+      searched: r.top,
+    }))(planInference(models)({ ...input, maxGpus: input.maxGpus ?? worldSize(input.cluster), top: Number.MAX_SAFE_INTEGER }))
+
+/**
  * The fewest GPUs of `input`'s cluster (or of `input.maxGpus`) that serve `rate` requests per
  * second within `input.slo`, or the search's error; `found` is null when no size does.
  */
 export const fewestGpus =
   (models: CostModels) =>
-  (input: PlanInput, rate: number): E.Either<EstimateError, Capacity> => {
-    const gpus = input.maxGpus ?? worldSize(input.cluster)
-    return E.map((r: { readonly top: ReadonlyArray<InferenceEstimate> }) => {
-      const served = r.top.map((e) => ({ e, rps: requestsPerSecondOf(e, input.workload.outputTokens) }))
-      const reaching = served.filter((x) => x.rps >= rate)
-      const best = reaching.reduce<(typeof served)[number] | null>((a, x) => (a === null || x.e.gpus < a.e.gpus || (x.e.gpus === a.e.gpus && x.e.tokensPerSecond.perGpu > a.e.tokensPerSecond.perGpu) ? x : a), null)
-      const most = served.reduce((m, x) => Math.max(m, x.rps), 0)
-      return { requestsPerSecond: rate, found: best?.e ?? null, served: best?.rps ?? most, most }
-    })(planInference(models)({ ...input, maxGpus: gpus, top: Number.MAX_SAFE_INTEGER }))
-  }
+  (input: PlanInput, rate: number): E.Either<EstimateError, Capacity> =>
+    E.map(({ found, searched }: { readonly found: InferenceEstimate | null; readonly searched: ReadonlyArray<InferenceEstimate> }) => {
+      const most = searched.reduce((m, e) => Math.max(m, requestsPerSecondOf(e, input.workload.outputTokens)), 0)
+      return { requestsPerSecond: rate, found, served: found === null ? most : requestsPerSecondOf(found, input.workload.outputTokens), most }
+    })(smallestDeployment(models)(input, (e) => requestsPerSecondOf(e, input.workload.outputTokens) >= rate))

@@ -18,7 +18,9 @@
  */
 import * as E from 'fp-ts/Either'
 import type { CostModels } from '@meshplan/cost-models'
-import { batchLadder, estimateInference, planInference, type InferenceEstimate, type InferenceMode, type Slo } from '@meshplan/inference'
+import { batchLadder, estimateInference, type InferenceEstimate, type InferenceMode, type Slo } from '@meshplan/inference'
+import { worldSize } from '@meshplan/topology'
+import { smallestDeployment } from './capacity'
 import { encodeStrategy } from '@meshplan/parallelism'
 import { claimHolds, claimMetrics, type Claim, type ClaimMetric, type Plan } from './plan-file'
 
@@ -173,14 +175,12 @@ export const jointClaims =
     const bestLatencyMeetingThroughput = lowest(points.filter((p) => allHold(p, throughputOnly)))
     const lowestLatency = lowest(points)
     // the smallest deployment on the same cluster: every size dividing it, the latency claims as objectives
-    const size = cluster.tiers.reduce((n, t) => n * t.fanout, 1)
-    const searched = planInference(models)({ model, cluster, precision, workload: free, maxGpus: size, slo: sloOf(claims), top: Number.MAX_SAFE_INTEGER })
-    const fitting = E.isRight(searched) ? searched.right.top.map((e) => pointOf(e, claims)).filter((p) => allHold(p, metrics)) : []
-    const smallest = best(fitting, (a, b) => a.gpus < b.gpus || (a.gpus === b.gpus && a.outputTokensPerSecond > b.outputTokensPerSecond))
+    const searched = smallestDeployment(models)({ model, cluster, precision, workload: free, slo: sloOf(claims) }, (e) => allHold(pointOf(e, claims), metrics))
+    const smallest = E.isRight(searched) && searched.right.found !== null ? pointOf(searched.right.found, claims) : null
     const smallestProblem = E.isLeft(searched)
       ? searched.left.message
       : smallest === null
-        ? `no deployment of 1 to ${size} GPUs of this cluster makes every claim hold together`
+        ? `no deployment of 1 to ${worldSize(cluster)} GPUs of this cluster makes every claim hold together`
         : null
     return { metrics, points: points.length, together: false, point: null, bestThroughputMeetingLatency, bestLatencyMeetingThroughput, lowestLatency, smallest, smallestProblem }
   }
