@@ -8,17 +8,19 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
 import { inferencePlots, paretoPlot, searchPlots, trainingPlots, type Plots } from '@meshplan/plots'
-import { estimateDisaggregated, estimateInference, planDisaggregated, planInference, type Slo } from '@meshplan/inference'
+import { estimateDisaggregated, estimateInference, planDisaggregated, planInference, poolLink, type Slo } from '@meshplan/inference'
 import { modelNames, models, parameterCounts } from '@meshplan/model'
-import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
+import { defaultOrder, layout, parseOrder, worldOf, type Constraints } from '@meshplan/parallelism'
 import {
   calibrate,
   checkPlan,
+  checkDisaggregated,
   costOf,
   fewestGpus,
   isTrainingPlanDocument,
   decodeTrainingPlan,
   deploymentGraph,
+  disaggregatedGraph,
   fittedConstants,
   leaveOneSourceOut,
   predictCases,
@@ -32,13 +34,13 @@ import {
   type Plan,
 } from '@meshplan/planner'
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
-import { formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
+import { formatByteRate, formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
 import { deploymentFlags, deploymentOf, goodputFlags, inferenceFlags, notApplicable, planOfDocument, readPlan, readPlanDocument, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
 import type { FlagName, ParsedFlags } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
-import { auditJson, calibrateJson, capacityJson, capacityLine, costLine, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
+import { auditJson, disaggregatedAuditJson, renderDisaggregatedAudit, calibrateJson, capacityJson, capacityLine, costLine, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
 import { table } from './table'
 import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 import { plotFlagProblems, plotFlags, withPlots } from './plots'
@@ -197,7 +199,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
  */
 const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): Output => {
   const { flags, given } = parsed
-  const refused = notApplicable(given, [...deploymentFlags, 'redundantExperts', 'mode', 'batch', 'maxBatch', 'train', ...trainingFlags, ...goodputFlags, ...plotFlags], 'does not apply to a disaggregated plan (its pools give each deployment)')
+  const refused = notApplicable(given, [...deploymentFlags, 'redundantExperts', 'mode', 'batch', 'maxBatch', 'hotExpertShare', 'train', ...trainingFlags, ...goodputFlags, ...plotFlags], 'does not apply to a disaggregated plan (its pools give each deployment)')
   if (refused.length > 0) return fail('estimate', refused)
   const pools = plan.pools
   if (pools === undefined) return fail('estimate', 'expected a plan with pools')
@@ -206,12 +208,7 @@ const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): 
     ...(flags.inputTokens === undefined ? {} : { inputTokens: flags.inputTokens }),
     ...(flags.outputTokens === undefined ? {} : { outputTokens: flags.outputTokens }),
   }
-  const gpusOf = (pool: { readonly instances: number; readonly strategy: { readonly tp: number; readonly pp: number; readonly dp: number; readonly cp: number } }): number => pool.instances * pool.strategy.tp * pool.strategy.pp * pool.strategy.dp * pool.strategy.cp
-  const domain = (c: typeof pools.prefill.cluster): number => c.tiers[0]?.fanout ?? 1
-  const shared = pools.prefill.cluster === pools.decode.cluster && gpusOf(pools.prefill) + gpusOf(pools.decode) <= domain(pools.prefill.cluster)
-  const side = (c: typeof pools.prefill.cluster) => (shared ? c.tiers[0] : c.tiers[c.tiers.length - 1])?.link
-  const links = [side(pools.prefill.cluster), side(pools.decode.cluster)]
-  const link = { bandwidth: Math.min(...links.map((l) => l?.bandwidth ?? 0)), latency: Math.max(...links.map((l) => l?.latency ?? 0)) }
+  const link = poolLink({ cluster: pools.prefill.cluster, gpus: pools.prefill.instances * worldOf(pools.prefill.strategy) }, { cluster: pools.decode.cluster, gpus: pools.decode.instances * worldOf(pools.decode.strategy) })
   const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload, instances: p.instances })
   const e = estimateDisaggregated(models)({ prefill: pool(pools.prefill), decode: pool(pools.decode), link })
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
@@ -292,17 +289,23 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     const planned = planTrainingOutput(d.right, flags, constraints, flags.top ?? 10, flags.json === true, d.right.model.name, costModels)
     return flags.json === true ? planned : planned.then((out) => withNotes(out, d.right.notes))
   }
+  // a disaggregated plan file gives the model, cluster and workload of a disaggregated search (its pools are what the search replaces)
+  const written = planArgument('plan', positionals, false)
+  if (E.isLeft(written)) return written.left
+  const disaggregated = flags.disaggregated === true || written.right?.pools !== undefined
   const errors = [
     ...notApplicable(given, trainingFlags, 'applies to training; add --train'),
     ...notApplicable(given, ['workers'], 'applies to training searches (plan --train)'),
-    ...(flags.disaggregated === true ? notApplicable(given, [...plotFlags, 'targetRate'], 'a disaggregated search has no plots and no capacity search yet (use --target-rate without --disaggregated)') : []),
+    ...(disaggregated ? notApplicable(given, [...plotFlags, 'targetRate'], 'a disaggregated search has no plots and no capacity search yet (use --target-rate without --disaggregated)') : []),
     ...notApplicable(given, ['vp', 'sp'], 'a serving search does not vary interleaved stages or sequence parallelism (training techniques); use them with --train or with estimate'),
     ...notApplicable(given, splitFlags, 'a serving search cuts the layers evenly; use an uneven split with estimate'),
   ]
   if (errors.length > 0) return fail('plan', errors)
-  const d = deploymentFrom('plan', positionals, parsed, false)
-  if (E.isLeft(d)) return d.left
-  const { model, cluster, precision, workload } = d.right
+  const { pools: _pools, ...single } = written.right ?? {}
+  const d0 = deploymentOf(parsed, written.right === undefined ? undefined : (single as Plan))
+  if (E.isLeft(d0)) return fail('plan', d0.left)
+  const deployment = d0.right
+  const { model, cluster, precision, workload } = deployment
   const slo: Slo = {
     ...(flags.maxTtft === undefined ? {} : { maxTtft: flags.maxTtft }),
     ...(flags.maxTpot === undefined ? {} : { maxTpot: flags.maxTpot }),
@@ -326,14 +329,14 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const code = r.top.length > 0 ? 0 : 1
   const objectives = Object.keys(slo).length > 0
   const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens`
-  if (flags.disaggregated === true) {
+  if (disaggregated) {
     const split = planDisaggregated(costModels)({ model, cluster, precision, workload, slo, constraints: { only: degreeConstraints(parsed, false) }, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }), ...(flags.top === undefined ? {} : { top: flags.top }) })
     if (E.isLeft(split)) return fail('plan', split.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)'))
     const all = Number(process.hrtime.bigint() - started) / 1e9
     const found = r.top.length + split.right.top.length > 0 ? 0 : 1
     return flags.json === true
       ? ok(jsonText('plan-disaggregated', planDisaggregatedJson(r, split.right, objectives)), found)
-      : withNotes(ok([header, renderPlan(r, seconds, objectives), '', renderDisaggregatedPlan(r, split.right, all)].join('\n'), found), d.right.notes)
+      : withNotes(ok([header, renderPlan(r, seconds, objectives), '', renderDisaggregatedPlan(r, split.right, all)].join('\n'), found), deployment.notes)
   }
   if (flags.targetRate !== undefined) {
     const capacity = fewestGpus(costModels)({ model, cluster, precision, workload, slo, constraints: { only: degreeConstraints(parsed, false) }, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }) }, flags.targetRate)
@@ -341,9 +344,9 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     const reached = capacity.right.found === null ? 1 : 0
     return flags.json === true
       ? ok(jsonText('plan', { ...planJson(r, objectives), target: capacityJson(capacity.right) }), reached)
-      : withNotes(ok([header, renderPlan(r, seconds, objectives), '', capacityLine(capacity.right)].join('\n'), reached), d.right.notes)
+      : withNotes(ok([header, renderPlan(r, seconds, objectives), '', capacityLine(capacity.right)].join('\n'), reached), deployment.notes)
   }
-  const out = flags.json === true ? ok(jsonText('plan', planJson(r, objectives)), code) : withNotes(ok([header, renderPlan(r, seconds, objectives)].join('\n'), code), d.right.notes)
+  const out = flags.json === true ? ok(jsonText('plan', planJson(r, objectives)), code) : withNotes(ok([header, renderPlan(r, seconds, objectives)].join('\n'), code), deployment.notes)
   return withPlots('plan', flags, out, header, () => searchPlots(costModels, { model, cluster, precision, workload }, r))
 }
 
@@ -453,6 +456,12 @@ with the plan and the best alternative marked, or (training) the pipeline schedu
       }
       const plan = planOfDocument(file, doc.right)
       if (E.isLeft(plan)) return fail('check', plan.left)
+      if (plan.right.pools !== undefined) {
+        const others = notApplicable(parsed.given, [...deploymentFlags, ...inferenceFlags, ...plotFlags], 'does not apply to a disaggregated plan (its pools give each deployment)')
+        if (others.length > 0) return fail('check', others)
+        const a = checkDisaggregated(costModels)(plan.right)
+        return ok(parsed.flags.json === true ? jsonText('check-disaggregated', disaggregatedAuditJson(a)) : renderDisaggregatedAudit(a), a.passes ? 0 : 1)
+      }
       audit = auditOfPlan('check', plan.right, parsed, costModels)
     } else audit = auditOf('check', positionals, parsed, costModels)
     if (E.isLeft(audit)) return audit.left
@@ -501,6 +510,11 @@ grouped. The step is one decode step of the workload's batch (default) or its pr
   examples: ['meshplan dag examples/reference-plan.yaml > plan.mmd', 'meshplan dag examples/reference-plan.yaml --format dot | dot -Tsvg > plan.svg', 'meshplan dag examples/reference-plan.yaml --format json'],
   exitCodes: '0 written, 1 the strategy breaks a law, 2 invalid input',
   run: (positionals, parsed) => {
+    const written = planArgument('dag', positionals, true)
+    if (E.isLeft(written)) return written.left
+    if (written.right?.pools !== undefined) return disaggregatedDag(written.right, parsed)
+    const balanced = notApplicable(parsed.given, ['hotExpertShare'], 'the graph draws balanced routing (the estimate charges a hot expert to the busiest rank)')
+    if (balanced.length > 0) return fail('dag', balanced)
     const d = deploymentFrom('dag', positionals, parsed, true)
     if (E.isLeft(d)) return d.left
     const { model, cluster, strategy, precision, workload } = d.right
@@ -524,6 +538,39 @@ grouped. The step is one decode step of the workload's batch (default) or its pr
     }
     return ok(format === 'dot' ? toDot(graph) : toMermaid(graph))
   },
+}
+
+/**
+ * `dag` of a disaggregated plan: the prefill instance's prefill step (the prompts of one
+ * pass) and the decode instance's decode step (its running batch, from the estimate),
+ * joined by one request's KV cache (@meshplan/planner's `disaggregatedGraph`).
+ */
+const disaggregatedDag = (plan: Plan, parsed: ParsedFlags): Output => {
+  const refused = notApplicable(parsed.given, [...deploymentFlags, ...inferenceFlags, 'phase'], 'does not apply to a disaggregated plan (its pools give each deployment; the prefill pool is drawn prefilling, the decode pool decoding)')
+  if (refused.length > 0) return fail('dag', refused)
+  const pools = plan.pools
+  if (pools === undefined) return fail('dag', 'expected a plan with pools')
+  const gpus = (p: typeof pools.prefill) => p.instances * worldOf(p.strategy)
+  const link = poolLink({ cluster: pools.prefill.cluster, gpus: gpus(pools.prefill) }, { cluster: pools.decode.cluster, gpus: gpus(pools.decode) })
+  const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload: plan.workload, instances: p.instances })
+  const e = estimateDisaggregated(defaultCostModels)({ prefill: pool(pools.prefill), decode: pool(pools.decode), link })
+  if (E.isLeft(e)) return fail('dag', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
+  const laidP = layout(pools.prefill.cluster)(pools.prefill.strategy)
+  const laidD = layout(pools.decode.cluster)(pools.decode.strategy)
+  if (E.isLeft(laidP)) return fail('dag', `the prefill pool: ${laidP.left.message}`, 1)
+  if (E.isLeft(laidD)) return fail('dag', `the decode pool: ${laidD.left.message}`, 1)
+  const graph = disaggregatedGraph(
+    { model: plan.model, strategy: pools.prefill.strategy, precision: plan.precision, layout: laidP.right, instances: pools.prefill.instances, step: { phase: 'prefill', tokensPerReplica: e.right.prefill.tokensPerPass } },
+    { model: plan.model, strategy: pools.decode.strategy, precision: plan.precision, layout: laidD.right, instances: pools.decode.instances, step: { phase: 'decode', tokensPerReplica: Math.max(1, Math.round(e.right.decode.batch)) } },
+    e.right.transfer.bytesPerRequest,
+    `${formatByteRate()(link.bandwidth)} per GPU`,
+  )
+  const format = parsed.flags.format ?? 'mermaid'
+  if (format === 'json') {
+    const { format: _format, ...rest } = toJson(graph)
+    return ok(jsonText('dag', rest))
+  }
+  return ok(format === 'dot' ? toDot(graph) : toMermaid(graph))
 }
 
 // -------------------------------------------------------------------------------------

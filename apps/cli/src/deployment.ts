@@ -34,7 +34,7 @@ export const splitFlags: ReadonlyArray<FlagName> = ['firstStageLayers', 'lastSta
 /** The flags of a deployment: a strategy and its formats. */
 export const deploymentFlags: ReadonlyArray<FlagName> = [...strategyFlags, 'precision', 'weights', 'activations', 'kvCache']
 /** The flags of a serving workload. */
-export const inferenceFlags: ReadonlyArray<FlagName> = ['mode', 'inputTokens', 'outputTokens', 'batch', 'maxBatch', 'speculative']
+export const inferenceFlags: ReadonlyArray<FlagName> = ['mode', 'inputTokens', 'outputTokens', 'batch', 'maxBatch', 'speculative', 'hotExpertShare']
 /** The flags of a training step. */
 export const trainingFlags: ReadonlyArray<FlagName> = ['globalBatch', 'microBatch', 'seqLen', 'recompute', 'zero', 'schedule', 'tpCommOverlap', 'offload', 'gradReduce', 'order']
 /** The flags of a training run's goodput (estimate --train). */
@@ -127,6 +127,13 @@ export const workloadApplies = (given: ReadonlySet<FlagName>, mode: InferenceWor
   ...(given.has('maxBatch') && mode === 'latency' ? ['--max-batch: does not apply to --mode latency (one request at a time)'] : []),
 ]
 
+/** Why `--hot-expert-share` does not apply to `model`, if it does not: a dense model has no routed experts, and uniform routing already gives the hottest expert 1/experts. */
+export const hotExpertShareApplies = (model: Architecture, share: number): ReadonlyArray<InputError> => {
+  const moe = model.moe
+  if (moe === undefined) return [`--hot-expert-share: applies to a mixture-of-experts model; ${model.name} has no routed experts`]
+  return share < 1 / moe.experts ? [`--hot-expert-share: expected at least 1/experts = 1/${moe.experts} = ${Number((1 / moe.experts).toPrecision(4))} for ${model.name} (uniform routing), got ${share}`] : []
+}
+
 /** Errors for the flags of `names` that were given, each saying why they do not apply. */
 export const notApplicable = (given: ReadonlySet<FlagName>, names: ReadonlyArray<FlagName>, why: string): ReadonlyArray<InputError> =>
   givenOf(given, names).map((flag) => `${flag}: ${why}`)
@@ -160,8 +167,8 @@ const checkpointFormats = (model: Architecture, cluster: Cluster, precision: Pre
 
 /** The deployment given by the flags over `plan` (when given); every problem at once. */
 export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Either<ReadonlyArray<InputError>, Deployment> => {
-  // a disaggregated plan is two deployments: only `estimate` prices it as such so far
-  if (plan?.pools !== undefined) return E.left([`${plan.name}: a disaggregated plan (pools): meshplan estimate prices it; this command takes one deployment (give parallelism instead of pools)`])
+  // a disaggregated plan is two deployments: estimate, check, dag and plan take it as such
+  if (plan?.pools !== undefined) return E.left([`${plan.name}: a disaggregated plan (pools): meshplan estimate, check, dag and plan take it; this command takes one deployment (give parallelism instead of pools)`])
   const errors: InputError[] = []
   const collect = <A>(r: E.Either<InputError, A>): A | undefined => {
     if (E.isLeft(r)) {
@@ -200,11 +207,13 @@ export const deploymentOf = ({ flags, given }: ParsedFlags, plan?: Plan): E.Eith
     ...(batch === undefined ? {} : { batch }),
     ...(maxBatch === undefined ? {} : { maxBatch }),
     ...(flags.speculative === undefined ? {} : { speculative: flags.speculative }),
+    ...(flags.hotExpertShare === undefined ? {} : { hotExpertShare: flags.hotExpertShare }),
   }
   if (mode !== 'static') delete (workload as { batch?: number }).batch
   if (mode === 'latency') delete (workload as { maxBatch?: number }).maxBatch
   const checked = inferenceWorkload(workload)
   if (E.isLeft(checked)) errors.push(checked.left.message)
+  if (model !== undefined && flags.hotExpertShare !== undefined) errors.push(...hotExpertShareApplies(model, flags.hotExpertShare))
   if (errors.length > 0 || model === undefined || cluster === undefined) return E.left([...new Set(errors)])
   const s = strategyOf(flags, given, model, plan?.strategy)
   const { precision: deployed, notes } = checkpointFormats(model, cluster, precision, flags, plan)

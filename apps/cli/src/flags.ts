@@ -52,6 +52,7 @@ export interface Flags {
   readonly batch?: number
   readonly maxBatch?: number
   readonly speculative?: Speculative
+  readonly hotExpertShare?: number
   readonly maxTtft?: number
   readonly maxTpot?: number
   readonly minTokensPerUser?: number
@@ -228,6 +229,11 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
     placeholder: 'SPEC',
     help: 'speculative decoding METHOD:DRAFT:ACCEPT: an MTP module, an EAGLE head or n-gram lookup (mtp, eagle, ngram), the tokens it drafts per step, the mean tokens each step produces (e.g. mtp:3:2.4)',
     parse: speculativeSpec,
+  },
+  hotExpertShare: {
+    placeholder: 'F',
+    help: 'MoE: the share of a layer\'s token-expert assignments its most-loaded expert receives, the others sharing the rest evenly (default: uniform routing, 1/experts; e.g. 0.05); the busiest expert-parallel rank carries it, relieved by redundant expert slots as DeepSeek\'s EPLB places them',
+    parse: numberWhere('a share in (0, 1] of a layer\'s token-expert assignments (uniform routing gives the hottest expert 1/experts)', (n) => n > 0 && n <= 1),
   },
   maxTtft: { placeholder: 'TIME', help: 'objective: time to first token at most TIME (e.g. 2s, 500ms)', parse: duration },
   maxTpot: { placeholder: 'TIME', help: 'objective: time per output token at most TIME (e.g. 40ms)', parse: duration },

@@ -32,6 +32,7 @@ export const schemaVersions = {
   calibrate: 1,
   'estimate-disaggregated': 1,
   'plan-disaggregated': 1,
+  'check-disaggregated': 1,
 } as const
 export type SchemaName = keyof typeof schemaVersions
 

@@ -19,6 +19,7 @@ import {
   type CaseReport,
   type ClaimOf,
   type ClaimVerdict,
+  type DisaggregatedAudit,
   type ErrorStats,
   type LeaveOneSourceOut,
   type MetricKind,
@@ -26,6 +27,7 @@ import {
   type JointClaims,
   type OperatingPoint,
   type PlanPools,
+  type PoolCheck,
   type ServingCost,
   type Sensitivity,
   type ServingFigure,
@@ -277,13 +279,13 @@ const pointText = (p: OperatingPoint): string =>
   `${p.description} on ${p.gpus} GPUs, ${p.mode} at batch ${p.batch}: ${count(p.outputTokensPerSecond)} output tokens/s, TTFT ${secondsText(p.ttft)}, TPOT ${secondsText(p.tpot)}`
 
 /** The claims judged together, as lines (none when the plan makes no throughput and latency claims both). */
-export const jointLines = (j: JointClaims | null): ReadonlyArray<string> => {
+export const jointLines = (j: JointClaims | null, tried = 'static batches and continuous batching, 1 to the most that fit'): ReadonlyArray<string> => {
   if (j === null) return []
   const names = j.metrics.join(', ')
   if (j.together && j.point !== null) return ['', `claims together (${names}): all hold at once at ${pointText(j.point)} (of ${j.points} operating points of the plan tried)`]
   return [
     '',
-    `claims together (${names}): at no operating point of the plan as written (${j.points} tried: static batches and continuous batching, 1 to the most that fit) do they all hold at once`,
+    `claims together (${names}): at no operating point of the plan as written (${j.points} tried: static batches and continuous batching, 1 to the most that fit) do they all hold at once`.replace('static batches and continuous batching, 1 to the most that fit', tried),
     `  best throughput meeting the latency claims: ${j.bestThroughputMeetingLatency === null ? `none meets them; the lowest latency it reaches: ${j.lowestLatency === null ? 'none' : pointText(j.lowestLatency)}` : pointText(j.bestThroughputMeetingLatency)}`,
     `  best latency meeting the throughput claims: ${j.bestLatencyMeetingThroughput === null ? 'none: no point meets them' : pointText(j.bestLatencyMeetingThroughput)}`,
     `  the smallest deployment on this cluster that makes every one hold: ${j.smallest === null ? (j.smallestProblem ?? 'none') : pointText(j.smallest)}`,
@@ -442,15 +444,76 @@ export const renderDisaggregated = (e: DisaggregatedEstimate, pools: PlanPools, 
     `  ${rate(e.requestsPerSecond)} requests/s: ${count(e.tokensPerSecond.total)} output tokens/s in total, ${rate(e.tokensPerSecond.perGpu)} per GPU, ${rate(e.tokensPerSecond.perUser)} per user; ${count(e.inputTokensPerSecond)} prompt tokens/s; the ${e.limitedBy} pool sets the rate`,
     '',
     table(
-      ['  pool', 'instances', 'GPUs', 'strategy', 'pass', 'per pass', 'requests/s it sustains'],
+      ['  pool', 'instances', 'GPUs', 'strategy', 'pass', 'per pass', 'requests/s it sustains', 'memory, fullest GPU'],
       [
-        ['  prefill', String(e.prefill.instances), count(e.prefill.gpus), describeStrategy(pools.prefill.strategy), secondsText(e.prefill.passSeconds), `${count(e.prefill.tokensPerPass)} prompt tokens`, rate(e.prefill.requestsPerSecond)],
-        ['  decode', String(e.decode.instances), count(e.decode.gpus), describeStrategy(pools.decode.strategy), secondsText(e.decode.passSeconds), `${count(e.decode.batch)} sequences`, rate(e.decode.requestsPerSecond)],
+        ['  prefill', String(e.prefill.instances), count(e.prefill.gpus), describeStrategy(pools.prefill.strategy), secondsText(e.prefill.passSeconds), `${count(e.prefill.tokensPerPass)} prompt tokens`, rate(e.prefill.requestsPerSecond), `${bytesText(e.prefill.memory.perGpu)} of ${bytesText(e.prefill.memory.capacity)}`],
+        ['  decode', String(e.decode.instances), count(e.decode.gpus), describeStrategy(pools.decode.strategy), secondsText(e.decode.passSeconds), `${count(e.decode.batch)} sequences`, rate(e.decode.requestsPerSecond), `${bytesText(e.decode.memory.perGpu)} of ${bytesText(e.decode.memory.capacity)}`],
       ],
     ),
     '',
     `  KV cache per request, prefill to decode: ${bytesText(e.transfer.bytesPerRequest)} in ${secondsText(e.transfer.seconds)}`,
   ].join('\n')
+
+/** The JSON of the audit of a disaggregated plan (schema `meshplan/check-disaggregated`). */
+export const disaggregatedAuditJson = (a: DisaggregatedAudit) => {
+  const pools = a.plan.pools
+  const pool = (p: PoolCheck) => ({ instances: p.instances, description: p.description, gpusPerInstance: p.gpusPerInstance, gpus: p.gpus, cluster: p.cluster, violations: p.violations, notes: p.notes })
+  return {
+    plan: { name: a.plan.name, source: a.plan.source ?? null, model: a.plan.model.name, gpus: a.gpus, prefill: pool(a.pools.prefill), decode: pool(a.pools.decode) },
+    workload: a.plan.workload,
+    passes: a.passes,
+    violations: a.violations,
+    problem: a.problem,
+    link: a.link,
+    estimate: a.estimate === null || pools === undefined ? null : disaggregatedJson(a.estimate, pools),
+    claims: a.claims.map(claimVerdictJson),
+    joint: a.joint,
+    best: a.best === null ? null : { evaluated: a.best.evaluated, top: a.best.top.map(candidateJson) },
+    coLocated: a.colocated === null ? null : a.colocated.top.map(estimateJson),
+    bestProblem: a.bestProblem,
+  }
+}
+
+/** The audit of a disaggregated plan as text. */
+export const renderDisaggregatedAudit = (a: DisaggregatedAudit): string => {
+  const w = a.plan.workload
+  const held = a.claims.filter((c) => c.holds).length
+  const { prefill, decode } = a.pools
+  const poolLaws = (p: PoolCheck): ReadonlyArray<string> => [
+    ...p.violations.map((v) => `  ${p.role} pool: ${v.code}: ${v.message} (${v.suggestion})`),
+    ...p.notes.filter((n) => n.code !== 'gpus-unused').map((n) => `  ${p.role} pool, note (${n.severity}): ${n.message}`),
+  ]
+  const broken = prefill.violations.length + decode.violations.length + a.violations.length
+  const lines = [
+    `audit of ${a.plan.name}${a.plan.source === undefined ? '' : ` (${a.plan.source})`}`,
+    `  ${a.plan.model.name}, disaggregated: prefill ${prefill.instances} x ${prefill.description} (${count(prefill.gpus)} GPUs), decode ${decode.instances} x ${decode.description} (${count(decode.gpus)} GPUs) = ${count(a.gpus)} GPUs`,
+    `  workload: ${w.mode}, ${w.inputTokens} prompt + ${w.outputTokens} output tokens`,
+    '',
+    broken === 0 ? 'algebra: every law holds in both pools' : `algebra: ${broken} law${broken === 1 ? '' : 's'} broken`,
+    ...poolLaws(prefill),
+    ...poolLaws(decode),
+    ...a.violations.map((v) => `  ${v.code}: ${v.message} (${v.suggestion})`),
+  ]
+  if (a.problem !== null) lines.push(`  cannot be estimated: ${a.problem}`)
+  if (a.estimate !== null && a.plan.pools !== undefined) lines.push('', 'estimate of the plan as written:', renderDisaggregated(a.estimate, a.plan.pools, a.plan.name))
+  lines.push('', `claims: ${held} of ${a.claims.length} hold`, ...a.claims.map(verdictLine), ...jointLines(a.joint, "the decode pool's batch limits, 1 to the most that fit"))
+  if (a.bestProblem !== null) lines.push('', `no disaggregated search: ${a.bestProblem}`)
+  const mine = a.estimate?.tokensPerSecond.perGpu
+  const gain = (x: number): string => (mine === undefined || mine <= 0 ? '' : ` (${(x / mine).toFixed(2)}x the plan's per-GPU throughput)`)
+  const objectives = a.claims.some((c) => c.claim.metric === 'ttft' || c.claim.metric === 'tpot') ? ', the plan\'s TTFT and TPOT claims as objectives' : ''
+  const best = a.best?.top[0]
+  if (best !== undefined)
+    lines.push(
+      '',
+      `best disaggregated deployment the planner finds on ${a.plan.cluster.name}${objectives}: ${best.prefill.instances} x ${best.prefill.description} prefill + ${best.decode.instances} x ${best.decode.description} decode on ${count(best.estimate.gpus)} GPUs: ${rate(best.estimate.tokensPerSecond.perGpu)} output tokens/s per GPU${gain(best.estimate.tokensPerSecond.perGpu)}, TTFT ${secondsText(best.estimate.ttft)}, TPOT ${secondsText(best.estimate.tpot)}`,
+    )
+  else if (a.best !== null) lines.push('', `no disaggregated deployment of ${a.plan.cluster.name} meets the plan's latency claims`)
+  const co = a.colocated?.top[0]
+  if (co !== undefined)
+    lines.push(`best co-located deployment: ${co.description}, batch ${co.batch}: ${rate(co.tokensPerSecond.perGpu)} output tokens/s per GPU${gain(co.tokensPerSecond.perGpu)}, TTFT ${secondsText(co.ttft)}, TPOT ${secondsText(co.tpot)}`)
+  lines.push('', a.passes ? 'verdict: the plan holds up' : 'verdict: the plan does not hold up as written')
+  return lines.join('\n')
+}
 
 /** A disaggregated candidate as JSON: each pool's strategy and instances, then the estimate's figures. */
 const candidateJson = (c: DisaggregatedCandidate) => ({

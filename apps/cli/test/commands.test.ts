@@ -991,13 +991,52 @@ describe('a disaggregated plan (pools)', () => {
     expect(text.stdout).toMatch(/KV cache per request, prefill to decode: 287\.8 MB/)
   })
 
-  it('commands that take one deployment say so; a plan with both parallelism and pools, or a pool without instances, exits 2 with the path', async () => {
-    for (const command of ['check', 'dag', 'plan']) {
-      const r = await meshplan(command, example)
-      expectCleanFailure(r)
-      expect(r.stderr).toContain('a disaggregated plan (pools)')
-    }
-    expectCleanFailure(await meshplan('estimate', example, '--tp', '2'))
+  it('check audits it: both pools, every claim, the claims together, and the best disaggregated and co-located deployments', async () => {
+    const r = await meshplan('check', example)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('deepseek-v3, disaggregated: prefill 2 x DP16 EP16 (32 GPUs), decode 1 x DP64 EP64 (64 GPUs) = 96 GPUs')
+    expect(r.stdout).toContain('algebra: every law holds in both pools')
+    expect(r.stdout).toContain('claims: 3 of 3 hold')
+    expect(r.stdout).toMatch(/claims together \(output_tokens_per_s, ttft, tpot\): all hold at once at decode batch limit \d+/)
+    expect(r.stdout).toMatch(/best disaggregated deployment the planner finds on DGX H100 \(12 nodes, 96 devices\), the plan's TTFT and TPOT claims as objectives: /)
+    expect(r.stdout).toMatch(/best co-located deployment: /)
+    expect(r.stdout).toContain('verdict: the plan holds up')
+    // a TPOT no batch reaches: the claim fails, exit 1, and the claims together point at what would hold
+    // (on one node: the search for a smallest deployment of DeepSeek-V3 over 96 GPUs takes seconds)
+    const small = [
+      'format: meshplan-plan/1',
+      'model: llama-3.1-8b',
+      'cluster: { system: dgx-h100, nodes: 1 }',
+      'pools: { prefill: { instances: 4, parallelism: { tp: 1 } }, decode: { instances: 1, parallelism: { dp: 4 } } }',
+      'workload: { mode: max_throughput, input_tokens: 1024, output_tokens: 256 }',
+      'claims: [{ metric: output_tokens_per_s, at_least: 1000 }, { metric: tpot, at_most: 100us }]',
+      '',
+    ].join('\n')
+    const t = await meshplan('check', tempFile('tight.yaml', small))
+    expect(t.code).toBe(1)
+    expect(t.stdout).toContain('claims: 1 of 2 hold')
+    expect(t.stdout).toMatch(/at no operating point of the plan as written \(\d+ tried: the decode pool's batch limits, 1 to the most that fit\) do they all hold at once/)
+    expect(t.stdout).toContain('verdict: the plan does not hold up as written')
+  }, 60_000)
+
+  it('dag draws both pools joined by the KV cache; plan searches its model, cluster and workload, disaggregated and co-located', async () => {
+    const d = await meshplan('dag', example)
+    expect(d.code).toBe(0)
+    expect(d.stdout).toContain('subgraph P_stage0["prefill pool (2 instances of DP16 EP16): stage 0')
+    expect(d.stdout).toContain('subgraph D_stage0["decode pool (1 instance of DP64 EP64): stage 0')
+    // 4,096 tokens of 61 layers of (512 + 64) 2-byte values = 287,834,112 bytes = 274.5 MiB, over the network: 400 Gb/s = 50 GB/s per GPU
+    expect(d.stdout).toContain('P_lm_head -->|"KV cache of one request, prefill to decode: 274.5 MiB over 50 GB/s per GPU"| D_embedding')
+    const p = await meshplan('plan', example, '--max-ttft', '2s', '--max-tpot', '50ms')
+    expect(p.code).toBe(0)
+    expect(p.stdout).toContain('plan for deepseek-v3 on DGX H100 (12 nodes, 96 devices): max_throughput, 4096 prompt + 1024 output tokens')
+    expect(p.stdout).toContain('disaggregated deployments (a prefill pool and a decode pool):')
+  }, 60_000)
+
+  it('commands that take one deployment say so; flags that give one are refused; a plan with both parallelism and pools, or a pool without instances, exits 2 with the path', async () => {
+    const e = await meshplan('export', example, '--engine', 'vllm')
+    expectCleanFailure(e)
+    expect(e.stderr).toContain('a disaggregated plan (pools)')
+    for (const command of ['estimate', 'check', 'dag']) expectCleanFailure(await meshplan(command, example, '--tp', '2'))
     const both = tempFile('both.yaml', fs.readFileSync(example, 'utf8').replace('pools:', 'parallelism: { tp: 8 }\npools:'))
     const r = await meshplan('estimate', both)
     expectCleanFailure(r)

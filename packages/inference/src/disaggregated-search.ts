@@ -26,9 +26,9 @@
  */
 import * as E from 'fp-ts/Either'
 import { estimateError, type CostModels, type EstimateError } from '@meshplan/cost-models'
-import { divisors, enumerate, describe, type Strategy } from '@meshplan/parallelism'
+import { divisors, enumerate, describe, worldOf, type Strategy } from '@meshplan/parallelism'
 import { worldSize } from '@meshplan/topology'
-import { estimateDisaggregated, type DisaggregatedEstimate, type DisaggregatedInput } from './disaggregated'
+import { estimateDisaggregated, poolLink, type DisaggregatedEstimate } from './disaggregated'
 import type { PlanInput } from './search'
 
 // -------------------------------------------------------------------------------------
@@ -69,12 +69,6 @@ interface Priced {
   readonly tpot: number
 }
 
-/** The link a request's KV cache crosses between two pools of `input`'s cluster: its outermost tier's, per GPU. */
-const linkOf = (input: PlanInput): DisaggregatedInput['link'] => {
-  const outer = input.cluster.tiers[input.cluster.tiers.length - 1]
-  return { bandwidth: outer?.link.bandwidth ?? 0, latency: outer?.link.latency ?? 0 }
-}
-
 /**
  * The disaggregated deployments of `input`'s cluster (see the module comment), the best
  * `input.top` by output tokens/s per GPU, or why not: a space of more than
@@ -97,13 +91,12 @@ export const planDisaggregated =
     }
     const slo = input.slo ?? {}
     const { model, cluster, precision } = input
-    const link = linkOf(input)
     const workload = { ...input.workload, mode: 'max_throughput' as const }
     const pair = (p: Strategy, pn: number, d: Strategy, dn: number, maxBatch?: number) =>
       estimateDisaggregated(models)({
         prefill: { model, cluster, precision, workload, strategy: p, instances: pn, ...(input.engine === undefined ? {} : { engine: input.engine }) },
         decode: { model, cluster, precision, workload: maxBatch === undefined ? workload : { ...workload, maxBatch }, strategy: d, instances: dn, ...(input.engine === undefined ? {} : { engine: input.engine }) },
-        link,
+        link: poolLink({ cluster, gpus: pn * worldOf(p) }, { cluster, gpus: dn * worldOf(d) }),
       })
     // step 1: each strategy priced in both roles by one pair of itself
     const priced: Priced[] = []

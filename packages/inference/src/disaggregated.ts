@@ -34,8 +34,9 @@
 import * as E from 'fp-ts/Either'
 import { estimateError, type CostModels, type EstimateError } from '@meshplan/cost-models'
 import { worldOf } from '@meshplan/parallelism'
+import type { Cluster } from '@meshplan/topology'
 import { meanAge } from './arrivals'
-import { passCycle, prepareInference, servingCycle, withHost, type InferenceConstants, type InferenceInput } from './kernel'
+import { memoryAt, passCycle, prepareInference, servingCycle, withHost, type InferenceConstants, type InferenceInput } from './kernel'
 import { busiestPrefill } from './moe'
 
 // -------------------------------------------------------------------------------------
@@ -64,16 +65,51 @@ export interface DisaggregatedEstimate {
   readonly tokensPerSecond: { readonly total: number; readonly perGpu: number; readonly perUser: number }
   /** Input tokens prefilled per second over the whole deployment. */
   readonly inputTokensPerSecond: number
-  readonly prefill: { readonly instances: number; readonly gpus: number; readonly tokensPerPass: number; readonly passSeconds: number; readonly requestsPerSecond: number }
-  readonly decode: { readonly instances: number; readonly gpus: number; readonly batch: number; readonly passSeconds: number; readonly requestsPerSecond: number }
+  readonly prefill: { readonly instances: number; readonly gpus: number; readonly tokensPerPass: number; readonly passSeconds: number; readonly requestsPerSecond: number; readonly memory: PoolMemory }
+  readonly decode: { readonly instances: number; readonly gpus: number; readonly batch: number; /** The most sequences per data-parallel rank that fit and the engine admits. */ readonly maxBatch: number; readonly passSeconds: number; readonly requestsPerSecond: number; readonly memory: PoolMemory }
   readonly transfer: { readonly bytesPerRequest: number; readonly seconds: number }
   /** The pool whose rate the deployment serves at. */
   readonly limitedBy: 'prefill' | 'decode'
 }
 
+/**
+ * One pool's memory on its fullest GPU: the prefill pool holding the KV cache of the
+ * prompts of one pass (until it is sent), the decode pool of its running batch.
+ */
+export interface PoolMemory {
+  /** Sequences whose KV cache a data-parallel rank holds. */
+  readonly sequences: number
+  readonly perGpu: number
+  readonly weights: number
+  readonly capacity: number
+  readonly fits: boolean
+}
+
 // -------------------------------------------------------------------------------------
 // operations
 // -------------------------------------------------------------------------------------
+
+/**
+ * The link a request's KV cache crosses between two pools, per GPU and per direction:
+ * the scale-up fabric (the cluster's first tier) when both pools are on one cluster and
+ * together fit one scale-up domain, else the slower of the two pools' outermost links
+ * (the scale-out network). `meshplan estimate` of a plan with pools and the
+ * disaggregated search both price the transfer over it.
+ */
+export const poolLink = (prefill: { readonly cluster: Cluster; readonly gpus: number }, decode: { readonly cluster: Cluster; readonly gpus: number }): DisaggregatedInput['link'] => {
+  const domain = prefill.cluster.tiers[0]?.fanout ?? 1
+  const shared = prefill.cluster === decode.cluster && prefill.gpus + decode.gpus <= domain
+  const side = (c: Cluster) => (shared ? c.tiers[0] : c.tiers[c.tiers.length - 1])?.link
+  const links = [side(prefill.cluster), side(decode.cluster)]
+  return { bandwidth: Math.min(...links.map((l) => l?.bandwidth ?? 0)), latency: Math.max(...links.map((l) => l?.latency ?? 0)) }
+}
+
+/** The memory of pool constants `c` with `sequences` per data-parallel rank (see {@link PoolMemory}). */
+const poolMemory = (c: InferenceConstants, sequences: number): PoolMemory => {
+  const perGpu = memoryAt(c, sequences)
+  const capacity = c.memory.tightest.capacity
+  return { sequences, perGpu, weights: Math.max(...c.memory.stages.map((s) => s.weights)), capacity, fits: perGpu <= capacity }
+}
 
 /** One prefill-only pass of `c` carrying `tokens` prompt tokens per data-parallel rank, host time included. */
 const prefillPass = (c: InferenceConstants, tokens: number): number => {
@@ -170,8 +206,8 @@ export const estimateDisaggregated =
       requestsPerSecond: rate,
       tokensPerSecond: { total, perGpu: total / gpus, perUser: 1 / tpot },
       inputTokensPerSecond: rate * inputTokens,
-      prefill: { instances: input.prefill.instances, gpus: prefillGpus, tokensPerPass, passSeconds: pPass, requestsPerSecond: prefillRate },
-      decode: { instances: input.decode.instances, gpus: decodeGpus, batch, passSeconds: pass, requestsPerSecond: full.rate },
+      prefill: { instances: input.prefill.instances, gpus: prefillGpus, tokensPerPass, passSeconds: pPass, requestsPerSecond: prefillRate, memory: poolMemory(p, Math.ceil(tokensPerPass / inputTokens)) },
+      decode: { instances: input.decode.instances, gpus: decodeGpus, batch, maxBatch: d.maxBatch, passSeconds: pass, requestsPerSecond: full.rate, memory: poolMemory(d, batch) },
       transfer: { bytesPerRequest: bytes, seconds: transfer },
       limitedBy: prefillRate < full.rate ? 'prefill' : 'decode',
     })

@@ -19,7 +19,7 @@ import { decode, groups, phaseTime, prefill, type Group } from '@meshplan/comput
 import { describe, type Strategy } from '@meshplan/parallelism'
 import { bytes, formatBytes, type Bytes } from '@meshplan/units'
 import { costModelError, estimateError, unphysical, type CommKind, type CostModels, type EstimateError } from '@meshplan/cost-models'
-import { draftSeconds, evaluateInference, exposedComm, inferenceFigures, prepareInference, stageComm, stageSeconds, withExpertSlots, type InferenceConstants, type InferenceInput, type StageClass } from './kernel'
+import { draftSeconds, evaluateInference, hotExpertSeconds, exposedComm, inferenceFigures, prepareInference, stageComm, stageSeconds, withExpertSlots, type InferenceConstants, type InferenceInput, type StageClass } from './kernel'
 import type { InferenceMode } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -112,18 +112,21 @@ const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, ba
     E.map((step) => {
       // the fast path works with fractional micro-batches; the breakdown re-times the rounded one
       const draft = isDecode ? draftSeconds(c, k, batch, context) : 0
-      const compute = step.seconds + draft
+      // the busiest expert-parallel rank's extra routed tokens under a hot expert, as the kernel's stage times them (moe)
+      const hot = hotExpertSeconds(c, k, isDecode ? batch * verify : (batch * tokens) / c.cp)
+      const compute = step.seconds + draft + hot
       const comm = stageComm(c, k, isDecode, isDecode ? batch * verify : batch * tokens)
       const communication = { tp: comm.tp, ep: comm.ep, pp: comm.pp, cp: comm.cp }
       const exposed = exposedComm(comm, c.overlap, compute)
       const byGroup = {} as Record<Group, number>
       for (const g of groups) byGroup[g] = step.byGroup[g].seconds
-      const parts = { 'compute-bound': step.computeBoundSeconds as number, 'memory-bound': step.memoryBoundSeconds as number, communication: exposed }
+      byGroup.moe += hot
+      const parts = { 'compute-bound': (step.computeBoundSeconds as number) + hot, 'memory-bound': step.memoryBoundSeconds as number, communication: exposed }
       const bottleneck = (Object.keys(parts) as Array<keyof typeof parts>).reduce((a, b) => (parts[b] > parts[a] ? b : a))
       return {
         seconds: compute + exposed,
         compute: byGroup,
-        computeBound: step.computeBoundSeconds,
+        computeBound: (step.computeBoundSeconds as number) + hot,
         memoryBound: step.memoryBoundSeconds,
         communication,
         exposedCommunication: exposed,

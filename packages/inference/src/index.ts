@@ -9,10 +9,10 @@
  */
 export * from './workload'
 export * from './engines'
-export { loadImbalance, expectedMaximumChunk } from './moe'
+export { loadImbalance, expectedMaximumChunk, skewedImbalance } from './moe'
 export { lengthsOf, type Lengths } from './arrivals'
 export { draftLayerBytes, noSpeculation, speculativeOf, type InferenceInput, type Speculation } from './kernel'
 export { estimateInference, type InferenceEstimate, type MemoryFigures, type StepBreakdown } from './estimate'
 export * from './search'
-export { estimateDisaggregated, type DisaggregatedEstimate, type DisaggregatedInput, type PoolInput } from './disaggregated'
+export { estimateDisaggregated, poolLink, type DisaggregatedEstimate, type DisaggregatedInput, type PoolInput, type PoolMemory } from './disaggregated'
 export * from './disaggregated-search'

@@ -45,7 +45,7 @@ import { expertDataParallel, layersOfStage, layout, validate, worldOf, type Layo
 import type { Cluster } from '@meshplan/topology'
 import { lengthsOf, meanAge, runningAfter, tailSteps, type Lengths } from './arrivals'
 import { genericEngine, type CustomAllReduce, type EngineModel } from './engines'
-import { busiestPrefill, routedImbalance } from './moe'
+import { busiestPrefill, routedImbalance, skewedImbalance } from './moe'
 import { contextTokens, inferenceWorkload, type InferenceWorkload } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -122,6 +122,14 @@ export interface InferenceConstants {
   /** Routed experts and redundant slots per MoE layer (0 for a dense model). */
   readonly experts: number
   readonly redundantExperts: number
+  /**
+   * The busiest expert-parallel rank's load over the mean under the workload's hot
+   * expert (`workload.hotExpertShare`, placed as EPLB replicates and packs it:
+   * {@link skewedImbalance}); 1 without a share. Routed passes take the larger of it and
+   * the uniform figure ({@link routedImbalance}); static phases, timed with balanced
+   * experts, take it alone.
+   */
+  readonly hotExpertImbalance: number
   /** Attention-DP ranks that meet at every expert exchange (1: no attention data parallelism). */
   readonly attentionDpRanks: number
   /** `dispatchBytes` over the layer's hidden-state bytes `tokens/cp · hidden · b`: `(etp/tp) · topK`. */
@@ -420,6 +428,14 @@ export const prepareInference =
     const engine = input.engine ?? genericEngine
     const checked = inferenceWorkload(workload)
     if (E.isLeft(checked)) return checked
+    const hotShare = workload.hotExpertShare
+    if (hotShare !== undefined) {
+      if (model.moe === undefined) return E.left(estimateError('invalid-workload', `workload.hot_expert_share: applies to a mixture-of-experts model; ${model.name} has no routed experts (got ${hotShare})`))
+      const uniform = 1 / model.moe.experts
+      if (hotShare < uniform) {
+        return E.left(estimateError('invalid-workload', `workload.hot_expert_share: expected a share from 1/experts = 1/${model.moe.experts} = ${Number(uniform.toPrecision(4))} (uniform routing) to 1 of a layer's token-expert assignments, got ${hotShare}`))
+      }
+    }
     const redundant = input.redundantExperts ?? 0
     // with redundant expert slots ep divides the slots, not the experts (EPLB: DeepSeek-V3's 256 experts and 32 redundant over 144 GPUs): a law of the algebra
     const valid = validate({ model, cluster, gpus: worldOf(s), sequenceLength: Math.ceil(workload.inputTokens), redundantExperts: redundant })(s)
@@ -530,6 +546,7 @@ export const prepareInference =
       topK: model.moe?.topK ?? 0,
       experts: model.moe?.experts ?? 0,
       redundantExperts: redundant,
+      hotExpertImbalance: hotShare === undefined || model.moe === undefined ? 1 : skewedImbalance(model.moe.experts, redundant, s.ep, hotShare),
       attentionDpRanks,
       dispatchFactor: dispatchBytes(s, model.moe?.topK ?? 0, 1, 1, s.cp),
       activationBytes: communicationBytes(precision),
@@ -641,10 +658,12 @@ export const expertExchangeSeconds = (c: InferenceConstants, g: PreparedGroup, t
 
 /**
  * {@link passComm} of a pure phase: a decode step over `tokens` sequences (`decode`), or
- * a prefill of `tokens` prompt tokens, with balanced experts.
+ * a prefill of `tokens` prompt tokens, with balanced experts but for a hot expert the
+ * workload gives (the exchange waits for its busiest rank: `hotExpertImbalance`, 1
+ * without one).
  */
 export const stageComm = (c: InferenceConstants, k: StageClass, decode: boolean, tokens: number): Communication =>
-  decode ? passComm(c, k, tokens, 0, 1) : passComm(c, k, 0, tokens, 1)
+  decode ? passComm(c, k, tokens, 0, c.hotExpertImbalance) : passComm(c, k, 0, tokens, c.hotExpertImbalance)
 
 /** Communication left on the critical path after overlap: `Σ comm − min(Σ overlap·comm, compute)`. */
 export const exposedComm = (comm: Communication, overlap: Overlap, compute: number): number => {
@@ -658,8 +677,21 @@ export const stageSeconds = (c: InferenceConstants, k: StageClass, decode: boole
   const inputTokens = c.input.workload.inputTokens
   const v = c.speculative.verify
   const tokens = decode ? batch * v : batch * inputTokens
-  const compute = decode ? decodeSeconds(k.compute, batch, context, v) + draftSeconds(c, k, batch, context) : prefillSeconds(k.compute, inputTokens, batch)
+  const compute =
+    (decode ? decodeSeconds(k.compute, batch, context, v) + draftSeconds(c, k, batch, context) : prefillSeconds(k.compute, inputTokens, batch)) + hotExpertSeconds(c, k, decode ? tokens : tokens / c.cp)
   return launchFloor(c, k, tokens, compute + exposedComm(stageComm(c, k, decode, tokens), c.overlap, compute))
+}
+
+/**
+ * Seconds the busiest expert-parallel rank spends on the routed experts of stage class
+ * `k` beyond a balanced phase of `routed` tokens per GPU when the workload gives a hot
+ * expert: the routed operators at `hotExpertImbalance` times the tokens less at the
+ * tokens, as a routed pass charges them ({@link passSeconds}); 0 without a share.
+ */
+export const hotExpertSeconds = (c: InferenceConstants, k: StageClass, routed: number): number => {
+  const p = k.parts.routed
+  const skew = c.hotExpertImbalance
+  return p === undefined || !(skew > 1) ? 0 : decodeSeconds(p, routed * skew, 0) - decodeSeconds(p, routed, 0)
 }
 
 /**

@@ -1,14 +1,32 @@
 /**
  * Mixture-of-experts serving at scale, as the inner loop needs it: how much more than
- * the mean the busiest expert-parallel rank receives (routing imbalance, relieved by
- * redundant expert slots), and how many prompt tokens the busiest attention-DP rank
- * carries in a pass when ranks take prompt chunks independently (every rank waits for
- * it at each expert exchange). Plain functions of numbers, no allocation.
+ * the mean the busiest expert-parallel rank receives, and how many prompt tokens the
+ * busiest attention-DP rank carries in a pass when ranks take prompt chunks
+ * independently (every rank waits for it at each expert exchange). Plain functions of
+ * numbers, no allocation.
+ *
+ * The busiest expert-parallel rank over the mean is the larger of two figures:
+ * - uniform routing (always): balls into bins, {@link loadImbalance}, its excess relieved
+ *   by redundant expert slots ({@link routedImbalance});
+ * - skewed routing (when the workload gives `hot_expert_share` h, the share of a layer's
+ *   token-expert assignments its hottest expert receives, the other E − 1 sharing the
+ *   rest evenly, c = (1 − h)/(E − 1) each), placed as DeepSeek's expert-parallel load
+ *   balancer places it ({@link skewedImbalance}; EPLB, github.com/deepseek-ai/EPLB,
+ *   `eplb.py`): each of the R redundant slots goes to the expert with the largest load
+ *   per replica, then every rank holds S = (E + R)/ep replicas, so the busiest carries at
+ *   least the mean 1/ep and at least the heaviest replica plus the S − 1 lightest:
+ *
+ *       skewed = ep · max(1/ep, heaviest + Σ of the S − 1 lightest replicas)
+ *
+ *   Without redundant slots (a static placement) the rank of the hot expert carries
+ *   h + (S − 1)·c.
  *
  * @example
- * import { loadImbalance, expectedMaximumChunk } from '@meshplan/inference'
+ * import { loadImbalance, expectedMaximumChunk, skewedImbalance } from '@meshplan/inference'
  * loadImbalance(131_072, 64)          // 1.0637: 131,072 token-expert assignments over 64 GPUs
  * expectedMaximumChunk(1024, 0.1, 8)  // 583.2 = 1024 · (1 − 0.9^8): one rank in ten prefills a 1024-token chunk; the busiest of 8
+ * skewedImbalance(256, 0, 64, 0.05)   // 3.9153 = 64 · (0.05 + 3 · 0.95/255): a 5% expert on a rank of 4 slots
+ * skewedImbalance(256, 64, 64, 0.05)  // 1: 13 more replicas of it and 51 of cold experts, packed 5 to a rank, fit under the mean
  */
 import type { InferenceConstants } from './kernel'
 
@@ -42,7 +60,77 @@ export const routedImbalance = (c: InferenceConstants, tokens: number): number =
   if (c.ep <= 1 || c.topK === 0) return 1
   const assignments = ((c.dp * tokens) / c.edp) * c.topK
   const excess = loadImbalance(assignments, c.ep) - 1
-  return 1 + (excess * c.experts) / (c.experts + c.redundantExperts)
+  const uniform = 1 + (excess * c.experts) / (c.experts + c.redundantExperts)
+  // a hot expert (workload.hotExpertShare): the larger of the two, {@link skewedImbalance} prepared once (1 without a share)
+  const skewed = c.hotExpertImbalance
+  return skewed > uniform ? skewed : uniform
+}
+
+/**
+ * The busiest of `ep` expert-parallel ranks over the mean when one of `experts` (E)
+ * experts of a layer receives the share `hotShare` (h) of its token-expert assignments
+ * and the other E − 1 share the rest evenly, c = (1 − h)/(E − 1) each, with `redundant`
+ * (R) extra slots, S = (E + R)/ep replicas per rank (the parallelism algebra makes ep
+ * divide E + R; otherwise the whole part, still a lower bound).
+ *
+ * - Replication (EPLB, github.com/deepseek-ai/EPLB, `eplb.py` `replicate_experts`: each
+ *   redundant slot in turn goes to the expert whose load per replica is largest; the
+ *   DeepSeek-V3 technical report, section 3.4, duplicates high-load experts into its
+ *   redundant experts): a replica carries its expert's load over its replicas. Ties go
+ *   to the hot expert (`eplb.py` takes the first of the largest; any will do).
+ * - Packing (`eplb.py` `balanced_packing`: replicas heaviest first to the lightest rank
+ *   with a free slot, so the heaviest is paired with the lightest): every rank holds S
+ *   replicas, so the rank of the heaviest replica carries at least it plus the S − 1
+ *   lightest; and the busiest rank at least the mean, 1/ep of the whole.
+ *
+ *     skewedImbalance = ep · max(1/ep, heaviest + Σ of the S − 1 lightest replicas)
+ *
+ * With R = 0 (a static placement; h ≥ 1/E makes h ≥ c) it is `ep · (h + (S − 1)·c)`;
+ * with h = 1/E and R = 0, 1. One rank or one expert: 1. Plain arithmetic, O(R), no
+ * allocation: `prepareInference` calls it once per deployment.
+ */
+export const skewedImbalance = (experts: number, redundant: number, ep: number, hotShare: number): number => {
+  if (ep <= 1 || experts <= 1) return 1
+  const cold = (1 - hotShare) / (experts - 1)
+  // replication: the hot expert's replicas; every cold expert has `coldReplicas`, `coldAhead` of them one more
+  let hotReplicas = 1
+  let coldReplicas = 1
+  let coldAhead = 0
+  for (let slot = 0; slot < redundant; slot++) {
+    if (hotShare / hotReplicas >= cold / coldReplicas) hotReplicas++
+    else if (++coldAhead === experts - 1) {
+      coldReplicas++
+      coldAhead = 0
+    }
+  }
+  // the replicas' loads, three classes: the hot expert's, the cold experts' with `coldReplicas`, those with one more (lighter)
+  const hotLoad = hotShare / hotReplicas
+  const coldLoad = cold / coldReplicas
+  const aheadLoad = cold / (coldReplicas + 1)
+  const aheadCount = coldAhead * (coldReplicas + 1)
+  // the heaviest replica is the hot expert's or a cold one's with `coldReplicas` (there is one: coldAhead < E − 1), not among the lightest
+  const hotHeaviest = hotLoad > coldLoad
+  const heaviest = hotHeaviest ? hotLoad : coldLoad
+  const hotCount = hotHeaviest ? hotReplicas - 1 : hotReplicas
+  const coldCount = (experts - 1 - coldAhead) * coldReplicas - (hotHeaviest ? 0 : 1)
+  const slots = Math.floor((experts + redundant) / ep)
+  const others = slots > 1 ? slots - 1 : 0
+  const lightest =
+    hotLoad <= aheadLoad
+      ? lightestSum(others, hotLoad, hotCount, aheadLoad, aheadCount, coldLoad, coldCount)
+      : hotLoad <= coldLoad
+        ? lightestSum(others, aheadLoad, aheadCount, hotLoad, hotCount, coldLoad, coldCount)
+        : lightestSum(others, aheadLoad, aheadCount, coldLoad, coldCount, hotLoad, hotCount)
+  const busiest = heaviest + lightest
+  return busiest * ep > 1 ? busiest * ep : 1
+}
+
+/** The sum of the `n` lightest replicas of three classes in ascending order of load: `count` replicas of `load` each. */
+const lightestSum = (n: number, load1: number, count1: number, load2: number, count2: number, load3: number, count3: number): number => {
+  const first = n < count1 ? n : count1
+  const second = n - first < count2 ? n - first : count2
+  const third = n - first - second < count3 ? n - first - second : count3
+  return first * load1 + second * load2 + third * load3
 }
 
 /**

@@ -67,6 +67,13 @@ export interface InferenceWorkload {
   /** With `uniform`: lengths in [mean·(1 − r), mean·(1 + r)]. */
   readonly rangeRatio?: number
   readonly speculative?: Speculative
+  /**
+   * Skewed MoE routing: the share of one MoE layer's token-expert assignments its
+   * most-loaded expert receives, the other experts sharing the rest evenly (uniform
+   * routing: 1/experts, the default). A number in (0, 1]; at least 1/experts, and only
+   * for an MoE model (checked where the model is known, `prepareInference`).
+   */
+  readonly hotExpertShare?: number
 }
 
 /**
@@ -85,6 +92,9 @@ const tokenCount = numberWhere(`a number of tokens from 1 to ${physical.tokens.m
 const sequences = physicalCount(physical.sequences)
 
 const fraction = numberWhere('a fraction in [0, 1)', (n) => n >= 0 && n < 1)
+
+/** A share of a whole: a number in (0, 1]. */
+const share = numberWhere('a share in (0, 1] (uniform routing gives the hottest expert 1/experts)', (n) => n > 0 && n <= 1)
 
 /**
  * The most tokens a draft may propose per step: 64. Engines draft a few (EAGLE's trees
@@ -114,6 +124,7 @@ export const InferenceWorkloadFile = closed(
     length_distribution: oneOf(lengthDistributions),
     range_ratio: fraction,
     speculative: SpeculativeFile,
+    hot_expert_share: share,
   },
   'InferenceWorkload',
 )
@@ -162,7 +173,8 @@ export const unmodelledWorkload = (w: InferenceWorkload): string | undefined => 
 
 /**
  * Checks a workload built in code: lengths of at least one token (means need not be
- * whole), positive integer batch limits, a mode, and nothing the estimate cannot honour
+ * whole), positive integer batch limits, a mode, a hot-expert share in (0, 1] (its
+ * bounds that need the model are `prepareInference`'s), and nothing the estimate cannot honour
  * ({@link unmodelledWorkload}: code `unsupported`).
  */
 export const inferenceWorkload = (w: InferenceWorkload): E.Either<EstimateError, InferenceWorkload> => {
@@ -201,6 +213,9 @@ export const inferenceWorkload = (w: InferenceWorkload): E.Either<EstimateError,
   if (w.rangeRatio !== undefined && !(w.rangeRatio >= 0 && w.rangeRatio < 1)) {
     return E.left(estimateError('invalid-workload', `workload.rangeRatio: expected a fraction in [0, 1), got ${w.rangeRatio}`))
   }
+  if (w.hotExpertShare !== undefined && !(w.hotExpertShare > 0 && w.hotExpertShare <= 1)) {
+    return E.left(estimateError('invalid-workload', `workload.hotExpertShare: expected a share in (0, 1] of a layer's token-expert assignments, got ${w.hotExpertShare}`))
+  }
   const unmodelled = unmodelledWorkload(w)
   return unmodelled === undefined ? E.right(w) : E.left(estimateError('unsupported', unmodelled))
 }
@@ -232,6 +247,7 @@ export const decodeInferenceWorkload = (u: unknown, path = 'workload'): E.Either
     ...(f.speculative === undefined
       ? {}
       : { speculative: { method: f.speculative.method, draftTokens: f.speculative.draft_tokens, acceptanceLength: f.speculative.acceptance_length } }),
+    ...(f.hot_expert_share === undefined ? {} : { hotExpertShare: f.hot_expert_share }),
     })),
   )
 

@@ -4,7 +4,7 @@ import { defaultPrecision, models } from '@meshplan/model'
 import { strategy } from '@meshplan/parallelism'
 import { unsafeClusterOf } from '@meshplan/topology'
 import { rightOf } from '@meshplan/test-utils'
-import { estimateDisaggregated, type DisaggregatedInput, type PoolInput } from '../src/disaggregated'
+import { estimateDisaggregated, poolLink, type DisaggregatedInput, type PoolInput } from '../src/disaggregated'
 import type { InferenceWorkload } from '../src/workload'
 
 // Llama-2-7B, one H100 per instance, 1,000-token prompts and 200-token outputs, the generic engine
@@ -66,5 +66,36 @@ describe('a disaggregated deployment: a prefill pool and a decode pool meeting i
     expect(E.isLeft(none) && none.left.message).toBe('pools.decode.instances: expected a whole number from 1, got 0')
     const wide = estimateDisaggregated(defaultCostModels)({ ...at(1, 1), prefill: { ...pool(1), strategy: strategy({ tp: 16 }) } })
     expect(E.isLeft(wide) && wide.left.message).toMatch(/^the prefill pool: /)
+  })
+
+  it('holds each pool\'s memory: the prefill pool the prompts of one pass, the decode pool its batch, 1,200 tokens · 524,288 bytes each', () => {
+    const e = rightOf(estimateDisaggregated(defaultCostModels)(at(1, 1)))
+    // the prefill pool's pass carries max(budget, prompt) tokens: whole prompts of 1,000 tokens
+    expect(e.prefill.memory.sequences).toBe(Math.ceil(e.prefill.tokensPerPass / 1000))
+    expect(e.decode.memory.sequences).toBe(e.decode.batch)
+    // the same strategy in both pools: the same weights, workspace and reserve; the difference is KV cache,
+    // 32 layers · 2 (K and V) · 32 heads · 128 · 2 bytes = 524,288 bytes per token, 1,200 tokens per sequence
+    const perSequence = 1200 * 524_288
+    expect(e.decode.memory.perGpu - e.prefill.memory.perGpu).toBeCloseTo((e.decode.memory.sequences - e.prefill.memory.sequences) * perSequence, 0)
+    // Llama-2-7B's 6,738,415,616 parameters in 16 bits on one GPU
+    expect(e.prefill.memory.weights).toBe(6_738_415_616 * 2)
+    expect(e.decode.memory.capacity).toBe(80e9)
+    expect(e.prefill.memory.fits && e.decode.memory.fits).toBe(true)
+    expect(e.decode.maxBatch).toBeGreaterThanOrEqual(e.decode.batch)
+  })
+})
+
+describe('the link between two pools', () => {
+  const node = unsafeClusterOf('dgx-h100', 2)
+  it('is NVLink when both pools fit one node of one cluster (4 + 4 of 8 GPUs): 450 GB/s per direction', () => {
+    expect(poolLink({ cluster: node, gpus: 4 }, { cluster: node, gpus: 4 }).bandwidth).toBe(450e9)
+  })
+  it('is the network when they do not (8 + 8 GPUs over two nodes): 400 Gb/s = 50 GB/s per GPU', () => {
+    expect(poolLink({ cluster: node, gpus: 8 }, { cluster: node, gpus: 8 }).bandwidth).toBe(50e9)
+  })
+  it('is the slower network of two clusters, even when each pool is small', () => {
+    const other = unsafeClusterOf('dgx-a100-80gb', 1)
+    const l = poolLink({ cluster: node, gpus: 1 }, { cluster: other, gpus: 1 })
+    expect(l.bandwidth).toBe(25e9)
   })
 })

@@ -22,8 +22,8 @@
  * audit.claims.filter((c) => !c.holds) // the claims that fail, with computed values
  */
 import * as E from 'fp-ts/Either'
-import { forwardFlopsPerToken } from '@meshplan/model'
-import { expertDataParallel, layout, notesOf, placementClasses, validate, worldOf, type Note, type Violation } from '@meshplan/parallelism'
+import { forwardFlopsPerToken, type Architecture } from '@meshplan/model'
+import { expertDataParallel, layout, notesOf, placementClasses, validate, worldOf, type Note, type PlacementClass, type Strategy, type Violation } from '@meshplan/parallelism'
 import type { CostModels } from '@meshplan/cost-models'
 import { estimateInference, loadImbalance, planInference, type InferenceEstimate, type PlanResult } from '@meshplan/inference'
 import { claimHolds, claimMetrics, type Claim, type ClaimMetric, type Plan } from './plan-file'
@@ -97,6 +97,35 @@ export const problemOf = (violations: ReadonlyArray<Violation>, estimate: E.Eith
       ? estimate.left.message
       : null
 
+/** The `experts_per_gpu` claim's value: whole experts' worth of routed-expert parameters on the GPU that holds the most, over the layout's placement classes. */
+export const expertsHeld = (model: Architecture, classes: ReadonlyArray<PlacementClass>): { readonly value: number | null; readonly detail: string } => {
+  if (model.moe === undefined) return { value: 0, detail: 'the model has no routed experts' }
+  const held = classes.map((c) => c.example.experts)
+  const most = held.reduce((a, b) => (b.wholeEquivalent > a.wholeEquivalent ? b : a), held[0] ?? { wholeEquivalent: 0, perLayer: 0, fraction: 0, shards: 0, ids: [] })
+  if (held.length === 0) return { value: null, detail: 'no layout: the strategy breaks the algebra' }
+  const share = most.fraction === 1 ? '' : `1/${Math.round(1 / most.fraction)} of `
+  return {
+    value: most.wholeEquivalent,
+    detail: `each GPU holds ${share}${most.perLayer} expert${most.perLayer === 1 ? '' : 's'} in each of its ${most.shards / Math.max(1, most.perLayer)} MoE layers: ${most.shards} expert shards, the parameters of ${most.wholeEquivalent} whole experts`,
+  }
+}
+
+/** The `load_imbalance` claim's value for an MoE model: the busiest expert-parallel GPU over the mean in a decode step of `batch` sequences per data-parallel rank. */
+export const routingImbalance = (model: Architecture, s: Strategy, batch: number): { readonly value: number; readonly detail: string } => {
+  const moe = model.moe
+  if (moe === undefined) return { value: 1, detail: 'a dense model routes nothing' }
+  const groupTokens = (s.dp * batch) / expertDataParallel(s)
+  const assignments = groupTokens * moe.topK
+  const ratio = loadImbalance(assignments, s.ep)
+  return {
+    value: ratio,
+    detail:
+      s.ep === 1
+        ? 'one expert-parallel rank holds every expert'
+        : `experts are placed evenly (${moe.experts / s.ep} per GPU per layer), but in a decode step ${assignments} token-expert assignments land on ${s.ep} GPUs: under uniform random routing the busiest gets ${ratio.toFixed(2)}x the mean (balls into bins)`,
+  }
+}
+
 /** Audits `plan` (see the module comment). */
 export const checkPlan =
   (models: CostModels) =>
@@ -116,17 +145,8 @@ export const checkPlan =
       switch (metric) {
         case 'gpus_used':
           return { value: gpus, detail: `tp ${s.tp} x pp ${s.pp} x dp ${s.dp} x cp ${s.cp} = ${gpus} GPUs of the cluster's ${cluster.tiers.reduce((n, tier) => n * tier.fanout, 1)}` }
-        case 'experts_per_gpu': {
-          if (model.moe === undefined) return { value: 0, detail: 'the model has no routed experts' }
-          const held = classes.map((c) => c.example.experts)
-          const most = held.reduce((a, b) => (b.wholeEquivalent > a.wholeEquivalent ? b : a), held[0] ?? { wholeEquivalent: 0, perLayer: 0, fraction: 0, shards: 0, ids: [] })
-          if (held.length === 0) return { value: null, detail: 'no layout: the strategy breaks the algebra' }
-          const share = most.fraction === 1 ? '' : `1/${Math.round(1 / most.fraction)} of `
-          return {
-            value: most.wholeEquivalent,
-            detail: `each GPU holds ${share}${most.perLayer} expert${most.perLayer === 1 ? '' : 's'} in each of its ${most.shards / Math.max(1, most.perLayer)} MoE layers: ${most.shards} expert shards, the parameters of ${most.wholeEquivalent} whole experts`,
-          }
-        }
+        case 'experts_per_gpu':
+          return expertsHeld(model, classes)
         case 'weight_memory_per_gpu':
           return e === null ? { value: null, detail: problem ?? '' } : { value: e.memory.weights, detail: 'parameters of the fullest pipeline stage on one GPU, in the weights\' format' }
         case 'memory_per_gpu':
@@ -152,21 +172,8 @@ export const checkPlan =
           return e === null ? { value: null, detail: problem ?? '' } : { value: e.tpot, detail: `decode step at batch ${e.batch} (${e.breakdown.decode.bottleneck})` }
         case 'request_latency':
           return e === null ? { value: null, detail: problem ?? '' } : { value: e.requestLatency, detail: `${workload.outputTokens} output tokens at batch ${e.batch}` }
-        case 'load_imbalance': {
-          const moe = model.moe
-          if (moe === undefined) return { value: 1, detail: 'a dense model routes nothing' }
-          if (e === null) return { value: null, detail: problem ?? '' }
-          const groupTokens = (s.dp * e.batch) / expertDataParallel(s)
-          const assignments = groupTokens * moe.topK
-          const ratio = loadImbalance(assignments, s.ep)
-          return {
-            value: ratio,
-            detail:
-              s.ep === 1
-                ? 'one expert-parallel rank holds every expert'
-                : `experts are placed evenly (${moe.experts / s.ep} per GPU per layer), but in a decode step ${assignments} token-expert assignments land on ${s.ep} GPUs: under uniform random routing the busiest gets ${ratio.toFixed(2)}x the mean (balls into bins)`,
-          }
-        }
+        case 'load_imbalance':
+          return model.moe === undefined ? { value: 1, detail: 'a dense model routes nothing' } : e === null ? { value: null, detail: problem ?? '' } : routingImbalance(model, s, e.batch)
       }
     }
 

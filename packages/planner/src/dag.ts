@@ -747,3 +747,42 @@ const expertsLabel = (model: Architecture, s: Strategy, p: Placement): string =>
     moe.sharedExperts > 0 ? ` + ${moe.sharedExperts} shared expert${moe.sharedExperts === 1 ? '' : 's'} on every GPU${s.tp > 1 ? ', split over TP' : ''}` : ''
   return `Experts: ${p.experts.perLayer} of ${moe.experts} per GPU per layer, ${share}${shared}`
 }
+
+/** One pool of a disaggregated deployment, for {@link disaggregatedGraph}: one instance's graph input and how many instances run. */
+export interface PoolGraphInput extends GraphInput {
+  readonly instances: number
+}
+
+/**
+ * The graph of a disaggregated deployment: the prefill pool's instance drawn for its
+ * prefill step, the decode pool's for its decode step, each as {@link deploymentGraph}
+ * draws one deployment (ids prefixed `P_` and `D_`), joined by the KV cache of one
+ * request moving from the prefill instance's LM head (the prompt is done) to the decode
+ * instance's embedding (its first token). `kvBytesPerRequest` is the whole request's
+ * cache over the link between the pools (@meshplan/inference's estimate of the
+ * transfer), not per GPU: every prefill GPU sends its share.
+ */
+export const disaggregatedGraph = (prefill: PoolGraphInput, decode: PoolGraphInput, kvBytesPerRequest: number, link: string): DeploymentGraph => {
+  const pools = [
+    { role: 'prefill', prefix: 'P_', pool: prefill, graph: deploymentGraph(prefill) },
+    { role: 'decode', prefix: 'D_', pool: decode, graph: deploymentGraph(decode) },
+  ] as const
+  const stages: GraphStage[] = []
+  const nodes: GraphNode[] = []
+  const edges: GraphEdge[] = []
+  const notes: string[] = []
+  for (const { role, prefix, pool, graph } of pools) {
+    const header = `${role} pool (${pool.instances} instance${pool.instances === 1 ? '' : 's'} of ${describeStrategy(pool.strategy)})`
+    stages.push(...graph.stages.map((st) => ({ ...st, id: `${prefix}${st.id}`, label: `${header}: ${st.label}` })))
+    nodes.push(...graph.nodes.map((n) => ({ ...n, id: `${prefix}${n.id}`, stage: n.stage === null ? null : `${prefix}${n.stage}` })))
+    edges.push(...graph.edges.map((e) => ({ ...e, from: `${prefix}${e.from}`, to: `${prefix}${e.to}` })))
+    notes.push(`${header}: ${graph.title}`, ...graph.notes.map((n) => `${role}: ${n}`))
+  }
+  const from = nodes.find((n) => n.id.startsWith('P_') && n.module === 'lm-head') ?? nodes.filter((n) => n.id.startsWith('P_')).at(-1)
+  const to = nodes.find((n) => n.id.startsWith('D_') && n.module === 'embedding') ?? nodes.find((n) => n.id.startsWith('D_'))
+  if (from !== undefined && to !== undefined)
+    edges.push({ from: from.id, to: to.id, bytesPerStep: kvBytesPerRequest, perLayer: false, repeats: 1, label: `KV cache of one request, prefill to decode: ${formatBytes({ binary: true })(kvBytesPerRequest)} over ${link}` })
+  notes.push('The edge between the pools carries one whole request\'s KV cache (every prefill GPU sends its share), not the bytes of one GPU.')
+  const title = `${prefill.model.name}: disaggregated, prefill ${prefill.instances} x ${describeStrategy(prefill.strategy)}, decode ${decode.instances} x ${describeStrategy(decode.strategy)}`
+  return { title, stages, nodes, edges, notes }
+}

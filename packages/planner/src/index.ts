@@ -7,6 +7,7 @@
  */
 export * from './plan-file'
 export * from './check'
+export * from './check-pools'
 export * from './cases'
 export * from './fit'
 export * from './dag'

@@ -80,7 +80,16 @@ export const latencyMetrics: ReadonlyArray<ClaimMetric> = ['ttft', 'tpot', 'requ
 // operations
 // -------------------------------------------------------------------------------------
 
-const valueOf = (e: InferenceEstimate, metric: ClaimMetric): number | null => {
+/** The figures a throughput or latency claim reads, co-located or disaggregated alike. */
+export interface ServedFigures {
+  readonly tokensPerSecond: { readonly total: number; readonly perGpu: number }
+  readonly ttft: number
+  readonly tpot: number
+  readonly requestLatency: number
+}
+
+/** The served figure a throughput or latency claim reads from `e`; null for the other metrics. */
+export const servedValue = (e: ServedFigures, metric: ClaimMetric): number | null => {
   switch (metric) {
     case 'output_tokens_per_s':
       return e.tokensPerSecond.total
@@ -97,12 +106,19 @@ const valueOf = (e: InferenceEstimate, metric: ClaimMetric): number | null => {
   }
 }
 
-const pointOf = (e: InferenceEstimate, claims: ReadonlyArray<Claim>): OperatingPoint => {
+/** Which of `claims` hold for the figures `figures` reads, by metric (a metric with several claims holds when all do). */
+export const holdsOf = (claims: ReadonlyArray<Claim>, figures: (metric: ClaimMetric) => number | null): Readonly<Partial<Record<ClaimMetric, boolean>>> => {
   const holds: Partial<Record<ClaimMetric, boolean>> = {}
   for (const c of claims) {
-    const v = valueOf(e, c.metric)
+    const v = figures(c.metric)
     holds[c.metric] = (holds[c.metric] ?? true) && v !== null && claimHolds(c, claimMetrics[c.metric], v)
   }
+  return holds
+}
+
+/** The operating point of estimate `e` for `claims`. */
+export const pointOf = (e: InferenceEstimate, claims: ReadonlyArray<Claim>): OperatingPoint => {
+  const holds = holdsOf(claims, (m) => servedValue(e, m))
   return {
     description: e.description,
     strategy: encodeStrategy(e.strategy),
@@ -118,7 +134,7 @@ const pointOf = (e: InferenceEstimate, claims: ReadonlyArray<Claim>): OperatingP
   }
 }
 
-const allHold = (p: OperatingPoint, metrics: ReadonlyArray<ClaimMetric>): boolean => metrics.every((m) => p.holds[m] !== false)
+export const allHold = (p: OperatingPoint, metrics: ReadonlyArray<ClaimMetric>): boolean => metrics.every((m) => p.holds[m] !== false)
 
 /** How far a point's latencies are from their claims: the largest of computed/claimed over the latency claims. */
 const latencyExcess = (p: OperatingPoint, claims: ReadonlyArray<Claim>): number =>
@@ -127,7 +143,7 @@ const latencyExcess = (p: OperatingPoint, claims: ReadonlyArray<Claim>): number 
 const best = <A>(xs: ReadonlyArray<A>, better: (a: A, b: A) => boolean): A | null => xs.reduce<A | null>((acc, x) => (acc === null || better(x, acc) ? x : acc), null)
 
 /** The latency claims as a search's objectives: the tightest `at_most` (or `about`, `equals`) bound of each. */
-const sloOf = (claims: ReadonlyArray<Claim>): Slo => {
+export const sloOf = (claims: ReadonlyArray<Claim>): Slo => {
   const bound = (metric: ClaimMetric): number | undefined => {
     const bounds = claims.filter((c) => c.metric === metric && c.comparator !== 'at_least').map((c) => (c.comparator === 'about' ? c.value * (1 + c.tolerance) : c.value))
     return bounds.length === 0 ? undefined : Math.min(...bounds)
@@ -145,8 +161,8 @@ const sloOf = (claims: ReadonlyArray<Claim>): Slo => {
 export const jointClaims =
   (models: CostModels) =>
   (plan: Plan): JointClaims | null => {
-    const claims = plan.claims.filter((c) => throughputMetrics.includes(c.metric) || latencyMetrics.includes(c.metric))
-    if (!claims.some((c) => throughputMetrics.includes(c.metric)) || !claims.some((c) => latencyMetrics.includes(c.metric))) return null
+    const claims = jointSet(plan.claims)
+    if (claims.length === 0) return null
     const metrics = [...new Set(claims.map((c) => c.metric))]
     const { model, cluster, strategy, precision, workload } = plan
     const { batch: _batch, maxBatch: _maxBatch, ...free } = workload
@@ -161,27 +177,50 @@ export const jointClaims =
       return E.isRight(e) && e.right.memory.fits ? [e.right] : []
     }))
     const points = estimates.map((e) => pointOf(e, claims))
-    const throughputOnly = metrics.filter((m) => throughputMetrics.includes(m))
-    const latencyOnly = metrics.filter((m) => latencyMetrics.includes(m))
-    const together = points.filter((p) => allHold(p, metrics))
-    const point = best(together, (a, b) => a.outputTokensPerSecond > b.outputTokensPerSecond)
-    if (point !== null)
-      return { metrics, points: points.length, together: true, point, bestThroughputMeetingLatency: null, bestLatencyMeetingThroughput: null, lowestLatency: null, smallest: null, smallestProblem: null }
-    const bestThroughputMeetingLatency = best(
-      points.filter((p) => allHold(p, latencyOnly)),
-      (a, b) => a.outputTokensPerSecond > b.outputTokensPerSecond,
-    )
-    const lowest = (ps: ReadonlyArray<OperatingPoint>): OperatingPoint | null => best(ps, (a, b) => latencyExcess(a, claims) < latencyExcess(b, claims))
-    const bestLatencyMeetingThroughput = lowest(points.filter((p) => allHold(p, throughputOnly)))
-    const lowestLatency = lowest(points)
-    // the smallest deployment on the same cluster: every size dividing it, the latency claims as objectives
-    const searched = smallestDeployment(models)({ model, cluster, precision, workload: free, slo: sloOf(claims) }, (e) => allHold(pointOf(e, claims), metrics))
-    const smallest = E.isRight(searched) && searched.right.found !== null ? pointOf(searched.right.found, claims) : null
-    const smallestProblem = E.isLeft(searched)
-      ? searched.left.message
-      : smallest === null
-        ? `no deployment of 1 to ${worldSize(cluster)} GPUs of this cluster makes every claim hold together`
-        : null
-    return { metrics, points: points.length, together: false, point: null, bestThroughputMeetingLatency, bestLatencyMeetingThroughput, lowestLatency, smallest, smallestProblem }
+    return judgedTogether(claims, points, () => {
+      // the smallest deployment on the same cluster: every size dividing it, the latency claims as objectives
+      const searched = smallestDeployment(models)({ model, cluster, precision, workload: free, slo: sloOf(claims) }, (e) => allHold(pointOf(e, claims), metrics))
+      const smallest = E.isRight(searched) && searched.right.found !== null ? pointOf(searched.right.found, claims) : null
+      const problem = E.isLeft(searched)
+        ? searched.left.message
+        : smallest === null
+          ? `no deployment of 1 to ${worldSize(cluster)} GPUs of this cluster makes every claim hold together`
+          : null
+      return { smallest, problem }
+    })
   }
+
+/** The claims of `claims` that are judged together: the throughput and the latency claims, or none when there are not one of each. */
+export const jointSet = (claims: ReadonlyArray<Claim>): ReadonlyArray<Claim> => {
+  const set = claims.filter((c) => throughputMetrics.includes(c.metric) || latencyMetrics.includes(c.metric))
+  return set.some((c) => throughputMetrics.includes(c.metric)) && set.some((c) => latencyMetrics.includes(c.metric)) ? set : []
+}
+
+/**
+ * The verdict over operating points `points` of a plan for the claims `claims` judged
+ * together (see the module comment); `smallest` is asked only when no point makes them
+ * all hold, for the smallest deployment that does (or why there is none).
+ */
+export const judgedTogether = (
+  claims: ReadonlyArray<Claim>,
+  points: ReadonlyArray<OperatingPoint>,
+  smallestOf: () => { readonly smallest: OperatingPoint | null; readonly problem: string | null },
+): JointClaims => {
+  const metrics = [...new Set(claims.map((c) => c.metric))]
+  const throughputOnly = metrics.filter((m) => throughputMetrics.includes(m))
+  const latencyOnly = metrics.filter((m) => latencyMetrics.includes(m))
+  const together = points.filter((p) => allHold(p, metrics))
+  const point = best(together, (a, b) => a.outputTokensPerSecond > b.outputTokensPerSecond)
+  if (point !== null)
+    return { metrics, points: points.length, together: true, point, bestThroughputMeetingLatency: null, bestLatencyMeetingThroughput: null, lowestLatency: null, smallest: null, smallestProblem: null }
+  const bestThroughputMeetingLatency = best(
+    points.filter((p) => allHold(p, latencyOnly)),
+    (a, b) => a.outputTokensPerSecond > b.outputTokensPerSecond,
+  )
+  const lowest = (ps: ReadonlyArray<OperatingPoint>): OperatingPoint | null => best(ps, (a, b) => latencyExcess(a, claims) < latencyExcess(b, claims))
+  const bestLatencyMeetingThroughput = lowest(points.filter((p) => allHold(p, throughputOnly)))
+  const lowestLatency = lowest(points)
+  const { smallest, problem } = smallestOf()
+  return { metrics, points: points.length, together: false, point: null, bestThroughputMeetingLatency, bestLatencyMeetingThroughput, lowestLatency, smallest, smallestProblem: problem }
+}
 
