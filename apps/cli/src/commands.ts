@@ -167,7 +167,9 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   if (E.isLeft(d0)) return fail('estimate', d0.left)
   const deployment = withDefaultSplit(d0.right, given)
   const { model, cluster, strategy, precision, workload } = deployment
-  const input = { model, cluster, strategy, precision, workload, ...(flags.redundantExperts === undefined ? {} : { redundantExperts: flags.redundantExperts }) }
+  // redundant expert slots: the flag's, else the plan file's (`parallelism.redundant_experts`)
+  const redundant = flags.redundantExperts ?? written.right?.redundantExperts
+  const input = { model, cluster, strategy, precision, workload, ...(redundant === undefined ? {} : { redundantExperts: redundant }) }
   const e = estimateInference(costModels)(input)
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   if (!e.right.memory.fits) {
@@ -209,7 +211,7 @@ const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): 
     ...(flags.outputTokens === undefined ? {} : { outputTokens: flags.outputTokens }),
   }
   const link = poolLink({ cluster: pools.prefill.cluster, gpus: pools.prefill.instances * worldOf(pools.prefill.strategy) }, { cluster: pools.decode.cluster, gpus: pools.decode.instances * worldOf(pools.decode.strategy) })
-  const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload, instances: p.instances })
+  const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload, instances: p.instances, redundantExperts: p.redundantExperts ?? 0 })
   const e = estimateDisaggregated(models)({ prefill: pool(pools.prefill), decode: pool(pools.decode), link })
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   const cost = flags.price === undefined ? undefined : costOf({ gpus: e.right.gpus, outputTokensPerSecond: e.right.tokensPerSecond.total, inputTokensPerSecond: e.right.inputTokensPerSecond }, flags.price)
@@ -515,12 +517,13 @@ grouped. The step is one decode step of the workload's batch (default) or its pr
     if (written.right?.pools !== undefined) return disaggregatedDag(written.right, parsed)
     const balanced = notApplicable(parsed.given, ['hotExpertShare'], 'the graph draws balanced routing (the estimate charges a hot expert to the busiest rank)')
     if (balanced.length > 0) return fail('dag', balanced)
-    const d = deploymentFrom('dag', positionals, parsed, true)
-    if (E.isLeft(d)) return d.left
+    const d = deploymentOf(parsed, written.right)
+    if (E.isLeft(d)) return fail('dag', d.left)
     const { model, cluster, strategy, precision, workload } = d.right
+    const redundant = written.right?.redundantExperts ?? 0
     const phase = parsed.flags.phase ?? 'decode'
     const format = parsed.flags.format ?? 'mermaid'
-    const estimated = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload })
+    const estimated = estimateInference(defaultCostModels)({ model, cluster, strategy, precision, workload, redundantExperts: redundant })
     if (E.isLeft(estimated) && estimated.left.code === 'invalid-strategy') return fail('dag', strategyProblems(estimated.left), 1)
     const laid = layout(cluster)(strategy)
     if (E.isLeft(laid)) return fail('dag', laid.left.message, 1)
@@ -530,6 +533,7 @@ grouped. The step is one decode step of the workload's batch (default) or its pr
       strategy,
       precision,
       layout: laid.right,
+      redundantExperts: redundant,
       step: { phase, tokensPerReplica: phase === 'decode' ? batch : batch * workload.inputTokens },
     })
     if (format === 'json') {
@@ -552,7 +556,7 @@ const disaggregatedDag = (plan: Plan, parsed: ParsedFlags): Output => {
   if (pools === undefined) return fail('dag', 'expected a plan with pools')
   const gpus = (p: typeof pools.prefill) => p.instances * worldOf(p.strategy)
   const link = poolLink({ cluster: pools.prefill.cluster, gpus: gpus(pools.prefill) }, { cluster: pools.decode.cluster, gpus: gpus(pools.decode) })
-  const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload: plan.workload, instances: p.instances })
+  const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload: plan.workload, instances: p.instances, redundantExperts: p.redundantExperts ?? 0 })
   const e = estimateDisaggregated(defaultCostModels)({ prefill: pool(pools.prefill), decode: pool(pools.decode), link })
   if (E.isLeft(e)) return fail('dag', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   const laidP = layout(pools.prefill.cluster)(pools.prefill.strategy)
@@ -560,8 +564,8 @@ const disaggregatedDag = (plan: Plan, parsed: ParsedFlags): Output => {
   if (E.isLeft(laidP)) return fail('dag', `the prefill pool: ${laidP.left.message}`, 1)
   if (E.isLeft(laidD)) return fail('dag', `the decode pool: ${laidD.left.message}`, 1)
   const graph = disaggregatedGraph(
-    { model: plan.model, strategy: pools.prefill.strategy, precision: plan.precision, layout: laidP.right, instances: pools.prefill.instances, step: { phase: 'prefill', tokensPerReplica: e.right.prefill.tokensPerPass } },
-    { model: plan.model, strategy: pools.decode.strategy, precision: plan.precision, layout: laidD.right, instances: pools.decode.instances, step: { phase: 'decode', tokensPerReplica: Math.max(1, Math.round(e.right.decode.batch)) } },
+    { model: plan.model, strategy: pools.prefill.strategy, precision: plan.precision, layout: laidP.right, redundantExperts: pools.prefill.redundantExperts ?? 0, instances: pools.prefill.instances, step: { phase: 'prefill', tokensPerReplica: e.right.prefill.tokensPerPass } },
+    { model: plan.model, strategy: pools.decode.strategy, precision: plan.precision, layout: laidD.right, redundantExperts: pools.decode.redundantExperts ?? 0, instances: pools.decode.instances, step: { phase: 'decode', tokensPerReplica: Math.max(1, Math.round(e.right.decode.batch)) } },
     e.right.transfer.bytesPerRequest,
     `${formatByteRate()(link.bandwidth)} per GPU`,
   )
@@ -730,6 +734,7 @@ const exportRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Out
   if (E.isLeft(engine)) return engine.left
   const plan = file === undefined || doc === undefined || E.isLeft(doc) ? E.right(undefined) : planOfDocument(file, doc.right)
   if (E.isLeft(plan)) return fail('export', plan.left)
+  if (plan.right?.redundantExperts !== undefined) return fail('export', `${plan.right.name}: parallelism.redundant_experts: the engines' expert load balancer options (EPLB) are not exported yet; give the plan without them to export the rest`)
   const d0 = deploymentOf(parsed, plan.right)
   if (E.isLeft(d0)) return fail('export', d0.left)
   const deployment = withDefaultSplit(d0.right, given)

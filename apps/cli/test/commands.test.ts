@@ -962,6 +962,25 @@ describe('redundant experts (--redundant-experts)', () => {
     expectCleanFailure(await meshplan('estimate', '--train', '--model', 'deepseek-v3', '--cluster', 'dgx-h100', '--nodes', '9', '--dp', '72', '--ep', '72', '--redundant-experts', '32', '--global-batch', '72'))
     expectCleanFailure(await meshplan('layout', '--model', 'deepseek-v3', '--redundant-experts', '-3'))
   })
+
+  it('a plan file gives them in its parallelism: estimate, check and dag honour them, export says it cannot yet', async () => {
+    const plan = (extra: string) =>
+      tempFile(
+        `ds-ep72${extra === '' ? '' : '-slots'}.yaml`,
+        ['format: meshplan-plan/1', 'model: deepseek-v3', 'cluster: { system: dgx-h100, nodes: 9 }', 'precision: { weights: fp8, activations: fp8, kv_cache: bf16 }', `parallelism: { dp: 72, ep: 72${extra} }`, 'workload: { mode: static, input_tokens: 1024, output_tokens: 256, batch: 8 }', 'claims: [{ metric: experts_per_gpu, equals: 232 }]', ''].join('\n'),
+      )
+    const slots = plan(', redundant_experts: 32')
+    expect((await meshplan('estimate', slots)).code).toBe(0)
+    expect((await meshplan('estimate', plan(''))).code).toBe(1)
+    // (256 + 32)/72 = 4 slots in each of 58 MoE layers: 232 experts' worth on every GPU
+    const c = await meshplan('check', slots)
+    expect(c.stdout).toContain('holds          experts_per_gpu = 232')
+    const d = await meshplan('dag', slots)
+    expect(d.stdout).toContain('Experts: 4 of 256 per GPU per layer')
+    const x = await meshplan('export', slots, '--engine', 'vllm')
+    expectCleanFailure(x)
+    expect(x.stderr).toContain('parallelism.redundant_experts: the engines\' expert load balancer options (EPLB) are not exported yet')
+  }, 60_000)
 })
 
 describe('a disaggregated plan (pools)', () => {

@@ -38,9 +38,9 @@ import {
 import { attentionEfficiency, FLASH_V1_ATTENTION_EFFICIENCY, withAttentionKernel, withEfficiency, type AttentionKernel, type ComputeModel } from '@meshplan/compute'
 import { fractionReserve } from '@meshplan/memory'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, type Precision } from '@meshplan/model'
-import { decodeStrategy, describe, strategy, worldOf, type Strategy } from '@meshplan/parallelism'
+import { describe, strategy, worldOf, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
-import { closed, decodeWith, nonNegativeInt, numberWhere, oneOf, positiveInt, rerootIssues, type DecodeIssue } from '@meshplan/units'
+import { closed, decodeWith, numberWhere, oneOf, positiveInt, rerootIssues, type DecodeIssue } from '@meshplan/units'
 import { defaultTrainingAssumptions, type CostModels } from '@meshplan/cost-models'
 import {
   decodeInferenceWorkload,
@@ -58,6 +58,7 @@ import {
   type PoolInput,
 } from '@meshplan/inference'
 import { decodeTrainingWorkload, estimateTraining, type TrainingEstimate, type TrainingInput } from '@meshplan/training'
+import { decodeParallelism, type ParallelismExtras } from './plan-file'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -163,11 +164,6 @@ const CaseHead = closed(
 )
 type CaseHead = t.TypeOf<typeof CaseHead>
 
-/** Fields of a case's `parallelism` beyond the strategy's (which holds the uneven pipeline split): the measured-case format's, which the algebra has no place for yet. */
-const ParallelismExtras = closed({}, { redundant_experts: nonNegativeInt })
-type ParallelismExtras = t.TypeOf<typeof ParallelismExtras>
-const extraKeys = ['redundant_experts'] as const
-
 /** One pool of a disaggregated deployment. */
 const PoolFile = closed({ instances: positiveInt, parallelism: t.unknown }, { hardware: t.unknown }, 'a pool { instances, parallelism, hardware? }')
 const PoolsFile = closed({ prefill: PoolFile, decode: PoolFile }, {}, 'pools { prefill, decode }')
@@ -207,18 +203,6 @@ const trainingMetrics: Readonly<Record<string, (e: TrainingEstimate) => number>>
 // -------------------------------------------------------------------------------------
 // operations
 // -------------------------------------------------------------------------------------
-
-/** The strategy of a case's `parallelism` object, and the format's fields beyond it. */
-const decodeCaseParallelism = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, { readonly strategy: Strategy; readonly extras: ParallelismExtras }> => {
-  if (typeof u !== 'object' || u === null || Array.isArray(u)) return decodeStrategy(u, path) as E.Either<ReadonlyArray<DecodeIssue>, never>
-  const rest: Record<string, unknown> = {}
-  const extra: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(u)) ((extraKeys as ReadonlyArray<string>).includes(k) ? extra : rest)[k] = v
-  const s = decodeStrategy(rest, path)
-  const x = decodeWith(ParallelismExtras, path)(extra)
-  if (E.isLeft(s) || E.isLeft(x)) return E.left([...(E.isLeft(s) ? s.left : []), ...(E.isLeft(x) ? x.left : [])])
-  return E.right({ strategy: s.right, extras: x.right })
-}
 
 /** Why a case's parallelism asks for what the algebra does not represent yet, if it does (uneven pipeline stages it does: `decodeStrategy`). */
 const unmodelledParallelism = (x: ParallelismExtras, kind: CaseKind): string | undefined =>
@@ -322,7 +306,7 @@ const caseDeployment = <W>(
   const pools = head.pools === undefined ? E.right(undefined) : decodeWith(PoolsFile, `${path}.pools`)(head.pools)
   const parallelism =
     head.parallelism !== undefined
-      ? decodeCaseParallelism(head.parallelism, `${path}.parallelism`)
+      ? decodeParallelism(head.parallelism, `${path}.parallelism`)
       : head.pools !== undefined
         ? E.right({ strategy: strategy({}), extras: {} })
         : E.left([{ path: `${path}.parallelism`, value: undefined, expected: 'a parallelism object (or pools)' }])
@@ -331,7 +315,7 @@ const caseDeployment = <W>(
   if (E.isRight(pools) && pools.right !== undefined && E.isRight(hardware)) {
     for (const role of ['prefill', 'decode'] as const) {
       const pool = (pools.right as t.TypeOf<typeof PoolsFile>)[role]
-      const p = decodeCaseParallelism(pool.parallelism, `${path}.pools.${role}.parallelism`)
+      const p = decodeParallelism(pool.parallelism, `${path}.pools.${role}.parallelism`)
       const h = pool.hardware === undefined ? E.right(hardware.right) : decodeWith(Hardware, `${path}.pools.${role}.hardware`)(pool.hardware)
       poolIssues.push(...(E.isLeft(p) ? p.left : []), ...(E.isLeft(h) ? h.left : []))
       if (E.isRight(p) && E.isRight(h)) {

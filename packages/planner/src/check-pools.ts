@@ -83,7 +83,7 @@ export interface DisaggregatedAudit {
 
 const poolCheck = (plan: Plan, role: 'prefill' | 'decode', pool: PlanPool): PoolCheck => {
   const gpus = worldOf(pool.strategy)
-  const target = { model: plan.model, cluster: pool.cluster, gpus, sequenceLength: Math.ceil(plan.workload.inputTokens) }
+  const target = { model: plan.model, cluster: pool.cluster, gpus, sequenceLength: Math.ceil(plan.workload.inputTokens), redundantExperts: pool.redundantExperts ?? 0 }
   const validated = validate(target)(pool.strategy)
   return {
     role,
@@ -141,14 +141,14 @@ export const checkDisaggregated =
     const broken = prefill.violations.length + decode.violations.length + shared.length
     const gpus = prefill.gpus + decode.gpus
     const link = poolLink({ cluster: pools.prefill.cluster, gpus: prefill.gpus }, { cluster: pools.decode.cluster, gpus: decode.gpus })
-    const input = (p: PlanPool, w = workload): PoolInput => ({ model, cluster: p.cluster, strategy: p.strategy, precision, workload: w, instances: p.instances })
+    const input = (p: PlanPool, w = workload): PoolInput => ({ model, cluster: p.cluster, strategy: p.strategy, precision, workload: w, instances: p.instances, redundantExperts: p.redundantExperts ?? 0 })
     const estimated = broken === 0 ? estimateDisaggregated(models)({ prefill: input(pools.prefill), decode: input(pools.decode), link }) : undefined
     const e = estimated !== undefined && E.isRight(estimated) ? estimated.right : null
     const problem =
       broken > 0 ? `the pools break ${broken} law${broken === 1 ? '' : 's'} of the algebra` : estimated !== undefined && E.isLeft(estimated) ? estimated.left.message : null
     const classesOf = (p: PlanPool) => {
       const laid = layout(p.cluster)(p.strategy)
-      return E.isRight(laid) ? placementClasses(model, p.strategy, laid.right) : []
+      return E.isRight(laid) ? placementClasses(model, p.strategy, laid.right, p.redundantExperts ?? 0) : []
     }
     const fullest = e === null ? null : e.prefill.memory.perGpu >= e.decode.memory.perGpu ? ({ role: 'prefill', m: e.prefill.memory } as const) : ({ role: 'decode', m: e.decode.memory } as const)
 

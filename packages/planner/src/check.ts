@@ -132,14 +132,15 @@ export const checkPlan =
   (plan: Plan): Audit => {
     const { model, cluster, strategy: s, precision, workload } = plan
     const gpus = worldOf(s)
-    const validated = validate({ model, cluster, gpus, sequenceLength: Math.ceil(workload.inputTokens) })(s)
+    const redundant = plan.redundantExperts ?? 0
+    const validated = validate({ model, cluster, gpus, sequenceLength: Math.ceil(workload.inputTokens), redundantExperts: redundant })(s)
     const violations = E.isLeft(validated) ? validated.left : []
     const notes = E.isRight(validated) ? validated.right.notes : notesOf({ model, cluster, gpus })(s)
-    const estimate = E.isRight(validated) ? estimateInference(models)({ model, cluster, strategy: s, precision, workload }) : undefined
+    const estimate = E.isRight(validated) ? estimateInference(models)({ model, cluster, strategy: s, precision, workload, redundantExperts: redundant }) : undefined
     const problem = problemOf(violations, estimate)
     const e = estimate !== undefined && E.isRight(estimate) ? estimate.right : null
     const laid = violations.length === 0 ? layout(cluster)(s) : undefined
-    const classes = laid !== undefined && E.isRight(laid) ? placementClasses(model, s, laid.right) : []
+    const classes = laid !== undefined && E.isRight(laid) ? placementClasses(model, s, laid.right, redundant) : []
 
     const computedOf = (metric: ClaimMetric): { readonly value: number | null; readonly detail: string } => {
       switch (metric) {

@@ -104,6 +104,8 @@ export interface GraphInput {
   readonly precision: Precision
   readonly layout: Layout
   readonly step: GraphStep
+  /** Redundant expert slots per MoE layer (EPLB replicas; default 0): the experts each GPU holds include them. */
+  readonly redundantExperts?: number
 }
 
 /** A pipeline stage (or a run of identical ones, or a model chunk under interleaving): one subgraph. */
@@ -252,7 +254,7 @@ export const deploymentGraph = (input: GraphInput): DeploymentGraph => {
   const { model, strategy: s, layout: l, step } = input
   const sizes = graphTransfers(input)
   const moeAt = isMoeLayer(model)
-  const place = placementOf(model, s, l)
+  const place = placementOf(model, s, l, input.redundantExperts ?? 0)
   const stageOfRank = (rank: number): number => l.coordinates(rank).pp
   const firstRankOf = (stage: number): number => {
     for (let rank = 0; rank < l.world; rank++) if (stageOfRank(rank) === stage) return rank

@@ -167,7 +167,7 @@ export const jointClaims =
     const { model, cluster, strategy, precision, workload } = plan
     const { batch: _batch, maxBatch: _maxBatch, ...free } = workload
     const at = (mode: InferenceMode, batch: number): E.Either<unknown, InferenceEstimate> =>
-      estimateInference(models)({ model, cluster, strategy, precision, workload: mode === 'static' ? { ...free, mode, batch } : { ...free, mode, maxBatch: batch } })
+      estimateInference(models)({ model, cluster, strategy, precision, redundantExperts: plan.redundantExperts ?? 0, workload: mode === 'static' ? { ...free, mode, batch } : { ...free, mode, maxBatch: batch } })
     // the most sequences that fit, from one static estimate at batch 1
     const one = at('static', 1)
     if (E.isLeft(one)) return null

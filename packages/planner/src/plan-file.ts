@@ -28,7 +28,7 @@ import * as t from 'io-ts'
 import { checkpointPrecision, decodePrecision, defaultPrecision, fromHuggingFace, modelPreset, type Architecture, type Precision } from '@meshplan/model'
 import { decodeStrategy, withExpertDefault, type Strategy } from '@meshplan/parallelism'
 import { decodeClusterFile, type Cluster } from '@meshplan/topology'
-import { closed, decodeWith, oneOf, quantity, rerootIssues, type DecodeIssue, type QuantityKind } from '@meshplan/units'
+import { closed, decodeWith, nonNegativeInt, oneOf, quantity, rerootIssues, type DecodeIssue, type QuantityKind } from '@meshplan/units'
 import { decodeInferenceWorkload, type InferenceWorkload } from '@meshplan/inference'
 
 // -------------------------------------------------------------------------------------
@@ -93,10 +93,29 @@ const positiveInstances = new t.Type<number, unknown, unknown>(
 const PoolHead = closed({ instances: positiveInstances, parallelism: t.unknown }, { cluster: t.unknown }, 'a pool { instances, parallelism, cluster? }')
 const PoolsHead = closed({ prefill: t.unknown, decode: t.unknown }, {}, 'pools { prefill, decode }')
 
+/** Fields of a `parallelism` object beyond the strategy's: redundant expert slots per MoE layer (EPLB), which the algebra takes as a target's, not a strategy's. */
+const ParallelismExtras = closed({}, { redundant_experts: nonNegativeInt })
+export type ParallelismExtras = t.TypeOf<typeof ParallelismExtras>
+const extraKeys: ReadonlyArray<string> = ['redundant_experts']
+
+/** The strategy of a plan's or a case's `parallelism` object, and the fields beyond it (`redundant_experts`), each bad field at its path. */
+export const decodeParallelism = (u: unknown, path: string): E.Either<ReadonlyArray<DecodeIssue>, { readonly strategy: Strategy; readonly extras: ParallelismExtras }> => {
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return decodeStrategy(u, path) as E.Either<ReadonlyArray<DecodeIssue>, never>
+  const rest: Record<string, unknown> = {}
+  const extra: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(u)) (extraKeys.includes(k) ? extra : rest)[k] = v
+  const s = decodeStrategy(rest, path)
+  const x = decodeWith(ParallelismExtras, path)(extra)
+  if (E.isLeft(s) || E.isLeft(x)) return E.left([...(E.isLeft(s) ? s.left : []), ...(E.isLeft(x) ? x.left : [])])
+  return E.right({ strategy: s.right, extras: x.right })
+}
+
 /** One pool of a disaggregated plan: how many instances of a deployment, its strategy and the cluster it runs on. */
 export interface PlanPool {
   readonly instances: number
   readonly strategy: Strategy
+  /** Redundant expert slots per MoE layer (`parallelism.redundant_experts`), absent when none. */
+  readonly redundantExperts?: number
   /** The pool's own cluster (heterogeneous pools), else the plan's. */
   readonly cluster: Cluster
 }
@@ -184,6 +203,8 @@ export interface PlanOf<W, C> {
   readonly claims: ReadonlyArray<C>
   /** Prefill and decode pools when the plan is disaggregated; `strategy` is then the decode pool's. */
   readonly pools?: PlanPools
+  /** Redundant expert slots per MoE layer of the plan's `parallelism` (EPLB: experts + redundant slots, ep divides the slots), absent when none. */
+  readonly redundantExperts?: number
 }
 
 type Decoder<A> = (u: unknown, path: string) => E.Either<ReadonlyArray<DecodeIssue>, A>
@@ -198,9 +219,11 @@ export const decodePlanWith = <W, C>(u: unknown, root: string, decodeWorkload: D
   // without a precision, the checkpoint's formats (a config's quantization_config), else bf16
   const precision = h.precision === undefined ? E.right(E.isRight(model) ? checkpointPrecision(model.right) : defaultPrecision) : decodePrecision(h.precision, `${root}.precision`)
   const pools = h.pools === undefined ? E.right(undefined) : decodePools(h.pools, `${root}.pools`, cluster)
+  const parallelism = h.parallelism === undefined ? undefined : decodeParallelism(h.parallelism, `${root}.parallelism`)
+  const redundant = parallelism !== undefined && E.isRight(parallelism) ? parallelism.right.extras.redundant_experts ?? 0 : 0
   const strategy =
-    h.parallelism !== undefined
-      ? decodeStrategy(h.parallelism, `${root}.parallelism`)
+    parallelism !== undefined
+      ? E.map((p: { readonly strategy: Strategy }) => p.strategy)(parallelism)
       : h.pools !== undefined
         ? E.right(undefined)
         : E.left([{ path: `${root}.parallelism`, value: undefined, expected: 'a parallelism object (or pools { prefill, decode })' }])
@@ -226,9 +249,13 @@ export const decodePlanWith = <W, C>(u: unknown, root: string, decodeWorkload: D
     strategy: strategy.right === undefined ? main : withExpertDefault(moe, hasEtp(h.parallelism))(strategy.right),
     workload: workload.right,
     claims: claims.flatMap((c) => (E.isRight(c) ? [c.right] : [])),
-    ...(poolsOf === undefined ? {} : { pools: { prefill: { instances: poolsOf.prefill.instances, strategy: poolsOf.prefill.strategy, cluster: poolsOf.prefill.cluster }, decode: { instances: poolsOf.decode.instances, strategy: poolsOf.decode.strategy, cluster: poolsOf.decode.cluster } } }),
+    ...(poolsOf === undefined ? {} : { pools: { prefill: poolOf(poolsOf.prefill), decode: poolOf(poolsOf.decode) } }),
+    ...(redundant > 0 ? { redundantExperts: redundant } : {}),
   })
 }
+
+/** A decoded pool without what only decoding needs. */
+const poolOf = (p: PlanPool): PlanPool => ({ instances: p.instances, strategy: p.strategy, cluster: p.cluster, ...(p.redundantExperts === undefined || p.redundantExperts === 0 ? {} : { redundantExperts: p.redundantExperts }) })
 
 /** A plan's pools at `path`: each with its instances, parallelism and optional own cluster (the plan's `cluster` else). */
 const decodePools = (
@@ -247,11 +274,11 @@ const decodePools = (
       issues.push(...pool.left)
       continue
     }
-    const s = decodeStrategy(pool.right.parallelism, `${at}.parallelism`)
+    const s = decodeParallelism(pool.right.parallelism, `${at}.parallelism`)
     const c = pool.right.cluster === undefined ? cluster : E.mapLeft(rerootIssues('cluster', `${at}.cluster`))(decodeClusterFile(pool.right.cluster))
     if (E.isLeft(s)) issues.push(...s.left)
     if (E.isLeft(c) && pool.right.cluster !== undefined) issues.push(...c.left)
-    if (E.isRight(s) && E.isRight(c)) out[role] = { instances: pool.right.instances, strategy: s.right, cluster: c.right, raw: pool.right.parallelism }
+    if (E.isRight(s) && E.isRight(c)) out[role] = { instances: pool.right.instances, strategy: s.right.strategy, cluster: c.right, raw: pool.right.parallelism, redundantExperts: s.right.extras.redundant_experts ?? 0 }
   }
   return issues.length > 0 || out.prefill === undefined || out.decode === undefined ? E.left(issues) : E.right({ prefill: out.prefill, decode: out.decode })
 }

@@ -103,9 +103,11 @@ const decodeTrainingStep = (u: unknown, path: string): E.Either<ReadonlyArray<De
 /** Decodes a parsed training plan document (`root` names it in errors, default `plan`). */
 export const decodeTrainingPlan = (u: unknown, root = 'plan'): E.Either<ReadonlyArray<DecodeIssue>, TrainingPlanFile> =>
   E.chain((plan: TrainingPlanFile) =>
-    plan.pools === undefined
-      ? E.right(plan)
-      : E.left<ReadonlyArray<DecodeIssue>>([{ path: `${root}.pools`, value: 'pools', expected: 'no pools: prefill and decode pools are a serving deployment; a training plan gives one parallelism' }]),
+    plan.pools !== undefined
+      ? E.left<ReadonlyArray<DecodeIssue>>([{ path: `${root}.pools`, value: 'pools', expected: 'no pools: prefill and decode pools are a serving deployment; a training plan gives one parallelism' }])
+      : plan.redundantExperts !== undefined
+        ? E.left<ReadonlyArray<DecodeIssue>>([{ path: `${root}.parallelism.redundant_experts`, value: plan.redundantExperts, expected: 'none: redundant expert replicas in training are not modelled yet (serving plans honour them)' }])
+        : E.right(plan),
   )(decodePlanWith(u, root, decodeTrainingStep, decodeTrainingClaim))
 
 // -------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import { defaultCostModels } from '@meshplan/cost-models'
 import { batchLadder, estimateDisaggregated } from '@meshplan/inference'
 import { layout } from '@meshplan/parallelism'
 import { parseDocument } from '@meshplan/units'
-import { checkDisaggregated, decodePlan, disaggregatedGraph, type Plan } from '../src'
+import { checkDisaggregated, checkPlan, decodePlan, decodeTrainingPlan, disaggregatedGraph, type Plan } from '../src'
 
 const planOf = (u: unknown): Plan => {
   const p = decodePlan(u)
@@ -72,17 +72,17 @@ describe('the audit of a disaggregated plan', () => {
     expect(never.joint?.bestThroughputMeetingLatency?.outputTokensPerSecond).toBeCloseTo(never.estimate?.tokensPerSecond.total ?? 0, 6)
   })
 
-  it('reads experts per GPU from the pool that holds the most: DeepSeek-V3 over EP16 prefill, 16 experts in each of 58 MoE layers = 928 whole experts', () => {
+  it('reads experts per GPU from the pool that holds the most: DeepSeek-V3 over EP16 prefill with 32 redundant slots, (256 + 32)/16 = 18 in each of 58 MoE layers = 1,044 whole experts', () => {
     const file = path.resolve(__dirname, '../../../examples/deepseek-v3-disaggregated.yaml')
     const doc = parseDocument(fs.readFileSync(file, 'utf8'), file)
     if (E.isLeft(doc)) throw new Error(doc.left.message)
-    const plan = planOf({ ...(doc.right as Record<string, unknown>), claims: [{ metric: 'experts_per_gpu', equals: 928 }, { metric: 'gpus_used', equals: 96 }] })
+    const plan = planOf({ ...(doc.right as Record<string, unknown>), claims: [{ metric: 'experts_per_gpu', equals: 1044 }, { metric: 'gpus_used', equals: 96 }] })
     const a = checkDisaggregated(defaultCostModels)(plan)
     expect(a.claims.map((c) => [c.computed, c.holds])).toEqual([
-      [928, true],
+      [1044, true],
       [96, true],
     ])
-    expect(a.claims[0]?.detail).toMatch(/^the prefill pool: each GPU holds 16 experts in each of its 58 MoE layers/)
+    expect(a.claims[0]?.detail).toMatch(/^the prefill pool: each GPU holds 18 experts in each of its 58 MoE layers/)
   })
 })
 
@@ -107,5 +107,37 @@ describe('the graph of a disaggregated deployment', () => {
     const kv = g.edges.at(-1)
     expect(kv).toMatchObject({ from: 'P_lm_head', to: 'D_embedding', bytesPerStep: 134_217_728, repeats: 1 })
     expect(kv?.label).toBe('KV cache of one request, prefill to decode: 128 MiB over 450 GB/s per GPU')
+  })
+})
+
+describe('redundant experts in a plan file (parallelism.redundant_experts)', () => {
+  const deepseek = (parallelism: Record<string, unknown>): Plan =>
+    planOf({
+      format: 'meshplan-plan/1',
+      model: 'deepseek-v3',
+      cluster: { system: 'dgx-h100', nodes: 9 },
+      precision: { weights: 'fp8', activations: 'fp8', kv_cache: 'bf16' },
+      parallelism,
+      workload: { mode: 'static', input_tokens: 1024, output_tokens: 256, batch: 8 },
+      claims: [{ metric: 'experts_per_gpu', equals: 232 }],
+    })
+
+  it('decodes to the plan, and ep divides the slots: DeepSeek-V3 over ep 72 breaks the law with 256 experts, holds with 256 + 32 = 288 slots, 4 a GPU in each of 58 MoE layers = 232', () => {
+    const plain = deepseek({ dp: 72, ep: 72 })
+    expect(plain.redundantExperts).toBeUndefined()
+    const withSlots = deepseek({ dp: 72, ep: 72, redundant_experts: 32 })
+    expect(withSlots.redundantExperts).toBe(32)
+    const broken = checkPlan(defaultCostModels)(plain)
+    expect(broken.violations.map((v) => v.code)).toContain('experts-ep')
+    const held = checkPlan(defaultCostModels)(withSlots)
+    expect(held.violations).toEqual([])
+    expect(held.claims[0]).toMatchObject({ computed: 232, holds: true })
+  })
+
+  it('a count that is not a whole number of 0 or more is an error at its path; a training plan refuses them', () => {
+    const bad = decodePlan({ format: 'meshplan-plan/1', model: 'deepseek-v3', cluster: { system: 'dgx-h100', nodes: 9 }, parallelism: { dp: 72, ep: 72, redundant_experts: -1 }, workload: { mode: 'static', input_tokens: 8, output_tokens: 8 } })
+    expect(E.isLeft(bad) && bad.left.map((i) => i.path)).toEqual(['plan.parallelism.redundant_experts'])
+    const training = decodeTrainingPlan({ format: 'meshplan-plan/1', model: 'deepseek-v3', cluster: { system: 'dgx-h100', nodes: 9 }, parallelism: { dp: 72, ep: 72, redundant_experts: 32 }, workload: { kind: 'training', global_batch: 72, micro_batch: 1, seq_len: 1024 } })
+    expect(E.isLeft(training) && training.left.map((i) => i.path)).toEqual(['plan.parallelism.redundant_experts'])
   })
 })
