@@ -17,6 +17,7 @@ import {
   checkDisaggregated,
   costOf,
   fewestGpus,
+  fewestGpusDisaggregated,
   isTrainingPlanDocument,
   decodeTrainingPlan,
   deploymentGraph,
@@ -36,11 +37,11 @@ import {
 import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
 import { formatByteRate, formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
 import { deploymentFlags, deploymentOf, goodputFlags, inferenceFlags, notApplicable, planOfDocument, readPlan, readPlanDocument, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
-import type { FlagName, ParsedFlags } from './flags'
+import { priceFor, type FlagName, type ParsedFlags, type Price } from './flags'
 import { issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
-import { auditJson, disaggregatedAuditJson, renderDisaggregatedAudit, calibrateJson, capacityJson, capacityLine, costLine, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
+import { auditJson, disaggregatedAuditJson, disaggregatedCapacityJson, disaggregatedCapacityLine, renderDisaggregatedAudit, calibrateJson, capacityJson, capacityLine, costLine, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
 import { table } from './table'
 import { caseInput, checkTrainingOutput, estimateTrainingOutput, goodputOptionsOf, planTrainingOutput, trainingInputOf } from './training'
 import { plotFlagProblems, plotFlags, withPlots } from './plots'
@@ -181,7 +182,9 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   }
   const estimated = e.right
   const trust = servingTrust(costModels, { values: calibrated.right.parameters })(input, estimated)
-  const cost = flags.price === undefined ? undefined : costOf({ gpus: estimated.gpus, outputTokensPerSecond: estimated.tokensPerSecond.total, inputTokensPerSecond: (estimated.tokensPerSecond.total * workload.inputTokens) / workload.outputTokens }, flags.price)
+  const price = flags.price === undefined ? undefined : priceFor(flags.price, cluster.device)
+  if (price !== undefined && E.isLeft(price)) return fail('estimate', price.left)
+  const cost = price === undefined ? undefined : costOf({ gpus: estimated.gpus, outputTokensPerSecond: estimated.tokensPerSecond.total, inputTokensPerSecond: (estimated.tokensPerSecond.total * workload.inputTokens) / workload.outputTokens }, price.right)
   const out = withNotes(
     ok(
       flags.json === true
@@ -214,7 +217,13 @@ const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): 
   const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload, instances: p.instances, redundantExperts: p.redundantExperts ?? 0 })
   const e = estimateDisaggregated(models)({ prefill: pool(pools.prefill), decode: pool(pools.decode), link })
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
-  const cost = flags.price === undefined ? undefined : costOf({ gpus: e.right.gpus, outputTokensPerSecond: e.right.tokensPerSecond.total, inputTokensPerSecond: e.right.inputTokensPerSecond }, flags.price)
+  // each pool's GPUs at its device's price: the deployment's GPU-hour is their mean, weighted by GPUs
+  const prices = flags.price === undefined ? undefined : ([pools.prefill, pools.decode] as const).map((p) => priceFor(flags.price as Price, p.cluster.device))
+  const missing = prices?.find(E.isLeft)
+  if (missing !== undefined && E.isLeft(missing)) return fail('estimate', missing.left)
+  const [pp, dp] = (prices ?? []).map((p) => (E.isRight(p) ? p.right : 0))
+  const mean = pp === undefined || dp === undefined ? undefined : (pp * e.right.prefill.gpus + dp * e.right.decode.gpus) / e.right.gpus
+  const cost = mean === undefined ? undefined : costOf({ gpus: e.right.gpus, outputTokensPerSecond: e.right.tokensPerSecond.total, inputTokensPerSecond: e.right.inputTokensPerSecond }, mean)
   return flags.json === true
     ? ok(jsonText('estimate-disaggregated', { ...disaggregatedJson(e.right, pools), ...(cost === undefined ? {} : { cost }) }))
     : ok([renderDisaggregated(e.right, pools, plan.name), ...(cost === undefined ? [] : [costLine(cost)])].join('\n'))
@@ -298,7 +307,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const errors = [
     ...notApplicable(given, trainingFlags, 'applies to training; add --train'),
     ...notApplicable(given, ['workers'], 'applies to training searches (plan --train)'),
-    ...(disaggregated ? notApplicable(given, [...plotFlags, 'targetRate'], 'a disaggregated search has no plots and no capacity search yet (use --target-rate without --disaggregated)') : []),
+    ...(disaggregated ? notApplicable(given, plotFlags, 'a disaggregated search has no plots yet') : []),
     ...notApplicable(given, ['vp', 'sp'], 'a serving search does not vary interleaved stages or sequence parallelism (training techniques); use them with --train or with estimate'),
     ...notApplicable(given, splitFlags, 'a serving search cuts the layers evenly; use an uneven split with estimate'),
   ]
@@ -336,6 +345,18 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     if (E.isLeft(split)) return fail('plan', split.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)'))
     const all = Number(process.hrtime.bigint() - started) / 1e9
     const found = r.top.length + split.right.top.length > 0 ? 0 : 1
+    if (flags.targetRate !== undefined) {
+      // the fewest GPUs of either kind that serve the rate
+      const capacityInput = { model, cluster, precision, workload, slo, constraints: { only: degreeConstraints(parsed, false) }, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }) }
+      const co = fewestGpus(costModels)(capacityInput, flags.targetRate)
+      if (E.isLeft(co)) return fail('plan', co.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)').replace('(maxGpus)', '(--max-gpus)'))
+      const apart = fewestGpusDisaggregated(costModels)(capacityInput, flags.targetRate)
+      if (E.isLeft(apart)) return fail('plan', apart.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)'))
+      const reached = co.right.found === null && apart.right.found === null ? 1 : 0
+      return flags.json === true
+        ? ok(jsonText('plan-disaggregated', { ...planDisaggregatedJson(r, split.right, objectives), target: { coLocated: capacityJson(co.right), disaggregated: disaggregatedCapacityJson(apart.right) } }), reached)
+        : withNotes(ok([header, renderPlan(r, seconds, objectives), '', renderDisaggregatedPlan(r, split.right, all), '', capacityLine(co.right), disaggregatedCapacityLine(apart.right)].join('\n'), reached), deployment.notes)
+    }
     return flags.json === true
       ? ok(jsonText('plan-disaggregated', planDisaggregatedJson(r, split.right, objectives)), found)
       : withNotes(ok([header, renderPlan(r, seconds, objectives), '', renderDisaggregatedPlan(r, split.right, all)].join('\n'), found), deployment.notes)

@@ -17,6 +17,7 @@ import type { ZeroStage } from '@meshplan/memory'
 import { storageDtypes, type StorageDtype } from '@meshplan/model'
 import { plotNames, type PlotName } from '@meshplan/plots'
 import { parseQuantity } from '@meshplan/units'
+import { devices, type Device } from '@meshplan/topology'
 import { engineNames } from '@meshplan/export'
 
 // -------------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ export interface Flags {
   readonly out?: string
   readonly redundantExperts?: number
   readonly disaggregated?: boolean
-  readonly price?: number
+  readonly price?: Price
   readonly targetRate?: number
 }
 
@@ -135,6 +136,26 @@ const numberWhere =
     const n = Number(text)
     return text.trim() !== '' && Number.isFinite(n) && test(n) ? E.right(n) : E.left(`expected ${expected}, got ${shown(text)}`)
   }
+
+/** A price per GPU-hour: one for every GPU, or one per device preset (heterogeneous pools). */
+export type Price = number | Readonly<Record<string, number>>
+
+const validPrice = (n: number): boolean => Number.isFinite(n) && n > 0 && n < 1e9
+
+/** `2.49`, or `h100-sxm=2.49,h200=3.1`: device presets (meshplan presets devices) and their prices. */
+const priceOf = (text: string): E.Either<string, Price> => {
+  if (!text.includes('=')) return numberWhere('a price per GPU-hour above 0, or DEVICE=P,... per device preset', validPrice)(text)
+  const out: Record<string, number> = {}
+  for (const part of text.split(',')) {
+    const [name = '', value = '', ...rest] = part.split('=').map((x) => x.trim())
+    if (rest.length > 0 || !(name in devices) || name === 'reference') return E.left(`expected DEVICE=P with DEVICE one of ${Object.keys(devices).filter((d) => d !== 'reference').join(', ')}, got ${shown(part)}`)
+    const n = Number(value)
+    if (value === '' || !validPrice(n)) return E.left(`expected a price per GPU-hour above 0 for ${name}, got ${shown(value)}`)
+    if (name in out) return E.left(`expected each device once, got ${name} twice`)
+    out[name] = n
+  }
+  return E.right(out)
+}
 
 const oneOf =
   <S extends string>(values: ReadonlyArray<S>) =>
@@ -276,8 +297,8 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   },
   price: {
     placeholder: 'P',
-    help: 'serving: the price of one GPU-hour (e.g. 2.49): the cost of an hour of the deployment and of a million tokens it serves',
-    parse: numberWhere('a price per GPU-hour above 0', (n) => n > 0 && n < 1e9),
+    help: 'serving: the price of one GPU-hour (e.g. 2.49), or one per device preset (h100-sxm=2.49,h200=3.1: pools on different GPUs): the cost of an hour of the deployment and of a million tokens it serves',
+    parse: priceOf,
   },
   targetRate: {
     placeholder: 'R',
@@ -319,3 +340,10 @@ export const parseFlags = (raw: ReadonlyMap<FlagName, string | boolean>): E.Eith
 
 /** `--name` of each flag in `names` that was given. */
 export const givenOf = (given: ReadonlySet<FlagName>, names: ReadonlyArray<FlagName>): ReadonlyArray<string> => names.filter((n) => given.has(n)).map((n) => `--${cliName(n)}`)
+
+/** The price of a GPU-hour of `device` under `price`, or why there is none (a list that does not name it). */
+export const priceFor = (price: Price, device: Device): E.Either<string, number> => {
+  if (typeof price === 'number') return E.right(price)
+  const named = Object.entries(price).find(([key]) => devices[key as keyof typeof devices]?.name === device.name)
+  return named === undefined ? E.left(`--price: no price for ${device.name} (give its preset name, e.g. ${Object.entries(devices).find(([, d]) => d.name === device.name)?.[0] ?? 'its device'}=P)`) : E.right(named[1])
+}

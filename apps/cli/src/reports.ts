@@ -16,6 +16,7 @@ import {
   type Audit,
   type CalibrationRun,
   type Capacity,
+  type DisaggregatedCapacity,
   type CaseReport,
   type ClaimOf,
   type ClaimVerdict,
@@ -591,6 +592,15 @@ export const costLine = (c: ServingCost): string => {
 
 /** The capacity answer as JSON: the rate asked, the deployment found (an estimate) or null, what it serves and the most any serves. */
 export const capacityJson = (c: Capacity) => ({ requestsPerSecond: c.requestsPerSecond, found: c.found === null ? null : estimateJson(c.found), served: c.served, most: c.most })
+
+/** The disaggregated capacity answer as JSON: the rate asked, the deployment found or null, what it serves, the most any serves, the sizes searched. */
+export const disaggregatedCapacityJson = (c: DisaggregatedCapacity) => ({ requestsPerSecond: c.requestsPerSecond, found: c.found === null ? null : candidateJson(c.found), served: c.served, most: c.most, sizes: c.sizes })
+
+/** The disaggregated capacity answer in a line. */
+export const disaggregatedCapacityLine = (c: DisaggregatedCapacity): string =>
+  c.found === null
+    ? `no disaggregated deployment of ${c.sizes.length === 0 ? 'these GPUs' : `${c.sizes[0]} to ${c.sizes[c.sizes.length - 1]} GPUs`} serves ${rate(c.requestsPerSecond)} requests/s within the objectives: the most any serves is ${rate(c.most)}`
+    : `fewest GPUs of a disaggregated deployment that serve ${rate(c.requestsPerSecond)} requests/s within the objectives: ${c.found.prefill.instances} x ${c.found.prefill.description} prefill + ${c.found.decode.instances} x ${c.found.decode.description} decode on ${c.found.estimate.gpus} GPUs: ${rate(c.served)} requests/s (${count(c.found.estimate.tokensPerSecond.total)} output tokens/s), TTFT ${secondsText(c.found.estimate.ttft)}, TPOT ${secondsText(c.found.estimate.tpot)}`
 
 /** The capacity answer in a line. */
 export const capacityLine = (c: Capacity): string =>

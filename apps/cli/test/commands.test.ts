@@ -1106,6 +1106,33 @@ describe('meshplan estimate --price', () => {
     expectCleanFailure(await meshplan('estimate', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--price', '0'))
     expectCleanFailure(await meshplan('estimate', '--train', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--global-batch', '8', '--price', '2'))
   })
+
+  it('takes a price per device: pools on H100 and H200 charged each at its own, 4 x 2 + 4 x 3 = 20 an hour', async () => {
+    const plan = tempFile(
+      'hetero.yaml',
+      [
+        'format: meshplan-plan/1',
+        'model: llama-3.1-8b',
+        'cluster: { system: dgx-h100, nodes: 1 }',
+        'pools:',
+        '  prefill: { instances: 4, parallelism: { tp: 1 } }',
+        '  decode: { instances: 1, parallelism: { dp: 4 }, cluster: { system: hgx-h200, nodes: 1 } }',
+        'workload: { mode: max_throughput, input_tokens: 1024, output_tokens: 256 }',
+        '',
+      ].join('\n'),
+    )
+    const r = await meshplan('estimate', plan, '--price', 'h100-sxm=2,h200=3', '--json')
+    expect(r.code).toBe(0)
+    const e = JSON.parse(r.stdout) as { gpus: number; output_tokens_per_second: number; cost: { price_per_gpu_hour: number; per_hour: number; per_million_output_tokens: number } }
+    expect(e.cost.per_hour).toBeCloseTo(4 * 2 + 4 * 3, 9)
+    expect(e.cost.price_per_gpu_hour).toBeCloseTo(20 / 8, 9)
+    expect(e.cost.per_million_output_tokens).toBeCloseTo((20 / 3600 / e.output_tokens_per_second) * 1e6, 9)
+    // a list that does not price a device of the deployment, or names no preset, exits 2
+    const missing = await meshplan('estimate', plan, '--price', 'h100-sxm=2')
+    expectCleanFailure(missing)
+    expect(missing.stderr).toContain('--price: no price for H200 SXM 141GB (give its preset name, e.g. h200=P)')
+    expectCleanFailure(await meshplan('estimate', '--model', 'llama-2-7b', '--cluster', 'dgx-h100', '--price', 'h100=2'))
+  })
 })
 
 describe('meshplan plan --target-rate', () => {
@@ -1123,5 +1150,19 @@ describe('meshplan plan --target-rate', () => {
     expect(none.code).toBe(1)
     expect(none.stdout).toMatch(/no deployment of these GPUs serves 100,000 requests\/s within the objectives: the most any serves is [\d.,]+/)
     expectCleanFailure(await meshplan('plan', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--target-rate', '-1'))
+  }, 60_000)
+
+  it('with --disaggregated, names the fewest GPUs of either kind', async () => {
+    const r = await meshplan('plan', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--max-tpot', '40ms', '--target-rate', '5', '--disaggregated', '--json')
+    expect(r.code).toBe(0)
+    const p = JSON.parse(r.stdout) as { target: { co_located: { found: { gpus: number } | null }; disaggregated: { found: { gpus: number; prefill: { instances: number }; decode: { instances: number } } | null; served: number; sizes: number[] } } }
+    expect(p.target.co_located.found?.gpus).toBeGreaterThan(0)
+    const d = p.target.disaggregated
+    expect(d.served).toBeGreaterThanOrEqual(5)
+    // sizes dividing the 16 GPUs, from 2, up to the first whose search serves the rate
+    expect(d.sizes[0]).toBe(2)
+    expect(d.found?.gpus).toBeLessThanOrEqual(d.sizes[d.sizes.length - 1] ?? 0)
+    const text = await meshplan('plan', '--model', 'llama-3.1-70b', '--cluster', 'dgx-h100', '--nodes', '2', '--max-tpot', '40ms', '--target-rate', '5', '--disaggregated')
+    expect(text.stdout).toMatch(/fewest GPUs of a disaggregated deployment that serve 5\.00 requests\/s within the objectives: \d+ x .+ prefill \+ \d+ x .+ decode on \d+ GPUs/)
   }, 60_000)
 })

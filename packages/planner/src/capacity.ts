@@ -12,7 +12,8 @@
  */
 import * as E from 'fp-ts/Either'
 import type { CostModels, EstimateError } from '@meshplan/cost-models'
-import { planInference, type InferenceEstimate, type PlanInput } from '@meshplan/inference'
+import { planDisaggregated, planInference, type DisaggregatedCandidate, type InferenceEstimate, type PlanInput } from '@meshplan/inference'
+import { divisors } from '@meshplan/parallelism'
 import { worldSize } from '@meshplan/topology'
 
 // -------------------------------------------------------------------------------------
@@ -61,3 +62,46 @@ export const fewestGpus =
       const most = searched.reduce((m, e) => Math.max(m, requestsPerSecondOf(e, input.workload.outputTokens)), 0)
       return { requestsPerSecond: rate, found, served: found === null ? most : requestsPerSecondOf(found, input.workload.outputTokens), most }
     })(smallestDeployment(models)(input, (e) => requestsPerSecondOf(e, input.workload.outputTokens) >= rate))
+
+/** The disaggregated answer: the deployment on the fewest GPUs that serves the rate, or null; and the most any serves. */
+export interface DisaggregatedCapacity {
+  readonly requestsPerSecond: number
+  readonly found: DisaggregatedCandidate | null
+  /** Requests per second of the found deployment, or the most any serves when none reaches the rate. */
+  readonly served: number
+  readonly most: number
+  /** Deployment sizes searched, smallest first, up to the first that serves the rate. */
+  readonly sizes: ReadonlyArray<number>
+}
+
+/**
+ * The fewest GPUs of `input`'s cluster (or of `input.maxGpus`) on which a disaggregated
+ * deployment serves `rate` requests per second within `input.slo`: the disaggregated
+ * search (`planDisaggregated`) on every size that divides them, smallest first, each
+ * size's deployments that reach the rate, the fewest GPUs then the most tokens/s per GPU.
+ * It stops at the first size that has one: a deployment of the search on `n` GPUs uses
+ * at most `n`, and every smaller size was searched before. Or the first search's error.
+ */
+export const fewestGpusDisaggregated =
+  (models: CostModels) =>
+  (input: PlanInput, rate: number): E.Either<EstimateError, DisaggregatedCapacity> => {
+    const total = input.maxGpus === undefined ? worldSize(input.cluster) : Math.min(input.maxGpus, worldSize(input.cluster))
+    const sizes: number[] = []
+    let most = 0
+    for (const n of divisors(total)) {
+      if (n < 2) continue
+      sizes.push(n)
+      const searched = planDisaggregated(models)({ ...input, maxGpus: n, top: Number.MAX_SAFE_INTEGER })
+      if (E.isLeft(searched)) {
+        // a size whose space is beyond the search's bound: the larger ones are too
+        if (searched.left.code === 'too-large' && sizes.length > 1) break
+        return E.left(searched.left)
+      }
+      for (const c of searched.right.top) most = Math.max(most, c.estimate.requestsPerSecond)
+      const found = searched.right.top
+        .filter((c) => c.estimate.requestsPerSecond >= rate)
+        .reduce<DisaggregatedCandidate | null>((a, c) => (a === null || c.estimate.gpus < a.estimate.gpus || (c.estimate.gpus === a.estimate.gpus && c.estimate.tokensPerSecond.perGpu > a.estimate.tokensPerSecond.perGpu) ? c : a), null)
+      if (found !== null) return E.right({ requestsPerSecond: rate, found, served: found.estimate.requestsPerSecond, most, sizes })
+    }
+    return E.right({ requestsPerSecond: rate, found: null, served: most, most, sizes })
+  }

@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either'
 import { defaultCostModels } from '@meshplan/cost-models'
-import { estimateInference } from '@meshplan/inference'
+import { estimateInference, planDisaggregated } from '@meshplan/inference'
 import { defaultPrecision, models } from '@meshplan/model'
 import { strategy } from '@meshplan/parallelism'
 import { unsafeClusterOf } from '@meshplan/topology'
-import { fewestGpus, requestsPerSecondOf } from '../src'
+import { fewestGpus, fewestGpusDisaggregated, requestsPerSecondOf } from '../src'
 
 const cluster = unsafeClusterOf('dgx-h100', 1)
 const input = { model: models['llama-3.1-8b'], cluster, precision: defaultPrecision, workload: { mode: 'max_throughput' as const, inputTokens: 1024, outputTokens: 256 }, slo: { maxTpot: 0.03 } }
@@ -32,5 +32,29 @@ describe('fewestGpus', () => {
     expect(near.served).toBeGreaterThanOrEqual(most * 0.99)
     // requests/s is output tokens/s over the output length: by hand for the found deployment
     expect(near.served).toBeCloseTo((near.found?.tokensPerSecond.total ?? 0) / 256, 9)
+  })
+})
+
+describe('fewestGpusDisaggregated', () => {
+  const right = <A>(e: E.Either<unknown, A>): A => {
+    if (E.isLeft(e)) throw new Error(JSON.stringify(e.left))
+    return e.right
+  }
+
+  it('searches sizes 2, 4, 8 of one node smallest first and stops at the first whose search reaches the rate; no smaller size does', () => {
+    const most = right(fewestGpusDisaggregated(defaultCostModels)(input, 1e9))
+    expect(most.found).toBeNull()
+    expect(most.sizes).toEqual([2, 4, 8])
+    expect(most.served).toBe(most.most)
+    // what 2 GPUs serve at best, and a little more: the answer needs more than 2
+    const two = Math.max(...right(planDisaggregated(defaultCostModels)({ ...input, maxGpus: 2, top: 1000 })).top.map((c) => c.estimate.requestsPerSecond))
+    const c = right(fewestGpusDisaggregated(defaultCostModels)(input, two * 1.01))
+    expect(c.sizes[0]).toBe(2)
+    expect(c.found?.estimate.gpus).toBeGreaterThan(2)
+    expect(c.found?.estimate.gpus).toBeLessThanOrEqual(c.sizes[c.sizes.length - 1] ?? 0)
+    expect(c.served).toBeGreaterThanOrEqual(two * 1.01)
+    expect(c.found?.estimate.tpot).toBeLessThanOrEqual(0.03)
+    // and exactly what 2 GPUs serve is found on 2
+    expect(right(fewestGpusDisaggregated(defaultCostModels)(input, two)).found?.estimate.gpus).toBe(2)
   })
 })
