@@ -407,6 +407,14 @@ const nic200PerGpu: Link = { bandwidth: gigabitsPerSecond(200), latency: latenci
  */
 const pcie4 = gigabytesPerSecond(31.5)
 const pcie5 = gigabytesPerSecond(63)
+/**
+ * DGX A100: its eight A100s reach the CPUs through four PCIe Gen4 switches, two GPUs (and
+ * two HDR adapters) under each, every switch on one x16 Gen4 uplink (Microway, "DGX A100
+ * review: Throughput and Hardware Summary", the system block diagram: four PCIe Gen4
+ * switches for eight GPUs). When every GPU offloads at once, each has half an uplink.
+ */
+const pcie4PerSwitchPair = gigabytesPerSecond(31.5 / 2)
+const dgxA100HostLink = 'two A100s per PCIe Gen4 x16 switch uplink to the CPU (Microway DGX A100 review, block diagram: 4 PCIe Gen4 switches for 8 GPUs), 15.75 GB/s each when all offload'
 const c2cPerGpu = gigabytesPerSecond(450 / 2)
 
 /** Node design presets. */
@@ -495,7 +503,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { bandwidth: gigabytesPerSecond(300), latency: latencies.nvlink, inNetworkReduction: false },
     scaleOut: nic200PerGpu,
-    host: { memory: terabytes(1), bandwidth: pcie4, source: 'DGX A100 datasheet (320 GB system): 1 TB system memory; A100 on PCIe Gen4 x16' },
+    host: { memory: terabytes(1), bandwidth: pcie4PerSwitchPair, source: `DGX A100 datasheet (320 GB system): 1 TB system memory; ${dgxA100HostLink}` },
     source: 'NVIDIA DGX A100 datasheet: NVLink 3 600 GB/s bidirectional per GPU via NVSwitch gen 2 (no in-switch reduction), 8x ConnectX-6 HDR 200 Gb/s',
   },
   'dgx-a100-80gb': {
@@ -504,7 +512,7 @@ export const systems: { readonly [K in SystemName]: System } = {
     devicesPerNode: 8,
     scaleUp: { bandwidth: gigabytesPerSecond(300), latency: latencies.nvlink, inNetworkReduction: false },
     scaleOut: nic200PerGpu,
-    host: { memory: terabytes(2), bandwidth: pcie4, source: 'DGX A100 datasheet (640 GB system): 2 TB system memory; A100 on PCIe Gen4 x16' },
+    host: { memory: terabytes(2), bandwidth: pcie4PerSwitchPair, source: `DGX A100 datasheet (640 GB system): 2 TB system memory; ${dgxA100HostLink}` },
     source: 'NVIDIA DGX A100 datasheet: NVLink 3 600 GB/s bidirectional per GPU via NVSwitch gen 2 (no in-switch reduction), 8x ConnectX-6 HDR 200 Gb/s',
   },
   'mi300x-8': {

@@ -147,7 +147,9 @@ describe('presets', () => {
     it('gives host memory and each GPU\'s link to it: PCIe x16 per direction, 16 or 32 GT/s × 16 lanes × 128/130 bits per byte, NVLink-C2C 900 GB/s bidirectional shared by a Grace\'s two GPUs', () => {
       // Gen4: 16e9 × 16 × (128/130) / 8 = 31.5 GB/s; Gen5: twice that, 63 GB/s (rounded as the specification does)
       expect((16e9 * 16 * 128) / 130 / 8 / 1e9).toBeCloseTo(31.5, 1)
-      expect(systems['dgx-a100-80gb'].host?.bandwidth).toBe(31.5e9)
+      // DGX A100: two GPUs under each PCIe Gen4 switch share its x16 uplink, half of 31.5 GB/s each when all offload
+      expect(systems['dgx-a100-80gb'].host?.bandwidth).toBe(31.5e9 / 2)
+      expect(systems['dgx-a100-40gb'].host?.bandwidth).toBe(31.5e9 / 2)
       expect(systems['dgx-h100'].host?.bandwidth).toBe(63e9)
       expect(systems['gb200-nvl72'].host?.bandwidth).toBe(900e9 / 2 / 2)
       // DGX H100: 2 TB over 8 GPUs; a GB200 tray: 2 Grace × 480 GB over 4 GPUs
