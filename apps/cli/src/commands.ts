@@ -15,6 +15,7 @@ import {
   calibrate,
   checkPlan,
   checkDisaggregated,
+  poolsViolations,
   costOf,
   fewestGpus,
   fewestGpusDisaggregated,
@@ -208,6 +209,8 @@ const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): 
   if (refused.length > 0) return fail('estimate', refused)
   const pools = plan.pools
   if (pools === undefined) return fail('estimate', 'expected a plan with pools')
+  const over = poolsViolations(plan)
+  if (over.length > 0) return fail('estimate', strategyProblems({ message: '', violations: over }), 1)
   const workload = {
     ...plan.workload,
     ...(flags.inputTokens === undefined ? {} : { inputTokens: flags.inputTokens }),
@@ -575,6 +578,8 @@ const disaggregatedDag = (plan: Plan, parsed: ParsedFlags): Output => {
   if (refused.length > 0) return fail('dag', refused)
   const pools = plan.pools
   if (pools === undefined) return fail('dag', 'expected a plan with pools')
+  const over = poolsViolations(plan)
+  if (over.length > 0) return fail('dag', strategyProblems({ message: '', violations: over }), 1)
   const gpus = (p: typeof pools.prefill) => p.instances * worldOf(p.strategy)
   const link = poolLink({ cluster: pools.prefill.cluster, gpus: gpus(pools.prefill) }, { cluster: pools.decode.cluster, gpus: gpus(pools.decode) })
   const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload: plan.workload, instances: p.instances, redundantExperts: p.redundantExperts ?? 0 })

@@ -1056,6 +1056,14 @@ describe('a disaggregated plan (pools)', () => {
     expectCleanFailure(e)
     expect(e.stderr).toContain('a disaggregated plan (pools)')
     for (const command of ['estimate', 'check', 'dag']) expectCleanFailure(await meshplan(command, example, '--tp', '2'))
+    // pools that need more GPUs than the cluster has: 9 x 16 + 64 = 208 of 96, refused as a broken law (exit 1), never priced
+    const over = tempFile('over.yaml', fs.readFileSync(example, 'utf8').replace('instances: 2', 'instances: 9'))
+    for (const command of ['estimate', 'dag']) {
+      const r = await meshplan(command, over)
+      expect(r.code).toBe(1)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toContain('the prefill pool (144) and the decode pool (64) together use 208 GPUs; the cluster has 96')
+    }
     const both = tempFile('both.yaml', fs.readFileSync(example, 'utf8').replace('pools:', 'parallelism: { tp: 8 }\npools:'))
     const r = await meshplan('estimate', both)
     expectCleanFailure(r)

@@ -98,10 +98,16 @@ const poolCheck = (plan: Plan, role: 'prefill' | 'decode', pool: PlanPool): Pool
   }
 }
 
-/** The pools together on their clusters: one cluster shared holds both, else each its own. */
-const sharedViolations = (plan: Plan, prefill: PoolCheck, decode: PoolCheck): ReadonlyArray<Violation> => {
+/**
+ * The laws a plan's pools break together on their clusters (`gpus-exceed-cluster`): one
+ * cluster shared holds both pools' GPUs, else each cluster its own pool's. None for a
+ * plan without pools.
+ */
+export const poolsViolations = (plan: Plan): ReadonlyArray<Violation> => {
   const pools = plan.pools
   if (pools === undefined) return []
+  const prefill = { gpus: pools.prefill.instances * worldOf(pools.prefill.strategy) }
+  const decode = { gpus: pools.decode.instances * worldOf(pools.decode.strategy) }
   const over = (gpus: number, available: number, what: string): ReadonlyArray<Violation> =>
     gpus <= available
       ? []
@@ -137,7 +143,7 @@ export const checkDisaggregated =
     const { model, precision, workload } = plan
     const prefill = poolCheck(plan, 'prefill', pools.prefill)
     const decode = poolCheck(plan, 'decode', pools.decode)
-    const shared = sharedViolations(plan, prefill, decode)
+    const shared = poolsViolations(plan)
     const broken = prefill.violations.length + decode.violations.length + shared.length
     const gpus = prefill.gpus + decode.gpus
     const link = poolLink({ cluster: pools.prefill.cluster, gpus: prefill.gpus }, { cluster: pools.decode.cluster, gpus: decode.gpus })
