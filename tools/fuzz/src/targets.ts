@@ -18,7 +18,7 @@ import fc from 'fast-check'
 import { decodeInferenceWorkload, estimateInference, inferenceModes, planInference, type InferenceWorkload } from '@meshplan/inference'
 import { defaultPrecision, forwardFlopsPerToken, fromHuggingFace, modelNames, models, parameterCounts, type Architecture } from '@meshplan/model'
 import { decodeStrategy, enumerate, type Strategy } from '@meshplan/parallelism'
-import { checkPlan, decodePlan, decodeTrainingPlan, isTrainingPlanDocument, predictCases } from '@meshplan/planner'
+import { checkDisaggregated, checkPlan, decodePlan, decodeTrainingPlan, isTrainingPlanDocument, predictCases } from '@meshplan/planner'
 import { decodeClusterFile, systemNames, unsafeClusterOf, worldSize, type Cluster } from '@meshplan/topology'
 import { decodeTrainingWorkload, estimateTraining, offloadKinds, recomputeModes, zeroStages } from '@meshplan/training'
 import { defaultCostModels, gradientReduces, type EstimateError } from '@meshplan/cost-models'
@@ -210,6 +210,41 @@ const nastyText: fc.Arbitrary<string> = fc.oneof(
 )
 
 /** A small plan to audit: Llama-2-7B on one node, with a claim of every metric. */
+/** Small disaggregated plans with a claim of every metric: a dense model and an MoE model with redundant slots and a hot expert. */
+const poolPlans = [
+  {
+    format: 'meshplan-plan/1',
+    model: 'llama-3.1-8b',
+    cluster: { system: 'dgx-h100', nodes: 1 },
+    pools: { prefill: { instances: 4, parallelism: { tp: 1 } }, decode: { instances: 1, parallelism: { dp: 4 } } },
+    workload: { mode: 'max_throughput', input_tokens: 1024, output_tokens: 256 },
+    claims: [
+      { metric: 'gpus_used', equals: 8 },
+      { metric: 'memory_per_gpu', at_most: '80GB' },
+      { metric: 'flops_per_gpu', at_least: '1TFLOPS' },
+      { metric: 'output_tokens_per_s', at_least: 1000 },
+      { metric: 'ttft', at_most: '1s' },
+      { metric: 'tpot', at_most: '50ms' },
+      { metric: 'request_latency', at_most: '10s' },
+      { metric: 'load_imbalance', equals: 1 },
+    ],
+  },
+  {
+    format: 'meshplan-plan/1',
+    model: 'mixtral-8x7b',
+    cluster: { system: 'dgx-h100', nodes: 1 },
+    pools: { prefill: { instances: 2, parallelism: { tp: 2, ep: 2, etp: 1 } }, decode: { instances: 1, parallelism: { dp: 4, ep: 4, redundant_experts: 4 } } },
+    workload: { mode: 'max_throughput', input_tokens: 2048, output_tokens: 512, hot_expert_share: 0.3 },
+    claims: [
+      { metric: 'experts_per_gpu', at_most: 100 },
+      { metric: 'weight_memory_per_gpu', at_most: '80GB' },
+      { metric: 'output_tokens_per_s_per_gpu', at_least: 100 },
+      { metric: 'tpot', at_most: '50ms' },
+      { metric: 'load_imbalance', at_most: 2 },
+    ],
+  },
+]
+
 const smallPlan = {
   format: 'meshplan-plan/1',
   model: 'llama-2-7b',
@@ -386,6 +421,30 @@ export const targets: ReadonlyArray<Target> = [
     },
   },
   {
+    name: 'pools-audit',
+    description: 'checkDisaggregated of small disaggregated plans (a dense model; an MoE model with redundant slots and a hot expert) mutated: every verdict a finite number or none with a reason, every figure of the estimate finite and positive',
+    boundMs: 20_000,
+    inputs: fc.oneof(fc.constantFrom(...poolPlans), fc.constantFrom(...poolPlans).chain(mutated)),
+    check: (input) => {
+      const r = decodePlan(input)
+      if (E.isLeft(r)) return badIssues(r.left, 'plan')
+      if (r.right.pools === undefined) return undefined
+      const audit = checkDisaggregated(defaultCostModels)(r.right)
+      for (const v of audit.claims) {
+        if (v.computed !== null && !Number.isFinite(v.computed)) return `${v.claim.metric} computed ${v.computed}`
+        if (v.computed === null && v.detail.trim() === '' && audit.problem === null) return `${v.claim.metric} has no value and no reason`
+        if (v.deviation !== null && !Number.isFinite(v.deviation)) return `${v.claim.metric} deviation ${v.deviation}`
+      }
+      const e = audit.estimate
+      if (e !== null) {
+        const figures = { ttft: e.ttft, tpot: e.tpot, requestsPerSecond: e.requestsPerSecond, perGpu: e.tokensPerSecond.perGpu, prefillMemory: e.prefill.memory.perGpu, decodeMemory: e.decode.memory.perGpu, transfer: e.transfer.seconds }
+        for (const [k, x] of Object.entries(figures)) if (!(Number.isFinite(x) && x > 0)) return `${k} ${x}`
+      }
+      if (audit.passes && (audit.violations.length > 0 || audit.problem !== null)) return 'an audit passes with laws broken'
+      return undefined
+    },
+  },
+  {
     name: 'inference-estimate',
     description: 'estimateInference over random valid deployments: presets and generated Llama shapes, every system preset, any valid strategy, any mode and lengths, with or without speculative decoding',
     boundMs: 5000,
@@ -398,16 +457,21 @@ export const targets: ReadonlyArray<Target> = [
         fc.tuple(fc.constantFrom('mtp' as const, 'eagle' as const, 'ngram' as const), fc.integer({ min: 1, max: 8 }), fc.double({ min: 0, max: 1, noNaN: true })),
         { nil: undefined },
       ),
+      fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
     ),
     check: (input) => {
-      const [d, mode, output, batch, spec] = input as [
+      const [d, mode, output, batch, spec, hot] = input as [
         { model: Architecture; cluster: Cluster; strategy: Strategy | undefined; sequence: number },
         InferenceWorkload['mode'],
         number,
         number | undefined,
         readonly ['mtp' | 'eagle' | 'ngram', number, number] | undefined,
+        number | undefined,
       ]
       if (d.strategy === undefined) return undefined
+      // a hot expert's share from uniform (1/experts) to everything, for an MoE model
+      const experts = d.model.moe?.experts
+      const hotExpertShare = hot === undefined || experts === undefined ? undefined : 1 / experts + hot * (1 - 1 / experts)
       // an acceptance length anywhere from 1 to draftTokens + 1
       const speculative = spec === undefined ? undefined : { method: spec[0], draftTokens: spec[1], acceptanceLength: 1 + spec[2] * spec[1] }
       const workload: InferenceWorkload = {
@@ -416,6 +480,7 @@ export const targets: ReadonlyArray<Target> = [
         outputTokens: output,
         ...(mode === 'static' && batch !== undefined ? { batch } : {}),
         ...(speculative === undefined ? {} : { speculative }),
+        ...(hotExpertShare === undefined ? {} : { hotExpertShare }),
       }
       return inferenceLaws(d.model, d.cluster, d.strategy, workload)
     },

@@ -13,6 +13,7 @@ const sample: Readonly<Record<string, number>> = {
   cases: 150,
   search: 12,
   audit: 20,
+  'pools-audit': 8,
   'inference-estimate': 60,
   'training-estimate': 60,
 }
