@@ -691,7 +691,10 @@ export const stageSeconds = (c: InferenceConstants, k: StageClass, decode: boole
 export const hotExpertSeconds = (c: InferenceConstants, k: StageClass, routed: number): number => {
   const p = k.parts.routed
   const skew = c.hotExpertImbalance
-  return p === undefined || !(skew > 1) ? 0 : decodeSeconds(p, routed * skew, 0) - decodeSeconds(p, routed, 0)
+  if (p === undefined || !(skew > 1)) return 0
+  // memory-bound routed operators cost the same at more tokens: the difference is 0, or a rounding error below it
+  const extra = decodeSeconds(p, routed * skew, 0) - decodeSeconds(p, routed, 0)
+  return extra > 0 ? extra : 0
 }
 
 /**

@@ -121,3 +121,18 @@ describe('workload.hot_expert_share: decoded, checked, and priced', () => {
     )
   })
 })
+
+describe('a hot expert barely above uniform', () => {
+  it('costs nothing where the routed experts are memory-bound, never less than nothing (fuzzing found a breakdown of -8.7e-19 s)', () => {
+    // Kimi K2 over TP64 DP2 EP32 ETP2 on 16 HGX H20 nodes, one request of 17,677 + 7,510 tokens, a share 1/384 + 5.6e-94 of uniform
+    const e = estimateInference(defaultCostModels)({
+      model: models['kimi-k2'],
+      cluster: unsafeClusterOf('hgx-h20', 16),
+      strategy: strategy({ tp: 64, dp: 2, ep: 32, etp: 2 }),
+      precision: defaultPrecision,
+      workload: { mode: 'latency', inputTokens: 17677, outputTokens: 7510, hotExpertShare: 1 / 384 + 5.617080509294691e-94 * (1 - 1 / 384) },
+    })
+    expect(E.isRight(e)).toBe(true)
+    if (E.isRight(e)) expect(e.right.breakdown.decode.computeBound).toBeGreaterThanOrEqual(0)
+  })
+})
