@@ -976,7 +976,7 @@ describe('redundant experts (--redundant-experts)', () => {
     const c = await meshplan('check', slots)
     expect(c.stdout).toContain('holds          experts_per_gpu = 232')
     const d = await meshplan('dag', slots)
-    expect(d.stdout).toContain('Experts: 4 of 256 per GPU per layer')
+    expect(d.stdout).toContain('Experts: 4 slots of 288 (256 routed + 32 redundant) per GPU per layer')
     const x = await meshplan('export', slots, '--engine', 'vllm')
     expectCleanFailure(x)
     expect(x.stderr).toContain('parallelism.redundant_experts: the engines\' expert load balancer options (EPLB) are not exported yet')

@@ -370,7 +370,7 @@ export const deploymentGraph = (input: GraphInput): DeploymentGraph => {
           s.ep > 1 ? `EP all-to-all dispatch (each token to its top-${moe.topK} experts)` : 'Local permute to the experts (ep 1: no all-to-all)',
           'ep',
         )
-        const experts = at('experts', 'experts', expertsLabel(model, s, p), 'etp-ep')
+        const experts = at('experts', 'experts', expertsLabel(model, s, p, input.redundantExperts ?? 0), 'etp-ep')
         const combine = at(
           'combine',
           'combine',
@@ -741,13 +741,15 @@ const attentionLabel = (model: Architecture, p: Placement): string => {
 const mlpLabel = (model: Architecture, s: Strategy): string =>
   `Norm + MLP (${model.mlp.kind === 'swiglu' ? 'SwiGLU' : model.mlp.kind === 'geglu' ? 'GeGLU' : 'GELU'}, FFN ${model.mlp.ffn}${s.tp > 1 ? `, ${model.mlp.ffn / s.tp} per GPU` : ''})`
 
-const expertsLabel = (model: Architecture, s: Strategy, p: Placement): string => {
+const expertsLabel = (model: Architecture, s: Strategy, p: Placement, redundant: number): string => {
   const moe = model.moe
   if (moe === undefined) return 'Experts'
   const share = s.etp === 1 ? 'whole' : `1/${s.etp} of each (ETP ${s.etp})`
   const shared =
     moe.sharedExperts > 0 ? ` + ${moe.sharedExperts} shared expert${moe.sharedExperts === 1 ? '' : 's'} on every GPU${s.tp > 1 ? ', split over TP' : ''}` : ''
-  return `Experts: ${p.experts.perLayer} of ${moe.experts} per GPU per layer, ${share}${shared}`
+  // with redundant slots (EPLB) a GPU holds slots, some of them replicas of experts other GPUs hold too
+  const held = redundant > 0 ? `${p.experts.perLayer} slots of ${moe.experts + redundant} (${moe.experts} routed + ${redundant} redundant)` : `${p.experts.perLayer} of ${moe.experts}`
+  return `Experts: ${held} per GPU per layer, ${share}${shared}`
 }
 
 /** One pool of a disaggregated deployment, for {@link disaggregatedGraph}: one instance's graph input and how many instances run. */
