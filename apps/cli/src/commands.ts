@@ -8,14 +8,16 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
 import { inferencePlots, paretoPlot, searchPlots, trainingPlots, type Plots } from '@meshplan/plots'
-import { estimateDisaggregated, estimateInference, planDisaggregated, planInference, poolLink, type Slo } from '@meshplan/inference'
+import { estimateDisaggregated, estimateInference, planDisaggregated, planInference, type Slo } from '@meshplan/inference'
 import { modelNames, models, parameterCounts } from '@meshplan/model'
-import { defaultOrder, layout, parseOrder, worldOf, type Constraints } from '@meshplan/parallelism'
+import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
 import {
   calibrate,
   checkPlan,
   checkDisaggregated,
   poolsViolations,
+  poolsInput,
+  type DeploymentGraph,
   costOf,
   fewestGpus,
   fewestGpusDisaggregated,
@@ -216,9 +218,7 @@ const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): 
     ...(flags.inputTokens === undefined ? {} : { inputTokens: flags.inputTokens }),
     ...(flags.outputTokens === undefined ? {} : { outputTokens: flags.outputTokens }),
   }
-  const link = poolLink({ cluster: pools.prefill.cluster, gpus: pools.prefill.instances * worldOf(pools.prefill.strategy) }, { cluster: pools.decode.cluster, gpus: pools.decode.instances * worldOf(pools.decode.strategy) })
-  const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload, instances: p.instances, redundantExperts: p.redundantExperts ?? 0 })
-  const e = estimateDisaggregated(models)({ prefill: pool(pools.prefill), decode: pool(pools.decode), link })
+  const e = estimateDisaggregated(models)(poolsInput({ ...plan, pools }, workload))
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   // each pool's GPUs at its device's price: the deployment's GPU-hour is their mean, weighted by GPUs
   const prices = flags.price === undefined ? undefined : ([pools.prefill, pools.decode] as const).map((p) => priceFor(flags.price as Price, p.cluster.device))
@@ -560,11 +560,7 @@ grouped. The step is one decode step of the workload's batch (default) or its pr
       redundantExperts: redundant,
       step: { phase, tokensPerReplica: phase === 'decode' ? batch : batch * workload.inputTokens },
     })
-    if (format === 'json') {
-      const { format: _format, ...rest } = toJson(graph)
-      return ok(jsonText('dag', rest))
-    }
-    return ok(format === 'dot' ? toDot(graph) : toMermaid(graph))
+    return graphOutput(graph, format)
   },
 }
 
@@ -580,10 +576,8 @@ const disaggregatedDag = (plan: Plan, parsed: ParsedFlags): Output => {
   if (pools === undefined) return fail('dag', 'expected a plan with pools')
   const over = poolsViolations(plan)
   if (over.length > 0) return fail('dag', strategyProblems({ message: '', violations: over }), 1)
-  const gpus = (p: typeof pools.prefill) => p.instances * worldOf(p.strategy)
-  const link = poolLink({ cluster: pools.prefill.cluster, gpus: gpus(pools.prefill) }, { cluster: pools.decode.cluster, gpus: gpus(pools.decode) })
-  const pool = (p: typeof pools.prefill) => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload: plan.workload, instances: p.instances, redundantExperts: p.redundantExperts ?? 0 })
-  const e = estimateDisaggregated(defaultCostModels)({ prefill: pool(pools.prefill), decode: pool(pools.decode), link })
+  const input = poolsInput({ ...plan, pools })
+  const e = estimateDisaggregated(defaultCostModels)(input)
   if (E.isLeft(e)) return fail('dag', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   const laidP = layout(pools.prefill.cluster)(pools.prefill.strategy)
   const laidD = layout(pools.decode.cluster)(pools.decode.strategy)
@@ -593,9 +587,13 @@ const disaggregatedDag = (plan: Plan, parsed: ParsedFlags): Output => {
     { model: plan.model, strategy: pools.prefill.strategy, precision: plan.precision, layout: laidP.right, redundantExperts: pools.prefill.redundantExperts ?? 0, instances: pools.prefill.instances, step: { phase: 'prefill', tokensPerReplica: e.right.prefill.tokensPerPass } },
     { model: plan.model, strategy: pools.decode.strategy, precision: plan.precision, layout: laidD.right, redundantExperts: pools.decode.redundantExperts ?? 0, instances: pools.decode.instances, step: { phase: 'decode', tokensPerReplica: Math.max(1, Math.round(e.right.decode.batch)) } },
     e.right.transfer.bytesPerRequest,
-    `${formatByteRate()(link.bandwidth)} per GPU`,
+    `${formatByteRate()(input.link.bandwidth)} per GPU`,
   )
-  const format = parsed.flags.format ?? 'mermaid'
+  return graphOutput(graph, parsed.flags.format ?? 'mermaid')
+}
+
+/** A deployment graph in `format`: Mermaid, Graphviz dot, or the `dag` JSON. */
+const graphOutput = (graph: DeploymentGraph, format: NonNullable<ParsedFlags['flags']['format']>): Output => {
   if (format === 'json') {
     const { format: _format, ...rest } = toJson(graph)
     return ok(jsonText('dag', rest))

@@ -286,7 +286,7 @@ export const jointLines = (j: JointClaims | null, tried = 'static batches and co
   if (j.together && j.point !== null) return ['', `claims together (${names}): all hold at once at ${pointText(j.point)} (of ${j.points} operating points of the plan tried)`]
   return [
     '',
-    `claims together (${names}): at no operating point of the plan as written (${j.points} tried: static batches and continuous batching, 1 to the most that fit) do they all hold at once`.replace('static batches and continuous batching, 1 to the most that fit', tried),
+    `claims together (${names}): at no operating point of the plan as written (${j.points} tried: ${tried}) do they all hold at once`,
     `  best throughput meeting the latency claims: ${j.bestThroughputMeetingLatency === null ? `none meets them; the lowest latency it reaches: ${j.lowestLatency === null ? 'none' : pointText(j.lowestLatency)}` : pointText(j.bestThroughputMeetingLatency)}`,
     `  best latency meeting the throughput claims: ${j.bestLatencyMeetingThroughput === null ? 'none: no point meets them' : pointText(j.bestLatencyMeetingThroughput)}`,
     `  the smallest deployment on this cluster that makes every one hold: ${j.smallest === null ? (j.smallestProblem ?? 'none') : pointText(j.smallest)}`,

@@ -34,6 +34,10 @@ export interface Capacity {
 // operations
 // -------------------------------------------------------------------------------------
 
+/** The one of `xs` on the fewest GPUs, then with the most output tokens/s per GPU (the first of equals); null when there is none. */
+export const fewestGpusFirst = <A>(xs: ReadonlyArray<A>, gpus: (a: A) => number, perGpu: (a: A) => number): A | null =>
+  xs.reduce<A | null>((a, x) => (a === null || gpus(x) < gpus(a) || (gpus(x) === gpus(a) && perGpu(x) > perGpu(a)) ? x : a), null)
+
 /** Requests per second of an estimate: its output tokens per second over the output length. */
 export const requestsPerSecondOf = (e: InferenceEstimate, outputTokens: number): number => e.tokensPerSecond.total / outputTokens
 
@@ -47,7 +51,7 @@ export const smallestDeployment =
   (models: CostModels) =>
   (input: PlanInput, accept: (e: InferenceEstimate) => boolean): E.Either<EstimateError, { readonly found: InferenceEstimate | null; readonly searched: ReadonlyArray<InferenceEstimate> }> =>
     E.map((r: { readonly top: ReadonlyArray<InferenceEstimate> }) => ({
-      found: r.top.filter(accept).reduce<InferenceEstimate | null>((a, e) => (a === null || e.gpus < a.gpus || (e.gpus === a.gpus && e.tokensPerSecond.perGpu > a.tokensPerSecond.perGpu) ? e : a), null),
+      found: fewestGpusFirst(r.top.filter(accept), (e) => e.gpus, (e) => e.tokensPerSecond.perGpu),
       searched: r.top,
     }))(planInference(models)({ ...input, maxGpus: input.maxGpus ?? worldSize(input.cluster), top: Number.MAX_SAFE_INTEGER }))
 
@@ -98,9 +102,11 @@ export const fewestGpusDisaggregated =
         return E.left(searched.left)
       }
       for (const c of searched.right.top) most = Math.max(most, c.estimate.requestsPerSecond)
-      const found = searched.right.top
-        .filter((c) => c.estimate.requestsPerSecond >= rate)
-        .reduce<DisaggregatedCandidate | null>((a, c) => (a === null || c.estimate.gpus < a.estimate.gpus || (c.estimate.gpus === a.estimate.gpus && c.estimate.tokensPerSecond.perGpu > a.estimate.tokensPerSecond.perGpu) ? c : a), null)
+      const found = fewestGpusFirst(
+        searched.right.top.filter((c) => c.estimate.requestsPerSecond >= rate),
+        (c) => c.estimate.gpus,
+        (c) => c.estimate.tokensPerSecond.perGpu,
+      )
       if (found !== null) return E.right({ requestsPerSecond: rate, found, served: found.estimate.requestsPerSecond, most, sizes })
     }
     return E.right({ requestsPerSecond: rate, found: null, served: most, most, sizes })

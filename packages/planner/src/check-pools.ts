@@ -30,14 +30,14 @@
  */
 import * as E from 'fp-ts/Either'
 import { forwardFlopsPerToken } from '@meshplan/model'
-import { batchLadder, estimateDisaggregated, planDisaggregated, planInference, poolLink, type DisaggregatedCandidate, type DisaggregatedEstimate, type DisaggregatedPlan, type PlanResult, type PoolInput } from '@meshplan/inference'
+import { batchLadder, estimateDisaggregated, planDisaggregated, planInference, poolLink, type DisaggregatedCandidate, type DisaggregatedEstimate, type DisaggregatedInput, type DisaggregatedPlan, type InferenceWorkload, type PlanResult, type PoolInput } from '@meshplan/inference'
 import { describe, encodeStrategy, layout, notesOf, placementClasses, validate, worldOf, type Note, type Violation } from '@meshplan/parallelism'
 import { worldSize } from '@meshplan/topology'
 import type { CostModels } from '@meshplan/cost-models'
 import { deviationOf, expertsHeld, routingImbalance, type ClaimVerdict } from './check'
-import { smallestDeployment } from './capacity'
+import { fewestGpusFirst, smallestDeployment } from './capacity'
 import { allHold, holdsOf, judgedTogether, jointSet, pointOf, servedValue, sloOf, type JointClaims, type OperatingPoint } from './joint'
-import { claimHolds, claimMetrics, type Claim, type ClaimMetric, type Plan, type PlanPool } from './plan-file'
+import { claimHolds, claimMetrics, type Claim, type ClaimMetric, type Plan, type PlanPool, type PlanPools } from './plan-file'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -81,6 +81,20 @@ export interface DisaggregatedAudit {
 // operations
 // -------------------------------------------------------------------------------------
 
+/** GPUs of all a pool's instances. */
+export const poolGpus = (pool: PlanPool): number => pool.instances * worldOf(pool.strategy)
+
+/**
+ * What @meshplan/inference's `estimateDisaggregated` prices for a plan with pools, at
+ * `workload` (default the plan's): each pool one instance's deployment on its cluster
+ * with its instances and redundant slots, and the link between them (`poolLink`).
+ */
+export const poolsInput = (plan: Plan & { readonly pools: PlanPools }, workload: InferenceWorkload = plan.workload): DisaggregatedInput => {
+  const pool = (p: PlanPool): PoolInput => ({ model: plan.model, cluster: p.cluster, strategy: p.strategy, precision: plan.precision, workload, instances: p.instances, redundantExperts: p.redundantExperts ?? 0 })
+  const { prefill, decode } = plan.pools
+  return { prefill: pool(prefill), decode: pool(decode), link: poolLink({ cluster: prefill.cluster, gpus: poolGpus(prefill) }, { cluster: decode.cluster, gpus: poolGpus(decode) }) }
+}
+
 const poolCheck = (plan: Plan, role: 'prefill' | 'decode', pool: PlanPool): PoolCheck => {
   const gpus = worldOf(pool.strategy)
   const target = { model: plan.model, cluster: pool.cluster, gpus, sequenceLength: Math.ceil(plan.workload.inputTokens), redundantExperts: pool.redundantExperts ?? 0 }
@@ -90,7 +104,7 @@ const poolCheck = (plan: Plan, role: 'prefill' | 'decode', pool: PlanPool): Pool
     instances: pool.instances,
     description: describe(pool.strategy),
     gpusPerInstance: gpus,
-    gpus: pool.instances * gpus,
+    gpus: poolGpus(pool),
     cluster: pool.cluster.name,
     violations: E.isLeft(validated) ? validated.left : [],
     // an instance is not the whole cluster: that the rest of it is unused says nothing of the pool
@@ -106,8 +120,8 @@ const poolCheck = (plan: Plan, role: 'prefill' | 'decode', pool: PlanPool): Pool
 export const poolsViolations = (plan: Plan): ReadonlyArray<Violation> => {
   const pools = plan.pools
   if (pools === undefined) return []
-  const prefill = { gpus: pools.prefill.instances * worldOf(pools.prefill.strategy) }
-  const decode = { gpus: pools.decode.instances * worldOf(pools.decode.strategy) }
+  const prefill = { gpus: poolGpus(pools.prefill) }
+  const decode = { gpus: poolGpus(pools.decode) }
   const over = (gpus: number, available: number, what: string): ReadonlyArray<Violation> =>
     gpus <= available
       ? []
@@ -146,9 +160,9 @@ export const checkDisaggregated =
     const shared = poolsViolations(plan)
     const broken = prefill.violations.length + decode.violations.length + shared.length
     const gpus = prefill.gpus + decode.gpus
-    const link = poolLink({ cluster: pools.prefill.cluster, gpus: prefill.gpus }, { cluster: pools.decode.cluster, gpus: decode.gpus })
-    const input = (p: PlanPool, w = workload): PoolInput => ({ model, cluster: p.cluster, strategy: p.strategy, precision, workload: w, instances: p.instances, redundantExperts: p.redundantExperts ?? 0 })
-    const estimated = broken === 0 ? estimateDisaggregated(models)({ prefill: input(pools.prefill), decode: input(pools.decode), link }) : undefined
+    const input = poolsInput({ ...plan, pools })
+    const link = input.link
+    const estimated = broken === 0 ? estimateDisaggregated(models)(input) : undefined
     const e = estimated !== undefined && E.isRight(estimated) ? estimated.right : null
     const problem =
       broken > 0 ? `the pools break ${broken} law${broken === 1 ? '' : 's'} of the algebra` : estimated !== undefined && E.isLeft(estimated) ? estimated.left.message : null
@@ -215,7 +229,7 @@ export const checkDisaggregated =
       const metrics = [...new Set(together.map((c) => c.metric))]
       const points: OperatingPoint[] = []
       for (const b of batchLadder(Math.max(1, e.decode.maxBatch))) {
-        const at = estimateDisaggregated(models)({ prefill: input(pools.prefill), decode: input(pools.decode, { ...workload, maxBatch: b }), link })
+        const at = estimateDisaggregated(models)({ ...input, decode: { ...input.decode, workload: { ...workload, maxBatch: b } } })
         if (E.isRight(at) && at.right.decode.memory.fits) points.push(disaggregatedPoint(at.right, `decode batch limit ${b}`, pools.decode.strategy, together))
       }
       joint = judgedTogether(together, points, () => {
@@ -223,7 +237,7 @@ export const checkDisaggregated =
         const small = smallestDeployment(models)({ ...searchInput, workload: free }, (x) => allHold(pointOf(x, together), metrics))
         const co = E.isRight(small) && small.right.found !== null ? pointOf(small.right.found, together) : null
         const all = [...kept, ...(co === null ? [] : [co])]
-        const smallest = all.reduce<OperatingPoint | null>((a, p) => (a === null || p.gpus < a.gpus || (p.gpus === a.gpus && p.outputTokensPerSecondPerGpu > a.outputTokensPerSecondPerGpu) ? p : a), null)
+        const smallest = fewestGpusFirst(all, (p) => p.gpus, (p) => p.outputTokensPerSecondPerGpu)
         return { smallest, problem: smallest === null ? `no co-located deployment of 1 to ${worldSize(plan.cluster)} GPUs, and no disaggregated deployment the search keeps, makes every claim hold together` : null }
       })
     }

@@ -1,17 +1,9 @@
-import * as fs from 'node:fs'
-import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { defaultCostModels } from '@meshplan/cost-models'
 import { batchLadder, estimateDisaggregated } from '@meshplan/inference'
 import { layout } from '@meshplan/parallelism'
-import { parseDocument } from '@meshplan/units'
 import { checkDisaggregated, checkPlan, decodePlan, decodeTrainingPlan, disaggregatedGraph, type Plan } from '../src'
-
-const planOf = (u: unknown): Plan => {
-  const p = decodePlan(u)
-  if (E.isLeft(p)) throw new Error(JSON.stringify(p.left))
-  return p.right
-}
+import { exampleDocument, planOf } from './fixtures'
 
 /** Llama 3.1 8B on one DGX H100 node: `prefill` single-GPU prefill instances, one DP4 decode instance. */
 const split = (prefill: number, claims: ReadonlyArray<Record<string, unknown>>): Plan =>
@@ -73,10 +65,7 @@ describe('the audit of a disaggregated plan', () => {
   })
 
   it('reads experts per GPU from the pool that holds the most: DeepSeek-V3 over EP16 prefill with 32 redundant slots, (256 + 32)/16 = 18 in each of 58 MoE layers = 1,044 whole experts', () => {
-    const file = path.resolve(__dirname, '../../../examples/deepseek-v3-disaggregated.yaml')
-    const doc = parseDocument(fs.readFileSync(file, 'utf8'), file)
-    if (E.isLeft(doc)) throw new Error(doc.left.message)
-    const plan = planOf({ ...(doc.right as Record<string, unknown>), claims: [{ metric: 'experts_per_gpu', equals: 1044 }, { metric: 'gpus_used', equals: 96 }] })
+    const plan = planOf({ ...exampleDocument('deepseek-v3-disaggregated.yaml'), claims: [{ metric: 'experts_per_gpu', equals: 1044 }, { metric: 'gpus_used', equals: 96 }] })
     const a = checkDisaggregated(defaultCostModels)(plan)
     expect(a.claims.map((c) => [c.computed, c.holds])).toEqual([
       [1044, true],

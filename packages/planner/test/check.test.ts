@@ -1,24 +1,10 @@
-import * as fs from 'node:fs'
-import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
-import { parseDocument } from '@meshplan/units'
 import { checkPlan, loadImbalance } from '../src/check'
 import { defaultCostModels } from '@meshplan/cost-models'
-import { decodePlan, type Plan } from '../src/plan-file'
+import { decodePlan } from '../src/plan-file'
+import { exampleDocument, planOf } from './fixtures'
 
-const examplePlan = path.resolve(__dirname, '../../../examples/reference-plan.yaml')
-
-const planOf = (u: unknown): Plan => {
-  const p = decodePlan(u)
-  if (E.isLeft(p)) throw new Error(JSON.stringify(p.left))
-  return p.right
-}
-
-const reference = (): Record<string, unknown> => {
-  const doc = parseDocument(fs.readFileSync(examplePlan, 'utf8'), examplePlan)
-  if (E.isLeft(doc)) throw new Error(doc.left.message)
-  return doc.right as Record<string, unknown>
-}
+const reference = (): Record<string, unknown> => exampleDocument('reference-plan.yaml')
 
 describe('loadImbalance: the busiest of n bins over the mean, m balls (Raab & Steger 1998)', () => {
   it('131,072 assignments on 64 GPUs: 1 + sqrt(2 ln 64 · 64 / 131072) = 1.06373', () => {

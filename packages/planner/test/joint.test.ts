@@ -1,24 +1,10 @@
-import * as fs from 'node:fs'
-import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { defaultCostModels } from '@meshplan/cost-models'
 import { batchLadder, estimateInference, type InferenceEstimate } from '@meshplan/inference'
-import { parseDocument } from '@meshplan/units'
-import { decodePlan, jointClaims, type Plan } from '../src'
+import { jointClaims, type Plan } from '../src'
+import { exampleDocument, planOf } from './fixtures'
 
-const examplePlan = path.resolve(__dirname, '../../../examples/reference-plan.yaml')
-
-const planOf = (u: unknown): Plan => {
-  const p = decodePlan(u)
-  if (E.isLeft(p)) throw new Error(JSON.stringify(p.left))
-  return p.right
-}
-
-const reference = (): Record<string, unknown> => {
-  const doc = parseDocument(fs.readFileSync(examplePlan, 'utf8'), examplePlan)
-  if (E.isLeft(doc)) throw new Error(doc.left.message)
-  return doc.right as Record<string, unknown>
-}
+const reference = (): Record<string, unknown> => exampleDocument('reference-plan.yaml')
 
 /** A dense plan on one H100 node with a throughput and a TPOT claim. */
 const dense = (claims: ReadonlyArray<Record<string, unknown>>): Plan =>
