@@ -259,14 +259,54 @@ export const defaultAttentionEfficiency = (queries: number, keys: number, dtype?
 export const FLASH_V1_ATTENTION_EFFICIENCY = 0.325
 
 /**
+ * Ceilings of FlashAttention-2, a kernel written for Ampere, per generation: 0.6 of the
+ * dense peak on Ampere and Ada ({@link ATTENTION_PEAK_EFFICIENCY}; Dao 2023: 50-73% of the
+ * A100's peak forward), 0.35 on Hopper (Shah et al. 2024, "FlashAttention-3", abstract:
+ * FlashAttention-2 "achieving only 35% utilization on the H100 GPU", as it does not use
+ * Hopper's asynchronous tensor-core instructions and TMA). Blackwell is taken as Hopper's
+ * share, an assumption with no measurement: the kernel uses neither generation's own
+ * instructions. CDNA3 keeps the default. This is the kernel behind PyTorch's
+ * `scaled_dot_product_attention` flash backend (PyTorch 2.2 release notes: FlashAttention-2
+ * in SDPA), which torchtitan runs.
+ */
+export const FLASH2_ATTENTION_CEILINGS: Readonly<Record<GemmGeneration, number>> = {
+  ampere: ATTENTION_PEAK_EFFICIENCY,
+  ada: ATTENTION_PEAK_EFFICIENCY,
+  hopper: 0.35,
+  blackwell: 0.35,
+  cdna3: ATTENTION_PEAK_EFFICIENCY,
+}
+
+/**
+ * Ceilings of the first-generation fused kernels ({@link FLASH_V1_ATTENTION_EFFICIENCY})
+ * per generation: 0.325 on Ampere and Ada; on Hopper and Blackwell scaled by what
+ * FlashAttention-2 keeps there of its Ampere share ({@link FLASH2_ATTENTION_CEILINGS},
+ * 0.35/0.6), as they are written for Ampere's instructions too: 0.325 · 0.35/0.6 = 0.1896.
+ * An assumption that follows FlashAttention-3's measurement of FlashAttention-2, not a
+ * measurement of these kernels.
+ */
+export const FLASH_V1_ATTENTION_CEILINGS: Readonly<Record<GemmGeneration, number>> = {
+  ampere: FLASH_V1_ATTENTION_EFFICIENCY,
+  ada: FLASH_V1_ATTENTION_EFFICIENCY,
+  hopper: (FLASH_V1_ATTENTION_EFFICIENCY * FLASH2_ATTENTION_CEILINGS.hopper) / ATTENTION_PEAK_EFFICIENCY,
+  blackwell: (FLASH_V1_ATTENTION_EFFICIENCY * FLASH2_ATTENTION_CEILINGS.blackwell) / ATTENTION_PEAK_EFFICIENCY,
+  cdna3: FLASH_V1_ATTENTION_EFFICIENCY,
+}
+
+/**
  * A fused-attention efficiency `ceiling · keys/(keys + ATTENTION_HALF_KEYS)` (default
  * ceiling {@link ATTENTION_PEAK_EFFICIENCY}), computed in 16-bit whatever the activations:
  * with an 8-bit format it is that share of the 16-bit peak expressed against the 8-bit one.
+ * The ceiling is one number, or one per generation (a kernel written for one generation
+ * keeps less of a later one's peak: {@link FLASH2_ATTENTION_CEILINGS}); without a device
+ * the generation is Hopper, as for GEMMs.
  */
 export const attentionEfficiency =
-  (options: { readonly ceiling?: number } = {}) =>
+  (options: { readonly ceiling?: number | Readonly<Record<GemmGeneration, number>> } = {}) =>
   (_queries: number, keys: number, dtype?: Dtype, device?: Device): number => {
-    const e = ((options.ceiling ?? ATTENTION_PEAK_EFFICIENCY) * keys) / (keys + ATTENTION_HALF_KEYS)
+    const c = options.ceiling
+    const ceiling = c === undefined ? ATTENTION_PEAK_EFFICIENCY : typeof c === 'number' ? c : c[device === undefined ? 'hopper' : gemmGeneration(device)]
+    const e = (ceiling * keys) / (keys + ATTENTION_HALF_KEYS)
     if (dtype === undefined || device === undefined || !narrowFormats.includes(dtype)) return e
     const sixteen = device.peak.bf16 ?? device.peak.fp16
     const narrow = device.peak[dtype]

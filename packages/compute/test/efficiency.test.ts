@@ -7,6 +7,8 @@ import {
   defaultEfficiency,
   EFFICIENCY_FLOOR,
   FLASH_V1_ATTENTION_EFFICIENCY,
+  FLASH_V1_ATTENTION_CEILINGS,
+  FLASH2_ATTENTION_CEILINGS,
   gemmTable,
   GEMM_CEILINGS,
   GEMM_SUSTAINED_FRACTION,
@@ -30,6 +32,18 @@ describe('fused attention: FlashAttention-2 and the first generation', () => {
     expect(attentionEfficiency({ ceiling: FLASH_V1_ATTENTION_EFFICIENCY })(4096, 4096, 'bf16', h100)).toBeCloseTo(0.325 * 0.94118, 5)
     // in fp8 it is the 16-bit rate expressed against the fp8 peak: half of it on an H100
     expect(attentionEfficiency({ ceiling: 0.325 })(4096, 4096, 'fp8', h100)).toBeCloseTo((0.325 * 0.94118 * 989.4) / 1978.9, 4)
+  })
+
+  it('a ceiling per generation: FlashAttention-2 keeps 0.6 of an A100 and 0.35 of an H100, the first generation 0.325 and 0.325 · 0.35/0.6, by hand', () => {
+    expect(FLASH2_ATTENTION_CEILINGS).toMatchObject({ ampere: 0.6, hopper: 0.35, blackwell: 0.35 })
+    // 0.325 · 0.35 / 0.6 = 0.189583
+    expect(FLASH_V1_ATTENTION_CEILINGS.hopper).toBeCloseTo(0.189583, 6)
+    expect(FLASH_V1_ATTENTION_CEILINGS.ampere).toBe(0.325)
+    const a100 = { ...h100, generation: 'ampere' as const }
+    expect(attentionEfficiency({ ceiling: FLASH2_ATTENTION_CEILINGS })(4096, 4096, 'bf16', h100)).toBeCloseTo(0.35 * 0.94118, 5)
+    expect(attentionEfficiency({ ceiling: FLASH2_ATTENTION_CEILINGS })(4096, 4096, 'bf16', a100)).toBeCloseTo(0.6 * 0.94118, 5)
+    // without a device the generation is Hopper, as for GEMMs
+    expect(attentionEfficiency({ ceiling: FLASH_V1_ATTENTION_CEILINGS })(4096, 4096)).toBeCloseTo(0.189583 * 0.94118, 5)
   })
 })
 

@@ -35,7 +35,7 @@ import {
   predictMoeExchangeCase,
   summarize,
 } from '@meshplan/collectives'
-import { attentionEfficiency, FLASH_V1_ATTENTION_EFFICIENCY, withAttentionKernel, withEfficiency, type AttentionKernel, type ComputeModel } from '@meshplan/compute'
+import { attentionEfficiency, FLASH2_ATTENTION_CEILINGS, FLASH_V1_ATTENTION_CEILINGS, withAttentionKernel, withEfficiency, type AttentionKernel, type ComputeModel, type GemmGeneration } from '@meshplan/compute'
 import { fractionReserve } from '@meshplan/memory'
 import { decodePrecision, defaultPrecision, fromHuggingFace, type Architecture, type Precision } from '@meshplan/model'
 import { describe, strategy, worldOf, type Strategy } from '@meshplan/parallelism'
@@ -399,15 +399,31 @@ const decodedCase =
     )
 
 /**
- * The compute model a case's engine runs: its `attention_kernel` option, and LLM Foundry's
- * attention. The runs of LLM Foundry's published benchmark tables used its Triton
- * FlashAttention (`attn_impl` defaulted to `triton` in `scripts/train/benchmarking/submit_benchmarks.py`
- * when the tables were written, llm-foundry commits 3e5b960 and 5e85bd6), a first-generation
- * fused kernel: `FLASH_V1_ATTENTION_EFFICIENCY` of the peak, not FlashAttention-2's.
+ * The fused attention of the training frameworks whose kernel is not the generation's own,
+ * by engine name; the others run the default (`ATTENTION_PEAK_EFFICIENCY`).
+ * - `llm-foundry`: the runs of its published benchmark tables used its Triton
+ *   FlashAttention (`attn_impl` defaulted to `triton` in
+ *   `scripts/train/benchmarking/submit_benchmarks.py` when the tables were written,
+ *   llm-foundry commits 3e5b960 and 5e85bd6), a first-generation fused kernel:
+ *   `FLASH_V1_ATTENTION_CEILINGS`.
+ * - `torchtitan`: PyTorch's `scaled_dot_product_attention`, whose flash backend is
+ *   FlashAttention-2 (PyTorch 2.2 release notes): `FLASH2_ATTENTION_CEILINGS`, which keeps
+ *   0.35 of an H100's peak (FlashAttention-3 paper, abstract).
+ */
+const frameworkAttention: Readonly<Record<string, Readonly<Record<GemmGeneration, number>>>> = {
+  'llm-foundry': FLASH_V1_ATTENTION_CEILINGS,
+  torchtitan: FLASH2_ATTENTION_CEILINGS,
+}
+
+/**
+ * The compute model a case's engine runs: its `attention_kernel` option, and the attention
+ * kernel of the training frameworks that do not run the generation's own
+ * ({@link frameworkAttention}).
  */
 const caseCompute = (compute: ComputeModel, engine: string | undefined, kernel: AttentionKernel | undefined): ComputeModel => {
   const withKernel = kernel === undefined ? compute : withAttentionKernel(kernel)(compute)
-  return engine === 'llm-foundry' ? withEfficiency({ attention: attentionEfficiency({ ceiling: FLASH_V1_ATTENTION_EFFICIENCY }) })(withKernel) : withKernel
+  const ceilings = engine !== undefined && Object.prototype.hasOwnProperty.call(frameworkAttention, engine) ? frameworkAttention[engine] : undefined
+  return ceilings === undefined || kernel === 'unfused' ? withKernel : withEfficiency({ attention: attentionEfficiency({ ceiling: ceilings }) })(withKernel)
 }
 
 /** The deployment an inference case describes (with what it asks beyond the models), or the issues of its fields. */

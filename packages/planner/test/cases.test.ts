@@ -585,18 +585,30 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     expect(resultOf({ ...raw, engine: { name: 'megatron' } }).note).toMatch(/does not fit/)
   })
 
-  it('an LLM Foundry case runs its benchmark tables\' Triton FlashAttention (first generation, 0.325 of the peak), other engines FlashAttention-2\'s 0.6', () => {
+  it('an LLM Foundry case runs its benchmark tables\' Triton FlashAttention, a torchtitan case FlashAttention-2, each at what it keeps of the generation; other engines 0.6', () => {
     const raw = caseById('llmfoundry-h100-mpt-7b-fsdp8-seq2048-mb6-noac')
     const models = (u: unknown) => rightOf(trainingCaseOf(u, 'cases[0]')).models(defaultCostModels)
-    const h100 = { name: 'H100', memory: 8e10, memoryBandwidth: 3.35e12, peak: { bf16: 989e12 } } as unknown as Parameters<typeof defaultCostModels.compute.efficiency.attention>[3]
+    type AttentionDevice = Parameters<typeof defaultCostModels.compute.efficiency.attention>[3]
+    const h100 = { name: 'H100', memory: 8e10, memoryBandwidth: 3.35e12, peak: { bf16: 989e12, fp8: 1979e12 } } as unknown as AttentionDevice
+    const a100 = { name: 'A100', memory: 8e10, memoryBandwidth: 2.04e12, peak: { bf16: 312e12 } } as unknown as AttentionDevice
     // 8192 keys: 8192 / (8192 + 256) = 0.9697
-    expect(models(raw).compute.efficiency.attention(8192, 8192, 'bf16', h100)).toBeCloseTo(0.325 * 0.9697, 4)
-    expect(models({ ...raw, engine: { name: 'torchtitan' } }).compute.efficiency.attention(8192, 8192, 'bf16', h100)).toBeCloseTo(0.6 * 0.9697, 4)
+    const attention = (u: unknown, device: AttentionDevice) => models(u).compute.efficiency.attention(8192, 8192, 'bf16', device)
+    // the first generation: 0.325 on an A100; on an H100 scaled as FlashAttention-2 is there, 0.325 · 0.35/0.6 = 0.18958
+    expect(attention(raw, a100)).toBeCloseTo(0.325 * 0.9697, 4)
+    expect(attention(raw, h100)).toBeCloseTo(0.18958 * 0.9697, 4)
+    // FlashAttention-2: 0.6 on an A100, 0.35 on an H100 (FlashAttention-3 paper, abstract)
+    expect(attention({ ...raw, engine: { name: 'torchtitan' } }, a100)).toBeCloseTo(0.6 * 0.9697, 4)
+    expect(attention({ ...raw, engine: { name: 'torchtitan' } }, h100)).toBeCloseTo(0.35 * 0.9697, 4)
+    // an engine that runs its generation's own kernel: 0.6 on both; a name that is an Object property is no framework
+    expect(attention({ ...raw, engine: { name: 'megatron' } }, h100)).toBeCloseTo(0.6 * 0.9697, 4)
+    expect(attention({ ...raw, engine: { name: 'constructor' } }, h100)).toBeCloseTo(0.6 * 0.9697, 4)
     // at a long context the slower attention costs throughput: 32,768 tokens, where attention is most of the work
     const long = { ...raw, workload: { ...(raw['workload'] as Record<string, unknown>), seq_len: 32768, micro_batch: 1, global_batch: 8 }, model: { ...(raw['model'] as Record<string, unknown>), max_position_embeddings: 32768 } }
     const foundry = resultOf(long).predicted as number
     const fa2 = resultOf({ ...long, engine: { name: 'torchtitan' } }).predicted as number
+    const own = resultOf({ ...long, engine: { name: 'megatron' } }).predicted as number
     expect(foundry).toBeLessThan(0.8 * fa2)
+    expect(fa2).toBeLessThan(0.8 * own)
   })
 
   it('a training case reads moe_routing; a collective case reads protocol and in_place; an MoE exchange case is priced as DeepEP runs it', () => {
