@@ -326,35 +326,28 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     ...(flags.minTokensPerUser === undefined ? {} : { minTokensPerUser: flags.minTokensPerUser }),
     ...(flags.memoryHeadroom === undefined ? {} : { memoryHeadroom: flags.memoryHeadroom }),
   }
+  // what every search of this command shares: the deployment's model, cluster and workload, the degrees the flags fix, the objectives, the GPUs
+  const searchInput = { model, cluster, precision, workload, constraints: { only: degreeConstraints(parsed, false) }, slo, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }) }
+  const top = flags.top === undefined ? {} : { top: flags.top }
   const started = process.hrtime.bigint()
-  const searched = planInference(costModels)({
-    model,
-    cluster,
-    precision,
-    workload,
-    constraints: { only: degreeConstraints(parsed, false) },
-    slo,
-    ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }),
-    ...(flags.top === undefined ? {} : { top: flags.top }),
-  })
+  const searched = planInference(costModels)({ ...searchInput, ...top })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
-  if (E.isLeft(searched)) return fail('plan', searched.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)').replace('(maxGpus)', '(--max-gpus)'))
+  if (E.isLeft(searched)) return fail('plan', flagWords(searched.left.message))
   const r = searched.right
   const code = r.top.length > 0 ? 0 : 1
   const objectives = Object.keys(slo).length > 0
   const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens`
   if (disaggregated) {
-    const split = planDisaggregated(costModels)({ model, cluster, precision, workload, slo, constraints: { only: degreeConstraints(parsed, false) }, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }), ...(flags.top === undefined ? {} : { top: flags.top }) })
-    if (E.isLeft(split)) return fail('plan', split.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)'))
+    const split = planDisaggregated(costModels)({ ...searchInput, ...top })
+    if (E.isLeft(split)) return fail('plan', flagWords(split.left.message))
     const all = Number(process.hrtime.bigint() - started) / 1e9
     const found = r.top.length + split.right.top.length > 0 ? 0 : 1
     if (flags.targetRate !== undefined) {
       // the fewest GPUs of either kind that serve the rate
-      const capacityInput = { model, cluster, precision, workload, slo, constraints: { only: degreeConstraints(parsed, false) }, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }) }
-      const co = fewestGpus(costModels)(capacityInput, flags.targetRate)
-      if (E.isLeft(co)) return fail('plan', co.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)').replace('(maxGpus)', '(--max-gpus)'))
-      const apart = fewestGpusDisaggregated(costModels)(capacityInput, flags.targetRate)
-      if (E.isLeft(apart)) return fail('plan', apart.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)'))
+      const co = fewestGpus(costModels)(searchInput, flags.targetRate)
+      if (E.isLeft(co)) return fail('plan', flagWords(co.left.message))
+      const apart = fewestGpusDisaggregated(costModels)(searchInput, flags.targetRate)
+      if (E.isLeft(apart)) return fail('plan', flagWords(apart.left.message))
       const reached = co.right.found === null && apart.right.found === null ? 1 : 0
       return flags.json === true
         ? ok(jsonText('plan-disaggregated', { ...planDisaggregatedJson(r, split.right, objectives), target: { coLocated: capacityJson(co.right), disaggregated: disaggregatedCapacityJson(apart.right) } }), reached)
@@ -365,8 +358,8 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
       : withNotes(ok([header, renderPlan(r, seconds, objectives), '', renderDisaggregatedPlan(r, split.right, all)].join('\n'), found), deployment.notes)
   }
   if (flags.targetRate !== undefined) {
-    const capacity = fewestGpus(costModels)({ model, cluster, precision, workload, slo, constraints: { only: degreeConstraints(parsed, false) }, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }) }, flags.targetRate)
-    if (E.isLeft(capacity)) return fail('plan', capacity.left.message.replace('(tp, ep, ...)', '(--tp, --ep, ...)').replace('(maxGpus)', '(--max-gpus)'))
+    const capacity = fewestGpus(costModels)(searchInput, flags.targetRate)
+    if (E.isLeft(capacity)) return fail('plan', flagWords(capacity.left.message))
     const reached = capacity.right.found === null ? 1 : 0
     return flags.json === true
       ? ok(jsonText('plan', { ...planJson(r, objectives), target: capacityJson(capacity.right) }), reached)
@@ -375,6 +368,9 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const out = flags.json === true ? ok(jsonText('plan', planJson(r, objectives)), code) : withNotes(ok([header, renderPlan(r, seconds, objectives)].join('\n'), code), deployment.notes)
   return withPlots('plan', flags, out, header, () => searchPlots(costModels, { model, cluster, precision, workload }, r))
 }
+
+/** A search's message in the command's words: the input fields it names as the flags that set them. */
+const flagWords = (message: string): string => message.replace('(tp, ep, ...)', '(--tp, --ep, ...)').replace('(maxGpus)', '(--max-gpus)')
 
 const planSpec: CommandSpec = {
   name: 'plan',

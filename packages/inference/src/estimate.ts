@@ -121,12 +121,13 @@ const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, ba
       const byGroup = {} as Record<Group, number>
       for (const g of groups) byGroup[g] = step.byGroup[g].seconds
       byGroup.moe += hot
-      const parts = { 'compute-bound': (step.computeBoundSeconds as number) + hot, 'memory-bound': step.memoryBoundSeconds as number, communication: exposed }
+      const computeBound = (step.computeBoundSeconds as number) + hot
+      const parts = { 'compute-bound': computeBound, 'memory-bound': step.memoryBoundSeconds as number, communication: exposed }
       const bottleneck = (Object.keys(parts) as Array<keyof typeof parts>).reduce((a, b) => (parts[b] > parts[a] ? b : a))
       return {
         seconds: compute + exposed,
         compute: byGroup,
-        computeBound: (step.computeBoundSeconds as number) + hot,
+        computeBound,
         memoryBound: step.memoryBoundSeconds,
         communication,
         exposedCommunication: exposed,

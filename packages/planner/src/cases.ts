@@ -422,7 +422,7 @@ const frameworkAttention: Readonly<Record<string, Readonly<Record<GemmGeneration
  */
 const caseCompute = (compute: ComputeModel, engine: string | undefined, kernel: AttentionKernel | undefined): ComputeModel => {
   const withKernel = kernel === undefined ? compute : withAttentionKernel(kernel)(compute)
-  const ceilings = engine !== undefined && Object.prototype.hasOwnProperty.call(frameworkAttention, engine) ? frameworkAttention[engine] : undefined
+  const ceilings = engine !== undefined && hasOwn(frameworkAttention, engine) ? frameworkAttention[engine] : undefined
   return ceilings === undefined || kernel === 'unfused' ? withKernel : withEfficiency({ attention: attentionEfficiency({ ceiling: ceilings }) })(withKernel)
 }
 
@@ -604,7 +604,7 @@ export const summarizeResults = (results: ReadonlyArray<CaseResult>): CaseSummar
 const stringAt = (o: unknown, ...keys: ReadonlyArray<string>): string | undefined => {
   let v: unknown = o
   for (const k of keys) {
-    if (typeof v !== 'object' || v === null || !Object.prototype.hasOwnProperty.call(v, k)) return undefined
+    if (typeof v !== 'object' || v === null || !hasOwn(v, k)) return undefined
     v = (v as Record<string, unknown>)[k]
   }
   return typeof v === 'string' ? v : undefined
@@ -634,7 +634,7 @@ const isMoeCase = (u: unknown): boolean => {
 export const caseGroups = (u: unknown): Pick<CaseResult, 'source' | 'generation' | 'format' | 'mode' | 'moe'> => {
   const c = (typeof u === 'object' && u !== null ? u : {}) as { readonly hardware?: { readonly gpu?: { readonly tflops?: unknown } } }
   const tflops = c.hardware?.gpu?.tflops
-  const has = (k: string): boolean => typeof tflops === 'object' && tflops !== null && Object.prototype.hasOwnProperty.call(tflops, k)
+  const has = (k: string): boolean => typeof tflops === 'object' && tflops !== null && hasOwn(tflops, k)
   const kind = stringAt(u, 'workload', 'kind')
   return {
     source: caseSource(u),
