@@ -239,7 +239,8 @@ const estimateSpec: CommandSpec = {
   flags: [...deploymentFlags, 'redundantExperts', ...inferenceFlags, 'price', 'train', ...trainingFlags, ...goodputFlags, 'case', 'calibration', 'json', ...plotFlags],
   description: `Serving: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user), memory
 per GPU with the largest batch that fits, and where a step's time goes (per operator
-group, compute- or memory-bound, and exposed communication per kind).
+group, compute- or memory-bound, exposed communication per kind, and the engine's host
+work, which sets the pace where it outlasts the pass).
 Training (--train, or a training case with --case): iteration time, tokens/s and model
 FLOP/s per GPU, MFU, the step's breakdown (compute, bubble, exposed communication per
 kind, optimizer), and per pipeline stage one micro-batch's times and a GPU's memory.

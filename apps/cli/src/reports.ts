@@ -145,6 +145,7 @@ const breakdownRows = (e: InferenceEstimate): ReadonlyArray<ReadonlyArray<string
       secondsText(b.seconds),
       ...groups.map((g) => (b.compute[g] > 0 ? secondsText(b.compute[g]) : '-')),
       `${secondsText(b.exposedCommunication)} (tp ${secondsText(comm.tp)}, ep ${secondsText(comm.ep)}, pp ${secondsText(comm.pp)}, cp ${secondsText(comm.cp)})`,
+      b.host > 0 ? secondsText(b.host) : '-',
       b.bottleneck,
     ]
   })
@@ -164,7 +165,7 @@ export const renderEstimate = (
     `  memory per GPU: ${bytesText(e.memory.perGpu)} of ${bytesText(e.memory.capacity)} (weights ${bytesText(e.memory.weights)}, KV cache ${bytesText(e.memory.kvCache)}, workspace ${bytesText(e.memory.workspace)}, reserve ${bytesText(e.memory.reserve)}); at most ${count(e.memory.maxBatch)} sequences per data-parallel rank fit`,
     '',
     '  where a step of the slowest pipeline stage goes (one micro-batch):',
-    table(['  phase', 'step', ...groups, 'exposed communication', 'bound by'], breakdownRows(e).map(([first, ...rest]) => [`  ${first ?? ''}`, ...rest])),
+    table(['  phase', 'step', ...groups, 'exposed communication', 'host', 'bound by'], breakdownRows(e).map(([first, ...rest]) => [`  ${first ?? ''}`, ...rest])),
   ].join('\n')
 
 /** What speculative decoding does to the step, in words. */

@@ -66,7 +66,15 @@ export interface EngineContext {
   readonly outputTokens: number
   /** The model's longest context (`max_position_embeddings`), which engines take as `max_model_len`. */
   readonly maxModelLength: number
+  /** The CPU the engine's host process runs on ({@link hostCpuOf}). */
+  readonly hostCpu: HostCpu
 }
+
+/**
+ * The CPU beside the GPUs: `grace` for the Grace superchips (GH200, GB200, GB300, whose
+ * GPU shares a module with an Arm Neoverse V2 CPU), `x86` otherwise.
+ */
+export type HostCpu = 'x86' | 'grace'
 
 /**
  * How an engine admits sequences into the KV cache: `reserve` holds a request's full
@@ -128,6 +136,8 @@ export interface EngineModel {
   /** Largest decode batch (sequences) replayed from a CUDA graph; larger passes launch eagerly. */
   readonly cudaGraphMaxBatch: (c: EngineContext) => number
   readonly host: HostCost
+  /** The host's cost on a given host CPU, where it differs from {@link EngineModel.host} (which is the x86 host's); absent, `host` on every CPU. */
+  readonly hostOn?: (cpu: HostCpu) => HostCost
   /** Its own all-reduce inside a node, or undefined for NCCL always. */
   readonly customAllReduce: CustomAllReduce | undefined
   /** The scheduler balances prompt chunks across attention-DP ranks. */
@@ -304,7 +314,7 @@ export const sglang: EngineModel = {
  */
 export const trtllm: EngineModel = {
   name: 'trtllm',
-  versions: {},
+  versions: { below: '1.0' },
   source: 'tensorrt_llm/bench/build/tuning.py calc_engine_setting, finetune_setting',
   maxBatch: (c) => trtllmBatch(c.kvSequences, c.pp),
   maxNumTokens: (c) => trtllmTokens(trtllmBatch(c.kvSequences, c.pp), c.inputTokens, c.outputTokens),
@@ -317,6 +327,41 @@ export const trtllm: EngineModel = {
   attentionDpBalance: false,
   twoBatchOverlap: false,
   expertExchange: 'allgather-reducescatter',
+}
+
+/**
+ * TensorRT-LLM's host time per running sequence per pass on an x86 host, PyTorch
+ * backend: 13.8 µs, the sampler's host work at a batch of 1000 on an x86 server with an
+ * L40S (TensorRT-LLM PR #11983, "reduce logprobs=0 overhead in TorchSampler": 13.8 ms
+ * before the change). The scheduler's and the KV-cache manager's own per-request work is
+ * not measured there and not counted.
+ */
+export const TRTLLM_TORCH_SEQUENCE_SECONDS = 13.8e-3 / 1000
+
+/**
+ * The same on a Grace host: 34.4 µs, the per-iteration bubble of 8.8 ms that
+ * `TorchSampler.update_requests` leaves over 256 requests on a GB200 (TensorRT-LLM PR
+ * #16564, "Add batched-pybind fast-path in TorchSampler.update_requests"): the loop is
+ * single-threaded Python, and a Neoverse V2 core runs it slower than the x86 hosts.
+ */
+export const TRTLLM_TORCH_SEQUENCE_SECONDS_GRACE = 8.8e-3 / 256
+
+const trtllmTorchHost: HostCost = { stepSeconds: 0, perSequenceSeconds: TRTLLM_TORCH_SEQUENCE_SECONDS, overlapped: true, eagerLayerSeconds: EAGER_LAYER_SECONDS }
+
+/**
+ * TensorRT-LLM from 1.0, where the PyTorch backend is the default (`trtllm-bench`'s
+ * `--backend pytorch`): the same sizing and scheduling as {@link trtllm}, but the
+ * executor's loop is Python (`tensorrt_llm/_torch/pyexecutor/py_executor.py`): every
+ * pass, the host samples and updates each running request one by one. The overlap
+ * scheduler prepares pass n+1 while pass n runs, so that work costs only where it is
+ * longer than the GPU's pass: at large batches of a small model.
+ */
+export const trtllmPytorch: EngineModel = {
+  ...trtllm,
+  versions: { from: '1.0' },
+  source: 'tensorrt_llm/bench/build/tuning.py calc_engine_setting, finetune_setting; tensorrt_llm/_torch/pyexecutor/py_executor.py (PyTorch backend, 1.0)',
+  host: trtllmTorchHost,
+  hostOn: (cpu) => (cpu === 'grace' ? { ...trtllmTorchHost, perSequenceSeconds: TRTLLM_TORCH_SEQUENCE_SECONDS_GRACE } : trtllmTorchHost),
 }
 
 /**
@@ -347,11 +392,17 @@ export const genericEngine: EngineModel = {
 }
 
 /** The built-in records, most specific first. */
-export const engineModels: ReadonlyArray<EngineModel> = [vllmV1, vllmV0, sglang, trtllm]
+export const engineModels: ReadonlyArray<EngineModel> = [vllmV1, vllmV0, sglang, trtllmPytorch, trtllm]
 
 // -------------------------------------------------------------------------------------
 // operations
 // -------------------------------------------------------------------------------------
+
+/** The host CPU beside a device of this name: Grace for the superchips (GH200, GB200, GB300), x86 otherwise. */
+export const hostCpuOf = (deviceName: string): HostCpu => (/\bg[hb]\d{3}/i.test(deviceName) || /grace/i.test(deviceName) ? 'grace' : 'x86')
+
+/** The record's host cost on `cpu` ({@link EngineModel.hostOn}). */
+export const hostCostOn = (model: EngineModel, cpu: HostCpu): HostCost => (model.hostOn === undefined ? model.host : model.hostOn(cpu))
 
 /** trtllm-bench's `finetune_setting` batch for `kvRequests` requests whose cache fits. */
 export const trtllmBatch = (kvRequests: number, pp: number): number => {

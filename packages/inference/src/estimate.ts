@@ -39,8 +39,14 @@ export interface StepBreakdown {
   readonly communication: Readonly<Record<CommKind, number>>
   /** Communication left on the critical path after overlap. */
   readonly exposedCommunication: number
-  /** The largest of compute-bound, memory-bound and exposed communication. */
-  readonly bottleneck: 'compute-bound' | 'memory-bound' | 'communication'
+  /** The host's work for the pass (scheduling, sampling, per pass and per sequence: the engine's `host`), seconds, not in `seconds`. */
+  readonly host: number
+  /**
+   * The largest of compute-bound, memory-bound and exposed communication; `host-bound`
+   * where the host's work sets the pace: longer than the GPU's pass for an engine that
+   * overlaps it, else the largest part.
+   */
+  readonly bottleneck: 'compute-bound' | 'memory-bound' | 'communication' | 'host-bound'
   /** Pipeline ranks of the stage described. */
   readonly stage: ReadonlyArray<number>
   /** Sequences of the micro-batch, and for decode the keys each attends to. */
@@ -123,9 +129,14 @@ const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, ba
       byGroup.moe += hot
       const computeBound = (step.computeBoundSeconds as number) + hot
       const parts = { 'compute-bound': computeBound, 'memory-bound': step.memoryBoundSeconds as number, communication: exposed }
-      const bottleneck = (Object.keys(parts) as Array<keyof typeof parts>).reduce((a, b) => (parts[b] > parts[a] ? b : a))
+      const gpu = (Object.keys(parts) as Array<keyof typeof parts>).reduce((a, b) => (parts[b] > parts[a] ? b : a))
+      // the host's loop over the pass's sequences (kernel.ts withHost): the pace when it outlasts what it overlaps
+      const h = c.engine.host
+      const host = h.stepSeconds + batch * h.perSequenceSeconds
+      const bottleneck = host > (h.overlapped ? compute + exposed : parts[gpu]) ? 'host-bound' : gpu
       return {
         seconds: compute + exposed,
+        host,
         compute: byGroup,
         computeBound,
         memoryBound: step.memoryBoundSeconds,

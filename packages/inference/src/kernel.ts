@@ -44,7 +44,7 @@ import { attentionParameters, denseMlpParameters, expertParameters, isMoeLayer, 
 import { expertDataParallel, layersOfStage, layout, validate, worldOf, type Layout, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { lengthsOf, meanAge, runningAfter, tailSteps, type Lengths } from './arrivals'
-import { genericEngine, type CustomAllReduce, type EngineModel } from './engines'
+import { genericEngine, hostCostOn, hostCpuOf, type CustomAllReduce, type EngineModel } from './engines'
 import { busiestPrefill, routedImbalance, skewedImbalance } from './moe'
 import { contextTokens, inferenceWorkload, type InferenceWorkload } from './workload'
 
@@ -511,7 +511,9 @@ export const prepareInference =
       inputTokens: workload.inputTokens,
       outputTokens: workload.outputTokens,
       maxModelLength: model.maxPositions,
+      hostCpu: hostCpuOf(cluster.device.name),
     }
+    const host = hostCostOn(engine, context.hostCpu)
     const maxNumTokens = workload.maxNumTokens ?? engine.maxNumTokens(context)
     const limit = workload.maxBatch ?? engine.maxBatch(context)
     // a fused engine sustains B sequences only while B decode tokens and their arrivals' prompts, B·(1 + input/output), fit the budget
@@ -530,7 +532,7 @@ export const prepareInference =
     return E.right({
       input,
       models,
-      engine,
+      engine: host === engine.host ? engine : { ...engine, host },
       layout: l,
       memory: memory.right,
       classes,

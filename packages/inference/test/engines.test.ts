@@ -6,8 +6,13 @@ import {
   genericEngine,
   inRange,
   sglang,
+  hostCostOn,
+  hostCpuOf,
   trtllm,
+  trtllmPytorch,
   trtllmBatch,
+  TRTLLM_TORCH_SEQUENCE_SECONDS,
+  TRTLLM_TORCH_SEQUENCE_SECONDS_GRACE,
   trtllmTokens,
   versionNumbers,
   vllmCustomAllReduce,
@@ -36,6 +41,7 @@ const on = (gib: number, name: string, over: Partial<EngineContext> = {}): Engin
   inputTokens: 1000,
   outputTokens: 1000,
   maxModelLength: 131_072,
+  hostCpu: 'x86',
   ...over,
 })
 const h100 = on(79.6, 'H100-SXM5-80GB')
@@ -91,7 +97,10 @@ describe('engineModel: the record of an engine name and version, with the option
 
   it('SGLang from 0.4 and TensorRT-LLM of any version have their records', () => {
     expect(engineModel({ name: 'sglang', version: '0.5.3' })).toBe(sglang)
-    expect(engineModel({ name: 'trtllm', version: '1.2.0rc1' })).toBe(trtllm)
+    expect(engineModel({ name: 'trtllm', version: '1.2.0rc1' })).toBe(trtllmPytorch)
+    expect(engineModel({ name: 'trtllm', version: '1.0' })).toBe(trtllmPytorch)
+    expect(engineModel({ name: 'trtllm' })).toBe(trtllmPytorch)
+    expect(engineModel({ name: 'trtllm', version: '0.17.0' })).toBe(trtllm)
     expect(engineModel({ name: 'trtllm', version: '0.9.0' })).toBe(trtllm)
   })
 
@@ -215,6 +224,37 @@ describe('trtllm-bench sizing as read in tensorrt_llm/bench/build/tuning.py fine
     // its one-shot all-reduce selection is not read: NCCL unless the run states custom_all_reduce
     expect(trtllm.customAllReduce).toBeUndefined()
     expect(engineModel({ name: 'trtllm', version: '1.0', options: { customAllReduce: true } }).customAllReduce).toBe(vllmCustomAllReduce)
+  })
+})
+
+describe("TensorRT-LLM's PyTorch backend (1.0 on): the executor's Python loop over the running requests", () => {
+  it('13.8 µs per sequence on an x86 host (PR #11983: 13.8 ms at a batch of 1000), 34.375 µs on a Grace host (PR #16564: 8.8 ms over 256 requests)', () => {
+    expect(TRTLLM_TORCH_SEQUENCE_SECONDS).toBeCloseTo(13.8e-6, 15)
+    expect(TRTLLM_TORCH_SEQUENCE_SECONDS_GRACE).toBeCloseTo(34.375e-6, 15)
+    expect(trtllmPytorch.host).toEqual({ stepSeconds: 0, perSequenceSeconds: 13.8e-6, overlapped: true, eagerLayerSeconds: EAGER_LAYER_SECONDS })
+    expect(hostCostOn(trtllmPytorch, 'x86')).toBe(trtllmPytorch.host)
+    expect(hostCostOn(trtllmPytorch, 'grace')).toEqual({ ...trtllmPytorch.host, perSequenceSeconds: 34.375e-6 })
+  })
+
+  it('overlapped with the GPU (the overlap scheduler, on by default); the sizing and scheduling are those of trtllm-bench as before 1.0', () => {
+    expect(trtllmPytorch.host.overlapped).toBe(true)
+    expect(trtllmPytorch.maxBatch).toBe(trtllm.maxBatch)
+    expect(trtllmPytorch.maxNumTokens).toBe(trtllm.maxNumTokens)
+    expect(trtllmPytorch.admission).toBe('reserve')
+    expect(trtllmPytorch.fusedChunkedPrefill).toBe(true)
+  })
+
+  it('the TensorRT backend before 1.0 and every other record cost the same on every host', () => {
+    for (const m of [trtllm, vllmV1, vllmV0, sglang, genericEngine]) {
+      expect(m.hostOn).toBeUndefined()
+      expect(hostCostOn(m, 'grace')).toBe(m.host)
+    }
+    expect(trtllm.host.perSequenceSeconds).toBe(0)
+  })
+
+  it('the host CPU follows from the device: the GH200, GB200 and GB300 superchips are Grace, the rest x86', () => {
+    for (const name of ['GB200', 'B200 in GB200 NVL72 186GB', 'B200-in-GB200-NVL72-186GB', 'B300 in GB300 NVL72 288GB', 'GH200 480GB', 'Grace Hopper']) expect(hostCpuOf(name)).toBe('grace')
+    for (const name of ['H100-SXM5-80GB', 'B200 (HGX) 180GB', 'B200-180GB', 'A100 SXM4 80GB', 'Instinct MI300X 192GB', 'XGB2000', '']) expect(hostCpuOf(name)).toBe('x86')
   })
 })
 

@@ -107,14 +107,35 @@ describe('estimateInference: Llama-2-70B TP8 on one DGX H100, static 1024 + 256 
 
   it('the bottleneck is the largest of compute-bound, memory-bound and exposed communication', () => {
     for (const b of [e.breakdown.prefill, e.breakdown.decode]) {
-      const parts = { 'compute-bound': b.computeBound, 'memory-bound': b.memoryBound, communication: b.exposedCommunication }
+      const parts = { 'compute-bound': b.computeBound, 'memory-bound': b.memoryBound, communication: b.exposedCommunication, 'host-bound': b.host }
       const largest = Math.max(...Object.values(parts))
       expect(parts[b.bottleneck]).toBe(largest)
+      // the generic engine leaves the host out
+      expect(b.host).toBe(0)
     }
     // a prefill of 16,384 tokens reads each weight once for 16,384 tokens (far above the H100's
     // 989e12 / 3.35e12 ≈ 295 FLOP/B); a decode of 16 tokens reads it for 16: memory-bound
     expect(e.breakdown.prefill.bottleneck).toBe('compute-bound')
     expect(e.breakdown.decode.bottleneck).toBe('memory-bound')
+  })
+
+  it('host-bound where the host outlasts the pass: gpt-oss-20b at max_throughput under TensorRT-LLM 1.0 on a GB200, 34.375 µs a sequence', () => {
+    const serving: InferenceWorkload = { mode: 'max_throughput', inputTokens: 128, outputTokens: 128, maxBatch: 1000 }
+    const on = (id: 'gb200-nvl72' | 'dgx-b200', version: string) => estimateOf({ ...inputOf(models['gpt-oss-20b'], strategy({}), serving, unsafeClusterOf(id, 1)), engine: engineModel({ name: 'trtllm', version }) })
+    const grace = on('gb200-nvl72', '1.0')
+    expect(grace.batch).toBe(1000)
+    // the decode step of 1000 sequences: 1000 · 34.375 µs = 34.375 ms of host work, longer than the GPU's pass
+    expectClose(grace.breakdown.decode.host, 34.375e-3, 1e-12)
+    expect(grace.breakdown.decode.seconds).toBeLessThan(34.375e-3)
+    expect(grace.breakdown.decode.bottleneck).toBe('host-bound')
+    // the TensorRT backend (before 1.0) has no host loop on the critical path
+    const before = on('gb200-nvl72', '0.17.0')
+    expect(before.breakdown.decode.host).toBe(0)
+    expect(before.breakdown.decode.bottleneck).not.toBe('host-bound')
+    expect(grace.tokensPerSecond.total).toBeLessThan(before.tokensPerSecond.total)
+    // vLLM V1 adds its host to each pass: 0.43 ms + 1000 · 1.121 µs = 1.551 ms
+    const vllm = estimateOf({ ...inputOf(models['gpt-oss-20b'], strategy({}), serving, unsafeClusterOf('dgx-b200', 1)), engine: engineModel({ name: 'vllm', version: '0.11.0' }) })
+    expectClose(vllm.breakdown.decode.host, 0.43e-3 + (1000 * 0.287e-3) / 256, 1e-12)
   })
 
   it('the headline figures compose: latency = TTFT + 255 TPOT, tokens/s = 16 x 256 / latency, per GPU / 8, per user 1 / TPOT', () => {

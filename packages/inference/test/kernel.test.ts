@@ -742,6 +742,28 @@ describe('the host: per pass when the engine does not overlap it; the eager laun
     expectClose(stageSeconds(eager, k, true, 1, 129), 8.4e-3, 1e-9)
   })
 
+  it('TensorRT-LLM from 1.0 (PyTorch backend): a pass takes the longer of the GPU and the host loop, 13.8 µs a sequence on the x86 host of a DGX B200, 34.375 µs on the Grace of a GB200', () => {
+    const serving: InferenceWorkload = { mode: 'max_throughput', inputTokens: 128, outputTokens: 128 }
+    const trt = engineModel({ name: 'trtllm', version: '1.0' })
+    const on = (id: 'dgx-b200' | 'gb200-nvl72') => rightOf(prepareInference(defaultCostModels)({ model: models['gpt-oss-20b'], cluster: unsafeClusterOf(id, 1), strategy: strategy({}), precision: defaultPrecision, workload: serving, engine: trt }))
+    const x86 = on('dgx-b200')
+    const grace = on('gb200-nvl72')
+    expect(x86.engine.host.perSequenceSeconds).toBe(13.8e-6)
+    expect(grace.engine.host.perSequenceSeconds).toBe(8.8e-3 / 256)
+    // gpt-oss-20b, 1000 running sequences at 192 keys and the 1000/128 = 7.8125 prompts that keep them: 1007.8125 sequences in the pass
+    const prompts = 1000 / 128
+    const gpu = (c: InferenceConstants) => passCycle(c, 1000, 192, prompts * 128, prompts * 128, 1000 + prompts)
+    // the host loop: 1007.8125 · 13.8 µs = 13.908 ms on x86, 1007.8125 · 34.375 µs = 34.644 ms on Grace
+    expectClose(1007.8125 * 13.8e-6, 13.908e-3, 1e-4)
+    expectClose(1007.8125 * 34.375e-6, 34.644e-3, 1e-4)
+    expect(gpu(grace)).toBeLessThan(34.644e-3)
+    expectClose(servingCycle(grace, 1000, 192, prompts), 1007.8125 * 34.375e-6, 1e-12)
+    expectClose(servingCycle(x86, 1000, 192, prompts), Math.max(gpu(x86), 1007.8125 * 13.8e-6), 1e-12)
+    // a release before 1.0 (the TensorRT backend, C++ runtime) leaves the host out
+    const before = rightOf(prepareInference(defaultCostModels)({ model: models['gpt-oss-20b'], cluster: unsafeClusterOf('gb200-nvl72', 1), strategy: strategy({}), precision: defaultPrecision, workload: serving, engine: engineModel({ name: 'trtllm', version: '0.17.0' }) }))
+    expectClose(servingCycle(before, 1000, 192, prompts), gpu(before), 1e-12)
+  })
+
   it('an overlapped host costs nothing while the GPU is the longer: the generic engine and SGLang agree on a static batch', () => {
     const sg = figures(at({ ...engineModel({ name: 'sglang', version: '0.5.3' }), customAllReduce: undefined }), 1)
     expectClose(fig(sg, 'tpot'), fig(figures(at(genericEngine), 1), 'tpot'), 1e-12)

@@ -32,7 +32,7 @@ export const estimateFigures = (e: InferenceEstimate, prefix: string, workload: 
     h('h4', {}, 'where a step of the slowest pipeline stage goes (one micro-batch)'),
     table(
       `${prefix}-breakdown`,
-      ['phase', 'step', ...groups, 'exposed communication', 'bound by'],
+      ['phase', 'step', ...groups, 'exposed communication', 'host', 'bound by'],
       phases.map((phase) => {
         const b = e.breakdown[phase]
         const c = b.communication
@@ -41,6 +41,7 @@ export const estimateFigures = (e: InferenceEstimate, prefix: string, workload: 
           secondsText(b.seconds),
           ...groups.map((g) => (b.compute[g] > 0 ? secondsText(b.compute[g]) : '-')),
           `${secondsText(b.exposedCommunication)} (tp ${secondsText(c.tp)}, ep ${secondsText(c.ep)}, pp ${secondsText(c.pp)}, cp ${secondsText(c.cp)})`,
+          b.host > 0 ? secondsText(b.host) : '-',
           b.bottleneck,
         ])
       }),
