@@ -21,6 +21,7 @@
  * estimateInference(defaultCostModels)({ ...input, engine: mine })
  */
 
+import { parameterCounts, type Architecture, type Precision } from '@meshplan/model'
 import { defaultMaxBatch } from './workload'
 
 // -------------------------------------------------------------------------------------
@@ -68,6 +69,11 @@ export interface EngineContext {
   readonly maxModelLength: number
   /** The CPU the engine's host process runs on ({@link hostCpuOf}). */
   readonly hostCpu: HostCpu
+  /** The model served and its formats, for an engine that sizes itself from them (trtllm-bench, {@link trtllmBenchRequests}). */
+  readonly model: Architecture
+  readonly precision: Precision
+  /** GPUs of one engine instance: its tensor-parallel group with the attention-DP ranks that share its experts counted in (TensorRT-LLM's `tensor_parallel_size`), times `pp`. */
+  readonly instanceGpus: number
 }
 
 /**
@@ -299,9 +305,11 @@ export const sglang: EngineModel = {
  * `min(kv_requests, 4096) / pp`, rounded up to a multiple of 32 (at least 64) below 256,
  * of 128 below 1024, of 256 above; the token budget `min(batch · (1 + input/output),
  * 32768)`, rounded up to 256 (at least 2048) below 4096, to 512 below 8192, to 1024
- * above. We apply the rounding to the KV capacity the memory model finds (the tool's own
- * estimate of it ignores activations), and the runtime never holds more sequences than
- * fit. The batch manager puts context (prompt) chunks and generation tokens in one
+ * above, `kv_requests` being the tool's own reckoning of what fits
+ * ({@link trtllmBenchRequests}), not the runtime's; the runtime never holds more
+ * sequences than its cache fits, so the batch is the fewer of the two. With attention
+ * data parallelism each rank's scheduler takes the whole instance's `max_batch_size`.
+ * The batch manager puts context (prompt) chunks and generation tokens in one
  * forward pass (in-flight batching) and reserves each request's full length
  * (`GUARANTEED_NO_EVICT`, the capacity scheduler's default). The C++ runtime and the
  * PyTorch backend's overlap scheduler (TensorRT-LLM docs, "Overlap Scheduler": on by
@@ -315,13 +323,13 @@ export const sglang: EngineModel = {
 export const trtllm: EngineModel = {
   name: 'trtllm',
   versions: { below: '1.0' },
-  source: 'tensorrt_llm/bench/build/tuning.py calc_engine_setting, finetune_setting',
-  maxBatch: (c) => trtllmBatch(c.kvSequences, c.pp),
-  maxNumTokens: (c) => trtllmTokens(trtllmBatch(c.kvSequences, c.pp), c.inputTokens, c.outputTokens),
+  source: 'tensorrt_llm/bench/build/tuning.py calc_engine_setting, finetune_setting; build.py get_benchmark_engine_settings',
+  maxBatch: (c) => trtllmBatch(trtllmBenchRequests(c, TRTLLM_BUILD_KV_FRACTION), c.pp),
+  maxNumTokens: (c) => trtllmTokens(trtllmBenchRequests(c, TRTLLM_BUILD_KV_FRACTION), c.pp, c.inputTokens, c.outputTokens),
   fusedChunkedPrefill: true,
   admission: 'reserve',
   cudaGraphs: true,
-  cudaGraphMaxBatch: (c) => trtllmBatch(c.kvSequences, c.pp),
+  cudaGraphMaxBatch: (c) => trtllmBatch(trtllmBenchRequests(c, TRTLLM_BUILD_KV_FRACTION), c.pp),
   host: { stepSeconds: 0, perSequenceSeconds: 0, overlapped: true, eagerLayerSeconds: EAGER_LAYER_SECONDS },
   customAllReduce: undefined,
   attentionDpBalance: false,
@@ -359,7 +367,10 @@ const trtllmTorchHost: HostCost = { stepSeconds: 0, perSequenceSeconds: TRTLLM_T
 export const trtllmPytorch: EngineModel = {
   ...trtllm,
   versions: { from: '1.0' },
-  source: 'tensorrt_llm/bench/build/tuning.py calc_engine_setting, finetune_setting; tensorrt_llm/_torch/pyexecutor/py_executor.py (PyTorch backend, 1.0)',
+  source: 'tensorrt_llm/bench/build/tuning.py calc_engine_setting, finetune_setting; tensorrt_llm/bench/benchmark/utils/general.py get_settings; tensorrt_llm/_torch/pyexecutor/py_executor.py (PyTorch backend, 1.0)',
+  maxBatch: (c) => trtllmBatch(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), c.pp),
+  maxNumTokens: (c) => trtllmTokens(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), c.pp, c.inputTokens, c.outputTokens),
+  cudaGraphMaxBatch: (c) => trtllmBatch(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), c.pp),
   host: trtllmTorchHost,
   hostOn: (cpu) => (cpu === 'grace' ? { ...trtllmTorchHost, perSequenceSeconds: TRTLLM_TORCH_SEQUENCE_SECONDS_GRACE } : trtllmTorchHost),
 }
@@ -404,17 +415,54 @@ export const hostCpuOf = (deviceName: string): HostCpu => (/\bg[hb]\d{3}/i.test(
 /** The record's host cost on `cpu` ({@link EngineModel.hostOn}). */
 export const hostCostOn = (model: EngineModel, cpu: HostCpu): HostCost => (model.hostOn === undefined ? model.host : model.hostOn(cpu))
 
-/** trtllm-bench's `finetune_setting` batch for `kvRequests` requests whose cache fits. */
-export const trtllmBatch = (kvRequests: number, pp: number): number => {
-  const raw = Math.min(kvRequests, 4096) / pp
+/**
+ * The share of the memory left after the weights that trtllm-bench's sizing gives the KV
+ * cache: 0.95 when `trtllm-bench build` sizes a TensorRT engine (`build.py`,
+ * `get_benchmark_engine_settings`'s default), 0.90 when `trtllm-bench throughput` sizes
+ * the PyTorch backend (its `--kv_cache_free_gpu_mem_fraction` default, passed to
+ * `get_settings`).
+ */
+export const TRTLLM_BUILD_KV_FRACTION = 0.95
+export const TRTLLM_BENCH_KV_FRACTION = 0.9
+
+/**
+ * The requests trtllm-bench believes fit (`tuning.py`, `calc_engine_setting`), from its
+ * own arithmetic rather than the runtime's: the instance's `n` GPUs' memory less the
+ * checkpoint (all parameters at 1 byte for fp8, 0.5 for fp4, else 2: `BYTES_PER_ELEM`),
+ * times `fraction`, over `2 · layers · max(n/pp, kv heads) · head size · (1 byte for an
+ * fp8 KV cache, else 2)` per token and `input + output` tokens per request. The model's
+ * figures are its `config.json`'s (`bench/build/dataclasses.py`, `ModelConfig`): a
+ * latent-attention config (DeepSeek) gives `num_key_value_heads` = the query heads and
+ * no `head_dim`, so the head size is `hidden / heads`: the tool reckons such a cache at
+ * `2 · 128 · 56` values per token and layer where the runtime stores 576, and sizes the
+ * batch far below what fits. The runtime then holds the fewer of that batch and what its
+ * cache really fits.
+ */
+export const trtllmBenchRequests = (c: EngineContext, fraction: number): number => {
+  const w = c.precision.weights
+  const bytesPerParameter = w === 'fp8' ? 1 : w === 'fp4' ? 0.5 : 2
+  const kvBytes = c.precision.kvCache === 'fp8' ? 1 : 2
+  const a = c.model.attention
+  const heads = a.kind === 'mla' ? a.heads : a.kvHeads
+  const headSize = a.kind === 'mla' ? Math.floor(c.model.hidden / a.heads) : a.headDim
+  const tp = Math.max(1, Math.floor(c.instanceGpus / Math.max(1, c.pp)))
+  const perToken = 2 * c.model.layers * Math.max(tp, heads) * headSize * kvBytes
+  const available = c.instanceGpus * c.deviceMemory - parameterCounts(c.model).total * bytesPerParameter
+  const requests = (available * fraction) / (perToken * (c.inputTokens + c.outputTokens))
+  return Number.isFinite(requests) && requests > 0 ? requests : 0
+}
+
+/** trtllm-bench's `finetune_setting` batch for the `requests` it believes fit. */
+export const trtllmBatch = (requests: number, pp: number): number => {
+  const raw = Math.min(requests, 4096) / pp
   if (raw < 256) return Math.max(64, 32 * Math.ceil(raw / 32))
   if (raw < 1024) return 128 * Math.ceil(raw / 128)
   return 256 * Math.ceil(raw / 256)
 }
 
-/** trtllm-bench's `finetune_setting` token budget for a batch and the target lengths. */
-export const trtllmTokens = (batch: number, inputTokens: number, outputTokens: number): number => {
-  const raw = Math.min(batch * (1 + inputTokens / outputTokens), 32768)
+/** trtllm-bench's `finetune_setting` token budget: `min(raw batch · (1 + input/output), 32768)` (the batch before its rounding), rounded. */
+export const trtllmTokens = (requests: number, pp: number, inputTokens: number, outputTokens: number): number => {
+  const raw = Math.min((Math.min(requests, 4096) / pp) * (1 + inputTokens / outputTokens), 32768)
   if (raw < 4096) return Math.max(2048, 256 * Math.ceil(raw / 256))
   if (raw < 8192) return 512 * Math.ceil(raw / 512)
   return 1024 * Math.ceil(raw / 1024)

@@ -500,6 +500,8 @@ export const prepareInference =
       classes.push(cls)
     }
     const capacity = Number.isFinite(kvTokens) ? Math.floor(kvTokens / heldTokens) : 0
+    // attention-DP ranks that meet at every expert exchange: the attention replicas of one expert group
+    const attentionDpRanks = model.moe !== undefined && s.ep > 1 && s.dp > 1 ? Math.min(s.dp, Math.max(1, (s.ep * s.etp) / (s.tp * s.cp))) : 1
     const context = {
       deviceMemory: cluster.device.memory,
       deviceName: cluster.device.name,
@@ -512,6 +514,9 @@ export const prepareInference =
       outputTokens: workload.outputTokens,
       maxModelLength: model.maxPositions,
       hostCpu: hostCpuOf(cluster.device.name),
+      model,
+      precision,
+      instanceGpus: s.tp * s.cp * s.pp * attentionDpRanks,
     }
     const host = hostCostOn(engine, context.hostCpu)
     const maxNumTokens = workload.maxNumTokens ?? engine.maxNumTokens(context)
@@ -519,8 +524,6 @@ export const prepareInference =
     // a fused engine sustains B sequences only while B decode tokens and their arrivals' prompts, B·(1 + input/output), fit the budget
     const budgetLimit = engine.fusedChunkedPrefill ? Math.max(1, Math.floor(maxNumTokens / (1 + workload.inputTokens / lengths.mean))) : Number.POSITIVE_INFINITY
     const maxBatch = Math.min(capacity, limit, workload.mode === 'max_throughput' ? budgetLimit : Number.POSITIVE_INFINITY)
-    // attention-DP ranks that meet at every expert exchange: the attention replicas of one expert group
-    const attentionDpRanks = model.moe !== undefined && s.ep > 1 && s.dp > 1 ? Math.min(s.dp, Math.max(1, (s.ep * s.etp) / (s.tp * s.cp))) : 1
     const exchange = groups.ep === undefined || model.moe === undefined ? E.right(undefined) : exchangeOf(models, cluster, l.groups.ep.widest, { hidden: model.hidden, topK: model.moe.topK, slots: model.moe.experts + redundant, routingGroups: model.moe.routingGroups }, cache)
     if (E.isLeft(exchange)) return exchange
     const tpShape = groups.tp?.shape

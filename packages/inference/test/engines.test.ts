@@ -1,4 +1,6 @@
 import fc from 'fast-check'
+import { defaultPrecision, models, precision } from '@meshplan/model'
+import { expectClose } from '@meshplan/test-utils'
 import {
   compareVersions,
   engineModel,
@@ -11,6 +13,9 @@ import {
   trtllm,
   trtllmPytorch,
   trtllmBatch,
+  trtllmBenchRequests,
+  TRTLLM_BENCH_KV_FRACTION,
+  TRTLLM_BUILD_KV_FRACTION,
   TRTLLM_TORCH_SEQUENCE_SECONDS,
   TRTLLM_TORCH_SEQUENCE_SECONDS_GRACE,
   trtllmTokens,
@@ -42,6 +47,9 @@ const on = (gib: number, name: string, over: Partial<EngineContext> = {}): Engin
   outputTokens: 1000,
   maxModelLength: 131_072,
   hostCpu: 'x86',
+  model: models['llama-3.1-8b'],
+  precision: defaultPrecision,
+  instanceGpus: 1,
   ...over,
 })
 const h100 = on(79.6, 'H100-SXM5-80GB')
@@ -208,17 +216,48 @@ describe('trtllm-bench sizing as read in tensorrt_llm/bench/build/tuning.py fine
     expect(trtllmBatch(10_000, 2)).toBe(2048)
   })
 
-  it('max tokens: min(batch · (1 + input/output), 32768) rounded up to 256 (at least 2048) below 4096, to 512 below 8192, to 1024 above', () => {
-    expect(trtllmTokens(64, 128, 128)).toBe(2048) // 128 → at least 2048
-    expect(trtllmTokens(2048, 1000, 1000)).toBe(4096) // 4096 → 1024 · 4
-    expect(trtllmTokens(1536, 2048, 2048)).toBe(3072) // 3072 → 256 · 12
-    expect(trtllmTokens(3000, 1000, 1000)).toBe(6144) // 6000 → 512 · 12
-    expect(trtllmTokens(4096, 20_000, 2000)).toBe(32768)
+  it('max tokens: min(raw batch · (1 + input/output), 32768), the batch before its rounding, rounded up to 256 (at least 2048) below 4096, to 512 below 8192, to 1024 above', () => {
+    expect(trtllmTokens(64, 1, 128, 128)).toBe(2048) // 128 → at least 2048
+    expect(trtllmTokens(2048, 1, 1000, 1000)).toBe(4096) // 4096 → 1024 · 4
+    expect(trtllmTokens(1500, 1, 2048, 2048)).toBe(3072) // 3000 → 256 · 12
+    expect(trtllmTokens(3000, 1, 1000, 1000)).toBe(6144) // 6000 → 512 · 12
+    expect(trtllmTokens(4096, 1, 20_000, 2000)).toBe(32768)
+    expect(trtllmTokens(300, 1, 1000, 1000)).toBe(2048) // 600, not the rounded 384's 768 → at least 2048
+    expect(trtllmTokens(10_000, 2, 1000, 1000)).toBe(4096) // 4096 / 2 · 2 = 4096 → 1024 · 4
   })
 
-  it('the record applies them to the sequences the memory model fits, and reserves each full request', () => {
-    expect(trtllm.maxBatch({ ...h100, kvSequences: 300 })).toBe(384)
-    expect(trtllm.maxNumTokens({ ...h100, kvSequences: 300 })).toBe(2048) // 384 · (1 + 1000/1000) = 768 → at least 2048
+  it("the requests it believes fit, from its own arithmetic (calc_engine_setting): Llama 3.1 8B in bf16 on one 79.6 GiB H100, 128 + 128 tokens", () => {
+    // (85,469,849,190.4 − 8,030,261,248 · 2 bytes) · 0.9 = 62,468,394,025 bytes of cache; a token 2 · 32 layers · 8 heads · 128 · 2 = 131,072 bytes
+    const c = on(79.6, 'H100-SXM5-80GB', { inputTokens: 128, outputTokens: 128 })
+    expectClose(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), ((79.6 * GiB - 8_030_261_248 * 2) * 0.9) / (131_072 * 256), 1e-12)
+    expectClose(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), 1861.70, 1e-5)
+    expect(trtllmPytorch.maxBatch(c)).toBe(2048) // 256 · ceil(1861.7 / 256)
+    expect(trtllmPytorch.maxNumTokens(c)).toBe(3840) // 1861.7 · 2 = 3723.4 → 256 · 15
+    // trtllm-bench build (before 1.0) gives the cache 0.95 of what is left
+    expect(TRTLLM_BUILD_KV_FRACTION).toBe(0.95)
+    expectClose(trtllmBenchRequests(c, TRTLLM_BUILD_KV_FRACTION) / trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), 0.95 / 0.9, 1e-12)
+  })
+
+  it('a latent-attention model is reckoned at its config.json figures: DeepSeek-V3 on 8 H200 (140.4 GiB), fp8, 1024 + 1024, 128 KV heads of 7168/128 = 56', () => {
+    const c = on(140.4, 'H200-SXM-141GB', { model: models['deepseek-v3'], precision: precision({ weights: 'fp8', activations: 'fp8', kvCache: 'fp8' }), instanceGpus: 8, tp: 8, inputTokens: 1024, outputTokens: 1024 })
+    // (8 · 140.4 GiB − 671,026,419,200 bytes) · 0.9 = 481,501,478,431 bytes; a request 2 · 61 · 128 · 56 · 1 · 2048 = 1,790,967,808 bytes
+    expectClose(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), ((8 * 140.4 * GiB - 671_026_419_200) * 0.9) / (2 * 61 * 128 * 56 * 2048), 1e-12)
+    expectClose(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), 268.85, 1e-4)
+    expect(trtllmPytorch.maxBatch(c)).toBe(384) // 128 · ceil(268.85 / 128)
+    expect(trtllmPytorch.maxNumTokens(c)).toBe(2048) // 537.7 → at least 2048
+  })
+
+  it('its KV head count is at least the tensor-parallel size, and nothing fits when the checkpoint fills the GPUs', () => {
+    const one = trtllmBenchRequests(on(79.6, 'H100-SXM5-80GB', { instanceGpus: 1 }), 0.9)
+    const sixteen = trtllmBenchRequests(on(79.6, 'H100-SXM5-80GB', { instanceGpus: 16 }), 0.9)
+    // 16 GPUs: 16 heads a token instead of 8, memory ×16 less one checkpoint
+    expectClose(sixteen, ((16 * 79.6 * GiB - 8_030_261_248 * 2) * 0.9) / (2 * 32 * 16 * 128 * 2 * 2000), 1e-12)
+    expect(sixteen).toBeGreaterThan(one)
+    expect(trtllmBenchRequests(on(10, 'small', { model: models['llama-3.1-70b'] }), 0.9)).toBe(0)
+    expect(trtllm.maxBatch(on(10, 'small', { model: models['llama-3.1-70b'] }))).toBe(64)
+  })
+
+  it('reserves each full request and fuses prompt chunks into the decode pass', () => {
     expect(trtllm.admission).toBe('reserve')
     expect(trtllm.fusedChunkedPrefill).toBe(true)
     // its one-shot all-reduce selection is not read: NCCL unless the run states custom_all_reduce
@@ -236,10 +275,11 @@ describe("TensorRT-LLM's PyTorch backend (1.0 on): the executor's Python loop ov
     expect(hostCostOn(trtllmPytorch, 'grace')).toEqual({ ...trtllmPytorch.host, perSequenceSeconds: 34.375e-6 })
   })
 
-  it('overlapped with the GPU (the overlap scheduler, on by default); the sizing and scheduling are those of trtllm-bench as before 1.0', () => {
+  it('overlapped with the GPU (the overlap scheduler, on by default); sized by trtllm-bench throughput (0.90 of the memory left), scheduled as before 1.0', () => {
     expect(trtllmPytorch.host.overlapped).toBe(true)
-    expect(trtllmPytorch.maxBatch).toBe(trtllm.maxBatch)
-    expect(trtllmPytorch.maxNumTokens).toBe(trtllm.maxNumTokens)
+    const c = on(79.6, 'H100-SXM5-80GB', { inputTokens: 128, outputTokens: 128 })
+    expect(trtllmPytorch.maxBatch(c)).toBe(trtllmBatch(trtllmBenchRequests(c, 0.9), 1))
+    expect(trtllm.maxBatch(c)).toBe(trtllmBatch(trtllmBenchRequests(c, 0.95), 1))
     expect(trtllmPytorch.admission).toBe('reserve')
     expect(trtllmPytorch.fusedChunkedPrefill).toBe(true)
   })

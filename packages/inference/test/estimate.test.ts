@@ -138,6 +138,17 @@ describe('estimateInference: Llama-2-70B TP8 on one DGX H100, static 1024 + 256 
     expectClose(vllm.breakdown.decode.host, 0.43e-3 + (1000 * 0.287e-3) / 256, 1e-12)
   })
 
+  it("TensorRT-LLM holds the fewer of trtllm-bench's batch and what fits: DeepSeek-V3 DEP8 on an HGX H200 (141 GB), fp8, 1024 + 1024, 256 per rank where more would fit", () => {
+    const serving: InferenceWorkload = { mode: 'max_throughput', inputTokens: 1024, outputTokens: 1024 }
+    const fp8 = { weights: 'fp8', activations: 'fp8', kvCache: 'fp8' } as const
+    const e = rightOf(estimateInference(defaultCostModels)({ model: models['deepseek-v3'], cluster: unsafeClusterOf('hgx-h200', 1), strategy: strategy({ dp: 8, ep: 8 }), precision: fp8, workload: serving, engine: engineModel({ name: 'trtllm', version: '1.1' }) }))
+    // trtllm-bench reckons (8 · 141e9 − 671,026,419,200) · 0.9 / (2 · 61 · 128 · 56 · 2048) = 229.7 requests for the 8 GPUs
+    // (engines.test.ts) and lets each attention-DP rank hold 32 · ceil(229.7 / 32) = 256
+    expectClose(((8 * 141e9 - 671_026_419_200) * 0.9) / (2 * 61 * 128 * 56 * 2048), 229.7, 1e-3)
+    expect(e.memory.maxBatch).toBeGreaterThan(256)
+    expect(e.batch).toBe(256)
+  })
+
   it('the headline figures compose: latency = TTFT + 255 TPOT, tokens/s = 16 x 256 / latency, per GPU / 8, per user 1 / TPOT', () => {
     expectClose(e.requestLatency, e.ttft + 255 * e.tpot)
     expectClose(e.tokensPerSecond.total, (16 * 256) / e.requestLatency)

@@ -106,7 +106,7 @@ export const calibrationResiduals: ReadonlyArray<ResidualRow> = [
   {id: 'trtllm-v1.0-h100-llama3.1-8b-fp8-tp1-20000-2000-maxtput',source: 'trtllm 1.0',kind: 'inference',family: 'throughput',moe: false,mode: 'max_throughput',generation: 'hopper',residual: -0.100888},
   {id: 'trtllm-v1.0-h100-llama3.3-70b-fp8-tp2-2048-128-maxtput',source: 'trtllm 1.0',kind: 'inference',family: 'throughput',moe: false,mode: 'max_throughput',generation: 'hopper',residual: -0.159244},
   {id: 'trtllm-v1.0-b200-llama3.1-405b-fp4-tp4-1000-1000-maxtput',source: 'trtllm 1.0',kind: 'inference',family: 'throughput',moe: false,mode: 'max_throughput',generation: 'blackwell',residual: -0.0025},
-  {id: 'trtllm-v1.1-h200-deepseek-r1-0528-fp8-dep8-1024-1024-maxtput',source: 'trtllm 1.1',kind: 'inference',family: 'throughput',moe: true,mode: 'max_throughput',generation: 'hopper',residual: 0.445632},
+  {id: 'trtllm-v1.1-h200-deepseek-r1-0528-fp8-dep8-1024-1024-maxtput',source: 'trtllm 1.1',kind: 'inference',family: 'throughput',moe: true,mode: 'max_throughput',generation: 'hopper',residual: 0.314241},
   {id: 'trtllm-v1.1-h200-llama3.3-70b-fp8-tp2-1000-1000-maxtput',source: 'trtllm 1.1',kind: 'inference',family: 'throughput',moe: false,mode: 'max_throughput',generation: 'hopper',residual: -0.046884},
   {id: 'trtllm-v1.1-h100-qwen3-235b-a22b-fp8-dep8-1000-1000-maxtput',source: 'trtllm 1.1',kind: 'inference',family: 'throughput',moe: true,mode: 'max_throughput',generation: 'hopper',residual: 0.125327},
   {id: 'trtllm-v1.1-h200-qwen3-235b-a22b-fp8-dep4-1000-1000-maxtput',source: 'trtllm 1.1',kind: 'inference',family: 'throughput',moe: true,mode: 'max_throughput',generation: 'hopper',residual: 0.182483},
