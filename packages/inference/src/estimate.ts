@@ -130,10 +130,15 @@ const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, ba
       const computeBound = (step.computeBoundSeconds as number) + hot
       const parts = { 'compute-bound': computeBound, 'memory-bound': step.memoryBoundSeconds as number, communication: exposed }
       const gpu = (Object.keys(parts) as Array<keyof typeof parts>).reduce((a, b) => (parts[b] > parts[a] ? b : a))
-      // the host's loop over the pass's sequences (kernel.ts withHost): the pace when it outlasts what it overlaps
+      // the host's loop over the pass's sequences, as the kernel prices it (kernel.ts withHost, evaluateInference): in a
+      // max_throughput cycle the longer of it and the pass where the engine overlaps it, else added; a fused engine's
+      // prompt chunks ride the decode pass, so their phase has no pass of its own; a static or latency step adds it
+      // where the engine does not overlap it
       const h = c.engine.host
-      const host = h.stepSeconds + batch * h.perSequenceSeconds
-      const bottleneck = host > (h.overlapped ? compute + exposed : parts[gpu]) ? 'host-bound' : gpu
+      const serving = c.input.workload.mode === 'max_throughput'
+      const host = !isDecode && serving && c.engine.fusedChunkedPrefill ? 0 : h.stepSeconds + batch * h.perSequenceSeconds
+      const paced = h.overlapped ? serving && host > compute + exposed : host > parts[gpu]
+      const bottleneck = paced ? 'host-bound' : gpu
       return {
         seconds: compute + exposed,
         host,

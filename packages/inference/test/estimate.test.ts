@@ -128,6 +128,8 @@ describe('estimateInference: Llama-2-70B TP8 on one DGX H100, static 1024 + 256 
     expectClose(grace.breakdown.decode.host, 34.375e-3, 1e-12)
     expect(grace.breakdown.decode.seconds).toBeLessThan(34.375e-3)
     expect(grace.breakdown.decode.bottleneck).toBe('host-bound')
+    // the prompts ride the decode pass (fused chunked prefill): their phase has no host work of its own
+    expect(grace.breakdown.prefill.host).toBe(0)
     // the TensorRT backend (before 1.0) has no host loop on the critical path
     const before = on('gb200-nvl72', '0.17.0')
     expect(before.breakdown.decode.host).toBe(0)
