@@ -34,6 +34,15 @@ describe('fused attention: FlashAttention-2 and the first generation', () => {
     expect(attentionEfficiency({ ceiling: 0.325 })(4096, 4096, 'fp8', h100)).toBeCloseTo((0.325 * 0.94118 * 989.4) / 1978.9, 4)
   })
 
+  it('narrow: FP8 context attention keeps its share of the fp8 peak on Hopper; 16-bit activations, and other generations, keep the 16-bit rate', () => {
+    // 0.6 · 4096/4352 = 0.56471 of the fp8 peak, against 0.56471 · 989.4/1978.9 = 0.28234 computed in 16-bit
+    expect(attentionEfficiency({ narrow: true })(4096, 4096, 'fp8', h100)).toBeCloseTo(0.6 * 0.94118, 5)
+    expect(attentionEfficiency()(4096, 4096, 'fp8', h100)).toBeCloseTo((0.6 * 0.94118 * 989.4) / 1978.9, 4)
+    expect(attentionEfficiency({ narrow: true })(4096, 4096, 'bf16', h100)).toBeCloseTo(0.6 * 0.94118, 5)
+    const b200 = { ...h100, generation: 'blackwell' as const }
+    expect(attentionEfficiency({ narrow: true })(4096, 4096, 'fp8', b200)).toBeCloseTo(attentionEfficiency()(4096, 4096, 'fp8', b200), 12)
+  })
+
   it('a ceiling per generation: FlashAttention-2 keeps 0.6 of an A100 and 0.35 of an H100, the first generation 0.325 and 0.325 · 0.35/0.6, by hand', () => {
     expect(FLASH2_ATTENTION_CEILINGS).toMatchObject({ ampere: 0.6, hopper: 0.35, blackwell: 0.35 })
     // 0.325 · 0.35 / 0.6 = 0.189583

@@ -47,6 +47,7 @@ import {
   engineModel,
   estimateDisaggregated,
   estimateInference,
+  compareVersions,
   genericEngine,
   type DisaggregatedEstimate,
   type Engine,
@@ -345,7 +346,7 @@ const caseDeployment = <W>(
       return {
         ...m,
         ...(utilisation === undefined ? {} : { memory: { ...m.memory, reserve: fractionReserve(1 - utilisation) } }),
-        compute: caseCompute(m.compute, head.engine?.name, options?.attention_kernel),
+        compute: caseCompute(m.compute, head.engine, options?.attention_kernel),
         training: {
           ...training,
           // Megatron-LM reduces the data-parallel gradients after the backward unless told to overlap them:
@@ -416,14 +417,29 @@ const frameworkAttention: Readonly<Record<string, Readonly<Record<GemmGeneration
 }
 
 /**
- * The compute model a case's engine runs: its `attention_kernel` option, and the attention
- * kernel of the training frameworks that do not run the generation's own
- * ({@link frameworkAttention}).
+ * The TensorRT engines `trtllm-bench build` makes compute their prompts' attention in fp8
+ * for an fp8 checkpoint: every version of its build command sets
+ * `plugin_config.use_fp8_context_fmha` when the quantization is FP8
+ * (`tensorrt_llm/bench/build/build.py`, from the first one, which still imported the
+ * `hlapi`). That covers TensorRT-LLM's releases with trtllm-bench before 1.0 (from 0.11);
+ * from 1.0 the benchmark runs the PyTorch backend, whose choice is not read here, and the
+ * 0.9 cases ran hand-built engines whose notes give fp16 context FMHA.
  */
-const caseCompute = (compute: ComputeModel, engine: string | undefined, kernel: AttentionKernel | undefined): ComputeModel => {
+const fp8ContextAttention = (engine: { readonly name: string; readonly version?: string } | undefined): boolean =>
+  engine !== undefined && engine.name === 'trtllm' && engine.version !== undefined && compareVersions(engine.version, '0.11') >= 0 && compareVersions(engine.version, '1.0') < 0
+
+/**
+ * The compute model a case's engine runs: its `attention_kernel` option, the attention
+ * kernel of the training frameworks that do not run the generation's own
+ * ({@link frameworkAttention}), and TensorRT-LLM's FP8 context attention
+ * ({@link fp8ContextAttention}).
+ */
+const caseCompute = (compute: ComputeModel, engine: { readonly name: string; readonly version?: string } | undefined, kernel: AttentionKernel | undefined): ComputeModel => {
   const withKernel = kernel === undefined ? compute : withAttentionKernel(kernel)(compute)
-  const ceilings = engine !== undefined && hasOwn(frameworkAttention, engine) ? frameworkAttention[engine] : undefined
-  return ceilings === undefined || kernel === 'unfused' ? withKernel : withEfficiency({ attention: attentionEfficiency({ ceiling: ceilings }) })(withKernel)
+  if (kernel === 'unfused') return withKernel
+  const ceilings = engine !== undefined && hasOwn(frameworkAttention, engine.name) ? frameworkAttention[engine.name] : undefined
+  const narrow = fp8ContextAttention(engine)
+  return ceilings === undefined && !narrow ? withKernel : withEfficiency({ attention: attentionEfficiency({ ...(ceilings === undefined ? {} : { ceiling: ceilings }), narrow }) })(withKernel)
 }
 
 /** The deployment an inference case describes (with what it asks beyond the models), or the issues of its fields. */

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { caseContextOf, CollectiveCase, defaultCollectiveModel, MoeExchangeCase, predictCase, predictMoeExchangeCase } from '@meshplan/collectives'
 import { defaultPrecision } from '@meshplan/model'
 import type { DecodeIssue } from '@meshplan/units'
-import { errorStats, inferenceInputOfCase, predictCases, trainingCaseOf, trainingInputOfCase, type CaseReport, type CaseResult } from '../src/cases'
+import { errorStats, inferenceCaseOf, inferenceInputOfCase, predictCases, trainingCaseOf, trainingInputOfCase, type CaseReport, type CaseResult } from '../src/cases'
 import { engineModel, estimateInference, genericEngine, vllmV1, type InferenceEstimate, type InferenceInput } from '@meshplan/inference'
 import { estimateTraining } from '@meshplan/training'
 import { defaultComputeModel, withAttentionKernel } from '@meshplan/compute'
@@ -609,6 +609,22 @@ describe('predictCases: every field of FORMAT.md is read; what the models cannot
     const own = resultOf({ ...long, engine: { name: 'megatron' } }).predicted as number
     expect(foundry).toBeLessThan(0.8 * fa2)
     expect(fa2).toBeLessThan(0.8 * own)
+  })
+
+  it("a TensorRT-LLM case from trtllm-bench's releases before 1.0 (0.11 on) computes its fp8 prompts' attention in fp8; 0.9 and 1.x keep the 16-bit rate", () => {
+    const raw = caseById('trtllm-v0.14-h100-llama3.1-8b-fp8-tp1-2048-128-maxtput')
+    const models = (u: unknown) => rightOf(inferenceCaseOf(u, 'cases[0]')).models(defaultCostModels)
+    type AttentionDevice = Parameters<typeof defaultCostModels.compute.efficiency.attention>[3]
+    const h100 = { name: 'H100', memory: 8e10, memoryBandwidth: 3.35e12, peak: { bf16: 989e12, fp8: 1979e12 } } as unknown as AttentionDevice
+    // 8192 keys: 0.6 · 8192/8448 = 0.58182 of the fp8 peak; in 16-bit 0.58182 · 989/1979 = 0.29076
+    const attention = (u: unknown) => models(u).compute.efficiency.attention(8192, 8192, 'fp8', h100)
+    expect(attention(raw)).toBeCloseTo(0.6 * 0.9697, 4)
+    const engine = raw['engine'] as Record<string, unknown>
+    for (const version of ['0.9.0', '1.0', '1.1']) expect(attention({ ...raw, engine: { ...engine, version } })).toBeCloseTo((0.6 * 0.9697 * 989) / 1979, 4)
+    expect(attention({ ...raw, engine: { ...engine, version: '0.17.0' } })).toBeCloseTo(0.6 * 0.9697, 4)
+    expect(attention({ ...raw, engine: { name: 'vllm', version: '0.11.0' } })).toBeCloseTo((0.6 * 0.9697 * 989) / 1979, 4)
+    // a prefill-heavy run is faster for it
+    expect(resultOf(raw).predicted as number).toBeGreaterThan(resultOf({ ...raw, engine: { ...engine, version: '0.9.0' } }).predicted as number)
   })
 
   it('a training case reads moe_routing; a collective case reads protocol and in_place; an MoE exchange case is priced as DeepEP runs it', () => {
