@@ -142,8 +142,12 @@ export interface EngineModel {
   /** Largest decode batch (sequences) replayed from a CUDA graph; larger passes launch eagerly. */
   readonly cudaGraphMaxBatch: (c: EngineContext) => number
   readonly host: HostCost
-  /** The host's cost on a given host CPU, where it differs from {@link EngineModel.host} (which is the x86 host's); absent, `host` on every CPU. */
-  readonly hostOn?: (cpu: HostCpu) => HostCost
+  /**
+   * The host's cost on a given host CPU, given the record's `host` (the x86 host's), where
+   * it differs; absent, `host` on every CPU. The built-in records change only their own
+   * published `host`: one you replace applies on every CPU.
+   */
+  readonly hostOn?: (cpu: HostCpu, host: HostCost) => HostCost
   /** Its own all-reduce inside a node, or undefined for NCCL always. */
   readonly customAllReduce: CustomAllReduce | undefined
   /** The scheduler balances prompt chunks across attention-DP ranks. */
@@ -355,6 +359,7 @@ export const TRTLLM_TORCH_SEQUENCE_SECONDS = 13.8e-3 / 1000
 export const TRTLLM_TORCH_SEQUENCE_SECONDS_GRACE = 8.8e-3 / 256
 
 const trtllmTorchHost: HostCost = { stepSeconds: 0, perSequenceSeconds: TRTLLM_TORCH_SEQUENCE_SECONDS, overlapped: true, eagerLayerSeconds: EAGER_LAYER_SECONDS }
+const trtllmTorchHostGrace: HostCost = { ...trtllmTorchHost, perSequenceSeconds: TRTLLM_TORCH_SEQUENCE_SECONDS_GRACE }
 
 /**
  * TensorRT-LLM from 1.0, where the PyTorch backend is the default (`trtllm-bench`'s
@@ -372,7 +377,7 @@ export const trtllmPytorch: EngineModel = {
   maxNumTokens: (c) => trtllmTokens(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), c.pp, c.inputTokens, c.outputTokens),
   cudaGraphMaxBatch: (c) => trtllmBatch(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), c.pp),
   host: trtllmTorchHost,
-  hostOn: (cpu) => (cpu === 'grace' ? { ...trtllmTorchHost, perSequenceSeconds: TRTLLM_TORCH_SEQUENCE_SECONDS_GRACE } : trtllmTorchHost),
+  hostOn: (cpu, host) => (cpu === 'grace' && host === trtllmTorchHost ? trtllmTorchHostGrace : host),
 }
 
 /**
@@ -413,7 +418,7 @@ export const engineModels: ReadonlyArray<EngineModel> = [vllmV1, vllmV0, sglang,
 export const hostCpuOf = (deviceName: string): HostCpu => (/\bg[hb]\d{3}/i.test(deviceName) || /grace/i.test(deviceName) ? 'grace' : 'x86')
 
 /** The record's host cost on `cpu` ({@link EngineModel.hostOn}). */
-export const hostCostOn = (model: EngineModel, cpu: HostCpu): HostCost => (model.hostOn === undefined ? model.host : model.hostOn(cpu))
+export const hostCostOn = (model: EngineModel, cpu: HostCpu): HostCost => (model.hostOn === undefined ? model.host : model.hostOn(cpu, model.host))
 
 /**
  * The share of the memory left after the weights that trtllm-bench's sizing gives the KV

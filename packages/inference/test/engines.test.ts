@@ -273,6 +273,12 @@ describe("TensorRT-LLM's PyTorch backend (1.0 on): the executor's Python loop ov
     expect(trtllmPytorch.host).toEqual({ stepSeconds: 0, perSequenceSeconds: 13.8e-6, overlapped: true, eagerLayerSeconds: EAGER_LAYER_SECONDS })
     expect(hostCostOn(trtllmPytorch, 'x86')).toBe(trtllmPytorch.host)
     expect(hostCostOn(trtllmPytorch, 'grace')).toEqual({ ...trtllmPytorch.host, perSequenceSeconds: 34.375e-6 })
+    // a host of your own measuring applies on every CPU
+    const mine = { ...trtllmPytorch.host, perSequenceSeconds: 20e-6 }
+    expect(hostCostOn({ ...trtllmPytorch, host: mine }, 'grace')).toBe(mine)
+    expect(hostCostOn({ ...trtllmPytorch, host: mine }, 'x86')).toBe(mine)
+    // options keep the record's own host, so the Grace figure still applies
+    expect(hostCostOn(engineModel({ name: 'trtllm', version: '1.0', options: { cudaGraphs: false } }), 'grace').perSequenceSeconds).toBe(8.8e-3 / 256)
   })
 
   it('overlapped with the GPU (the overlap scheduler, on by default); sized by trtllm-bench throughput (0.90 of the memory left), scheduled as before 1.0', () => {
