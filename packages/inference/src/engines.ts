@@ -304,6 +304,26 @@ export const sglang: EngineModel = {
 }
 
 /**
+ * The share of the memory left after the weights that trtllm-bench's sizing gives the KV
+ * cache: 0.95 when `trtllm-bench build` sizes a TensorRT engine (`build.py`,
+ * `get_benchmark_engine_settings`'s default), 0.90 when `trtllm-bench throughput` sizes
+ * the PyTorch backend (its `--kv_cache_free_gpu_mem_fraction` default, passed to
+ * `get_settings`).
+ */
+export const TRTLLM_BUILD_KV_FRACTION = 0.95
+export const TRTLLM_BENCH_KV_FRACTION = 0.9
+
+/**
+ * What trtllm-bench sets from the requests it reckons fit ({@link trtllmBenchRequests},
+ * its cache given `fraction` of the memory left): `max_batch_size`, which CUDA graphs
+ * cover too (its `cuda_graph_config` takes it as the largest batch), and `max_num_tokens`.
+ */
+const trtllmBenchSizing = (fraction: number): Pick<EngineModel, 'maxBatch' | 'maxNumTokens' | 'cudaGraphMaxBatch'> => {
+  const maxBatch = (c: EngineContext): number => trtllmBatch(trtllmBenchRequests(c, fraction), c.pp)
+  return { maxBatch, maxNumTokens: (c) => trtllmTokens(trtllmBenchRequests(c, fraction), c.pp, c.inputTokens, c.outputTokens), cudaGraphMaxBatch: maxBatch }
+}
+
+/**
  * trtllm-bench's engine sizing (`tensorrt_llm/bench/build/tuning.py`,
  * `calc_engine_setting` and `finetune_setting`): the requests whose KV cache fits,
  * `min(kv_requests, 4096) / pp`, rounded up to a multiple of 32 (at least 64) below 256,
@@ -328,12 +348,10 @@ export const trtllm: EngineModel = {
   name: 'trtllm',
   versions: { below: '1.0' },
   source: 'tensorrt_llm/bench/build/tuning.py calc_engine_setting, finetune_setting; build.py get_benchmark_engine_settings',
-  maxBatch: (c) => trtllmBatch(trtllmBenchRequests(c, TRTLLM_BUILD_KV_FRACTION), c.pp),
-  maxNumTokens: (c) => trtllmTokens(trtllmBenchRequests(c, TRTLLM_BUILD_KV_FRACTION), c.pp, c.inputTokens, c.outputTokens),
+  ...trtllmBenchSizing(TRTLLM_BUILD_KV_FRACTION),
   fusedChunkedPrefill: true,
   admission: 'reserve',
   cudaGraphs: true,
-  cudaGraphMaxBatch: (c) => trtllmBatch(trtllmBenchRequests(c, TRTLLM_BUILD_KV_FRACTION), c.pp),
   host: { stepSeconds: 0, perSequenceSeconds: 0, overlapped: true, eagerLayerSeconds: EAGER_LAYER_SECONDS },
   customAllReduce: undefined,
   attentionDpBalance: false,
@@ -373,9 +391,7 @@ export const trtllmPytorch: EngineModel = {
   ...trtllm,
   versions: { from: '1.0' },
   source: 'tensorrt_llm/bench/build/tuning.py calc_engine_setting, finetune_setting; tensorrt_llm/bench/benchmark/utils/general.py get_settings; tensorrt_llm/_torch/pyexecutor/py_executor.py (PyTorch backend, 1.0)',
-  maxBatch: (c) => trtllmBatch(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), c.pp),
-  maxNumTokens: (c) => trtllmTokens(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), c.pp, c.inputTokens, c.outputTokens),
-  cudaGraphMaxBatch: (c) => trtllmBatch(trtllmBenchRequests(c, TRTLLM_BENCH_KV_FRACTION), c.pp),
+  ...trtllmBenchSizing(TRTLLM_BENCH_KV_FRACTION),
   host: trtllmTorchHost,
   hostOn: (cpu, host) => (cpu === 'grace' && host === trtllmTorchHost ? trtllmTorchHostGrace : host),
 }
@@ -419,16 +435,6 @@ export const hostCpuOf = (deviceName: string): HostCpu => (/\bg[hb]\d{3}/i.test(
 
 /** The record's host cost on `cpu` ({@link EngineModel.hostOn}). */
 export const hostCostOn = (model: EngineModel, cpu: HostCpu): HostCost => (model.hostOn === undefined ? model.host : model.hostOn(cpu, model.host))
-
-/**
- * The share of the memory left after the weights that trtllm-bench's sizing gives the KV
- * cache: 0.95 when `trtllm-bench build` sizes a TensorRT engine (`build.py`,
- * `get_benchmark_engine_settings`'s default), 0.90 when `trtllm-bench throughput` sizes
- * the PyTorch backend (its `--kv_cache_free_gpu_mem_fraction` default, passed to
- * `get_settings`).
- */
-export const TRTLLM_BUILD_KV_FRACTION = 0.95
-export const TRTLLM_BENCH_KV_FRACTION = 0.9
 
 /**
  * The requests trtllm-bench believes fit (`tuning.py`, `calc_engine_setting`), from its

@@ -425,7 +425,7 @@ const frameworkAttention: Readonly<Record<string, Readonly<Record<GemmGeneration
  * from 1.0 the benchmark runs the PyTorch backend, whose choice is not read here, and the
  * 0.9 cases ran hand-built engines whose notes give fp16 context FMHA.
  */
-const fp8ContextAttention = (engine: { readonly name: string; readonly version?: string } | undefined): boolean =>
+const fp8ContextAttention = (engine: Pick<Engine, 'name' | 'version'> | undefined): boolean =>
   engine !== undefined && engine.name === 'trtllm' && engine.version !== undefined && compareVersions(engine.version, '0.11') >= 0 && compareVersions(engine.version, '1.0') < 0
 
 /**
@@ -434,7 +434,7 @@ const fp8ContextAttention = (engine: { readonly name: string; readonly version?:
  * ({@link frameworkAttention}), and TensorRT-LLM's FP8 context attention
  * ({@link fp8ContextAttention}).
  */
-const caseCompute = (compute: ComputeModel, engine: { readonly name: string; readonly version?: string } | undefined, kernel: AttentionKernel | undefined): ComputeModel => {
+const caseCompute = (compute: ComputeModel, engine: Pick<Engine, 'name' | 'version'> | undefined, kernel: AttentionKernel | undefined): ComputeModel => {
   const withKernel = kernel === undefined ? compute : withAttentionKernel(kernel)(compute)
   if (kernel === 'unfused') return withKernel
   const ceilings = engine !== undefined && hasOwn(frameworkAttention, engine.name) ? frameworkAttention[engine.name] : undefined
