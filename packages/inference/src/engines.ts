@@ -76,6 +76,24 @@ export interface EngineContext {
   readonly instanceGpus: number
 }
 
+/** What an engine knows of the deployment before it sizes its KV cache: its context without the cache's size. */
+export type EngineSetup = Omit<EngineContext, 'kvSequences' | 'kvTokens'>
+
+/**
+ * What an engine measures before it sizes its KV cache, where it measures it (vLLM's
+ * start-up profile): a forward pass of `tokens` tokens, then its sampler over
+ * `sequences` sequences' logits, each entry of the vocabulary holding
+ * `samplerBytesPerLogit` bytes at the sampler's peak. The cache gets what the weights,
+ * the larger of the two peaks (@meshplan/memory's workspace at that many tokens, and the
+ * sampler's) and the reserve leave. A workload's `maxNumTokens` and `maxBatch` replace
+ * `tokens` and `sequences`, as the engine's flags would.
+ */
+export interface StartupProfile {
+  readonly tokens: (c: EngineSetup) => number
+  readonly sequences: (c: EngineSetup) => number
+  readonly samplerBytesPerLogit: number
+}
+
 /**
  * The CPU beside the GPUs: `grace` for the Grace superchips (GH200, GB200, GB300, whose
  * GPU shares a module with an Arm Neoverse V2 CPU), `x86` otherwise.
@@ -156,6 +174,8 @@ export interface EngineModel {
   readonly twoBatchOverlap: boolean
   /** The expert exchange under expert parallelism. */
   readonly expertExchange: ExpertExchange
+  /** What it measures before sizing its KV cache; absent, the memory model's workspace for a prefill chunk alone. */
+  readonly startupProfile?: StartupProfile | undefined
 }
 
 // -------------------------------------------------------------------------------------
@@ -211,11 +231,31 @@ export const VLLM_V1_STEP_SECONDS = 0.43e-3
  */
 export const VLLM_V1_SEQUENCE_SECONDS = 0.287e-3 / 256
 
+/**
+ * Bytes per logit (one sequence, one vocabulary entry) vLLM's sampler holds at its peak
+ * in the start-up profile: 14. `GPUModelRunner.profile_run` (v0.11) samples
+ * `min(max_num_seqs, max_num_batched_tokens)` sequences with top-k and top-p set
+ * (`_dummy_sampler_run`), through FlashInfer's kernel, vLLM's default on CUDA until PR
+ * #26859 ("Disable FlashInfer sampler by default", after v0.11.0): the model's 16-bit
+ * logits (2 bytes), their fp32 copy (`Sampler.forward`, 4), and in
+ * `flashinfer.sampling.top_k_top_p_sampling_from_logits` the top-k-masked logits (4) and
+ * their softmax (4). Logits are gathered to the whole vocabulary on every
+ * tensor-parallel rank. A check: a 1.2B-parameter model with a 128,256-entry vocabulary
+ * at 256 sequences reports a 0.45 GiB "torch peak memory increase" (vLLM v0.10 log in a
+ * public GPU-memory note), against 0.43 GiB for 14 bytes a logit.
+ */
+export const VLLM_SAMPLER_BYTES_PER_LOGIT = 2 + 4 + 4 + 4
+
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
 
-const isA100 = (c: EngineContext): boolean => c.deviceName.toLowerCase().includes('a100')
+const isA100 = (c: Pick<EngineContext, 'deviceName'>): boolean => c.deviceName.toLowerCase().includes('a100')
+
+/** vLLM V1's larger defaults apply: a device of at least 70 GiB that is not an A100. */
+const vllmLargeDefaults = (c: Pick<EngineContext, 'deviceMemory' | 'deviceName'>): boolean => c.deviceMemory >= 70 * GiB && !isA100(c)
+const vllmV1Seqs = (c: Pick<EngineContext, 'deviceMemory' | 'deviceName'>): number => (vllmLargeDefaults(c) ? 1024 : 256)
+const vllmV1Tokens = (c: Pick<EngineContext, 'deviceMemory' | 'deviceName'>): number => (vllmLargeDefaults(c) ? 8192 : 2048)
 
 /**
  * vLLM's V1 engine (the default from v0.8.0): `vllm/engine/arg_utils.py`,
@@ -229,14 +269,17 @@ const isA100 = (c: EngineContext): boolean => c.deviceName.toLowerCase().include
  * `VllmConfig._set_cudagraph_sizes`, `max_cudagraph_capture_size`), capped by the token
  * budget. The scheduler runs between passes (async scheduling is opt-in in v0.11), so
  * the host's time adds to every pass. The custom all-reduce is on by default
- * (`disable_custom_all_reduce = False`).
+ * (`disable_custom_all_reduce = False`). Before sizing the KV cache the worker profiles a
+ * forward pass of `max_num_batched_tokens` tokens and a sampler run over `max_num_seqs`
+ * sequences (`GPUModelRunner.profile_run`, `_dummy_sampler_run`) and keeps the peak out
+ * of the cache ({@link VLLM_SAMPLER_BYTES_PER_LOGIT}).
  */
 export const vllmV1: EngineModel = {
   name: 'vllm',
   versions: { from: '0.8.0' },
   source: 'vllm/engine/arg_utils.py EngineArgs._set_default_args; vllm/config/vllm.py VllmConfig._set_cudagraph_sizes (v0.11)',
-  maxBatch: (c) => (c.deviceMemory >= 70 * GiB && !isA100(c) ? 1024 : 256),
-  maxNumTokens: (c) => (c.deviceMemory >= 70 * GiB && !isA100(c) ? 8192 : 2048),
+  maxBatch: vllmV1Seqs,
+  maxNumTokens: vllmV1Tokens,
   fusedChunkedPrefill: true,
   admission: 'on-demand',
   cudaGraphs: true,
@@ -246,6 +289,7 @@ export const vllmV1: EngineModel = {
   attentionDpBalance: false,
   twoBatchOverlap: false,
   expertExchange: 'allgather-reducescatter',
+  startupProfile: { tokens: vllmV1Tokens, sequences: vllmV1Seqs, samplerBytesPerLogit: VLLM_SAMPLER_BYTES_PER_LOGIT },
 }
 
 /**
@@ -256,7 +300,9 @@ export const vllmV1: EngineModel = {
  * `max(max_model_len, 2048)` tokens (the model's context length). The host's work per decode step left the GPU idle
  * for about 4 ms (vLLM RFC #6854, "Multi-Step Scheduling": "each highlighted redbox is
  * about 4ms of GPU bubble" per decode step of the baseline, 5-13 ms in its text); we
- * take 4 ms per pass. The rest as in {@link vllmV1}.
+ * take 4 ms per pass. Its start-up profile (`ModelRunner.profile_run`, PyTorch's own
+ * sampler, not FlashInfer's) is not modelled: the memory model's workspace for a prefill
+ * chunk stands for it. The rest as in {@link vllmV1}.
  */
 export const vllmV0: EngineModel = {
   ...vllmV1,
@@ -267,6 +313,7 @@ export const vllmV0: EngineModel = {
   fusedChunkedPrefill: false,
   cudaGraphMaxBatch: () => 256,
   host: { stepSeconds: 4e-3, perSequenceSeconds: 0, overlapped: false, eagerLayerSeconds: EAGER_LAYER_SECONDS },
+  startupProfile: undefined,
 }
 
 /**

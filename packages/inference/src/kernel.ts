@@ -44,7 +44,7 @@ import { attentionParameters, denseMlpParameters, expertParameters, isMoeLayer, 
 import { expertDataParallel, layersOfStage, layout, validate, worldOf, type Layout, type Order, type Strategy } from '@meshplan/parallelism'
 import type { Cluster } from '@meshplan/topology'
 import { lengthsOf, meanAge, runningAfter, tailSteps, type Lengths } from './arrivals'
-import { genericEngine, hostCostOn, hostCpuOf, type CustomAllReduce, type EngineModel } from './engines'
+import { genericEngine, hostCostOn, hostCpuOf, type CustomAllReduce, type EngineContext, type EngineModel, type EngineSetup } from './engines'
 import { busiestPrefill, routedImbalance, skewedImbalance } from './moe'
 import { contextTokens, inferenceWorkload, type InferenceWorkload } from './workload'
 
@@ -446,8 +446,36 @@ export const prepareInference =
     const laid = layout(cluster, input.order)(s)
     if (E.isLeft(laid)) return E.left(estimateError('invalid-strategy', laid.left.message))
     const l = laid.right
+    // attention-DP ranks that meet at every expert exchange: the attention replicas of one expert group
+    const attentionDpRanks = model.moe !== undefined && s.ep > 1 && s.dp > 1 ? Math.min(s.dp, Math.max(1, (s.ep * s.etp) / (s.tp * s.cp))) : 1
+    const setup: EngineSetup = {
+      deviceMemory: cluster.device.memory,
+      deviceName: cluster.device.name,
+      tp: s.tp,
+      pp: s.pp,
+      replicaGpus: s.tp * s.pp * s.cp,
+      inputTokens: workload.inputTokens,
+      outputTokens: workload.outputTokens,
+      maxModelLength: model.maxPositions,
+      hostCpu: hostCpuOf(cluster.device.name),
+      model,
+      precision,
+      instanceGpus: s.tp * s.cp * s.pp * attentionDpRanks,
+    }
+    // what the engine profiles before sizing its cache: a forward pass at its token budget, then its sampler over its sequence limit
+    const profile = engine.startupProfile
+    const profiledTokens = profile === undefined ? undefined : Math.max(1, Math.ceil(workload.maxNumTokens ?? profile.tokens(setup)))
+    const sampled = profile === undefined || profiledTokens === undefined ? 0 : Math.min(workload.maxBatch ?? profile.sequences(setup), profiledTokens)
+    const samplerBytes = profile === undefined ? 0 : sampled * model.vocab * profile.samplerBytesPerLogit
     // the memory of the expert slots each GPU holds (experts and redundant replicas alike)
-    const memory = inferenceMemory(models.memory)({ model: slots, strategy: s, precision, device: cluster.device, contextTokens: contextTokens(workload) })
+    const memory = inferenceMemory(models.memory)({
+      model: slots,
+      strategy: s,
+      precision,
+      device: cluster.device,
+      contextTokens: contextTokens(workload),
+      ...(profiledTokens === undefined ? {} : { prefillChunkTokens: profiledTokens, samplerBytes }),
+    })
     if (E.isLeft(memory)) return E.left(estimateError(memory.left.code === 'invalid-strategy' ? 'invalid-strategy' : 'invalid-workload', memory.left.message))
     // one object shape for every deployment (absent groups are undefined, not missing): the inner loop stays monomorphic
     const groups: Record<'tp' | 'ep' | 'pp' | 'cp', PreparedGroup | undefined> = { tp: undefined, ep: undefined, pp: undefined, cp: undefined }
@@ -500,23 +528,10 @@ export const prepareInference =
       classes.push(cls)
     }
     const capacity = Number.isFinite(kvTokens) ? Math.floor(kvTokens / heldTokens) : 0
-    // attention-DP ranks that meet at every expert exchange: the attention replicas of one expert group
-    const attentionDpRanks = model.moe !== undefined && s.ep > 1 && s.dp > 1 ? Math.min(s.dp, Math.max(1, (s.ep * s.etp) / (s.tp * s.cp))) : 1
-    const context = {
-      deviceMemory: cluster.device.memory,
-      deviceName: cluster.device.name,
-      tp: s.tp,
-      pp: s.pp,
-      replicaGpus: s.tp * s.pp * s.cp,
+    const context: EngineContext = {
+      ...setup,
       kvSequences: Math.floor((Number.isFinite(kvTokens) ? kvTokens : 0) / cachedTokens(model, contextTokens(workload))),
       kvTokens: Number.isFinite(kvTokens) ? kvTokens : 0,
-      inputTokens: workload.inputTokens,
-      outputTokens: workload.outputTokens,
-      maxModelLength: model.maxPositions,
-      hostCpu: hostCpuOf(cluster.device.name),
-      model,
-      precision,
-      instanceGpus: s.tp * s.cp * s.pp * attentionDpRanks,
     }
     const host = hostCostOn(engine, context.hostCpu)
     const maxNumTokens = workload.maxNumTokens ?? engine.maxNumTokens(context)

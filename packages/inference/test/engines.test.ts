@@ -25,6 +25,7 @@ import {
   vllmV1,
   VLLM_V1_SEQUENCE_SECONDS,
   VLLM_V1_STEP_SECONDS,
+  VLLM_SAMPLER_BYTES_PER_LOGIT,
   EAGER_LAYER_SECONDS,
   type EngineContext,
 } from '../src/engines'
@@ -161,6 +162,15 @@ describe('vLLM V1 defaults as read in vllm/engine/arg_utils.py EngineArgs._set_d
   it('host time: 0.2 + 0.18 + 0.05 = 0.43 ms per pass (vLLM PR #42131), 0.287 ms / 256 = 1.121 µs per sequence (PR #46112)', () => {
     expect(VLLM_V1_STEP_SECONDS).toBeCloseTo(0.2e-3 + 0.18e-3 + 0.05e-3, 12)
     expect(VLLM_V1_SEQUENCE_SECONDS).toBeCloseTo(1.121e-6, 9)
+  })
+
+  it('its start-up profile: a forward pass of max_num_batched_tokens, then the sampler over max_num_seqs at 2 + 4 + 4 + 4 = 14 bytes a logit (FlashInfer, v0.11)', () => {
+    expect(VLLM_SAMPLER_BYTES_PER_LOGIT).toBe(14)
+    const p = vllmV1.startupProfile
+    expect(p?.samplerBytesPerLogit).toBe(14)
+    expect([p?.tokens(h100), p?.sequences(h100), p?.tokens(a100), p?.sequences(a100)]).toEqual([8192, 1024, 2048, 256])
+    // the V0 engine's profile (PyTorch's sampler) is not modelled, nor are the other engines'
+    expect([vllmV0, sglang, trtllm, trtllmPytorch, genericEngine].map((m) => m.startupProfile)).toEqual([undefined, undefined, undefined, undefined, undefined])
   })
 
   it('the eager launch floor: 8.4 ms for a 32-layer decode step, 262.5 µs per layer', () => {

@@ -242,6 +242,30 @@ describe('estimateInference in max_throughput (Llama-2-70B TP8, 1024 + 256 token
   })
 })
 
+describe("estimateInference under vLLM V1: the start-up profile's peak stays out of the KV cache (Llama 3.1 8B on one H100)", () => {
+  const serving: InferenceWorkload = { mode: 'max_throughput', inputTokens: 200, outputTokens: 200 }
+  const vllm = engineModel({ name: 'vllm', version: '0.11.0' })
+  const one = (workload: InferenceWorkload, engine = vllm) => estimateOf({ ...inputOf(models['llama-3.1-8b'], strategy({}), workload), engine })
+  // the forward pass at t tokens: t * 2 bytes * (2 * 4096 + SwiGLU 2 * 14336) + the last position's fp32 logits 4 * 128256
+  const forward = (t: number) => t * 2 * (2 * 4096 + 2 * 14_336) + 4 * 128_256
+
+  it('the sampler over max_num_seqs 1024 sequences at 14 bytes a logit: 1024 * 128256 * 14 = 1,838,678,016 B, above the 8192-token forward pass (604,492,800 B)', () => {
+    expect(forward(8192)).toBe(604_492_800)
+    expect(one(serving).memory.workspace).toBe(1_838_678_016)
+  })
+
+  it("a workload's max_batch and max_num_tokens are what the engine profiles: 256 sequences (459,669,504 B) fall below the forward pass; a 512-token budget caps the sequences sampled at 512 (919,339,008 B)", () => {
+    expect(one({ ...serving, maxBatch: 256 }).memory.workspace).toBe(forward(8192))
+    expect(one({ ...serving, maxNumTokens: 512 }).memory.workspace).toBe(919_339_008)
+  })
+
+  it('an engine without a start-up profile keeps the workspace of a prefill chunk at most the context long (400 tokens), and fits more sequences', () => {
+    const none = one(serving, { ...vllm, startupProfile: undefined })
+    expect(none.memory.workspace).toBe(forward(400))
+    expect(none.memory.maxBatch).toBeGreaterThan(one(serving).memory.maxBatch)
+  })
+})
+
 // -------------------------------------------------------------------------------------
 // pipelines
 // -------------------------------------------------------------------------------------

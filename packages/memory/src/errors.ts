@@ -30,6 +30,10 @@ export interface MemoryError {
 export const checkPositiveInteger = (field: string, value: number): O.Option<MemoryError> =>
   Number.isInteger(value) && value >= 1 ? O.none : O.some({ code: 'invalid-input', field, message: `${field}: expected a positive integer, got ${value}` })
 
+/** An error when `value` is not a finite number of at least 0. */
+export const checkNonNegative = (field: string, value: number): O.Option<MemoryError> =>
+  Number.isFinite(value) && value >= 0 ? O.none : O.some({ code: 'invalid-input', field, message: `${field}: expected a finite number of at least 0, got ${value}` })
+
 /** An error when `s` breaks a law of the algebra for `model` (those that do not depend on the cluster). */
 export const checkStrategy = (model: Architecture, s: Strategy): O.Option<MemoryError> =>
   pipe(

@@ -20,7 +20,7 @@ import { bytes, bytesPerElement, type Bytes } from '@meshplan/units'
 import type { Architecture, Precision } from '@meshplan/model'
 import { layersOfStage, type Strategy } from '@meshplan/parallelism'
 import type { Device } from '@meshplan/topology'
-import { checkPositiveInteger, checkStrategy, firstError, type MemoryError } from './errors'
+import { checkNonNegative, checkPositiveInteger, checkStrategy, firstError, type MemoryError } from './errors'
 import { cachedTokens } from './kv-cache'
 import { defaultMemoryModel, type MemoryModel } from './model'
 import { stageWeightBytes, type StageParameters } from './weights'
@@ -41,6 +41,14 @@ export interface InferenceInput {
   readonly prefillChunkTokens?: number
   /** Sequences in flight per data-parallel rank, when asked whether they fit. */
   readonly sequences?: number
+  /**
+   * Bytes the engine's sampler holds at its peak on a GPU of the last pipeline stage,
+   * where an engine measures it before sizing its cache (vLLM's start-up profile samples
+   * `max_num_seqs` sequences over the whole vocabulary): that stage's workspace is the
+   * larger of this and the forward pass's, as the sampler runs once the forward pass has
+   * freed its activations. Default 0.
+   */
+  readonly samplerBytes?: number
 }
 
 /** One GPU of a pipeline stage. */
@@ -96,13 +104,16 @@ export const inferenceMemory =
       checkPositiveInteger('contextTokens', input.contextTokens),
       checkPositiveInteger('prefillChunkTokens', chunk),
       input.sequences === undefined ? O.none : checkPositiveInteger('sequences', input.sequences),
+      input.samplerBytes === undefined ? O.none : checkNonNegative('samplerBytes', input.samplerBytes),
       checkStrategy(model, s),
     ])
     if (O.isSome(error)) return E.left(error.value)
     const tokensPerSequence = cachedTokens(model, input.contextTokens)
     const reserve = memoryModel.reserve(device)
-    const workspace = memoryModel.inferenceWorkspace({ model, strategy: s, activationBytes: bytesPerElement(precision.activations), chunkTokens: chunk })
+    const forward = memoryModel.inferenceWorkspace({ model, strategy: s, activationBytes: bytesPerElement(precision.activations), chunkTokens: chunk })
+    const sampler = input.samplerBytes ?? 0
     const stages = Array.from({ length: s.pp }, (_, ppRank): InferenceStage => {
+      const workspace = ppRank === s.pp - 1 && sampler > forward ? bytes(sampler) : forward
       const parameters = memoryModel.stageParameters(model, s)(ppRank)
       const weights = bytes(stageWeightBytes(model, precision, parameters))
       const layers = layersOfStage(model, s)(ppRank).length

@@ -7,6 +7,7 @@ import { inferenceMemory, type InferenceInput } from '../src/inference'
 import { defaultMemoryModel } from '../src/model'
 import { fixedReserve } from '../src/reserve'
 import { bytes } from '@meshplan/units'
+import { rightOf } from '@meshplan/test-utils'
 
 const h100 = devices['h100-sxm']
 const llama70bTp8: InferenceInput = {
@@ -76,6 +77,27 @@ describe('inferenceMemory: pipeline stages', () => {
   })
 })
 
+describe("inferenceMemory: an engine's sampler peak (vLLM's start-up profile)", () => {
+  // the forward pass's workspace of a 4096-token chunk, worked out above: 4096 * 2 * 23,552 + 4 * 4000 = 192,953,984 B
+  const forward = 4096 * 2 * 23_552 + 4 * 4000
+  it('is the workspace where it is the larger, on the last pipeline stage only', () => {
+    // 1024 sequences over a 32,000-entry vocabulary at 14 bytes a logit: 458,752,000 B
+    const sampler = 1024 * 32_000 * 14
+    expect(sampler).toBe(458_752_000)
+    const one = rightOf(inferenceMemory()({ ...llama70bTp8, samplerBytes: sampler }))
+    expect(one.tightest.workspace).toBe(sampler)
+    // the KV budget loses the difference: 54,560,575,872 - (458,752,000 - 192,953,984)
+    expect(one.tightest.kvBudget).toBe(54_294_777_856)
+    const two = rightOf(inferenceMemory()({ ...llama70bTp8, strategy: strategy({ tp: 4, pp: 2 }), samplerBytes: sampler }))
+    expect(two.stages.map((s) => s.workspace)).toEqual([4096 * 2 * (16_384 + 2 * 28_672 / 4) + (4 * 32_000) / 4, sampler])
+  })
+
+  it('leaves the workspace alone where the forward pass holds more', () => {
+    const r = rightOf(inferenceMemory()({ ...llama70bTp8, samplerBytes: forward - 1 }))
+    expect(r.tightest.workspace).toBe(forward)
+  })
+})
+
 describe('inferenceMemory: bad input is an error value', () => {
   it('rejects zero, fractional and NaN sizes, naming the field', () => {
     const field = (input: InferenceInput) => {
@@ -86,6 +108,9 @@ describe('inferenceMemory: bad input is an error value', () => {
     expect(field({ ...llama70bTp8, contextTokens: Number.NaN })).toBe('contextTokens')
     expect(field({ ...llama70bTp8, sequences: 1.5 })).toBe('sequences')
     expect(field({ ...llama70bTp8, prefillChunkTokens: -1 })).toBe('prefillChunkTokens')
+    expect(field({ ...llama70bTp8, samplerBytes: -1 })).toBe('samplerBytes')
+    expect(field({ ...llama70bTp8, samplerBytes: Number.NaN })).toBe('samplerBytes')
+    expect(field({ ...llama70bTp8, samplerBytes: Number.POSITIVE_INFINITY })).toBe('samplerBytes')
   })
 
   it('rejects a strategy that breaks a law', () => {
