@@ -300,8 +300,9 @@ export const FLASH_V1_ATTENTION_CEILINGS: Readonly<Record<GemmGeneration, number
  * The ceiling is one number, or one per generation (a kernel written for one generation
  * keeps less of a later one's peak: {@link FLASH2_ATTENTION_CEILINGS}); without a device
  * the generation is Hopper, as for GEMMs. `narrow`: the kernel computes in the
- * activations' 8-bit format where the device has a peak for it (TensorRT-LLM's FP8
- * context FMHA, `use_fp8_context_fmha`, Hopper only), so its share is of that peak.
+ * activations' fp8 format (TensorRT-LLM's FP8 context FMHA, `use_fp8_context_fmha`, Hopper
+ * only), so its share is of the fp8 peak; int8 activations (SmoothQuant) keep a 16-bit
+ * kernel, as does every other format.
  */
 export const attentionEfficiency =
   (options: { readonly ceiling?: number | Readonly<Record<GemmGeneration, number>>; readonly narrow?: boolean } = {}) =>
@@ -310,7 +311,7 @@ export const attentionEfficiency =
     const ceiling = c === undefined ? ATTENTION_PEAK_EFFICIENCY : typeof c === 'number' ? c : c[device === undefined ? 'hopper' : gemmGeneration(device)]
     const e = (ceiling * keys) / (keys + ATTENTION_HALF_KEYS)
     if (dtype === undefined || device === undefined || !narrowFormats.includes(dtype)) return e
-    if (options.narrow === true && gemmWidth(dtype) === 'fp8' && gemmGeneration(device) === 'hopper') return e
+    if (options.narrow === true && dtype === 'fp8' && gemmGeneration(device) === 'hopper') return e
     const sixteen = device.peak.bf16 ?? device.peak.fp16
     const narrow = device.peak[dtype]
     return sixteen !== undefined && narrow !== undefined && narrow > 0 ? (e * sixteen) / narrow : e

@@ -41,6 +41,9 @@ describe('fused attention: FlashAttention-2 and the first generation', () => {
     expect(attentionEfficiency({ narrow: true })(4096, 4096, 'bf16', h100)).toBeCloseTo(0.6 * 0.94118, 5)
     const b200 = { ...h100, generation: 'blackwell' as const }
     expect(attentionEfficiency({ narrow: true })(4096, 4096, 'fp8', b200)).toBeCloseTo(attentionEfficiency()(4096, 4096, 'fp8', b200), 12)
+    // int8 activations: the FP8 FMHA does not take them; the 16-bit rate against the int8 peak
+    const int8 = { ...h100, peak: { ...h100.peak, int8: teraFlops(1978.9) } }
+    expect(attentionEfficiency({ narrow: true })(4096, 4096, 'int8', int8)).toBeCloseTo((0.6 * 0.94118 * 989.4) / 1978.9, 4)
   })
 
   it('a ceiling per generation: FlashAttention-2 keeps 0.6 of an A100 and 0.35 of an H100, the first generation 0.325 and 0.325 · 0.35/0.6, by hand', () => {
