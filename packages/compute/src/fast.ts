@@ -51,6 +51,8 @@ export interface StepConstants {
   readonly widePeak: number
   /** The device's memory bandwidth, B/s. */
   readonly bandwidth: number
+  /** The deployment's passes are a serving engine's ({@link Deployment}'s `serving`). */
+  readonly serving: boolean
   /** Overwritten by every call (JavaScript runs one call at a time). */
   readonly scratch: Float64Array
 }
@@ -79,6 +81,7 @@ export const precompute = (model: ComputeModel, deployment: Deployment, device: 
             wideDtype: widePeak === undefined ? forms.dtype : forms.wideDtype,
             widePeak: widePeak ?? peak,
             bandwidth: device.memoryBandwidth,
+            serving: deployment.serving === true,
             scratch: new Float64Array(Object.keys(Quantity).length),
           }
         }),
@@ -102,7 +105,7 @@ const instanceSeconds = (c: StepConstants, form: OperatorForm): number => {
     const e =
       g === undefined
         ? computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, 0, 0, 0, tokens, (q[Quantity.pairs] ?? 0) / tokens)
-        : computeEfficiencyOf(c.efficiency, c.device, form.wide === true ? c.wideDtype : c.dtype, form.kind, gemmM(form, q), gemmN(form, q), gemmK(form, q), 0, 0, (q[g.perFrom] ?? 0) * g.copies)
+        : computeEfficiencyOf(c.efficiency, c.device, form.wide === true ? c.wideDtype : c.dtype, form.kind, gemmM(form, q), gemmN(form, q), gemmK(form, q), 0, 0, (q[g.perFrom] ?? 0) * g.copies, c.serving)
     compute = computeTerm(flops, form.wide === true ? c.widePeak : c.peak, clampEfficiency(e))
   }
   const memory = bytes > 0 ? memoryTerm(bytes, c.bandwidth, clampEfficiency(c.efficiency.memory(bytes, c.device))) : 0

@@ -188,6 +188,8 @@ export interface Deployment {
   readonly precision: Precision
   /** Pipeline rank of the GPU (0-based); default the last stage (it runs the LM head). */
   readonly ppRank?: number
+  /** A serving engine's passes, not a training step: the GEMMs keep the serving share of their ceiling (`Efficiency['gemm']`). Default false. */
+  readonly serving?: boolean
 }
 
 /** The per-step quantities operators are linear in (indices into a {@link Quantities} vector). */

@@ -87,9 +87,10 @@ export const computeEfficiencyOf = (
   queries: number,
   keys: number,
   batch = 1,
+  serving = false,
 ): number =>
   kind === 'gemm'
-    ? efficiency.gemm(m, n, k, dtype, device, batch)
+    ? efficiency.gemm(m, n, k, dtype, device, batch, serving)
     : kind === 'attention'
       ? efficiency.attention(queries, keys, dtype, device)
       : efficiency.elementwise(dtype, device)
@@ -109,9 +110,10 @@ export const memoryTerm = (bytes: number, bandwidth: number, memoryEfficiency: n
 /**
  * The roofline time of `op` (all its instances) on `device`, or why there is none: the
  * device has no peak in the operator's format, or an efficiency lies outside (0, 1].
+ * `serving`: the operator runs in a serving engine's pass (see {@link Efficiency}'s `gemm`).
  */
 export const operatorTime =
-  (model: ComputeModel, device: Device) =>
+  (model: ComputeModel, device: Device, serving = false) =>
   (op: Operator): E.Either<ComputeError, OperatorTime> =>
     pipe(
       checkDevice(device),
@@ -123,7 +125,7 @@ export const operatorTime =
           op.flops > 0
             ? checkEfficiency(
                 op.kind,
-                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1),
+                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1, serving),
               )
             : E.right(1)
         const memoryEfficiency = op.bytes > 0 ? checkEfficiency('memory', model.efficiency.memory(op.bytes, device)) : E.right(1)
@@ -157,12 +159,12 @@ const emptyGroups = (): Record<Group, { seconds: number; flops: number; bytes: n
   return out
 }
 
-/** The time of a step made of `ops` on `device`: the sum of the operators' roofline times, with breakdowns. */
+/** The time of a step made of `ops` on `device`: the sum of the operators' roofline times, with breakdowns (`serving`: a serving engine's pass). */
 export const stepTime =
-  (model: ComputeModel, device: Device) =>
+  (model: ComputeModel, device: Device, serving = false) =>
   (ops: ReadonlyArray<Operator>): E.Either<ComputeError, StepTime> =>
     pipe(
-      A.traverse(E.Applicative)(operatorTime(model, device))([...ops]),
+      A.traverse(E.Applicative)(operatorTime(model, device, serving))([...ops]),
       E.map((times) => {
         const byGroup = emptyGroups()
         let seconds = 0
@@ -210,4 +212,4 @@ export const stepTime =
 export const phaseTime =
   (model: ComputeModel, deployment: Deployment, device: Device) =>
   (phase: Phase): E.Either<ComputeError, StepTime> =>
-    pipe(operators(model, deployment)(phase), E.chain(stepTime(model, device)))
+    pipe(operators(model, deployment)(phase), E.chain(stepTime(model, device, deployment.serving === true)))

@@ -12,6 +12,7 @@ import {
   gemmTable,
   GEMM_CEILINGS,
   GEMM_SUSTAINED_FRACTION,
+  GEMM_SERVING_FRACTIONS,
   GEMM_SUSTAINED_FRACTIONS,
   gemmEfficiency,
   gemmGeneration,
@@ -82,6 +83,26 @@ describe('default GEMM efficiency', () => {
     const seconds = flops / (9000e12 * shape) + 6e-6 // 0.3325 ms + 6 µs
     expect(defaultEfficiency.gemm(8192, 8192, 8192, 'fp4', b200)).toBeCloseTo(flops / (9000e12 * seconds), 12)
     expect(defaultEfficiency.gemm(8192, 8192, 8192, 'fp4', b200)).toBeCloseTo(0.36072, 4)
+  })
+
+  it("a serving pass's GEMM keeps Hopper's serving share, 0.75 · 0.801 · (8192/8224)² · 8192/8288 = 0.5892, less 6 µs; an A100's keeps its one share", () => {
+    expect(GEMM_SERVING_FRACTIONS).toMatchObject({ ampere: 0.9, hopper: 0.75, blackwell: 0.55 })
+    const shape = 0.75 * 0.801 * (8192 / 8224) ** 2 * (8192 / 8288)
+    expect(shape).toBeCloseTo(0.5892, 4)
+    const flops = 2 * 8192 ** 3
+    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', h100, 1, true)).toBeCloseTo(flops / (989.4e12 * (flops / (989.4e12 * shape) + 6e-6)), 12)
+    const a100 = { ...h100, generation: 'ampere' as const }
+    expect(defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', a100, 1, true)).toBe(defaultEfficiency.gemm(8192, 8192, 8192, 'bf16', a100, 1, false))
+  })
+
+  it('servingFraction sets the serving share; without it a given sustainedFraction serves both, else the serving defaults', () => {
+    const at = (options: Parameters<typeof gemmEfficiency>[0], serving: boolean) => gemmEfficiency({ ...options, fixedSeconds: 0 })(4096, 4096, 4096, 'bf16', h100, 1, serving)
+    const shape = 0.801 * (4096 / 4128) ** 2 * (4096 / 4192)
+    expect(at({ servingFraction: 0.9 }, true)).toBeCloseTo(0.9 * shape, 12)
+    expect(at({ servingFraction: 0.9 }, false)).toBeCloseTo(0.7 * shape, 12)
+    expect(at({ sustainedFraction: 0.6 }, true)).toBeCloseTo(0.6 * shape, 12)
+    expect(at({ sustainedFraction: { ampere: 0.6 } }, true)).toBeCloseTo(0.75 * shape, 12)
+    expect(at({ servingFraction: { hopper: 0.65 }, sustainedFraction: 0.6 }, true)).toBeCloseTo(0.65 * shape, 12)
   })
 
   it('a decode GEMM (m = 1) keeps 1/33 of the shape term in m, and pays the 6 µs', () => {

@@ -38,6 +38,19 @@ describe('the fast path', () => {
     )
   })
 
+  it("answers what phaseTime answers for a serving engine's passes, which are no slower on an H100 (its serving GEMM share, 0.75, is above training's 0.7)", () => {
+    fc.assert(
+      fc.property(arbitraryDeployment, arbitraryPhase, (d, phase) => {
+        fc.pre(phase.kind !== 'decode' || typeof phase.context === 'number')
+        const deployment = { ...d, serving: true }
+        const fast = fastSeconds(right(precompute(defaultComputeModel, deployment, h100)), phase)
+        expect(fast / slowSeconds(deployment, phase) - 1).toBeCloseTo(0, 10)
+        expect(fast).toBeLessThanOrEqual(fastSeconds(right(precompute(defaultComputeModel, d, h100)), phase) * (1 + 1e-12))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
   it('answers what phaseTime answers with the unfused attention kernel too (its batched GEMMs shaped from the step)', () => {
     const unfused = withAttentionKernel('unfused')(defaultComputeModel)
     fc.assert(

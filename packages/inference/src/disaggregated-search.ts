@@ -14,10 +14,12 @@
  *    built of a slower instance type serves no more per GPU than one of a faster type of
  *    the same size. A decode type whose TPOT at full batch misses the objective has its
  *    engine batch limit lowered along 1, 2, 4, ... until it meets it, and is priced there.
- * 3. For each pair of kept types, the instance counts that fill the cluster best: the
+ * 3. For each pair of kept types, the instance counts that serve most per GPU: the
  *    deployment serves the slower pool's rate, so for each prefill count the decode count
- *    is the most that fit the remaining GPUs; the pair's best counts are estimated whole
- *    (`estimateDisaggregated`), and kept when they meet the objectives.
+ *    is the one that just keeps up with it or the one below (at most what fits the
+ *    remaining GPUs: a deployment may leave GPUs of the cluster idle); the pair's {@link disaggregatedLimits}`.countsPerPair`
+ *    best counts by those rates are estimated whole (`estimateDisaggregated`), and the best
+ *    of them that meets the objectives is kept.
  *
  * @example
  * import { planDisaggregated } from '@meshplan/inference'
@@ -53,8 +55,8 @@ export interface DisaggregatedPlan {
 // constants
 // -------------------------------------------------------------------------------------
 
-/** Bounds of the search: strategies priced before it starts, and instance types kept per role. */
-export const disaggregatedLimits = { strategies: 5_000, perRole: 6 } as const
+/** Bounds of the search: strategies priced before it starts, instance types kept per role, and instance counts estimated whole per pair of types. */
+export const disaggregatedLimits = { strategies: 5_000, perRole: 6, countsPerPair: 3 } as const
 
 // -------------------------------------------------------------------------------------
 // operations
@@ -139,23 +141,31 @@ export const planDisaggregated =
     let deployments = 0
     for (const p of prefillTypes) {
       for (const d of decodeTypes) {
-        let best: { readonly pn: number; readonly dn: number; readonly rate: number } | undefined
+        const counts: Array<{ readonly pn: number; readonly dn: number; readonly rate: number }> = []
         for (let pn = 1; pn * p.gpus + d.gpus <= total; pn++) {
-          const dn = Math.floor((total - pn * p.gpus) / d.gpus)
-          const rate = Math.min(pn * p.gpus * p.prefillPerGpu, dn * d.gpus * d.decodePerGpu) / (pn * p.gpus + dn * d.gpus)
-          if (best === undefined || rate > best.rate) best = { pn, dn, rate }
+          const most = Math.floor((total - pn * p.gpus) / d.gpus)
+          // the decode pool that just keeps up with this prefill pool, or the one below it, or the most that fit: more idles, fewer starves
+          const even = (pn * p.gpus * p.prefillPerGpu) / (d.gpus * d.decodePerGpu)
+          const below = Math.min(most, Math.max(1, Math.floor(even)))
+          const above = Math.min(most, Math.max(1, Math.ceil(even)))
+          for (const dn of below === above ? [below] : [below, above]) counts.push({ pn, dn, rate: Math.min(pn * p.gpus * p.prefillPerGpu, dn * d.gpus * d.decodePerGpu) / (pn * p.gpus + dn * d.gpus) })
         }
-        if (best === undefined) continue
-        deployments++
-        const e = pair(p.strategy, best.pn, d.strategy, best.dn, d.limit)
-        if (E.isLeft(e)) continue
-        const ok = (slo.maxTtft === undefined || e.right.ttft <= slo.maxTtft) && (slo.maxTpot === undefined || e.right.tpot <= slo.maxTpot) && (slo.minTokensPerUser === undefined || e.right.tokensPerSecond.perUser >= slo.minTokensPerUser)
-        if (!ok) continue
-        candidates.push({
-          prefill: { strategy: p.strategy, description: describe(p.strategy), instances: best.pn },
-          decode: { strategy: d.strategy, description: describe(d.strategy), instances: best.dn, batchLimit: d.limit ?? null },
-          estimate: e.right,
-        })
+        // the priced rates rank the counts; the best few are estimated whole, as the pools' own figures can reorder close ones
+        counts.sort((a, b) => b.rate - a.rate)
+        let kept: DisaggregatedCandidate | undefined
+        for (const c of counts.slice(0, disaggregatedLimits.countsPerPair)) {
+          deployments++
+          const e = pair(p.strategy, c.pn, d.strategy, c.dn, d.limit)
+          if (E.isLeft(e)) continue
+          const ok = (slo.maxTtft === undefined || e.right.ttft <= slo.maxTtft) && (slo.maxTpot === undefined || e.right.tpot <= slo.maxTpot) && (slo.minTokensPerUser === undefined || e.right.tokensPerSecond.perUser >= slo.minTokensPerUser)
+          if (!ok || (kept !== undefined && kept.estimate.tokensPerSecond.perGpu >= e.right.tokensPerSecond.perGpu)) continue
+          kept = {
+            prefill: { strategy: p.strategy, description: describe(p.strategy), instances: c.pn },
+            decode: { strategy: d.strategy, description: describe(d.strategy), instances: c.dn, batchLimit: d.limit ?? null },
+            estimate: e.right,
+          }
+        }
+        if (kept !== undefined) candidates.push(kept)
       }
     }
     // deployments with the same figures are the same deployment up to a symmetry (two instances of DP2 or one of DP4): shown once

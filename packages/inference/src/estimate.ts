@@ -113,7 +113,7 @@ const breakdownOf = (c: InferenceConstants, k: StageClass, isDecode: boolean, ba
     : prefill({ tokens: Math.max(1, Math.round(tokens)), batch: Math.max(1, Math.round(batch)) })
   return pipe(
     phase,
-    E.chain(phaseTime(c.models.compute, { arch: model, strategy, precision, ppRank: k.ranks[0] ?? 0 }, cluster.device)),
+    E.chain(phaseTime(c.models.compute, { arch: model, strategy, precision, ppRank: k.ranks[0] ?? 0, serving: true }, cluster.device)),
     E.mapLeft(costModelError('compute')),
     E.map((step) => {
       // the fast path works with fractional micro-batches; the breakdown re-times the rounded one

@@ -512,7 +512,7 @@ export const prepareInference =
         known.ranks.push(rank)
         continue
       }
-      const compute = precompute(models.compute, { arch: slots, strategy: s, precision, ppRank: rank }, cluster.device)
+      const compute = precompute(models.compute, { arch: slots, strategy: s, precision, ppRank: rank, serving: true }, cluster.device)
       if (E.isLeft(compute)) return E.left(costModelError('compute')(compute.left))
       const cls = {
         ranks: [rank],

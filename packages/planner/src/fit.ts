@@ -21,7 +21,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { GEMM_SUSTAINED_FRACTIONS, KERNEL_RAMP_SECONDS } from '@meshplan/compute'
+import { GEMM_SERVING_FRACTIONS, GEMM_SUSTAINED_FRACTIONS, KERNEL_RAMP_SECONDS } from '@meshplan/compute'
 import type { CostModels } from '@meshplan/cost-models'
 import type { DecodeIssue } from '@meshplan/units'
 import { caseSource, predictCases, summarizeResults, type CaseKind, type CaseReport, type CaseResult } from './cases'
@@ -47,7 +47,7 @@ export interface FittedConstant {
 }
 
 /** The names of the fitted constants. */
-export type FittedName = 'GEMM_SUSTAINED_FRACTION_AMPERE' | 'GEMM_SUSTAINED_FRACTION_HOPPER' | 'GEMM_SUSTAINED_FRACTION_BLACKWELL' | 'KERNEL_RAMP_SECONDS'
+export type FittedName = 'GEMM_SUSTAINED_FRACTION_AMPERE' | 'GEMM_SUSTAINED_FRACTION_HOPPER' | 'GEMM_SUSTAINED_FRACTION_BLACKWELL' | 'GEMM_SERVING_FRACTION_HOPPER' | 'KERNEL_RAMP_SECONDS'
 
 /** The outcome of a fit. */
 export interface Fit {
@@ -77,12 +77,12 @@ export const gemmSustainedAmpere: FittedConstant = {
   kinds: ['inference', 'training'],
 }
 
-/** The same for Hopper (`GEMM_SUSTAINED_FRACTIONS.hopper`, shared by Ada and CDNA 3), from 0.6 to 1. */
+/** The same for Hopper's training steps (`GEMM_SUSTAINED_FRACTIONS.hopper`, shared by Ada and CDNA 3), from 0.6 to 1; serving has its own ({@link gemmServingHopper}). */
 export const gemmSustainedHopper: FittedConstant = {
   name: 'GEMM_SUSTAINED_FRACTION_HOPPER',
   value: GEMM_SUSTAINED_FRACTIONS.hopper,
   grid: fractionGrid,
-  kinds: ['inference', 'training'],
+  kinds: ['training'],
 }
 
 /**
@@ -97,6 +97,18 @@ export const gemmSustainedBlackwell: FittedConstant = {
   kinds: ['inference', 'training'],
 }
 
+/**
+ * What Hopper's GEMMs keep of their burst ceiling in a serving engine's passes
+ * (`GEMM_SERVING_FRACTIONS.hopper` in @meshplan/compute, shared by Ada and CDNA 3), from
+ * 0.6 to 1: fitted on the serving cases alone, as the training runs on Hopper keep less.
+ */
+export const gemmServingHopper: FittedConstant = {
+  name: 'GEMM_SERVING_FRACTION_HOPPER',
+  value: GEMM_SERVING_FRACTIONS.hopper,
+  grid: fractionGrid,
+  kinds: ['inference'],
+}
+
 /** A memory-bound kernel's fixed cost (`KERNEL_RAMP_SECONDS` in @meshplan/compute), from 2 to 12 µs. */
 export const kernelRampSeconds: FittedConstant = {
   name: 'KERNEL_RAMP_SECONDS',
@@ -106,7 +118,7 @@ export const kernelRampSeconds: FittedConstant = {
 }
 
 /** Every fitted constant of the default models. */
-export const fittedConstants: ReadonlyArray<FittedConstant> = [gemmSustainedAmpere, gemmSustainedHopper, gemmSustainedBlackwell, kernelRampSeconds]
+export const fittedConstants: ReadonlyArray<FittedConstant> = [gemmSustainedAmpere, gemmSustainedHopper, gemmSustainedBlackwell, gemmServingHopper, kernelRampSeconds]
 
 /** The most cases × grid points a fit may evaluate before it starts (a bound on its work). */
 export const fitLimits = { caseEvaluations: 2_000_000 } as const

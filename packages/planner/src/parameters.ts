@@ -18,6 +18,7 @@ import {
   memoryEfficiency,
   withEfficiency,
   ATTENTION_PEAK_EFFICIENCY,
+  GEMM_SERVING_FRACTIONS,
   GEMM_SUSTAINED_FRACTIONS,
   KERNEL_RAMP_SECONDS,
   MEMORY_PEAK_EFFICIENCY,
@@ -35,6 +36,7 @@ export const parameterNames = [
   'GEMM_SUSTAINED_FRACTION_AMPERE',
   'GEMM_SUSTAINED_FRACTION_HOPPER',
   'GEMM_SUSTAINED_FRACTION_BLACKWELL',
+  'GEMM_SERVING_FRACTION_HOPPER',
   'KERNEL_RAMP_SECONDS',
   'MEMORY_PEAK_EFFICIENCY',
   'ATTENTION_PEAK_EFFICIENCY',
@@ -79,8 +81,9 @@ const computeKinds: ReadonlyArray<CaseKind> = ['inference', 'training']
  */
 export const modelParameters: ReadonlyArray<ModelParameter> = [
   { name: 'GEMM_SUSTAINED_FRACTION_AMPERE', description: "Ampere GEMMs' share of their burst ceiling", value: GEMM_SUSTAINED_FRACTIONS.ampere, bounds: [0.4, 1], kinds: computeKinds, generation: 'ampere' },
-  { name: 'GEMM_SUSTAINED_FRACTION_HOPPER', description: "Hopper GEMMs' share of their burst ceiling", value: GEMM_SUSTAINED_FRACTIONS.hopper, bounds: [0.4, 1], kinds: computeKinds, generation: 'hopper' },
+  { name: 'GEMM_SUSTAINED_FRACTION_HOPPER', description: "Hopper GEMMs' share of their burst ceiling in training", value: GEMM_SUSTAINED_FRACTIONS.hopper, bounds: [0.4, 1], kinds: ['training'], generation: 'hopper' },
   { name: 'GEMM_SUSTAINED_FRACTION_BLACKWELL', description: "Blackwell GEMMs' share of their burst ceiling", value: GEMM_SUSTAINED_FRACTIONS.blackwell, bounds: [0.4, 1], kinds: computeKinds, generation: 'blackwell' },
+  { name: 'GEMM_SERVING_FRACTION_HOPPER', description: "Hopper GEMMs' share of their burst ceiling in serving passes", value: GEMM_SERVING_FRACTIONS.hopper, bounds: [0.4, 1], kinds: ['inference'], generation: 'hopper' },
   { name: 'KERNEL_RAMP_SECONDS', description: "a memory-bound kernel's fixed cost", value: KERNEL_RAMP_SECONDS, bounds: [1e-6, 30e-6], kinds: computeKinds },
   { name: 'MEMORY_PEAK_EFFICIENCY', description: 'the share of HBM bandwidth a streaming kernel keeps', value: MEMORY_PEAK_EFFICIENCY, bounds: [0.6, 0.95], kinds: computeKinds },
   { name: 'ATTENTION_PEAK_EFFICIENCY', description: "fused attention's share of the 16-bit peak", value: ATTENTION_PEAK_EFFICIENCY, bounds: [0.25, 0.85], kinds: computeKinds },
@@ -105,7 +108,14 @@ export const parameterOf = (name: string): ModelParameter | undefined => modelPa
 export const withParameters = (models: CostModels, values: ParameterValues): CostModels => {
   const at = (name: ParameterName): number => values[name] ?? parameterOf(name)?.value ?? Number.NaN
   const hopper = at('GEMM_SUSTAINED_FRACTION_HOPPER')
-  const gemm = gemmEfficiency({ sustainedFraction: { ampere: at('GEMM_SUSTAINED_FRACTION_AMPERE'), ada: hopper, hopper, blackwell: at('GEMM_SUSTAINED_FRACTION_BLACKWELL'), cdna3: hopper } })
+  const ampere = at('GEMM_SUSTAINED_FRACTION_AMPERE')
+  const blackwell = at('GEMM_SUSTAINED_FRACTION_BLACKWELL')
+  const serving = at('GEMM_SERVING_FRACTION_HOPPER')
+  const gemm = gemmEfficiency({
+    sustainedFraction: { ampere, ada: hopper, hopper, blackwell, cdna3: hopper },
+    // serving passes on Ampere and Blackwell keep their one fraction
+    servingFraction: { ampere, ada: serving, hopper: serving, blackwell, cdna3: serving },
+  })
   const memory = memoryEfficiency({ ceiling: at('MEMORY_PEAK_EFFICIENCY'), rampSeconds: at('KERNEL_RAMP_SECONDS') })
   const patch: Partial<Efficiency> = {
     gemm,

@@ -12,6 +12,7 @@ import {
   fittedConstants,
   gemmSustainedAmpere,
   gemmSustainedBlackwell,
+  gemmServingHopper,
   gemmSustainedHopper,
   leaveOneSourceOut,
   predictCases,
@@ -65,19 +66,28 @@ describe('errorStats: the p90', () => {
 })
 
 describe('fitConstants', () => {
-  it('finds again the value that produced the measurements (0.9, not the committed 0.7)', () => {
-    expect(gemmSustainedHopper.value).toBe(0.7)
-    const cases = measuredAt(gemmSustainedHopper, 0.9, trt)
-    const fit = right(fitConstants(defaultCostModels, [gemmSustainedHopper])(fileOf(cases)))
-    expect(fit.values).toEqual({ GEMM_SUSTAINED_FRACTION_HOPPER: 0.9 })
+  it('finds again the value that produced the measurements (0.9, not the committed 0.75)', () => {
+    expect(gemmServingHopper.value).toBe(0.75)
+    const cases = measuredAt(gemmServingHopper, 0.9, trt)
+    const fit = right(fitConstants(defaultCostModels, [gemmServingHopper])(fileOf(cases)))
+    expect(fit.values).toEqual({ GEMM_SERVING_FRACTION_HOPPER: 0.9 })
     expect(fit.loss).toBeCloseTo(0, 9)
     // the committed value first, then at most every grid value, twice over
-    expect(fit.evaluations).toBeLessThanOrEqual(1 + 2 * gemmSustainedHopper.grid.length)
+    expect(fit.evaluations).toBeLessThanOrEqual(1 + 2 * gemmServingHopper.grid.length)
+  })
+
+  it("Hopper's serving passes and training steps each have their own fraction (0.75 and 0.7 as fitted): the training one leaves a serving case as it is", () => {
+    expect(gemmSustainedHopper.value).toBe(0.7)
+    expect([gemmSustainedHopper.kinds, gemmServingHopper.kinds]).toEqual([['training'], ['inference']])
+    const serving = fileOf([trt[0] as Case])
+    const at = (c: FittedConstant, v: number) => right(predictCases(withConstants(defaultCostModels, [c], { [c.name]: v }))(serving)).cases[0]?.predicted
+    expect(at(gemmSustainedHopper, 0.6)).toBe(at(gemmSustainedHopper, 1))
+    expect(at(gemmServingHopper, 1) as number).toBeGreaterThan(at(gemmServingHopper, 0.6) as number)
   })
 
   it('Blackwell has its own constant (0.55 as fitted): it moves the B200 case and leaves the H100 and A100 ones as they were', () => {
     expect(gemmSustainedBlackwell.value).toBe(0.55)
-    expect(fittedConstants.map((c) => c.name)).toEqual(['GEMM_SUSTAINED_FRACTION_AMPERE', 'GEMM_SUSTAINED_FRACTION_HOPPER', 'GEMM_SUSTAINED_FRACTION_BLACKWELL', 'KERNEL_RAMP_SECONDS'])
+    expect(fittedConstants.map((c) => c.name)).toEqual(['GEMM_SUSTAINED_FRACTION_AMPERE', 'GEMM_SUSTAINED_FRACTION_HOPPER', 'GEMM_SUSTAINED_FRACTION_BLACKWELL', 'GEMM_SERVING_FRACTION_HOPPER', 'KERNEL_RAMP_SECONDS'])
     const b200 = byId('trtllm-v1.0-b200-llama3.1-405b-fp4-tp4-1000-1000-maxtput')
     const at = (v: number, cases: ReadonlyArray<Case>) => right(predictCases(withConstants(defaultCostModels, [gemmSustainedBlackwell], { GEMM_SUSTAINED_FRACTION_BLACKWELL: v }))(fileOf(cases))).cases.map((c) => c.predicted)
     const [slow] = at(0.45, [b200])
@@ -97,7 +107,7 @@ describe('fitConstants', () => {
 
   it('each sustained fraction reaches its generation only: the Hopper one leaves an A100 case as it is', () => {
     const a100 = fileOf([lmd[0] as Case])
-    const at = (v: number) => right(predictCases(withConstants(defaultCostModels, [gemmSustainedHopper], { GEMM_SUSTAINED_FRACTION_HOPPER: v }))(a100)).cases[0]?.predicted
+    const at = (v: number) => right(predictCases(withConstants(defaultCostModels, [gemmServingHopper], { GEMM_SERVING_FRACTION_HOPPER: v }))(a100)).cases[0]?.predicted
     expect(at(0.6)).toBe(at(1))
   })
 
@@ -107,7 +117,7 @@ describe('fitConstants', () => {
   })
 
   it('refuses a fit larger than its bound before predicting anything', () => {
-    const huge: FittedConstant = { ...gemmSustainedHopper, grid: Array.from({ length: fitLimits.caseEvaluations }, (_, i) => 0.5 + i / (4 * fitLimits.caseEvaluations)) }
+    const huge: FittedConstant = { ...gemmServingHopper, grid: Array.from({ length: fitLimits.caseEvaluations }, (_, i) => 0.5 + i / (4 * fitLimits.caseEvaluations)) }
     const result = fitConstants(defaultCostModels, [huge])(fileOf(trt))
     expect(E.isLeft(result) && result.left[0]?.expected).toContain('at most 2000000 case predictions')
   })

@@ -183,7 +183,7 @@ export const rooflinePlot = (steps: ReadonlyArray<NamedStep>, device: Device): E
 
 /** The serving estimate's steps as its breakdown times them: a prefill and a decode step of the slowest stage (see the module comment). */
 export const inferenceSteps = (models: CostModels, input: InferenceInput, e: InferenceEstimate): E.Either<string, ReadonlyArray<NamedStep>> => {
-  const deployment = (rank: number) => ({ arch: input.model, strategy: e.strategy, precision: input.precision, ppRank: rank })
+  const deployment = (rank: number) => ({ arch: input.model, strategy: e.strategy, precision: input.precision, ppRank: rank, serving: true })
   const p = e.breakdown.prefill
   const d = e.breakdown.decode
   const prefillStep = pipe(
