@@ -42,7 +42,24 @@ export interface ComputeModel {
   readonly moeImbalance: number
   /** The attention core's kernel (default `flash`; `unfused` as Megatron-LM ran it in 2021-22): see `AttentionKernel`. */
   readonly attentionKernel?: AttentionKernel
+  /**
+   * The rows a grouped (MoE) GEMM pads each expert's tokens to (default
+   * {@link EXPERT_ROW_BLOCK}; 1: no padding): the expert GEMMs run at the efficiency of the
+   * padded rows, of which the routed ones are useful (`paddedExpertRows`).
+   */
+  readonly expertRowBlock?: number
 }
+
+/**
+ * The row block grouped MoE GEMMs pad each expert's tokens to: 64. vLLM's fused MoE
+ * kernel aligns each expert's tokens to `BLOCK_SIZE_M` (`moe_align_block_size`), 64 in its
+ * default configuration for all but the smallest batches (`fused_moe.py`,
+ * `get_default_config`); DeepGEMM's grouped kernels take blocks of 64 or 128 rows per
+ * expert (its masked and contiguous layouts), and TensorRT-LLM's CUTLASS MoE GEMMs tile
+ * 64 or 128 rows. The smaller block, as the engines' autotuners pick it for a few hundred
+ * rows an expert and fewer.
+ */
+export const EXPERT_ROW_BLOCK = 64
 
 // -------------------------------------------------------------------------------------
 // constructors

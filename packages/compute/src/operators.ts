@@ -140,6 +140,8 @@ export interface GemmShape {
   readonly n: number
   readonly k: number
   readonly batch: number
+  /** The batch's members are experts and `m` their mean routed tokens: a grouped GEMM pads each expert's rows to its block (`ComputeModel.expertRowBlock`). */
+  readonly grouped?: boolean
 }
 
 /** One operator on one GPU. `flops` and bytes are for one instance; it runs `count` times in the step. */
@@ -755,6 +757,17 @@ export const gemmM = (form: OperatorForm, q: Quantities): number =>
 /** Keys each query row meets, `q[scores] / q[tokens]`: a batched attention GEMM's `n` (scores) or `k` (context). */
 const keysPerQuery = (q: Quantities): number => (q[Quantity.scores] ?? 0) / (q[Quantity.tokens] ?? 1)
 
+/** Whether `form` is a grouped GEMM over the experts a layer's tokens touch (its instances per step are the experts touched). */
+export const isGroupedGemm = (form: OperatorForm): boolean => form.gemm !== undefined && form.gemm.perFrom === Quantity.touched
+
+/**
+ * The rows a grouped GEMM computes per expert for `m` routed tokens on average, with
+ * blocks of `block` rows: at least one block, and half a block of padding on average, as
+ * the experts' counts spread over the block (`max(block, m + block/2)`); `m` itself when
+ * `block` is 1 or less (no padding).
+ */
+export const paddedExpertRows = (m: number, block: number): number => (block <= 1 || !(m > 0) ? m : Math.max(block, m + block / 2))
+
 /** GEMM `n` of a form at quantities `q`. */
 export const gemmN = (form: OperatorForm, q: Quantities): number =>
   form.gemm === undefined ? 0 : form.gemm.keysIn === 'n' ? keysPerQuery(q) : form.gemm.n
@@ -782,7 +795,7 @@ export const materialize = (form: OperatorForm, q: Quantities, dtype: Dtype, pas
     weightBytes: toBytes(weightBytes),
     activationBytes: toBytes(activationBytes),
     kvCacheBytes: toBytes(kvCacheBytes),
-    ...(g === undefined ? {} : { gemm: { m: gemmM(form, q), n: gemmN(form, q), k: gemmK(form, q), batch: (q[g.perFrom] ?? 0) * g.copies } }),
+    ...(g === undefined ? {} : { gemm: { m: gemmM(form, q), n: gemmN(form, q), k: gemmK(form, q), batch: (q[g.perFrom] ?? 0) * g.copies, ...(isGroupedGemm(form) ? { grouped: true } : {}) } }),
     ...(form.kind === 'attention' ? { attention: { queries: tokens, keys: (q[Quantity.pairs] ?? 0) / tokens } } : {}),
   }
 }

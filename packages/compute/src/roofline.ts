@@ -23,10 +23,10 @@ import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import type { Device } from '@meshplan/topology'
 import { bytes as toBytes, flops as toFlops, seconds as toSeconds, type Bytes, type Dtype, type Flops, type Seconds } from '@meshplan/units'
-import { checkDevice, peakOf, type ComputeModel } from './computeModel'
+import { checkDevice, EXPERT_ROW_BLOCK, peakOf, type ComputeModel } from './computeModel'
 import { checkEfficiency, clampEfficiency, type Efficiency } from './efficiency'
 import type { ComputeError } from './error'
-import { groups, operators, type Deployment, type Group, type Operator, type OperatorKind } from './operators'
+import { groups, operators, paddedExpertRows, type Deployment, type Group, type Operator, type OperatorKind } from './operators'
 import type { Phase } from './phase'
 
 // -------------------------------------------------------------------------------------
@@ -121,11 +121,14 @@ export const operatorTime =
       E.chain((peak) => {
         const g = op.gemm
         const at = op.attention
+        // a grouped GEMM computes each expert's padded rows, of which the routed ones are useful
+        const m = g?.m ?? 0
+        const rows = g?.grouped === true ? paddedExpertRows(m, model.expertRowBlock ?? EXPERT_ROW_BLOCK) : m
         const computeEfficiency =
           op.flops > 0
             ? checkEfficiency(
                 op.kind,
-                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1, serving),
+                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, rows, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1, serving) * (rows > m ? m / rows : 1),
               )
             : E.right(1)
         const memoryEfficiency = op.bytes > 0 ? checkEfficiency('memory', model.efficiency.memory(op.bytes, device)) : E.right(1)

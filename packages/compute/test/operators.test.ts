@@ -3,10 +3,12 @@ import { pipe } from 'fp-ts/function'
 import fc from 'fast-check'
 import { attentionFlopsPerToken, fromHuggingFace, matmulFlopsPerToken, modelNames, models, windowLayerCount } from '@meshplan/model'
 import { strategy } from '@meshplan/parallelism'
-import { defaultComputeModel, withAttentionKernel, withMoeImbalance } from '../src/computeModel'
-import { FLASH_BACKWARD_RATIO, operators, type Operator, type OperatorName } from '../src/operators'
+import { defaultComputeModel, EXPERT_ROW_BLOCK, withAttentionKernel, withMoeImbalance } from '../src/computeModel'
+import { FLASH_BACKWARD_RATIO, operators, paddedExpertRows, type Operator, type OperatorName } from '../src/operators'
+import { operatorTime } from '../src/roofline'
+import { bytes, flops } from '@meshplan/units'
 import { causalPairs, type Phase } from '../src/phase'
-import { arbitraryDeployment, arbitraryPhase, deploymentOf, right } from './fixtures'
+import { arbitraryDeployment, arbitraryPhase, deploymentOf, h100, right } from './fixtures'
 
 const opsOf = (deployment: Parameters<typeof operators>[1], phase: Phase): ReadonlyArray<Operator> =>
   right(operators(defaultComputeModel, deployment)(phase))
@@ -260,6 +262,38 @@ describe('bad deployments are errors with a code', () => {
   })
 })
 
+describe('grouped expert GEMMs pad each expert to a block of rows', () => {
+  it('paddedExpertRows: at least one block, else half a block on average (64-row blocks: 8 -> 64, 100 -> 132, 300 -> 332); none with blocks of 1', () => {
+    expect(EXPERT_ROW_BLOCK).toBe(64)
+    expect([8, 100, 300, 0].map((m) => paddedExpertRows(m, 64))).toEqual([64, 132, 332, 0])
+    expect(paddedExpertRows(100, 1)).toBe(100)
+  })
+
+  it('an expert GEMM of 100 tokens an expert runs at the efficiency of 132 rows, 100 of them useful; a dense GEMM of 100 rows is not padded', () => {
+    const op = (grouped: boolean): Operator => ({
+      name: 'expert-up',
+      group: 'moe',
+      kind: 'gemm',
+      pass: 'forward',
+      dtype: 'bf16',
+      count: 1,
+      flops: flops(2 * 100 * 28_672 * 4096 * 8),
+      bytes: bytes(0),
+      weightBytes: bytes(0),
+      activationBytes: bytes(0),
+      kvCacheBytes: bytes(0),
+      gemm: { m: 100, n: 28_672, k: 4096, batch: 8, ...(grouped ? { grouped: true } : {}) },
+    })
+    const e = (o: Operator, model = defaultComputeModel) => right(operatorTime(model, h100)(o)).computeEfficiency
+    const gemm = defaultComputeModel.efficiency.gemm
+    expect(e(op(true))).toBeCloseTo(gemm(132, 28_672, 4096, 'bf16', h100, 8) * (100 / 132), 12)
+    expect(e(op(false))).toBeCloseTo(gemm(100, 28_672, 4096, 'bf16', h100, 8), 12)
+    expect(e(op(true), { ...defaultComputeModel, expertRowBlock: 1 })).toBeCloseTo(e(op(false)), 12)
+    // 100/(132 + 32) against 100/(100 + 32) in the shape term: 0.8049 of the unpadded efficiency, less the fixed cost's share
+    expect(e(op(true)) / e(op(false))).toBeCloseTo(132 / 164, 2)
+  })
+})
+
 describe('laws', () => {
   it('every operator of a valid deployment and phase is finite and non-negative', () => {
     fc.assert(
@@ -269,7 +303,9 @@ describe('laws', () => {
             expect(Number.isFinite(v)).toBe(true)
             expect(v).toBeGreaterThanOrEqual(0)
           }
-          if (o.gemm !== undefined) for (const v of Object.values(o.gemm)) expect(Number.isFinite(v) && v > 0).toBe(true)
+          if (o.gemm !== undefined) for (const v of [o.gemm.m, o.gemm.n, o.gemm.k, o.gemm.batch]) expect(Number.isFinite(v) && v > 0).toBe(true)
+          // the expert GEMMs, and only they, are grouped over the experts touched
+          expect(o.gemm?.grouped === true).toBe(o.name === 'expert-up' || o.name === 'expert-down')
         }
       }),
       { numRuns: 300 },
