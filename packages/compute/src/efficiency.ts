@@ -179,9 +179,10 @@ export const EFFICIENCY_FLOOR = 1e-6
  * from a grid on the calibration cases (`validation/calibration.json`) with the other
  * fitted constants (`@meshplan/planner`'s `fittedConstants`), and
  * `meshplan validate --leave-one-source-out` judges them on each engine release without
- * it. Hopper's value also absorbs what the end-to-end runs on it lose that no mechanism
- * here models (eager PyTorch in the FSDP runs, engine overheads): read it as "what the
- * measured runs kept", not as a clock. Blackwell's rests on the few calibration cases
+ * it. Hopper's value is its training runs' (serving passes on Hopper keep
+ * {@link GEMM_SERVING_FRACTIONS}) and also absorbs what those runs lose that no mechanism
+ * here models (eager PyTorch in the FSDP runs): read it as "what the measured runs
+ * kept", not as a clock. Blackwell's rests on the few calibration cases
  * that run on it (one TensorRT-LLM B200 fp4 serving run); that release's 19 other dense
  * B200 runs (not in the calibration file) are predicted with a median error of −1.3%
  * with it, +10.9% with Hopper's 0.7 (`validation/held-out/`).
