@@ -61,6 +61,9 @@ export interface ComputeModel {
  */
 export const EXPERT_ROW_BLOCK = 64
 
+/** The row block `model` pads each expert's tokens to ({@link ComputeModel.expertRowBlock}, default {@link EXPERT_ROW_BLOCK}). */
+export const expertRowBlockOf = (model: ComputeModel): number => model.expertRowBlock ?? EXPERT_ROW_BLOCK
+
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------

@@ -233,6 +233,9 @@ export interface GemmEfficiencyOptions {
   readonly fixedSeconds?: number
 }
 
+/** A {@link GemmEfficiencyOptions} fraction for `generation`: the one number, or that generation's own, if given. */
+const fractionFor = (f: GemmEfficiencyOptions['sustainedFraction'], generation: GemmGeneration): number | undefined => (typeof f === 'number' ? f : f?.[generation])
+
 /**
  * A GEMM efficiency `s · c · m/(m + h_m) · n/(n + h_n) · k/(k + h_k)`: `c` from the
  * ceilings ({@link GEMM_CEILINGS}) by generation and width, `s` the generation's sustained
@@ -249,12 +252,8 @@ export const gemmEfficiency =
     const fixed = options.fixedSeconds ?? GEMM_FIXED_SECONDS
     const width = gemmWidth(dtype)
     const generation = device === undefined ? 'hopper' : gemmGeneration(device)
-    const sustained = options.sustainedFraction
-    const given = typeof sustained === 'number' ? sustained : sustained?.[generation]
-    const servingGiven = serving ? options.servingFraction : undefined
-    const fraction = !serving
-      ? (given ?? GEMM_SUSTAINED_FRACTIONS[generation])
-      : ((typeof servingGiven === 'number' ? servingGiven : servingGiven?.[generation]) ?? given ?? GEMM_SERVING_FRACTIONS[generation])
+    const given = fractionFor(options.sustainedFraction, generation)
+    const fraction = serving ? (fractionFor(options.servingFraction, generation) ?? given ?? GEMM_SERVING_FRACTIONS[generation]) : (given ?? GEMM_SUSTAINED_FRACTIONS[generation])
     const e =
       fraction *
       ceilings[generation][width] *

@@ -27,10 +27,10 @@ import { pipe } from 'fp-ts/function'
 import { windowedKeys } from '@meshplan/model'
 import type { Device } from '@meshplan/topology'
 import type { Dtype } from '@meshplan/units'
-import { checkDevice, EXPERT_ROW_BLOCK, peakOf, type ComputeModel } from './computeModel'
+import { checkDevice, expertRowBlockOf, peakOf, type ComputeModel } from './computeModel'
 import { clampEfficiency, type Efficiency } from './efficiency'
 import type { ComputeError } from './error'
-import { backwardRatio, evaluate, fillQuantities, gemmK, gemmM, gemmN, isAttentionCore, operatorForms, paddedExpertRows, Quantity, recomputes, type Deployment, type OperatorForm, type OperatorForms } from './operators'
+import { backwardRatio, evaluate, fillQuantities, gemmK, gemmM, gemmN, isAttentionCore, isGroupedGemm, operatorForms, Quantity, recomputes, type Deployment, type OperatorForm, type OperatorForms } from './operators'
 import type { Recompute } from './phase'
 import { computeEfficiencyOf, computeTerm, memoryTerm } from './roofline'
 
@@ -84,7 +84,7 @@ export const precompute = (model: ComputeModel, deployment: Deployment, device: 
             widePeak: widePeak ?? peak,
             bandwidth: device.memoryBandwidth,
             serving: deployment.serving === true,
-            expertRowBlock: model.expertRowBlock ?? EXPERT_ROW_BLOCK,
+            expertRowBlock: expertRowBlockOf(model),
             scratch: new Float64Array(Object.keys(Quantity).length),
           }
         }),
@@ -105,15 +105,10 @@ const instanceSeconds = (c: StepConstants, form: OperatorForm): number => {
   if (flops > 0) {
     const tokens = q[Quantity.tokens] ?? 0
     const g = form.gemm
-    let e: number
-    if (g === undefined) e = computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, 0, 0, 0, tokens, (q[Quantity.pairs] ?? 0) / tokens)
-    else {
-      // a grouped GEMM computes each expert's padded rows, of which the routed ones are useful
-      const m = gemmM(form, q)
-      const rows = g.perFrom === Quantity.touched ? paddedExpertRows(m, c.expertRowBlock) : m
-      e = computeEfficiencyOf(c.efficiency, c.device, form.wide === true ? c.wideDtype : c.dtype, form.kind, rows, gemmN(form, q), gemmK(form, q), 0, 0, (q[g.perFrom] ?? 0) * g.copies, c.serving)
-      if (rows > m) e *= m / rows
-    }
+    const e =
+      g === undefined
+        ? computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, 0, 0, 0, tokens, (q[Quantity.pairs] ?? 0) / tokens)
+        : computeEfficiencyOf(c.efficiency, c.device, form.wide === true ? c.wideDtype : c.dtype, form.kind, gemmM(form, q), gemmN(form, q), gemmK(form, q), 0, 0, (q[g.perFrom] ?? 0) * g.copies, c.serving, isGroupedGemm(form) ? c.expertRowBlock : 1)
     compute = computeTerm(flops, form.wide === true ? c.widePeak : c.peak, clampEfficiency(e))
   }
   const memory = bytes > 0 ? memoryTerm(bytes, c.bandwidth, clampEfficiency(c.efficiency.memory(bytes, c.device))) : 0

@@ -23,7 +23,7 @@ import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import type { Device } from '@meshplan/topology'
 import { bytes as toBytes, flops as toFlops, seconds as toSeconds, type Bytes, type Dtype, type Flops, type Seconds } from '@meshplan/units'
-import { checkDevice, EXPERT_ROW_BLOCK, peakOf, type ComputeModel } from './computeModel'
+import { checkDevice, expertRowBlockOf, peakOf, type ComputeModel } from './computeModel'
 import { checkEfficiency, clampEfficiency, type Efficiency } from './efficiency'
 import type { ComputeError } from './error'
 import { groups, operators, paddedExpertRows, type Deployment, type Group, type Operator, type OperatorKind } from './operators'
@@ -75,7 +75,12 @@ export interface StepTime {
 // operations: the core, shared with the fast path (plain numbers, no allocation)
 // -------------------------------------------------------------------------------------
 
-/** The efficiency the model answers for an operator's kind (unchecked). */
+/**
+ * The efficiency the model answers for an operator's kind (unchecked). A grouped GEMM
+ * (`rowBlock` above 1: MoE experts, `m` their mean routed tokens) computes each expert's
+ * padded rows ({@link paddedExpertRows}) at their efficiency, of which the routed ones are
+ * useful.
+ */
 export const computeEfficiencyOf = (
   efficiency: Efficiency,
   device: Device,
@@ -88,12 +93,14 @@ export const computeEfficiencyOf = (
   keys: number,
   batch = 1,
   serving = false,
-): number =>
-  kind === 'gemm'
-    ? efficiency.gemm(m, n, k, dtype, device, batch, serving)
-    : kind === 'attention'
-      ? efficiency.attention(queries, keys, dtype, device)
-      : efficiency.elementwise(dtype, device)
+  rowBlock = 1,
+): number => {
+  if (kind === 'attention') return efficiency.attention(queries, keys, dtype, device)
+  if (kind !== 'gemm') return efficiency.elementwise(dtype, device)
+  const rows = paddedExpertRows(m, rowBlock)
+  const e = efficiency.gemm(rows, n, k, dtype, device, batch, serving)
+  return rows > m ? e * (m / rows) : e
+}
 
 /** The compute term of one instance: `flops / (peak × e)`, 0 without FLOPs. */
 export const computeTerm = (flops: number, peak: number, computeEfficiency: number): number =>
@@ -121,14 +128,11 @@ export const operatorTime =
       E.chain((peak) => {
         const g = op.gemm
         const at = op.attention
-        // a grouped GEMM computes each expert's padded rows, of which the routed ones are useful
-        const m = g?.m ?? 0
-        const rows = g?.grouped === true ? paddedExpertRows(m, model.expertRowBlock ?? EXPERT_ROW_BLOCK) : m
         const computeEfficiency =
           op.flops > 0
             ? checkEfficiency(
                 op.kind,
-                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, rows, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1, serving) * (rows > m ? m / rows : 1),
+                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1, serving, g?.grouped === true ? expertRowBlockOf(model) : 1),
               )
             : E.right(1)
         const memoryEfficiency = op.bytes > 0 ? checkEfficiency('memory', model.efficiency.memory(op.bytes, device)) : E.right(1)

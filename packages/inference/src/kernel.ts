@@ -464,9 +464,12 @@ export const prepareInference =
     }
     // what the engine profiles before sizing its cache: a forward pass at its token budget, then its sampler over its sequence limit
     const profile = engine.startupProfile
-    const profiledTokens = profile === undefined ? undefined : Math.max(1, Math.ceil(workload.maxNumTokens ?? profile.tokens(setup)))
-    const sampled = profile === undefined || profiledTokens === undefined ? 0 : Math.min(workload.maxBatch ?? profile.sequences(setup), profiledTokens)
-    const samplerBytes = profile === undefined ? 0 : sampled * model.vocab * profile.samplerBytesPerLogit
+    let profiled: { readonly prefillChunkTokens: number; readonly samplerBytes: number } | undefined
+    if (profile !== undefined) {
+      const tokens = Math.max(1, Math.ceil(workload.maxNumTokens ?? profile.tokens(setup)))
+      const sampled = Math.min(workload.maxBatch ?? profile.sequences(setup), tokens)
+      profiled = { prefillChunkTokens: tokens, samplerBytes: sampled * model.vocab * profile.samplerBytesPerLogit }
+    }
     // the memory of the expert slots each GPU holds (experts and redundant replicas alike)
     const memory = inferenceMemory(models.memory)({
       model: slots,
@@ -474,7 +477,7 @@ export const prepareInference =
       precision,
       device: cluster.device,
       contextTokens: contextTokens(workload),
-      ...(profiledTokens === undefined ? {} : { prefillChunkTokens: profiledTokens, samplerBytes }),
+      ...profiled,
     })
     if (E.isLeft(memory)) return E.left(estimateError(memory.left.code === 'invalid-strategy' ? 'invalid-strategy' : 'invalid-workload', memory.left.message))
     // one object shape for every deployment (absent groups are undefined, not missing): the inner loop stays monomorphic

@@ -113,8 +113,8 @@ export const withParameters = (models: CostModels, values: ParameterValues): Cos
   const serving = at('GEMM_SERVING_FRACTION_HOPPER')
   const gemm = gemmEfficiency({
     sustainedFraction: { ampere, ada: hopper, hopper, blackwell, cdna3: hopper },
-    // serving passes on Ampere and Blackwell keep their one fraction
-    servingFraction: { ampere, ada: serving, hopper: serving, blackwell, cdna3: serving },
+    // serving passes on Ampere and Blackwell fall back to their sustained fraction
+    servingFraction: { ada: serving, hopper: serving, cdna3: serving },
   })
   const memory = memoryEfficiency({ ceiling: at('MEMORY_PEAK_EFFICIENCY'), rampSeconds: at('KERNEL_RAMP_SECONDS') })
   const patch: Partial<Efficiency> = {
