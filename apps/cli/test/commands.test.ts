@@ -878,7 +878,7 @@ describe('meshplan calibrate and --calibration', () => {
       expect(r.stdout).toContain('calibrated on 6 cases from 3 sources; cross-validated over 3 folds by source')
       // the prior keeps each move small: HBM 5% down, and Hopper's serving GEMM share and the kernel ramp share the rest
       expect(r.stdout).toMatch(/MEMORY_PEAK_EFFICIENCY +0\.85 +0\.8075/)
-      expect(r.stdout).toMatch(/GEMM_SERVING_FRACTION_HOPPER +0\.75 +0\.7125/)
+      expect(r.stdout).toMatch(/GEMM_SERVING_FRACTION_HOPPER +0\.8 +0\.76/)
       expect(r.stdout).toContain('defaults (cross-validated)')
       expect(r.stdout).toContain(`wrote ${out}`)
       const written = JSON.parse(fs.readFileSync(out, 'utf8')) as { format: string; parameters: Record<string, number> }

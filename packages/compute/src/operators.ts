@@ -39,8 +39,16 @@
  * stream, the attention core and the loss stay 16-bit (the casts to fp8 are fused into
  * the norm and the activation before each GEMM, TE's `LayerNormLinear` and
  * `LayerNormMLP`); the embedding and the LM head stay 16-bit GEMMs at the 16-bit peak
- * (`wide`), as Megatron-LM keeps its output layer outside TE's fp8 modules. Inference
- * keeps every operator in the activations' format.
+ * (`wide`), as Megatron-LM keeps its output layer outside TE's fp8 modules.
+ *
+ * Quantized serving (fp8, int8, fp4 activations) is the same up to the weights: the GEMMs
+ * read their inputs in the narrow format and write 16-bit outputs, and the residual
+ * stream, the norms' and activations' inputs and the attention's operands stay 16-bit
+ * (vLLM's `apply_fp8_linear` quantizes the input and calls `cutlass_scaled_mm` with
+ * `out_dtype=input.dtype`; its CUTLASS kernels write only bf16 or fp16,
+ * csrc/quantization/cutlass_w8a8/c3x/scaled_mm_blockwise_sm100_fp8.cu; TensorRT-LLM's
+ * fp8 and NVFP4 GEMMs likewise fuse the quantization into the norm or activation before
+ * them). The KV cache is read and written in its own format.
  *
  * Every operator is a linear function of a few per-step quantities (tokens on the GPU,
  * query-key pairs, LM-head tokens, routed assignments, experts touched): an
@@ -397,7 +405,8 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
   // FP8 training (see the module comment): GEMM inputs and weight copies in the activations' format, everything else at least 16-bit
   const narrowTraining = training && ab < 2
   const gemmIn = ab
-  const act = training ? Math.max(2, ab) : ab
+  // GEMM outputs, norms, the residual stream: 16-bit at the narrowest, in training and serving alike (see the module comment)
+  const act = Math.max(2, ab)
   const wb = training ? Math.min(weightFormat, ab) : weightFormat
   // serving: each GEMM's weights at their bytes per parameter (a quantized checkpoint's carry their scales, what it leaves 16-bit is read 16-bit)
   const perParameter = weightBytesPerParameter(arch, precision)

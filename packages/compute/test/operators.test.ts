@@ -449,9 +449,29 @@ describe('FP8 training: Llama-2-7B, 4096 tokens, bf16 weights and fp8 activation
     expect(named(ops, 'mlp-activation').activationBytes).toBe(4096 * 11008 * (2 * 2 + 1))
   })
 
-  it('inference with fp8 activations is unchanged: every operator in the activations\' format', () => {
+  it('serving with fp8 activations moves the same bytes: fp8 GEMM inputs, bf16 outputs, norms and residuals (vLLM\'s cutlass_scaled_mm writes only bf16 or fp16); its LM head computes in fp8', () => {
     const prefill = opsOf(fp8, { kind: 'prefill', tokens: 4096, batch: 1 })
-    expect(named(prefill, 'qkv').activationBytes).toBe(4096 * (12288 + 4096) * 1)
+    const bf16Prefill = opsOf(deploymentOf('llama-2-7b'), { kind: 'prefill', tokens: 4096, batch: 1 })
+    // reads 4096 fp8 inputs of 4096 (1 byte), writes 4096 bf16 outputs of 12288 (2 bytes): 117,440,512 B
+    expect(named(prefill, 'qkv').activationBytes).toBe(4096 * (12288 * 2 + 4096 * 1))
+    expect(named(prefill, 'qkv').activationBytes).toBe(117_440_512)
+    expect(named(prefill, 'attention-norm').activationBytes).toBe(4096 * 4096 * (2 + 1))
+    expect(named(prefill, 'residual').activationBytes).toBe(named(bf16Prefill, 'residual').activationBytes)
     expect(named(prefill, 'lm-head').dtype).toBe('fp8')
+    // the LM head runs on the last token: reads the final norm's bf16 output (a quantized checkpoint leaves the head 16-bit), writes bf16 logits
+    expect(named(prefill, 'lm-head').activationBytes).toBe(32000 * 2 + 4096 * 2)
+  })
+})
+
+// NVFP4 serving (TensorRT-LLM's ModelOpt checkpoints): 4-bit GEMM inputs, 16-bit everything else.
+describe('fp4 serving: the MoE permutations move 16-bit rows', () => {
+  it('Mixtral 8x7B, 1024 prompt tokens, top-2: the permutations read and write 2048 routed rows of 4096 twice, at 2 bytes (not half a byte)', () => {
+    const fp4 = deploymentOf('mixtral-8x7b', {}, { weights: 'fp4', activations: 'fp4', kvCache: 'fp8' })
+    const prefill = opsOf(fp4, { kind: 'prefill', tokens: 1024, batch: 1 })
+    // routed rows 1024 · 2 = 2048; 4 · 4096 · 2 B each = 32,768 B; 67,108,864 B per layer
+    expect(named(prefill, 'moe-permute').activationBytes).toBe(2048 * 4 * 4096 * 2)
+    expect(named(prefill, 'moe-permute').activationBytes).toBe(67_108_864)
+    // the expert up-projection reads 4-bit inputs (half a byte) and writes bf16 gate and up rows of 2 · 14336
+    expect(named(prefill, 'expert-up').activationBytes).toBe(2048 * (2 * 14336 * 2 + 4096 * 0.5))
   })
 })

@@ -66,8 +66,8 @@ describe('errorStats: the p90', () => {
 })
 
 describe('fitConstants', () => {
-  it('finds again the value that produced the measurements (0.9, not the committed 0.75)', () => {
-    expect(gemmServingHopper.value).toBe(0.75)
+  it('finds again the value that produced the measurements (0.9, not the committed 0.8)', () => {
+    expect(gemmServingHopper.value).toBe(0.8)
     const cases = measuredAt(gemmServingHopper, 0.9, trt)
     const fit = right(fitConstants(defaultCostModels, [gemmServingHopper])(fileOf(cases)))
     expect(fit.values).toEqual({ GEMM_SERVING_FRACTION_HOPPER: 0.9 })
@@ -76,7 +76,7 @@ describe('fitConstants', () => {
     expect(fit.evaluations).toBeLessThanOrEqual(1 + 2 * gemmServingHopper.grid.length)
   })
 
-  it("Hopper's serving passes and training steps each have their own fraction (0.75 and 0.7 as fitted): the training one leaves a serving case as it is", () => {
+  it("Hopper's serving passes and training steps each have their own fraction (0.8 and 0.7 as fitted): the training one leaves a serving case as it is", () => {
     expect(gemmSustainedHopper.value).toBe(0.7)
     expect([gemmSustainedHopper.kinds, gemmServingHopper.kinds]).toEqual([['training'], ['inference']])
     const serving = fileOf([trt[0] as Case])
@@ -85,8 +85,8 @@ describe('fitConstants', () => {
     expect(at(gemmServingHopper, 1) as number).toBeGreaterThan(at(gemmServingHopper, 0.6) as number)
   })
 
-  it('Blackwell has its own constant (0.55 as fitted): it moves the B200 case and leaves the H100 and A100 ones as they were', () => {
-    expect(gemmSustainedBlackwell.value).toBe(0.55)
+  it('Blackwell has its own constant (0.6 as fitted): it moves the B200 case and leaves the H100 and A100 ones as they were', () => {
+    expect(gemmSustainedBlackwell.value).toBe(0.6)
     expect(fittedConstants.map((c) => c.name)).toEqual(['GEMM_SUSTAINED_FRACTION_AMPERE', 'GEMM_SUSTAINED_FRACTION_HOPPER', 'GEMM_SUSTAINED_FRACTION_BLACKWELL', 'GEMM_SERVING_FRACTION_HOPPER', 'KERNEL_RAMP_SECONDS'])
     const b200 = byId('trtllm-v1.0-b200-llama3.1-405b-fp4-tp4-1000-1000-maxtput')
     const at = (v: number, cases: ReadonlyArray<Case>) => right(predictCases(withConstants(defaultCostModels, [gemmSustainedBlackwell], { GEMM_SUSTAINED_FRACTION_BLACKWELL: v }))(fileOf(cases))).cases.map((c) => c.predicted)
