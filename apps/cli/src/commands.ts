@@ -77,11 +77,36 @@ export interface CommandSpec {
 // -------------------------------------------------------------------------------------
 
 const ok = (stdout: string, code = 0): Output => ({ code, stdout, stderr: '' })
+
+/** Lines an error message may take: the first problems found, then how many more there are. */
+export const ERROR_LINES = 3
+
+/** JSON paths a failure's last line names at most, beyond the problems it shows whole. */
+export const ERROR_PATHS = 8
+
+/** The JSON path a problem names (`cases[0].hardware.gpu`, `plan.workload.input_tokens`): its first `: `-separated part with a `.` or `[i]` in it that is not a file's name. */
+const pathOf = (line: string): string | undefined => line.split(': ').find((part) => /^[\w$-]+(?:\[\d+\]|\.[\w$-]+)+$/.test(part) && !/\.(?:json|ya?ml)$/i.test(part))
+
+/**
+ * The lines of a failure: at most {@link ERROR_LINES}. When the problems do not fit, the
+ * first ones are shown whole and the last line counts the rest and names their JSON
+ * paths (at most {@link ERROR_PATHS}), so that a file with many problems still fails in a
+ * few lines that name every field to fix.
+ */
+export const errorLines = (messages: ReadonlyArray<string> | string): ReadonlyArray<string> => {
+  const lines = (typeof messages === 'string' ? [messages] : messages).flatMap((m) => m.split('\n')).filter((m) => m !== '')
+  if (lines.length <= ERROR_LINES) return lines
+  const shown = lines.slice(0, ERROR_LINES - 1)
+  const rest = lines.slice(ERROR_LINES - 1)
+  const paths = [...new Set(rest.map(pathOf).filter((p): p is string => p !== undefined))]
+  const named = paths.length === 0 ? '' : `: ${paths.slice(0, ERROR_PATHS).join(', ')}${paths.length > ERROR_PATHS ? ` and ${paths.length - ERROR_PATHS} more fields` : ''}`
+  return [...shown, `and ${rest.length} more problems${named}`]
+}
+
 const fail = (command: string, messages: ReadonlyArray<string> | string, code = 2): Output => ({
   code,
   stdout: '',
-  stderr: (typeof messages === 'string' ? [messages] : messages)
-    .flatMap((m) => m.split('\n'))
+  stderr: errorLines(messages)
     .map((m) => `meshplan ${command}: ${m}`)
     .join('\n'),
 })
