@@ -41,7 +41,7 @@ import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
 import { formatByteRate, formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
 import { deploymentFlags, deploymentOf, goodputFlags, inferenceFlags, notApplicable, planOfDocument, readPlan, readPlanDocument, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
 import { priceFor, type FlagName, type ParsedFlags, type Price } from './flags'
-import { issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
+import { failureText, issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
 import { auditJson, disaggregatedAuditJson, disaggregatedCapacityJson, disaggregatedCapacityLine, renderDisaggregatedAudit, calibrateJson, capacityJson, capacityLine, costLine, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
@@ -78,38 +78,7 @@ export interface CommandSpec {
 
 const ok = (stdout: string, code = 0): Output => ({ code, stdout, stderr: '' })
 
-/** Lines an error message may take: the first problems found, then how many more there are. */
-export const ERROR_LINES = 3
-
-/** JSON paths a failure's last line names at most, beyond the problems it shows whole. */
-export const ERROR_PATHS = 8
-
-/** The JSON path a problem names (`cases[0].hardware.gpu`, `plan.workload.input_tokens`): its first `: `-separated part with a `.` or `[i]` in it that is not a file's name. */
-const pathOf = (line: string): string | undefined => line.split(': ').find((part) => /^[\w$-]+(?:\[\d+\]|\.[\w$-]+)+$/.test(part) && !/\.(?:json|ya?ml)$/i.test(part))
-
-/**
- * The lines of a failure: at most {@link ERROR_LINES}. When the problems do not fit, the
- * first ones are shown whole and the last line counts the rest and names their JSON
- * paths (at most {@link ERROR_PATHS}), so that a file with many problems still fails in a
- * few lines that name every field to fix.
- */
-export const errorLines = (messages: ReadonlyArray<string> | string): ReadonlyArray<string> => {
-  const lines = (typeof messages === 'string' ? [messages] : messages).flatMap((m) => m.split('\n')).filter((m) => m !== '')
-  if (lines.length <= ERROR_LINES) return lines
-  const shown = lines.slice(0, ERROR_LINES - 1)
-  const rest = lines.slice(ERROR_LINES - 1)
-  const paths = [...new Set(rest.map(pathOf).filter((p): p is string => p !== undefined))]
-  const named = paths.length === 0 ? '' : `: ${paths.slice(0, ERROR_PATHS).join(', ')}${paths.length > ERROR_PATHS ? ` and ${paths.length - ERROR_PATHS} more fields` : ''}`
-  return [...shown, `and ${rest.length} more problems${named}`]
-}
-
-const fail = (command: string, messages: ReadonlyArray<string> | string, code = 2): Output => ({
-  code,
-  stdout: '',
-  stderr: errorLines(messages)
-    .map((m) => `meshplan ${command}: ${m}`)
-    .join('\n'),
-})
+const fail = (command: string, messages: ReadonlyArray<string> | string, code = 2): Output => ({ code, stdout: '', stderr: failureText(command, messages) })
 
 /** The example plan shipped with the command (examples/ of this package): the reference EP64 x TP2 plan. */
 export const examplePlanFile = path.resolve(__dirname, '..', 'examples', 'reference-plan.yaml')

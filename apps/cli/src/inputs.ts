@@ -26,17 +26,42 @@ export const readText = (file: string): E.Either<InputError, string> => {
   }
 }
 
-/** At most this many issues of a file are printed, then how many more there are. */
-export const issuesShown = 10
-
-/** The issues of `file`, one line each (at most {@link issuesShown}, then how many more). */
+/** The issues of `file`, one line each (a failure shows the first few: {@link errorLines}). */
 export const issuesMessage =
   (file: string) =>
   (issues: ReadonlyArray<DecodeIssue>): InputError =>
-    [
-      ...issues.slice(0, issuesShown).map((issue) => `${file}: ${describeIssue(issue)}`),
-      ...(issues.length > issuesShown ? [`${file}: ... and ${issues.length - issuesShown} more problems`] : []),
-    ].join('\n')
+    issues.map((issue) => `${file}: ${describeIssue(issue)}`).join('\n')
+
+/** Lines an error message may take: the first problems found, then how many more there are. */
+export const ERROR_LINES = 3
+
+/** JSON paths a failure's last line names at most, beyond the problems it shows whole. */
+export const ERROR_PATHS = 8
+
+/** The JSON path a problem names (`cases[0].hardware.gpu`, `plan.workload.input_tokens`): its first `: `-separated part with a `.` or `[i]` in it that is not a file's name. */
+const pathOf = (line: string): string | undefined => line.split(': ').find((part) => /^[\w$-]+(?:\[\d+\]|\.[\w$-]+)+$/.test(part) && !/\.(?:json|ya?ml)$/i.test(part))
+
+/**
+ * The lines of a failure: at most {@link ERROR_LINES}. When the problems do not fit, the
+ * first ones are shown whole and the last line counts the rest and names their JSON
+ * paths (at most {@link ERROR_PATHS}), so that a file with many problems still fails in a
+ * few lines that name every field to fix.
+ */
+export const errorLines = (messages: ReadonlyArray<string> | string): ReadonlyArray<string> => {
+  const lines = (typeof messages === 'string' ? [messages] : messages).flatMap((m) => m.split('\n')).filter((m) => m !== '')
+  if (lines.length <= ERROR_LINES) return lines
+  const shown = lines.slice(0, ERROR_LINES - 1)
+  const rest = lines.slice(ERROR_LINES - 1)
+  const paths = [...new Set(rest.map(pathOf).filter((p): p is string => p !== undefined))]
+  const named = paths.length === 0 ? '' : `: ${paths.slice(0, ERROR_PATHS).join(', ')}${paths.length > ERROR_PATHS ? ` and ${paths.length - ERROR_PATHS} more fields` : ''}`
+  return [...shown, `and ${rest.length} more problems${named}`]
+}
+
+/** What a failed `meshplan command` prints on stderr: its {@link errorLines}, each after `meshplan command: `. */
+export const failureText = (command: string, messages: ReadonlyArray<string> | string): string =>
+  errorLines(messages)
+    .map((m) => `meshplan ${command}: ${m}`)
+    .join('\n')
 
 /** The architecture of the Hugging Face config.json at `file`, named `label` in errors and as the model's name. */
 const configAt = (file: string, label: string): E.Either<InputError, Architecture> =>

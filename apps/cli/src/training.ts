@@ -36,7 +36,7 @@ import {
 import { bytesText, count, parseDocument, rateText, secondsRangeText, secondsText, share as pct } from '@meshplan/units'
 import type { Deployment } from './deployment'
 import type { Flags } from './flags'
-import { issuesMessage, readText, type InputError } from './inputs'
+import { failureText, issuesMessage, readText, type InputError } from './inputs'
 import { jsonText } from './json'
 import { table } from './table'
 import { claimVerdictJson, trustJson, trustLines, verdictLineOf } from './reports'
@@ -306,7 +306,7 @@ export const estimateTrainingOutput = (
     return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: lines.map((l) => `meshplan estimate: ${l}`).join('\n') }
   }
   const g = goodputOptions === undefined ? E.right(null) : runGoodput(models, input, e.right, goodputOptions)
-  if (E.isLeft(g)) return { code: 2, stdout: '', stderr: `meshplan estimate: ${g.left}` }
+  if (E.isLeft(g)) return { code: 2, stdout: '', stderr: failureText('estimate', g.left) }
   const trust = trainingTrust(models, { values: parameters })(input, e.right)
   const stdout = asJson
     ? jsonText('estimate-training', { ...trainingEstimateJson(e.right, g.right), ...trustJson(trust, trainingFields) })
@@ -316,7 +316,7 @@ export const estimateTrainingOutput = (
       e.right.memory.peak > e.right.memory.capacity
         ? `${bytesText(e.right.memory.peak)} on the fullest GPU of ${bytesText(e.right.memory.capacity)}`
         : `${bytesText(e.right.memory.host)} offloaded per GPU, beyond its share of host memory, ${bytesText(e.right.memory.hostCapacity)}`
-    return { code: 2, stdout, stderr: `meshplan estimate: does not fit: ${why}` }
+    return { code: 2, stdout, stderr: failureText('estimate', `does not fit: ${why}`) }
   }
   return { code: 0, stdout, stderr: '', estimate: e.right }
 }
@@ -398,7 +398,7 @@ const orderOf = (t: Flags): E.Either<string, Order | undefined> =>
 export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: Constraints, top: number, asJson: boolean, modelName: string, models: CostModels = defaultCostModels): Promise<Result> => {
   if (t.globalBatch === undefined) return { code: 2, stdout: '', stderr: 'meshplan plan: --global-batch: required for training (sequences per optimizer step)' }
   const order = orderOf(t)
-  if (E.isLeft(order)) return { code: 2, stdout: '', stderr: `meshplan plan: ${order.left}` }
+  if (E.isLeft(order)) return { code: 2, stdout: '', stderr: failureText('plan', order.left) }
   const space: TrainingSpace = {
     ...(order.right === undefined ? {} : { orders: [order.right] }),
     ...constraints,
@@ -425,7 +425,7 @@ export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: C
     { top, ...(t.workers === undefined ? {} : { workers: t.workers }), ...(onProgress === undefined ? {} : { onProgress }) },
   )
   if (tty) process.stderr.write('\r\u001b[K')
-  if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: `meshplan plan: ${flagNames(plan.left.message)}` }
+  if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: failureText('plan', flagNames(plan.left.message)) }
   const stdout = asJson ? jsonText('plan-training', trainingPlanJson(plan.right)) : renderTrainingPlan(plan.right, modelName)
   return { code: 0, stdout, stderr: '' }
 }
@@ -476,7 +476,7 @@ export const renderTrainingAudit = (a: TrainingAudit): string => {
 /** `check PLAN` for a training plan: decodes it, audits it, prints the audit (exit 0 when it passes, 1 when not); the audit as it is for the plots. */
 export const checkTrainingOutput = async (doc: unknown, file: string, asJson: boolean, models: CostModels = defaultCostModels): Promise<Result & { readonly audit?: TrainingAudit }> => {
   const plan = decodeTrainingPlan(doc)
-  if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: `meshplan check: ${issuesMessage(file)(plan.left)}` }
+  if (E.isLeft(plan)) return { code: 2, stdout: '', stderr: failureText('check', issuesMessage(file)(plan.left)) }
   const audit = await checkTrainingPlan(models)(plan.right)
   return { code: audit.passes ? 0 : 1, stdout: asJson ? jsonText('check-training', trainingAuditJson(audit)) : renderTrainingAudit(audit), stderr: '', audit }
 }

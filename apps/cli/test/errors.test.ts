@@ -1,5 +1,6 @@
 // A failure's message stays short: the first problems, then how many more there are.
-import { ERROR_LINES, errorLines } from '../src/commands'
+import * as fs from 'node:fs'
+import { ERROR_LINES, errorLines } from '../src/inputs'
 import { meshplan, tempFile } from './cli'
 
 describe('errorLines', () => {
@@ -24,27 +25,28 @@ describe('errorLines', () => {
   })
 })
 
+// seven problems: hardware has an unknown field and lacks four (num_gpus, gpus_per_node, scale_up, scale_out); the model
+// has a layer count that is not a number and no max_position_embeddings
+const file = tempFile(
+  'seven.json',
+  JSON.stringify({
+    format: 'meshplan-cases/1',
+    cases: [
+      {
+        id: 'seven',
+        source: 'test',
+        model: { model_type: 'llama', hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: true, num_attention_heads: 32, vocab_size: 32000 },
+        hardware: { a: 1, gpu: { name: 'x', memory_gib: 80, tflops: { bf16: 989 }, hbm_tbps: 3.35 } },
+        precision: { weights: 'bf16', activations: 'bf16', kv_cache: 'bf16' },
+        parallelism: { tp: 1, pp: 1, dp: 1 },
+        workload: { kind: 'inference', mode: 'static', input_tokens: 128, output_tokens: 128, batch: 1 },
+        measured: { metric: 'output_tokens_per_s', value: 100 },
+      },
+    ],
+  }),
+)
+
 describe('a case file with seven problems', () => {
-  // hardware: an unknown field and four missing fields (num_gpus, gpus_per_node, scale_up, scale_out); the model: a layer count
-  // that is not a number and no max_position_embeddings
-  const file = tempFile(
-    'six.json',
-    JSON.stringify({
-      format: 'meshplan-cases/1',
-      cases: [
-        {
-          id: 'six',
-          source: 'test',
-          model: { model_type: 'llama', hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: true, num_attention_heads: 32, vocab_size: 32000 },
-          hardware: { a: 1, gpu: { name: 'x', memory_gib: 80, tflops: { bf16: 989 }, hbm_tbps: 3.35 } },
-          precision: { weights: 'bf16', activations: 'bf16', kv_cache: 'bf16' },
-          parallelism: { tp: 1, pp: 1, dp: 1 },
-          workload: { kind: 'inference', mode: 'static', input_tokens: 128, output_tokens: 128, batch: 1 },
-          measured: { metric: 'output_tokens_per_s', value: 100 },
-        },
-      ],
-    }),
-  )
 
   it('exits 2 with three lines: the first two problems, each with its JSON path, then the count of the rest and their paths', async () => {
     const r = await meshplan('validate', file)
@@ -55,5 +57,30 @@ describe('a case file with seven problems', () => {
     expect(lines[0]).toContain('cases[0].hardware.a: no field "a" here')
     expect(lines[1]).toContain('cases[0].hardware.num_gpus')
     expect(lines[2]).toBe('meshplan validate: and 5 more problems: cases[0].hardware.gpus_per_node, cases[0].hardware.scale_up, cases[0].hardware.scale_out, cases[0].model.num_hidden_layers, cases[0].model.max_position_embeddings')
+  })
+})
+
+describe('one cap, counted once', () => {
+  it('a case file of three such cases: 3 · 7 = 21 problems, the first 2 shown and 21 − 2 = 19 counted (a file\'s issues are not cut short before the cap)', async () => {
+    const one = JSON.parse(fs.readFileSync(file, 'utf8')) as { format: string; cases: Array<Record<string, unknown>> }
+    const three = tempFile('three.json', JSON.stringify({ ...one, cases: [0, 1, 2].map((i) => ({ ...one.cases[0], id: `c${i}` })) }))
+    const r = await meshplan('validate', three)
+    expect(r.code).toBe(2)
+    const lines = r.stderr.split('\n')
+    expect(lines).toHaveLength(3)
+    expect(lines[2]).toMatch(/^meshplan validate: and 19 more problems: cases\[0\]\.hardware\.gpus_per_node, .* and 11 more fields$/)
+  })
+
+  it('a training plan that does not decode fails in three lines, each after "meshplan check: " (six problems: 2 shown, 4 named)', async () => {
+    const plan = tempFile(
+      'training.yaml',
+      ['format: meshplan-plan/1', 'model: llama-2-7b', 'cluster: { system: dgx-h100, nodes: 1 }', 'parallelism: { tp: x, dp: y, pp: z }', 'workload: { kind: training, global_batch: -8, micro_batch: q, seq_len: 0 }', ''].join('\n'),
+    )
+    const r = await meshplan('check', plan)
+    expect(r.code).toBe(2)
+    const lines = r.stderr.split('\n')
+    expect(lines).toHaveLength(3)
+    for (const line of lines) expect(line.startsWith('meshplan check: ')).toBe(true)
+    expect(lines[2]).toBe('meshplan check: and 4 more problems: plan.parallelism.dp, plan.workload.global_batch, plan.workload.micro_batch, plan.workload.seq_len')
   })
 })
