@@ -291,11 +291,11 @@ describe('meshplan validate', () => {
       ['trtllm 0.9.0', 2],
       ['lmdeploy 0.1.0a1', 2],
     ])
-    for (const f of report.fits) expect(Object.keys(f.constants)).toEqual(['GEMM_SUSTAINED_FRACTION_AMPERE', 'GEMM_SUSTAINED_FRACTION_HOPPER', 'GEMM_SUSTAINED_FRACTION_BLACKWELL', 'GEMM_SERVING_FRACTION_HOPPER', 'KERNEL_RAMP_SECONDS'])
+    for (const f of report.fits) expect(Object.keys(f.constants)).toEqual(['GEMM_SUSTAINED_FRACTION_AMPERE', 'GEMM_SUSTAINED_FRACTION_HOPPER', 'GEMM_SUSTAINED_FRACTION_BLACKWELL', 'GEMM_SERVING_FRACTION_HOPPER', 'GROUPED_GEMM_K_FACTOR', 'KERNEL_RAMP_SECONDS'])
     expect(report.summary.all.predicted).toBe(4)
     const text = await meshplan('validate', file, '--leave-one-source-out')
     expect(text.stdout).toContain('each source predicted with the fitted constants refitted without its cases:')
-    expect(text.stdout).toMatch(/trtllm 0\.9\.0 \(2 cases\): GEMM_SUSTAINED_FRACTION_AMPERE [\d.]+, GEMM_SUSTAINED_FRACTION_HOPPER [\d.]+, GEMM_SUSTAINED_FRACTION_BLACKWELL [\d.]+, GEMM_SERVING_FRACTION_HOPPER [\d.]+, KERNEL_RAMP_SECONDS/)
+    expect(text.stdout).toMatch(/trtllm 0\.9\.0 \(2 cases\): GEMM_SUSTAINED_FRACTION_AMPERE [\d.]+, GEMM_SUSTAINED_FRACTION_HOPPER [\d.]+, GEMM_SUSTAINED_FRACTION_BLACKWELL [\d.]+, GEMM_SERVING_FRACTION_HOPPER [\d.]+, GROUPED_GEMM_K_FACTOR [\d.]+, KERNEL_RAMP_SECONDS/)
   })
 })
 

@@ -30,10 +30,12 @@ export interface Efficiency {
    * A GEMM `(m × k) · (k × n)` computing in `dtype`: its fraction of `device.peak[dtype]`.
    * `batch` GEMMs of that shape run as one launch (the experts of a grouped GEMM); 1 when
    * omitted. `serving`: it runs in a serving engine's forward pass, not a training step
-   * (the default efficiency keeps {@link GEMM_SERVING_FRACTIONS} there); an efficiency of
-   * your own may ignore it.
+   * (the default efficiency keeps {@link GEMM_SERVING_FRACTIONS} there). `grouped`: the
+   * `batch` GEMMs are the experts of a grouped GEMM, each with its own operands (the
+   * default efficiency gives each tile a longer fixed cost, {@link GROUPED_GEMM_K_FACTOR}).
+   * An efficiency of your own may ignore either.
    */
-  readonly gemm: (m: number, n: number, k: number, dtype: Dtype, device: Device, batch?: number, serving?: boolean) => number
+  readonly gemm: (m: number, n: number, k: number, dtype: Dtype, device: Device, batch?: number, serving?: boolean, grouped?: boolean) => number
   /** Fused causal attention (FlashAttention): `queries` query rows attending to `keys` keys each on average. */
   readonly attention: (queries: number, keys: number, dtype: Dtype, device: Device) => number
   /** Element-wise work (norms, activations, residual adds, softmax of the loss), as a fraction of `device.peak[dtype]`. */
@@ -106,6 +108,27 @@ export const GEMM_HALF_SIZES: Readonly<{ m: number; n: number; k: Readonly<Recor
   n: 32,
   k: { wide: 96, fp8: 384, fp4: 768 },
 }
+
+/**
+ * How many times longer a grouped GEMM's fixed cost per tile is than a dense GEMM's, in
+ * the k half-size ({@link GEMM_HALF_SIZES}): 4, so a grouped fp8 GEMM reaches
+ * `k/(k + 4·384)` of its ceiling in k. A dense persistent GEMM kernel loads the next
+ * tile's operands while the current tile finishes, so a tile's prologue and epilogue hide
+ * behind the mainloop and only the k half-size fitted on dense shapes remains. A grouped
+ * GEMM's consecutive tiles on one SM mostly belong to different experts, whose operands
+ * are other tensors: CUTLASS's grouped kernels (the `sm90_gemm_array_tma_warpspecialized`
+ * kernels and their SM100 successors, behind TensorRT-LLM's and vLLM's MoE GEMMs) rewrite
+ * the TMA descriptors in shared memory and fence them (`tensormaps_perform_update`,
+ * `tensormaps_cp_fence_release`, `tensormaps_fence_acquire`) whenever a tile's group
+ * differs from the previous one's, and the operand pipeline refills after it. The cost is
+ * per tile, so it weighs most where k is short: the small experts of fine-grained MoE
+ * models (Qwen3-30B-A3B: k of 2048 and 768) lose far more than Mixtral's (4096 and
+ * 14336). The factor is fitted, not measured: `scripts/fit.js` picks it on the
+ * calibration cases (`GROUPED_GEMM_K_FACTOR` in `@meshplan/planner`'s fittedConstants),
+ * and the 20 NVFP4 Qwen3-30B-A3B runs of TensorRT-LLM 1.0, none of which the fit sees
+ * (`validation/held-out/`), judge it.
+ */
+export const GROUPED_GEMM_K_FACTOR = 4
 
 /**
  * A GEMM launch's fixed cost: 6 µs, fitted with {@link GEMM_HALF_SIZES} (see there).
@@ -231,6 +254,8 @@ export interface GemmEfficiencyOptions {
   readonly servingFraction?: number | Readonly<Partial<Record<GemmGeneration, number>>>
   readonly halfSizes?: typeof GEMM_HALF_SIZES
   readonly fixedSeconds?: number
+  /** A grouped GEMM's k half-size over a dense one's ({@link GROUPED_GEMM_K_FACTOR}). */
+  readonly groupedKFactor?: number
 }
 
 /** A {@link GemmEfficiencyOptions} fraction for `generation`: the one number, or that generation's own, if given. */
@@ -239,18 +264,20 @@ const fractionFor = (f: GemmEfficiencyOptions['sustainedFraction'], generation: 
 /**
  * A GEMM efficiency `s · c · m/(m + h_m) · n/(n + h_n) · k/(k + h_k)`: `c` from the
  * ceilings ({@link GEMM_CEILINGS}) by generation and width, `s` the generation's sustained
- * fraction ({@link GEMM_SUSTAINED_FRACTIONS}; in a serving pass {@link GEMM_SERVING_FRACTIONS}), the half-sizes from {@link GEMM_HALF_SIZES}; then the
+ * fraction ({@link GEMM_SUSTAINED_FRACTIONS}; in a serving pass {@link GEMM_SERVING_FRACTIONS}), the half-sizes from {@link GEMM_HALF_SIZES}
+ * (`h_k` times {@link GROUPED_GEMM_K_FACTOR} for the experts of a grouped GEMM); then the
  * launch's fixed cost added to the time: with `F = 2·m·n·k·batch` FLOPs at `e` of `peak`,
  * the time `F/(peak·e) + t` is the efficiency `e · F/(F + peak·e·t)`. Without a device the
  * generation is Hopper and the fixed cost is left out (no peak to weigh it against).
  */
 export const gemmEfficiency =
   (options: GemmEfficiencyOptions = {}) =>
-  (m: number, n: number, k: number, dtype?: Dtype, device?: Device, batch = 1, serving = false): number => {
+  (m: number, n: number, k: number, dtype?: Dtype, device?: Device, batch = 1, serving = false, grouped = false): number => {
     const ceilings = options.ceilings ?? GEMM_CEILINGS
     const half = options.halfSizes ?? GEMM_HALF_SIZES
     const fixed = options.fixedSeconds ?? GEMM_FIXED_SECONDS
     const width = gemmWidth(dtype)
+    const hk = half.k[width] * (grouped ? (options.groupedKFactor ?? GROUPED_GEMM_K_FACTOR) : 1)
     const generation = device === undefined ? 'hopper' : gemmGeneration(device)
     const given = fractionFor(options.sustainedFraction, generation)
     const fraction = serving ? (fractionFor(options.servingFraction, generation) ?? given ?? GEMM_SERVING_FRACTIONS[generation]) : (given ?? GEMM_SUSTAINED_FRACTIONS[generation])
@@ -259,7 +286,7 @@ export const gemmEfficiency =
       ceilings[generation][width] *
       (m / (m + half.m)) *
       (n / (n + half.n)) *
-      (k / (k + half.k[width]))
+      (k / (k + hk))
     const peak = device === undefined || dtype === undefined ? undefined : device.peak[dtype]
     if (peak === undefined || !(peak > 0)) return e
     const flops = 2 * m * n * k * (batch > 0 ? batch : 1)

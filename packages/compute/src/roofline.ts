@@ -77,9 +77,9 @@ export interface StepTime {
 
 /**
  * The efficiency the model answers for an operator's kind (unchecked). A grouped GEMM
- * (`rowBlock` above 1: MoE experts, `m` their mean routed tokens) computes each expert's
- * padded rows ({@link paddedExpertRows}) at their efficiency, of which the routed ones are
- * useful.
+ * (`grouped`: MoE experts, `m` their mean routed tokens) computes each expert's rows
+ * padded to `rowBlock` ({@link paddedExpertRows}) at their efficiency as a grouped GEMM
+ * (the efficiency's `grouped` argument), of which the routed ones are useful.
  */
 export const computeEfficiencyOf = (
   efficiency: Efficiency,
@@ -94,11 +94,12 @@ export const computeEfficiencyOf = (
   batch = 1,
   serving = false,
   rowBlock = 1,
+  grouped = false,
 ): number => {
   if (kind === 'attention') return efficiency.attention(queries, keys, dtype, device)
   if (kind !== 'gemm') return efficiency.elementwise(dtype, device)
   const rows = paddedExpertRows(m, rowBlock)
-  const e = efficiency.gemm(rows, n, k, dtype, device, batch, serving)
+  const e = efficiency.gemm(rows, n, k, dtype, device, batch, serving, grouped)
   return rows > m ? e * (m / rows) : e
 }
 
@@ -132,7 +133,7 @@ export const operatorTime =
           op.flops > 0
             ? checkEfficiency(
                 op.kind,
-                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1, serving, g?.grouped === true ? expertRowBlockOf(model) : 1),
+                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1, serving, g?.grouped === true ? expertRowBlockOf(model) : 1, g?.grouped === true),
               )
             : E.right(1)
         const memoryEfficiency = op.bytes > 0 ? checkEfficiency('memory', model.efficiency.memory(op.bytes, device)) : E.right(1)

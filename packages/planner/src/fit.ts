@@ -21,7 +21,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
-import { GEMM_SERVING_FRACTIONS, GEMM_SUSTAINED_FRACTIONS, KERNEL_RAMP_SECONDS } from '@meshplan/compute'
+import { GEMM_SERVING_FRACTIONS, GEMM_SUSTAINED_FRACTIONS, GROUPED_GEMM_K_FACTOR, KERNEL_RAMP_SECONDS } from '@meshplan/compute'
 import type { CostModels } from '@meshplan/cost-models'
 import type { DecodeIssue } from '@meshplan/units'
 import { caseSource, predictCases, summarizeResults, type CaseKind, type CaseReport, type CaseResult } from './cases'
@@ -47,7 +47,7 @@ export interface FittedConstant {
 }
 
 /** The names of the fitted constants. */
-export type FittedName = 'GEMM_SUSTAINED_FRACTION_AMPERE' | 'GEMM_SUSTAINED_FRACTION_HOPPER' | 'GEMM_SUSTAINED_FRACTION_BLACKWELL' | 'GEMM_SERVING_FRACTION_HOPPER' | 'KERNEL_RAMP_SECONDS'
+export type FittedName = 'GEMM_SUSTAINED_FRACTION_AMPERE' | 'GEMM_SUSTAINED_FRACTION_HOPPER' | 'GEMM_SUSTAINED_FRACTION_BLACKWELL' | 'GEMM_SERVING_FRACTION_HOPPER' | 'GROUPED_GEMM_K_FACTOR' | 'KERNEL_RAMP_SECONDS'
 
 /** The outcome of a fit. */
 export interface Fit {
@@ -109,6 +109,18 @@ export const gemmServingHopper: FittedConstant = {
   kinds: ['inference'],
 }
 
+/**
+ * A grouped (MoE) GEMM's fixed cost per tile over a dense GEMM's, in the k half-size
+ * (`GROUPED_GEMM_K_FACTOR` in @meshplan/compute), from 1 (none of its own) to 16. Only the
+ * cases with MoE layers move with it.
+ */
+export const groupedGemmKFactor: FittedConstant = {
+  name: 'GROUPED_GEMM_K_FACTOR',
+  value: GROUPED_GEMM_K_FACTOR,
+  grid: [1, 1.5, 2, 3, 4, 6, 8, 12, 16],
+  kinds: ['inference', 'training'],
+}
+
 /** A memory-bound kernel's fixed cost (`KERNEL_RAMP_SECONDS` in @meshplan/compute), from 2 to 12 µs. */
 export const kernelRampSeconds: FittedConstant = {
   name: 'KERNEL_RAMP_SECONDS',
@@ -118,7 +130,7 @@ export const kernelRampSeconds: FittedConstant = {
 }
 
 /** Every fitted constant of the default models. */
-export const fittedConstants: ReadonlyArray<FittedConstant> = [gemmSustainedAmpere, gemmSustainedHopper, gemmSustainedBlackwell, gemmServingHopper, kernelRampSeconds]
+export const fittedConstants: ReadonlyArray<FittedConstant> = [gemmSustainedAmpere, gemmSustainedHopper, gemmSustainedBlackwell, gemmServingHopper, groupedGemmKFactor, kernelRampSeconds]
 
 /** The most cases × grid points a fit may evaluate before it starts (a bound on its work). */
 export const fitLimits = { caseEvaluations: 2_000_000 } as const

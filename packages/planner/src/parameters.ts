@@ -20,6 +20,7 @@ import {
   ATTENTION_PEAK_EFFICIENCY,
   GEMM_SERVING_FRACTIONS,
   GEMM_SUSTAINED_FRACTIONS,
+  GROUPED_GEMM_K_FACTOR,
   KERNEL_RAMP_SECONDS,
   MEMORY_PEAK_EFFICIENCY,
   type Efficiency,
@@ -37,6 +38,7 @@ export const parameterNames = [
   'GEMM_SUSTAINED_FRACTION_HOPPER',
   'GEMM_SUSTAINED_FRACTION_BLACKWELL',
   'GEMM_SERVING_FRACTION_HOPPER',
+  'GROUPED_GEMM_K_FACTOR',
   'KERNEL_RAMP_SECONDS',
   'MEMORY_PEAK_EFFICIENCY',
   'ATTENTION_PEAK_EFFICIENCY',
@@ -73,7 +75,8 @@ const computeKinds: ReadonlyArray<CaseKind> = ['inference', 'training']
 /**
  * The parameters. Bounds: a GEMM share of its burst ceiling from 0.4 to 1 (below 0.4 no
  * published end-to-end run on these parts has been; above 1 the ceiling itself is beaten);
- * a kernel's fixed cost from 1 µs (a CUDA-graph launch) to 30 µs (an eager launch with its
+ * a grouped GEMM's fixed cost per tile from 1 to 16 times a dense one's (1: no cost of
+ * its own; 16 puts even a k of 4096 below half its ceiling in 16 bits); a kernel's fixed cost from 1 µs (a CUDA-graph launch) to 30 µs (an eager launch with its
  * Python around it); the share of HBM bandwidth a streaming kernel keeps from 0.6 to 0.95
  * (BabelStream-like kernels reach 0.85-0.92); the fused-attention ceiling from 0.25
  * (FlashAttention 1 on an A100) to 0.85 (above FlashAttention-3's 75%); the share of a
@@ -84,6 +87,7 @@ export const modelParameters: ReadonlyArray<ModelParameter> = [
   { name: 'GEMM_SUSTAINED_FRACTION_HOPPER', description: "Hopper GEMMs' share of their burst ceiling in training", value: GEMM_SUSTAINED_FRACTIONS.hopper, bounds: [0.4, 1], kinds: ['training'], generation: 'hopper' },
   { name: 'GEMM_SUSTAINED_FRACTION_BLACKWELL', description: "Blackwell GEMMs' share of their burst ceiling", value: GEMM_SUSTAINED_FRACTIONS.blackwell, bounds: [0.4, 1], kinds: computeKinds, generation: 'blackwell' },
   { name: 'GEMM_SERVING_FRACTION_HOPPER', description: "Hopper GEMMs' share of their burst ceiling in serving passes", value: GEMM_SERVING_FRACTIONS.hopper, bounds: [0.4, 1], kinds: ['inference'], generation: 'hopper' },
+  { name: 'GROUPED_GEMM_K_FACTOR', description: "a grouped (MoE) GEMM tile's fixed cost over a dense one's", value: GROUPED_GEMM_K_FACTOR, bounds: [1, 16], kinds: computeKinds },
   { name: 'KERNEL_RAMP_SECONDS', description: "a memory-bound kernel's fixed cost", value: KERNEL_RAMP_SECONDS, bounds: [1e-6, 30e-6], kinds: computeKinds },
   { name: 'MEMORY_PEAK_EFFICIENCY', description: 'the share of HBM bandwidth a streaming kernel keeps', value: MEMORY_PEAK_EFFICIENCY, bounds: [0.6, 0.95], kinds: computeKinds },
   { name: 'ATTENTION_PEAK_EFFICIENCY', description: "fused attention's share of the 16-bit peak", value: ATTENTION_PEAK_EFFICIENCY, bounds: [0.25, 0.85], kinds: computeKinds },
@@ -115,6 +119,7 @@ export const withParameters = (models: CostModels, values: ParameterValues): Cos
     sustainedFraction: { ampere, ada: hopper, hopper, blackwell, cdna3: hopper },
     // serving passes on Ampere and Blackwell fall back to their sustained fraction
     servingFraction: { ada: serving, hopper: serving, cdna3: serving },
+    groupedKFactor: at('GROUPED_GEMM_K_FACTOR'),
   })
   const memory = memoryEfficiency({ ceiling: at('MEMORY_PEAK_EFFICIENCY'), rampSeconds: at('KERNEL_RAMP_SECONDS') })
   const patch: Partial<Efficiency> = {

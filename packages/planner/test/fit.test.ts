@@ -14,6 +14,7 @@ import {
   gemmSustainedBlackwell,
   gemmServingHopper,
   gemmSustainedHopper,
+  groupedGemmKFactor,
   leaveOneSourceOut,
   predictCases,
   withConstants,
@@ -87,7 +88,7 @@ describe('fitConstants', () => {
 
   it('Blackwell has its own constant (0.6 as fitted): it moves the B200 case and leaves the H100 and A100 ones as they were', () => {
     expect(gemmSustainedBlackwell.value).toBe(0.6)
-    expect(fittedConstants.map((c) => c.name)).toEqual(['GEMM_SUSTAINED_FRACTION_AMPERE', 'GEMM_SUSTAINED_FRACTION_HOPPER', 'GEMM_SUSTAINED_FRACTION_BLACKWELL', 'GEMM_SERVING_FRACTION_HOPPER', 'KERNEL_RAMP_SECONDS'])
+    expect(fittedConstants.map((c) => c.name)).toEqual(['GEMM_SUSTAINED_FRACTION_AMPERE', 'GEMM_SUSTAINED_FRACTION_HOPPER', 'GEMM_SUSTAINED_FRACTION_BLACKWELL', 'GEMM_SERVING_FRACTION_HOPPER', 'GROUPED_GEMM_K_FACTOR', 'KERNEL_RAMP_SECONDS'])
     const b200 = byId('trtllm-v1.0-b200-llama3.1-405b-fp4-tp4-1000-1000-maxtput')
     const at = (v: number, cases: ReadonlyArray<Case>) => right(predictCases(withConstants(defaultCostModels, [gemmSustainedBlackwell], { GEMM_SUSTAINED_FRACTION_BLACKWELL: v }))(fileOf(cases))).cases.map((c) => c.predicted)
     const [slow] = at(0.45, [b200])
@@ -96,6 +97,18 @@ describe('fitConstants', () => {
     expect(at(0.45, trt)).toEqual(at(0.7, trt))
     const fit = right(fitConstants(defaultCostModels, [gemmSustainedBlackwell])(fileOf(measuredAt(gemmSustainedBlackwell, 0.5, [b200]))))
     expect(fit.values).toEqual({ GEMM_SUSTAINED_FRACTION_BLACKWELL: 0.5 })
+  })
+
+  it('the grouped GEMM factor (4 as fitted) moves the MoE cases only: a Mixtral case is slower with 8 than with 1, the dense ones stay; a fit finds 8 again', () => {
+    expect(groupedGemmKFactor.value).toBe(4)
+    const mixtral = byId('trtllm-v0.17-h200-mixtral-8x7b-fp8-tp1-128-2048-maxtput')
+    const at = (v: number, cases: ReadonlyArray<Case>) => right(predictCases(withConstants(defaultCostModels, [groupedGemmKFactor], { GROUPED_GEMM_K_FACTOR: v }))(fileOf(cases))).cases.map((c) => c.predicted)
+    const [fast] = at(1, [mixtral])
+    const [slow] = at(8, [mixtral])
+    expect(fast as number).toBeGreaterThan(slow as number)
+    expect(at(1, [...trt, ...lmd])).toEqual(at(8, [...trt, ...lmd]))
+    const fit = right(fitConstants(defaultCostModels, [groupedGemmKFactor])(fileOf(measuredAt(groupedGemmKFactor, 8, [mixtral]))))
+    expect(fit.values).toEqual({ GROUPED_GEMM_K_FACTOR: 8 })
   })
 
   it('the value it returns is the best of its grid (brute force)', () => {
