@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import { defaultCostModels, type CostModels } from '@meshplan/cost-models'
 import { inferencePlots, paretoPlot, searchPlots, trainingPlots, type Plots } from '@meshplan/plots'
-import { estimateDisaggregated, estimateInference, planDisaggregated, planInference, type Slo } from '@meshplan/inference'
+import { engineModels, estimateDisaggregated, estimateInference, inRange, planDisaggregated, planInference, versionNumbers, type EngineModel, type Slo } from '@meshplan/inference'
 import { modelNames, models, parameterCounts } from '@meshplan/model'
 import { defaultOrder, layout, parseOrder, type Constraints } from '@meshplan/parallelism'
 import {
@@ -110,6 +110,38 @@ const withNotes = (out: Output, notes: ReadonlyArray<string>): Output => (notes.
 const strategyProblems = (e: { readonly message: string; readonly violations?: ReadonlyArray<{ readonly message: string; readonly suggestion: string }> }): ReadonlyArray<string> =>
   e.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [e.message]
 
+/** The serving engines the estimates model (@meshplan/inference's records), each name once. */
+const servingEngineNames: ReadonlyArray<string> = [...new Set(engineModels.map((m) => m.name))]
+
+/** A record's releases in words: `from 0.8.0`, `below 1.0`, `0.4.0 to below 0.5`. */
+const releasesText = (m: EngineModel): string =>
+  m.versions.from !== undefined && m.versions.below !== undefined ? `${m.versions.from} to below ${m.versions.below}` : m.versions.from !== undefined ? `from ${m.versions.from}` : m.versions.below !== undefined ? `below ${m.versions.below}` : 'every release'
+
+/**
+ * The serving engine `--engine` and `--engine-version` name for a serving estimate or
+ * search (@meshplan/inference `engineModels`: its batch limits, chunked prefill, host time
+ * and kernels), undefined without `--engine` (the idealised generic engine), or why the
+ * flags name none: a training engine, a release no record covers, a version without a
+ * number, a version without an engine.
+ */
+const modelledEngineOf = (command: string, parsed: ParsedFlags): E.Either<Output, EngineModel | undefined> => {
+  const { engine, engineVersion } = parsed.flags
+  if (engine === undefined) return engineVersion === undefined ? E.right(undefined) : E.left(fail(command, `--engine-version ${engineVersion}: needs --engine (${servingEngineNames.join(', ')})`))
+  const records = engineModels.filter((m) => m.name === engine)
+  if (records.length === 0) return E.left(fail(command, `--engine ${engine}: a training engine; ${command} models the serving engines ${servingEngineNames.join(', ')} (without --engine, an idealised one)`))
+  if (engineVersion === undefined) return E.right(records[0])
+  if (versionNumbers(engineVersion).length === 0) return E.left(fail(command, `--engine-version ${JSON.stringify(engineVersion)}: expected a release number, e.g. 0.11.0`))
+  const found = records.find((m) => inRange(m.versions, engineVersion))
+  return found === undefined ? E.left(fail(command, `--engine-version ${engineVersion}: meshplan models ${engine} releases ${records.map(releasesText).join(', ')}`)) : E.right(found)
+}
+
+/** The engine record an estimate follows, for JSON: its name, the releases it covers, its source. */
+const engineJson = (m: EngineModel): { readonly name: string; readonly releases: string; readonly source: string } => ({ name: m.name, releases: releasesText(m), source: m.source })
+
+/** The engine line of a serving report: which record the numbers follow, and its source. */
+const engineLine = (m: EngineModel | undefined): string =>
+  m === undefined ? '' : `engine: ${m.name} (${releasesText(m)}): batch limits, chunked prefill, host time and kernels as ${m.source}`
+
 // -------------------------------------------------------------------------------------
 // estimate
 // -------------------------------------------------------------------------------------
@@ -122,7 +154,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   if (E.isLeft(calibrated)) return fail('estimate', calibrated.left)
   const costModels = calibrated.right.models
   if (flags.case !== undefined) {
-    const others = notApplicable(given, [...deploymentFlags, 'redundantExperts', 'price', ...inferenceFlags, ...trainingFlags, 'train'], 'does not apply with --case (the case gives the deployment and the step)')
+    const others = notApplicable(given, [...deploymentFlags, 'redundantExperts', 'price', ...inferenceFlags, ...trainingFlags, 'train', 'engine', 'engineVersion'], 'does not apply with --case (the case gives the deployment, the engine and the step)')
     if (others.length > 0) return fail('estimate', others)
     const [file, ...extra] = positionals
     if (file === undefined) return fail('estimate', '--case: expected a case file (meshplan estimate FILE --case ID)')
@@ -140,6 +172,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
       ...notApplicable(given, inferenceFlags, 'applies to serving; a training step is given by --global-batch, --micro-batch, --seq-len, --recompute and --zero'),
       ...notApplicable(given, ['redundantExperts'], 'applies to serving: redundant expert replicas are an inference technique (EPLB), a training step holds each expert once'),
       ...notApplicable(given, ['price'], 'applies to serving: the cost of the tokens a deployment serves'),
+      ...notApplicable(given, ['engine', 'engineVersion'], "applies to serving: a serving engine's batching, host time and kernels (a training plan exports to megatron or torchtitan with meshplan export)"),
     ]
     if (errors.length > 0) return fail('estimate', errors)
     const d0 = deploymentFrom('estimate', positionals, parsed, false)
@@ -155,9 +188,11 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
       out.estimate === undefined ? [] : trainingPlots(costModels, step, out.estimate),
     )
   }
+  const engine = modelledEngineOf('estimate', parsed)
+  if (E.isLeft(engine)) return engine.left
   const written = planArgument('estimate', positionals, false)
   if (E.isLeft(written)) return written.left
-  if (written.right?.pools !== undefined) return disaggregatedRun(written.right, parsed, costModels)
+  if (written.right?.pools !== undefined) return disaggregatedRun(written.right, parsed, costModels, engine.right)
   const training = notApplicable(given, [...trainingFlags, ...goodputFlags], 'applies to training; add --train')
   if (training.length > 0) return fail('estimate', training)
   // the plan file read once, above
@@ -167,7 +202,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   const { model, cluster, strategy, precision, workload } = deployment
   // redundant expert slots: the flag's, else the plan file's (`parallelism.redundant_experts`)
   const redundant = flags.redundantExperts ?? written.right?.redundantExperts
-  const input = { model, cluster, strategy, precision, workload, ...(redundant === undefined ? {} : { redundantExperts: redundant }) }
+  const input = { model, cluster, strategy, precision, workload, ...(redundant === undefined ? {} : { redundantExperts: redundant }), ...(engine.right === undefined ? {} : { engine: engine.right }) }
   const e = estimateInference(costModels)(input)
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   if (!e.right.memory.fits) {
@@ -185,8 +220,8 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
   const out = withNotes(
     ok(
       flags.json === true
-        ? jsonText('estimate', { ...estimateJson(estimated), ...servingTrustJson(trust), ...(cost === undefined ? {} : { cost }) })
-        : [renderEstimate(estimated, workload, trust), ...(cost === undefined ? [] : [costLine(cost)])].join('\n'),
+        ? jsonText('estimate', { ...estimateJson(estimated), ...servingTrustJson(trust), ...(cost === undefined ? {} : { cost }), ...(engine.right === undefined ? {} : { engine: engineJson(engine.right) }) })
+        : [renderEstimate(estimated, workload, trust), ...(cost === undefined ? [] : [costLine(cost)]), ...(engine.right === undefined ? [] : [engineLine(engine.right)])].join('\n'),
     ),
     flags.json === true ? [] : deployment.notes,
   )
@@ -199,7 +234,7 @@ const estimateRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): O
  * (the scale-up fabric when both pools are one scale-up domain of one cluster, else the
  * slower pool's outermost link), @meshplan/inference's `estimateDisaggregated`.
  */
-const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): Output => {
+const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels, engine: EngineModel | undefined): Output => {
   const { flags, given } = parsed
   const refused = notApplicable(given, [...deploymentFlags, 'redundantExperts', 'mode', 'batch', 'maxBatch', 'hotExpertShare', 'train', ...trainingFlags, ...goodputFlags, ...plotFlags], 'does not apply to a disaggregated plan (its pools give each deployment)')
   if (refused.length > 0) return fail('estimate', refused)
@@ -212,7 +247,8 @@ const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels): 
     ...(flags.inputTokens === undefined ? {} : { inputTokens: flags.inputTokens }),
     ...(flags.outputTokens === undefined ? {} : { outputTokens: flags.outputTokens }),
   }
-  const e = estimateDisaggregated(models)(poolsInput({ ...plan, pools }, workload))
+  const input = poolsInput({ ...plan, pools }, workload)
+  const e = estimateDisaggregated(models)(engine === undefined ? input : { ...input, prefill: { ...input.prefill, engine }, decode: { ...input.decode, engine } })
   if (E.isLeft(e)) return fail('estimate', strategyProblems(e.left), e.left.code === 'invalid-strategy' ? 1 : 2)
   // each pool's GPUs at its device's price: the deployment's GPU-hour is their mean, weighted by GPUs
   const prices = flags.price === undefined ? undefined : ([pools.prefill, pools.decode] as const).map((p) => priceFor(flags.price as Price, p.cluster.device))
@@ -230,7 +266,7 @@ const estimateSpec: CommandSpec = {
   name: 'estimate',
   summary: 'TTFT, TPOT, tokens/s, memory and the time breakdown of one deployment (--train: one training step)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1); with --case, a case file (meshplan-cases/1)', required: false }],
-  flags: [...deploymentFlags, 'redundantExperts', ...inferenceFlags, 'price', 'train', ...trainingFlags, ...goodputFlags, 'case', 'calibration', 'json', ...plotFlags],
+  flags: [...deploymentFlags, 'redundantExperts', ...inferenceFlags, 'engine', 'engineVersion', 'price', 'train', ...trainingFlags, ...goodputFlags, 'case', 'calibration', 'json', ...plotFlags],
   description: `Serving: TTFT, TPOT, request latency, output tokens/s (total, per GPU, per user), memory
 per GPU with the largest batch that fits, and where a step's time goes (per operator
 group, compute- or memory-bound, exposed communication per kind, and the engine's host
@@ -250,6 +286,7 @@ training the pipeline schedule (1F1B or interleaved); --plot names some of them.
     'meshplan estimate --model mixtral-8x7b --cluster dgx-h100 --tp 8',
     'meshplan estimate --model mixtral-8x7b --cluster dgx-a100-80gb --tp 2 --mode max_throughput',
     'meshplan estimate examples/reference-plan.yaml --batch 8',
+    'meshplan estimate --model llama-3.1-70b --cluster dgx-h100 --tp 8 --mode max_throughput --engine vllm --engine-version 0.11.0',
     'meshplan estimate --model llama-2-70b --cluster dgx-h100 --tp 8 --batch 32 --svg step.svg',
     'meshplan estimate --train --model gpt3-175b --cluster dgx-a100-80gb --nodes 8 --tp 8 --pp 8 --vp 3 --sp --global-batch 64 --seq-len 2048 --recompute selective',
     'meshplan estimate --train --model llama-3.1-8b --cluster dgx-h100 --tp 2 --pp 4 --global-batch 16 --svg schedule.svg --plot schedule,memory',
@@ -290,6 +327,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
       ...notApplicable(given, plotFlags, 'a training search has no plots yet; draw a plan it finds with estimate --train --svg FILE'),
       ...notApplicable(given, [...inferenceFlags, ...objectiveFlags, 'disaggregated', 'targetRate'], 'applies to serving; a training search ranks by iteration time over the whole cluster'),
       ...notApplicable(given, splitFlags, 'the search cuts the layers itself: evenly, or where they do not divide as Megatron-LM users do (use it with estimate)'),
+      ...notApplicable(given, ['engine', 'engineVersion'], "applies to serving searches: a serving engine's batching, host time and kernels"),
     ]
     if (errors.length > 0) return fail('plan', errors)
     const d = deploymentFrom('plan', positionals, parsed, false)
@@ -310,6 +348,8 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     ...notApplicable(given, splitFlags, 'a serving search cuts the layers evenly; use an uneven split with estimate'),
   ]
   if (errors.length > 0) return fail('plan', errors)
+  const engine = modelledEngineOf('plan', parsed)
+  if (E.isLeft(engine)) return engine.left
   const { pools: _pools, ...single } = written.right ?? {}
   const d0 = deploymentOf(parsed, written.right === undefined ? undefined : (single as Plan))
   if (E.isLeft(d0)) return fail('plan', d0.left)
@@ -322,7 +362,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
     ...(flags.memoryHeadroom === undefined ? {} : { memoryHeadroom: flags.memoryHeadroom }),
   }
   // what every search of this command shares: the deployment's model, cluster and workload, the degrees the flags fix, the objectives, the GPUs
-  const searchInput = { model, cluster, precision, workload, constraints: { only: degreeConstraints(parsed, false) }, slo, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }) }
+  const searchInput = { model, cluster, precision, workload, constraints: { only: degreeConstraints(parsed, false) }, slo, ...(flags.maxGpus === undefined ? {} : { maxGpus: flags.maxGpus }), ...(engine.right === undefined ? {} : { engine: engine.right }) }
   const top = flags.top === undefined ? {} : { top: flags.top }
   const started = process.hrtime.bigint()
   const searched = planInference(costModels)({ ...searchInput, ...top })
@@ -331,7 +371,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const r = searched.right
   const code = r.top.length > 0 ? 0 : 1
   const objectives = Object.keys(slo).length > 0
-  const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens`
+  const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens${engine.right === undefined ? '' : `, on ${engine.right.name} (${releasesText(engine.right)})`}`
   if (disaggregated) {
     const split = planDisaggregated(costModels)({ ...searchInput, ...top })
     if (E.isLeft(split)) return fail('plan', flagWords(split.left.message))
@@ -371,7 +411,7 @@ const planSpec: CommandSpec = {
   name: 'plan',
   summary: 'search strategies and batches; rank them; the Pareto front (--train: training plans)',
   arguments: [{ name: 'PLAN', help: 'a plan file (meshplan-plan/1): its model, cluster and workload', required: false }],
-  flags: [...deploymentFlags, ...inferenceFlags, ...objectiveFlags, 'top', 'targetRate', 'disaggregated', 'train', ...trainingFlags, 'workers', 'calibration', 'json', ...plotFlags],
+  flags: [...deploymentFlags, ...inferenceFlags, 'engine', 'engineVersion', ...objectiveFlags, 'top', 'targetRate', 'disaggregated', 'train', ...trainingFlags, 'workers', 'calibration', 'json', ...plotFlags],
   description: `Enumerates every valid strategy (tp, pp, dp, cp, ep, etp; dp replicas included) on all
 GPUs of the cluster, or on every divisor of --max-gpus, and batches 1, 2, 4, ... up to
 the most that fit; keeps those that meet the objectives; ranks them by output tokens/s

@@ -288,8 +288,8 @@ export const flagSpecs: { readonly [K in FlagName]-?: FlagSpec<NonNullable<Flags
   svg: { placeholder: 'FILE', help: 'write the command\'s plots to FILE as one SVG, stacked as panels (all that apply, or those of --plot)', parse: text('a file name') },
   plot: { placeholder: 'LIST', help: `with --svg: the plots to draw, comma-separated, of ${plotNames.join(', ')} (default: every one the command has)`, parse: plotList },
   leaveOneSourceOut: { help: 'validate: predict each source (engine release) with the fitted constants refitted without its cases', parse: on },
-  engine: { placeholder: 'NAME', help: `export: the engine to launch on, ${engineNames.join(', ')}`, parse: oneOf(engineNames) },
-  engineVersion: { placeholder: 'V', help: 'export: the engine release of its table (default: the newest)', parse: text('a release, e.g. 0.12.0') },
+  engine: { placeholder: 'NAME', help: `export: the engine to launch on, ${engineNames.join(', ')}; estimate and plan: the serving engine whose batching, host time and kernels to model, vllm, sglang or trtllm (default an idealised engine)`, parse: oneOf(engineNames) },
+  engineVersion: { placeholder: 'V', help: "export: the engine release of its table (default: the newest); estimate and plan: the release whose record to model (default: the newest record's)", parse: text('a release, e.g. 0.12.0') },
   redundantExperts: {
     placeholder: 'N',
     help: 'MoE: redundant expert slots per layer, replicas of hot experts (DeepSeek EPLB): ep divides the routed experts + N (e.g. DeepSeek-V3 with 32 over ep 72)',
