@@ -5,7 +5,8 @@
  * gives the GPU the layers of its stage (the first stage also looks up the embedding,
  * the last runs the final norm and the LM head).
  *
- * Per transformer layer: `attention-norm`, the query/key/value projections (`qkv`; MLA:
+ * Per transformer layer: `attention-norm`, the query/key/value projections (`qkv`, then
+ * `qk-norm` where the model norms each head's query and key; MLA:
  * `q-proj` or `q-down`/`q-up`, `kv-down`, and `kv-up` in prefill and training or the
  * absorbed `q-absorb`/`v-absorb` in decode), the fused `attention` core (scores, softmax
  * and context under the causal mask, FlashAttention style: Q, K, V read once, the score
@@ -113,6 +114,7 @@ export type OperatorName =
   | 'embedding'
   | 'attention-norm'
   | 'qkv'
+  | 'qk-norm'
   | 'q-proj'
   | 'q-down'
   | 'q-up'
@@ -568,6 +570,15 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
     const d = a.headDim
     const kvHeads = kvHeadsPerGpu(arch)(tp)
     gemm('qkv', 'attention', layers, (heads + 2 * kvHeads) * d, h)
+    // Per-head RMSNorm of the queries and keys before RoPE (Qwen3, Gemma 3, OLMo 2: transformers' Qwen3Attention
+    // applies `q_norm` and `k_norm` over head_dim): one kernel reads and writes the projected q and k in 16 bits
+    // (TensorRT-LLM fuses both norms with RoPE into one; vLLM runs the two norms back to back)
+    if (a.qkNorm)
+      add('qk-norm', 'attention', 'elementwise', layers, {
+        flops: { tokens: ELEMENTWISE_FLOPS.rmsnorm * (heads + kvHeads) * d },
+        weightBytes: { one: 2 * d * act },
+        activationBytes: { tokens: 2 * (heads + kvHeads) * d * act },
+      })
     const perTokenCache = kvHeads * 2 * d * kvb
     if (unfused) {
       unfusedCore(layers, d, d, kvHeads * d, kvHeads * d)

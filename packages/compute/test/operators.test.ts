@@ -95,6 +95,27 @@ describe('Llama-2-70B decode on TP8', () => {
   })
 })
 
+describe("per-head query and key norms (Qwen3's q_norm and k_norm)", () => {
+  it('Qwen3-235B-A22B on TP8, a prefill of 1000 tokens: 8 query heads and 1 replicated KV head of 128 norm, 4 FLOPs and 2 · 2 bytes an element, by hand', () => {
+    const ops = opsOf(deploymentOf('qwen3-235b-a22b', { tp: 8 }), { kind: 'prefill', tokens: 1000, batch: 1 })
+    const qk = named(ops, 'qk-norm')
+    expect(qk.count).toBe(94)
+    expect(qk.kind).toBe('elementwise')
+    expect(qk.group).toBe('attention')
+    // (64/8 + 1) · 128 = 1152 elements a token
+    expect(qk.flops).toBe(4 * 1152 * 1000) // 4,608,000
+    expect(qk.activationBytes).toBe(2 * 1152 * 2 * 1000) // read and written in bf16: 4,608,000
+    expect(qk.weightBytes).toBe(2 * 128 * 2) // the two norms' weights
+    // it sits between the projection and the attention core
+    const names = ops.filter((o) => o.pass === 'forward').map((o) => o.name)
+    expect(names.indexOf('qk-norm')).toBe(names.indexOf('qkv') + 1)
+  })
+
+  it('a model without them runs none: Llama-2-7B', () => {
+    expect(opsOf(deploymentOf('llama-2-7b'), { kind: 'prefill', tokens: 1000, batch: 1 }).some((o) => o.name === 'qk-norm')).toBe(false)
+  })
+})
+
 describe('training: backward is twice the forward, recomputation adds a forward', () => {
   const deployment = deploymentOf('llama-2-7b', { tp: 2 })
   const phase = (recompute: 'none' | 'selective' | 'full'): Phase => ({ kind: 'training', sequence: 4096, batch: 2, recompute })
