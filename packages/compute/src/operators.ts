@@ -49,7 +49,9 @@
  * `out_dtype=input.dtype`; its CUTLASS kernels write only bf16 or fp16,
  * csrc/quantization/cutlass_w8a8/c3x/scaled_mm_blockwise_sm100_fp8.cu; TensorRT-LLM's
  * fp8 and NVFP4 GEMMs likewise fuse the quantization into the norm or activation before
- * them). The KV cache is read and written in its own format.
+ * them). The KV cache is read and written in its own format. A quantized checkpoint that
+ * leaves the LM head 16-bit (ModelOpt's fp8 and NVFP4 checkpoints exclude `lm_head`; the
+ * import reads it from `quantization_config`) serves it as a 16-bit GEMM at the 16-bit peak.
  *
  * Every operator is a linear function of a few per-step quantities (tokens on the GPU,
  * query-key pairs, LM-head tokens, routed assignments, experts touched): an
@@ -412,6 +414,9 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
   const wb = training ? Math.min(weightFormat, ab) : weightFormat
   // serving: each GEMM's weights at their bytes per parameter (a quantized checkpoint's carry their scales, what it leaves 16-bit is read 16-bit)
   const perParameter = weightBytesPerParameter(arch, precision)
+  // serving narrow weights from a checkpoint that leaves the LM head 16-bit (ModelOpt's fp8 and NVFP4 checkpoints exclude
+  // `lm_head`): the head computes in 16 bits on its 16-bit input, the final norm's output, as the `wide` GEMMs of fp8 training do
+  const wideServing = ab < 2 && weightFormat < 2 && perParameter('lmHead') >= 2
   const unfused = kernel === 'unfused' && kind !== 'decode'
   const h = arch.hidden
   const tp = s.tp
@@ -453,7 +458,7 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
       kvCacheBytes,
       bytes: sum3(weightBytes, activationBytes, kvCacheBytes),
       ...(parts.gemm === undefined ? {} : { gemm: parts.gemm }),
-      ...(parts.wide === true && narrowTraining ? { wide: true } : {}),
+      ...(parts.wide === true && (narrowTraining || (inference && wideServing)) ? { wide: true } : {}),
     })
   }
 

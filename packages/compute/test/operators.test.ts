@@ -486,6 +486,37 @@ describe('FP8 training: Llama-2-7B, 4096 tokens, bf16 weights and fp8 activation
   })
 })
 
+describe("serving a quantized checkpoint: the LM head it leaves 16-bit computes in 16 bits", () => {
+  const precision = { weights: 'fp8', activations: 'fp8', kvCache: 'fp8' } as const
+  const checkpoint = { method: 'fp8', weights: 'fp8', activations: 'fp8', scaleOverhead: 0, scope: 'linear' } as const
+  const plain = deploymentOf('llama-2-7b', {}, precision)
+  const quantized = { ...plain, arch: { ...plain.arch, quantization: checkpoint } }
+
+  it('Llama-2-7B from an fp8 checkpoint: the head is a bf16 GEMM reading 32000 · 4096 bf16 weights; the layers stay fp8', () => {
+    const ops = opsOf(quantized, { kind: 'decode', batch: 8, context: 1024 })
+    const head = named(ops, 'lm-head')
+    expect(head.dtype).toBe('bf16')
+    expect(head.weightBytes).toBe(32000 * 4096 * 2)
+    expect(named(ops, 'qkv').dtype).toBe('fp8')
+    expect(named(ops, 'qkv').weightBytes).toBe(12288 * 4096 * 1)
+  })
+
+  it('without a checkpoint the precision quantizes the head too: an fp8 GEMM of 1-byte weights', () => {
+    const head = named(opsOf(plain, { kind: 'decode', batch: 8, context: 1024 }), 'lm-head')
+    expect(head.dtype).toBe('fp8')
+    expect(head.weightBytes).toBe(32000 * 4096 * 1)
+  })
+
+  it("the bf16 head is timed at the bf16 peak: on an H100 its compute time is twice the fp8 head's at the same efficiency", () => {
+    const time = (d: typeof plain) => right(operatorTime(defaultComputeModel, h100, true)(named(opsOf(d, { kind: 'prefill', tokens: 4096, batch: 8 }), 'lm-head')))
+    const wide = time(quantized)
+    const narrow = time(plain)
+    expect(wide.operator.flops).toBe(narrow.operator.flops)
+    // FLOPs over peak times efficiency: the bf16 peak is half the fp8 one (989.4 against 1978.9 TFLOP/s)
+    expect((wide.computeSeconds as number) / (narrow.computeSeconds as number)).toBeCloseTo((1978.9 / 989.4) * (narrow.computeEfficiency / wide.computeEfficiency), 6)
+  })
+})
+
 // NVFP4 serving (TensorRT-LLM's ModelOpt checkpoints): 4-bit GEMM inputs, 16-bit everything else.
 describe('fp4 serving: the MoE permutations move 16-bit rows', () => {
   it('Mixtral 8x7B, 1024 prompt tokens, top-2: the permutations read and write 2048 routed rows of 4096 twice, at 2 bytes (not half a byte)', () => {
