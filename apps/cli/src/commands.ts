@@ -258,8 +258,8 @@ const disaggregatedRun = (plan: Plan, parsed: ParsedFlags, models: CostModels, e
   const mean = pp === undefined || dp === undefined ? undefined : (pp * e.right.prefill.gpus + dp * e.right.decode.gpus) / e.right.gpus
   const cost = mean === undefined ? undefined : costOf({ gpus: e.right.gpus, outputTokensPerSecond: e.right.tokensPerSecond.total, inputTokensPerSecond: e.right.inputTokensPerSecond }, mean)
   return flags.json === true
-    ? ok(jsonText('estimate-disaggregated', { ...disaggregatedJson(e.right, pools), ...(cost === undefined ? {} : { cost }) }))
-    : ok([renderDisaggregated(e.right, pools, plan.name), ...(cost === undefined ? [] : [costLine(cost)])].join('\n'))
+    ? ok(jsonText('estimate-disaggregated', { ...disaggregatedJson(e.right, pools), ...(cost === undefined ? {} : { cost }), ...(engine === undefined ? {} : { engine: engineJson(engine) }) }))
+    : ok([renderDisaggregated(e.right, pools, plan.name), ...(cost === undefined ? [] : [costLine(cost)]), ...(engine === undefined ? [] : [engineLine(engine)])].join('\n'))
 }
 
 const estimateSpec: CommandSpec = {

@@ -31,6 +31,17 @@ describe('--engine', () => {
     expect(text.stdout.split('\n')[0]).toMatch(/, on trtllm \(below 1\.0\)$/)
   })
 
+  it("a disaggregated plan runs both pools on the engine and names it: SGLang's host time per pass changes the TPOT the idealised engine gives", async () => {
+    const ideal = await meshplan('estimate', 'examples/deepseek-v3-disaggregated.yaml', '--json')
+    const on = await meshplan('estimate', 'examples/deepseek-v3-disaggregated.yaml', '--engine', 'sglang', '--json')
+    expect([ideal.code, on.code]).toEqual([0, 0])
+    expect(JSON.parse(ideal.stdout).engine).toBeUndefined()
+    expect(JSON.parse(on.stdout).engine).toMatchObject({ name: 'sglang', releases: 'from 0.4.0' })
+    expect(JSON.parse(on.stdout).tpot_seconds).not.toBe(JSON.parse(ideal.stdout).tpot_seconds)
+    const text = await meshplan('estimate', 'examples/deepseek-v3-disaggregated.yaml', '--engine', 'sglang')
+    expect(text.stdout).toMatch(/^engine: sglang \(from 0\.4\.0\): /m)
+  })
+
   it.each([
     [['--engine', 'megatron'], '--engine megatron: a training engine; estimate models the serving engines vllm, sglang, trtllm'],
     [['--engine', 'sglang', '--engine-version', '0.3.0'], '--engine-version 0.3.0: meshplan models sglang releases from 0.4.0'],
