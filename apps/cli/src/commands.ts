@@ -138,9 +138,11 @@ const modelledEngineOf = (command: string, parsed: ParsedFlags): E.Either<Output
 /** The engine record an estimate follows, for JSON: its name, the releases it covers, its source. */
 const engineJson = (m: EngineModel): { readonly name: string; readonly releases: string; readonly source: string } => ({ name: m.name, releases: releasesText(m), source: m.source })
 
+/** An engine record by name and releases: `vllm (from 0.8.0)`. */
+const engineTitle = (m: EngineModel): string => `${m.name} (${releasesText(m)})`
+
 /** The engine line of a serving report: which record the numbers follow, and its source. */
-const engineLine = (m: EngineModel | undefined): string =>
-  m === undefined ? '' : `engine: ${m.name} (${releasesText(m)}): batch limits, chunked prefill, host time and kernels as ${m.source}`
+const engineLine = (m: EngineModel): string => `engine: ${engineTitle(m)}: batch limits, chunked prefill, host time and kernels as ${m.source}`
 
 // -------------------------------------------------------------------------------------
 // estimate
@@ -371,7 +373,7 @@ const planRun = (positionals: ReadonlyArray<string>, parsed: ParsedFlags): Outpu
   const r = searched.right
   const code = r.top.length > 0 ? 0 : 1
   const objectives = Object.keys(slo).length > 0
-  const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens${engine.right === undefined ? '' : `, on ${engine.right.name} (${releasesText(engine.right)})`}`
+  const header = `plan for ${model.name} on ${cluster.name}: ${workload.mode}, ${workload.inputTokens} prompt + ${workload.outputTokens} output tokens${engine.right === undefined ? '' : `, on ${engineTitle(engine.right)}`}`
   if (disaggregated) {
     const split = planDisaggregated(costModels)({ ...searchInput, ...top })
     if (E.isLeft(split)) return fail('plan', flagWords(split.left.message))

@@ -105,10 +105,11 @@ const instanceSeconds = (c: StepConstants, form: OperatorForm): number => {
   if (flops > 0) {
     const tokens = q[Quantity.tokens] ?? 0
     const g = form.gemm
+    const grouped = isGroupedGemm(form)
     const e =
       g === undefined
         ? computeEfficiencyOf(c.efficiency, c.device, c.dtype, form.kind, 0, 0, 0, tokens, (q[Quantity.pairs] ?? 0) / tokens)
-        : computeEfficiencyOf(c.efficiency, c.device, form.wide === true ? c.wideDtype : c.dtype, form.kind, gemmM(form, q), gemmN(form, q), gemmK(form, q), 0, 0, (q[g.perFrom] ?? 0) * g.copies, c.serving, isGroupedGemm(form) ? c.expertRowBlock : 1, isGroupedGemm(form))
+        : computeEfficiencyOf(c.efficiency, c.device, form.wide === true ? c.wideDtype : c.dtype, form.kind, gemmM(form, q), gemmN(form, q), gemmK(form, q), 0, 0, (q[g.perFrom] ?? 0) * g.copies, c.serving, grouped ? c.expertRowBlock : 1, grouped)
     compute = computeTerm(flops, form.wide === true ? c.widePeak : c.peak, clampEfficiency(e))
   }
   const memory = bytes > 0 ? memoryTerm(bytes, c.bandwidth, clampEfficiency(c.efficiency.memory(bytes, c.device))) : 0

@@ -128,12 +128,13 @@ export const operatorTime =
       E.chain(() => peakOf(device, op.dtype)),
       E.chain((peak) => {
         const g = op.gemm
+        const grouped = g?.grouped === true
         const at = op.attention
         const computeEfficiency =
           op.flops > 0
             ? checkEfficiency(
                 op.kind,
-                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1, serving, g?.grouped === true ? expertRowBlockOf(model) : 1, g?.grouped === true),
+                computeEfficiencyOf(model.efficiency, device, op.dtype, op.kind, g?.m ?? 0, g?.n ?? 0, g?.k ?? 0, at?.queries ?? 0, at?.keys ?? 0, g?.batch ?? 1, serving, grouped ? expertRowBlockOf(model) : 1, grouped),
               )
             : E.right(1)
         const memoryEfficiency = op.bytes > 0 ? checkEfficiency('memory', model.efficiency.memory(op.bytes, device)) : E.right(1)
