@@ -17,6 +17,7 @@ import * as fs from 'node:fs'
 import * as E from 'fp-ts/Either'
 import { choose, figure, toSvg, type Plots } from '@meshplan/plots'
 import type { FlagName, Flags } from './flags'
+import { failureText } from './inputs'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -34,6 +35,7 @@ export const plotFlags: ReadonlyArray<FlagName> = ['svg', 'plot']
 /** `--plot` without `--svg`: the error, if any. */
 export const plotFlagProblems = (flags: Flags): ReadonlyArray<string> => (flags.plot !== undefined && flags.svg === undefined ? ['--plot: applies with --svg FILE (the file the plots are written to)'] : [])
 
+/** Notes beside an answer (not a failure): every line, each after `meshplan command: `. */
 const lines = (command: string, messages: ReadonlyArray<string>): string => messages.map((m) => `meshplan ${command}: ${m}`).join('\n')
 
 /**
@@ -47,7 +49,7 @@ export const withPlots = async (command: string, flags: Flags, out: Output, titl
   const chosen = choose(plots(), flags.plot)
   if (E.isLeft(chosen)) {
     // asked by name: an error; by default, an answer with nothing to draw (a search that found nothing) keeps its exit code
-    if (flags.plot !== undefined || out.code === 0) return { code: 2, stdout: '', stderr: lines(command, chosen.left.map((m) => `--svg: ${m}`)) }
+    if (flags.plot !== undefined || out.code === 0) return { code: 2, stdout: '', stderr: failureText(command, chosen.left.map((m) => `--svg: ${m}`)) }
     return { ...out, stderr: [out.stderr, lines(command, [`--svg: ${flags.svg} not written: nothing to draw`, ...chosen.left.map((m) => `not drawn: ${m}`)])].filter((x) => x !== '').join('\n') }
   }
   let svg: string
@@ -60,7 +62,7 @@ export const withPlots = async (command: string, flags: Flags, out: Output, titl
     fs.writeFileSync(flags.svg, svg)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    return { code: 2, stdout: '', stderr: lines(command, [`--svg: cannot write ${flags.svg}: ${code === 'ENOENT' ? 'no such folder' : code === 'EISDIR' ? 'a folder' : (code ?? String(error))}`]) }
+    return { code: 2, stdout: '', stderr: failureText(command, [`--svg: cannot write ${flags.svg}: ${code === 'ENOENT' ? 'no such folder' : code === 'EISDIR' ? 'a folder' : (code ?? String(error))}`]) }
   }
   const note = [
     `wrote ${flags.svg}: ${chosen.right.plots.map((p) => p.name).join(', ')}`,

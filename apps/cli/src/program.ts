@@ -16,6 +16,7 @@ import { Command, CommanderError, Option } from 'commander'
 import * as E from 'fp-ts/Either'
 import { commandSpecs, type CommandSpec, type Output } from './commands'
 import { cliName, flagNames, flagSpecs, parseFlags, type FlagName } from './flags'
+import { failureText } from './inputs'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -78,7 +79,7 @@ const programOf = (out: string[], err: string[], result: { output?: Output | Pro
       }
       const parsed = parseFlags(raw)
       result.output = E.isLeft(parsed)
-        ? { code: 2, stdout: '', stderr: parsed.left.map((m) => `meshplan ${spec.name}: ${m}`).join('\n') }
+        ? { code: 2, stdout: '', stderr: failureText(spec.name, parsed.left) }
         : spec.run(positionals, parsed.right)
     })
   }

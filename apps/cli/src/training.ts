@@ -303,7 +303,7 @@ export const estimateTrainingOutput = (
   const e = estimateTraining(models)(input)
   if (E.isLeft(e)) {
     const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [flagNames(e.left.message)]
-    return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: lines.map((l) => `meshplan estimate: ${l}`).join('\n') }
+    return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: failureText('estimate', lines) }
   }
   const g = goodputOptions === undefined ? E.right(null) : runGoodput(models, input, e.right, goodputOptions)
   if (E.isLeft(g)) return { code: 2, stdout: '', stderr: failureText('estimate', g.left) }
@@ -396,7 +396,7 @@ const orderOf = (t: Flags): E.Either<string, Order | undefined> =>
 
 /** `plan --train`: searches and prints the best candidates; progress on stderr when it is a terminal. */
 export const planTrainingOutput = async (d: Deployment, t: Flags, constraints: Constraints, top: number, asJson: boolean, modelName: string, models: CostModels = defaultCostModels): Promise<Result> => {
-  if (t.globalBatch === undefined) return { code: 2, stdout: '', stderr: 'meshplan plan: --global-batch: required for training (sequences per optimizer step)' }
+  if (t.globalBatch === undefined) return { code: 2, stdout: '', stderr: failureText('plan', '--global-batch: required for training (sequences per optimizer step)') }
   const order = orderOf(t)
   if (E.isLeft(order)) return { code: 2, stdout: '', stderr: failureText('plan', order.left) }
   const space: TrainingSpace = {

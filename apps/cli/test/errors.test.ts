@@ -83,4 +83,23 @@ describe('one cap, counted once', () => {
     for (const line of lines) expect(line.startsWith('meshplan check: ')).toBe(true)
     expect(lines[2]).toBe('meshplan check: and 4 more problems: plan.parallelism.dp, plan.workload.global_batch, plan.workload.micro_batch, plan.workload.seq_len')
   })
+
+  it('five bad flags fail in three lines: the first two whole, then "and 3 more problems" (the flag parser goes through the same cap)', async () => {
+    const r = await meshplan('estimate', '--tp', '-1', '--pp', '-2', '--dp', 'x', '--cp', '0', '--ep', '-3')
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')).toEqual([
+      'meshplan estimate: --tp: expected a positive integer (1 or more), got "-1"',
+      'meshplan estimate: --pp: expected a positive integer (1 or more), got "-2"',
+      'meshplan estimate: and 3 more problems',
+    ])
+  })
+
+  it('a training step that breaks four laws fails in three lines, as a serving one does', async () => {
+    const r = await meshplan('estimate', '--train', '--model', 'llama-3.1-8b', '--cluster', 'dgx-h100', '--tp', '3', '--pp', '5', '--global-batch', '7')
+    expect(r.code).toBe(1)
+    const lines = r.stderr.split('\n')
+    expect(lines).toHaveLength(3)
+    expect(lines[0]).toBe('meshplan estimate: 15 GPUs asked for, the cluster has 8 (use at most 8 GPUs)')
+    expect(lines[2]).toBe('meshplan estimate: and 2 more problems')
+  })
 })
