@@ -16,8 +16,8 @@
  * {@link AttentionKernel}), the `output` projection, the two `residual` adds and the
  * `mlp-norm`; then a dense MLP (`mlp-up` — gate and up fused for SwiGLU —,
  * `mlp-activation`, `mlp-down`) or an MoE block (`router`, `shared-expert-up/activation/down`,
- * `moe-permute` — the dispatch and combine permutations —, `expert-up/activation/down`
- * as grouped GEMMs over the experts a step touches).
+ * `moe-route`, `moe-sort`, `moe-dispatch`, `expert-up/activation/down` as grouped GEMMs
+ * over the experts a step touches, `moe-combine`).
  *
  * FLOPs: 2 per multiply-accumulate (Kaplan et al. 2020, table 1), GEMM `2·m·n·k`;
  * attention `2·(qk + v head dims)` per query-key pair per head (Hoffmann et al. 2022,
@@ -138,7 +138,10 @@ export type OperatorName =
   | 'shared-expert-up'
   | 'shared-expert-activation'
   | 'shared-expert-down'
-  | 'moe-permute'
+  | 'moe-route'
+  | 'moe-sort'
+  | 'moe-dispatch'
+  | 'moe-combine'
   | 'expert-up'
   | 'expert-activation'
   | 'expert-down'
@@ -634,9 +637,23 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
       })
       gemm('shared-expert-down', 'moe', moeLayers, h, shared)
     }
-    add('moe-permute', 'moe', 'elementwise', moeLayers, {
-      flops: { routed: ELEMENTWISE_FLOPS.combine * h },
-      activationBytes: { routed: 4 * h * act },
+    // Routing and the permutations around the grouped GEMMs, one kernel each as the engines' MoE runners launch
+    // them (TensorRT-LLM's CUTLASS MoE, `cutlass_kernels/moe_gemm/moe_kernels.cu` `runMoe`: the routing kernel,
+    // the expert maps' counting sort (`fusedBuildExpertMapsSortFirstToken`, else three kernels),
+    // `expandInputRowsKernel`, the GEMMs and the activation, `finalizeMoeRoutingKernel`; vLLM's `fused_moe`:
+    // `topk_softmax`, `moe_align_block_size`, the GEMMs gathering their rows, `moe_sum`):
+    // - route: the top-k over each token's router logits (fp32), writing k expert ids and weights (4 bytes each)
+    add('moe-route', 'moe', 'elementwise', moeLayers, {
+      flops: { normTokens: ELEMENTWISE_FLOPS.softmax * moe.experts },
+      activationBytes: { normTokens: 4 * moe.experts + 8 * moe.topK },
+    })
+    // - sort: each assignment's expert id read, its place in the expert-sorted order and back written (4 bytes each)
+    add('moe-sort', 'moe', 'elementwise', moeLayers, {
+      activationBytes: { routed: 12 },
+    })
+    // - dispatch: each assignment's token row read and written in expert order, in the GEMM's input format
+    add('moe-dispatch', 'moe', 'elementwise', moeLayers, {
+      activationBytes: { routed: h * act + h * gemmIn },
     })
     const expertFfn = moe.expertFfn / s.etp
     gemm('expert-up', 'moe', moeLayers, 2 * expertFfn, h, 'routed', 'touched')
@@ -645,6 +662,11 @@ const formsOf = (deployment: Deployment, shape: ShardShape, kind: PhaseKind, ker
       activationBytes: { routed: 2 * expertFfn * act + expertFfn * gemmIn },
     })
     gemm('expert-down', 'moe', moeLayers, h, expertFfn, 'routed', 'touched')
+    // - combine: each assignment's output row read, weighted and summed into its token's row
+    add('moe-combine', 'moe', 'elementwise', moeLayers, {
+      flops: { routed: ELEMENTWISE_FLOPS.combine * h },
+      activationBytes: { routed: h * act, tokens: h * act },
+    })
   }
 
   // ---------------------------------------------------------------- last stage

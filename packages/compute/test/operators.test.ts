@@ -519,13 +519,27 @@ describe("serving a quantized checkpoint: the LM head it leaves 16-bit computes 
 
 // NVFP4 serving (TensorRT-LLM's ModelOpt checkpoints): 4-bit GEMM inputs, 16-bit everything else.
 describe('fp4 serving: the MoE permutations move 16-bit rows', () => {
-  it('Mixtral 8x7B, 1024 prompt tokens, top-2: the permutations read and write 2048 routed rows of 4096 twice, at 2 bytes (not half a byte)', () => {
+  it('Mixtral 8x7B, 1024 prompt tokens, top-2: dispatch reads 2048 routed rows of 4096 at 2 bytes and writes them at half a byte; combine reads them back at 2 bytes and writes 1024 token rows', () => {
     const fp4 = deploymentOf('mixtral-8x7b', {}, { weights: 'fp4', activations: 'fp4', kvCache: 'fp8' })
     const prefill = opsOf(fp4, { kind: 'prefill', tokens: 1024, batch: 1 })
-    // routed rows 1024 · 2 = 2048; 4 · 4096 · 2 B each = 32,768 B; 67,108,864 B per layer
-    expect(named(prefill, 'moe-permute').activationBytes).toBe(2048 * 4 * 4096 * 2)
-    expect(named(prefill, 'moe-permute').activationBytes).toBe(67_108_864)
+    // routed rows 1024 · 2 = 2048; dispatch 4096 · (2 + 0.5) = 10,240 B each: 20,971,520 B per layer
+    expect(named(prefill, 'moe-dispatch').activationBytes).toBe(2048 * 4096 * 2.5)
+    expect(named(prefill, 'moe-dispatch').activationBytes).toBe(20_971_520)
+    // combine: 2048 rows read and 1024 written, 8192 B each: 25,165,824 B; 2 FLOPs per routed element (weight, accumulate)
+    expect(named(prefill, 'moe-combine').activationBytes).toBe(25_165_824)
+    expect(named(prefill, 'moe-combine').flops).toBe(2048 * 4096 * 2)
     // the expert up-projection reads 4-bit inputs (half a byte) and writes bf16 gate and up rows of 2 · 14336
     expect(named(prefill, 'expert-up').activationBytes).toBe(2048 * (2 * 14336 * 2 + 4096 * 0.5))
+  })
+
+  it("routing reads each token's 8 fp32 logits and writes 2 ids and 2 weights; the sort reads and writes 12 bytes an assignment", () => {
+    const fp4 = deploymentOf('mixtral-8x7b', {}, { weights: 'fp4', activations: 'fp4', kvCache: 'fp8' })
+    const prefill = opsOf(fp4, { kind: 'prefill', tokens: 1024, batch: 1 })
+    // 1024 tokens · (8 · 4 + 2 · 8) = 49,152 B; softmax 5 FLOPs a logit: 40,960
+    expect(named(prefill, 'moe-route').activationBytes).toBe(49_152)
+    expect(named(prefill, 'moe-route').flops).toBe(40_960)
+    expect(named(prefill, 'moe-sort').activationBytes).toBe(2048 * 12)
+    // one kernel each, once per MoE layer: four around the grouped GEMMs where one stood
+    for (const name of ['moe-route', 'moe-sort', 'moe-dispatch', 'moe-combine'] as const) expect(named(prefill, name).count).toBe(32)
   })
 })

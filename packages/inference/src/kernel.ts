@@ -305,7 +305,7 @@ export const inferenceFigures = (): InferenceFigures => ({
 /** Operators of one phase only: the attention core, and MLA's absorbed (decode) or explicit (prefill) projections. */
 const phaseOnly: ReadonlyArray<string> = ['attention', 'q-absorb', 'v-absorb', 'kv-up']
 /** The routed experts: what expert parallelism splits. */
-const routedOperators: ReadonlyArray<string> = ['moe-permute', 'expert-up', 'expert-activation', 'expert-down']
+const routedOperators: ReadonlyArray<string> = ['moe-sort', 'moe-dispatch', 'expert-up', 'expert-activation', 'expert-down', 'moe-combine']
 /** One token per emitting sequence. */
 const headOperators: ReadonlyArray<string> = ['final-norm', 'lm-head']
 

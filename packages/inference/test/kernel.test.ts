@@ -891,7 +891,7 @@ describe('MoE at scale in the pass', () => {
     const k = only(prepared(mixtral, strategy({ dp: 8, ep: 8 }), w))
     const names = [k.parts.dense, k.parts.routed, k.parts.decode, k.parts.head].flatMap((p) => (p === undefined ? [] : p.forms.decode.map((f) => f.name)))
     expect([...names].sort()).toEqual(k.compute.forms.decode.map((f) => f.name).sort())
-    expect(k.parts.routed?.forms.decode.map((f) => f.name)).toEqual(['moe-permute', 'expert-up', 'expert-activation', 'expert-down'])
+    expect(k.parts.routed?.forms.decode.map((f) => f.name)).toEqual(['moe-sort', 'moe-dispatch', 'expert-up', 'expert-activation', 'expert-down', 'moe-combine'])
     expect(k.parts.prefill.forms.prefill.map((f) => f.name)).toEqual(['attention'])
   })
 })
