@@ -41,7 +41,7 @@ import { deviceNames, devices, systemNames, systems } from '@meshplan/topology'
 import { formatByteRate, formatBytes, parseDocument, type DecodeIssue } from '@meshplan/units'
 import { deploymentFlags, deploymentOf, goodputFlags, inferenceFlags, notApplicable, planOfDocument, readPlan, readPlanDocument, splitFlags, strategyFlags, strategyOf, trainingFlags, withDefaultSplit, type Deployment } from './deployment'
 import { priceFor, type FlagName, type ParsedFlags, type Price } from './flags'
-import { failureText, issuesMessage, readText, resolveCluster, resolveModel, resolveModels, writeText } from './inputs'
+import { failureText, issuesMessage, readText, resolveCluster, resolveModel, resolveModels, strategyProblems, writeText } from './inputs'
 import { jsonText } from './json'
 import { layoutReport, renderLayout } from './layout-report'
 import { auditJson, disaggregatedAuditJson, disaggregatedCapacityJson, disaggregatedCapacityLine, renderDisaggregatedAudit, calibrateJson, capacityJson, capacityLine, costLine, calibrationFileJson, disaggregatedJson, estimateJson, planDisaggregatedJson, planJson, renderAudit, renderCalibration, renderCases, renderDisaggregated, renderDisaggregatedPlan, renderEstimate, renderPlan, servingTrustJson, validateJson } from './reports'
@@ -106,9 +106,6 @@ const deploymentFrom = (command: string, positionals: ReadonlyArray<string>, par
 
 /** `out` with `notes` as its first lines of standard output, when there are both. */
 const withNotes = (out: Output, notes: ReadonlyArray<string>): Output => (notes.length === 0 || out.stdout === '' ? out : { ...out, stdout: `${notes.join('\n')}\n${out.stdout}` })
-
-const strategyProblems = (e: { readonly message: string; readonly violations?: ReadonlyArray<{ readonly message: string; readonly suggestion: string }> }): ReadonlyArray<string> =>
-  e.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [e.message]
 
 /** The serving engines the estimates model (@meshplan/inference's records), each name once. */
 const servingEngineNames: ReadonlyArray<string> = [...new Set(engineModels.map((m) => m.name))]

@@ -63,6 +63,10 @@ export const failureText = (command: string, messages: ReadonlyArray<string> | s
     .map((m) => `meshplan ${command}: ${m}`)
     .join('\n')
 
+/** An estimate's refusal as lines: each broken law with its suggestion, or else its message. */
+export const strategyProblems = (e: { readonly message: string; readonly violations?: ReadonlyArray<{ readonly message: string; readonly suggestion: string }> }): ReadonlyArray<string> =>
+  e.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [e.message]
+
 /** The architecture of the Hugging Face config.json at `file`, named `label` in errors and as the model's name. */
 const configAt = (file: string, label: string): E.Either<InputError, Architecture> =>
   pipe(

@@ -36,7 +36,7 @@ import {
 import { bytesText, count, parseDocument, rateText, secondsRangeText, secondsText, share as pct } from '@meshplan/units'
 import type { Deployment } from './deployment'
 import type { Flags } from './flags'
-import { failureText, issuesMessage, readText, type InputError } from './inputs'
+import { failureText, issuesMessage, readText, strategyProblems, type InputError } from './inputs'
 import { jsonText } from './json'
 import { table } from './table'
 import { claimVerdictJson, trustJson, trustLines, verdictLineOf } from './reports'
@@ -302,8 +302,7 @@ export const estimateTrainingOutput = (
 ): Result & { readonly estimate?: TrainingEstimate } => {
   const e = estimateTraining(models)(input)
   if (E.isLeft(e)) {
-    const lines = e.left.violations?.map((v) => `${v.message} (${v.suggestion})`) ?? [flagNames(e.left.message)]
-    return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: failureText('estimate', lines) }
+    return { code: e.left.code === 'invalid-strategy' ? 1 : 2, stdout: '', stderr: failureText('estimate', strategyProblems({ ...e.left, message: flagNames(e.left.message) })) }
   }
   const g = goodputOptions === undefined ? E.right(null) : runGoodput(models, input, e.right, goodputOptions)
   if (E.isLeft(g)) return { code: 2, stdout: '', stderr: failureText('estimate', g.left) }
